@@ -1,0 +1,25 @@
+//! The command line: `serve` (default), `worker`, `migrate`, `openapi`.
+
+use clap::{Parser, Subcommand};
+
+/// idpc-hub: the directory and onward grants of a civil-society network.
+#[derive(Parser, Debug)]
+#[command(name = "idpc-hub", version, about)]
+pub struct Cli {
+    /// What to run; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP API (and the notifier unless WORKER_ENABLED=false).
+    Serve,
+    /// Run only the notifier worker.
+    Worker,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+}

@@ -1,0 +1,632 @@
+//! Typed settings, read once from the environment (and `.env`) and validated at start.
+//!
+//! Every variable is declared in [`SETTINGS`]; `.env.example` and the README table are
+//! generated from that list, and a bad value stops the start with one line naming it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// One configuration variable: its name, default and what it means.
+pub struct Setting {
+    /// Environment variable name.
+    pub name: &'static str,
+    /// Default as written in `.env.example` (empty when unset by default).
+    pub default: &'static str,
+    /// One line on what it does and the accepted form.
+    pub help: &'static str,
+}
+
+/// Every setting the service reads. The single source for `.env.example`.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "BIND_ADDR",
+        default: "127.0.0.1",
+        help: "IP address the API listens on",
+    },
+    Setting {
+        name: "PORT",
+        default: "8080",
+        help: "TCP port the API listens on (1-65535)",
+    },
+    Setting {
+        name: "DATABASE_URL",
+        default: "sqlite://data/idpc-hub.db",
+        help: "sqlite://PATH or postgres://USER@HOST:PORT/DB; any other scheme is refused",
+    },
+    Setting {
+        name: "DATABASE_POOL_SIZE",
+        default: "",
+        help: "connections in the pool (1-256); empty means 8 for SQLite, 16 for PostgreSQL",
+    },
+    Setting {
+        name: "APP_ENV",
+        default: "development",
+        help: "development or production; production refuses generated secrets and the file mail transport",
+    },
+    Setting {
+        name: "PUBLIC_BASE_URL",
+        default: "http://127.0.0.1:8080",
+        help: "base URL used for links in emails (http:// or https://)",
+    },
+    Setting {
+        name: "NETWORK_NAME",
+        default: "IDPC",
+        help: "the network's name in emails and exports",
+    },
+    Setting {
+        name: "JWT_KEYS",
+        default: "",
+        help: "kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated into data/ in development when empty",
+    },
+    Setting {
+        name: "ACCESS_TOKEN_TTL_SECS",
+        default: "900",
+        help: "lifetime of an access token in seconds (60-86400)",
+    },
+    Setting {
+        name: "MAIL_TRANSPORT",
+        default: "file",
+        help: "smtp, file (.eml files under data/mail/) or log",
+    },
+    Setting {
+        name: "SMTP_HOST",
+        default: "",
+        help: "SMTP server host (required when MAIL_TRANSPORT=smtp)",
+    },
+    Setting {
+        name: "SMTP_PORT",
+        default: "587",
+        help: "SMTP server port",
+    },
+    Setting {
+        name: "SMTP_SECURITY",
+        default: "starttls",
+        help: "none, starttls or tls",
+    },
+    Setting {
+        name: "SMTP_USERNAME",
+        default: "",
+        help: "SMTP user name (optional)",
+    },
+    Setting {
+        name: "SMTP_PASSWORD",
+        default: "",
+        help: "SMTP password (optional)",
+    },
+    Setting {
+        name: "SMTP_TIMEOUT_SECS",
+        default: "10",
+        help: "SMTP connect and command timeout in seconds",
+    },
+    Setting {
+        name: "MAIL_FROM",
+        default: "IDPC <no-reply@localhost>",
+        help: "sender mailbox of every email",
+    },
+    Setting {
+        name: "OUTBOX_MAX_ATTEMPTS",
+        default: "8",
+        help: "send attempts before an outbox message is marked dead (1-100)",
+    },
+    Setting {
+        name: "OUTBOX_RETRY_BASE_MS",
+        default: "2000",
+        help: "first retry delay in ms; doubles each attempt, with jitter",
+    },
+    Setting {
+        name: "OUTBOX_POLL_MS",
+        default: "1000",
+        help: "how often the notifier looks for due messages, in ms",
+    },
+    Setting {
+        name: "WORKER_ENABLED",
+        default: "true",
+        help: "run the notifier worker inside serve (true/false); `idpc-hub worker` runs it alone",
+    },
+    Setting {
+        name: "MAX_BODY_BYTES",
+        default: "1048576",
+        help: "largest accepted request body in bytes",
+    },
+    Setting {
+        name: "CORS_ALLOWED_ORIGINS",
+        default: "",
+        help: "comma-separated origins allowed to call the API from a browser; empty allows none",
+    },
+    Setting {
+        name: "LOG_FORMAT",
+        default: "pretty",
+        help: "pretty or json (json is the production choice)",
+    },
+    Setting {
+        name: "RUST_LOG",
+        default: "info",
+        help: "tracing filter, e.g. info or idpc_hub=debug",
+    },
+];
+
+/// Where data lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH` or `postgres://…`/`postgresql://…`; anything else is refused.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if let Some(path) = s.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/idpc-hub.db".into());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(Self::Postgres(s.to_string()));
+        }
+        Err("expected sqlite://PATH or postgres://USER@HOST:PORT/DB".into())
+    }
+
+    /// The backend's short name, as shown by `/health/ready`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// `development` or `production`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    /// Local work: generated secrets and the file mail transport are allowed.
+    Development,
+    /// Real deployments: every secret must be configured.
+    Production,
+}
+
+/// How email leaves the notifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailTransportKind {
+    /// Real SMTP.
+    Smtp,
+    /// `.eml` files under `data/mail/`.
+    File,
+    /// Written to the log only.
+    Log,
+}
+
+/// Transport security for SMTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain text (local sinks such as Mailpit).
+    None,
+    /// STARTTLS upgrade, required.
+    Starttls,
+    /// Implicit TLS.
+    Tls,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A secret that never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// One JWT key: its id and secret.
+#[derive(Clone, Debug)]
+pub struct JwtKey {
+    /// Key id, carried in the token header as `kid`.
+    pub kid: String,
+    /// HMAC secret.
+    pub secret: Secret,
+}
+
+/// SMTP settings.
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    /// Host name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// none, starttls or tls.
+    pub security: SmtpSecurity,
+    /// Optional user name.
+    pub username: Option<String>,
+    /// Optional password.
+    pub password: Option<Secret>,
+    /// Timeout per SMTP operation.
+    pub timeout_secs: u64,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listen address.
+    pub bind_addr: IpAddr,
+    /// Listen port.
+    pub port: u16,
+    /// Database location and backend.
+    pub database_url: DatabaseUrl,
+    /// Pool size.
+    pub database_pool_size: u32,
+    /// development or production.
+    pub app_env: AppEnv,
+    /// Base URL for links in emails, without a trailing slash.
+    pub public_base_url: String,
+    /// The network's name.
+    pub network_name: String,
+    /// Signing keys; empty means "generate in development".
+    pub jwt_keys: Vec<JwtKey>,
+    /// Access token lifetime in seconds.
+    pub access_token_ttl_secs: i64,
+    /// Mail transport.
+    pub mail_transport: MailTransportKind,
+    /// SMTP settings (used when the transport is smtp).
+    pub smtp: SmtpConfig,
+    /// Sender of every email.
+    pub mail_from: String,
+    /// Attempts before a message is dead.
+    pub outbox_max_attempts: i32,
+    /// First retry delay.
+    pub outbox_retry_base_ms: i64,
+    /// Poll interval of the notifier.
+    pub outbox_poll_ms: u64,
+    /// Run the notifier inside `serve`.
+    pub worker_enabled: bool,
+    /// Request body limit.
+    pub max_body_bytes: usize,
+    /// Allowed CORS origins.
+    pub cors_allowed_origins: Vec<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// tracing filter.
+    pub rust_log: String,
+    /// Folder for the SQLite file's neighbours: generated keys, mail files.
+    pub data_dir: PathBuf,
+}
+
+/// A bad setting: the variable and the accepted form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable at fault.
+    pub var: &'static str,
+    /// What was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}: {}", self.var, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        let vars: BTreeMap<String, String> = std::env::vars().collect();
+        Self::from_map(&vars)
+    }
+
+    /// Reads settings from a map; unset or empty values take their default.
+    pub fn from_map(vars: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| -> String {
+            match vars.get(name) {
+                Some(v) if !v.trim().is_empty() => v.trim().to_string(),
+                _ => SETTINGS
+                    .iter()
+                    .find(|s| s.name == name)
+                    .map(|s| s.default.to_string())
+                    .unwrap_or_default(),
+            }
+        };
+        let err = |var: &'static str, message: &str| ConfigError {
+            var,
+            message: message.to_string(),
+        };
+
+        let bind_addr = get("BIND_ADDR").parse::<IpAddr>().map_err(|_| {
+            err(
+                "BIND_ADDR",
+                "expected an IP address such as 127.0.0.1 or 0.0.0.0",
+            )
+        })?;
+        let port = parse_range("PORT", &get("PORT"), 1, 65535)? as u16;
+        let database_url =
+            DatabaseUrl::parse(&get("DATABASE_URL")).map_err(|m| err("DATABASE_URL", &m))?;
+        let pool_raw = get("DATABASE_POOL_SIZE");
+        let database_pool_size = if pool_raw.is_empty() {
+            match database_url {
+                DatabaseUrl::Sqlite(_) => 8,
+                DatabaseUrl::Postgres(_) => 16,
+            }
+        } else {
+            parse_range("DATABASE_POOL_SIZE", &pool_raw, 1, 256)? as u32
+        };
+        let app_env = match get("APP_ENV").as_str() {
+            "development" => AppEnv::Development,
+            "production" => AppEnv::Production,
+            _ => return Err(err("APP_ENV", "expected development or production")),
+        };
+        let public_base_url = get("PUBLIC_BASE_URL");
+        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
+            return Err(err(
+                "PUBLIC_BASE_URL",
+                "expected an http:// or https:// URL",
+            ));
+        }
+        let public_base_url = public_base_url.trim_end_matches('/').to_string();
+        let network_name = get("NETWORK_NAME");
+        let jwt_keys = parse_jwt_keys(&get("JWT_KEYS"))?;
+        if jwt_keys.is_empty() && app_env == AppEnv::Production {
+            return Err(err(
+                "JWT_KEYS",
+                "required when APP_ENV=production: kid:secret[,kid:secret...]",
+            ));
+        }
+        let access_token_ttl_secs = parse_range(
+            "ACCESS_TOKEN_TTL_SECS",
+            &get("ACCESS_TOKEN_TTL_SECS"),
+            60,
+            86_400,
+        )?;
+        let mail_transport = match get("MAIL_TRANSPORT").as_str() {
+            "smtp" => MailTransportKind::Smtp,
+            "file" => MailTransportKind::File,
+            "log" => MailTransportKind::Log,
+            _ => return Err(err("MAIL_TRANSPORT", "expected smtp, file or log")),
+        };
+        if mail_transport == MailTransportKind::File && app_env == AppEnv::Production {
+            return Err(err(
+                "MAIL_TRANSPORT",
+                "file is refused when APP_ENV=production; use smtp",
+            ));
+        }
+        let security = match get("SMTP_SECURITY").as_str() {
+            "none" => SmtpSecurity::None,
+            "starttls" => SmtpSecurity::Starttls,
+            "tls" => SmtpSecurity::Tls,
+            _ => return Err(err("SMTP_SECURITY", "expected none, starttls or tls")),
+        };
+        let smtp_host = get("SMTP_HOST");
+        if mail_transport == MailTransportKind::Smtp && smtp_host.is_empty() {
+            return Err(err("SMTP_HOST", "required when MAIL_TRANSPORT=smtp"));
+        }
+        let optional = |name: &'static str| Some(get(name)).filter(|v| !v.is_empty());
+        let smtp = SmtpConfig {
+            host: smtp_host,
+            port: parse_range("SMTP_PORT", &get("SMTP_PORT"), 1, 65535)? as u16,
+            security,
+            username: optional("SMTP_USERNAME"),
+            password: optional("SMTP_PASSWORD").map(Secret),
+            timeout_secs: parse_range("SMTP_TIMEOUT_SECS", &get("SMTP_TIMEOUT_SECS"), 1, 600)?
+                as u64,
+        };
+        let mail_from = get("MAIL_FROM");
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(err(
+                "MAIL_FROM",
+                "expected a mailbox such as IDPC <no-reply@example.org>",
+            ));
+        }
+        let outbox_max_attempts =
+            parse_range("OUTBOX_MAX_ATTEMPTS", &get("OUTBOX_MAX_ATTEMPTS"), 1, 100)? as i32;
+        let outbox_retry_base_ms = parse_range(
+            "OUTBOX_RETRY_BASE_MS",
+            &get("OUTBOX_RETRY_BASE_MS"),
+            1,
+            3_600_000,
+        )?;
+        let outbox_poll_ms =
+            parse_range("OUTBOX_POLL_MS", &get("OUTBOX_POLL_MS"), 10, 600_000)? as u64;
+        let worker_enabled = parse_bool("WORKER_ENABLED", &get("WORKER_ENABLED"))?;
+        let max_body_bytes =
+            parse_range("MAX_BODY_BYTES", &get("MAX_BODY_BYTES"), 1024, 1 << 30)? as usize;
+        let cors_allowed_origins: Vec<String> = get("CORS_ALLOWED_ORIGINS")
+            .split(',')
+            .map(|s| s.trim().trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if let Some(bad) = cors_allowed_origins
+            .iter()
+            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(err(
+                "CORS_ALLOWED_ORIGINS",
+                &format!("expected comma-separated http(s) origins, got {bad:?}"),
+            ));
+        }
+        let log_format = match get("LOG_FORMAT").as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            _ => return Err(err("LOG_FORMAT", "expected pretty or json")),
+        };
+        let rust_log = get("RUST_LOG");
+        let data_dir = match &database_url {
+            DatabaseUrl::Sqlite(p) => p
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            DatabaseUrl::Postgres(_) => PathBuf::from("data"),
+        };
+        Ok(Self {
+            bind_addr,
+            port,
+            database_url,
+            database_pool_size,
+            app_env,
+            public_base_url,
+            network_name,
+            jwt_keys,
+            access_token_ttl_secs,
+            mail_transport,
+            smtp,
+            mail_from,
+            outbox_max_attempts,
+            outbox_retry_base_ms,
+            outbox_poll_ms,
+            worker_enabled,
+            max_body_bytes,
+            cors_allowed_origins,
+            log_format,
+            rust_log,
+            data_dir,
+        })
+    }
+
+    /// The folder where file-transport emails are written.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+}
+
+fn parse_range(var: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
+    match raw.parse::<i64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(ConfigError {
+            var,
+            message: format!("expected an integer from {min} to {max}, got {raw:?}"),
+        }),
+    }
+}
+
+fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError {
+            var,
+            message: format!("expected true or false, got {raw:?}"),
+        }),
+    }
+}
+
+fn parse_jwt_keys(raw: &str) -> Result<Vec<JwtKey>, ConfigError> {
+    let bad = |m: &str| ConfigError {
+        var: "JWT_KEYS",
+        message: m.to_string(),
+    };
+    let mut keys: Vec<JwtKey> = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (kid, secret) = part
+            .split_once(':')
+            .ok_or_else(|| bad("expected kid:secret[,kid:secret...]"))?;
+        if kid.is_empty()
+            || !kid
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(bad("each kid must be letters, digits, - or _"));
+        }
+        if secret.len() < 32 {
+            return Err(bad("each secret must be at least 32 bytes"));
+        }
+        if keys.iter().any(|k| k.kid == kid) {
+            return Err(bad("each kid must be unique"));
+        }
+        keys.push(JwtKey {
+            kid: kid.to_string(),
+            secret: Secret(secret.to_string()),
+        });
+    }
+    Ok(keys)
+}
+
+/// Renders `.env.example` from [`SETTINGS`].
+pub fn env_example() -> String {
+    let mut out = String::from(
+        "# idpc-hub settings. Copy to .env and adjust; every line shows the default.\n\
+         # Generated from src/config.rs (SETTINGS); a test fails when this file is stale.\n",
+    );
+    for s in SETTINGS {
+        out.push_str(&format!(
+            "\n# {}\n{}={}\n",
+            s.help,
+            s.name,
+            quote_env(s.default)
+        ));
+    }
+    out
+}
+
+fn quote_env(v: &str) -> String {
+    if v.contains(' ') || v.contains('<') {
+        format!("\"{v}\"")
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_give_a_development_sqlite_config() {
+        let c = Config::from_map(&map(&[])).unwrap();
+        assert_eq!(c.port, 8080);
+        assert_eq!(
+            c.database_url,
+            DatabaseUrl::Sqlite(PathBuf::from("data/idpc-hub.db"))
+        );
+        assert_eq!(c.mail_transport, MailTransportKind::File);
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+    }
+
+    #[test]
+    fn bad_port_names_the_variable() {
+        let e = Config::from_map(&map(&[("PORT", "abc")])).unwrap_err();
+        assert_eq!(e.var, "PORT");
+        assert!(e.to_string().contains("PORT"));
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused() {
+        let e = Config::from_map(&map(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert_eq!(e.var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn production_refuses_generated_keys_and_file_mail() {
+        let e = Config::from_map(&map(&[("APP_ENV", "production")])).unwrap_err();
+        assert_eq!(e.var, "JWT_KEYS");
+        let key = "k1:0123456789abcdef0123456789abcdef";
+        let e =
+            Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_KEYS", key)])).unwrap_err();
+        assert_eq!(e.var, "MAIL_TRANSPORT");
+    }
+
+    #[test]
+    fn short_jwt_secret_is_refused() {
+        let e = Config::from_map(&map(&[("JWT_KEYS", "k1:short")])).unwrap_err();
+        assert_eq!(e.var, "JWT_KEYS");
+    }
+}

@@ -1,0 +1,71 @@
+//! The few statements whose SQL differs by backend, each behind one function with a branch
+//! per backend. Everything else goes through diesel's common query builder.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use super::DbConn;
+
+/// Round trip used by readiness: one trivial query.
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    diesel::select(diesel::dsl::sql::<BigInt>("1"))
+        .get_result::<i64>(conn)
+        .map(|_| ())
+}
+
+/// Case-insensitive "contains" pattern for LIKE: `%term%` with LIKE wildcards escaped.
+pub fn like_pattern(term: &str) -> String {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{}%", escaped.to_lowercase())
+}
+
+/// The name of the current database (PostgreSQL) or file (SQLite), for diagnostics.
+pub fn database_name(conn: &mut DbConn) -> QueryResult<String> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let sql = match conn {
+        DbConn::Pg(_) => "SELECT current_database() AS name",
+        DbConn::Sqlite(_) => "SELECT file AS name FROM pragma_database_list WHERE name = 'main'",
+    };
+    diesel::sql_query(sql)
+        .get_result::<Name>(conn)
+        .map(|n| n.name)
+}
+
+/// Claims due outbox rows for one worker. PostgreSQL skips rows another worker has locked,
+/// so several instances never take the same row; SQLite has one writer at a time anyway.
+pub fn claim_outbox(
+    conn: &mut DbConn,
+    worker: &str,
+    now: chrono::NaiveDateTime,
+    lease_until: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<crate::notify::OutboxRow>> {
+    use diesel::sql_types::Timestamp;
+    let sql = match conn {
+        DbConn::Pg(_) => {
+            "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) \
+               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
+        }
+        DbConn::Sqlite(_) => {
+            "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE id IN (\
+               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?3 \
+               AND (lease_until IS NULL OR lease_until < ?3) \
+               ORDER BY next_attempt_at, id LIMIT ?4) RETURNING *"
+        }
+    };
+    diesel::sql_query(sql)
+        .bind::<Text, _>(worker)
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+}

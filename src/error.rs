@@ -1,0 +1,336 @@
+//! One error type for the whole API and its single mapping to `application/problem+json`
+//! (RFC 9457). Internal details (SQL, panics, paths) are logged with the request id by the
+//! request-context middleware and never put in a response body.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as a dotted path into the request (`organisation.country`), or a header name.
+    pub field: String,
+    /// A stable machine-readable code, e.g. `required`, `invalid`, `too_long`, `unknown_field`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:idpc-hub:problem:validation`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    pub detail: String,
+    /// The request path this occurrence belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The request id, also sent as `X-Request-Id`; quote it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Invalid fields, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The current version of the resource, for 412 Precondition Failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// Internal cause, logged and never serialized.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub internal: Option<String>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 with field errors.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 400 without a specific field.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 401: missing or invalid credentials.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 403: the caller may see this but not do it.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: unknown, or not the caller's to know about.
+    #[error("not found")]
+    NotFound,
+    /// 405 with the allowed methods.
+    #[error("method not allowed")]
+    MethodNotAllowed(Vec<String>),
+    /// 409: a rule or a concurrent request stands in the way. `code` names the rule.
+    #[error("conflict: {code}: {detail}")]
+    Conflict {
+        /// The rule, as a short snake_case name.
+        code: &'static str,
+        /// What happened.
+        detail: String,
+    },
+    /// 412: the `If-Match` version is stale.
+    #[error("precondition failed")]
+    PreconditionFailed {
+        /// The version the resource has now.
+        current_version: i64,
+    },
+    /// 413.
+    #[error("payload too large")]
+    PayloadTooLarge(usize),
+    /// 415.
+    #[error("unsupported media type")]
+    UnsupportedMediaType(String),
+    /// 422: understood but not acceptable (e.g. an idempotency key reused with another body).
+    #[error("unprocessable: {code}: {detail}")]
+    Unprocessable {
+        /// The rule, as a short snake_case name.
+        code: &'static str,
+        /// What happened.
+        detail: String,
+    },
+    /// 428: `If-Match` is required.
+    #[error("precondition required")]
+    PreconditionRequired,
+    /// 429 with a Retry-After in seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
+    /// 503 with a Retry-After in seconds.
+    #[error("service unavailable: {0}")]
+    Unavailable(String, u64),
+    /// 500; the text goes to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A single-field validation error.
+    pub fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    /// An internal error from anything displayable.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+
+    /// The problem document for this error (without request id and instance, which the
+    /// middleware adds).
+    pub fn problem(&self) -> Problem {
+        let (slug, title, detail) = match self {
+            ApiError::Validation(errors) => (
+                "validation",
+                "Invalid request",
+                match errors.as_slice() {
+                    [one] => format!("{}: {}", one.field, one.message),
+                    _ => format!("{} fields are invalid", errors.len()),
+                },
+            ),
+            ApiError::BadRequest(d) => ("bad-request", "Bad request", d.clone()),
+            ApiError::Unauthorized(d) => ("unauthorized", "Unauthorized", d.clone()),
+            ApiError::Forbidden(d) => ("forbidden", "Forbidden", d.clone()),
+            ApiError::NotFound => (
+                "not-found",
+                "Not found",
+                "No resource exists at this address.".into(),
+            ),
+            ApiError::MethodNotAllowed(allow) => (
+                "method-not-allowed",
+                "Method not allowed",
+                format!("This resource accepts {}.", allow.join(", ")),
+            ),
+            ApiError::Conflict { code, detail } => (*code, "Conflict", detail.clone()),
+            ApiError::PreconditionFailed { current_version } => (
+                "precondition-failed",
+                "Precondition failed",
+                format!("The resource has changed; its current version is {current_version}."),
+            ),
+            ApiError::PayloadTooLarge(limit) => (
+                "payload-too-large",
+                "Payload too large",
+                format!("The request body is larger than the limit of {limit} bytes."),
+            ),
+            ApiError::UnsupportedMediaType(d) => (
+                "unsupported-media-type",
+                "Unsupported media type",
+                d.clone(),
+            ),
+            ApiError::Unprocessable { code, detail } => {
+                (*code, "Unprocessable request", detail.clone())
+            }
+            ApiError::PreconditionRequired => (
+                "precondition-required",
+                "Precondition required",
+                "This resource requires an If-Match header with its current ETag.".into(),
+            ),
+            ApiError::TooManyRequests(s) => (
+                "too-many-requests",
+                "Too many requests",
+                format!("Try again in {s} seconds."),
+            ),
+            ApiError::Unavailable(d, _) => ("unavailable", "Service unavailable", d.clone()),
+            ApiError::Internal(_) => (
+                "internal",
+                "Internal server error",
+                "Something went wrong on our side; quote the request id when reporting it.".into(),
+            ),
+        };
+        Problem {
+            type_: format!("urn:idpc-hub:problem:{}", slug.replace('_', "-")),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            instance: None,
+            request_id: None,
+            errors: match self {
+                ApiError::Validation(e) => e.clone(),
+                _ => Vec::new(),
+            },
+            current_version: match self {
+                ApiError::PreconditionFailed { current_version } => Some(*current_version),
+                _ => None,
+            },
+            internal: match self {
+                ApiError::Internal(m) => Some(m.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.problem();
+        let mut res = problem_response(&problem);
+        let headers = res.headers_mut();
+        match self {
+            ApiError::MethodNotAllowed(allow) => {
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    headers.insert(header::ALLOW, v);
+                }
+            }
+            ApiError::TooManyRequests(s) | ApiError::Unavailable(_, s) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*s));
+            }
+            ApiError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        res.extensions_mut().insert(problem);
+        res
+    }
+}
+
+/// Serializes a problem as a response; the middleware re-renders it with request id and path.
+pub fn problem_response(problem: &Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+        .body(serde_json::to_string(problem).unwrap_or_default())
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => ApiError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                ApiError::Conflict {
+                    code: "concurrent_update",
+                    detail: "A concurrent request changed the same data; retry.".into(),
+                }
+            }
+            other => ApiError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Query(q) => q.into(),
+            crate::db::DbError::Pool(p) => {
+                tracing::warn!(error = %p, "database pool exhausted");
+                ApiError::Unavailable("The database is busy; retry shortly.".into(), 1)
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(format!("blocking task failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let p = ApiError::Internal("SELECT * FROM secret".into()).problem();
+        let body = serde_json::to_string(&p).unwrap();
+        assert!(!body.contains("SELECT"));
+        assert_eq!(p.status, 500);
+    }
+
+    #[test]
+    fn validation_problem_names_the_field() {
+        let p = ApiError::field("country", "invalid", "unknown country code").problem();
+        assert_eq!(p.errors[0].field, "country");
+        assert!(p.detail.contains("country"));
+    }
+}

@@ -1,0 +1,236 @@
+//! Request extractors whose failures are problem+json that name the field at fault.
+//!
+//! `Json<T>` checks the media type, enforces the body limit and deserializes with the path
+//! of the failing field (`organisation.country`), so clients can fix their request.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// The configured body limit, stored as app data.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body, deserialized with field-naming errors.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map(|l| l.0).unwrap_or(1 << 20);
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| {
+                s.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let is_json = matches!(&content_type, Some(ct) if ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json")));
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "Send the body as application/json (got {}).",
+                    content_type.as_deref().unwrap_or("no Content-Type")
+                )));
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|e| ApiError::BadRequest(format!("Could not read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Deserializes JSON, naming the failing field or position.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::field(
+            "body",
+            "required",
+            "A JSON body is required.",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            Err(ApiError::Validation(vec![describe_json_error(
+                &path, &inner,
+            )]))
+        }
+    }
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() || path == "." {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+fn backticked(msg: &str, prefix: &str) -> Option<String> {
+    let rest = msg.strip_prefix(prefix)?;
+    let start = rest.find('`')? + 1;
+    let end = start + rest[start..].find('`')?;
+    Some(rest[start..end].to_string())
+}
+
+fn describe_json_error(path: &str, e: &serde_json::Error) -> FieldError {
+    use serde_json::error::Category;
+    let msg = e.to_string();
+    // serde_json appends " at line L column C"; keep it only for syntax errors.
+    let bare = msg
+        .rsplit_once(" at line ")
+        .map(|(m, _)| m.to_string())
+        .unwrap_or_else(|| msg.clone());
+    match e.classify() {
+        Category::Syntax | Category::Eof => FieldError::new(
+            "body",
+            "malformed_json",
+            format!("Malformed JSON at line {} column {}.", e.line(), e.column()),
+        ),
+        Category::Io => FieldError::new("body", "unreadable", "The body could not be read."),
+        Category::Data => {
+            if let Some(f) = backticked(&bare, "missing field ") {
+                FieldError::new(join(path, &f), "required", format!("`{f}` is required."))
+            } else if let Some(f) = backticked(&bare, "unknown field ") {
+                FieldError::new(
+                    join(path, &f),
+                    "unknown_field",
+                    format!("`{f}` is not a field of this request."),
+                )
+            } else {
+                let field = if path.is_empty() || path == "." {
+                    "body".to_string()
+                } else {
+                    path.to_string()
+                };
+                FieldError::new(field, "invalid", capitalise(&bare))
+            }
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str() + ".",
+        None => String::new(),
+    }
+}
+
+/// Error handler for actix's own query-string extractor.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    let msg = err.to_string();
+    let field = backticked(&msg, "Query deserialize error: missing field ")
+        .or_else(|| backticked(&msg, "Query deserialize error: unknown field "))
+        .unwrap_or_else(|| "query".into());
+    ApiError::field(
+        field,
+        "invalid",
+        msg.replace("Query deserialize error: ", ""),
+    )
+    .into()
+}
+
+/// Error handler for actix's own path extractor.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::field(
+        "path",
+        "invalid",
+        err.to_string().replace("Path deserialize error: ", ""),
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        country: String,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        organisation: Inner,
+        count: u32,
+    }
+
+    fn field_of(body: &str) -> (String, String) {
+        match parse_json::<Outer>(body.as_bytes()) {
+            Err(ApiError::Validation(e)) => (e[0].field.clone(), e[0].code.clone()),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mistyped_nested_field_is_named() {
+        assert_eq!(
+            field_of(r#"{"organisation":{"country":5},"count":1}"#).0,
+            "organisation.country"
+        );
+    }
+
+    #[test]
+    fn missing_nested_field_is_named() {
+        assert_eq!(
+            field_of(r#"{"organisation":{},"count":1}"#),
+            ("organisation.country".into(), "required".into())
+        );
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        assert_eq!(
+            field_of(r#"{"organisation":{"country":"GB"},"count":1,"x":2}"#),
+            ("x".into(), "unknown_field".into())
+        );
+    }
+
+    #[test]
+    fn malformed_json_gives_position() {
+        let (f, c) = field_of(r#"{"organisation": "#);
+        assert_eq!((f.as_str(), c.as_str()), ("body", "malformed_json"));
+    }
+}

@@ -1,0 +1,221 @@
+//! idpc-hub: the backend of a civil-society network — a directory of its member organisations
+//! and the onward grants it makes to them.
+//!
+//! `build_app` assembles the HTTP application; the binary and every integration test use it,
+//! so what is tested is what runs. Rules live in each domain's `service.rs`, HTTP in `api.rs`.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod notify;
+pub mod openapi;
+pub mod pagination;
+pub mod routes;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, web};
+
+use crate::config::Config;
+use crate::db::{DbConn, Pool};
+use crate::error::ApiError;
+
+/// Everything a request handler may need, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated settings.
+    pub config: Arc<Config>,
+    /// Database pool.
+    pub pool: Pool,
+    /// Prometheus registry and gauges.
+    pub metrics: metrics::Metrics,
+    /// Route patterns and their methods, for 405 answers.
+    pub routes: Arc<routes::RouteTable>,
+}
+
+/// Failure to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Database unreachable or migrations failed.
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    /// Something else at start-up.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl AppState {
+    /// Connects the pool, applies migrations and prepares shared state.
+    pub fn new(config: Config) -> Result<Self, StartError> {
+        let pool = db::build_pool(&config.database_url, config.database_pool_size)?;
+        {
+            let mut conn = pool.get().map_err(db::DbError::from)?;
+            let ran = db::run_migrations(&mut conn)?;
+            if ran > 0 {
+                tracing::info!(ran, backend = conn.backend_name(), "applied migrations");
+            }
+        }
+        let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
+        let routes = Arc::new(routes::RouteTable::from_openapi(&openapi::spec()));
+        Ok(Self {
+            config: Arc::new(config),
+            pool,
+            metrics,
+            routes,
+        })
+    }
+
+    /// Runs blocking database work on the blocking pool with a pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(db::DbError::from)?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Builds the application with every route and middleware. Used by `serve` and the tests.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.config.max_body_bytes;
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+        ])
+        .allowed_header("idempotency-key")
+        .allowed_header("x-request-id")
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers(["x-request-id"])
+        .max_age(3600);
+    for origin in &state.config.cors_allowed_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    let prometheus = state.metrics.http.clone();
+    App::new()
+        .app_data(web::Data::new(state.clone()))
+        .app_data(extract::BodyLimit(limit))
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+        .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        .configure(routes::configure_app)
+        .default_service(web::to(routes::fallback))
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::CACHE_CONTROL, "no-store"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
+        .wrap(from_fn(middleware::request_context))
+        .wrap(Compress::default())
+        .wrap(cors)
+        .wrap(prometheus)
+}
+
+/// Runs a subcommand that needs configuration.
+pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
+    match command {
+        cli::Command::Migrate => {
+            // The pool creates the SQLite folder when needed.
+            let pool = db::build_pool(&config.database_url, 1)?;
+            let mut conn = pool.get().map_err(db::DbError::from)?;
+            let n = db::run_migrations(&mut conn)?;
+            println!("applied {n} migration(s)");
+            Ok(())
+        }
+        cli::Command::Serve => actix_web::rt::System::new().block_on(serve(config, true)),
+        cli::Command::Worker => actix_web::rt::System::new().block_on(serve(config, false)),
+        cli::Command::Openapi => {
+            print!("{}", openapi::spec_json());
+            Ok(())
+        }
+    }
+}
+
+/// Serves HTTP (when `http`) and runs the notifier (when enabled), until SIGTERM/SIGINT.
+/// In-flight requests drain; the notifier finishes the message it is sending.
+pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
+    let state = web::block(move || AppState::new(config))
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))??;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let run_worker = !http || state.config.worker_enabled;
+    let worker = if run_worker {
+        let notifier = notify::worker::Notifier::new(state.clone()).map_err(StartError::Other)?;
+        Some(actix_web::rt::spawn(notifier.run(stop_rx)))
+    } else {
+        None
+    };
+    if http {
+        let addr = (state.config.bind_addr, state.config.port);
+        let app_state = state.clone();
+        let server = actix_web::HttpServer::new(move || build_app(app_state.clone()))
+            .bind(addr)
+            .map_err(|e| StartError::Other(format!("cannot listen on {}:{}: {e}", addr.0, addr.1)))?
+            .shutdown_timeout(30)
+            .run();
+        tracing::info!(address = %format!("{}:{}", addr.0, addr.1), database = state.config.database_url.backend(), "listening");
+        server.await.map_err(|e| StartError::Other(e.to_string()))?;
+    } else {
+        shutdown_signal().await;
+        tracing::info!("worker stopping");
+    }
+    let _ = stop_tx.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,206 @@
+//! Per-request plumbing: the request id, its tracing span, panic containment, and the final
+//! rendering of every error as problem+json carrying the request id and path.
+//!
+//! This is the only place that logs internal error causes; it never lets them into a body.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, ResponseError};
+use futures_util::FutureExt;
+use tracing::Instrument;
+
+use crate::error::{ApiError, Problem, problem_response};
+
+/// The request id header, accepted from the caller when sane and always echoed.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request, available from request extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+fn sane_request_id(v: &HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| s.to_string())
+}
+
+/// The request-context middleware (use with `actix_web::middleware::from_fn`).
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(sane_request_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let path = req.path().to_string();
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
+    let started = Instant::now();
+
+    async move {
+        let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
+        // The request cannot be kept aside while routing runs (routing needs it unshared), so
+        // failures that consumed it leave as an error that renders its own complete problem.
+        let res = match outcome {
+            Ok(Ok(res)) => res.map_into_boxed_body(),
+            Ok(Err(err)) => {
+                let res = err.error_response();
+                let mut problem = res
+                    .extensions()
+                    .get::<Problem>()
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        let status = res.status();
+                        let mut p = ApiError::Internal(err.to_string()).problem();
+                        if status.is_client_error() {
+                            p = ApiError::BadRequest(err.to_string()).problem();
+                            p.status = status.as_u16();
+                        }
+                        p
+                    });
+                log_internal(&mut problem, res.status());
+                return Err(CompleteProblem::new(problem, &request_id, &path).into());
+            }
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let mut problem = ApiError::Internal(format!("handler panicked: {msg}")).problem();
+                log_internal(&mut problem, StatusCode::INTERNAL_SERVER_ERROR);
+                return Err(CompleteProblem::new(problem, &request_id, &path).into());
+            }
+        };
+        let mut res = finalize_problem(res, &request_id, &path);
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            res.headers_mut().insert(REQUEST_ID, v);
+        }
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        );
+        Ok(res)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Makes every 4xx/5xx a problem+json document with `request_id` and `instance`.
+fn finalize_problem(
+    res: ServiceResponse<BoxBody>,
+    request_id: &str,
+    path: &str,
+) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if status.as_u16() < 400 {
+        return res;
+    }
+    let problem = res.response().extensions().get::<Problem>().cloned();
+    let mut problem = match problem {
+        Some(p) => p,
+        None => framework_problem(&res, status),
+    };
+    log_internal(&mut problem, status);
+    problem.request_id = Some(request_id.to_string());
+    problem.instance = Some(path.to_string());
+    let (req, old) = res.into_parts();
+    let mut new = problem_response(&problem);
+    // Keep the headers the error set (Allow, Retry-After, WWW-Authenticate, CORS …).
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, new)
+}
+
+/// A problem for errors produced by the framework or a library rather than by `ApiError`.
+fn framework_problem(res: &ServiceResponse<BoxBody>, status: StatusCode) -> Problem {
+    let err = match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(0),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("Send the body as application/json.".into())
+        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(Vec::new()),
+        s if s.is_client_error() => {
+            let detail = res
+                .response()
+                .error()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| s.canonical_reason().unwrap_or("Bad request").to_string());
+            let mut p = ApiError::BadRequest(detail).problem();
+            p.status = s.as_u16();
+            p.title = s.canonical_reason().unwrap_or("Client error").to_string();
+            return p;
+        }
+        _ => ApiError::Internal(
+            res.response()
+                .error()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "server error".into()),
+        ),
+    };
+    err.problem()
+}
+
+fn log_internal(problem: &mut Problem, status: StatusCode) {
+    if let Some(internal) = problem.internal.take() {
+        tracing::error!(cause = %internal, "request failed");
+    } else if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), "request failed");
+    }
+}
+
+/// A problem that already carries its request id and path, for failures after which the
+/// request is gone (a panic): it renders the whole response, `X-Request-Id` included.
+#[derive(Debug)]
+struct CompleteProblem(Problem);
+
+impl CompleteProblem {
+    fn new(mut problem: Problem, request_id: &str, path: &str) -> Self {
+        problem.request_id = Some(request_id.to_string());
+        problem.instance = Some(path.to_string());
+        Self(problem)
+    }
+}
+
+impl std::fmt::Display for CompleteProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0.status, self.0.title)
+    }
+}
+
+impl ResponseError for CompleteProblem {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let mut res = problem_response(&self.0);
+        if let Some(Ok(v)) = self.0.request_id.as_deref().map(HeaderValue::from_str) {
+            res.headers_mut().insert(REQUEST_ID, v);
+        }
+        res.headers_mut().insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+}

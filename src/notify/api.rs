@@ -1,0 +1,1 @@
+//! Admin API for the outbox.

@@ -1,0 +1,16 @@
+//! Notifications through a transactional outbox: `enqueue` writes a rendered email in the
+//! caller's transaction; the notifier worker sends it later, with retries and a lease.
+//!
+//! A request never sends mail itself, so a rolled-back change never sends, and a committed
+//! one is sent until it succeeds or is marked dead.
+
+pub mod api;
+pub mod model;
+pub mod service;
+pub mod templates;
+pub mod transport;
+pub mod worker;
+
+pub use model::{OutboxRow, OutboxStatus};
+pub use service::{Recipient, enqueue, refresh_metrics};
+pub use templates::Kind;

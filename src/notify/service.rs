@@ -1,0 +1,295 @@
+//! Outbox rules: how a message is enqueued, claimed, marked sent, retried and given up on.
+//! No HTTP here; the worker and the admin API call these functions.
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::Value;
+
+use super::model::{OutboxRow, OutboxStatus};
+use super::templates::{self, Kind};
+use crate::config::Config;
+use crate::db::schema::outbox;
+use crate::db::{DbConn, backend};
+use crate::error::ApiError;
+use crate::{AppState, pagination};
+
+/// Who receives a message.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    /// Address.
+    pub email: String,
+    /// Name used in the greeting.
+    pub name: String,
+}
+
+/// Renders and stores a message in the caller's transaction.
+///
+/// With a `dedupe_key`, a second enqueue with the same key is a no-op (returns `None`),
+/// which is how reminders are sent exactly once however often a job runs.
+pub fn enqueue(
+    conn: &mut DbConn,
+    config: &Config,
+    kind: Kind,
+    to: &Recipient,
+    mut context: Value,
+    dedupe_key: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    if let Value::Object(map) = &mut context {
+        map.insert(
+            "network_name".into(),
+            Value::String(config.network_name.clone()),
+        );
+        map.insert("recipient_name".into(), Value::String(to.name.clone()));
+        map.insert(
+            "base_url".into(),
+            Value::String(config.public_base_url.clone()),
+        );
+    }
+    let rendered = templates::render(kind, &context)
+        .map_err(|e| ApiError::Internal(format!("template {kind:?}: {e:#}")))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = Utc::now().naive_utc();
+    let row = OutboxRow {
+        message_id: format!("<{id}@{}>", mail_domain(&config.mail_from)),
+        id: id.clone(),
+        kind: kind.name().into(),
+        recipient_email: to.email.clone(),
+        recipient_name: to.name.clone(),
+        subject: rendered.subject,
+        body_text: rendered.text,
+        body_html: rendered.html,
+        dedupe_key: dedupe_key.clone(),
+        status: OutboxStatus::Pending.as_str().into(),
+        attempts: 0,
+        next_attempt_at: now,
+        lease_owner: None,
+        lease_until: None,
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    };
+    if dedupe_key.is_none() {
+        diesel::insert_into(outbox::table)
+            .values(&row)
+            .execute(conn)?;
+        return Ok(Some(id));
+    }
+    // A savepoint, so a duplicate key does not abort the caller's transaction on PostgreSQL.
+    let inserted = conn.transaction(|c| diesel::insert_into(outbox::table).values(&row).execute(c));
+    match inserted {
+        Ok(_) => Ok(Some(id)),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn mail_domain(from: &str) -> String {
+    from.rsplit('@')
+        .next()
+        .map(|d| d.trim_end_matches('>').trim().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Claims up to `limit` due messages for `worker` until `lease_until`.
+pub fn claim(
+    conn: &mut DbConn,
+    worker: &str,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, ApiError> {
+    let now = Utc::now().naive_utc();
+    crate::db::write_tx(conn, |c| {
+        backend::claim_outbox(c, worker, now, now + lease, limit).map_err(ApiError::from)
+    })
+}
+
+/// Marks a message sent, if this worker still holds its lease.
+pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiError> {
+    let now = Utc::now().naive_utc();
+    let n = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::lease_owner.eq(worker))
+            .filter(outbox::status.eq(OutboxStatus::Pending.as_str())),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Sent.as_str()),
+        outbox::sent_at.eq(Some(now)),
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::lease_owner.eq(None::<String>),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Delay before retry `attempt` (1-based): base · 2^(attempt−1), plus up to 25 % jitter.
+pub fn backoff(base_ms: i64, attempt: i32) -> Duration {
+    let exp = base_ms.saturating_mul(1_i64 << (attempt.clamp(1, 30) - 1));
+    let jitter = (exp / 4).max(1);
+    Duration::milliseconds(exp + rand::random::<i64>().rem_euclid(jitter))
+}
+
+/// Records a failed attempt: schedules a retry, or marks the message dead after `max_attempts`.
+pub fn mark_failed(
+    conn: &mut DbConn,
+    row: &OutboxRow,
+    worker: &str,
+    error: &str,
+    config: &Config,
+) -> Result<OutboxStatus, ApiError> {
+    let attempts = row.attempts + 1;
+    let now = Utc::now().naive_utc();
+    let status = if attempts >= config.outbox_max_attempts {
+        OutboxStatus::Dead
+    } else {
+        OutboxStatus::Pending
+    };
+    let next = now + backoff(config.outbox_retry_base_ms, attempts);
+    let error: String = error.chars().take(2000).collect();
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(&row.id))
+            .filter(outbox::lease_owner.eq(worker)),
+    )
+    .set((
+        outbox::status.eq(status.as_str()),
+        outbox::attempts.eq(attempts),
+        outbox::next_attempt_at.eq(next),
+        outbox::lease_owner.eq(None::<String>),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(Some(error)),
+    ))
+    .execute(conn)?;
+    Ok(status)
+}
+
+/// Gives a leased message back untouched (shutdown before sending).
+pub fn release(conn: &mut DbConn, id: &str, worker: &str) -> Result<(), ApiError> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::lease_owner.eq(worker)),
+    )
+    .set((
+        outbox::lease_owner.eq(None::<String>),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Puts a dead message back in the queue with a fresh attempt budget.
+pub fn retry_dead(conn: &mut DbConn, id: &str) -> Result<OutboxRow, ApiError> {
+    let now = Utc::now().naive_utc();
+    let n = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::status.eq(OutboxStatus::Dead.as_str())),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Pending.as_str()),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+    ))
+    .execute(conn)?;
+    let row: OutboxRow = outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)?;
+    if n == 0 {
+        return Err(ApiError::Conflict {
+            code: "outbox_not_dead",
+            detail: format!(
+                "Only a dead message can be retried; this one is {}.",
+                row.status
+            ),
+        });
+    }
+    Ok(row)
+}
+
+/// One page of the outbox, newest first.
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<OutboxStatus>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<pagination::Page<OutboxRow>, ApiError> {
+    let after = pagination::decode_cursor(cursor, 2)?;
+    let mut q = outbox::table.select(OutboxRow::as_select()).into_boxed();
+    let mut count = outbox::table.count().into_boxed();
+    if let Some(s) = status {
+        q = q.filter(outbox::status.eq(s.as_str()));
+        count = count.filter(outbox::status.eq(s.as_str()));
+    }
+    if let Some(parts) = after {
+        let ts =
+            NaiveDateTime::parse_from_str(&parts[0], "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| {
+                ApiError::field("cursor", "invalid", "cursor is not one this API issued.")
+            })?;
+        q = q.filter(
+            outbox::created_at.lt(ts).or(outbox::created_at
+                .eq(ts)
+                .and(outbox::id.lt(parts[1].clone()))),
+        );
+    }
+    let mut rows: Vec<OutboxRow> = q
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    let total: i64 = count.get_result(conn)?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| {
+            pagination::encode_cursor(&[
+                &r.created_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+                &r.id,
+            ])
+        })
+    } else {
+        None
+    };
+    Ok(pagination::Page {
+        data: rows,
+        next_cursor,
+        total,
+    })
+}
+
+/// Updates the outbox gauges from the database.
+pub async fn refresh_metrics(state: &AppState) -> Result<(), ApiError> {
+    let (counts, oldest) = state
+        .db(|conn| {
+            let counts: Vec<(String, i64)> = outbox::table
+                .group_by(outbox::status)
+                .select((outbox::status, diesel::dsl::count_star()))
+                .load(conn)?;
+            let oldest: Option<NaiveDateTime> = outbox::table
+                .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+                .select(diesel::dsl::min(outbox::created_at))
+                .first(conn)?;
+            Ok((counts, oldest))
+        })
+        .await?;
+    for s in [
+        OutboxStatus::Pending,
+        OutboxStatus::Sent,
+        OutboxStatus::Dead,
+    ] {
+        let n = counts
+            .iter()
+            .find(|(k, _)| k == s.as_str())
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        state.metrics.outbox.with_label_values(&[s.as_str()]).set(n);
+    }
+    let age = oldest
+        .map(|t| (Utc::now().naive_utc() - t).num_seconds().max(0))
+        .unwrap_or(0);
+    state.metrics.outbox_oldest_pending_age.set(age);
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Every kind of message the service sends, in one list, with its subject and its plain-text
+//! and HTML bodies (compiled into the binary). HTML escapes every value it is given.
+
+use std::sync::OnceLock;
+
+use minijinja::Environment;
+use serde_json::Value;
+
+/// Every kind of email. Adding one means a variant, a subject and two template files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A new user is invited to set a password.
+    Invitation,
+    /// A password reset link.
+    PasswordReset,
+    /// The password was changed.
+    PasswordChanged,
+    /// Repeated failed logins locked the account for a while.
+    AccountLocked,
+}
+
+/// (kind, stored name, subject template). The single list of message kinds.
+const KINDS: &[(Kind, &str, &str)] = &[
+    (
+        Kind::Invitation,
+        "invitation",
+        "You are invited to {{ network_name }}",
+    ),
+    (
+        Kind::PasswordReset,
+        "password_reset",
+        "Reset your {{ network_name }} password",
+    ),
+    (
+        Kind::PasswordChanged,
+        "password_changed",
+        "Your {{ network_name }} password was changed",
+    ),
+    (
+        Kind::AccountLocked,
+        "account_locked",
+        "Your {{ network_name }} account was locked after failed logins",
+    ),
+];
+
+macro_rules! template_files {
+    ($($name:literal),* $(,)?) => {
+        &[$(
+            (concat!($name, ".txt"), include_str!(concat!("templates/", $name, ".txt"))),
+            (concat!($name, ".html"), include_str!(concat!("templates/", $name, ".html"))),
+        )*]
+    };
+}
+
+const FILES: &[(&str, &str)] = template_files!(
+    "invitation",
+    "password_reset",
+    "password_changed",
+    "account_locked"
+);
+const LAYOUT: &str = include_str!("templates/layout.html");
+
+impl Kind {
+    /// The stored name of this kind.
+    pub fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(k, _, _)| *k == self)
+            .map(|(_, n, _)| *n)
+            .unwrap_or("unknown")
+    }
+
+    /// Every kind.
+    pub fn all() -> impl Iterator<Item = Kind> {
+        KINDS.iter().map(|(k, _, _)| *k)
+    }
+
+    fn subject_template(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(k, _, _)| *k == self)
+            .map(|(_, _, s)| *s)
+            .unwrap_or("")
+    }
+}
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // Auto-escaping follows the file extension: .html escapes, .txt does not.
+        env.add_template("layout.html", LAYOUT)
+            .expect("layout template compiles");
+        for (name, src) in FILES {
+            env.add_template(name, src)
+                .expect("message template compiles");
+        }
+        env
+    })
+}
+
+/// A rendered message.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+}
+
+/// Renders a kind with its context (which must include `network_name`, `recipient_name`
+/// and `base_url`, added by `enqueue`).
+pub fn render(kind: Kind, ctx: &Value) -> Result<Rendered, minijinja::Error> {
+    let env = env();
+    let subject = env
+        .render_str(kind.subject_template(), ctx)?
+        .replace(['\r', '\n'], " ");
+    let text = env
+        .get_template(&format!("{}.txt", kind.name()))?
+        .render(ctx)?;
+    let html = env
+        .get_template(&format!("{}.html", kind.name()))?
+        .render(ctx)?;
+    Ok(Rendered {
+        subject,
+        text,
+        html,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Value {
+        serde_json::json!({
+            "network_name": "IDPC", "recipient_name": "<b>Ana</b>", "base_url": "http://x",
+            "link": "http://x/accept?token=abc", "expires_in_minutes": 30, "locked_minutes": 5,
+            "invited_by": "Admin", "organisation_name": "Org & Co",
+        })
+    }
+
+    #[test]
+    fn every_kind_renders_text_and_html() {
+        for kind in Kind::all() {
+            let r = render(kind, &ctx()).unwrap_or_else(|e| panic!("{kind:?}: {e:#}"));
+            assert!(r.subject.contains("IDPC"), "{kind:?}");
+            assert!(
+                r.text.contains("<b>Ana</b>"),
+                "{kind:?} text keeps the name as typed"
+            );
+            assert!(
+                r.html.contains("&lt;b&gt;Ana&lt;/b&gt;"),
+                "{kind:?} html escapes the name"
+            );
+        }
+    }
+}

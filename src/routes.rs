@@ -1,0 +1,90 @@
+//! Every route of the service in one place: the API at a glance.
+//!
+//! Documented routes are registered through utoipa-actix-web so the OpenAPI document is
+//! built from this very list. Unknown paths get 404, known paths with a wrong method 405.
+
+use actix_web::dev::ResourceDef;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::error::ApiError;
+use crate::{AppState, health};
+
+/// Registers every documented route (also used to generate the OpenAPI document).
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(health::metrics);
+}
+
+/// Registers the documented routes plus the docs page and the spec itself.
+pub fn configure_app(cfg: &mut web::ServiceConfig) {
+    configure(&mut ServiceConfig::new(cfg));
+    let swagger = SwaggerUi::new("/docs/{_:.*}")
+        .url("/openapi.json", crate::openapi::spec())
+        .config(
+            SwaggerConfig::from("/openapi.json")
+                .validator_url("none")
+                .try_it_out_enabled(true),
+        );
+    cfg.service(swagger).route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/docs/"))
+                .finish()
+        }),
+    );
+}
+
+/// Path patterns of documented routes with their methods.
+pub struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// Builds the table from the OpenAPI document.
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes = Vec::new();
+        for (path, item) in doc.paths.paths.iter() {
+            let mut methods = Vec::new();
+            let ops = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            for (m, present) in ops {
+                if present {
+                    methods.push(m.to_string());
+                }
+            }
+            if methods.iter().any(|m| m == "GET") {
+                methods.push("HEAD".into());
+            }
+            routes.push((ResourceDef::new(path.as_str()), methods));
+        }
+        Self { routes }
+    }
+
+    /// The methods allowed on a path, when it is a known route.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        self.routes
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, m)| m.clone())
+    }
+}
+
+/// The default service: 405 with `Allow` for a known path, else 404.
+pub async fn fallback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    match state.routes.allowed(req.path()) {
+        Some(methods) => Err(ApiError::MethodNotAllowed(methods)),
+        None => Err(ApiError::NotFound),
+    }
+}
