@@ -22,4 +22,6 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Print `.env.example`, generated from the settings.
+    EnvExample,
 }

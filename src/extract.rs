@@ -126,8 +126,14 @@ fn describe_json_error(path: &str, e: &serde_json::Error) -> FieldError {
             if let Some(f) = backticked(&bare, "missing field ") {
                 FieldError::new(join(path, &f), "required", format!("`{f}` is required."))
             } else if let Some(f) = backticked(&bare, "unknown field ") {
+                // serde_path_to_error's path already ends at the unknown field.
+                let field = if path == f || path.ends_with(&format!(".{f}")) {
+                    path.to_string()
+                } else {
+                    join(path, &f)
+                };
                 FieldError::new(
-                    join(path, &f),
+                    field,
                     "unknown_field",
                     format!("`{f}` is not a field of this request."),
                 )

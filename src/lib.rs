@@ -160,6 +160,10 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             print!("{}", openapi::spec_json());
             Ok(())
         }
+        cli::Command::EnvExample => {
+            print!("{}", config::env_example());
+            Ok(())
+        }
     }
 }
 

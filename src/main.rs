@@ -7,9 +7,11 @@ use idpc_hub::config::Config;
 fn main() {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Openapi = command {
-        print!("{}", idpc_hub::openapi::spec_json());
-        return;
+    // These two print generated files and need no configuration.
+    match command {
+        Command::Openapi => return print!("{}", idpc_hub::openapi::spec_json()),
+        Command::EnvExample => return print!("{}", idpc_hub::config::env_example()),
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(c) => c,

@@ -8,7 +8,7 @@ use super::DbConn;
 
 /// Round trip used by readiness: one trivial query.
 pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
-    diesel::select(diesel::dsl::sql::<BigInt>("1"))
+    diesel::select(diesel::dsl::sql::<BigInt>("CAST(1 AS BIGINT)"))
         .get_result::<i64>(conn)
         .map(|_| ())
 }

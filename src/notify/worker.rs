@@ -33,7 +33,7 @@ impl Notifier {
             .parse()
             .map_err(|e| format!("MAIL_FROM: {e}"))?;
         // The lease outlives the longest possible send so a live worker never loses its row.
-        let lease = Duration::seconds((state.config.smtp.timeout_secs as i64) * 3 + 30);
+        let lease = Duration::seconds((state.config.smtp.timeout_secs as i64) * 2 + 5);
         Ok(Self {
             state,
             transport,

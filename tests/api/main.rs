@@ -1,1 +1,10 @@
-fn main() {}
+//! The integration-test crate: one binary, a module per capability.
+//! Every test drives the real app; see `common` for the harness.
+
+mod common;
+
+mod binary;
+mod errors;
+mod migrations;
+mod operations;
+mod outbox;

@@ -1,0 +1,248 @@
+//! The real binary: configuration errors, PostgreSQL start-up, the file mail transport, and
+//! surviving SIGKILL without losing mail.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use idpc_hub::config::{Config, DatabaseUrl};
+use idpc_hub::notify::{Kind, Recipient};
+
+use crate::common::{Backend, MailSink, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_idpc-hub");
+
+fn free_port() -> u16 {
+    MailSink::reserve_port()
+}
+
+/// A plain HTTP/1.1 GET, as a script would do it.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.split_whitespace().nth(1)?.parse().ok()?;
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(dir: &std::path::Path, env: &[(&str, String)]) -> Running {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Running(
+        cmd.arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn idpc-hub"),
+    )
+}
+
+fn wait_ready(port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some((200, body)) = http_get(port, "/health/ready") {
+            return body;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server on {port} never became ready");
+}
+
+#[test]
+fn a_bad_port_stops_the_start_with_one_line_naming_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("PORT", "abc")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("PORT"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "mysql://root@localhost/x")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}
+
+#[test]
+fn the_default_configuration_serves_sqlite_on_a_fresh_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = spawn(dir.path(), &[("PORT", port.to_string())]);
+    let body = wait_ready(port);
+    assert!(body.contains("\"database\":\"sqlite\""), "{body}");
+    assert!(dir.path().join("data/idpc-hub.db").exists());
+}
+
+#[test]
+fn the_binary_migrates_and_serves_a_new_postgres_database() {
+    if !Backend::postgres_configured() {
+        return;
+    }
+    let db = TestDb::create(Backend::Postgres);
+    let dir = tempfile::tempdir().unwrap();
+    // Start from an empty database so the binary itself applies every migration.
+    {
+        let mut c = idpc_hub::db::establish(&DatabaseUrl::parse(&db.url).unwrap()).unwrap();
+        idpc_hub::db::revert_all_migrations(&mut c).unwrap();
+    }
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied"));
+    let port = free_port();
+    let server = spawn(
+        dir.path(),
+        &[("PORT", port.to_string()), ("DATABASE_URL", db.url.clone())],
+    );
+    let body = wait_ready(port);
+    assert!(body.contains("\"database\":\"postgres\""), "{body}");
+    drop(server);
+}
+
+fn enqueue_into(url: &str, n: usize) {
+    let mut vars = std::collections::BTreeMap::new();
+    vars.insert("DATABASE_URL".to_string(), url.to_string());
+    let config = Config::from_map(&vars).unwrap();
+    let pool = idpc_hub::db::build_pool(&config.database_url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    idpc_hub::db::run_migrations(&mut conn).unwrap();
+    for i in 0..n {
+        let to = Recipient {
+            email: format!("member{i}@example.org"),
+            name: format!("Member {i}"),
+        };
+        let ctx = serde_json::json!({});
+        idpc_hub::notify::enqueue(&mut conn, &config, Kind::PasswordChanged, &to, ctx, None)
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_default_configuration_writes_eml_files_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("data/idpc-hub.db");
+    enqueue_into(&format!("sqlite://{}", db_path.display()), 2);
+    let port = free_port();
+    let _server = spawn(
+        dir.path(),
+        &[("PORT", port.to_string()), ("OUTBOX_POLL_MS", "100".into())],
+    );
+    wait_ready(port);
+    let mail_dir = dir.path().join("data/mail");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let files: Vec<_> = std::fs::read_dir(&mail_dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if files.len() == 2 {
+            let text = std::fs::read_to_string(files[0].path()).unwrap();
+            assert!(
+                text.contains("Subject: Your IDPC password was changed"),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected 2 .eml files, found {}",
+            files.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[actix_web::test]
+async fn sigkill_with_mail_pending_loses_none_and_the_next_start_sends_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("data/hub.db").display());
+    enqueue_into(&url, 5);
+    let smtp_port = MailSink::reserve_port();
+    let env = |port: u16| {
+        vec![
+            ("PORT", port.to_string()),
+            ("DATABASE_URL", url.clone()),
+            ("MAIL_TRANSPORT", "smtp".into()),
+            ("SMTP_HOST", "127.0.0.1".into()),
+            ("SMTP_PORT", smtp_port.to_string()),
+            ("SMTP_SECURITY", "none".into()),
+            ("SMTP_TIMEOUT_SECS", "1".into()),
+            ("OUTBOX_RETRY_BASE_MS", "100".into()),
+            ("OUTBOX_POLL_MS", "50".into()),
+        ]
+    };
+    // First life: the mail server is down, so everything stays pending; then SIGKILL.
+    let port = free_port();
+    let mut first = spawn(dir.path(), &env(port));
+    wait_ready(port);
+    std::thread::sleep(Duration::from_millis(500));
+    first.0.kill().unwrap(); // SIGKILL
+    let _ = first.0.wait();
+    // Second life, with the mail server up.
+    let sink = MailSink::start_on(smtp_port);
+    let port = free_port();
+    let _second = spawn(dir.path(), &env(port));
+    wait_ready(port);
+    let got = sink.wait_for(5, Duration::from_secs(30)).await;
+    std::thread::sleep(Duration::from_millis(500));
+    let got_after = sink.all();
+    assert_eq!(
+        got.len(),
+        5,
+        "every pending message is sent after the restart"
+    );
+    assert_eq!(got_after.len(), 5, "and none twice");
+    let mut ids: Vec<String> = got_after.iter().map(|m| m.message_id()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+}

@@ -1,0 +1,144 @@
+//! Test harness: the real app (`build_app`) on a throwaway database, with a real SMTP server
+//! in-process. Every test runs on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set.
+
+#![allow(dead_code)]
+
+pub mod db;
+pub mod http;
+pub mod mail;
+
+use std::collections::BTreeMap;
+
+use idpc_hub::config::Config;
+use idpc_hub::notify::worker::Notifier;
+use idpc_hub::{AppState, build_app};
+
+pub use db::{Backend, TestDb};
+pub use http::Svc;
+pub use mail::{MailSink, Received};
+
+/// A JWT key set shared by tests so tokens can be forged deliberately.
+pub const TEST_JWT_KEYS: &str =
+    "k1:test-secret-one-0123456789abcdef0123,k0:test-secret-old-0123456789abcdef0123";
+
+/// Runs a test body on each backend: `mod name { fn sqlite(); fn postgres(); }`.
+#[macro_export]
+macro_rules! on_both {
+    ($(#[$m:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        $(#[$m])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($backend: $crate::common::Backend) $body
+            #[actix_web::test]
+            async fn sqlite() {
+                run($crate::common::Backend::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if !$crate::common::Backend::postgres_configured() {
+                    eprintln!("TEST_DATABASE_URL is not set; PostgreSQL variant skipped");
+                    return;
+                }
+                run($crate::common::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+/// A running app with its database and mail sink.
+pub struct TestApp {
+    /// The HTTP service, called in-process with real requests.
+    pub svc: Svc,
+    /// Shared state (pool, config).
+    pub state: AppState,
+    /// The SMTP sink the app sends to.
+    pub mail: MailSink,
+    /// The database, dropped with the app.
+    pub db: TestDb,
+}
+
+impl TestApp {
+    /// Starts an app on a fresh database of `backend` with default test settings.
+    pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// Starts an app with extra settings.
+    pub async fn start_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
+        let mail = MailSink::start();
+        let db = TestDb::create(backend);
+        let mut vars = base_env(&db.url, mail.port);
+        for (k, v) in env {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Self::from_parts(db, mail, vars).await
+    }
+
+    /// Starts an app on an existing database and sink (several apps may share them).
+    pub async fn from_parts(db: TestDb, mail: MailSink, vars: BTreeMap<String, String>) -> TestApp {
+        let config = Config::from_map(&vars).expect("test config is valid");
+        let state = actix_web::web::block(move || AppState::new(config))
+            .await
+            .unwrap()
+            .expect("app starts");
+        let svc = http::init(build_app(state.clone())).await;
+        TestApp {
+            svc,
+            state,
+            mail,
+            db,
+        }
+    }
+
+    /// Sends every due outbox message now, as the notifier would. Returns how many were sent.
+    pub async fn deliver_mail(&self) -> usize {
+        let notifier = Notifier::new(self.state.clone()).expect("notifier");
+        let mut total = 0;
+        loop {
+            let n = notifier.run_once(None).await.expect("notifier round");
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// Delivers pending mail and returns what the sink received since the last call.
+    pub async fn emails(&self) -> Vec<Received> {
+        self.deliver_mail().await;
+        self.mail.take()
+    }
+
+    /// Runs blocking database work for assertions.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut idpc_hub::db::DbConn) -> T + Send + 'static,
+    ) -> T {
+        let pool = self.state.pool.clone();
+        actix_web::web::block(move || f(&mut pool.get().expect("connection")))
+            .await
+            .unwrap()
+    }
+}
+
+/// The settings every test app starts with.
+pub fn base_env(database_url: &str, smtp_port: u16) -> BTreeMap<String, String> {
+    let pairs = [
+        ("DATABASE_URL", database_url.to_string()),
+        ("DATABASE_POOL_SIZE", "8".into()),
+        ("MAIL_TRANSPORT", "smtp".into()),
+        ("SMTP_HOST", "127.0.0.1".into()),
+        ("SMTP_PORT", smtp_port.to_string()),
+        ("SMTP_SECURITY", "none".into()),
+        ("SMTP_TIMEOUT_SECS", "5".into()),
+        ("MAIL_FROM", "IDPC Test <no-reply@idpc.test>".into()),
+        ("PUBLIC_BASE_URL", "http://hub.test".into()),
+        ("NETWORK_NAME", "IDPC".into()),
+        ("JWT_KEYS", TEST_JWT_KEYS.into()),
+        ("WORKER_ENABLED", "false".into()),
+        ("OUTBOX_RETRY_BASE_MS", "50".into()),
+        ("ARGON2_MEMORY_KIB", "19456".into()),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}

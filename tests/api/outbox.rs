@@ -1,0 +1,221 @@
+//! The transactional outbox: mail is sent only for committed changes, exactly once, and is
+//! never lost while the mail server is down or a worker dies.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use idpc_hub::AppState;
+use idpc_hub::db::schema::outbox;
+use idpc_hub::db::write_tx;
+use idpc_hub::error::ApiError;
+use idpc_hub::notify::worker::Notifier;
+use idpc_hub::notify::{Kind, OutboxRow, Recipient, enqueue};
+
+use crate::common::{Backend, MailSink, TestApp, TestDb, base_env};
+use crate::on_both;
+
+fn ana() -> Recipient {
+    Recipient {
+        email: "ana@member.example".into(),
+        name: "Ana <Director>".into(),
+    }
+}
+
+/// Enqueues a password-reset email (it carries a link) in its own transaction.
+async fn enqueue_reset(state: &AppState, to: Recipient, commit: bool) {
+    let config = state.config.clone();
+    let r = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                let ctx = serde_json::json!({"link": "http://hub.test/reset?token=tok123", "expires_in_minutes": 30});
+                enqueue(c, &config, Kind::PasswordReset, &to, ctx, None)?;
+                if commit { Ok(()) } else { Err(ApiError::Conflict { code: "test_rollback", detail: "roll back".into() }) }
+            })
+        })
+        .await;
+    assert_eq!(r.is_ok(), commit);
+}
+
+async fn rows(app: &TestApp) -> Vec<OutboxRow> {
+    app.db(|c| {
+        outbox::table
+            .select(OutboxRow::as_select())
+            .order(outbox::created_at)
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+on_both! {
+    async fn a_rolled_back_email_is_never_sent_and_a_committed_one_exactly_once(backend) {
+        let app = TestApp::start(backend).await;
+        enqueue_reset(&app.state, Recipient { email: "ghost@member.example".into(), name: "Ghost".into() }, false).await;
+        enqueue_reset(&app.state, ana(), true).await;
+        assert_eq!(rows(&app).await.len(), 1, "the rolled-back message left no row");
+
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 1);
+        let m = &mails[0];
+        assert_eq!(m.recipient(), "ana@member.example");
+        assert_eq!(m.subject(), "Reset your IDPC password");
+        assert!(m.text().contains("Dear Ana <Director>,"), "{}", m.text());
+        assert!(m.html().contains("Ana &lt;Director&gt;"), "HTML escapes the name: {}", m.html());
+        assert_eq!(m.link("http://hub.test/reset").as_deref(), Some("http://hub.test/reset?token=tok123"));
+        assert!(m.message_id().ends_with("@idpc.test>"));
+
+        // Running the notifier again sends nothing more.
+        assert_eq!(app.deliver_mail().await, 0);
+        assert!(app.mail.take().is_empty());
+        let stored = rows(&app).await;
+        assert_eq!(stored[0].status, "sent");
+        assert_eq!(stored[0].attempts, 1);
+        assert_eq!(format!("<{}>", stored[0].message_id.trim_matches(|c| c == '<' || c == '>')), m.message_id());
+    }
+}
+
+on_both! {
+    async fn with_smtp_down_mail_waits_with_growing_delays_then_arrives_once(backend) {
+        let port = MailSink::reserve_port();
+        let app = TestApp::start_with(backend, &[("SMTP_PORT", &port.to_string()), ("OUTBOX_RETRY_BASE_MS", "200"), ("SMTP_TIMEOUT_SECS", "1")]).await;
+        for i in 0..3 {
+            enqueue_reset(&app.state, Recipient { email: format!("m{i}@member.example"), name: format!("M{i}") }, true).await;
+        }
+        let notifier = Notifier::new(app.state.clone()).unwrap();
+        let mut delays = Vec::new();
+        for attempt in 1..=3 {
+            // Wait until every message is due again, then try.
+            loop {
+                let due = rows(&app).await.iter().all(|r| r.next_attempt_at <= Utc::now().naive_utc());
+                if due { break; }
+                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            }
+            let tried_at = Utc::now().naive_utc();
+            assert_eq!(notifier.run_once(None).await.unwrap(), 3);
+            let now_rows = rows(&app).await;
+            for r in &now_rows {
+                assert_eq!(r.status, "pending");
+                assert_eq!(r.attempts, attempt);
+                assert!(r.last_error.is_some());
+            }
+            delays.push((now_rows[0].next_attempt_at - tried_at).num_milliseconds());
+        }
+        assert!(delays[0] >= 150 && delays[1] > delays[0] && delays[2] > delays[1], "growing delays: {delays:?}");
+
+        // The server comes back: every message arrives, none twice.
+        let sink = MailSink::start_on(port);
+        actix_web::rt::time::sleep(Duration::from_millis(delays[2] as u64 + 100)).await;
+        app.deliver_mail().await;
+        app.deliver_mail().await;
+        let got = sink.all();
+        assert_eq!(got.len(), 3);
+        let ids: HashSet<String> = got.iter().map(|m| m.message_id()).collect();
+        assert_eq!(ids.len(), 3);
+        assert!(rows(&app).await.iter().all(|r| r.status == "sent" && r.attempts == 4));
+    }
+}
+
+on_both! {
+    async fn a_message_whose_lease_expired_is_taken_up_again(backend) {
+        let app = TestApp::start(backend).await;
+        enqueue_reset(&app.state, ana(), true).await;
+        // A worker claims it and dies before sending.
+        let claimed = app.db(|c| idpc_hub::notify::service::claim(c, "dead-worker", chrono::Duration::milliseconds(200), 10).unwrap()).await;
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(app.deliver_mail().await, 0, "a live lease is respected");
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.deliver_mail().await, 1);
+        assert_eq!(app.mail.take().len(), 1);
+    }
+}
+
+on_both! {
+    async fn a_reminder_with_the_same_dedupe_key_is_enqueued_once(backend) {
+        let app = TestApp::start(backend).await;
+        let config = app.state.config.clone();
+        let ids = app
+            .db(move |c| {
+                (0..3)
+                    .map(|_| {
+                        write_tx(c, |c| {
+                            enqueue(c, &config, Kind::PasswordChanged, &ana(), serde_json::json!({}), Some("reminder:x:30".into()))
+                        })
+                        .unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        assert!(ids[0].is_some() && ids[1].is_none() && ids[2].is_none());
+        assert_eq!(app.emails().await.len(), 1);
+    }
+}
+
+#[actix_web::test]
+async fn two_workers_on_one_postgres_send_200_messages_exactly_once() {
+    if !Backend::postgres_configured() {
+        return;
+    }
+    let sink = MailSink::start();
+    let db = TestDb::create(Backend::Postgres);
+    let vars = base_env(&db.url, sink.port);
+    let second_state = {
+        let config = idpc_hub::config::Config::from_map(&vars).unwrap();
+        actix_web::web::block(move || AppState::new(config))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let app = TestApp::from_parts(db, sink.clone(), vars).await;
+    let config = app.state.config.clone();
+    app.db(move |c| {
+        for i in 0..200 {
+            let to = Recipient {
+                email: format!("m{i}@member.example"),
+                name: format!("M{i}"),
+            };
+            write_tx(c, |c| {
+                enqueue(
+                    c,
+                    &config,
+                    Kind::PasswordChanged,
+                    &to,
+                    serde_json::json!({}),
+                    None,
+                )
+            })
+            .unwrap();
+        }
+    })
+    .await;
+    let a = Notifier::new(app.state.clone()).unwrap();
+    let b = Notifier::new(second_state).unwrap();
+    let drain = |n: Notifier| async move {
+        let mut sent = 0;
+        loop {
+            let k = n.run_once(None).await.unwrap();
+            if k == 0 {
+                return sent;
+            }
+            sent += k;
+        }
+    };
+    let (sa, sb) = futures_util::future::join(drain(a), drain(b)).await;
+    assert_eq!(sa + sb, 200);
+    assert!(sa > 0 && sb > 0, "both workers took part: {sa} + {sb}");
+    let got = sink.wait_for(200, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 200);
+    let ids: HashSet<String> = got.iter().map(|m| m.message_id()).collect();
+    assert_eq!(ids.len(), 200, "no Message-ID twice");
+    let sent = app
+        .db(|c| {
+            outbox::table
+                .filter(outbox::status.eq("sent"))
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(sent, 200);
+}
