@@ -24,4 +24,15 @@ pub enum Command {
     Openapi,
     /// Print `.env.example`, generated from the settings.
     EnvExample,
+    /// Create an active admin; the password comes from IDPC_ADMIN_PASSWORD or a TTY prompt.
+    CreateAdmin {
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+        /// The admin's display name.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Seed a realistic demo network (refused when APP_ENV=production).
+    DemoData,
 }

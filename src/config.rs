@@ -66,6 +66,41 @@ pub const SETTINGS: &[Setting] = &[
         help: "lifetime of an access token in seconds (60-86400)",
     },
     Setting {
+        name: "REFRESH_TOKEN_TTL_DAYS",
+        default: "30",
+        help: "lifetime of a refresh token in days (1-365)",
+    },
+    Setting {
+        name: "ARGON2_MEMORY_KIB",
+        default: "19456",
+        help: "argon2id memory cost in KiB (at least 19456 = 19 MiB)",
+    },
+    Setting {
+        name: "ARGON2_ITERATIONS",
+        default: "2",
+        help: "argon2id time cost (at least 2)",
+    },
+    Setting {
+        name: "ARGON2_PARALLELISM",
+        default: "1",
+        help: "argon2id lanes (at least 1)",
+    },
+    Setting {
+        name: "PASSWORD_HASH_CONCURRENCY",
+        default: "4",
+        help: "password hashes computed at once; requests beyond this get 503 with Retry-After",
+    },
+    Setting {
+        name: "AUTH_RATE_LIMIT_PER_IP",
+        default: "30",
+        help: "login, token and password-reset requests per client IP per minute",
+    },
+    Setting {
+        name: "AUTH_RATE_LIMIT_PER_ACCOUNT",
+        default: "10",
+        help: "login and password-reset requests per account per minute",
+    },
+    Setting {
         name: "MAIL_TRANSPORT",
         default: "file",
         help: "smtp, file (.eml files under data/mail/) or log",
@@ -277,6 +312,20 @@ pub struct Config {
     pub jwt_keys: Vec<JwtKey>,
     /// Access token lifetime in seconds.
     pub access_token_ttl_secs: i64,
+    /// Refresh token lifetime in days.
+    pub refresh_token_ttl_days: i64,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id time cost.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Hashes computed at once.
+    pub password_hash_concurrency: usize,
+    /// Auth requests per IP per minute.
+    pub auth_rate_limit_per_ip: u32,
+    /// Auth requests per account per minute.
+    pub auth_rate_limit_per_account: u32,
     /// Mail transport.
     pub mail_transport: MailTransportKind,
     /// SMTP settings (used when the transport is smtp).
@@ -390,6 +439,40 @@ impl Config {
             60,
             86_400,
         )?;
+        let refresh_token_ttl_days = parse_range(
+            "REFRESH_TOKEN_TTL_DAYS",
+            &get("REFRESH_TOKEN_TTL_DAYS"),
+            1,
+            365,
+        )?;
+        let argon2_memory_kib = parse_range(
+            "ARGON2_MEMORY_KIB",
+            &get("ARGON2_MEMORY_KIB"),
+            19_456,
+            4_194_304,
+        )? as u32;
+        let argon2_iterations =
+            parse_range("ARGON2_ITERATIONS", &get("ARGON2_ITERATIONS"), 2, 100)? as u32;
+        let argon2_parallelism =
+            parse_range("ARGON2_PARALLELISM", &get("ARGON2_PARALLELISM"), 1, 64)? as u32;
+        let password_hash_concurrency = parse_range(
+            "PASSWORD_HASH_CONCURRENCY",
+            &get("PASSWORD_HASH_CONCURRENCY"),
+            1,
+            1024,
+        )? as usize;
+        let auth_rate_limit_per_ip = parse_range(
+            "AUTH_RATE_LIMIT_PER_IP",
+            &get("AUTH_RATE_LIMIT_PER_IP"),
+            1,
+            1_000_000,
+        )? as u32;
+        let auth_rate_limit_per_account = parse_range(
+            "AUTH_RATE_LIMIT_PER_ACCOUNT",
+            &get("AUTH_RATE_LIMIT_PER_ACCOUNT"),
+            1,
+            1_000_000,
+        )? as u32;
         let mail_transport = match get("MAIL_TRANSPORT").as_str() {
             "smtp" => MailTransportKind::Smtp,
             "file" => MailTransportKind::File,
@@ -480,6 +563,13 @@ impl Config {
             network_name,
             jwt_keys,
             access_token_ttl_secs,
+            refresh_token_ttl_days,
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+            password_hash_concurrency,
+            auth_rate_limit_per_ip,
+            auth_rate_limit_per_account,
             mail_transport,
             smtp,
             mail_from,

@@ -5,12 +5,17 @@
 //! so what is tested is what runs. Rules live in each domain's `service.rs`, HTTP in `api.rs`.
 
 pub mod audit;
+pub mod auth;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod db;
+pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod identity;
 pub mod metrics;
 pub mod middleware;
 pub mod notify;
@@ -43,6 +48,12 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Route patterns and their methods, for 405 answers.
     pub routes: Arc<routes::RouteTable>,
+    /// Access-token keys.
+    pub jwt: auth::tokens::JwtKeys,
+    /// Bounded argon2id hasher.
+    pub hasher: auth::password::Hasher,
+    /// Rate limits of the authentication endpoints.
+    pub limiter: auth::throttle::Limiter,
 }
 
 /// Failure to start.
@@ -69,11 +80,17 @@ impl AppState {
         }
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         let routes = Arc::new(routes::RouteTable::from_openapi(&openapi::spec()));
+        let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
+        let hasher = auth::password::Hasher::new(&config).map_err(StartError::Other)?;
+        hasher.warm_up();
         Ok(Self {
             config: Arc::new(config),
             pool,
             metrics,
             routes,
+            jwt,
+            hasher,
+            limiter: auth::throttle::Limiter::default(),
         })
     }
 
@@ -164,6 +181,31 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             print!("{}", config::env_example());
             Ok(())
         }
+        cli::Command::CreateAdmin { email, name } => {
+            let password = match std::env::var("IDPC_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => rpassword::prompt_password("Password for the new admin: ")
+                    .map_err(|e| StartError::Other(format!("set IDPC_ADMIN_PASSWORD or run on a terminal ({e})")))?,
+            };
+            auth::password::check_policy("IDPC_ADMIN_PASSWORD", &password)
+                .map_err(|_| StartError::Other("the password needs 12 to 128 characters".into()))?;
+            actix_web::rt::System::new().block_on(async move {
+                let state = web::block(move || AppState::new(config)).await.map_err(|e| StartError::Other(e.to_string()))??;
+                let hash = state.hasher.hash(password).await.map_err(|e| StartError::Other(e.to_string()))?;
+                let user = state
+                    .db(move |c| identity::service::create_admin(c, &email, &name, hash))
+                    .await
+                    .map_err(|e| StartError::Other(e.problem().detail))?;
+                println!("created admin {} ({})", user.email, user.id);
+                Ok(())
+            })
+        }
+        cli::Command::DemoData => actix_web::rt::System::new().block_on(async move {
+            let state = web::block(move || AppState::new(config)).await.map_err(|e| StartError::Other(e.to_string()))??;
+            let (orgs, users) = demo::seed(&state).await.map_err(|e| StartError::Other(e.problem().detail))?;
+            println!("demo data: {orgs} organisation(s) and {users} user(s) created; accounts are listed in README.md");
+            Ok(())
+        }),
     }
 }
 

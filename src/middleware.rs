@@ -110,6 +110,14 @@ fn finalize_problem(
         return res;
     }
     let problem = res.response().extensions().get::<Problem>().cloned();
+    // A deliberate JSON error body (the OAuth2 token endpoint's RFC 6749 errors) stays as is.
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if problem.is_none() && is_json {
+        return res;
+    }
     let mut problem = match problem {
         Some(p) => p,
         None => framework_problem(&res, status),

@@ -22,6 +22,11 @@ use crate::error::{FieldError, Problem};
     servers((url = "/", description = "This server")),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "auth", description = "Login, tokens, password reset, invitations"),
+        (name = "account", description = "The caller's own account"),
+        (name = "users", description = "User administration (admin)"),
+        (name = "api-clients", description = "Partner apps and their credentials (admin)"),
+        (name = "directory", description = "Member organisations and partners"),
         (name = "admin", description = "Secretariat tools: the outbox"),
     ),
     components(schemas(Problem, FieldError)),

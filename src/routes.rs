@@ -5,17 +5,48 @@
 
 use actix_web::dev::ResourceDef;
 use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, health};
+use crate::{AppState, directory, health, identity, notify};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live)
         .service(health::ready)
-        .service(health::metrics);
+        .service(health::metrics)
+        .service(
+            scope::scope("/api/v1")
+                // Authentication
+                .service(identity::api::login)
+                .service(identity::api::refresh)
+                .service(identity::api::logout)
+                .service(identity::api::token)
+                .service(identity::api::password_reset)
+                .service(identity::api::password_reset_confirm)
+                .service(identity::api::accept_invitation)
+                // The caller's account
+                .service(identity::api::me)
+                .service(identity::api::update_me)
+                .service(identity::api::change_password)
+                // Users and partner apps (admin)
+                .service(identity::api::list_users)
+                .service(identity::api::create_user)
+                .service(identity::api::get_user)
+                .service(identity::api::update_user)
+                .service(identity::api::resend_invitation)
+                .service(identity::api::list_clients)
+                .service(identity::api::create_client)
+                .service(identity::api::revoke_client)
+                // Directory
+                .service(directory::api::create_organisation)
+                .service(directory::api::get_organisation)
+                // Admin tools
+                .service(notify::api::list_outbox)
+                .service(notify::api::retry_outbox),
+        );
 }
 
 /// Registers the documented routes plus the docs page and the spec itself.

@@ -138,7 +138,7 @@ mod tests {
     fn ctx() -> Value {
         serde_json::json!({
             "network_name": "IDPC", "recipient_name": "<b>Ana</b>", "base_url": "http://x",
-            "link": "http://x/accept?token=abc", "expires_in_minutes": 30, "locked_minutes": 5,
+            "link": "http://x/accept?token=abc", "expires_in": "30 minutes", "locked_minutes": 5,
             "invited_by": "Admin", "organisation_name": "Org & Co",
         })
     }

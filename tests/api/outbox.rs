@@ -29,7 +29,7 @@ async fn enqueue_reset(state: &AppState, to: Recipient, commit: bool) {
     let r = state
         .db(move |c| {
             write_tx(c, |c| {
-                let ctx = serde_json::json!({"link": "http://hub.test/reset?token=tok123", "expires_in_minutes": 30});
+                let ctx = serde_json::json!({"link": "http://hub.test/reset?token=tok123", "expires_in": "30 minutes"});
                 enqueue(c, &config, Kind::PasswordReset, &to, ctx, None)?;
                 if commit { Ok(()) } else { Err(ApiError::Conflict { code: "test_rollback", detail: "roll back".into() }) }
             })
@@ -218,4 +218,45 @@ async fn two_workers_on_one_postgres_send_200_messages_exactly_once() {
         })
         .await;
     assert_eq!(sent, 200);
+}
+
+on_both! {
+    async fn after_max_attempts_a_message_is_dead_visible_to_admins_and_retry_requeues_it(backend) {
+        let port = MailSink::reserve_port();
+        let app = TestApp::start_with(backend, &[("SMTP_PORT", &port.to_string()), ("OUTBOX_MAX_ATTEMPTS", "2"), ("OUTBOX_RETRY_BASE_MS", "10"), ("SMTP_TIMEOUT_SECS", "1")]).await;
+        let admin = app.admin().await;
+        enqueue_reset(&app.state, ana(), true).await;
+        let notifier = Notifier::new(app.state.clone()).unwrap();
+        for _ in 0..2 {
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            notifier.run_once(None).await.unwrap();
+        }
+        let dead = app.get("/api/v1/admin/outbox?status=dead").bearer(&admin.token).send().await.expect(200);
+        assert_eq!(dead.body["total"], 1);
+        let msg = &dead.body["data"][0];
+        assert_eq!(msg["status"], "dead");
+        assert_eq!(msg["attempts"], 2);
+        assert_eq!(msg["recipient_email"], "ana@member.example");
+        assert!(msg["last_error"].as_str().unwrap().len() > 3);
+        assert!(msg.get("body_text").is_none());
+        let id = msg["id"].as_str().unwrap().to_string();
+
+        // Only dead messages can be retried, and only by admins.
+        let member_org = app.member_org("Org A").await;
+        let member = app.user("member", Some(&member_org)).await;
+        app.post(&format!("/api/v1/admin/outbox/{id}/retry")).bearer(&member.token).send().await.expect_problem(403);
+        app.get("/api/v1/admin/outbox").send().await.expect_problem(401);
+
+        let sink = MailSink::start_on(port);
+        let r = app.post(&format!("/api/v1/admin/outbox/{id}/retry")).bearer(&admin.token).send().await.expect(200);
+        assert_eq!(r.body["status"], "pending");
+        assert_eq!(r.body["attempts"], 0);
+        app.post(&format!("/api/v1/admin/outbox/{id}/retry")).bearer(&admin.token).send().await.expect_problem(409);
+        app.deliver_mail().await;
+        let got = sink.all();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].subject(), "Reset your IDPC password");
+        let sent = app.get("/api/v1/admin/outbox?status=sent").bearer(&admin.token).send().await.expect(200);
+        assert_eq!(sent.body["total"], 1);
+    }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod fixtures;
 pub mod http;
 pub mod mail;
 
@@ -14,6 +15,8 @@ use idpc_hub::notify::worker::Notifier;
 use idpc_hub::{AppState, build_app};
 
 pub use db::{Backend, TestDb};
+#[allow(unused_imports)]
+pub use fixtures::{PASSWORD, TestUser};
 pub use http::Svc;
 pub use mail::{MailSink, Received};
 
@@ -138,7 +141,8 @@ pub fn base_env(database_url: &str, smtp_port: u16) -> BTreeMap<String, String> 
         ("JWT_KEYS", TEST_JWT_KEYS.into()),
         ("WORKER_ENABLED", "false".into()),
         ("OUTBOX_RETRY_BASE_MS", "50".into()),
-        ("ARGON2_MEMORY_KIB", "19456".into()),
+        ("AUTH_RATE_LIMIT_PER_IP", "100000".into()),
+        ("AUTH_RATE_LIMIT_PER_ACCOUNT", "100000".into()),
     ];
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -1,0 +1,344 @@
+//! Who is calling: a user or an API client, established from the bearer token and one
+//! indexed database check (user status and session, or client revocation), so logout,
+//! password resets, disabling and client revocation take effect at once.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::audit::Actor;
+use crate::db::schema::{api_clients, sessions, users};
+use crate::error::ApiError;
+use crate::middleware::RequestId;
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The secretariat: users, clients, membership.
+    Admin,
+    /// Creates and approves onward grants and tranches.
+    GrantOfficer,
+    /// Records payments.
+    FinanceOfficer,
+    /// A person of a member organisation.
+    Member,
+}
+
+impl Role {
+    /// Stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::GrantOfficer => "grant_officer",
+            Role::FinanceOfficer => "finance_officer",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses stored text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "grant_officer" => Role::GrantOfficer,
+            "finance_officer" => Role::FinanceOfficer,
+            "member" => Role::Member,
+            _ => return None,
+        })
+    }
+
+    /// Staff are everyone but members.
+    pub fn is_staff(self) -> bool {
+        self != Role::Member
+    }
+}
+
+/// A partner app's permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum Scope {
+    /// Read the directory.
+    #[serde(rename = "directory:read")]
+    DirectoryRead,
+    /// Read grants.
+    #[serde(rename = "grants:read")]
+    GrantsRead,
+    /// Manage webhooks.
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 3] = [
+        Scope::DirectoryRead,
+        Scope::GrantsRead,
+        Scope::WebhooksManage,
+    ];
+
+    /// Wire text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::DirectoryRead => "directory:read",
+            Scope::GrantsRead => "grants:read",
+            Scope::WebhooksManage => "webhooks:manage",
+        }
+    }
+
+    /// Parses wire text.
+    pub fn parse(s: &str) -> Option<Self> {
+        Scope::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Parses a space-separated list, ignoring unknown entries.
+    pub fn parse_list(s: &str) -> Vec<Scope> {
+        s.split_whitespace().filter_map(Scope::parse).collect()
+    }
+}
+
+/// An authenticated user.
+#[derive(Debug, Clone)]
+pub struct UserPrincipal {
+    /// User id.
+    pub id: String,
+    /// Current role (read from the database on every request).
+    pub role: Role,
+    /// Organisation of a member.
+    pub organisation_id: Option<String>,
+    /// Session of this token.
+    pub session_id: String,
+}
+
+/// An authenticated API client.
+#[derive(Debug, Clone)]
+pub struct ClientPrincipal {
+    /// API client id.
+    pub id: String,
+    /// Organisation the client belongs to.
+    pub organisation_id: String,
+    /// Scopes granted to this token.
+    pub scopes: Vec<Scope>,
+}
+
+/// The caller.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A person.
+    User(UserPrincipal),
+    /// A partner app.
+    Client(ClientPrincipal),
+}
+
+impl Principal {
+    /// The user, when the caller is one.
+    pub fn user(&self) -> Option<&UserPrincipal> {
+        match self {
+            Principal::User(u) => Some(u),
+            Principal::Client(_) => None,
+        }
+    }
+
+    /// The role of a user caller.
+    pub fn role(&self) -> Option<Role> {
+        self.user().map(|u| u.role)
+    }
+
+    /// True for a user with one of `roles`.
+    pub fn has_role(&self, roles: &[Role]) -> bool {
+        self.role().is_some_and(|r| roles.contains(&r))
+    }
+
+    /// True for staff users.
+    pub fn is_staff(&self) -> bool {
+        self.role().is_some_and(Role::is_staff)
+    }
+
+    /// True for a client holding `scope`.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        matches!(self, Principal::Client(c) if c.scopes.contains(&scope))
+    }
+
+    /// 403 unless the caller is a user with one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<&UserPrincipal, ApiError> {
+        match self {
+            Principal::User(u) if roles.contains(&u.role) => Ok(u),
+            _ => Err(ApiError::Forbidden(format!(
+                "This action needs the role {}.",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))),
+        }
+    }
+
+    /// The audit actor.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Principal::User(u) => Actor::User(u.id.clone()),
+            Principal::Client(c) => Actor::ApiClient(c.id.clone()),
+        }
+    }
+
+    /// The organisation of a member user or a client.
+    pub fn organisation_id(&self) -> Option<&str> {
+        match self {
+            Principal::User(u) => u.organisation_id.as_deref(),
+            Principal::Client(c) => Some(&c.organisation_id),
+        }
+    }
+}
+
+/// An optional caller: `None` without an Authorization header; a bad token is still 401.
+#[derive(Debug, Clone)]
+pub struct MaybePrincipal(pub Option<Principal>);
+
+fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let s = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("Malformed Authorization header.".into()))?;
+    match s.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(ApiError::Unauthorized(
+            "Use an Authorization: Bearer <access token> header.".into(),
+        )),
+    }
+}
+
+async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Principal, ApiError> {
+    let invalid =
+        || ApiError::Unauthorized("The access token is invalid, expired or revoked.".into());
+    let claims = state.jwt.verify(&token).map_err(|_| invalid())?;
+    match claims.typ.as_str() {
+        "user" => {
+            let sid = claims.sid.clone().ok_or_else(invalid)?;
+            let sub = claims.sub.clone();
+            let row: Option<(
+                String,
+                String,
+                Option<String>,
+                Option<chrono::NaiveDateTime>,
+            )> = state
+                .db(move |c| {
+                    Ok(users::table
+                        .inner_join(sessions::table)
+                        .filter(users::id.eq(&sub))
+                        .filter(sessions::id.eq(&sid))
+                        .select((
+                            users::status,
+                            users::role,
+                            users::organisation_id,
+                            sessions::revoked_at,
+                        ))
+                        .first(c)
+                        .optional()?)
+                })
+                .await?;
+            match row {
+                Some((status, role, org, None)) if status == "active" => {
+                    Ok(Principal::User(UserPrincipal {
+                        id: claims.sub,
+                        role: Role::parse(&role).ok_or_else(invalid)?,
+                        organisation_id: org,
+                        session_id: claims.sid.unwrap_or_default(),
+                    }))
+                }
+                _ => Err(invalid()),
+            }
+        }
+        "client" => {
+            let sub = claims.sub.clone();
+            let row: Option<(String, Option<chrono::NaiveDateTime>)> = state
+                .db(move |c| {
+                    Ok(api_clients::table
+                        .find(&sub)
+                        .select((api_clients::organisation_id, api_clients::revoked_at))
+                        .first(c)
+                        .optional()?)
+                })
+                .await?;
+            match row {
+                Some((org, None)) => Ok(Principal::Client(ClientPrincipal {
+                    id: claims.sub,
+                    organisation_id: org,
+                    scopes: Scope::parse_list(claims.scope.as_deref().unwrap_or("")),
+                })),
+                _ => Err(invalid()),
+            }
+        }
+        _ => Err(invalid()),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
+            match token? {
+                Some(t) => authenticate(state, t).await,
+                None => Err(ApiError::Unauthorized("Authentication required.".into())),
+            }
+        })
+    }
+}
+
+impl FromRequest for MaybePrincipal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
+            match token? {
+                Some(t) => authenticate(state, t)
+                    .await
+                    .map(|p| MaybePrincipal(Some(p))),
+                None => Ok(MaybePrincipal(None)),
+            }
+        })
+    }
+}
+
+/// Request facts services need: the request id (for audit) and the client IP (for limits).
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    /// The request id.
+    pub request_id: Option<String>,
+    /// The peer address (no proxy headers are trusted).
+    pub ip: String,
+}
+
+impl FromRequest for RequestMeta {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let ip = req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        std::future::ready(Ok(RequestMeta { request_id, ip }))
+    }
+}

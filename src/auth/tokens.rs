@@ -1,0 +1,198 @@
+//! Access tokens (JWT, HS256 pinned, `kid`-selected keys) and opaque tokens (random, stored
+//! only as a SHA-256 hash). The first configured key signs; every configured key verifies.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{AppEnv, Config, JwtKey, Secret};
+
+/// The audience of every access token.
+pub const AUDIENCE: &str = "idpc-hub-api";
+/// Leeway for clock skew, in seconds.
+pub const LEEWAY_SECS: u64 = 30;
+
+/// Claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer (PUBLIC_BASE_URL).
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// User id or API client id.
+    pub sub: String,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// Token id.
+    pub jti: String,
+    /// `user` or `client`.
+    pub typ: String,
+    /// Role of a user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Organisation of a member user or a client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// Space-separated scopes of a client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Session (refresh-token family) of a user token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// Signing and verifying keys.
+#[derive(Clone)]
+pub struct JwtKeys {
+    signing_kid: String,
+    signing: EncodingKey,
+    verifying: HashMap<String, DecodingKey>,
+    issuer: String,
+    ttl_secs: i64,
+}
+
+impl JwtKeys {
+    /// Keys from configuration; in development with none configured, a key generated once
+    /// into the data folder is used (never in production: configuration refuses that).
+    pub fn from_config(config: &Config) -> Result<Self, String> {
+        let keys = if config.jwt_keys.is_empty() {
+            if config.app_env == AppEnv::Production {
+                return Err("JWT_KEYS is required in production".into());
+            }
+            vec![dev_key(&config.data_dir)?]
+        } else {
+            config.jwt_keys.clone()
+        };
+        let first = &keys[0];
+        Ok(Self {
+            signing_kid: first.kid.clone(),
+            signing: EncodingKey::from_secret(first.secret.0.as_bytes()),
+            verifying: keys
+                .iter()
+                .map(|k| {
+                    (
+                        k.kid.clone(),
+                        DecodingKey::from_secret(k.secret.0.as_bytes()),
+                    )
+                })
+                .collect(),
+            issuer: config.public_base_url.clone(),
+            ttl_secs: config.access_token_ttl_secs,
+        })
+    }
+
+    /// Access token lifetime in seconds.
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    /// The issuer every token carries.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Signs claims for `sub`, filling iss, aud, iat, exp and jti.
+    pub fn issue(
+        &self,
+        sub: &str,
+        typ: &str,
+        role: Option<String>,
+        org: Option<String>,
+        scope: Option<String>,
+        sid: Option<String>,
+    ) -> Result<String, String> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.into(),
+            sub: sub.into(),
+            exp: now + self.ttl_secs,
+            iat: now,
+            jti: uuid::Uuid::now_v7().to_string(),
+            typ: typ.into(),
+            role,
+            org,
+            scope,
+            sid,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.signing_kid.clone());
+        encode(&header, &claims, &self.signing).map_err(|e| e.to_string())
+    }
+
+    /// Verifies a token: pinned algorithm, known `kid`, signature, iss, aud, exp (30 s leeway),
+    /// and the presence of every required claim.
+    pub fn verify(&self, token: &str) -> Result<Claims, &'static str> {
+        let header = decode_header(token).map_err(|_| "malformed token")?;
+        if header.alg != Algorithm::HS256 {
+            return Err("unexpected algorithm");
+        }
+        let kid = header.kid.ok_or("token has no key id")?;
+        let key = self.verifying.get(&kid).ok_or("unknown key id")?;
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = LEEWAY_SECS;
+        v.set_issuer(&[&self.issuer]);
+        v.set_audience(&[AUDIENCE]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.validate_exp = true;
+        let data = decode::<Claims>(token, key, &v).map_err(|_| "invalid token")?;
+        if data.claims.iat > Utc::now().timestamp() + LEEWAY_SECS as i64 {
+            return Err("token issued in the future");
+        }
+        Ok(data.claims)
+    }
+}
+
+fn dev_key(data_dir: &Path) -> Result<JwtKey, String> {
+    let path = data_dir.join("jwt-dev-key");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let secret = s.trim().to_string();
+        if secret.len() >= 32 {
+            return Ok(JwtKey {
+                kid: "dev".into(),
+                secret: Secret(secret),
+            });
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let secret = hex::encode(random_bytes::<32>());
+    std::fs::write(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    tracing::warn!(path = %path.display(), "JWT_KEYS not set: generated a development signing key");
+    Ok(JwtKey {
+        kid: "dev".into(),
+        secret: Secret(secret),
+    })
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// A new opaque token (256 random bits, URL-safe).
+pub fn opaque() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+/// The stored form of an opaque token.
+pub fn hash_opaque(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

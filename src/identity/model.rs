@@ -1,0 +1,306 @@
+//! Users, sessions, one-time tokens and API clients: rows and wire types.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{Role, Scope};
+use crate::db::schema::{api_clients, users};
+use crate::directory::model::rfc3339;
+
+/// A stored user.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    /// UUID v7.
+    pub id: String,
+    /// Lower-cased address.
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Role.
+    pub role: String,
+    /// Organisation (required for members).
+    pub organisation_id: Option<String>,
+    /// invited, active or disabled.
+    pub status: String,
+    /// argon2id PHC string; never leaves the service.
+    pub password_hash: Option<String>,
+    /// Consecutive failed logins.
+    pub failed_logins: i32,
+    /// Locked until this time after repeated failures.
+    pub locked_until: Option<NaiveDateTime>,
+    /// Last successful login.
+    pub last_login_at: Option<NaiveDateTime>,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// Account status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Invited, has not set a password yet.
+    Invited,
+    /// May log in.
+    Active,
+    /// May not log in; existing tokens stop working at once.
+    Disabled,
+}
+
+/// A user as the API shows it (no secrets, ever).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    /// UUID v7.
+    pub id: String,
+    /// Email address (lower case).
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// admin, grant_officer, finance_officer or member.
+    pub role: Role,
+    /// Organisation of a member user.
+    pub organisation_id: Option<String>,
+    /// invited, active or disabled.
+    pub status: UserStatus,
+    /// Last successful login (RFC 3339), if any.
+    pub last_login_at: Option<String>,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        Self {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            role: Role::parse(&r.role).unwrap_or(Role::Member),
+            organisation_id: r.organisation_id,
+            status: match r.status.as_str() {
+                "active" => UserStatus::Active,
+                "disabled" => UserStatus::Disabled,
+                _ => UserStatus::Invited,
+            },
+            last_login_at: r.last_login_at.map(rfc3339),
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// Access and refresh token pair.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// JWT access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque refresh token; single use, rotated on every refresh.
+    pub refresh_token: String,
+}
+
+/// Login request.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Email address (case-insensitive).
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A refresh token.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from login or the last refresh.
+    pub refresh_token: String,
+}
+
+/// Ask for a password reset link.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// Email address of the account.
+    pub email: String,
+}
+
+/// Set a new password with a reset token.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The `token` from the emailed link.
+    pub token: String,
+    /// New password, 12–128 characters.
+    pub password: String,
+}
+
+/// Accept an invitation.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    /// The `token` from the emailed link.
+    pub token: String,
+    /// New password, 12–128 characters.
+    pub password: String,
+    /// Name shown to others, 1–120 characters.
+    pub display_name: String,
+}
+
+/// Change one's own profile.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// Name shown to others, 1–120 characters.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// Change one's own password.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// The current password.
+    pub current_password: String,
+    /// The new password, 12–128 characters.
+    pub new_password: String,
+}
+
+/// Create a user (an invitation is emailed).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Email address; unique, case-insensitive.
+    pub email: String,
+    /// Name shown to others, 1–120 characters.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Organisation; required for a member.
+    #[serde(default)]
+    pub organisation_id: Option<String>,
+}
+
+/// Change a user's role, status or organisation (admin).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// New role.
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// New status: active or disabled.
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+    /// New organisation.
+    #[serde(default)]
+    pub organisation_id: Option<String>,
+}
+
+/// A stored API client.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_clients)]
+pub struct ApiClientRow {
+    /// UUID v7.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Organisation.
+    pub organisation_id: String,
+    /// Public client id.
+    pub client_id: String,
+    /// SHA-256 of the secret.
+    pub secret_hash: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    /// Admin who created it.
+    pub created_by: String,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Revoked.
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// An API client as listed (no secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiClient {
+    /// UUID v7.
+    pub id: String,
+    /// Name of the partner app.
+    pub name: String,
+    /// Organisation it acts for.
+    pub organisation_id: String,
+    /// Public client id for the token endpoint.
+    pub client_id: String,
+    /// Granted scopes.
+    pub scopes: Vec<Scope>,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Revoked (RFC 3339), if revoked.
+    pub revoked_at: Option<String>,
+}
+
+impl From<ApiClientRow> for ApiClient {
+    fn from(r: ApiClientRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            organisation_id: r.organisation_id,
+            client_id: r.client_id,
+            scopes: Scope::parse_list(&r.scopes),
+            created_at: rfc3339(r.created_at),
+            revoked_at: r.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+/// A new API client, with its secret shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedApiClient {
+    /// The client.
+    #[serde(flatten)]
+    pub client: ApiClient,
+    /// The secret; store it now, it is never shown again.
+    pub client_secret: String,
+}
+
+/// Create an API client.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiClient {
+    /// Name of the partner app, 2–120 characters.
+    pub name: String,
+    /// Organisation it acts for.
+    pub organisation_id: String,
+    /// Scopes to grant (at least one).
+    pub scopes: Vec<Scope>,
+}
+
+/// OAuth2 token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClientToken {
+    /// JWT access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until expiry.
+    pub expires_in: i64,
+    /// Space-separated granted scopes.
+    pub scope: String,
+}
+
+/// OAuth2 error response (RFC 6749 §5.2).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OAuthError {
+    /// invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type or invalid_scope.
+    pub error: &'static str,
+    /// What went wrong.
+    pub error_description: String,
+}
