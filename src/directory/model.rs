@@ -31,6 +31,8 @@ pub struct OrganisationRow {
     pub updated_at: NaiveDateTime,
     /// Optimistic-concurrency version.
     pub version: i64,
+    /// Absent from every public answer when true.
+    pub hidden_from_public: bool,
 }
 
 /// Member or partner.

@@ -114,6 +114,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
         version: 1,
+        hidden_from_public: false,
     };
     write_tx(conn, |c| {
         match diesel::insert_into(organisations::table)
