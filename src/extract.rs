@@ -79,6 +79,18 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "A JSON body is required.",
         ));
     }
+    // Every request body of this API is an object; serde would also read a struct from an array.
+    if body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b != b'{')
+    {
+        return Err(ApiError::field(
+            "body",
+            "invalid_type",
+            "The body must be a JSON object.",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),

@@ -116,18 +116,28 @@ impl From<OrganisationRow> for Organisation {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
-    /// Name, 2–200 characters.
+    /// Name, 2–200 characters, not blank, no control characters.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
     pub name: String,
-    /// URL-safe unique name; derived from the name when omitted.
+    /// URL-safe unique name (lower-case letters, digits, single hyphens); derived from the name when omitted.
     #[serde(default)]
+    #[schema(min_length = 2, max_length = 80, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     /// member or partner.
     pub kind: OrganisationKind,
     /// Required for partners; not allowed for members.
     #[serde(default)]
     pub partner_type: Option<PartnerType>,
-    /// ISO 3166-1 alpha-2 country code.
+    /// ISO 3166-1 alpha-2 country code (an assigned one).
+    #[schema(pattern = "^[A-Z]{2}$")]
     pub country: String,
     /// Region code.
+    #[schema(
+        pattern = "^(africa|asia|europe|latin_america_caribbean|middle_east_north_africa|north_america|oceania|global)$"
+    )]
     pub region: String,
 }

@@ -35,13 +35,10 @@ fn valid_slug(s: &str) -> bool {
 /// Validates a new organisation, collecting every field error.
 pub fn validate_new(n: &NewOrganisation) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    let name_len = n.name.trim().chars().count();
-    if !(2..=200).contains(&name_len) {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "The name needs 2 to 200 characters.",
-        ));
+    if let Err(ApiError::Validation(e)) =
+        crate::identity::service::check_name("name", &n.name, 2, 200)
+    {
+        errors.extend(e);
     }
     if let Some(slug) = &n.slug
         && !valid_slug(slug)

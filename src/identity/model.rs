@@ -140,6 +140,7 @@ pub struct PasswordResetConfirm {
     /// The `token` from the emailed link.
     pub token: String,
     /// New password, 12–128 characters.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
 }
 
@@ -150,8 +151,14 @@ pub struct AcceptInvitation {
     /// The `token` from the emailed link.
     pub token: String,
     /// New password, 12–128 characters.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
-    /// Name shown to others, 1–120 characters.
+    /// Name shown to others, 1–120 characters, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
     pub display_name: String,
 }
 
@@ -159,8 +166,13 @@ pub struct AcceptInvitation {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MePatch {
-    /// Name shown to others, 1–120 characters.
+    /// Name shown to others, 1–120 characters, not blank, no control characters.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
     pub display_name: Option<String>,
 }
 
@@ -171,6 +183,7 @@ pub struct ChangePassword {
     /// The current password.
     pub current_password: String,
     /// The new password, 12–128 characters.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 
@@ -179,8 +192,17 @@ pub struct ChangePassword {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Email address; unique, case-insensitive.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s<>,]+@[^@\s<>,.]+(\.[^@\s<>,.]+)+$"
+    )]
     pub email: String,
-    /// Name shown to others, 1–120 characters.
+    /// Name shown to others, 1–120 characters, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
     pub display_name: String,
     /// Role.
     pub role: Role,
@@ -275,11 +297,17 @@ pub struct CreatedApiClient {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiClient {
-    /// Name of the partner app, 2–120 characters.
+    /// Name of the partner app, 2–120 characters, not blank, no control characters.
+    #[schema(
+        min_length = 2,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+    )]
     pub name: String,
     /// Organisation it acts for.
     pub organisation_id: String,
     /// Scopes to grant (at least one).
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
 }
 

@@ -39,7 +39,8 @@ fn bad_credentials() -> ApiError {
 
 /// Normalises and checks an email address.
 pub fn normalise_email(field: &str, email: &str) -> Result<String, ApiError> {
-    let e = email.trim().to_lowercase();
+    // No trimming: the documented pattern admits no whitespace, so neither does the check.
+    let e = email.to_lowercase();
     let ok = e.len() <= 254
         && e.split_once('@').is_some_and(|(l, d)| {
             !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
@@ -58,16 +59,21 @@ pub fn normalise_email(field: &str, email: &str) -> Result<String, ApiError> {
     }
 }
 
-fn check_display_name(field: &str, name: &str) -> Result<String, ApiError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 120 || n.chars().any(char::is_control) {
+/// Checks a name as the schema documents it (length counted before trimming); stored trimmed.
+pub fn check_name(field: &str, name: &str, min: usize, max: usize) -> Result<String, ApiError> {
+    let n = name.chars().count();
+    if n < min || n > max || name.trim().is_empty() || name.chars().any(char::is_control) {
         return Err(ApiError::field(
             field,
-            "invalid_length",
-            "A name needs 1 to 120 printable characters.",
+            "invalid",
+            format!("A name needs {min} to {max} printable characters."),
         ));
     }
-    Ok(n.to_string())
+    Ok(name.trim().to_string())
+}
+
+fn check_display_name(field: &str, name: &str) -> Result<String, ApiError> {
+    check_name(field, name, 1, 120)
 }
 
 fn recipient(u: &UserRow) -> Recipient {
@@ -1063,13 +1069,8 @@ pub fn create_client(
 ) -> Result<CreatedApiClient, ApiError> {
     let admin = who.require_role(&[Role::Admin])?;
     let mut errors = Vec::new();
-    let n = req.name.trim().chars().count();
-    if !(2..=120).contains(&n) {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_length",
-            "A name needs 2 to 120 characters.",
-        ));
+    if let Err(e) = check_name("name", &req.name, 2, 120) {
+        errors.push(first(e));
     }
     if req.scopes.is_empty() {
         errors.push(FieldError::new(

@@ -21,6 +21,7 @@ pub struct OutboxQuery {
     /// pending, sent or dead.
     pub status: Option<OutboxStatus>,
     /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,

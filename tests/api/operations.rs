@@ -205,3 +205,11 @@ fn env_example_lists_every_setting_of_the_design() {
         assert!(example.contains(&format!("\n{name}=")), "{name} missing");
     }
 }
+
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for s in idpc_hub::config::SETTINGS {
+        assert!(readme.contains(&format!("`{}`", s.name)), "README.md lacks {}", s.name);
+    }
+}
