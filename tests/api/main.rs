@@ -3,8 +3,10 @@
 
 mod common;
 
+mod authorization;
 mod binary;
 mod errors;
+mod identity;
 mod migrations;
 mod operations;
 mod outbox;

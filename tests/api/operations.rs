@@ -208,8 +208,13 @@ fn env_example_lists_every_setting_of_the_design() {
 
 #[test]
 fn the_readme_documents_every_setting() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for s in idpc_hub::config::SETTINGS {
-        assert!(readme.contains(&format!("`{}`", s.name)), "README.md lacks {}", s.name);
+        assert!(
+            readme.contains(&format!("`{}`", s.name)),
+            "README.md lacks {}",
+            s.name
+        );
     }
 }
