@@ -1362,9 +1362,10 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(
-            normalise_email("email", " Ana@Example.ORG ").unwrap(),
+            normalise_email("email", "Ana@Example.ORG").unwrap(),
             "ana@example.org"
         );
+        assert!(normalise_email("email", " ana@example.org").is_err());
         assert!(normalise_email("email", "not-an-email").is_err());
         assert!(normalise_email("email", "a@b").is_err());
     }
