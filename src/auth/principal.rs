@@ -284,19 +284,30 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Princ
     }
 }
 
+/// The caller of a request, if it sent a bearer token: `Ok(None)` without one, 401 for a bad one.
+fn optional_principal(
+    req: &HttpRequest,
+) -> Pin<Box<dyn Future<Output = Result<Option<Principal>, ApiError>>>> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
+        match token? {
+            Some(t) => authenticate(state, t).await.map(Some),
+            None => Ok(None),
+        }
+    })
+}
+
 impl FromRequest for Principal {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
+        let who = optional_principal(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            match token? {
-                Some(t) => authenticate(state, t).await,
-                None => Err(ApiError::Unauthorized("Authentication required.".into())),
-            }
+            who.await?
+                .ok_or_else(|| ApiError::Unauthorized("Authentication required.".into()))
         })
     }
 }
@@ -306,17 +317,8 @@ impl FromRequest for MaybePrincipal {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Internal("app state missing".into()))?;
-            match token? {
-                Some(t) => authenticate(state, t)
-                    .await
-                    .map(|p| MaybePrincipal(Some(p))),
-                None => Ok(MaybePrincipal(None)),
-            }
-        })
+        let who = optional_principal(req);
+        Box::pin(async move { who.await.map(MaybePrincipal) })
     }
 }
 
