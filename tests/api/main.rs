@@ -4,7 +4,9 @@
 mod common;
 
 mod binary;
+mod directory;
 mod errors;
+mod membership;
 mod migrations;
 mod operations;
 mod outbox;
