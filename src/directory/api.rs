@@ -7,10 +7,10 @@ use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::membership;
 use super::model::*;
 use super::search::{self, Endpoint};
 use super::service::{self, Viewer};
-use super::membership;
 use crate::AppState;
 use crate::auth::principal::RequestMeta;
 use crate::auth::{MaybePrincipal, Principal, Role};
@@ -87,9 +87,9 @@ fn not_modified(req: &HttpRequest, version: i64) -> bool {
         return false;
     };
     let current = etag(version);
-    v.split(',').map(str::trim).any(|t| {
-        t == "*" || t == current || t.strip_prefix("W/") == Some(current.as_str())
-    })
+    v.split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == current || t.strip_prefix("W/") == Some(current.as_str()))
 }
 
 /// Create an organisation (admin). Profile fields are set afterwards with PATCH.

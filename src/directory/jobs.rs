@@ -132,7 +132,10 @@ pub fn run_on(
             .select((users::id, users::email, users::display_name))
             .order(users::id.asc())
             .load(c)?;
-        let link = format!("{}/organisations/{}/membership", config.public_base_url, org.slug);
+        let link = format!(
+            "{}/organisations/{}/membership",
+            config.public_base_url, org.slug
+        );
         write_tx(c, |c| {
             for (user_id, email, name) in &members {
                 let key = format!("membership_reminder:{}:{end}:{which}:{user_id}", org.id);

@@ -70,7 +70,10 @@ pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>),
             "Use an absolute http:// or https:// URL.",
         ));
     }
-    if o.description.as_ref().is_some_and(|d| d.chars().count() > 5000) {
+    if o.description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 5000)
+    {
         e.push(FieldError::new(
             "organisation.description",
             "invalid_length",
@@ -132,7 +135,10 @@ pub fn submit(
         organisation_name: o.name.trim().to_string(),
         country: o.country,
         region: o.region,
-        website: o.website.map(|w| w.trim().to_string()).filter(|w| !w.is_empty()),
+        website: o
+            .website
+            .map(|w| w.trim().to_string())
+            .filter(|w| !w.is_empty()),
         description: o
             .description
             .map(|d| d.trim().to_string())
@@ -259,7 +265,10 @@ fn transition(
     if n == 0 {
         return Err(ApiError::Conflict {
             code: "invalid_transition",
-            detail: format!("The application is {}; it cannot become {to}.", before.status),
+            detail: format!(
+                "The application is {}; it cannot become {to}.",
+                before.status
+            ),
         });
     }
     get_application(c, id)
@@ -298,7 +307,15 @@ pub fn start_review(
     let admin = who.user().map(|u| u.id.clone());
     write_tx(conn, |c| {
         let before = get_application(c, id)?;
-        let after = transition(c, id, &["submitted"], "under_review", None, admin.as_deref(), None)?;
+        let after = transition(
+            c,
+            id,
+            &["submitted"],
+            "under_review",
+            None,
+            admin.as_deref(),
+            None,
+        )?;
         notify::enqueue(
             c,
             config,
@@ -307,7 +324,14 @@ pub fn start_review(
             json!({"organisation_name": after.organisation_name}),
             None,
         )?;
-        record_application(c, who, meta, "membership_application.review_started", &before, &after)?;
+        record_application(
+            c,
+            who,
+            meta,
+            "membership_application.review_started",
+            &before,
+            &after,
+        )?;
         Ok(after)
     })
 }
@@ -356,7 +380,10 @@ pub fn approve(
         if !matches!(before.status.as_str(), "submitted" | "under_review") {
             return Err(ApiError::Conflict {
                 code: "invalid_transition",
-                detail: format!("The application is {}; it cannot be approved.", before.status),
+                detail: format!(
+                    "The application is {}; it cannot be approved.",
+                    before.status
+                ),
             });
         }
         let slug = free_slug(c, &before.organisation_name)?;
@@ -404,7 +431,14 @@ pub fn approve(
             &after.contact_name,
             &org.id,
         )?;
-        record_application(c, who, meta, "membership_application.approved", &before, &after)?;
+        record_application(
+            c,
+            who,
+            meta,
+            "membership_application.approved",
+            &before,
+            &after,
+        )?;
         Ok(after)
     })
 }
@@ -446,7 +480,14 @@ pub fn reject(
             json!({"organisation_name": after.organisation_name, "reason": reason}),
             None,
         )?;
-        record_application(c, who, meta, "membership_application.rejected", &before, &after)?;
+        record_application(
+            c,
+            who,
+            meta,
+            "membership_application.rejected",
+            &before,
+            &after,
+        )?;
         Ok(after)
     })
 }

@@ -116,7 +116,10 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
             "q" => {
                 let t = v.trim().to_string();
                 if t.chars().count() > 200 {
-                    errors.push(bad("invalid_length", "Search at most 200 characters.".into()));
+                    errors.push(bad(
+                        "invalid_length",
+                        "Search at most 200 characters.".into(),
+                    ));
                 } else if !t.is_empty() {
                     f.q = Some(t);
                 }
@@ -248,8 +251,12 @@ fn profile_visible(viewer: &Viewer) -> Filter {
 fn listed(viewer: &Viewer) -> Filter {
     let in_standing = organisations::kind
         .eq("partner")
-        .or(organisations::membership_status.eq("active").assume_not_null())
-        .or(organisations::membership_status.eq("grace").assume_not_null());
+        .or(organisations::membership_status
+            .eq("active")
+            .assume_not_null())
+        .or(organisations::membership_status
+            .eq("grace")
+            .assume_not_null());
     match viewer {
         Viewer::Staff => Box::new(organisations::id.is_not_null()),
         Viewer::Member(o) => Box::new(in_standing.or(organisations::id.eq(o.clone()))),
@@ -612,8 +619,8 @@ mod tests {
     fn unknown_and_staff_only_parameters_are_refused() {
         let e = parse_query("colour=red", &Viewer::Public, Endpoint::List).unwrap_err();
         assert!(matches!(e, ApiError::Validation(v) if v[0].field == "colour"));
-        let e = parse_query("membership_status=active", &Viewer::Public, Endpoint::List)
-            .unwrap_err();
+        let e =
+            parse_query("membership_status=active", &Viewer::Public, Endpoint::List).unwrap_err();
         assert!(matches!(e, ApiError::Forbidden(_)));
         let q = parse_query(
             "focus_area=women_drug_policy&focus_area=civil_society_space&sort=-name",

@@ -334,11 +334,7 @@ pub fn find(conn: &mut DbConn, id_or_slug: &str) -> Result<OrganisationRow, ApiE
 }
 
 /// An organisation as `viewer` may see it; 404 when it may not know it exists.
-pub fn get(
-    conn: &mut DbConn,
-    viewer: &Viewer,
-    id_or_slug: &str,
-) -> Result<Organisation, ApiError> {
+pub fn get(conn: &mut DbConn, viewer: &Viewer, id_or_slug: &str) -> Result<Organisation, ApiError> {
     let row = find(conn, id_or_slug)?;
     if !can_see(viewer, &row) {
         return Err(ApiError::NotFound);
@@ -372,7 +368,10 @@ fn opt_text(
     max: usize,
 ) -> Option<String> {
     let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if v.chars().count() > max
+        || v.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         errors.push(FieldError::new(
             field,
             "invalid_length",
@@ -432,7 +431,11 @@ fn protected(errors: &mut Vec<FieldError>, admin: bool, field: &str, changed: bo
 
 /// Applies a merge-patch to a row, collecting every field error. `admin` may change the
 /// protected fields (kind, slug, joined_on, membership).
-pub fn apply_patch(row: &mut OrganisationRow, p: OrganisationPatch, admin: bool) -> Vec<FieldError> {
+pub fn apply_patch(
+    row: &mut OrganisationRow,
+    p: OrganisationPatch,
+    admin: bool,
+) -> Vec<FieldError> {
     let mut e = Vec::new();
     if let Some(v) = p.name
         && let Some(n) = required(&mut e, "name", v)
@@ -503,7 +506,7 @@ pub fn apply_patch(row: &mut OrganisationRow, p: OrganisationPatch, admin: bool)
         row.hidden_from_public = h;
     }
     if let Some(v) = p.profile {
-        let pp = v.unwrap_or_else(|| ProfilePatch {
+        let pp = v.unwrap_or(ProfilePatch {
             city: Some(None),
             website: Some(None),
             description: Some(None),
@@ -586,7 +589,7 @@ pub fn apply_patch(row: &mut OrganisationRow, p: OrganisationPatch, admin: bool)
         }
     }
     if let Some(v) = p.contact {
-        let cp = v.unwrap_or_else(|| ContactPatch {
+        let cp = v.unwrap_or(ContactPatch {
             name: Some(None),
             email: Some(None),
             phone: Some(None),
@@ -645,7 +648,12 @@ pub fn apply_patch(row: &mut OrganisationRow, p: OrganisationPatch, admin: bool)
         };
         if let Some(v) = mp.status {
             let s = v.map(|s| wire_name(&s));
-            protected(&mut e, admin, "membership.status", s != row.membership_status);
+            protected(
+                &mut e,
+                admin,
+                "membership.status",
+                s != row.membership_status,
+            );
             row.membership_status = s;
         }
         if let Some(v) = mp.period_start {
@@ -747,7 +755,10 @@ pub fn update(
                 .filter(organisations::id.eq(id))
                 .filter(organisations::version.eq(expected)),
         )
-        .set((&changes, organisations::version.eq(organisations::version + 1)))
+        .set((
+            &changes,
+            organisations::version.eq(organisations::version + 1),
+        ))
         .execute(c)
         {
             Ok(n) => n,
@@ -804,7 +815,10 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, serde
 }
 
 /// The fields that differ between two snapshots, as dotted paths.
-pub fn diff(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<FieldChange> {
+pub fn diff(
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Vec<FieldChange> {
     let (mut b, mut a) = (BTreeMap::new(), BTreeMap::new());
     if let Some(v) = before {
         flatten("", v, &mut b);
@@ -876,7 +890,8 @@ pub fn history(
     let data = rows
         .into_iter()
         .map(|(id, at, action, kind, actor, b, a)| {
-            let (b, a): (Option<serde_json::Value>, Option<serde_json::Value>) = (parse(&b), parse(&a));
+            let (b, a): (Option<serde_json::Value>, Option<serde_json::Value>) =
+                (parse(&b), parse(&a));
             HistoryEntry {
                 id,
                 occurred_at: rfc3339(at),

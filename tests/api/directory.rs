@@ -460,3 +460,24 @@ on_both! {
         app.get(&path).send().await.expect_problem(401);
     }
 }
+
+on_both! {
+    async fn demo_data_seeds_about_two_hundred_organisations_everywhere_and_is_idempotent(backend) {
+        let app = TestApp::start(backend).await;
+        let (orgs, users) = idpc_hub::demo::seed(&app.state).await.unwrap();
+        assert!((190..=230).contains(&orgs), "{orgs}");
+        assert_eq!(users, idpc_hub::demo::DEMO_USERS.len());
+        assert_eq!(idpc_hub::demo::seed(&app.state).await.unwrap(), (0, 0));
+        let admin = app.admin().await;
+        let f = app.get("/api/v1/organisations/facets").bearer(&admin.token).send().await.expect(200).body;
+        assert_eq!(f["total"].as_i64().unwrap() as usize, orgs);
+        for region in idpc_hub::codes::REGIONS {
+            assert!(facet(&f, "region", region) > 0, "no organisation in {region}");
+        }
+        for area in idpc_hub::codes::PRIORITY_AREAS {
+            assert!(facet(&f, "focus_area", area) > 0, "no organisation on {area}");
+        }
+        let public = app.get("/api/v1/organisations/facets").send().await.expect(200).body;
+        assert!(public["total"].as_i64().unwrap() < f["total"].as_i64().unwrap(), "some demo members are hidden");
+    }
+}

@@ -177,7 +177,15 @@ on_both! {
 }
 
 async fn set_period_end(app: &TestApp, admin: &TestUser, org: &str, end: &str) {
-    let v = app.get(&format!("/api/v1/organisations/{org}")).bearer(&admin.token).send().await.expect(200).body["version"].as_i64().unwrap();
+    let v = app
+        .get(&format!("/api/v1/organisations/{org}"))
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["version"]
+        .as_i64()
+        .unwrap();
     app.patch(&format!("/api/v1/organisations/{org}"))
         .bearer(&admin.token)
         .header("if-match", &format!("\"{v}\""))
@@ -188,7 +196,12 @@ async fn set_period_end(app: &TestApp, admin: &TestUser, org: &str, end: &str) {
 }
 
 async fn status_of(app: &TestApp, admin: &TestUser, org: &str) -> String {
-    app.get(&format!("/api/v1/organisations/{org}")).bearer(&admin.token).send().await.expect(200).body["membership"]["status"]
+    app.get(&format!("/api/v1/organisations/{org}"))
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["membership"]["status"]
         .as_str()
         .unwrap()
         .to_string()
