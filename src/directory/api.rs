@@ -319,7 +319,7 @@ pub async fn update_organisation(
 /// organisation's own members; other members get 404, other staff and apps 403).
 #[utoipa::path(
     tag = "directory",
-    params(("id" = String, Path, description = "Organisation id or slug"), SortPageParams),
+    params(("id" = String, Path, description = "Organisation id or slug"), crate::identity::api::PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),

@@ -195,6 +195,16 @@ on_both! {
         let now = app.get(&format!("/api/v1/organisations/{org}")).send().await.expect(200);
         assert_eq!(now.body["version"], 2);
         assert_eq!(now.body["name"], winner.body["name"], "the winner's edit is what is stored");
+
+        // More at once: still exactly one winner per version, and no edit is lost silently.
+        let responses = join_all((0..6).map(|i| {
+            patch(&app, who[i % 2], &org, 2, json!({"profile": {"city": format!("City {i}")}}))
+        }))
+        .await;
+        assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
+        assert_eq!(responses.iter().filter(|r| r.status == 412).count(), 5);
+        let history = app.get(&format!("/api/v1/organisations/{org}/history")).bearer(&admin.token).send().await.expect(200);
+        assert_eq!(history.body["total"], 3, "created + two successful edits");
     }
 }
 
