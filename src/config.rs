@@ -180,6 +180,16 @@ pub const SETTINGS: &[Setting] = &[
         default: "info",
         help: "tracing filter, e.g. info or idpc_hub=debug",
     },
+    Setting {
+        name: "APPLICATION_RATE_LIMIT_PER_IP",
+        default: "5",
+        help: "membership applications accepted per client IP per minute",
+    },
+    Setting {
+        name: "MEMBERSHIP_GRACE_DAYS",
+        default: "30",
+        help: "days after a membership period ends before the membership lapses (0-365)",
+    },
 ];
 
 /// Where data lives.
@@ -350,6 +360,10 @@ pub struct Config {
     pub rust_log: String,
     /// Folder for the SQLite file's neighbours: generated keys, mail files.
     pub data_dir: PathBuf,
+    /// Membership applications per IP per minute.
+    pub application_rate_limit_per_ip: u32,
+    /// Days of grace between the end of a membership period and its lapse.
+    pub membership_grace_days: i64,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -553,6 +567,18 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(".")),
             DatabaseUrl::Postgres(_) => PathBuf::from("data"),
         };
+        let application_rate_limit_per_ip = parse_range(
+            "APPLICATION_RATE_LIMIT_PER_IP",
+            &get("APPLICATION_RATE_LIMIT_PER_IP"),
+            1,
+            1_000_000,
+        )? as u32;
+        let membership_grace_days = parse_range(
+            "MEMBERSHIP_GRACE_DAYS",
+            &get("MEMBERSHIP_GRACE_DAYS"),
+            0,
+            365,
+        )?;
         Ok(Self {
             bind_addr,
             port,
@@ -582,6 +608,8 @@ impl Config {
             log_format,
             rust_log,
             data_dir,
+            application_rate_limit_per_ip,
+            membership_grace_days,
         })
     }
 

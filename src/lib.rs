@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod identity;
+pub mod jobs;
 pub mod metrics;
 pub mod middleware;
 pub mod notify;

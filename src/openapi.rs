@@ -27,6 +27,7 @@ use crate::error::{FieldError, Problem};
         (name = "users", description = "User administration (admin)"),
         (name = "api-clients", description = "Partner apps and their credentials (admin)"),
         (name = "directory", description = "Member organisations and partners"),
+        (name = "membership", description = "Membership applications and decisions"),
         (name = "admin", description = "Secretariat tools: the outbox"),
     ),
     components(schemas(Problem, FieldError)),

@@ -40,9 +40,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(identity::api::list_clients)
                 .service(identity::api::create_client)
                 .service(identity::api::revoke_client)
-                // Directory
+                // Directory (fixed paths before /organisations/{id})
+                .service(directory::api::list_organisations)
                 .service(directory::api::create_organisation)
+                .service(directory::api::organisation_facets)
+                .service(directory::api::export_organisations)
                 .service(directory::api::get_organisation)
+                .service(directory::api::update_organisation)
+                .service(directory::api::organisation_history)
+                // Membership
+                .service(directory::api::change_membership)
+                .service(directory::api::submit_application)
+                .service(directory::api::list_applications)
+                .service(directory::api::get_application)
+                .service(directory::api::review_application)
+                .service(directory::api::approve_application)
+                .service(directory::api::reject_application)
                 // Admin tools
                 .service(notify::api::list_outbox)
                 .service(notify::api::retry_outbox),

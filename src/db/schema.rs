@@ -50,6 +50,55 @@ diesel::table! {
         updated_at -> Timestamp,
         version -> BigInt,
         hidden_from_public -> Bool,
+        acronym -> Nullable<Text>,
+        city -> Nullable<Text>,
+        website -> Nullable<Text>,
+        description -> Nullable<Text>,
+        focus_areas -> Text,
+        pillars -> Text,
+        languages -> Text,
+        public_email -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        social_links -> Text,
+        logo_url -> Nullable<Text>,
+        founded_year -> Nullable<Integer>,
+        joined_on -> Date,
+        membership_status -> Nullable<Text>,
+        membership_period_start -> Nullable<Date>,
+        membership_period_end -> Nullable<Date>,
+        visibility_profile -> Text,
+        visibility_contact -> Text,
+    }
+}
+
+diesel::table! {
+    organisation_tags (organisation_id, kind, code) {
+        organisation_id -> Text,
+        kind -> Text,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    membership_applications (id) {
+        id -> Text,
+        status -> Text,
+        organisation_name -> Text,
+        country -> Text,
+        region -> Text,
+        website -> Nullable<Text>,
+        description -> Nullable<Text>,
+        focus_areas -> Text,
+        contact_name -> Text,
+        contact_email -> Text,
+        motivation -> Text,
+        decision_reason -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -121,6 +170,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
+diesel::joinable!(organisation_tags -> organisations (organisation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -131,4 +181,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     one_time_tokens,
     api_clients,
+    organisation_tags,
+    membership_applications,
 );

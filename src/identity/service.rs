@@ -873,6 +873,58 @@ pub fn create_user(
     })
 }
 
+/// Creates an invited member user of `organisation_id` and enqueues the invitation email, in
+/// the caller's transaction. Used when an approved membership application brings in its
+/// contact as the organisation's first member user.
+#[allow(clippy::too_many_arguments)]
+pub fn invite_member(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &Actor,
+    request_id: Option<&str>,
+    inviter_name: &str,
+    email: &str,
+    display_name: &str,
+    organisation_id: &str,
+) -> Result<UserRow, ApiError> {
+    let email = normalise_email("email", email)?;
+    let name = check_display_name("display_name", display_name)?;
+    let row = UserRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        email,
+        display_name: name,
+        role: Role::Member.as_str().into(),
+        organisation_id: Some(organisation_id.to_string()),
+        status: "invited".into(),
+        password_hash: None,
+        failed_logins: 0,
+        locked_until: None,
+        last_login_at: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    insert_user(conn, &row)?;
+    enqueue_invitation(conn, config, &row, inviter_name)?;
+    audit::record(
+        conn,
+        Event {
+            actor,
+            action: "user.created",
+            entity_type: "user",
+            entity_id: &row.id,
+            before: None,
+            after: user_snapshot(&row),
+            request_id,
+        },
+    )?;
+    Ok(row)
+}
+
+/// The display name of a user (for "invited by" lines), or the secretariat.
+pub fn display_name_or_secretariat(conn: &mut DbConn, who: &Principal) -> String {
+    display_name_of(conn, who)
+}
+
 /// Inserts a user row, turning a duplicate email into 409.
 pub fn insert_user(conn: &mut DbConn, row: &UserRow) -> Result<(), ApiError> {
     match diesel::insert_into(users::table).values(row).execute(conn) {

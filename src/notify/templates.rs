@@ -17,6 +17,18 @@ pub enum Kind {
     PasswordChanged,
     /// Repeated failed logins locked the account for a while.
     AccountLocked,
+    /// A membership application was received (to the applicant).
+    ApplicationReceived,
+    /// A membership application arrived (to every active admin).
+    ApplicationNotice,
+    /// A membership application is being reviewed (to the applicant).
+    ApplicationUnderReview,
+    /// A membership application was approved (to the applicant).
+    ApplicationApproved,
+    /// A membership application was rejected, with the reason (to the applicant).
+    ApplicationRejected,
+    /// A membership period ends soon (to the organisation's member users).
+    MembershipReminder,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -41,6 +53,36 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "account_locked",
         "Your {{ network_name }} account was locked after failed logins",
     ),
+    (
+        Kind::ApplicationReceived,
+        "application_received",
+        "We received your application to {{ network_name }}",
+    ),
+    (
+        Kind::ApplicationNotice,
+        "application_notice",
+        "New {{ network_name }} membership application: {{ organisation_name }}",
+    ),
+    (
+        Kind::ApplicationUnderReview,
+        "application_under_review",
+        "Your {{ network_name }} application is under review",
+    ),
+    (
+        Kind::ApplicationApproved,
+        "application_approved",
+        "Welcome to {{ network_name }}",
+    ),
+    (
+        Kind::ApplicationRejected,
+        "application_rejected",
+        "Your {{ network_name }} membership application",
+    ),
+    (
+        Kind::MembershipReminder,
+        "membership_reminder",
+        "Your {{ network_name }} membership ends in {{ days_left }} days",
+    ),
 ];
 
 macro_rules! template_files {
@@ -56,7 +98,13 @@ const FILES: &[(&str, &str)] = template_files!(
     "invitation",
     "password_reset",
     "password_changed",
-    "account_locked"
+    "account_locked",
+    "application_received",
+    "application_notice",
+    "application_under_review",
+    "application_approved",
+    "application_rejected",
+    "membership_reminder",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 
@@ -140,6 +188,7 @@ mod tests {
             "network_name": "IDPC", "recipient_name": "<b>Ana</b>", "base_url": "http://x",
             "link": "http://x/accept?token=abc", "expires_in": "30 minutes", "locked_minutes": 5,
             "invited_by": "Admin", "organisation_name": "Org & Co",
+            "reason": "Out of scope", "days_left": 30, "period_end": "2027-01-31",
         })
     }
 

@@ -5,8 +5,10 @@ mod common;
 
 mod authorization;
 mod binary;
+mod directory;
 mod errors;
 mod identity;
+mod membership;
 mod migrations;
 mod operations;
 mod outbox;

@@ -1,0 +1,315 @@
+//! Membership: the public application, its review, approval (organisation + invitation) or
+//! rejection, each step emailed; the secretariat's decisions; and the daily lifecycle job.
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use crate::common::{Received, TestApp, TestUser};
+use crate::on_both;
+
+fn application(name: &str, email: &str) -> Value {
+    json!({
+        "organisation": {
+            "name": name,
+            "country": "BR",
+            "region": "latin_america_caribbean",
+            "website": "https://example.org",
+            "description": "Community-led harm reduction in São Paulo.",
+            "focus_areas": ["support_dont_punish"],
+        },
+        "contact": {"name": "Carla Contact", "email": email},
+        "motivation": "We want to join the network's advocacy for drug policy reform.",
+    })
+}
+
+fn to<'a>(mails: &'a [Received], email: &str) -> Vec<&'a Received> {
+    mails.iter().filter(|m| m.recipient() == email).collect()
+}
+
+async fn submit(app: &TestApp, name: &str, email: &str) -> String {
+    let r = app
+        .post("/api/v1/membership-applications")
+        .json(&application(name, email))
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(r.body["status"], "submitted");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("/api/v1/membership-applications/{id}")
+    );
+    id
+}
+
+on_both! {
+    async fn the_membership_flow_works_end_to_end_over_http(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let applicant = "carla@novo.example";
+
+        let id = submit(&app, "Coletivo Novo", applicant).await;
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 2, "{:?}", mails.iter().map(|m| m.subject()).collect::<Vec<_>>());
+        assert!(to(&mails, applicant)[0].text().contains("Coletivo Novo"));
+        let notice = to(&mails, &admin.email);
+        assert_eq!(notice.len(), 1);
+        assert!(notice[0].subject().contains("Coletivo Novo"));
+        assert!(notice[0].link(&format!("http://hub.test/admin/membership-applications/{id}")).is_some());
+
+        let r = app.post(&format!("/api/v1/membership-applications/{id}/review")).bearer(&admin.token).send().await.expect(200);
+        assert_eq!(r.body["status"], "under_review");
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 1);
+        assert!(mails[0].subject().contains("under review"));
+
+        let r = app.post(&format!("/api/v1/membership-applications/{id}/approve")).bearer(&admin.token).send().await.expect(200);
+        assert_eq!(r.body["status"], "approved");
+        let org = r.body["organisation_id"].as_str().unwrap().to_string();
+        // Approving twice is refused.
+        app.post(&format!("/api/v1/membership-applications/{id}/approve")).bearer(&admin.token).send().await.expect_problem(409);
+
+        let mails = app.emails().await;
+        let mine = to(&mails, applicant);
+        assert_eq!(mine.len(), 2, "approval and invitation");
+        assert!(mine.iter().any(|m| m.subject().contains("Welcome")));
+        let invitation = mine.iter().find(|m| m.subject().contains("invited")).expect("invitation email");
+        assert!(invitation.text().contains("Coletivo Novo"));
+        let token = invitation.link_param("http://hub.test/accept-invitation", "token").expect("token in link");
+
+        // The new organisation is in the public directory, active for a year.
+        let public = app.get(&format!("/api/v1/organisations/{org}")).send().await.expect(200);
+        assert_eq!(public.body["name"], "Coletivo Novo");
+        assert_eq!(public.body["slug"], "coletivo-novo");
+        assert_eq!(public.body["profile"]["focus_areas"], json!(["support_dont_punish"]));
+
+        let pair = app.post("/api/v1/auth/invitations/accept")
+            .json(&json!({"token": token, "password": "a long enough password", "display_name": "Carla"}))
+            .send().await.expect(200);
+        let carla = pair.body["access_token"].as_str().unwrap().to_string();
+
+        let own = app.get(&format!("/api/v1/organisations/{org}")).bearer(&carla).send().await.expect(200);
+        assert_eq!(own.body["membership"]["status"], "active");
+        assert!(own.body["membership"]["period_end"].is_string());
+        assert_eq!(own.body["contact"]["email"], applicant);
+        let etag = own.header("etag").unwrap();
+        let r = app.patch(&format!("/api/v1/organisations/{org}")).bearer(&carla)
+            .header("if-match", &etag)
+            .json(&json!({"acronym": "CN", "profile": {"city": "São Paulo", "languages": ["pt"]}}))
+            .send().await.expect(200);
+        assert_eq!(r.body["profile"]["city"], "São Paulo");
+        let found = app.get("/api/v1/organisations?language=pt").send().await.expect(200);
+        assert_eq!(found.body["data"][0]["acronym"], "CN");
+
+        let list = app.get("/api/v1/membership-applications?status=approved").bearer(&admin.token).send().await.expect(200);
+        assert_eq!(list.body["total"], 1);
+        assert_eq!(list.body["data"][0]["organisation_id"], org.as_str());
+    }
+}
+
+on_both! {
+    async fn a_rejection_emails_the_applicant_the_reason_and_ends_the_application(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let id = submit(&app, "Too Far Org", "tf@apply.example").await;
+        app.emails().await;
+        let path = format!("/api/v1/membership-applications/{id}/reject");
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"reason": ""})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "reason");
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"reason": "Outside the network's mandate."})).send().await.expect(200);
+        assert_eq!(r.body["status"], "rejected");
+        assert_eq!(r.body["decision_reason"], "Outside the network's mandate.");
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].recipient(), "tf@apply.example");
+        assert!(mails[0].text().contains("Outside the network's mandate."));
+        let r = app.post(&format!("/api/v1/membership-applications/{id}/approve")).bearer(&admin.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:invalid-transition");
+        app.post(&format!("/api/v1/membership-applications/{id}/review")).bearer(&admin.token).send().await.expect_problem(409);
+        let orgs = app.get("/api/v1/organisations").bearer(&admin.token).send().await.expect(200);
+        assert_eq!(orgs.body["total"], 0, "a rejection creates nothing");
+    }
+}
+
+on_both! {
+    async fn applications_are_validated_rate_limited_and_listed_for_admins_only(backend) {
+        let app = TestApp::start_with(backend, &[("APPLICATION_RATE_LIMIT_PER_IP", "3")]).await;
+        let admin = app.admin().await;
+        let mut bad = application("Bad Org", "bad@apply.example");
+        bad["organisation"]["country"] = json!("XX");
+        let r = app.post("/api/v1/membership-applications").json(&bad).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "organisation.country");
+        let mut bad = application("Bad Org", "bad@apply.example");
+        bad["organisation"]["focus_areas"] = json!(["world_peace"]);
+        let r = app.post("/api/v1/membership-applications").json(&bad).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "organisation.focus_areas");
+        let mut bad = application("Bad Org", "bad@apply.example");
+        bad["contact"]["phone"] = json!("123");
+        let r = app.post("/api/v1/membership-applications").json(&bad).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "contact.phone");
+        // Two well-formed attempts counted (the unknown field never reached the handler); the
+        // third is accepted and the fourth within the minute refused.
+        submit(&app, "Third", "three@apply.example").await;
+        let r = app.post("/api/v1/membership-applications").json(&application("Fourth", "four@apply.example")).send().await.expect_problem(429);
+        assert!(r.header("retry-after").is_some());
+
+        let app = TestApp::start(backend).await;
+        let admin2 = app.admin().await;
+        let a = submit(&app, "First Applicant", "one@apply.example").await;
+        submit(&app, "Second Applicant", "two@apply.example").await;
+        app.post(&format!("/api/v1/membership-applications/{a}/review")).bearer(&admin2.token).send().await.expect(200);
+        let all = app.get("/api/v1/membership-applications?limit=1").bearer(&admin2.token).send().await.expect(200);
+        assert_eq!(all.body["total"], 2);
+        assert_eq!(all.body["data"][0]["organisation"]["name"], "First Applicant");
+        let c = all.body["next_cursor"].as_str().unwrap();
+        let next = app.get(&format!("/api/v1/membership-applications?limit=1&cursor={c}")).bearer(&admin2.token).send().await.expect(200);
+        assert_eq!(next.body["data"][0]["organisation"]["name"], "Second Applicant");
+        let submitted = app.get("/api/v1/membership-applications?status=submitted").bearer(&admin2.token).send().await.expect(200);
+        assert_eq!(submitted.body["total"], 1);
+        app.get(&format!("/api/v1/membership-applications/{a}")).bearer(&admin2.token).send().await.expect(200);
+        let member_org = app.member_org("Some Member").await;
+        let member = app.user("member", Some(&member_org)).await;
+        app.get("/api/v1/membership-applications").bearer(&member.token).send().await.expect_problem(403);
+        app.get("/api/v1/membership-applications").send().await.expect_problem(401);
+        app.post(&format!("/api/v1/membership-applications/{a}/approve")).bearer(&member.token).send().await.expect_problem(403);
+        drop(admin);
+    }
+}
+
+async fn set_period_end(app: &TestApp, admin: &TestUser, org: &str, end: &str) {
+    let v = app
+        .get(&format!("/api/v1/organisations/{org}"))
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["version"]
+        .as_i64()
+        .unwrap();
+    app.patch(&format!("/api/v1/organisations/{org}"))
+        .bearer(&admin.token)
+        .header("if-match", &format!("\"{v}\""))
+        .json(&json!({"membership": {"period_start": "2030-04-01", "period_end": end}}))
+        .send()
+        .await
+        .expect(200);
+}
+
+async fn status_of(app: &TestApp, admin: &TestUser, org: &str) -> String {
+    app.get(&format!("/api/v1/organisations/{org}"))
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["membership"]["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+on_both! {
+    async fn the_lifecycle_job_moves_memberships_by_date_and_sends_each_reminder_once(backend) {
+        let app = TestApp::start_with(backend, &[("MEMBERSHIP_GRACE_DAYS", "30")]).await;
+        let admin = app.admin().await;
+        let org = app.member_org("Ending Org").await;
+        let open_ended = app.member_org("Open Ended Org").await;
+        let m1 = app.user("member", Some(&org)).await;
+        let m2 = app.user("member", Some(&org)).await;
+        app.user("member", Some(&open_ended)).await;
+        set_period_end(&app, &admin, &org, "2031-03-31").await;
+        app.emails().await;
+
+        let run = |d: &'static str| {
+            let state = app.state.clone();
+            async move { idpc_hub::jobs::run_daily(&state, day(d)).await.unwrap() }
+        };
+        // 40 days before: nothing to do.
+        run("2031-02-19").await;
+        assert!(app.emails().await.is_empty());
+        // 30 days before, twice: one reminder to each active member.
+        run("2031-03-01").await;
+        run("2031-03-01").await;
+        run("2031-03-02").await;
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 2, "{:?}", mails.iter().map(|m| (m.recipient(), m.subject())).collect::<Vec<_>>());
+        let mut rcpt: Vec<String> = mails.iter().map(|m| m.recipient()).collect();
+        rcpt.sort();
+        let mut expected = vec![m1.email.clone(), m2.email.clone()];
+        expected.sort();
+        assert_eq!(rcpt, expected);
+        assert!(mails[0].subject().contains("30 days"));
+        assert!(mails[0].text().contains("2031-03-31"));
+        // 7 days before, twice: the 7-day reminder once each.
+        run("2031-03-24").await;
+        run("2031-03-24").await;
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 2);
+        assert!(mails[0].subject().contains("7 days"));
+        run("2031-03-28").await;
+        assert!(app.emails().await.is_empty());
+        // The end date is still in the period; the day after, grace.
+        run("2031-03-31").await;
+        assert_eq!(status_of(&app, &admin, &org).await, "active");
+        run("2031-04-01").await;
+        run("2031-04-01").await;
+        assert_eq!(status_of(&app, &admin, &org).await, "grace");
+        // Grace is still listed publicly.
+        app.get(&format!("/api/v1/organisations/{org}")).send().await.expect(200);
+        run("2031-04-30").await;
+        assert_eq!(status_of(&app, &admin, &org).await, "grace");
+        run("2031-05-01").await;
+        assert_eq!(status_of(&app, &admin, &org).await, "lapsed");
+        assert!(app.emails().await.is_empty(), "no reminders after the end");
+        // A lapsed member leaves the public directory; open-ended memberships never move.
+        app.get(&format!("/api/v1/organisations/{org}")).send().await.expect_problem(404);
+        assert_eq!(status_of(&app, &admin, &open_ended).await, "active");
+
+        let history = app.get(&format!("/api/v1/organisations/{org}/history")).bearer(&admin.token).send().await.expect(200);
+        let actions: Vec<&str> = history.body["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, vec!["organisation.created", "organisation.updated", "membership.grace_started", "membership.lapsed"]);
+
+        // Renewal after lapse starts a new year from today's date... and new reminders.
+        let r = app.post(&format!("/api/v1/organisations/{org}/membership")).bearer(&admin.token)
+            .json(&json!({"action": "renew"})).send().await.expect(200);
+        assert_eq!(r.body["membership"]["status"], "active");
+    }
+}
+
+on_both! {
+    async fn membership_decisions_follow_the_rules_and_are_for_admins(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let org = app.member_org("Decided Org").await;
+        set_period_end(&app, &admin, &org, "2040-03-31").await;
+        let path = format!("/api/v1/organisations/{org}/membership");
+        let member = app.user("member", Some(&org)).await;
+        app.post(&path).bearer(&member.token).json(&json!({"action": "renew"})).send().await.expect_problem(403);
+
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"action": "suspend"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "reason");
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"action": "pause", "reason": "x"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "action");
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"action": "suspend", "reason": "Unpaid dues"})).send().await.expect(200);
+        assert_eq!(r.body["membership"]["status"], "suspended");
+        app.get(&format!("/api/v1/organisations/{org}")).send().await.expect_problem(404);
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"action": "renew"})).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:invalid-transition");
+        app.post(&path).bearer(&admin.token).json(&json!({"action": "reinstate"})).send().await.expect(200);
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"action": "renew"})).send().await.expect(200);
+        assert_eq!(r.body["membership"]["period_end"], "2041-03-31");
+        let r = app.post(&path).bearer(&admin.token).json(&json!({"action": "withdraw", "reason": "Organisation closed"})).send().await.expect(200);
+        assert_eq!(r.body["membership"]["status"], "withdrawn");
+        app.post(&path).bearer(&admin.token).json(&json!({"action": "reinstate"})).send().await.expect_problem(409);
+
+        let partner = app.donor_org("Donor Org").await;
+        let r = app.post(&format!("/api/v1/organisations/{partner}/membership")).bearer(&admin.token).json(&json!({"action": "renew"})).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:not-a-member");
+        let history = app.get(&format!("/api/v1/organisations/{org}/history")).bearer(&admin.token).send().await.expect(200);
+        let suspended = history.body["data"].as_array().unwrap().iter().find(|e| e["action"] == "membership.suspended").unwrap();
+        assert!(suspended["changes"].as_array().unwrap().iter().any(|c| c["field"] == "membership.status" && c["after"] == "suspended"));
+    }
+}
