@@ -180,6 +180,11 @@ pub const SETTINGS: &[Setting] = &[
         default: "info",
         help: "tracing filter, e.g. info or idpc_hub=debug",
     },
+    Setting {
+        name: "DISBURSEMENT_SECOND_APPROVAL_THRESHOLD",
+        default: "USD:50000,EUR:45000",
+        help: "CUR:amount[,CUR:amount...] in major units; tranches above it need two approvers (currencies not listed need one)",
+    },
 ];
 
 /// Where data lives.
@@ -350,6 +355,8 @@ pub struct Config {
     pub rust_log: String,
     /// Folder for the SQLite file's neighbours: generated keys, mail files.
     pub data_dir: PathBuf,
+    /// Per currency, the tranche amount (minor units) above which two approvers are needed.
+    pub disbursement_second_approval_threshold: Vec<(String, i64)>,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -553,6 +560,9 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from(".")),
             DatabaseUrl::Postgres(_) => PathBuf::from("data"),
         };
+        let disbursement_second_approval_threshold =
+            crate::money::parse_thresholds(&get("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD"))
+                .map_err(|m| err("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", &m))?;
         Ok(Self {
             bind_addr,
             port,
@@ -582,6 +592,7 @@ impl Config {
             log_format,
             rust_log,
             data_dir,
+            disbursement_second_approval_threshold,
         })
     }
 
@@ -712,6 +723,21 @@ mod tests {
         let e =
             Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_KEYS", key)])).unwrap_err();
         assert_eq!(e.var, "MAIL_TRANSPORT");
+    }
+
+    #[test]
+    fn bad_second_approval_threshold_names_the_variable() {
+        let e = Config::from_map(&map(&[("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", "USD=5")]))
+            .unwrap_err();
+        assert_eq!(e.var, "DISBURSEMENT_SECOND_APPROVAL_THRESHOLD");
+        let c = Config::from_map(&map(&[])).unwrap();
+        assert_eq!(
+            c.disbursement_second_approval_threshold,
+            vec![
+                ("USD".to_string(), 5_000_000),
+                ("EUR".to_string(), 4_500_000)
+            ]
+        );
     }
 
     #[test]

@@ -17,6 +17,28 @@ pub enum Kind {
     PasswordChanged,
     /// Repeated failed logins locked the account for a while.
     AccountLocked,
+    /// A grant was submitted for approval (to grant officers).
+    GrantSubmitted,
+    /// A grant was approved (to its author and the grantee).
+    GrantApproved,
+    /// A grant was rejected (to its author and the grantee).
+    GrantRejected,
+    /// A tranche was requested (to grant officers).
+    DisbursementRequested,
+    /// A tranche was approved (to finance and the grantee).
+    DisbursementApproved,
+    /// A tranche was paid (to the grantee).
+    DisbursementPaid,
+    /// A payment was reversed (to the grantee).
+    DisbursementReversed,
+    /// A report is due soon (to the grantee).
+    ReportDue,
+    /// A report is overdue (to the grantee).
+    ReportOverdue,
+    /// A report was returned (to the grantee).
+    ReportReturned,
+    /// A report was accepted (to the grantee).
+    ReportAccepted,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -41,6 +63,61 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "account_locked",
         "Your {{ network_name }} account was locked after failed logins",
     ),
+    (
+        Kind::GrantSubmitted,
+        "grant_submitted",
+        "[{{ network_name }}] Grant {{ grant_reference }} awaits approval",
+    ),
+    (
+        Kind::GrantApproved,
+        "grant_approved",
+        "[{{ network_name }}] Grant {{ grant_reference }} approved",
+    ),
+    (
+        Kind::GrantRejected,
+        "grant_rejected",
+        "[{{ network_name }}] Grant {{ grant_reference }} rejected",
+    ),
+    (
+        Kind::DisbursementRequested,
+        "disbursement_requested",
+        "[{{ network_name }}] Tranche of {{ amount }} requested on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementApproved,
+        "disbursement_approved",
+        "[{{ network_name }}] Tranche of {{ amount }} approved on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementPaid,
+        "disbursement_paid",
+        "[{{ network_name }}] Tranche of {{ amount }} paid on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementReversed,
+        "disbursement_reversed",
+        "[{{ network_name }}] Payment of {{ amount }} reversed on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::ReportDue,
+        "report_due",
+        "[{{ network_name }}] Report \"{{ report_title }}\" due in {{ days }} days",
+    ),
+    (
+        Kind::ReportOverdue,
+        "report_overdue",
+        "[{{ network_name }}] Report \"{{ report_title }}\" is overdue",
+    ),
+    (
+        Kind::ReportReturned,
+        "report_returned",
+        "[{{ network_name }}] Report \"{{ report_title }}\" returned for changes",
+    ),
+    (
+        Kind::ReportAccepted,
+        "report_accepted",
+        "[{{ network_name }}] Report \"{{ report_title }}\" accepted",
+    ),
 ];
 
 macro_rules! template_files {
@@ -56,7 +133,18 @@ const FILES: &[(&str, &str)] = template_files!(
     "invitation",
     "password_reset",
     "password_changed",
-    "account_locked"
+    "account_locked",
+    "grant_submitted",
+    "grant_approved",
+    "grant_rejected",
+    "disbursement_requested",
+    "disbursement_approved",
+    "disbursement_paid",
+    "disbursement_reversed",
+    "report_due",
+    "report_overdue",
+    "report_returned",
+    "report_accepted",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 
@@ -140,6 +228,9 @@ mod tests {
             "network_name": "IDPC", "recipient_name": "<b>Ana</b>", "base_url": "http://x",
             "link": "http://x/accept?token=abc", "expires_in": "30 minutes", "locked_minutes": 5,
             "invited_by": "Admin", "organisation_name": "Org & Co",
+            "grant_reference": "IDPC-2026-0001", "grant_title": "Title", "grantee_name": "Org",
+            "amount": "10.00 USD", "reason": "Why", "report_title": "Report", "due_on": "2026-12-01",
+            "days": 3, "payment_reference": "PAY-1",
         })
     }
 
