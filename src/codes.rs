@@ -61,6 +61,14 @@ pub fn is_region(code: &str) -> bool {
     REGIONS.contains(&code)
 }
 
+/// The wire (snake_case) name of a serde enum value, as stored in the database.
+pub fn wire_name<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,13 +78,5 @@ mod tests {
         assert!(is_country("GB") && is_country("MX") && !is_country("XX") && !is_country("gb"));
         assert!(is_language("en") && is_language("pt") && !is_language("xx"));
         assert_eq!(COUNTRIES.split_whitespace().count(), 249);
-    }
-}
-
-/// The wire (snake_case) name of a serde enum value, as stored in the database.
-pub fn wire_name<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
     }
 }
