@@ -4,7 +4,12 @@
 mod common;
 
 mod binary;
+mod disbursements;
 mod errors;
+mod exports;
+mod grants;
+mod idempotency;
 mod migrations;
 mod operations;
 mod outbox;
+mod reports;
