@@ -11,7 +11,7 @@ use std::future::Future;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
@@ -244,17 +244,4 @@ where
         tracing::warn!(error = %e, "could not record the idempotency key outcome");
     }
     Ok(result?.response(false))
-}
-
-/// When a key was first seen (for tests and diagnostics).
-pub fn created_at(
-    conn: &mut DbConn,
-    caller: &str,
-    key: &str,
-) -> QueryResult<Option<NaiveDateTime>> {
-    idempotency_keys::table
-        .find((caller, key))
-        .select(idempotency_keys::created_at)
-        .first(conn)
-        .optional()
 }

@@ -68,7 +68,7 @@ fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The version named by `If-Match` (`"3"` or `W/"3"`): 428 without it, 412 when unreadable.
+/// The version named by `If-Match` (`"3"` or `W/"3"`): 428 without it, 400 when unreadable.
 fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
     let raw = req
         .headers()
@@ -80,7 +80,13 @@ fn if_match(req: &HttpRequest) -> Result<i64, ApiError> {
         .trim_start_matches("W/")
         .trim_matches('"')
         .parse::<i64>()
-        .map_err(|_| ApiError::PreconditionFailed { current_version: 0 })
+        .map_err(|_| {
+            ApiError::field(
+                "If-Match",
+                "invalid",
+                "Send the ETag of the resource, such as \"3\".",
+            )
+        })
 }
 
 fn fingerprint<T: Serialize>(body: &T) -> Result<serde_json::Value, ApiError> {

@@ -1028,6 +1028,9 @@ pub fn grant_command(
             }
             GrantCommand::Activate | GrantCommand::Close => {}
         }
+        if matches!(command, GrantCommand::Cancel | GrantCommand::Close) {
+            cancel_waiting_tranches(c, who, meta, &before, t)?;
+        }
         let after = grant_by_id(c, id)?;
         record(
             c,
@@ -1061,6 +1064,49 @@ pub fn grant_command(
         }
         Ok(after)
     })
+}
+
+/// A grant that ends takes its still-requested tranches with it (they could never be
+/// approved), each with its own audit event.
+fn cancel_waiting_tranches(
+    conn: &mut DbConn,
+    who: &Principal,
+    meta: &RequestMeta,
+    g: &GrantRow,
+    t: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let waiting: Vec<DisbursementRow> = disbursements::table
+        .filter(disbursements::grant_id.eq(&g.id))
+        .filter(disbursements::status.eq("requested"))
+        .select(DisbursementRow::as_select())
+        .load(conn)?;
+    for d in waiting {
+        let n = diesel::update(
+            disbursements::table
+                .find(&d.id)
+                .filter(disbursements::status.eq("requested")),
+        )
+        .set((
+            disbursements::status.eq("cancelled"),
+            disbursements::decision_reason.eq(Some("The grant ended.")),
+            disbursements::updated_at.eq(t),
+        ))
+        .execute(conn)?;
+        if n == 1 {
+            let after = disbursement_by_id(conn, &d.id)?;
+            record(
+                conn,
+                who,
+                meta,
+                "disbursement.cancelled",
+                "disbursement",
+                &after.id,
+                audit::snapshot(&Disbursement::from_row(d, &g.currency)),
+                audit::snapshot(&Disbursement::from_row(after.clone(), &g.currency)),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1683,6 +1729,13 @@ pub fn tranche_command(
                 return Err(ApiError::Conflict {
                     code: "same_approver",
                     detail: "This tranche needs a second approval by another officer.".into(),
+                });
+            }
+            if now_row.status == before.status {
+                return Err(ApiError::Conflict {
+                    code: "concurrent_update",
+                    detail: "Another decision on this tranche landed at the same time; retry."
+                        .into(),
                 });
             }
             return Err(invalid_transition("tranche", &now_row.status, verb, from));

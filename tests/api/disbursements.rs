@@ -206,3 +206,30 @@ on_both! {
         assert_eq!(g["committed"], "200.01");
     }
 }
+
+on_both! {
+    async fn ending_a_grant_cancels_its_waiting_tranches(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let grant = active(&app, &w, "500.00").await;
+        let waiting = request(&app, &w, &grant, "100.00").await;
+        let approved = request(&app, &w, &grant, "100.00").await;
+        app.post(&format!("/api/v1/disbursements/{approved}/approve")).bearer(&w.officer2.token).send().await.expect(200);
+        // Not while an approved tranche awaits payment.
+        let r = app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:unpaid-tranches");
+        app.post(&format!("/api/v1/disbursements/{approved}/pay")).bearer(&w.finance.token)
+            .json(&json!({"payment_reference": "P-5", "paid_on": "2026-05-02"})).send().await.expect(200);
+        let r = app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(r.body["status"], "closed");
+        let d = app.get(&format!("/api/v1/disbursements/{waiting}")).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(d.body["status"], "cancelled");
+        let trail = crate::grants::audit_actions(&app, &waiting).await;
+        assert_eq!(trail.last().unwrap().0, "disbursement.cancelled");
+        let r = app.post(&format!("/api/v1/disbursements/{waiting}/approve")).bearer(&w.officer2.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:invalid-transition");
+        let r = app.post(&format!("/api/v1/grants/{grant}/disbursements")).bearer(&w.member.token)
+            .json(&json!({"amount": "1.00", "planned_date": "2026-10-01"})).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:grant-not-active");
+    }
+}

@@ -256,6 +256,8 @@ on_both! {
         assert_eq!(r.body["priority_areas"], json!(["women_drug_policy"]));
         assert_eq!(r.body["version"], 2);
         app.patch(&path).bearer(&w.officer.token).header("if-match", "\"1\"").json(&json!({"title": "Stale"})).send().await.expect_problem(412);
+        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "yesterday").json(&json!({"title": "Odd"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "If-Match");
         let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"2\"").json(&json!({"pillar": "nonsense"})).send().await.expect_problem(400);
         assert_eq!(r.first_error_field(), "pillar");
         let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"2\"").json(&json!({"colour": "red"})).send().await.expect_problem(400);
