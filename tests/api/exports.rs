@@ -132,3 +132,24 @@ on_both! {
         app.get("/api/v1/grants.csv").send().await.expect_problem(401);
     }
 }
+
+#[test]
+fn every_accepted_currency_is_on_the_360giving_codelist() {
+    let path = format!(
+        "{}/../shared/standards/360giving/currency.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let codes: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(|c| c.trim_matches('"'))
+        .collect();
+    for (code, _) in idpc_hub::money::CURRENCIES {
+        assert!(
+            codes.contains(code),
+            "{code} is not on the 360Giving currency codelist"
+        );
+    }
+}
