@@ -190,6 +190,11 @@ pub const SETTINGS: &[Setting] = &[
         default: "30",
         help: "days after a membership period ends before the membership lapses (0-365)",
     },
+    Setting {
+        name: "DISBURSEMENT_SECOND_APPROVAL_THRESHOLD",
+        default: "USD:50000,EUR:45000",
+        help: "CUR:amount[,CUR:amount...] in major units; tranches above it need two approvers (currencies not listed need one)",
+    },
 ];
 
 /// Where data lives.
@@ -364,6 +369,8 @@ pub struct Config {
     pub application_rate_limit_per_ip: u32,
     /// Days of grace between the end of a membership period and its lapse.
     pub membership_grace_days: i64,
+    /// Per currency, the tranche amount (minor units) above which two approvers are needed.
+    pub disbursement_second_approval_threshold: Vec<(String, i64)>,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -579,6 +586,9 @@ impl Config {
             0,
             365,
         )?;
+        let disbursement_second_approval_threshold =
+            crate::money::parse_thresholds(&get("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD"))
+                .map_err(|m| err("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", &m))?;
         Ok(Self {
             bind_addr,
             port,
@@ -610,6 +620,7 @@ impl Config {
             data_dir,
             application_rate_limit_per_ip,
             membership_grace_days,
+            disbursement_second_approval_threshold,
         })
     }
 
@@ -740,6 +751,21 @@ mod tests {
         let e =
             Config::from_map(&map(&[("APP_ENV", "production"), ("JWT_KEYS", key)])).unwrap_err();
         assert_eq!(e.var, "MAIL_TRANSPORT");
+    }
+
+    #[test]
+    fn bad_second_approval_threshold_names_the_variable() {
+        let e = Config::from_map(&map(&[("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", "USD=5")]))
+            .unwrap_err();
+        assert_eq!(e.var, "DISBURSEMENT_SECOND_APPROVAL_THRESHOLD");
+        let c = Config::from_map(&map(&[])).unwrap();
+        assert_eq!(
+            c.disbursement_second_approval_threshold,
+            vec![
+                ("USD".to_string(), 5_000_000),
+                ("EUR".to_string(), 4_500_000)
+            ]
+        );
     }
 
     #[test]

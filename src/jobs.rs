@@ -6,6 +6,8 @@ use crate::error::ApiError;
 
 /// Runs every daily job for `today`.
 pub async fn run_daily(state: &AppState, today: chrono::NaiveDate) -> Result<(), ApiError> {
-    crate::directory::jobs::run(state, today).await?;
-    Ok(())
+    // Both run even if one fails, so a directory problem does not hold back report reminders.
+    let directory = crate::directory::jobs::run(state, today).await.map(|_| ());
+    let grants = crate::grants::jobs::run(state, today).await;
+    directory.and(grants)
 }

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, directory, health, identity, notify};
+use crate::{AppState, directory, grants, health, identity, notify};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -56,6 +56,35 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(directory::api::review_application)
                 .service(directory::api::approve_application)
                 .service(directory::api::reject_application)
+                // Onward grants: funds, grants, tranches, reports, exports
+                .service(grants::api::create_fund)
+                .service(grants::api::list_funds)
+                .service(grants::api::get_fund)
+                .service(grants::api::update_fund)
+                .service(grants::api::create_grant)
+                .service(grants::api::list_grants)
+                .service(grants::api::grants_csv)
+                .service(grants::api::get_grant)
+                .service(grants::api::update_grant)
+                .service(grants::api::submit_grant)
+                .service(grants::api::approve_grant)
+                .service(grants::api::reject_grant)
+                .service(grants::api::activate_grant)
+                .service(grants::api::close_grant)
+                .service(grants::api::cancel_grant)
+                .service(grants::api::request_disbursement)
+                .service(grants::api::list_disbursements)
+                .service(grants::api::get_disbursement)
+                .service(grants::api::approve_disbursement)
+                .service(grants::api::reject_disbursement)
+                .service(grants::api::cancel_disbursement)
+                .service(grants::api::pay_disbursement)
+                .service(grants::api::reverse_disbursement)
+                .service(grants::api::create_report)
+                .service(grants::api::submit_report)
+                .service(grants::api::accept_report)
+                .service(grants::api::return_report)
+                .service(grants::api::giving_export)
                 // Admin tools
                 .service(notify::api::list_outbox)
                 .service(notify::api::retry_outbox),

@@ -165,12 +165,141 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    funds (id) {
+        id -> Text,
+        donor_organisation_id -> Text,
+        title -> Text,
+        reference -> Text,
+        currency -> Text,
+        amount -> BigInt,
+        awarded -> BigInt,
+        disbursed -> BigInt,
+        starts_on -> Date,
+        ends_on -> Date,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    grant_counters (year) {
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        reference -> Text,
+        year -> Integer,
+        fund_id -> Text,
+        grantee_organisation_id -> Text,
+        title -> Text,
+        description -> Text,
+        pillar -> Text,
+        priority_areas -> Text,
+        currency -> Text,
+        amount -> BigInt,
+        fx_rate_micros -> Nullable<BigInt>,
+        fx_rate_date -> Nullable<Date>,
+        fund_currency -> Text,
+        amount_in_fund_currency -> BigInt,
+        committed -> BigInt,
+        paid -> BigInt,
+        planned_start -> Date,
+        planned_end -> Date,
+        status -> Text,
+        created_by -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    grant_reports (id) {
+        id -> Text,
+        grant_id -> Text,
+        kind -> Text,
+        title -> Text,
+        due_on -> Date,
+        status -> Text,
+        summary -> Nullable<Text>,
+        document_url -> Nullable<Text>,
+        submitted_by -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        return_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disbursements (id) {
+        id -> Text,
+        grant_id -> Text,
+        amount -> BigInt,
+        planned_date -> Date,
+        note -> Text,
+        requires_report_id -> Nullable<Text>,
+        status -> Text,
+        approvals_required -> Integer,
+        requested_by -> Text,
+        approver_1 -> Nullable<Text>,
+        approved_1_at -> Nullable<Timestamp>,
+        approver_2 -> Nullable<Text>,
+        approved_2_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        payment_reference -> Nullable<Text>,
+        paid_on -> Nullable<Date>,
+        paid_by -> Nullable<Text>,
+        paid_at -> Nullable<Timestamp>,
+        reversal_reason -> Nullable<Text>,
+        reversed_by -> Nullable<Text>,
+        reversed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller_id, idem_key) {
+        caller_id -> Text,
+        idem_key -> Text,
+        method_path -> Text,
+        request_hash -> Text,
+        completed -> Bool,
+        status_code -> Nullable<Integer>,
+        location -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
 diesel::joinable!(organisation_tags -> organisations (organisation_id));
+diesel::joinable!(funds -> organisations (donor_organisation_id));
+diesel::joinable!(grants -> funds (fund_id));
+diesel::joinable!(grants -> organisations (grantee_organisation_id));
+diesel::joinable!(grant_reports -> grants (grant_id));
+diesel::joinable!(disbursements -> grants (grant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -183,4 +312,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     organisation_tags,
     membership_applications,
+    funds,
+    grant_counters,
+    grants,
+    grant_reports,
+    disbursements,
+    idempotency_keys,
 );

@@ -29,6 +29,28 @@ pub enum Kind {
     ApplicationRejected,
     /// A membership period ends soon (to the organisation's member users).
     MembershipReminder,
+    /// A grant was submitted for approval (to grant officers).
+    GrantSubmitted,
+    /// A grant was approved (to its author and the grantee).
+    GrantApproved,
+    /// A grant was rejected (to its author and the grantee).
+    GrantRejected,
+    /// A tranche was requested (to grant officers).
+    DisbursementRequested,
+    /// A tranche was approved (to finance and the grantee).
+    DisbursementApproved,
+    /// A tranche was paid (to the grantee).
+    DisbursementPaid,
+    /// A payment was reversed (to the grantee).
+    DisbursementReversed,
+    /// A report is due soon (to the grantee).
+    ReportDue,
+    /// A report is overdue (to the grantee).
+    ReportOverdue,
+    /// A report was returned (to the grantee).
+    ReportReturned,
+    /// A report was accepted (to the grantee).
+    ReportAccepted,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -83,6 +105,61 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "membership_reminder",
         "Your {{ network_name }} membership ends in {{ days_left }} days",
     ),
+    (
+        Kind::GrantSubmitted,
+        "grant_submitted",
+        "[{{ network_name }}] Grant {{ grant_reference }} awaits approval",
+    ),
+    (
+        Kind::GrantApproved,
+        "grant_approved",
+        "[{{ network_name }}] Grant {{ grant_reference }} approved",
+    ),
+    (
+        Kind::GrantRejected,
+        "grant_rejected",
+        "[{{ network_name }}] Grant {{ grant_reference }} rejected",
+    ),
+    (
+        Kind::DisbursementRequested,
+        "disbursement_requested",
+        "[{{ network_name }}] Tranche of {{ amount }} requested on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementApproved,
+        "disbursement_approved",
+        "[{{ network_name }}] Tranche of {{ amount }} approved on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementPaid,
+        "disbursement_paid",
+        "[{{ network_name }}] Tranche of {{ amount }} paid on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementReversed,
+        "disbursement_reversed",
+        "[{{ network_name }}] Payment of {{ amount }} reversed on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::ReportDue,
+        "report_due",
+        "[{{ network_name }}] Report \"{{ report_title }}\" due in {{ days }} days",
+    ),
+    (
+        Kind::ReportOverdue,
+        "report_overdue",
+        "[{{ network_name }}] Report \"{{ report_title }}\" is overdue",
+    ),
+    (
+        Kind::ReportReturned,
+        "report_returned",
+        "[{{ network_name }}] Report \"{{ report_title }}\" returned for changes",
+    ),
+    (
+        Kind::ReportAccepted,
+        "report_accepted",
+        "[{{ network_name }}] Report \"{{ report_title }}\" accepted",
+    ),
 ];
 
 macro_rules! template_files {
@@ -105,6 +182,17 @@ const FILES: &[(&str, &str)] = template_files!(
     "application_approved",
     "application_rejected",
     "membership_reminder",
+    "grant_submitted",
+    "grant_approved",
+    "grant_rejected",
+    "disbursement_requested",
+    "disbursement_approved",
+    "disbursement_paid",
+    "disbursement_reversed",
+    "report_due",
+    "report_overdue",
+    "report_returned",
+    "report_accepted",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 
@@ -189,6 +277,9 @@ mod tests {
             "link": "http://x/accept?token=abc", "expires_in": "30 minutes", "locked_minutes": 5,
             "invited_by": "Admin", "organisation_name": "Org & Co",
             "reason": "Out of scope", "days_left": 30, "period_end": "2027-01-31",
+            "grant_reference": "IDPC-2026-0001", "grant_title": "Title", "grantee_name": "Org",
+            "amount": "10.00 USD", "reason": "Why", "report_title": "Report", "due_on": "2026-12-01",
+            "days": 3, "payment_reference": "PAY-1",
         })
     }
 

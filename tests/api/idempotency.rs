@@ -1,0 +1,107 @@
+//! Idempotency-Key on money-moving POSTs: one effect per key, replays, 422 on another body,
+//! 409 while in flight, and 24-hour expiry.
+
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::common::TestApp;
+use crate::grants::{active, grant_body, submitted, world};
+use crate::on_both;
+
+on_both! {
+    async fn one_key_sent_ten_times_at_once_creates_one_disbursement(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let grant = active(&app, &w, "1000.00").await;
+        let body = json!({"amount": "100.00", "planned_date": "2026-05-01", "note": "Once"});
+        let reqs = (0..10).map(|_| {
+            app.post(&format!("/api/v1/grants/{grant}/disbursements"))
+                .bearer(&w.member.token)
+                .header("idempotency-key", "tranche-2026-05")
+                .json(&body)
+                .send()
+        });
+        let answers = join_all(reqs).await;
+        let created: Vec<&str> = answers.iter().filter(|r| r.status == 201).map(|r| r.body["id"].as_str().unwrap()).collect();
+        assert!(!created.is_empty());
+        assert!(created.iter().all(|id| *id == created[0]), "every 201 is the same tranche");
+        for r in answers.iter().filter(|r| r.status != 201) {
+            assert_eq!(r.status, 409, "{}", r.text);
+            assert_eq!(r.body["type"], "urn:idpc-hub:problem:idempotency-in-flight");
+        }
+        let detail = app.get(&format!("/api/v1/grants/{grant}")).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(detail.body["disbursements"].as_array().unwrap().len(), 1);
+        // Later retries replay the first answer.
+        let r = app.post(&format!("/api/v1/grants/{grant}/disbursements")).bearer(&w.member.token)
+            .header("idempotency-key", "tranche-2026-05").json(&body).send().await.expect(201);
+        assert_eq!(r.body["id"], created[0]);
+    }
+}
+
+on_both! {
+    async fn a_replay_returns_the_first_answer_and_another_body_gets_422(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let body = grant_body(&w.fund, &w.grantee, "USD", "100.00");
+        let first = app.post("/api/v1/grants").bearer(&w.officer.token).header("idempotency-key", "k-1").json(&body).send().await.expect(201);
+        let again = app.post("/api/v1/grants").bearer(&w.officer.token).header("idempotency-key", "k-1").json(&body).send().await.expect(201);
+        assert_eq!(again.body, first.body);
+        assert_eq!(again.header("location"), first.header("location"));
+        assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+        let mut other = body.clone();
+        other["amount"] = json!("200.00");
+        let r = app.post("/api/v1/grants").bearer(&w.officer.token).header("idempotency-key", "k-1").json(&other).send().await.expect_problem(422);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:idempotency-key-reused");
+        // Keys belong to their caller: another officer's same key is a new request.
+        app.post("/api/v1/grants").bearer(&w.officer2.token).header("idempotency-key", "k-1").json(&other).send().await.expect(201);
+        let list = app.get("/api/v1/grants").bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(list.body["total"], 2);
+        // Approve, pay and reverse accept keys too.
+        let g = submitted(&app, &w, "50.00").await;
+        let a1 = app.post(&format!("/api/v1/grants/{g}/approve")).bearer(&w.officer2.token).header("idempotency-key", "approve-1").send().await.expect(200);
+        let a2 = app.post(&format!("/api/v1/grants/{g}/approve")).bearer(&w.officer2.token).header("idempotency-key", "approve-1").send().await.expect(200);
+        assert_eq!(a1.body, a2.body);
+        let f = app.get(&format!("/api/v1/funds/{}", w.fund)).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(f.body["awarded"], "50.00", "counted once");
+        let grant = active(&app, &w, "300.00").await;
+        let d = app.post(&format!("/api/v1/grants/{grant}/disbursements")).bearer(&w.officer.token)
+            .json(&json!({"amount": "100.00", "planned_date": "2026-05-01"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).header("idempotency-key", "ap").send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).header("idempotency-key", "ap").send().await.expect(200);
+        let pay = json!({"payment_reference": "P-1", "paid_on": "2026-05-02"});
+        app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).header("idempotency-key", "pay").json(&pay).send().await.expect(200);
+        let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).header("idempotency-key", "pay").json(&pay).send().await.expect(200);
+        assert_eq!(r.body["status"], "paid");
+        let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).header("idempotency-key", "pay")
+            .json(&json!({"payment_reference": "P-2", "paid_on": "2026-05-02"})).send().await.expect_problem(422);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:idempotency-key-reused");
+        app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.finance.token).header("idempotency-key", "rev").json(&json!({"reason": "Returned"})).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.finance.token).header("idempotency-key", "rev").json(&json!({"reason": "Returned"})).send().await.expect(200);
+        let g = app.get(&format!("/api/v1/grants/{grant}")).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!((g.body["paid"].as_str(), g.body["committed"].as_str()), (Some("0.00"), Some("0.00")));
+        // A bad key is named.
+        let r = app.post("/api/v1/grants").bearer(&w.officer.token).header("idempotency-key", "has space").json(&body).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "Idempotency-Key");
+    }
+}
+
+on_both! {
+    async fn a_failed_command_releases_its_key_and_keys_expire_after_a_day(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let mut body = grant_body(&w.fund, &w.grantee, "USD", "100.00");
+        body["pillar"] = json!("nonsense");
+        app.post("/api/v1/grants").bearer(&w.officer.token).header("idempotency-key", "k").json(&body).send().await.expect_problem(400);
+        body["pillar"] = json!("building_evidence");
+        let first = app.post("/api/v1/grants").bearer(&w.officer.token).header("idempotency-key", "k").json(&body).send().await.expect(201);
+        // A day later the key is forgotten: the same key starts a new request.
+        app.db(|c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::idempotency_keys as k;
+            diesel::update(k::table).set(k::created_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::hours(25))).execute(c).unwrap();
+        }).await;
+        let second = app.post("/api/v1/grants").bearer(&w.officer.token).header("idempotency-key", "k").json(&body).send().await.expect(201);
+        assert_ne!(second.body["id"], first.body["id"]);
+        assert!(second.header("idempotent-replayed").is_none());
+    }
+}
