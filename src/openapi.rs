@@ -74,16 +74,65 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The contract of parameters that many operations share, stated once: the request
+/// headers of optimistic concurrency and idempotency, and the page size of every list.
+struct SharedParameters;
+
+impl Modify for SharedParameters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{RefOr, Schema};
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                for p in op.parameters.iter_mut().flatten() {
+                    let schema = match p.name.as_str() {
+                        // Any visible ASCII, as the service checks it.
+                        "Idempotency-Key" => ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some("^[\\x21-\\x7E]{1,255}$"))
+                            .build(),
+                        // An ETag as the service issues it: a quoted version number.
+                        "If-Match" => ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some("^\"[0-9]{1,18}\"$"))
+                            .build(),
+                        "limit" => ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                                utoipa::openapi::schema::KnownFormat::Int64,
+                            )))
+                            .minimum(Some(1))
+                            .maximum(Some(crate::pagination::MAX_LIMIT))
+                            .build(),
+                        _ => continue,
+                    };
+                    p.schema = Some(RefOr::T(Schema::Object(schema)));
+                }
+            }
+        }
+    }
+}
+
 /// The full document, as served at `/openapi.json` and printed by `idpc-hub openapi`.
 pub fn spec() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    App::new()
+    let mut doc = App::new()
         .into_utoipa_app()
         .openapi(doc)
         .configure(crate::routes::configure)
         .split_for_parts()
-        .1
+        .1;
+    // After the routes are collected: this walks their operations.
+    SharedParameters.modify(&mut doc);
+    doc
 }
 
 /// The document as pretty JSON with a trailing newline (the committed file's form).

@@ -57,9 +57,10 @@ fn text_field(
     min: usize,
     max: usize,
 ) -> String {
+    // The length is counted as sent, as the documented schema counts it; stored trimmed.
     let v = value.trim();
-    let n = v.chars().count();
-    if n < min || n > max {
+    let n = value.chars().count();
+    if n < min || n > max || (min > 0 && v.is_empty()) {
         errors.push(FieldError::new(
             field,
             "invalid_length",
