@@ -1279,8 +1279,14 @@ pub fn grant_detail(conn: &mut DbConn, who: &Principal, id: &str) -> Result<Gran
         reversed: money::format(sum("reversed"), &c),
         remaining: money::format(g.amount - g.committed, &c),
     };
+    // Partner apps see a grant's totals but not its individual tranches (see visible_disbursement).
+    let shown = if matches!(who, Principal::Client(_)) {
+        Vec::new()
+    } else {
+        tranches
+    };
     Ok(GrantDetail {
-        disbursements: tranches
+        disbursements: shown
             .into_iter()
             .map(|t| Disbursement::from_row(t, &c))
             .collect(),
@@ -1310,6 +1316,12 @@ pub fn visible_disbursement(
     who: &Principal,
     id: &str,
 ) -> Result<(DisbursementRow, GrantRow), ApiError> {
+    // DESIGN's access table gives partner apps no access to tranches, whatever their scopes.
+    if matches!(who, Principal::Client(_)) {
+        return Err(ApiError::Forbidden(
+            "Partner apps have no access to tranches.".into(),
+        ));
+    }
     let d = disbursement_by_id(conn, id)?;
     let g = visible_grant(conn, who, &d.grant_id).map_err(|e| match e {
         ApiError::Forbidden(_) => e,
