@@ -32,6 +32,18 @@ impl Actor {
     }
 }
 
+/// Who is acting, for the audit trail and for "never email the author".
+pub trait Acting {
+    /// The audit actor.
+    fn actor(&self) -> Actor;
+}
+
+impl Acting for Actor {
+    fn actor(&self) -> Actor {
+        self.clone()
+    }
+}
+
 /// One change to record.
 pub struct Event<'a> {
     /// Who acted.

@@ -8,6 +8,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+pub use crate::db::DatabaseUrl;
+
 /// One configuration variable: its name, default and what it means.
 pub struct Setting {
     /// Environment variable name.
@@ -196,39 +198,6 @@ pub const SETTINGS: &[Setting] = &[
         help: "CUR:amount[,CUR:amount...] in major units; tranches above it need two approvers (currencies not listed need one)",
     },
 ];
-
-/// Where data lives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// An SQLite file.
-    Sqlite(PathBuf),
-    /// A PostgreSQL connection string.
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    /// Parses `sqlite://PATH` or `postgres://…`/`postgresql://…`; anything else is refused.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        if let Some(path) = s.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err("sqlite:// needs a file path, e.g. sqlite://data/idpc-hub.db".into());
-            }
-            return Ok(Self::Sqlite(PathBuf::from(path)));
-        }
-        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            return Ok(Self::Postgres(s.to_string()));
-        }
-        Err("expected sqlite://PATH or postgres://USER@HOST:PORT/DB".into())
-    }
-
-    /// The backend's short name, as shown by `/health/ready`.
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-}
 
 /// `development` or `production`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -67,6 +67,56 @@ pub struct Problem {
     pub internal: Option<String>,
 }
 
+crate::text_enum! {
+    /// Why a command was refused with 409 (or 422): the last part of the problem `type`.
+    pub enum ConflictCode {
+        /// A fund's amount would fall below what it has already awarded.
+        AmountBelowAwarded = "amount_below_awarded",
+        /// Another request changed the same data at the same time; retry.
+        ConcurrentUpdate = "concurrent_update",
+        /// Another user has this email address.
+        EmailTaken = "email_taken",
+        /// The fund has too little left to award this grant.
+        FundExhausted = "fund_exhausted",
+        /// The grant has too little left to commit this tranche.
+        GrantExhausted = "grant_exhausted",
+        /// The grant is closed, rejected or cancelled.
+        GrantFinished = "grant_finished",
+        /// The grant still has tranches that are not finished.
+        GrantHasTranches = "grant_has_tranches",
+        /// The grant is not active.
+        GrantNotActive = "grant_not_active",
+        /// A request with this Idempotency-Key is still running.
+        IdempotencyInFlight = "idempotency_in_flight",
+        /// The Idempotency-Key was used with another request body.
+        IdempotencyKeyReused = "idempotency_key_reused",
+        /// The resource is not in a state that allows this command.
+        InvalidTransition = "invalid_transition",
+        /// The user has not accepted the invitation yet.
+        InvitationPending = "invitation_pending",
+        /// The organisation is not a member.
+        NotAMember = "not_a_member",
+        /// Only a draft may be changed this way.
+        NotDraft = "not_draft",
+        /// The user is not waiting on an invitation.
+        NotInvited = "not_invited",
+        /// Only a dead message may be retried.
+        OutboxNotDead = "outbox_not_dead",
+        /// The tranche waits on a report that is not accepted yet.
+        ReportNotAccepted = "report_not_accepted",
+        /// A second approval must come from another person.
+        SameApprover = "same_approver",
+        /// The approver is one of the authors.
+        SelfApproval = "self_approval",
+        /// An admin may not disable or demote themselves.
+        SelfLockout = "self_lockout",
+        /// Another organisation has this slug.
+        SlugTaken = "slug_taken",
+        /// The grant still has approved tranches that are not paid.
+        UnpaidTranches = "unpaid_tranches",
+    }
+}
+
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -91,8 +141,8 @@ pub enum ApiError {
     /// 409: a rule or a concurrent request stands in the way. `code` names the rule.
     #[error("conflict: {code}: {detail}")]
     Conflict {
-        /// The rule, as a short snake_case name.
-        code: &'static str,
+        /// The rule.
+        code: ConflictCode,
         /// What happened.
         detail: String,
     },
@@ -111,8 +161,8 @@ pub enum ApiError {
     /// 422: understood but not acceptable (e.g. an idempotency key reused with another body).
     #[error("unprocessable: {code}: {detail}")]
     Unprocessable {
-        /// The rule, as a short snake_case name.
-        code: &'static str,
+        /// The rule.
+        code: ConflictCode,
         /// What happened.
         detail: String,
     },
@@ -170,7 +220,7 @@ impl ApiError {
                 "Method not allowed",
                 format!("This resource accepts {}.", allow.join(", ")),
             ),
-            ApiError::Conflict { code, detail } => (*code, "Conflict", detail.clone()),
+            ApiError::Conflict { code, detail } => (code.as_str(), "Conflict", detail.clone()),
             ApiError::PreconditionFailed { current_version } => (
                 "precondition-failed",
                 "Precondition failed",
@@ -187,7 +237,7 @@ impl ApiError {
                 d.clone(),
             ),
             ApiError::Unprocessable { code, detail } => {
-                (*code, "Unprocessable request", detail.clone())
+                (code.as_str(), "Unprocessable request", detail.clone())
             }
             ApiError::PreconditionRequired => (
                 "precondition-required",
@@ -280,6 +330,18 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
         .body(serde_json::to_string(problem).unwrap_or_default())
 }
 
+impl From<crate::money::MoneyError> for FieldError {
+    fn from(e: crate::money::MoneyError) -> Self {
+        FieldError::new(e.field, e.code, e.message)
+    }
+}
+
+impl From<crate::money::MoneyError> for ApiError {
+    fn from(e: crate::money::MoneyError) -> Self {
+        ApiError::Validation(vec![e.into()])
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -287,7 +349,7 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => ApiError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::Conflict {
-                    code: "concurrent_update",
+                    code: crate::error::ConflictCode::ConcurrentUpdate,
                     detail: "A concurrent request changed the same data; retry.".into(),
                 }
             }
@@ -313,6 +375,140 @@ impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(format!("blocking task failed: {e}"))
     }
+}
+
+/// The documented error responses, each stated once under `components.responses` and
+/// referenced by every operation that can answer it. Operations list them through the sets
+/// below (`responses((status = 200, ...), AuthErrors, BodyErrors)`), never one by one.
+pub mod docs {
+    use std::collections::BTreeMap;
+
+    use utoipa::IntoResponses;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+
+    use super::PROBLEM_JSON;
+
+    /// (status, component name, description) of every shared error response.
+    pub const RESPONSES: &[(&str, &str, &str)] = &[
+        (
+            "400",
+            "BadRequest",
+            "Invalid field or parameter; `errors` names each field",
+        ),
+        ("401", "Unauthorized", "No valid token"),
+        (
+            "403",
+            "Forbidden",
+            "The caller's role or scope does not allow this action",
+        ),
+        ("404", "NotFound", "Unknown, or not the caller's to see"),
+        (
+            "409",
+            "Conflict",
+            "A rule or a concurrent change stands in the way; the problem `type` names the rule (see `ConflictCode`)",
+        ),
+        (
+            "412",
+            "PreconditionFailed",
+            "`If-Match` names a stale version; `current_version` gives the current one",
+        ),
+        ("413", "PayloadTooLarge", "Body too large"),
+        ("415", "UnsupportedMediaType", "Not JSON"),
+        (
+            "422",
+            "Unprocessable",
+            "The `Idempotency-Key` was used with another body",
+        ),
+        ("428", "PreconditionRequired", "`If-Match` is required"),
+        (
+            "429",
+            "TooManyRequests",
+            "Too many attempts; see `Retry-After`",
+        ),
+    ];
+
+    /// The `components.responses` entries, each a problem+json body.
+    pub fn components() -> Vec<(String, Response)> {
+        RESPONSES
+            .iter()
+            .map(|(_, name, description)| {
+                (
+                    name.to_string(),
+                    ResponseBuilder::new()
+                        .description(*description)
+                        .content(
+                            PROBLEM_JSON,
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Problem")))
+                                .build(),
+                        )
+                        .build(),
+                )
+            })
+            .collect()
+    }
+
+    fn refs(statuses: &[&str]) -> BTreeMap<String, RefOr<Response>> {
+        RESPONSES
+            .iter()
+            .filter(|(status, _, _)| statuses.contains(status))
+            .map(|(status, name, _)| {
+                (
+                    status.to_string(),
+                    RefOr::Ref(Ref::from_response_name(*name)),
+                )
+            })
+            .collect()
+    }
+
+    macro_rules! error_set {
+        ($(#[$meta:meta])* $name:ident: $($status:literal),+) => {
+            $(#[$meta])*
+            pub struct $name;
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    refs(&[$($status),+])
+                }
+            }
+        };
+    }
+
+    error_set!(
+        /// 401: the operation needs a token.
+        Unauthenticated: "401"
+    );
+    error_set!(
+        /// 401 and 403: a token, and a role or scope.
+        AuthErrors: "401", "403"
+    );
+    error_set!(
+        /// 400, 413 and 415: a JSON body that is checked.
+        BodyErrors: "400", "413", "415"
+    );
+    error_set!(
+        /// 400: parameters that are checked.
+        QueryErrors: "400"
+    );
+    error_set!(
+        /// 404: the object is unknown or not the caller's to see.
+        NotFoundError: "404"
+    );
+    error_set!(
+        /// 409: a rule or a concurrent change refuses the command.
+        ConflictError: "409"
+    );
+    error_set!(
+        /// 412 and 428: optimistic concurrency with `If-Match`.
+        VersionErrors: "412", "428"
+    );
+    error_set!(
+        /// 422: an `Idempotency-Key` reused with another body (409 while in flight).
+        IdempotencyErrors: "409", "422"
+    );
+    error_set!(
+        /// 429: rate limited.
+        RateLimited: "429"
+    );
 }
 
 #[cfg(test)]

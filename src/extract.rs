@@ -252,3 +252,67 @@ mod tests {
         assert_eq!((f.as_str(), c.as_str()), ("body", "malformed_json"));
     }
 }
+
+/// The version named by `If-Match`, read with actix-web's typed header: `"3"` names version 3.
+/// `None` when the header is absent; a service that requires it answers 428 through
+/// [`IfMatch::required`]. An unreadable value is 400 naming `If-Match`.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<i64>);
+
+impl IfMatch {
+    /// The version, or 428 when the header was not sent.
+    pub fn required(self) -> Result<i64, ApiError> {
+        self.0.ok_or(ApiError::PreconditionRequired)
+    }
+
+    fn read(req: &HttpRequest) -> Result<Self, ApiError> {
+        use actix_web::http::header::{Header, IfMatch as Typed};
+        if !req.headers().contains_key(header::IF_MATCH) {
+            return Ok(IfMatch(None));
+        }
+        let invalid = || {
+            ApiError::field(
+                "If-Match",
+                "invalid",
+                "Send the ETag of the version you edited, e.g. If-Match: \"3\".",
+            )
+        };
+        match Typed::parse(req).map_err(|_| invalid())? {
+            Typed::Items(tags) if tags.len() == 1 => tags[0]
+                .tag()
+                .parse::<i64>()
+                .map(|v| IfMatch(Some(v)))
+                .map_err(|_| invalid()),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(IfMatch::read(req))
+    }
+}
+
+/// The ETag of a version: `"3"`.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// True when `If-None-Match` lists the current ETag (or is `*`); weak tags compare weakly.
+pub fn not_modified(req: &HttpRequest, version: i64) -> bool {
+    let Some(v) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let current = etag(version);
+    v.split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == current || t.strip_prefix("W/") == Some(current.as_str()))
+}

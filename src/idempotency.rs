@@ -147,7 +147,7 @@ fn claim(
             .first(c)?;
         if row.method_path != method_path || row.request_hash != hash {
             return Err(ApiError::Unprocessable {
-                code: "idempotency_key_reused",
+                code: crate::error::ConflictCode::IdempotencyKeyReused,
                 detail:
                     "This Idempotency-Key was already used with another request; use a new key."
                         .into(),
@@ -155,7 +155,7 @@ fn claim(
         }
         if !row.completed {
             return Err(ApiError::Conflict {
-                code: "idempotency_in_flight",
+                code: crate::error::ConflictCode::IdempotencyInFlight,
                 detail:
                     "A request with this Idempotency-Key is still being processed; retry shortly."
                         .into(),

@@ -1,5 +1,6 @@
-//! Daily jobs, run by the worker at most once an hour (each job is idempotent, so running
-//! it again the same day changes nothing and sends nothing twice).
+//! Daily jobs and their scheduler, which the worker runs beside the notifier: at most once an
+//! hour (each job is idempotent, so running it again the same day changes nothing and sends
+//! nothing twice; running hourly makes a missed day catch up soon).
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -10,4 +11,22 @@ pub async fn run_daily(state: &AppState, today: chrono::NaiveDate) -> Result<(),
     let directory = crate::directory::jobs::run(state, today).await.map(|_| ());
     let grants = crate::grants::jobs::run(state, today).await;
     directory.and(grants)
+}
+
+/// Runs the daily jobs at start and then every hour, until `shutdown` turns true.
+pub async fn run_scheduler(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let every = std::time::Duration::from_secs(3600);
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let today = chrono::Utc::now().date_naive();
+        if let Err(e) = run_daily(&state, today).await {
+            tracing::error!(error = %e, "daily jobs failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }

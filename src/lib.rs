@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod codes;
+pub mod command;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -19,6 +20,7 @@ pub mod health;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
+pub mod kit;
 pub mod metrics;
 pub mod middleware;
 pub mod money;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Route patterns and their methods, for 405 answers.
     pub routes: Arc<routes::RouteTable>,
+    /// The OpenAPI document, built once at start.
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
     /// Access-token keys.
     pub jwt: auth::tokens::JwtKeys,
     /// Bounded argon2id hasher.
@@ -83,7 +87,8 @@ impl AppState {
             }
         }
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
-        let routes = Arc::new(routes::RouteTable::from_openapi(&openapi::spec()));
+        let spec = openapi::spec();
+        let routes = Arc::new(routes::RouteTable::from_openapi(&spec));
         let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
         let hasher = auth::password::Hasher::new(&config).map_err(StartError::Other)?;
         hasher.warm_up();
@@ -92,6 +97,7 @@ impl AppState {
             pool,
             metrics,
             routes,
+            openapi: Arc::new(spec),
             jwt,
             hasher,
             limiter: auth::throttle::Limiter::default(),
@@ -149,7 +155,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(limit))
         .app_data(web::QueryConfig::default().error_handler(extract::query_error))
         .app_data(web::PathConfig::default().error_handler(extract::path_error))
-        .configure(routes::configure_app)
+        .configure(|cfg| routes::configure_app(cfg, (*state.openapi).clone()))
         .default_service(web::to(routes::fallback))
         .wrap(
             DefaultHeaders::new()
@@ -223,7 +229,10 @@ pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
     let run_worker = !http || state.config.worker_enabled;
     let worker = if run_worker {
         let notifier = notify::worker::Notifier::new(state.clone()).map_err(StartError::Other)?;
-        Some(actix_web::rt::spawn(notifier.run(stop_rx)))
+        Some((
+            actix_web::rt::spawn(notifier.run(stop_rx.clone())),
+            actix_web::rt::spawn(jobs::run_scheduler(state.clone(), stop_rx)),
+        ))
     } else {
         None
     };
@@ -242,8 +251,9 @@ pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
         tracing::info!("worker stopping");
     }
     let _ = stop_tx.send(true);
-    if let Some(w) = worker {
-        let _ = w.await;
+    if let Some((notifier, scheduler)) = worker {
+        let _ = notifier.await;
+        let _ = scheduler.await;
     }
     Ok(())
 }

@@ -2,7 +2,26 @@
 //! amount is a decimal string with exactly the currency's minor-unit digits (`"12500.00"`,
 //! JPY `"12500"`, KWD `"12.500"`); parsing refuses anything that would lose precision.
 
-use crate::error::ApiError;
+/// A money value that cannot be accepted, naming the request field it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoneyError {
+    /// The request field.
+    pub field: String,
+    /// A stable code, e.g. `too_many_decimals`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl MoneyError {
+    fn new(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// Active ISO 4217 currencies with their minor-unit digits (fund codes and precious metals
 /// left out; every code here is also on the 360Giving currency codelist).
@@ -42,10 +61,10 @@ pub fn minor_units(code: &str) -> Option<u32> {
 }
 
 /// Checks a currency code (upper-case ISO 4217); 400 naming `field` otherwise.
-pub fn currency(field: &str, code: &str) -> Result<String, ApiError> {
+pub fn currency(field: &str, code: &str) -> Result<String, MoneyError> {
     match minor_units(code) {
         Some(_) => Ok(code.to_string()),
-        None => Err(ApiError::field(
+        None => Err(MoneyError::new(
             field,
             "unknown_currency",
             "Use an active ISO 4217 currency code in upper case, such as USD.",
@@ -57,15 +76,15 @@ pub fn currency(field: &str, code: &str) -> Result<String, ApiError> {
 ///
 /// Refuses (400 naming `field`) signs, exponents, separators, more decimals than the currency
 /// has, zero, and amounts above 10^18 minor units.
-pub fn parse_amount(field: &str, raw: &str, currency: &str) -> Result<i64, ApiError> {
+pub fn parse_amount(field: &str, raw: &str, currency: &str) -> Result<i64, MoneyError> {
     let digits = minor_units(currency).ok_or_else(|| {
-        ApiError::field(
+        MoneyError::new(
             field,
             "unknown_currency",
             "The currency of this amount is unknown.",
         )
     })?;
-    let invalid = |code: &str, msg: String| ApiError::field(field, code, msg);
+    let invalid = |code: &str, msg: String| MoneyError::new(field, code, msg);
     let s = raw.trim();
     if s.starts_with('-') {
         return Err(invalid("negative", "An amount must be positive.".into()));
@@ -134,9 +153,9 @@ pub fn json_number(minor: i64, currency: &str) -> serde_json::Value {
 
 /// Parses an exchange rate (units of fund currency per one unit of grant currency) given as
 /// a positive decimal string with at most six decimals; returns millionths.
-pub fn parse_rate(field: &str, raw: &str) -> Result<i64, ApiError> {
+pub fn parse_rate(field: &str, raw: &str) -> Result<i64, MoneyError> {
     let bad = || {
-        ApiError::field(
+        MoneyError::new(
             field,
             "invalid",
             "Write the rate as a positive decimal string with at most 6 decimals, such as \"0.912345\".",
@@ -227,9 +246,9 @@ mod tests {
     #[test]
     fn bad_amounts_name_the_field_and_the_rule() {
         let code = |raw: &str, cur: &str| match parse_amount("amount", raw, cur) {
-            Err(ApiError::Validation(e)) => {
-                assert_eq!(e[0].field, "amount");
-                e[0].code.clone()
+            Err(e) => {
+                assert_eq!(e.field, "amount");
+                e.code.clone()
             }
             other => panic!("{raw}: {other:?}"),
         };

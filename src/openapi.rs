@@ -45,6 +45,9 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, response) in crate::error::docs::components() {
+            components.responses.insert(name, response.into());
+        }
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

@@ -91,11 +91,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         );
 }
 
-/// Registers the documented routes plus the docs page and the spec itself.
-pub fn configure_app(cfg: &mut web::ServiceConfig) {
+/// Registers the documented routes plus the docs page and the spec itself (built once, at
+/// start, and handed in from the app state).
+pub fn configure_app(cfg: &mut web::ServiceConfig, spec: utoipa::openapi::OpenApi) {
     configure(&mut ServiceConfig::new(cfg));
     let swagger = SwaggerUi::new("/docs/{_:.*}")
-        .url("/openapi.json", crate::openapi::spec())
+        .url("/openapi.json", spec)
         .config(
             SwaggerConfig::from("/openapi.json")
                 .validator_url("none")

@@ -2,6 +2,7 @@
 //! tokens with rotating keys, opaque one-time and refresh tokens, rate limits, and the
 //! `Principal` extractor. Who may do what to which object is decided in the services.
 
+pub mod caller;
 pub mod password;
 pub mod principal;
 pub mod throttle;

@@ -37,35 +37,3 @@ pub fn database_name(conn: &mut DbConn) -> QueryResult<String> {
         .get_result::<Name>(conn)
         .map(|n| n.name)
 }
-
-/// Claims due outbox rows for one worker. PostgreSQL skips rows another worker has locked,
-/// so several instances never take the same row; SQLite has one writer at a time anyway.
-pub fn claim_outbox(
-    conn: &mut DbConn,
-    worker: &str,
-    now: chrono::NaiveDateTime,
-    lease_until: chrono::NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<crate::notify::OutboxRow>> {
-    use diesel::sql_types::Timestamp;
-    let sql = match conn {
-        DbConn::Pg(_) => {
-            "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE id IN (\
-               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
-               AND (lease_until IS NULL OR lease_until < $3) \
-               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
-        }
-        DbConn::Sqlite(_) => {
-            "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE id IN (\
-               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?3 \
-               AND (lease_until IS NULL OR lease_until < ?3) \
-               ORDER BY next_attempt_at, id LIMIT ?4) RETURNING *"
-        }
-    };
-    diesel::sql_query(sql)
-        .bind::<Text, _>(worker)
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-}

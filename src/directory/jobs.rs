@@ -146,6 +146,7 @@ pub fn run_on(
                     &Recipient {
                         email: email.clone(),
                         name: name.clone(),
+                        user_id: Some(user_id.clone()),
                     },
                     json!({
                         "organisation_name": org.name,

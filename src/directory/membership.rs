@@ -32,6 +32,7 @@ fn applicant(r: &ApplicationRow) -> Recipient {
     Recipient {
         email: r.contact_email.clone(),
         name: r.contact_name.clone(),
+        user_id: None,
     }
 }
 
@@ -45,7 +46,11 @@ pub fn active_admins(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(email, name)| Recipient { email, name })
+        .map(|(email, name)| Recipient {
+            email,
+            name,
+            user_id: None,
+        })
         .collect())
 }
 
@@ -264,7 +269,7 @@ fn transition(
     .execute(c)?;
     if n == 0 {
         return Err(ApiError::Conflict {
-            code: "invalid_transition",
+            code: crate::error::ConflictCode::InvalidTransition,
             detail: format!(
                 "The application is {}; it cannot become {to}.",
                 before.status
@@ -359,7 +364,7 @@ fn free_slug(c: &mut DbConn, name: &str) -> Result<String, ApiError> {
         }
     }
     Err(ApiError::Conflict {
-        code: "slug_taken",
+        code: crate::error::ConflictCode::SlugTaken,
         detail: "No free slug for this name; create the organisation by hand.".into(),
     })
 }
@@ -379,7 +384,7 @@ pub fn approve(
         let before = get_application(c, id)?;
         if !matches!(before.status.as_str(), "submitted" | "under_review") {
             return Err(ApiError::Conflict {
-                code: "invalid_transition",
+                code: crate::error::ConflictCode::InvalidTransition,
                 detail: format!(
                     "The application is {}; it cannot be approved.",
                     before.status
@@ -543,13 +548,13 @@ pub fn decide(
         let before = service::find(c, id)?;
         let Some(from) = before.membership_status.clone() else {
             return Err(ApiError::Conflict {
-                code: "not_a_member",
+                code: crate::error::ConflictCode::NotAMember,
                 detail: "Partners have no membership.".into(),
             });
         };
         let Some(to) = next_status(cmd.action, &from) else {
             return Err(ApiError::Conflict {
-                code: "invalid_transition",
+                code: crate::error::ConflictCode::InvalidTransition,
                 detail: format!(
                     "A {from} membership cannot be {}.",
                     codes::wire_name(&cmd.action)
@@ -584,7 +589,7 @@ pub fn decide(
         .execute(c)?;
         if n == 0 {
             return Err(ApiError::Conflict {
-                code: "concurrent_update",
+                code: crate::error::ConflictCode::ConcurrentUpdate,
                 detail: "The membership changed meanwhile; reload and retry.".into(),
             });
         }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::{membership_applications, organisations};
+use crate::kit::rfc3339;
 
 /// A stored organisation.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -375,12 +376,6 @@ pub struct Organisation {
     pub created_at: String,
     /// Last change (RFC 3339, UTC).
     pub updated_at: String,
-}
-
-/// RFC 3339 in UTC.
-pub fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Parses a stored JSON array of strings (empty when malformed).

@@ -15,6 +15,7 @@ use crate::codes::{self, wire_name};
 use crate::db::schema::{audit_events, organisation_tags, organisations};
 use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, FieldError};
+use crate::kit::rfc3339;
 use crate::pagination;
 
 /// Who is looking at the directory.
@@ -290,7 +291,7 @@ pub fn insert(
 
 fn slug_taken(slug: &str) -> ApiError {
     ApiError::Conflict {
-        code: "slug_taken",
+        code: crate::error::ConflictCode::SlugTaken,
         detail: format!("The slug {slug} is taken."),
     }
 }

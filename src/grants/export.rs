@@ -12,8 +12,9 @@ use crate::auth::Principal;
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, funds, grants, organisations};
-use crate::directory::model::{OrganisationRow, rfc3339};
+use crate::directory::model::OrganisationRow;
 use crate::error::ApiError;
+use crate::kit::rfc3339;
 use crate::money;
 
 /// 360Giving identifier prefix of the network's grants.

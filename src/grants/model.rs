@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::{disbursements, funds, grant_reports, grants};
-use crate::directory::model::rfc3339;
+use crate::kit::rfc3339;
 use crate::money;
 
 /// A stored fund.

@@ -42,7 +42,7 @@ fn now() -> NaiveDateTime {
 
 fn invalid_transition(what: &str, status: &str, verb: &str, from: &[&str]) -> ApiError {
     ApiError::Conflict {
-        code: "invalid_transition",
+        code: crate::error::ConflictCode::InvalidTransition,
         detail: format!(
             "The {what} is {status}; {verb} needs it to be {}.",
             from.join(" or ")
@@ -99,7 +99,11 @@ fn active_staff(conn: &mut DbConn, role: Role) -> QueryResult<Vec<Recipient>> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(email, name)| Recipient { email, name })
+        .map(|(email, name)| Recipient {
+            email,
+            name,
+            user_id: None,
+        })
         .collect())
 }
 
@@ -113,7 +117,11 @@ fn grantee_members(conn: &mut DbConn, org: &str) -> QueryResult<Vec<Recipient>> 
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(email, name)| Recipient { email, name })
+        .map(|(email, name)| Recipient {
+            email,
+            name,
+            user_id: None,
+        })
         .collect())
 }
 
@@ -124,7 +132,11 @@ fn user_recipient(conn: &mut DbConn, id: &str) -> QueryResult<Option<Recipient>>
         .select((users::email, users::display_name))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(email, name)| Recipient { email, name }))
+    Ok(row.map(|(email, name)| Recipient {
+        email,
+        name,
+        user_id: None,
+    }))
 }
 
 /// The context every grant email gets; `extra` adds or overrides keys.
@@ -223,11 +235,11 @@ pub fn create_fund(
     let mut errors = Vec::new();
     let title = text_field(&mut errors, "title", &req.title, 2, 200);
     let reference = text_field(&mut errors, "reference", &req.reference, 1, 100);
-    let currency = money::currency("currency", &req.currency);
+    let currency = money::currency("currency", &req.currency).map_err(ApiError::from);
     let amount = currency
         .as_ref()
         .ok()
-        .map(|c| money::parse_amount("amount", &req.amount, c));
+        .map(|c| money::parse_amount("amount", &req.amount, c).map_err(ApiError::from));
     if let Err(ApiError::Validation(e)) = &currency {
         errors.extend(e.clone());
     }
@@ -349,14 +361,16 @@ pub fn update_fund(
             .map(|t| text_field(&mut errors, "reference", t, 1, 100))
             .unwrap_or(before.reference.clone());
         let amount = match &patch.amount {
-            Some(a) => match money::parse_amount("amount", a, &before.currency) {
-                Ok(v) => v,
-                Err(ApiError::Validation(e)) => {
-                    errors.extend(e);
-                    before.amount
+            Some(a) => {
+                match money::parse_amount("amount", a, &before.currency).map_err(ApiError::from) {
+                    Ok(v) => v,
+                    Err(ApiError::Validation(e)) => {
+                        errors.extend(e);
+                        before.amount
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
-            },
+            }
             None => before.amount,
         };
         let starts_on = patch.starts_on.unwrap_or(before.starts_on);
@@ -406,7 +420,7 @@ pub fn update_fund(
                 });
             }
             return Err(ApiError::Conflict {
-                code: "amount_below_awarded",
+                code: crate::error::ConflictCode::AmountBelowAwarded,
                 detail: format!(
                     "{} {} is already awarded; the amount cannot be lower.",
                     money::format(after.awarded, &after.currency),
@@ -550,9 +564,12 @@ fn check_grant_fields(
             areas.push(a);
         }
     }
-    let currency_ok = money::currency("currency", currency);
+    let currency_ok = money::currency("currency", currency).map_err(ApiError::from);
     let parsed_amount = match &currency_ok {
-        Ok(c) => collect(money::parse_amount("amount", amount, c), &mut errors),
+        Ok(c) => collect(
+            money::parse_amount("amount", amount, c).map_err(ApiError::from),
+            &mut errors,
+        ),
         Err(ApiError::Validation(e)) => {
             errors.extend(e.clone());
             None
@@ -586,7 +603,7 @@ fn check_grant_fields(
                     fund.currency, fund.currency
                 ),
             )),
-            Some(r) => rate = collect(money::parse_rate("fx_rate", r), &mut errors),
+            Some(r) => rate = collect(money::parse_rate("fx_rate", r).map_err(ApiError::from), &mut errors),
         }
         match fx_rate_date {
             None => errors.push(FieldError::new(
@@ -668,7 +685,7 @@ fn next_reference(conn: &mut DbConn, year: i32) -> Result<String, ApiError> {
         return Ok(format!("{REFERENCE_PREFIX}-{year}-{n:04}"));
     }
     Err(ApiError::Conflict {
-        code: "concurrent_update",
+        code: crate::error::ConflictCode::ConcurrentUpdate,
         detail: "Too many grants were created at once; retry.".into(),
     })
 }
@@ -775,7 +792,7 @@ pub fn update_grant(
         }
         if before.status != "draft" {
             return Err(ApiError::Conflict {
-                code: "not_draft",
+                code: crate::error::ConflictCode::NotDraft,
                 detail: format!(
                     "The grant is {}; only a draft can be edited.",
                     before.status
@@ -927,7 +944,7 @@ pub fn grant_command(
         }
         if command == GrantCommand::Approve && before.created_by == me.id {
             return Err(ApiError::Conflict {
-                code: "self_approval",
+                code: crate::error::ConflictCode::SelfApproval,
                 detail: "A grant is approved by a grant officer other than its author.".into(),
             });
         }
@@ -956,13 +973,13 @@ pub fn grant_command(
             let now_status = grant_by_id(c, id)?.status;
             if now_status == before.status && command == GrantCommand::Cancel {
                 return Err(ApiError::Conflict {
-                    code: "grant_has_tranches",
+                    code: crate::error::ConflictCode::GrantHasTranches,
                     detail: "Tranches are approved or paid on this grant; close it instead.".into(),
                 });
             }
             if now_status == before.status && command == GrantCommand::Close {
                 return Err(ApiError::Conflict {
-                    code: "unpaid_tranches",
+                    code: crate::error::ConflictCode::UnpaidTranches,
                     detail: "Approved tranches await payment; pay or cancel them first.".into(),
                 });
             }
@@ -996,7 +1013,7 @@ pub fn grant_command(
                 if counted == 0 {
                     let fund = fund_by_id(c, &before.fund_id)?;
                     return Err(ApiError::Conflict {
-                        code: "fund_exhausted",
+                        code: crate::error::ConflictCode::FundExhausted,
                         detail: format!(
                             "The fund has {} {} left (or is closed); this grant needs {} {}.",
                             money::format(fund.amount - fund.awarded, &fund.currency),
@@ -1383,27 +1400,28 @@ pub fn request_disbursement(
         let g = visible_grant(c, who, grant_id)?;
         if g.status != "active" {
             return Err(ApiError::Conflict {
-                code: "grant_not_active",
+                code: crate::error::ConflictCode::GrantNotActive,
                 detail: format!("The grant is {}; tranches need an active grant.", g.status),
             });
         }
         let mut errors = Vec::new();
-        let amount = match money::parse_amount("amount", &req.amount, &g.currency) {
-            Ok(a) if a > g.amount => {
-                errors.push(FieldError::new(
-                    "amount",
-                    "exceeds_grant",
-                    "The tranche is larger than the grant.",
-                ));
-                0
-            }
-            Ok(a) => a,
-            Err(ApiError::Validation(e)) => {
-                errors.extend(e);
-                0
-            }
-            Err(e) => return Err(e),
-        };
+        let amount =
+            match money::parse_amount("amount", &req.amount, &g.currency).map_err(ApiError::from) {
+                Ok(a) if a > g.amount => {
+                    errors.push(FieldError::new(
+                        "amount",
+                        "exceeds_grant",
+                        "The tranche is larger than the grant.",
+                    ));
+                    0
+                }
+                Ok(a) => a,
+                Err(ApiError::Validation(e)) => {
+                    errors.extend(e);
+                    0
+                }
+                Err(e) => return Err(e),
+            };
         let note = text_field(&mut errors, "note", &req.note, 0, 2000);
         if let Some(r) = &req.requires_report_id {
             let belongs: i64 = grant_reports::table
@@ -1558,13 +1576,13 @@ pub fn tranche_command(
             TrancheCommand::Approve => {
                 if before.requested_by == me.id {
                     return Err(ApiError::Conflict {
-                        code: "self_approval",
+                        code: crate::error::ConflictCode::SelfApproval,
                         detail: "A tranche is approved by someone other than its requester.".into(),
                     });
                 }
                 if before.approver_1.as_deref() == Some(me.id.as_str()) {
                     return Err(ApiError::Conflict {
-                        code: "same_approver",
+                        code: crate::error::ConflictCode::SameApprover,
                         detail: "This tranche needs a second approval by another officer.".into(),
                     });
                 }
@@ -1575,7 +1593,7 @@ pub fn tranche_command(
                         .first(c)?;
                     if status != "accepted" {
                         return Err(ApiError::Conflict {
-                            code: "report_not_accepted",
+                            code: crate::error::ConflictCode::ReportNotAccepted,
                             detail: format!(
                                 "The tranche waits on a report that is {status}; accept it first."
                             ),
@@ -1632,7 +1650,7 @@ pub fn tranche_command(
                         if committed == 0 {
                             let g = grant_by_id(c, &g.id)?;
                             return Err(ApiError::Conflict {
-                                code: "grant_exhausted",
+                                code: crate::error::ConflictCode::GrantExhausted,
                                 detail: format!(
                                     "The grant has {} {} left to commit (or is not active); this tranche needs {} {}.",
                                     money::format(g.amount - g.committed, &g.currency),
@@ -1740,13 +1758,13 @@ pub fn tranche_command(
                 && now_row.approver_1.as_deref() == Some(me.id.as_str())
             {
                 return Err(ApiError::Conflict {
-                    code: "same_approver",
+                    code: crate::error::ConflictCode::SameApprover,
                     detail: "This tranche needs a second approval by another officer.".into(),
                 });
             }
             if now_row.status == before.status {
                 return Err(ApiError::Conflict {
-                    code: "concurrent_update",
+                    code: crate::error::ConflictCode::ConcurrentUpdate,
                     detail: "Another decision on this tranche landed at the same time; retry."
                         .into(),
                 });
@@ -1929,7 +1947,7 @@ pub fn create_report(
         let g = grant_by_id(c, grant_id)?;
         if ["rejected", "cancelled", "closed"].contains(&g.status.as_str()) {
             return Err(ApiError::Conflict {
-                code: "grant_finished",
+                code: crate::error::ConflictCode::GrantFinished,
                 detail: format!("The grant is {}; it owes no more reports.", g.status),
             });
         }
@@ -2123,6 +2141,15 @@ pub fn grantee_recipients(conn: &mut DbConn, org: &str) -> QueryResult<Vec<(Stri
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, email, name)| (id, Recipient { email, name }))
+        .map(|(id, email, name)| {
+            (
+                id,
+                Recipient {
+                    email,
+                    name,
+                    user_id: None,
+                },
+            )
+        })
         .collect())
 }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Role, Scope};
 use crate::db::schema::{api_clients, users};
-use crate::directory::model::rfc3339;
+use crate::kit::rfc3339;
 
 /// A stored user.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -80,6 +80,7 @@ fn recipient(u: &UserRow) -> Recipient {
     Recipient {
         email: u.email.clone(),
         name: u.display_name.clone(),
+        user_id: Some(u.id.clone()),
     }
 }
 
@@ -931,7 +932,7 @@ pub fn insert_user(conn: &mut DbConn, row: &UserRow) -> Result<(), ApiError> {
         Ok(_) => Ok(()),
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             Err(ApiError::Conflict {
-                code: "email_taken",
+                code: crate::error::ConflictCode::EmailTaken,
                 detail: "A user with this email already exists.".into(),
             })
         }
@@ -959,7 +960,7 @@ pub fn resend_invitation(
         let user = user_by_id(c, id)?;
         if user.status != "invited" {
             return Err(ApiError::Conflict {
-                code: "not_invited",
+                code: crate::error::ConflictCode::NotInvited,
                 detail: format!(
                     "The user is {}; only invited users get invitations.",
                     user.status
@@ -1014,7 +1015,7 @@ pub fn update_user(
             }
             Some(UserStatus::Active) if before.password_hash.is_none() => {
                 return Err(ApiError::Conflict {
-                    code: "invitation_pending",
+                    code: crate::error::ConflictCode::InvitationPending,
                     detail: "The user has not accepted the invitation yet.".into(),
                 });
             }
@@ -1032,7 +1033,7 @@ pub fn update_user(
         }
         if before.id == admin.id && (role != "admin" || status == "disabled") {
             return Err(ApiError::Conflict {
-                code: "self_lockout",
+                code: crate::error::ConflictCode::SelfLockout,
                 detail: "Admins cannot demote or disable themselves.".into(),
             });
         }

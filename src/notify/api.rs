@@ -10,8 +10,8 @@ use crate::AppState;
 use crate::audit::{self, Event};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role};
-use crate::directory::model::rfc3339;
 use crate::error::{ApiError, Problem};
+use crate::kit::rfc3339;
 use crate::pagination::{self, Page};
 
 /// Filters of the outbox list.

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::model::{OutboxRow, OutboxStatus};
 use super::templates::{self, Kind};
 use crate::config::Config;
+use crate::db::DbConn;
 use crate::db::schema::outbox;
-use crate::db::{DbConn, backend};
 use crate::error::ApiError;
 use crate::{AppState, pagination};
 
@@ -21,6 +21,8 @@ pub struct Recipient {
     pub email: String,
     /// Name used in the greeting.
     pub name: String,
+    /// The user, when the recipient is one; a command never emails its own author.
+    pub user_id: Option<String>,
 }
 
 /// Renders and stores a message in the caller's transaction.
@@ -101,7 +103,7 @@ pub fn claim(
 ) -> Result<Vec<OutboxRow>, ApiError> {
     let now = Utc::now().naive_utc();
     crate::db::write_tx(conn, |c| {
-        backend::claim_outbox(c, worker, now, now + lease, limit).map_err(ApiError::from)
+        claim_outbox(c, worker, now, now + lease, limit).map_err(ApiError::from)
     })
 }
 
@@ -202,7 +204,7 @@ pub fn retry_dead(conn: &mut DbConn, id: &str) -> Result<OutboxRow, ApiError> {
         .first(conn)?;
     if n == 0 {
         return Err(ApiError::Conflict {
-            code: "outbox_not_dead",
+            code: crate::error::ConflictCode::OutboxNotDead,
             detail: format!(
                 "Only a dead message can be retried; this one is {}.",
                 row.status
@@ -292,4 +294,36 @@ pub async fn refresh_metrics(state: &AppState) -> Result<(), ApiError> {
         .unwrap_or(0);
     state.metrics.outbox_oldest_pending_age.set(age);
     Ok(())
+}
+
+/// Claims due outbox rows for one worker. PostgreSQL skips rows another worker has locked,
+/// so several instances never take the same row; SQLite has one writer at a time anyway.
+fn claim_outbox(
+    conn: &mut DbConn,
+    worker: &str,
+    now: chrono::NaiveDateTime,
+    lease_until: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let sql = match conn {
+        DbConn::Pg(_) => {
+            "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until < $3) \
+               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
+        }
+        DbConn::Sqlite(_) => {
+            "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE id IN (\
+               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?3 \
+               AND (lease_until IS NULL OR lease_until < ?3) \
+               ORDER BY next_attempt_at, id LIMIT ?4) RETURNING *"
+        }
+    };
+    diesel::sql_query(sql)
+        .bind::<Text, _>(worker)
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(conn)
 }

@@ -98,19 +98,9 @@ impl Notifier {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let poll = std::time::Duration::from_millis(self.state.config.outbox_poll_ms);
         tracing::info!(worker = %self.worker_id, "notifier started");
-        // Daily jobs are idempotent; running them hourly makes a missed day catch up soon.
-        let daily_every = std::time::Duration::from_secs(3600);
-        let mut last_daily: Option<std::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
-            }
-            if last_daily.is_none_or(|t| t.elapsed() >= daily_every) {
-                last_daily = Some(std::time::Instant::now());
-                let today = chrono::Utc::now().date_naive();
-                if let Err(e) = crate::jobs::run_daily(&self.state, today).await {
-                    tracing::error!(error = %e, "daily jobs failed");
-                }
             }
             let busy = match self.run_once(Some(&shutdown)).await {
                 Ok(n) => n > 0,

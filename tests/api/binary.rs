@@ -156,6 +156,7 @@ fn enqueue_into(url: &str, n: usize) {
         let to = Recipient {
             email: format!("member{i}@example.org"),
             name: format!("Member {i}"),
+            user_id: None,
         };
         let ctx = serde_json::json!({});
         idpc_hub::notify::enqueue(&mut conn, &config, Kind::PasswordChanged, &to, ctx, None)

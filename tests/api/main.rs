@@ -3,6 +3,7 @@
 
 mod common;
 
+mod architecture;
 mod authorization;
 mod binary;
 mod directory;

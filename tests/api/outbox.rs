@@ -20,6 +20,7 @@ fn ana() -> Recipient {
     Recipient {
         email: "ana@member.example".into(),
         name: "Ana <Director>".into(),
+        user_id: None,
     }
 }
 
@@ -31,7 +32,7 @@ async fn enqueue_reset(state: &AppState, to: Recipient, commit: bool) {
             write_tx(c, |c| {
                 let ctx = serde_json::json!({"link": "http://hub.test/reset?token=tok123", "expires_in": "30 minutes"});
                 enqueue(c, &config, Kind::PasswordReset, &to, ctx, None)?;
-                if commit { Ok(()) } else { Err(ApiError::Conflict { code: "test_rollback", detail: "roll back".into() }) }
+                if commit { Ok(()) } else { Err(ApiError::Conflict { code: idpc_hub::error::ConflictCode::ConcurrentUpdate, detail: "roll back".into() }) }
             })
         })
         .await;
@@ -52,7 +53,7 @@ async fn rows(app: &TestApp) -> Vec<OutboxRow> {
 on_both! {
     async fn a_rolled_back_email_is_never_sent_and_a_committed_one_exactly_once(backend) {
         let app = TestApp::start(backend).await;
-        enqueue_reset(&app.state, Recipient { email: "ghost@member.example".into(), name: "Ghost".into() }, false).await;
+        enqueue_reset(&app.state, Recipient { email: "ghost@member.example".into(), name: "Ghost".into(), user_id: None }, false).await;
         enqueue_reset(&app.state, ana(), true).await;
         assert_eq!(rows(&app).await.len(), 1, "the rolled-back message left no row");
 
@@ -81,7 +82,7 @@ on_both! {
         let port = MailSink::reserve_port();
         let app = TestApp::start_with(backend, &[("SMTP_PORT", &port.to_string()), ("OUTBOX_RETRY_BASE_MS", "200"), ("SMTP_TIMEOUT_SECS", "1")]).await;
         for i in 0..3 {
-            enqueue_reset(&app.state, Recipient { email: format!("m{i}@member.example"), name: format!("M{i}") }, true).await;
+            enqueue_reset(&app.state, Recipient { email: format!("m{i}@member.example"), name: format!("M{i}"), user_id: None }, true).await;
         }
         let notifier = Notifier::new(app.state.clone()).unwrap();
         let mut delays = Vec::new();
@@ -174,6 +175,7 @@ async fn two_workers_on_one_postgres_send_200_messages_exactly_once() {
             let to = Recipient {
                 email: format!("m{i}@member.example"),
                 name: format!("M{i}"),
+                user_id: None,
             };
             write_tx(c, |c| {
                 enqueue(

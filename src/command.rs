@@ -1,0 +1,165 @@
+//! The command context: every write runs inside one, so its audit event, its emails and its
+//! webhook events commit in the same transaction as the change, and nothing is written by
+//! hand twice. A command never sends anything itself; the outbox workers do after commit.
+
+use chrono::{NaiveDateTime, Utc};
+use serde::Serialize;
+
+use crate::audit::{self, Acting, Actor};
+use crate::config::Config;
+use crate::db::{DbConn, write_tx};
+use crate::error::ApiError;
+use crate::notify::{self, Kind, Recipient};
+
+/// An entity whose changes are audited. Its serialized form is the before → after snapshot.
+pub trait Audited: Serialize {
+    /// Entity type as stored in the audit trail, e.g. `grant`.
+    const ENTITY: &'static str;
+    /// The entity's id.
+    fn entity_id(&self) -> &str;
+}
+
+/// The context of one email kind: one struct per kind, so the variables a template gets are
+/// fixed by the type (and a unit test renders every template with its struct).
+pub trait Message: Serialize {
+    /// The kind of email this context renders.
+    const KIND: Kind;
+}
+
+/// A change worth telling partner apps about; queued by [`Ctx::publish`] in the same
+/// transaction as the change.
+#[derive(Debug, Clone)]
+pub struct DomainEvent {
+    /// Event name, e.g. `grant.updated`.
+    pub name: &'static str,
+    /// Entity id.
+    pub entity_id: String,
+}
+
+/// Facts of the request a command runs for.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The request id, when the command came over HTTP.
+    pub request_id: Option<String>,
+}
+
+/// Everything a command may touch: the connection inside the write transaction, the clock,
+/// the actor, the request id and the settings.
+pub struct Ctx<'c> {
+    /// The connection, inside the command's transaction.
+    pub conn: &'c mut DbConn,
+    /// Settings.
+    pub config: &'c Config,
+    /// Who acts.
+    pub actor: Actor,
+    /// Request id, for the audit trail.
+    pub request_id: Option<String>,
+    /// The command's clock: one instant for every row it writes.
+    pub now: NaiveDateTime,
+}
+
+impl<'c> Ctx<'c> {
+    /// Records `entity_type.verb` with before → after snapshots of typed values.
+    pub fn audit<T: Audited>(
+        &mut self,
+        verb: &str,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<(), ApiError> {
+        let id = after
+            .or(before)
+            .map(|t| t.entity_id().to_string())
+            .unwrap_or_default();
+        self.audit_raw(
+            &format!("{}.{verb}", T::ENTITY),
+            T::ENTITY,
+            &id,
+            before.and_then(audit::snapshot),
+            after.and_then(audit::snapshot),
+        )
+    }
+
+    /// Records an event whose snapshots are not one typed entity (counter moves, sign-ins).
+    pub fn audit_raw(
+        &mut self,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        audit::record(
+            self.conn,
+            audit::Event {
+                actor: &self.actor,
+                action,
+                entity_type,
+                entity_id,
+                before,
+                after,
+                request_id: self.request_id.as_deref(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Queues `msg` for each recipient once (by address), never for the acting user.
+    pub fn notify<M: Message>(&mut self, to: &[Recipient], msg: &M) -> Result<(), ApiError> {
+        self.notify_keyed(to, msg, |_| None)
+    }
+
+    /// As [`Ctx::notify`], with a dedupe key per recipient so a repeated job sends once.
+    pub fn notify_keyed<M: Message>(
+        &mut self,
+        to: &[Recipient],
+        msg: &M,
+        key: impl Fn(&Recipient) -> Option<String>,
+    ) -> Result<(), ApiError> {
+        let ctx = serde_json::to_value(msg).map_err(ApiError::internal)?;
+        let author = match &self.actor {
+            Actor::User(id) => Some(id.as_str()),
+            _ => None,
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for r in to {
+            if seen.contains(&r.email.as_str())
+                || (author.is_some() && r.user_id.as_deref() == author)
+            {
+                continue;
+            }
+            seen.push(&r.email);
+            notify::enqueue(self.conn, self.config, M::KIND, r, ctx.clone(), key(r))?;
+        }
+        Ok(())
+    }
+
+    /// Queues a partner-app event. A no-op until webhooks land; commands call it already so
+    /// every change that partner apps must hear of has one place to say so.
+    pub fn publish(&mut self, event: DomainEvent) -> Result<(), ApiError> {
+        let _ = event;
+        Ok(())
+    }
+}
+
+/// Runs `f` as one command: a write transaction holding the connection, the clock, the actor
+/// and the request id. Rolls back everything (change, audit, emails) when `f` fails.
+pub fn run<T>(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &impl Acting,
+    origin: &Origin,
+    f: impl FnOnce(&mut Ctx<'_>) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let actor = who.actor();
+    let request_id = origin.request_id.clone();
+    write_tx(conn, |c| {
+        let mut ctx = Ctx {
+            conn: c,
+            config,
+            actor,
+            request_id,
+            now: Utc::now().naive_utc(),
+        };
+        f(&mut ctx)
+    })
+}

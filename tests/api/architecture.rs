@@ -1,0 +1,167 @@
+//! The shape of the code, checked: the module graph has no cycle and no source file grows
+//! past what one reader can hold. These read `src/` as text, so they need no database.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// The top-level module a file belongs to (`src/grants/tranche.rs` → `grants`).
+fn top_module(file: &Path) -> String {
+    let rel = file.strip_prefix(src()).unwrap();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
+    first.trim_end_matches(".rs").to_string()
+}
+
+/// Names of top-level modules a source text refers to through `crate::`.
+fn references(text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let text: String = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = BTreeSet::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let names: Vec<String> = if let Some(group) = rest.strip_prefix('{') {
+            // `use crate::{a, b::{c, d}, e}`: the names at the first level of the braces.
+            let (mut depth, mut current, mut names) = (1, String::new(), Vec::new());
+            for ch in group.chars() {
+                match ch {
+                    '{' => depth += 1,
+                    '}' if depth == 1 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 1 => names.push(std::mem::take(&mut current)),
+                    c if depth == 1 => current.push(c),
+                    _ => {}
+                }
+            }
+            names.push(current);
+            names
+        } else {
+            vec![rest.to_string()]
+        };
+        for n in names {
+            let name: String = n
+                .trim()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if modules.contains(&name) {
+                found.insert(name);
+            }
+        }
+    }
+    found
+}
+
+fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let modules: BTreeSet<String> = files
+        .iter()
+        .map(|f| top_module(f))
+        .filter(|m| m != "lib" && m != "main")
+        .collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = modules
+        .iter()
+        .map(|m| (m.clone(), BTreeSet::new()))
+        .collect();
+    for f in &files {
+        let from = top_module(f);
+        // The crate root assembles every module (AppState, build_app); it is not a module.
+        if from == "lib" || from == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        for to in references(&text, &modules) {
+            if to != from {
+                graph.get_mut(&from).unwrap().insert(to);
+            }
+        }
+    }
+    graph
+}
+
+/// A path from `to` back to `from`, if one exists.
+fn path_back(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    from: &str,
+    to: &str,
+) -> Option<Vec<String>> {
+    let mut stack = vec![vec![to.to_string()]];
+    let mut seen = BTreeSet::new();
+    while let Some(path) = stack.pop() {
+        let last = path.last().unwrap().clone();
+        if last == from {
+            return Some(path);
+        }
+        if !seen.insert(last.clone()) {
+            continue;
+        }
+        for next in &graph[&last] {
+            let mut p = path.clone();
+            p.push(next.clone());
+            stack.push(p);
+        }
+    }
+    None
+}
+
+#[test]
+fn the_top_level_module_graph_has_no_cycle() {
+    let graph = module_graph();
+    assert!(graph.contains_key("grants") && graph["grants"].contains("db"));
+    let mut cycles = Vec::new();
+    for (from, tos) in &graph {
+        for to in tos {
+            if let Some(back) = path_back(&graph, from, to) {
+                cycles.push(format!("{from} -> {}", back.join(" -> ")));
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_cycle_check_sees_grouped_and_nested_imports() {
+    let modules: BTreeSet<String> = ["a", "b", "c", "d"].map(String::from).into();
+    let refs = references(
+        "use crate::{a::{x, y}, b};\nfn f() { crate::c::go(); } // crate::d::no",
+        &modules,
+    );
+    assert_eq!(refs, ["a", "b", "c"].map(String::from).into());
+}
+
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > 800).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these by aggregate: {long:?}");
+}
