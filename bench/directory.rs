@@ -21,7 +21,7 @@ use idpc_hub::AppState;
 use idpc_hub::codes::{PILLARS, PRIORITY_AREAS};
 use idpc_hub::db::schema::{organisation_tags, organisations};
 use idpc_hub::db::{DbConn, write_tx};
-use idpc_hub::directory::model::OrganisationRow;
+use idpc_hub::directory::OrganisationRow;
 
 const ORGS: usize = 100_000;
 const CONNECTIONS: usize = 32;
@@ -111,7 +111,7 @@ fn row(n: usize, today: chrono::NaiveDate) -> (OrganisationRow, Vec<Tag>) {
     let (country, city, region, languages) = PLACES[n % PLACES.len()];
     let pattern = PATTERNS[(n / PLACES.len()) % PATTERNS.len()];
     let name = format!("{} {}", pattern.replace("{}", city), n + 1);
-    let slug = format!("{}-{}", idpc_hub::directory::service::slugify(&name), n);
+    let slug = format!("{}-{}", idpc_hub::directory::slugify(&name), n);
     let now = chrono::Utc::now().naive_utc();
     let partner = n % 10 == 9;
     let areas: Vec<String> = (0..1 + n % 3)

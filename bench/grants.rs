@@ -18,8 +18,8 @@ use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use common::*;
 use idpc_hub::AppState;
 use idpc_hub::audit::Actor;
-use idpc_hub::directory::model::{NewOrganisation, OrganisationKind, PartnerType};
-use idpc_hub::identity::model::UserRow;
+use idpc_hub::directory::{NewOrganisation, OrganisationKind, PartnerType};
+use idpc_hub::identity::UserRow;
 
 const GRANTS: usize = 2_000;
 const GRANTEES: usize = 50;
@@ -62,7 +62,7 @@ fn cast(state: &AppState, port: u16) -> ([String; 3], String, Vec<String>) {
             country: "GB".into(),
             region: "europe".into(),
         };
-        idpc_hub::directory::service::create(c, &Actor::System, None, new)
+        idpc_hub::directory::create(c, &Actor::System, None, new)
             .unwrap()
             .id
     };
@@ -92,7 +92,7 @@ fn cast(state: &AppState, port: u16) -> ([String; 3], String, Vec<String>) {
             created_at: now,
             updated_at: now,
         };
-        idpc_hub::identity::service::insert_user(&mut conn, &row).unwrap();
+        idpc_hub::identity::insert_user(&mut conn, &row).unwrap();
         let body = serde_json::json!({"email": email, "password": PASSWORD}).to_string();
         let (s, b) = client.request("POST", "/api/v1/auth/login", "", Some(&body));
         assert_eq!(s, 200, "login: {b}");

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
 use idpc_hub::config::Config;
-use idpc_hub::identity::model::UserRow;
+use idpc_hub::identity::UserRow;
 use idpc_hub::{AppState, build_app};
 
 const PASSWORD: &str = "benchmark password 123";
@@ -139,7 +139,7 @@ fn main() {
                 updated_at: now,
             };
             state
-                .db(move |c| idpc_hub::identity::service::insert_user(c, &row))
+                .db(move |c| idpc_hub::identity::insert_user(c, &row))
                 .await
                 .unwrap();
             let s = state.clone();

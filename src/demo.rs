@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use crate::AppState;
 use crate::audit::Actor;
 use crate::db::schema::{organisations, users};
-use crate::directory::model::{NewOrganisation, OrganisationKind, PartnerType};
+use crate::directory::{NewOrganisation, OrganisationKind, PartnerType};
 use crate::error::ApiError;
-use crate::identity::model::UserRow;
+use crate::identity::UserRow;
 
 /// Demo accounts: (email, name, role, password). Documented in the README.
 pub const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
@@ -190,9 +190,9 @@ fn generated_row(
     place: usize,
     n: usize,
     today: chrono::NaiveDate,
-) -> crate::directory::model::OrganisationRow {
+) -> crate::directory::OrganisationRow {
     use crate::codes::{PILLARS, PRIORITY_AREAS};
-    use crate::directory::model::to_json_list;
+    use crate::directory::to_json_list;
     let (country, city, region, languages) = PLACES[place];
     let new = NewOrganisation {
         name: name.to_string(),
@@ -202,8 +202,8 @@ fn generated_row(
         country: country.into(),
         region: region.into(),
     };
-    let slug = crate::directory::service::slugify(name);
-    let mut row = crate::directory::service::new_row(&new, slug.clone(), today);
+    let slug = crate::directory::slugify(name);
+    let mut row = crate::directory::new_row(&new, slug.clone(), today);
     let areas: Vec<String> = (0..1 + n % 3)
         .map(|j| PRIORITY_AREAS[(n + j * 2) % PRIORITY_AREAS.len()].to_string())
         .collect();
@@ -252,7 +252,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
             let mut orgs = 0;
             let mut first_member: Option<String> = None;
             for (name, country, region, kind, partner_type) in DEMO_ORGS {
-                let slug = crate::directory::service::slugify(name);
+                let slug = crate::directory::slugify(name);
                 let existing: Option<String> = organisations::table
                     .filter(organisations::slug.eq(&slug))
                     .select(organisations::id)
@@ -274,7 +274,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                             country: country.to_string(),
                             region: region.to_string(),
                         };
-                        crate::directory::service::create(c, &Actor::System, None, new)?.id
+                        crate::directory::create(c, &Actor::System, None, new)?.id
                     }
                 };
                 if *kind == "member" && first_member.is_none() {
@@ -283,13 +283,13 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
             }
             let today = chrono::Utc::now().date_naive();
             for (name, place, n) in generated() {
-                let slug = crate::directory::service::slugify(&name);
+                let slug = crate::directory::slugify(&name);
                 let exists: i64 = organisations::table
                     .filter(organisations::slug.eq(&slug))
                     .count()
                     .get_result(c)?;
                 if exists == 0 {
-                    crate::directory::service::insert(
+                    crate::directory::insert(
                         c,
                         &Actor::System,
                         None,
@@ -326,7 +326,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                     created_at: now,
                     updated_at: now,
                 };
-                crate::identity::service::insert_user(c, &row)?;
+                crate::identity::insert_user(c, &row)?;
                 created += 1;
             }
             Ok((orgs, created))

@@ -55,3 +55,24 @@ pub fn decode_cursor(raw: Option<&str>, n: usize) -> Result<Option<Vec<String>>,
     }
     Ok(Some(parts))
 }
+
+/// Trims a `limit + 1` fetch to `limit` rows and returns the cursor of the last one.
+pub fn page_cursor<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode_cursor(&[&key(r)]))
+    } else {
+        None
+    }
+}
+
+/// Paging parameters of every list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}

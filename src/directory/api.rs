@@ -319,7 +319,7 @@ pub async fn update_organisation(
 /// organisation's own members; other members get 404, other staff and apps 403).
 #[utoipa::path(
     tag = "directory",
-    params(("id" = String, Path, description = "Organisation id or slug"), crate::identity::api::PageParams),
+    params(("id" = String, Path, description = "Organisation id or slug"), crate::pagination::PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
@@ -334,7 +334,7 @@ pub async fn organisation_history(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    page: web::Query<crate::identity::api::PageParams>,
+    page: web::Query<crate::pagination::PageParams>,
 ) -> Result<web::Json<Page<HistoryEntry>>, ApiError> {
     let limit = crate::pagination::limit(page.limit)?;
     let cursor = page.cursor.clone();

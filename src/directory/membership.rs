@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::schema::{membership_applications, organisations, users};
 use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, FieldError};
-use crate::identity::service::normalise_email;
+use crate::kit::normalise_email;
 use crate::notify::{self, Kind, Recipient};
 use crate::pagination;
 
@@ -234,7 +234,7 @@ pub fn list_applications(
     }
     let mut rows: Vec<ApplicationRow> = q.load(conn)?;
     let total: i64 = count.get_result(conn)?;
-    let next_cursor = crate::identity::service::page_cursor(&mut rows, limit, |r| r.id.clone());
+    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
     Ok(pagination::Page {
         data: rows.into_iter().map(Application::from).collect(),
         next_cursor,
@@ -425,8 +425,8 @@ pub fn approve(
             json!({"organisation_name": after.organisation_name}),
             None,
         )?;
-        let inviter = crate::identity::service::display_name_or_secretariat(c, who);
-        crate::identity::service::invite_member(
+        let inviter = crate::identity::display_name_or_secretariat(c, who);
+        crate::identity::invite_member(
             c,
             config,
             &who.actor(),

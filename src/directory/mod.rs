@@ -8,3 +8,8 @@ pub mod membership;
 pub mod model;
 pub mod search;
 pub mod service;
+
+// What other domains use of the directory: its paths inside this module may change, these
+// do not.
+pub use model::{NewOrganisation, OrganisationKind, OrganisationRow, PartnerType, to_json_list};
+pub use service::{create, insert, new_row, slugify};

@@ -142,9 +142,7 @@ pub fn check_codes(
 /// Validates a new organisation, collecting every field error.
 pub fn validate_new(n: &NewOrganisation) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    if let Err(ApiError::Validation(e)) =
-        crate::identity::service::check_name("name", &n.name, 2, 200)
-    {
+    if let Err(ApiError::Validation(e)) = crate::kit::check_name("name", &n.name, 2, 200) {
         errors.extend(e);
     }
     if let Some(slug) = &n.slug
@@ -393,7 +391,7 @@ fn opt_url(errors: &mut Vec<FieldError>, field: &str, v: Option<String>) -> Opti
 
 fn opt_email(errors: &mut Vec<FieldError>, field: &str, v: Option<String>) -> Option<String> {
     let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())?;
-    match crate::identity::service::normalise_email(field, &v) {
+    match crate::kit::normalise_email(field, &v) {
         Ok(e) => Some(e),
         Err(_) => {
             errors.push(FieldError::new(
@@ -883,7 +881,7 @@ pub fn history(
     }
     let mut rows: Vec<Ev> = q.load(conn)?;
     let total: i64 = base.count().get_result(conn)?;
-    let next_cursor = crate::identity::service::page_cursor(&mut rows, limit, |r| r.0.clone());
+    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.0.clone());
     let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str(t).ok());
     let data = rows
         .into_iter()

@@ -12,7 +12,7 @@ use crate::auth::Principal;
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, funds, grants, organisations};
-use crate::directory::model::OrganisationRow;
+use crate::directory::OrganisationRow;
 use crate::error::ApiError;
 use crate::kit::rfc3339;
 use crate::money;

@@ -21,7 +21,7 @@ use crate::db::schema::{
     disbursements, funds, grant_counters, grant_reports, grants, organisations, users,
 };
 use crate::db::{DbConn, backend, write_tx};
-use crate::directory::model::OrganisationRow;
+use crate::directory::OrganisationRow;
 use crate::error::{ApiError, FieldError};
 use crate::money;
 use crate::notify::{self, Kind, Recipient};
@@ -323,7 +323,7 @@ pub fn list_funds(
     }
     let mut rows: Vec<FundRow> = q.load(conn)?;
     let total: i64 = funds::table.count().get_result(conn)?;
-    let next_cursor = crate::identity::service::page_cursor(&mut rows, limit, |r| r.id.clone());
+    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
     Ok(Page {
         data: rows.into_iter().map(Fund::from).collect(),
         next_cursor,
@@ -1256,7 +1256,7 @@ pub fn list_grants(
     }
     let mut rows: Vec<GrantRow> = q.load(conn)?;
     let total: i64 = filtered(who, filter)?.count().get_result(conn)?;
-    let next_cursor = crate::identity::service::page_cursor(&mut rows, limit, |r| r.id.clone());
+    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
     Ok(Page {
         data: rows.into_iter().map(Grant::from).collect(),
         next_cursor,
@@ -1905,8 +1905,7 @@ pub fn list_disbursements(
     }
     let mut rows: Vec<(DisbursementRow, String)> = q.load(conn)?;
     let total: i64 = build().count().get_result(conn)?;
-    let next_cursor =
-        crate::identity::service::page_cursor(&mut rows, limit, |(r, _)| r.id.clone());
+    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |(r, _)| r.id.clone());
     Ok(Page {
         data: rows
             .into_iter()

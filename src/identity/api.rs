@@ -4,7 +4,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use base64::Engine;
 use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::model::*;
 use super::service;
@@ -15,16 +14,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::pagination::{self, Page};
 
-/// Paging parameters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// Page size, 1–100 (default 25).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// Cursor from the previous page's `next_cursor`.
-    pub cursor: Option<String>,
-}
+use crate::pagination::PageParams;
 
 /// Log in with email and password.
 #[utoipa::path(

@@ -4,3 +4,7 @@
 pub mod api;
 pub mod model;
 pub mod service;
+
+// What other domains use of identity: its paths inside this module may change, these do not.
+pub use model::UserRow;
+pub use service::{display_name_or_secretariat, insert_user, invite_member};

@@ -19,7 +19,9 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, FieldError};
+use crate::kit::{check_name, normalise_email};
 use crate::notify::{self, Kind, Recipient};
+use crate::pagination::page_cursor;
 use crate::{AppState, pagination};
 
 /// Failures before an account is locked.
@@ -35,41 +37,6 @@ fn now() -> NaiveDateTime {
 
 fn bad_credentials() -> ApiError {
     ApiError::Unauthorized("The email or password is wrong.".into())
-}
-
-/// Normalises and checks an email address.
-pub fn normalise_email(field: &str, email: &str) -> Result<String, ApiError> {
-    // No trimming: the documented pattern admits no whitespace, so neither does the check.
-    let e = email.to_lowercase();
-    let ok = e.len() <= 254
-        && e.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-        })
-        && !e
-            .chars()
-            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',');
-    if ok {
-        Ok(e)
-    } else {
-        Err(ApiError::field(
-            field,
-            "invalid",
-            "Use a valid email address.",
-        ))
-    }
-}
-
-/// Checks a name as the schema documents it (length counted before trimming); stored trimmed.
-pub fn check_name(field: &str, name: &str, min: usize, max: usize) -> Result<String, ApiError> {
-    let n = name.chars().count();
-    if n < min || n > max || name.trim().is_empty() || name.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            field,
-            "invalid",
-            format!("A name needs {min} to {max} printable characters."),
-        ));
-    }
-    Ok(name.trim().to_string())
 }
 
 fn check_display_name(field: &str, name: &str) -> Result<String, ApiError> {
@@ -1101,16 +1068,6 @@ pub fn list_users(
         next_cursor,
         total,
     })
-}
-
-/// Trims a `limit + 1` fetch to `limit` rows and returns the cursor of the last one.
-pub fn page_cursor<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
-    if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| pagination::encode_cursor(&[&key(r)]))
-    } else {
-        None
-    }
 }
 
 /// Creates an API client; the secret is returned once and stored hashed.

@@ -2,7 +2,7 @@
 //! vanish from every public answer), search, facets, CSV, pagination, and concurrent edits.
 
 use futures_util::future::join_all;
-use idpc_hub::directory::model::OrganisationKind;
+use idpc_hub::directory::OrganisationKind;
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, TestUser};
@@ -418,7 +418,7 @@ on_both! {
         // More rows than one fetch page (500): every row comes through exactly once.
         app.db(|c| {
             for i in 0..520 {
-                let new = idpc_hub::directory::model::NewOrganisation {
+                let new = idpc_hub::directory::NewOrganisation {
                     name: format!("Bulk {i:03}"),
                     slug: None,
                     kind: OrganisationKind::Member,
@@ -426,7 +426,7 @@ on_both! {
                     country: "FR".into(),
                     region: "europe".into(),
                 };
-                idpc_hub::directory::service::create(c, &idpc_hub::audit::Actor::System, None, new).unwrap();
+                idpc_hub::directory::create(c, &idpc_hub::audit::Actor::System, None, new).unwrap();
             }
         })
         .await;

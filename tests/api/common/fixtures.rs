@@ -3,8 +3,8 @@
 use std::sync::OnceLock;
 
 use idpc_hub::audit::Actor;
-use idpc_hub::directory::model::{NewOrganisation, OrganisationKind, PartnerType};
-use idpc_hub::identity::model::UserRow;
+use idpc_hub::directory::{NewOrganisation, OrganisationKind, PartnerType};
+use idpc_hub::identity::UserRow;
 use serde_json::json;
 
 use super::TestApp;
@@ -59,7 +59,7 @@ impl TestApp {
             region: region.into(),
         };
         self.db(move |c| {
-            idpc_hub::directory::service::create(c, &Actor::System, None, new)
+            idpc_hub::directory::create(c, &Actor::System, None, new)
                 .expect("create organisation")
                 .id
         })
@@ -103,7 +103,7 @@ impl TestApp {
             created_at: now,
             updated_at: now,
         };
-        self.db(move |c| idpc_hub::identity::service::insert_user(c, &row).expect("insert user"))
+        self.db(move |c| idpc_hub::identity::insert_user(c, &row).expect("insert user"))
             .await;
         let r = self
             .post("/api/v1/auth/login")
