@@ -6,6 +6,7 @@ use chrono::{NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::audit::{self, Acting, Actor};
+use crate::auth::principal::RequestMeta;
 use crate::config::Config;
 use crate::db::{DbConn, write_tx};
 use crate::error::ApiError;
@@ -34,13 +35,6 @@ pub struct DomainEvent {
     pub name: &'static str,
     /// Entity id.
     pub entity_id: String,
-}
-
-/// Facts of the request a command runs for.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    /// The request id, when the command came over HTTP.
-    pub request_id: Option<String>,
 }
 
 /// Everything a command may touch: the connection inside the write transaction, the clock,
@@ -147,11 +141,11 @@ pub fn run<T>(
     conn: &mut DbConn,
     config: &Config,
     who: &impl Acting,
-    origin: &Origin,
+    meta: &RequestMeta,
     f: impl FnOnce(&mut Ctx<'_>) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     let actor = who.actor();
-    let request_id = origin.request_id.clone();
+    let request_id = meta.request_id.clone();
     write_tx(conn, |c| {
         let mut ctx = Ctx {
             conn: c,
