@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, directory, grants, health, identity, notify};
+use crate::{AppState, admin, directory, grants, health, identity};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -86,8 +86,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::return_report)
                 .service(grants::api::giving_export)
                 // Admin tools
-                .service(notify::api::list_outbox)
-                .service(notify::api::retry_outbox),
+                .service(admin::outbox::list_outbox)
+                .service(admin::outbox::retry_outbox),
         );
 }
 

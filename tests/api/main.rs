@@ -4,6 +4,7 @@
 mod common;
 
 mod architecture;
+mod audit;
 mod authorization;
 mod binary;
 mod directory;
