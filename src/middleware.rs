@@ -44,7 +44,7 @@ pub async fn request_context(
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let refused = control_characters_in_url(&req);
+    let refused = control_characters_in_url(&req).or_else(|| unsupported_idempotency_key(&req));
     let path = req.path().to_string();
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
@@ -109,6 +109,31 @@ fn with_request_id(
         res.headers_mut().insert(REQUEST_ID, v);
     }
     res
+}
+
+/// A 400 for an `Idempotency-Key` sent to a POST that does not honour one: silently ignoring
+/// it would let a client believe a retry is safe when it is not.
+fn unsupported_idempotency_key(req: &ServiceRequest) -> Option<ApiError> {
+    if req.method() != actix_web::http::Method::POST
+        || !req.headers().contains_key(crate::idempotency::HEADER)
+    {
+        return None;
+    }
+    let state = req.app_data::<actix_web::web::Data<crate::AppState>>()?;
+    let path = req.path();
+    // Unknown paths and other methods answer 404/405 as usual.
+    let known_post = state
+        .routes
+        .allowed(path)
+        .is_some_and(|m| m.iter().any(|m| m == "POST"));
+    (known_post && !state.routes.honours_idempotency_key(path)).then(|| {
+        ApiError::field(
+            crate::idempotency::HEADER,
+            "not_supported",
+            "This operation does not support Idempotency-Key; send it only to the operations \
+             that document it (those that create or move money).",
+        )
+    })
 }
 
 /// A 400 naming the parameter (or `path`) when the URL carries a control character such as

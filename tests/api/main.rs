@@ -13,6 +13,7 @@ mod errors;
 mod exports;
 mod grants;
 mod idempotency;
+mod idempotency_rules;
 mod identity;
 mod membership;
 mod migrations;
