@@ -12,6 +12,7 @@ mod disbursements;
 mod errors;
 mod exports;
 mod grants;
+mod hygiene;
 mod idempotency;
 mod idempotency_rules;
 mod identity;
