@@ -21,3 +21,4 @@ mod migrations;
 mod operations;
 mod outbox;
 mod reports;
+mod scale_out;
