@@ -45,7 +45,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "APP_ENV",
         default: "development",
-        help: "development or production; production refuses generated secrets and the file mail transport",
+        help: "development or production; production refuses generated secrets and the file and log mail transports",
     },
     Setting {
         name: "PUBLIC_BASE_URL",
@@ -469,11 +469,15 @@ impl Config {
             "log" => MailTransportKind::Log,
             _ => return Err(err("MAIL_TRANSPORT", "expected smtp, file or log")),
         };
-        if mail_transport == MailTransportKind::File && app_env == AppEnv::Production {
-            return Err(err(
-                "MAIL_TRANSPORT",
-                "file is refused when APP_ENV=production; use smtp",
-            ));
+        // In production `file` and `log` would both drop every email silently.
+        if mail_transport != MailTransportKind::Smtp && app_env == AppEnv::Production {
+            return Err(ConfigError {
+                var: "MAIL_TRANSPORT",
+                message: format!(
+                    "{} is refused when APP_ENV=production; use smtp",
+                    get("MAIL_TRANSPORT")
+                ),
+            });
         }
         let security = match get("SMTP_SECURITY").as_str() {
             "none" => SmtpSecurity::None,
@@ -535,6 +539,13 @@ impl Config {
             _ => return Err(err("LOG_FORMAT", "expected pretty or json")),
         };
         let rust_log = get("RUST_LOG");
+        // Checked here so a typo stops the start instead of silently logging at `info`.
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&rust_log) {
+            return Err(ConfigError {
+                var: "RUST_LOG",
+                message: format!("not a valid tracing filter ({e}), got {rust_log:?}"),
+            });
+        }
         let data_dir = match &database_url {
             DatabaseUrl::Sqlite(p) => p
                 .parent()
@@ -610,9 +621,11 @@ fn parse_range(var: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, 
 }
 
 fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
-    match raw.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
+    // Exactly `true` or `false`: `yes`, `1` or `TRUE` would be guesses, and a guess about
+    // whether a worker runs is a bad one to make silently.
+    match raw {
+        "true" => Ok(true),
+        "false" => Ok(false),
         _ => Err(ConfigError {
             var,
             message: format!("expected true or false, got {raw:?}"),
@@ -735,6 +748,41 @@ mod tests {
                 ("EUR".to_string(), 4_500_000)
             ]
         );
+    }
+
+    #[test]
+    fn booleans_accept_only_true_and_false() {
+        for bad in ["yes", "1", "TRUE", "on"] {
+            let e = Config::from_map(&map(&[("WORKER_ENABLED", bad)])).unwrap_err();
+            assert_eq!(e.var, "WORKER_ENABLED", "{bad:?}");
+            assert!(!e.to_string().contains('\n'));
+        }
+        let c = Config::from_map(&map(&[("WORKER_ENABLED", "false")])).unwrap();
+        assert!(!c.worker_enabled);
+        let c = Config::from_map(&map(&[("WORKER_ENABLED", "true")])).unwrap();
+        assert!(c.worker_enabled);
+    }
+
+    #[test]
+    fn an_invalid_rust_log_names_the_variable() {
+        let e = Config::from_map(&map(&[("RUST_LOG", "bogus=[")])).unwrap_err();
+        assert_eq!(e.var, "RUST_LOG");
+        assert!(e.to_string().contains("RUST_LOG"));
+        assert!(!e.to_string().contains('\n'));
+        Config::from_map(&map(&[("RUST_LOG", "info,idpc_hub=debug")])).unwrap();
+    }
+
+    #[test]
+    fn production_refuses_the_log_mail_transport() {
+        let key = "k1:0123456789abcdef0123456789abcdef";
+        let e = Config::from_map(&map(&[
+            ("APP_ENV", "production"),
+            ("JWT_KEYS", key),
+            ("MAIL_TRANSPORT", "log"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.var, "MAIL_TRANSPORT");
+        assert!(e.to_string().contains("log"));
     }
 
     #[test]
