@@ -297,6 +297,9 @@ mod tests {
 #[derive(Debug, Clone, Copy)]
 pub struct IfMatch(pub Option<i64>);
 
+/// The version a weak `If-Match` tag stands for: versions start at 1, so it matches none.
+pub const NO_VERSION: i64 = -1;
+
 impl IfMatch {
     /// The version, or 428 when the header was not sent.
     pub fn required(self) -> Result<i64, ApiError> {
@@ -316,6 +319,13 @@ impl IfMatch {
             )
         };
         match Typed::parse(req).map_err(|_| invalid())? {
+            // If-Match uses strong comparison (RFC 9110 §13.1.1): a weak tag matches no
+            // version, so it names one no row has and the update answers 412 with the
+            // current version.
+            Typed::Items(tags) if tags.len() == 1 && tags[0].weak => {
+                tags[0].tag().parse::<i64>().map_err(|_| invalid())?;
+                Ok(IfMatch(Some(NO_VERSION)))
+            }
             Typed::Items(tags) if tags.len() == 1 => tags[0]
                 .tag()
                 .parse::<i64>()
