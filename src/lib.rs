@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod grants;
 pub mod health;
+pub mod http_contract;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;
@@ -27,6 +28,7 @@ pub mod middleware;
 pub mod money;
 pub mod notify;
 pub mod openapi;
+pub mod openapi_contract;
 pub mod pagination;
 pub mod routes;
 pub mod telemetry;
@@ -55,8 +57,10 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Route patterns and their methods, for 405 answers.
     pub routes: Arc<routes::RouteTable>,
-    /// The OpenAPI document, built once at start.
+    /// The OpenAPI document, built once at start, its `servers` from `PUBLIC_BASE_URL`.
     pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// The strong ETag of the served document (a digest of its JSON).
+    pub openapi_etag: String,
     /// Access-token keys.
     pub jwt: auth::tokens::JwtKeys,
     /// Bounded argon2id hasher.
@@ -88,7 +92,8 @@ impl AppState {
             }
         }
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
-        let spec = openapi::spec();
+        let spec = openapi::spec_for(&config.public_base_url);
+        let openapi_etag = openapi::etag(&spec);
         let routes = Arc::new(routes::RouteTable::from_openapi(&spec));
         let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
         let hasher = auth::password::Hasher::new(&config).map_err(StartError::Other)?;
@@ -99,6 +104,7 @@ impl AppState {
             metrics,
             routes,
             openapi: Arc::new(spec),
+            openapi_etag,
             jwt,
             hasher,
             limiter: auth::throttle::Limiter::default(),
@@ -134,7 +140,7 @@ pub fn build_app(
 > {
     let limit = state.config.max_body_bytes;
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -143,8 +149,18 @@ pub fn build_app(
         ])
         .allowed_header("idempotency-key")
         .allowed_header("x-request-id")
-        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
-        .expose_headers(["x-request-id"])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::LINK,
+        ])
+        .expose_headers([
+            "x-request-id",
+            "idempotent-replayed",
+            "ratelimit",
+            "ratelimit-policy",
+        ])
         .max_age(3600);
     for origin in &state.config.cors_allowed_origins {
         cors = cors.allowed_origin(origin);
@@ -162,13 +178,17 @@ pub fn build_app(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .add((header::X_FRAME_OPTIONS, "DENY"))
-                .add((header::CACHE_CONTROL, "no-store"))
                 .add((header::REFERRER_POLICY, "no-referrer")),
         )
-        .wrap(from_fn(middleware::request_context))
-        .wrap(Compress::default())
+        // Inside the request context, so a refused origin or preflight is a problem+json
+        // with X-Request-Id like every other error.
         .wrap(cors)
+        .wrap(from_fn(middleware::request_context))
+        // Cache-Control, Link and rate-limit fields, on the answer as the client sees it.
+        .wrap(from_fn(http_contract::conventions))
+        .wrap(Compress::default())
         .wrap(prometheus)
+        .wrap(from_fn(http_contract::head_as_get))
 }
 
 /// Runs a subcommand that needs configuration.
