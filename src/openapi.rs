@@ -18,8 +18,8 @@ use crate::error::{FieldError, Problem};
         description = "The directory of a global civil-society network and the onward grants it makes. \
             Errors are application/problem+json (RFC 9457). Lists are cursor-paginated.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+        contact(name = "idpc-hub maintainers (the network secretariat)"),
     ),
-    servers((url = "/", description = "This server")),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "auth", description = "Login, tokens, password reset, invitations"),
@@ -33,7 +33,8 @@ use crate::error::{FieldError, Problem};
         (name = "grants", description = "Onward grants to partners and their life cycle"),
         (name = "disbursements", description = "Tranches of grants: request, four-eyes approval, payment"),
         (name = "reports", description = "Reports the grantees owe"),
-        (name = "exports", description = "The 360Giving package of published grants"),
+        (name = "exports", description = "Published grants as open data: the 360Giving package and IATI activities"),
+        (name = "webhooks", description = "Subscriptions through which partner apps hear of changes, signed and retried"),
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&SecuritySchemes),
@@ -123,8 +124,38 @@ impl Modify for SharedParameters {
     }
 }
 
-/// The full document, as served at `/openapi.json` and printed by `idpc-hub openapi`.
+/// The document with the default `PUBLIC_BASE_URL` as its server: what `idpc-hub openapi`
+/// prints and the committed file holds, so the file does not depend on the machine.
 pub fn spec() -> utoipa::openapi::OpenApi {
+    let default = crate::config::SETTINGS
+        .iter()
+        .find(|s| s.name == "PUBLIC_BASE_URL")
+        .map_or("http://127.0.0.1:8080", |s| s.default);
+    spec_for(default)
+}
+
+/// The document as a deployment serves it at `/openapi.json`: its one server is the
+/// deployment's `PUBLIC_BASE_URL`.
+pub fn spec_for(public_base_url: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = build();
+    doc.servers = Some(vec![
+        utoipa::openapi::server::ServerBuilder::new()
+            .url(public_base_url.trim_end_matches('/'))
+            .description(Some("This deployment (PUBLIC_BASE_URL)"))
+            .build(),
+    ]);
+    doc
+}
+
+/// A strong ETag for the served document: a digest of its JSON.
+pub fn etag(doc: &utoipa::openapi::OpenApi) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(doc.to_json().unwrap_or_default().as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+fn build() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let mut doc = App::new()
@@ -135,6 +166,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .1;
     // After the routes are collected: this walks their operations.
     SharedParameters.modify(&mut doc);
+    crate::openapi_contract::Contract.modify(&mut doc);
     doc
 }
 

@@ -1,0 +1,305 @@
+//! The generic half of the OpenAPI contract, applied to every operation after the routes are
+//! collected, so operations added later get it without a line in their annotations: the
+//! security each operation accepts (public ones say `[]`; partner-app operations list the
+//! OAuth2 client-credentials scheme with its scope), a documented 500, and the headers the
+//! server sends on every answer (`X-Request-Id`), on 401 (`WWW-Authenticate`), 429 and 503
+//! (`Retry-After`, and the rate-limit fields on 429), on replays (`Idempotent-Replayed`) and
+//! on pages (`Link`), each stated once under `components.headers` and referenced.
+
+use serde_json::{Value, json};
+use utoipa::Modify;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+
+use crate::error::PROBLEM_JSON;
+
+/// Operations anyone may call without a token: `security: []`.
+const PUBLIC: &[(&str, &str)] = &[
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("GET", "/metrics"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
+    ("POST", "/api/v1/auth/invitations/accept"),
+];
+
+/// Operations a partner app may call with a client-credentials token, with the scope it
+/// needs and whether anonymous callers may call them too. Keyed by method and path.
+const PARTNER: &[(&str, &str, &str, bool)] = &[
+    ("GET", "/api/v1/grants", "grants:read", false),
+    ("GET", "/api/v1/grants/{id}", "grants:read", false),
+    ("GET", "/api/v1/organisations", "directory:read", true),
+    ("GET", "/api/v1/organisations/{id}", "directory:read", true),
+    ("GET", "/api/v1/organisations/facets", "directory:read", true),
+    ("GET", "/api/v1/organisations.csv", "directory:read", true),
+    ("GET", "/api/v1/exports/360giving.json", "grants:read", true),
+];
+
+/// The scope of the open-data exports under `/api/v1/exports/` that the table does not name.
+const EXPORTS_PREFIX: &str = "/api/v1/exports/";
+
+/// The shared header components: (name in components, header name, description, schema).
+fn header_components() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "XRequestId",
+            json!({
+                "description": "The id of this request (the caller's own `X-Request-Id` when it is 1-128 characters of `A-Za-z0-9-_.:`, else a new UUID); quote it when reporting a problem.",
+                "schema": {"type": "string", "maxLength": 128}
+            }),
+        ),
+        (
+            "RetryAfter",
+            json!({
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer", "minimum": 1}
+            }),
+        ),
+        (
+            "WWWAuthenticate",
+            json!({
+                "description": "The scheme to authenticate with: `Bearer`.",
+                "schema": {"type": "string"}
+            }),
+        ),
+        (
+            "IdempotentReplayed",
+            json!({
+                "description": "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key` (the command did not run again).",
+                "schema": {"type": "string", "enum": ["true"]}
+            }),
+        ),
+        (
+            "RateLimitPolicy",
+            json!({
+                "description": "The limits of this route (IETF draft `RateLimit-Policy`): `\"ip\";q=10;w=60` allows 10 requests per client address per 60 seconds.",
+                "schema": {"type": "string"}
+            }),
+        ),
+        (
+            "RateLimit",
+            json!({
+                "description": "The state of the exhausted limit (IETF draft `RateLimit`): `\"ip\";r=0;t=42` has nothing left for 42 seconds.",
+                "schema": {"type": "string"}
+            }),
+        ),
+        (
+            "Link",
+            json!({
+                "description": "`<…?cursor=…>; rel=\"next\"` when there is a next page: the same query with the next cursor.",
+                "schema": {"type": "string"}
+            }),
+        ),
+    ]
+}
+
+/// The header names and components a response of `status` carries.
+fn headers_for(status: &str, method: &str, idempotent: bool, paged: bool) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![("X-Request-Id", "XRequestId")];
+    match status {
+        "401" => out.push(("WWW-Authenticate", "WWWAuthenticate")),
+        "429" => out.extend([
+            ("Retry-After", "RetryAfter"),
+            ("RateLimit-Policy", "RateLimitPolicy"),
+            ("RateLimit", "RateLimit"),
+        ]),
+        "503" => out.push(("Retry-After", "RetryAfter")),
+        s if s.starts_with('2') => {
+            if idempotent {
+                out.push(("Idempotent-Replayed", "IdempotentReplayed"));
+            }
+            if paged && method == "GET" && s == "200" {
+                out.push(("Link", "Link"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Puts `$ref`s to the header components on a response, keeping the headers it states.
+/// The typed model has no header references, so they go through its extension map, which
+/// serializes flat beside `description` (the typed `headers` map is emptied into it).
+fn reference_headers(response: &mut Response, headers: &[(&str, &str)]) {
+    let mut map = serde_json::Map::new();
+    if let Some(Value::Object(existing)) = response.extensions.as_ref().and_then(|e| e.get("headers")) {
+        map.extend(existing.clone());
+    }
+    for (name, header) in std::mem::take(&mut response.headers) {
+        map.insert(name, serde_json::to_value(header).unwrap_or(Value::Null));
+    }
+    for (name, component) in headers {
+        map.entry(name.to_string())
+            .or_insert_with(|| json!({"$ref": format!("#/components/headers/{component}")}));
+    }
+    let ext = ExtensionsBuilder::new().add("headers", Value::Object(map)).build();
+    match response.extensions.as_mut() {
+        Some(e) => {
+            e.insert("headers".into(), ext.get("headers").cloned().unwrap_or(Value::Null));
+        }
+        None => response.extensions = Some(ext),
+    }
+}
+
+fn security_for(method: &str, path: &str, op: &mut Operation) {
+    let bearer = SecurityRequirement::new::<_, [&str; 0], &str>("bearer", []);
+    let anonymous = SecurityRequirement::default();
+    if PUBLIC.contains(&(method, path)) {
+        op.security.get_or_insert_with(Vec::new);
+        return;
+    }
+    let partner = PARTNER
+        .iter()
+        .find(|(m, p, _, _)| *m == method && *p == path)
+        .map(|(_, _, scope, anon)| (*scope, *anon))
+        .or_else(|| (method == "GET" && path.starts_with(EXPORTS_PREFIX)).then_some(("grants:read", true)));
+    let security = op.security.get_or_insert_with(|| {
+        let mut v = Vec::new();
+        if partner.is_some_and(|(_, anon)| anon) {
+            v.push(anonymous.clone());
+        }
+        v.push(bearer.clone());
+        v
+    });
+    if let Some((scope, _)) = partner {
+        let app = SecurityRequirement::new("oauth2", [scope]);
+        if !security.contains(&app) {
+            security.push(app);
+        }
+    }
+}
+
+/// The modifier; see the module documentation.
+pub struct Contract;
+
+impl Modify for Contract {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.responses.insert(
+            "InternalError".into(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("Something failed on the server; the problem carries the request id to quote")
+                    .content(
+                        PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            ),
+        );
+        for (name, response) in components.responses.iter_mut() {
+            if let RefOr::T(response) = response {
+                let status = crate::error::docs::RESPONSES
+                    .iter()
+                    .find(|(_, n, _)| n == name)
+                    .map_or("500", |(s, _, _)| *s);
+                reference_headers(response, &headers_for(status, "", false, false));
+            }
+        }
+        let headers: serde_json::Map<String, Value> = header_components()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let ext = ExtensionsBuilder::new().add("headers", Value::Object(headers)).build();
+        match components.extensions.as_mut() {
+            Some(e) => e.merge(ext),
+            None => components.extensions = Some(ext),
+        }
+
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                ("GET", &mut item.get),
+                ("POST", &mut item.post),
+                ("PUT", &mut item.put),
+                ("PATCH", &mut item.patch),
+                ("DELETE", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                security_for(method, path, op);
+                let params = op.parameters.iter().flatten();
+                let mut idempotent = false;
+                let mut paged = false;
+                for p in params {
+                    idempotent |= p.name == crate::idempotency::HEADER;
+                    paged |= p.name == "cursor";
+                }
+                op.responses
+                    .responses
+                    .entry("500".into())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("InternalError")));
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(response) = response {
+                        reference_headers(response, &headers_for(status, method, idempotent, paged));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_states_security_and_a_500() {
+        let doc = serde_json::to_value(crate::openapi::spec()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                assert!(op["security"].is_array(), "{method} {path} has no security");
+                assert!(
+                    op["responses"]["500"]["$ref"] == "#/components/responses/InternalError",
+                    "{method} {path} has no 500"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn partner_operations_list_the_client_credentials_scheme() {
+        let doc = serde_json::to_value(crate::openapi::spec()).unwrap();
+        let security = &doc["paths"]["/api/v1/grants"]["get"]["security"];
+        assert!(
+            security.as_array().unwrap().contains(&json!({"oauth2": ["grants:read"]})),
+            "{security}"
+        );
+        assert!(security.as_array().unwrap().contains(&json!({"bearer": []})));
+        assert_eq!(doc["paths"]["/api/v1/auth/login"]["post"]["security"], json!([]));
+    }
+
+    #[test]
+    fn every_response_documents_its_request_id_and_retry_headers() {
+        let doc = serde_json::to_value(crate::openapi::spec()).unwrap();
+        let x_request_id = json!({"$ref": "#/components/headers/XRequestId"});
+        for (name, response) in doc["components"]["responses"].as_object().unwrap() {
+            assert_eq!(response["headers"]["X-Request-Id"], x_request_id, "{name}");
+        }
+        let responses = &doc["components"]["responses"];
+        assert!(responses["TooManyRequests"]["headers"]["Retry-After"].is_object());
+        assert!(responses["TooManyRequests"]["headers"]["RateLimit-Policy"].is_object());
+        assert!(responses["Unauthorized"]["headers"]["WWW-Authenticate"].is_object());
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    if response.get("$ref").is_none() {
+                        assert_eq!(
+                            response["headers"]["X-Request-Id"], x_request_id,
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(doc["components"]["headers"]["XRequestId"]["schema"].is_object());
+        assert!(doc["servers"][0]["url"] == "http://127.0.0.1:8080");
+    }
+}
