@@ -524,6 +524,17 @@ mod tests {
     }
 
     #[test]
+    fn every_429_and_503_says_when_to_retry() {
+        for e in [
+            ApiError::TooManyRequests(7),
+            ApiError::Unavailable("busy".into(), 7),
+        ] {
+            let res = e.error_response();
+            assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "7");
+        }
+    }
+
+    #[test]
     fn validation_problem_names_the_field() {
         let p = ApiError::field("country", "invalid", "unknown country code").problem();
         assert_eq!(p.errors[0].field, "country");

@@ -364,3 +364,26 @@ pub fn not_modified(req: &HttpRequest, version: i64) -> bool {
         .map(str::trim)
         .any(|t| t == "*" || t == current || t.strip_prefix("W/") == Some(current.as_str()))
 }
+
+#[cfg(test)]
+mod if_match_tests {
+    use super::*;
+
+    fn read(value: &str) -> Result<IfMatch, ApiError> {
+        let req = actix_web::test::TestRequest::default()
+            .insert_header((header::IF_MATCH, value))
+            .to_http_request();
+        IfMatch::read(&req)
+    }
+
+    #[test]
+    fn a_strong_tag_names_its_version() {
+        assert_eq!(read("\"3\"").unwrap().0, Some(3));
+    }
+
+    #[test]
+    fn a_weak_tag_matches_no_version() {
+        assert_eq!(read("W/\"2\"").unwrap().0, Some(NO_VERSION));
+        assert!(read("W/\"x\"").is_err());
+    }
+}

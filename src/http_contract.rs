@@ -13,8 +13,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
 use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
 
 use crate::AppState;
 use crate::config::Config;
@@ -281,7 +281,11 @@ mod tests {
     #[test]
     fn the_next_link_keeps_the_filters_and_replaces_the_cursor() {
         assert_eq!(
-            next_page_url("/api/v1/grants", "status=active&cursor=old&limit=2", "abc_-"),
+            next_page_url(
+                "/api/v1/grants",
+                "status=active&cursor=old&limit=2",
+                "abc_-"
+            ),
             "/api/v1/grants?status=active&limit=2&cursor=abc_-"
         );
         assert_eq!(

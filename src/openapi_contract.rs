@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 use utoipa::Modify;
-use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
@@ -36,7 +36,12 @@ const PARTNER: &[(&str, &str, &str, bool)] = &[
     ("GET", "/api/v1/grants/{id}", "grants:read", false),
     ("GET", "/api/v1/organisations", "directory:read", true),
     ("GET", "/api/v1/organisations/{id}", "directory:read", true),
-    ("GET", "/api/v1/organisations/facets", "directory:read", true),
+    (
+        "GET",
+        "/api/v1/organisations/facets",
+        "directory:read",
+        true,
+    ),
     ("GET", "/api/v1/organisations.csv", "directory:read", true),
     ("GET", "/api/v1/exports/360giving.json", "grants:read", true),
 ];
@@ -100,7 +105,12 @@ fn header_components() -> Vec<(&'static str, Value)> {
 }
 
 /// The header names and components a response of `status` carries.
-fn headers_for(status: &str, method: &str, idempotent: bool, paged: bool) -> Vec<(&'static str, &'static str)> {
+fn headers_for(
+    status: &str,
+    method: &str,
+    idempotent: bool,
+    paged: bool,
+) -> Vec<(&'static str, &'static str)> {
     let mut out = vec![("X-Request-Id", "XRequestId")];
     match status {
         "401" => out.push(("WWW-Authenticate", "WWWAuthenticate")),
@@ -128,7 +138,9 @@ fn headers_for(status: &str, method: &str, idempotent: bool, paged: bool) -> Vec
 /// serializes flat beside `description` (the typed `headers` map is emptied into it).
 fn reference_headers(response: &mut Response, headers: &[(&str, &str)]) {
     let mut map = serde_json::Map::new();
-    if let Some(Value::Object(existing)) = response.extensions.as_ref().and_then(|e| e.get("headers")) {
+    if let Some(Value::Object(existing)) =
+        response.extensions.as_ref().and_then(|e| e.get("headers"))
+    {
         map.extend(existing.clone());
     }
     for (name, header) in std::mem::take(&mut response.headers) {
@@ -138,13 +150,11 @@ fn reference_headers(response: &mut Response, headers: &[(&str, &str)]) {
         map.entry(name.to_string())
             .or_insert_with(|| json!({"$ref": format!("#/components/headers/{component}")}));
     }
-    let ext = ExtensionsBuilder::new().add("headers", Value::Object(map)).build();
-    match response.extensions.as_mut() {
-        Some(e) => {
-            e.insert("headers".into(), ext.get("headers").cloned().unwrap_or(Value::Null));
-        }
-        None => response.extensions = Some(ext),
-    }
+    // Not `ExtensionsBuilder::add`, which prefixes every key with `x-`.
+    response
+        .extensions
+        .get_or_insert_with(Extensions::default)
+        .insert("headers".into(), Value::Object(map));
 }
 
 fn security_for(method: &str, path: &str, op: &mut Operation) {
@@ -158,7 +168,9 @@ fn security_for(method: &str, path: &str, op: &mut Operation) {
         .iter()
         .find(|(m, p, _, _)| *m == method && *p == path)
         .map(|(_, _, scope, anon)| (*scope, *anon))
-        .or_else(|| (method == "GET" && path.starts_with(EXPORTS_PREFIX)).then_some(("grants:read", true)));
+        .or_else(|| {
+            (method == "GET" && path.starts_with(EXPORTS_PREFIX)).then_some(("grants:read", true))
+        });
     let security = op.security.get_or_insert_with(|| {
         let mut v = Vec::new();
         if partner.is_some_and(|(_, anon)| anon) {
@@ -208,11 +220,10 @@ impl Modify for Contract {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        let ext = ExtensionsBuilder::new().add("headers", Value::Object(headers)).build();
-        match components.extensions.as_mut() {
-            Some(e) => e.merge(ext),
-            None => components.extensions = Some(ext),
-        }
+        components
+            .extensions
+            .get_or_insert_with(Extensions::default)
+            .insert("headers".into(), Value::Object(headers));
 
         for (path, item) in openapi.paths.paths.iter_mut() {
             let ops = [
@@ -238,7 +249,10 @@ impl Modify for Contract {
                     .or_insert_with(|| RefOr::Ref(Ref::from_response_name("InternalError")));
                 for (status, response) in op.responses.responses.iter_mut() {
                     if let RefOr::T(response) = response {
-                        reference_headers(response, &headers_for(status, method, idempotent, paged));
+                        reference_headers(
+                            response,
+                            &headers_for(status, method, idempotent, paged),
+                        );
                     }
                 }
             }
@@ -269,11 +283,22 @@ mod tests {
         let doc = serde_json::to_value(crate::openapi::spec()).unwrap();
         let security = &doc["paths"]["/api/v1/grants"]["get"]["security"];
         assert!(
-            security.as_array().unwrap().contains(&json!({"oauth2": ["grants:read"]})),
+            security
+                .as_array()
+                .unwrap()
+                .contains(&json!({"oauth2": ["grants:read"]})),
             "{security}"
         );
-        assert!(security.as_array().unwrap().contains(&json!({"bearer": []})));
-        assert_eq!(doc["paths"]["/api/v1/auth/login"]["post"]["security"], json!([]));
+        assert!(
+            security
+                .as_array()
+                .unwrap()
+                .contains(&json!({"bearer": []}))
+        );
+        assert_eq!(
+            doc["paths"]["/api/v1/auth/login"]["post"]["security"],
+            json!([])
+        );
     }
 
     #[test]

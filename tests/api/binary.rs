@@ -248,3 +248,33 @@ async fn sigkill_with_mail_pending_loses_none_and_the_next_start_sends_them_all(
     ids.dedup();
     assert_eq!(ids.len(), 5);
 }
+
+/// Each stops `serve` before anything starts, with one line naming the variable.
+#[test]
+fn bad_settings_stop_the_start_with_one_line_naming_the_variable() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("WORKER_ENABLED", "yes")], "WORKER_ENABLED"),
+        (&[("RUST_LOG", "bogus=[")], "RUST_LOG"),
+        (
+            &[
+                ("APP_ENV", "production"),
+                ("JWT_KEYS", "k1:0123456789abcdef0123456789abcdef"),
+                ("MAIL_TRANSPORT", "log"),
+            ],
+            "MAIL_TRANSPORT",
+        ),
+    ];
+    for (env, var) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(dir.path()).env_clear();
+        for (k, v) in *env {
+            cmd.env(k, v);
+        }
+        let out = cmd.arg("serve").output().unwrap();
+        assert!(!out.status.success(), "{var}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+    }
+}

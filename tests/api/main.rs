@@ -12,6 +12,7 @@ mod disbursements;
 mod errors;
 mod exports;
 mod grants;
+mod http_contract;
 mod hygiene;
 mod idempotency;
 mod idempotency_rules;
