@@ -25,7 +25,7 @@ use crate::db::{DbConn, write_tx};
 use crate::error::ApiError;
 
 /// The request header.
-pub const HEADER: &str = "Idempotency-Key";
+pub const HEADER: &str = crate::middleware::IDEMPOTENCY_KEY;
 /// How long a key is remembered.
 pub const TTL: Duration = Duration::hours(24);
 /// How long a claimed key may stay without an outcome before another request may take it

@@ -17,6 +17,9 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, Problem, problem_response};
 
+/// The header of a replayable POST (honoured by `crate::idempotency` where documented).
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
 /// The request id header, accepted from the caller when sane and always echoed.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -115,7 +118,7 @@ fn with_request_id(
 /// it would let a client believe a retry is safe when it is not.
 fn unsupported_idempotency_key(req: &ServiceRequest) -> Option<ApiError> {
     if req.method() != actix_web::http::Method::POST
-        || !req.headers().contains_key(crate::idempotency::HEADER)
+        || !req.headers().contains_key(IDEMPOTENCY_KEY)
     {
         return None;
     }
@@ -128,7 +131,7 @@ fn unsupported_idempotency_key(req: &ServiceRequest) -> Option<ApiError> {
         .is_some_and(|m| m.iter().any(|m| m == "POST"));
     (known_post && !state.routes.honours_idempotency_key(path)).then(|| {
         ApiError::field(
-            crate::idempotency::HEADER,
+            IDEMPOTENCY_KEY,
             "not_supported",
             "This operation does not support Idempotency-Key; send it only to the operations \
              that document it (those that create or move money).",
