@@ -1,4 +1,4 @@
-//! Grant exports: a CSV for staff and the public 360Giving package of published grants.
+//! Grant exports: the public 360Giving package of published grants.
 //! Organisations hidden from the public are never named in the package (some members work
 //! where drug use is criminalised): they appear under a neutral, per-grant identifier.
 
@@ -6,9 +6,9 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::model::{DisbursementRow, FundRow, GrantRow};
-use super::service::{PUBLISHED, READ_STAFF};
-use crate::auth::Principal;
+use super::fund::FundRow;
+use super::grant::{GrantRow, GrantStatus};
+use super::tranche::{TrancheRow as DisbursementRow, TrancheStatus};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, funds, grants, organisations};
@@ -25,77 +25,12 @@ pub const REGRANT_TYPE: &str = "FRG010";
 /// Name shown instead of a hidden organisation's.
 pub const WITHHELD_NAME: &str = "Withheld (at-risk organisation)";
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
-        // Quote, and defuse spreadsheet formulas with a leading apostrophe.
-        let s = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
-        } else {
-            s.to_string()
-        };
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Every grant as CSV (staff only), oldest first.
-pub fn grants_csv(conn: &mut DbConn, who: &Principal) -> Result<String, ApiError> {
-    who.require_role(READ_STAFF)?;
-    let rows: Vec<(GrantRow, FundRow, OrganisationRow)> = grants::table
-        .inner_join(funds::table)
-        .inner_join(organisations::table)
-        .order(grants::id.asc())
-        .select((
-            GrantRow::as_select(),
-            FundRow::as_select(),
-            OrganisationRow::as_select(),
-        ))
-        .load(conn)?;
-    let mut out = String::from(
-        "reference,status,fund_reference,grantee,title,pillar,priority_areas,currency,amount,\
-         committed,paid,fund_currency,amount_in_fund_currency,fx_rate,fx_rate_date,\
-         planned_start,planned_end,approved_at\n",
-    );
-    for (g, f, o) in rows {
-        let cells = [
-            g.reference.clone(),
-            g.status.clone(),
-            f.reference.clone(),
-            o.name.clone(),
-            g.title.clone(),
-            g.pillar.clone(),
-            g.priority_area_list().join(" "),
-            g.currency.clone(),
-            money::format(g.amount, &g.currency),
-            money::format(g.committed, &g.currency),
-            money::format(g.paid, &g.currency),
-            g.fund_currency.clone(),
-            money::format(g.amount_in_fund_currency, &g.fund_currency),
-            g.fx_rate_micros.map(money::format_rate).unwrap_or_default(),
-            g.fx_rate_date.map(|d| d.to_string()).unwrap_or_default(),
-            g.planned_start.to_string(),
-            g.planned_end.to_string(),
-            g.approved_at.map(rfc3339).unwrap_or_default(),
-        ];
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push('\n');
-    }
-    Ok(out)
-}
-
 /// The published grants (approved, active, closed) as a 360Giving data package.
 pub fn giving_package(conn: &mut DbConn, config: &Config) -> Result<Value, ApiError> {
     let rows: Vec<(GrantRow, FundRow, OrganisationRow)> = grants::table
         .inner_join(funds::table)
         .inner_join(organisations::table)
-        .filter(grants::status.eq_any(PUBLISHED))
+        .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
         .order(grants::id.asc())
         .select((
             GrantRow::as_select(),
@@ -106,7 +41,7 @@ pub fn giving_package(conn: &mut DbConn, config: &Config) -> Result<Value, ApiEr
     let ids: Vec<String> = rows.iter().map(|(g, _, _)| g.id.clone()).collect();
     let paid: Vec<DisbursementRow> = disbursements::table
         .filter(disbursements::grant_id.eq_any(&ids))
-        .filter(disbursements::status.eq("paid"))
+        .filter(disbursements::status.eq(TrancheStatus::Paid))
         .order(disbursements::id.asc())
         .select(DisbursementRow::as_select())
         .load(conn)?;
