@@ -312,13 +312,13 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                     id: uuid::Uuid::now_v7().to_string(),
                     email: email.to_string(),
                     display_name: name.to_string(),
-                    role: role.to_string(),
+                    role: role.parse().map_err(ApiError::Internal)?,
                     organisation_id: if *role == "member" {
                         first_member.clone()
                     } else {
                         None
                     },
-                    status: "active".into(),
+                    status: crate::identity::UserStatus::Active,
                     password_hash: Some(hash),
                     failed_logins: 0,
                     locked_until: None,
