@@ -255,7 +255,9 @@ pub fn create_fund(
     }
     write_tx(conn, |c| {
         match organisation(c, &req.donor_organisation_id)? {
-            Some(o) if o.kind == "partner" && o.partner_type.as_deref() == Some("donor") => {}
+            Some(o)
+                if o.kind == crate::directory::OrganisationKind::Partner
+                    && o.partner_type == Some(crate::directory::PartnerType::Donor) => {}
             _ => errors.push(FieldError::new(
                 "donor_organisation_id",
                 "not_a_donor",
