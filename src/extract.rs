@@ -93,7 +93,20 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
+        Ok(v) => {
+            // Control characters (NUL, escapes) are refused in every text of every body, so
+            // none reaches a database, a log line or an email.
+            let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+                ApiError::field("body", "malformed_json", "The body is not valid JSON.")
+            })?;
+            let mut bad = Vec::new();
+            control_characters(&value, "", &mut bad);
+            if bad.is_empty() {
+                Ok(v)
+            } else {
+                Err(ApiError::Validation(bad))
+            }
+        }
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -101,6 +114,31 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 &path, &inner,
             )]))
         }
+    }
+}
+
+/// Collects a field error for every string under `value` that holds a control character.
+fn control_characters(value: &serde_json::Value, path: &str, out: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.chars().any(|c| crate::kit::is_forbidden_control(c, true)) => {
+            out.push(FieldError::new(
+                if path.is_empty() { "body" } else { path },
+                "control_character",
+                "Remove control characters (such as NUL or escape codes) from this text.",
+            ));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_characters(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                control_characters(v, &join(path, k), out);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -5,7 +5,8 @@
 //! The key is claimed FIRST, in its own committed transaction, so of ten concurrent requests
 //! with one key exactly one runs the command; the unique (caller, key) constraint decides.
 //! Only successful answers are stored: a failed command changed nothing (its transaction was
-//! rolled back), so the key is released and a retry runs it afresh.
+//! rolled back), so the key is released and a retry runs it afresh. A key whose holder died
+//! before recording an outcome is leased: after [`LEASE`] a retry takes it over.
 
 use std::future::Future;
 
@@ -27,6 +28,9 @@ use crate::error::ApiError;
 pub const HEADER: &str = "Idempotency-Key";
 /// How long a key is remembered.
 pub const TTL: Duration = Duration::hours(24);
+/// How long a claimed key may stay without an outcome before another request may take it
+/// over: a process that died mid-command leaves its key retryable after this lease.
+pub const LEASE: Duration = Duration::seconds(30);
 
 /// A successful answer of a command, as stored for replay.
 #[derive(Debug, Clone)]
@@ -85,6 +89,7 @@ struct KeyRow {
     status_code: Option<i32>,
     location: Option<String>,
     response_body: Option<String>,
+    created_at: chrono::NaiveDateTime,
 }
 
 fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -154,6 +159,20 @@ fn claim(
             });
         }
         if !row.completed {
+            // The holder's lease ran out with no outcome (it crashed): take the key over. The
+            // conditional UPDATE lets one of several concurrent retries win.
+            let taken = diesel::update(
+                idempotency_keys::table
+                    .find((caller, key))
+                    .filter(idempotency_keys::completed.eq(false))
+                    .filter(idempotency_keys::created_at.eq(row.created_at))
+                    .filter(idempotency_keys::created_at.lt(now - LEASE)),
+            )
+            .set(idempotency_keys::created_at.eq(now))
+            .execute(c)?;
+            if taken == 1 {
+                return Ok(Claim::Fresh);
+            }
             return Err(ApiError::Conflict {
                 code: crate::error::ConflictCode::IdempotencyInFlight,
                 detail:
@@ -240,7 +259,8 @@ where
         }
     };
     if let Err(e) = stored {
-        // The command's own result stands; a later retry with this key gets 409 until expiry.
+        // The command's own result stands; a later retry with this key gets 409 until the
+        // lease runs out.
         tracing::warn!(error = %e, "could not record the idempotency key outcome");
     }
     Ok(result?.response(false))

@@ -4,6 +4,7 @@
 //! `build_app` assembles the HTTP application; the binary and every integration test use it,
 //! so what is tested is what runs. Rules live in each domain's `service.rs`, HTTP in `api.rs`.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -44,12 +44,17 @@ pub async fn request_context(
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    let refused = control_characters_in_url(&req).or_else(|| unsupported_idempotency_key(&req));
     let path = req.path().to_string();
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
     let started = Instant::now();
 
     async move {
+        if let Some(err) = refused {
+            let res = finalize_problem(req.into_response(err.error_response()), &request_id, &path);
+            return Ok(with_request_id(res, &request_id));
+        }
         let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
         // The request cannot be kept aside while routing runs (routing needs it unshared), so
         // failures that consumed it leave as an error that renders its own complete problem.
@@ -84,10 +89,7 @@ pub async fn request_context(
                 return Err(CompleteProblem::new(problem, &request_id, &path).into());
             }
         };
-        let mut res = finalize_problem(res, &request_id, &path);
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
-            res.headers_mut().insert(REQUEST_ID, v);
-        }
+        let res = with_request_id(finalize_problem(res, &request_id, &path), &request_id);
         tracing::info!(
             status = res.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -97,6 +99,70 @@ pub async fn request_context(
     }
     .instrument(span)
     .await
+}
+
+fn with_request_id(
+    mut res: ServiceResponse<BoxBody>,
+    request_id: &str,
+) -> ServiceResponse<BoxBody> {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}
+
+/// A 400 for an `Idempotency-Key` sent to a POST that does not honour one: silently ignoring
+/// it would let a client believe a retry is safe when it is not.
+fn unsupported_idempotency_key(req: &ServiceRequest) -> Option<ApiError> {
+    if req.method() != actix_web::http::Method::POST
+        || !req.headers().contains_key(crate::idempotency::HEADER)
+    {
+        return None;
+    }
+    let state = req.app_data::<actix_web::web::Data<crate::AppState>>()?;
+    let path = req.path();
+    // Unknown paths and other methods answer 404/405 as usual.
+    let known_post = state
+        .routes
+        .allowed(path)
+        .is_some_and(|m| m.iter().any(|m| m == "POST"));
+    (known_post && !state.routes.honours_idempotency_key(path)).then(|| {
+        ApiError::field(
+            crate::idempotency::HEADER,
+            "not_supported",
+            "This operation does not support Idempotency-Key; send it only to the operations \
+             that document it (those that create or move money).",
+        )
+    })
+}
+
+/// A 400 naming the parameter (or `path`) when the URL carries a control character such as
+/// NUL, which no parameter may hold (PostgreSQL refuses NUL in text; logs must not get escapes).
+fn control_characters_in_url(req: &ServiceRequest) -> Option<ApiError> {
+    use crate::kit::{is_forbidden_control, percent_decode};
+    let bad = |s: &str| s.chars().any(|c| is_forbidden_control(c, false));
+    let message = "Remove control characters (such as NUL) from this parameter.";
+    if bad(&percent_decode(req.path())) {
+        return Some(ApiError::field("path", "control_character", message));
+    }
+    let query = req.query_string();
+    if query.is_empty() {
+        return None;
+    }
+    for pair in query.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(&value.replace('+', " "));
+        let name = percent_decode(&name.replace('+', " "));
+        if bad(&value) || bad(&name) {
+            let field = if bad(&name) {
+                "query".to_string()
+            } else {
+                name
+            };
+            return Some(ApiError::field(field, "control_character", message));
+        }
+    }
+    None
 }
 
 /// Makes every 4xx/5xx a problem+json document with `request_id` and `instance`.

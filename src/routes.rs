@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, directory, grants, health, identity, notify};
+use crate::{AppState, admin, directory, grants, health, identity};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -86,8 +86,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::return_report)
                 .service(grants::api::giving_export)
                 // Admin tools
-                .service(notify::api::list_outbox)
-                .service(notify::api::retry_outbox),
+                .service(admin::outbox::list_outbox)
+                .service(admin::outbox::retry_outbox),
         );
 }
 
@@ -115,13 +115,25 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, spec: utoipa::openapi::OpenAp
 /// Path patterns of documented routes with their methods.
 pub struct RouteTable {
     routes: Vec<(ResourceDef, Vec<String>)>,
+    /// POST routes that document (and so honour) an `Idempotency-Key`.
+    idempotent_posts: Vec<ResourceDef>,
 }
 
 impl RouteTable {
     /// Builds the table from the OpenAPI document.
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
         let mut routes = Vec::new();
+        let mut idempotent_posts = Vec::new();
         for (path, item) in doc.paths.paths.iter() {
+            let takes_key = item.post.as_ref().is_some_and(|op| {
+                op.parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.name == crate::idempotency::HEADER)
+            });
+            if takes_key {
+                idempotent_posts.push(ResourceDef::new(path.as_str()));
+            }
             let mut methods = Vec::new();
             let ops = [
                 ("GET", item.get.is_some()),
@@ -140,7 +152,15 @@ impl RouteTable {
             }
             routes.push((ResourceDef::new(path.as_str()), methods));
         }
-        Self { routes }
+        Self {
+            routes,
+            idempotent_posts,
+        }
+    }
+
+    /// True when `path` is a POST route that honours `Idempotency-Key`.
+    pub fn honours_idempotency_key(&self, path: &str) -> bool {
+        self.idempotent_posts.iter().any(|def| def.is_match(path))
     }
 
     /// The methods allowed on a path, when it is a known route.

@@ -47,3 +47,57 @@ pub fn check_name(field: &str, name: &str, min: usize, max: usize) -> Result<Str
     }
     Ok(name.trim().to_string())
 }
+
+/// True for a character no text input may carry: C0 controls (NUL, escape …), DEL and C1.
+/// Tab, line feed and carriage return are allowed only where `multiline` is true.
+pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
+    match c {
+        '\t' | '\n' | '\r' => !multiline,
+        c => c.is_control(),
+    }
+}
+
+/// Percent-decodes a URL part leniently (a malformed escape stays as written).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_only_in_multiline_text() {
+        assert!(is_forbidden_control('\0', true));
+        assert!(is_forbidden_control('\u{1b}', true));
+        assert!(is_forbidden_control('\u{7f}', true));
+        assert!(is_forbidden_control('\u{85}', true));
+        assert!(!is_forbidden_control('\n', true));
+        assert!(is_forbidden_control('\n', false));
+        assert!(!is_forbidden_control('é', false));
+    }
+
+    #[test]
+    fn percent_decoding_reads_escapes_and_keeps_bad_ones() {
+        assert_eq!(percent_decode("a%00b"), "a\0b");
+        assert_eq!(percent_decode("Bogot%C3%A1"), "Bogotá");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

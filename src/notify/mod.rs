@@ -4,7 +4,6 @@
 //! A request never sends mail itself, so a rolled-back change never sends, and a committed
 //! one is sent until it succeeds or is marked dead.
 
-pub mod api;
 pub mod model;
 pub mod service;
 pub mod templates;

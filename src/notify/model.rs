@@ -2,31 +2,18 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::schema::outbox;
 
-/// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OutboxStatus {
-    /// Waiting to be sent (or to be retried).
-    Pending,
-    /// Accepted by the mail server.
-    Sent,
-    /// Gave up after the maximum number of attempts.
-    Dead,
-}
-
-impl OutboxStatus {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Sent => "sent",
-            Self::Dead => "dead",
-        }
+crate::text_enum! {
+    /// Where a message is in its life.
+    pub enum OutboxStatus {
+        /// Waiting to be sent (or to be retried).
+        Pending = "pending",
+        /// Accepted by the mail server.
+        Sent = "sent",
+        /// Gave up after the maximum number of attempts.
+        Dead = "dead",
     }
 }
 
@@ -53,7 +40,7 @@ pub struct OutboxRow {
     /// Key that makes an enqueue happen at most once (reminders).
     pub dedupe_key: Option<String>,
     /// pending, sent or dead.
-    pub status: String,
+    pub status: OutboxStatus,
     /// Attempts made so far.
     pub attempts: i32,
     /// Not before this time.

@@ -62,7 +62,7 @@ pub fn enqueue(
         body_text: rendered.text,
         body_html: rendered.html,
         dedupe_key: dedupe_key.clone(),
-        status: OutboxStatus::Pending.as_str().into(),
+        status: OutboxStatus::Pending,
         attempts: 0,
         next_attempt_at: now,
         lease_owner: None,
@@ -114,10 +114,10 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiE
         outbox::table
             .filter(outbox::id.eq(id))
             .filter(outbox::lease_owner.eq(worker))
-            .filter(outbox::status.eq(OutboxStatus::Pending.as_str())),
+            .filter(outbox::status.eq(OutboxStatus::Pending)),
     )
     .set((
-        outbox::status.eq(OutboxStatus::Sent.as_str()),
+        outbox::status.eq(OutboxStatus::Sent),
         outbox::sent_at.eq(Some(now)),
         outbox::attempts.eq(outbox::attempts + 1),
         outbox::lease_owner.eq(None::<String>),
@@ -158,7 +158,7 @@ pub fn mark_failed(
             .filter(outbox::lease_owner.eq(worker)),
     )
     .set((
-        outbox::status.eq(status.as_str()),
+        outbox::status.eq(status),
         outbox::attempts.eq(attempts),
         outbox::next_attempt_at.eq(next),
         outbox::lease_owner.eq(None::<String>),
@@ -190,10 +190,10 @@ pub fn retry_dead(conn: &mut DbConn, id: &str) -> Result<OutboxRow, ApiError> {
     let n = diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::status.eq(OutboxStatus::Dead.as_str())),
+            .filter(outbox::status.eq(OutboxStatus::Dead)),
     )
     .set((
-        outbox::status.eq(OutboxStatus::Pending.as_str()),
+        outbox::status.eq(OutboxStatus::Pending),
         outbox::attempts.eq(0),
         outbox::next_attempt_at.eq(now),
     ))
@@ -225,8 +225,8 @@ pub fn list(
     let mut q = outbox::table.select(OutboxRow::as_select()).into_boxed();
     let mut count = outbox::table.count().into_boxed();
     if let Some(s) = status {
-        q = q.filter(outbox::status.eq(s.as_str()));
-        count = count.filter(outbox::status.eq(s.as_str()));
+        q = q.filter(outbox::status.eq(s));
+        count = count.filter(outbox::status.eq(s));
     }
     if let Some(parts) = after {
         let ts =
@@ -266,25 +266,21 @@ pub fn list(
 pub async fn refresh_metrics(state: &AppState) -> Result<(), ApiError> {
     let (counts, oldest) = state
         .db(|conn| {
-            let counts: Vec<(String, i64)> = outbox::table
+            let counts: Vec<(OutboxStatus, i64)> = outbox::table
                 .group_by(outbox::status)
                 .select((outbox::status, diesel::dsl::count_star()))
                 .load(conn)?;
             let oldest: Option<NaiveDateTime> = outbox::table
-                .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+                .filter(outbox::status.eq(OutboxStatus::Pending))
                 .select(diesel::dsl::min(outbox::created_at))
                 .first(conn)?;
             Ok((counts, oldest))
         })
         .await?;
-    for s in [
-        OutboxStatus::Pending,
-        OutboxStatus::Sent,
-        OutboxStatus::Dead,
-    ] {
+    for s in OutboxStatus::ALL {
         let n = counts
             .iter()
-            .find(|(k, _)| k == s.as_str())
+            .find(|(k, _)| k == s)
             .map(|(_, n)| *n)
             .unwrap_or(0);
         state.metrics.outbox.with_label_values(&[s.as_str()]).set(n);

@@ -112,10 +112,11 @@ fn the_default_configuration_serves_sqlite_on_a_fresh_folder() {
 }
 
 #[test]
+#[cfg_attr(
+    not(idpc_pg_tests),
+    ignore = "TEST_DATABASE_URL was not set: not run on PostgreSQL"
+)]
 fn the_binary_migrates_and_serves_a_new_postgres_database() {
-    if !Backend::postgres_configured() {
-        return;
-    }
     let db = TestDb::create(Backend::Postgres);
     let dir = tempfile::tempdir().unwrap();
     // Start from an empty database so the binary itself applies every migration.

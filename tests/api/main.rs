@@ -4,6 +4,7 @@
 mod common;
 
 mod architecture;
+mod audit;
 mod authorization;
 mod binary;
 mod directory;
@@ -11,10 +12,13 @@ mod disbursements;
 mod errors;
 mod exports;
 mod grants;
+mod hygiene;
 mod idempotency;
+mod idempotency_rules;
 mod identity;
 mod membership;
 mod migrations;
 mod operations;
 mod outbox;
 mod reports;
+mod scale_out;

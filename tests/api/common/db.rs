@@ -162,6 +162,15 @@ impl TestDb {
         }
     }
 
+    /// Another handle on the same database that does not drop it (for a second instance).
+    pub fn alias(other: &TestDb) -> TestDb {
+        TestDb {
+            url: other.url.clone(),
+            pg_name: None,
+            _dir: None,
+        }
+    }
+
     /// The backend of this database.
     pub fn backend(&self) -> Backend {
         if self.pg_name.is_some() {

@@ -4,14 +4,15 @@ use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::model::{OutboxRow, OutboxStatus};
-use super::service;
 use crate::AppState;
-use crate::audit::{self, Event};
+use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::auth::{Principal, Role};
-use crate::error::{ApiError, Problem};
+use crate::command::{self, Audited};
+use crate::error::ApiError;
+use crate::error::docs::{AuthErrors, ConflictError, NotFoundError, QueryErrors};
 use crate::kit::rfc3339;
+use crate::notify::service;
+use crate::notify::{OutboxRow, OutboxStatus};
 use crate::pagination::{self, Page};
 
 /// Filters of the outbox list.
@@ -57,11 +58,7 @@ pub struct OutboxMessage {
 impl From<OutboxRow> for OutboxMessage {
     fn from(r: OutboxRow) -> Self {
         Self {
-            status: match r.status.as_str() {
-                "sent" => OutboxStatus::Sent,
-                "dead" => OutboxStatus::Dead,
-                _ => OutboxStatus::Pending,
-            },
+            status: r.status,
             id: r.id,
             kind: r.kind,
             recipient_email: r.recipient_email,
@@ -83,18 +80,15 @@ impl From<OutboxRow> for OutboxMessage {
     params(OutboxQuery),
     responses(
         (status = 200, description = "A page of messages", body = Page<OutboxMessage>),
-        (status = 400, description = "Invalid filter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors,
     )
 )]
 #[get("/admin/outbox")]
 pub async fn list_outbox(
     state: web::Data<AppState>,
-    who: Principal,
+    _admin: Admin,
     q: web::Query<OutboxQuery>,
 ) -> Result<web::Json<Page<OutboxMessage>>, ApiError> {
-    who.require_role(&[Role::Admin])?;
     let limit = pagination::limit(q.limit)?;
     let (status, cursor) = (q.status, q.cursor.clone());
     let page = state
@@ -114,41 +108,34 @@ pub async fn list_outbox(
     params(("id" = String, Path, description = "Outbox message id")),
     responses(
         (status = 200, description = "Pending again", body = OutboxMessage),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown message", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The message is not dead", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError, ConflictError,
     )
 )]
 #[post("/admin/outbox/{id}/retry")]
 pub async fn retry_outbox(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     meta: RequestMeta,
     id: web::Path<String>,
 ) -> Result<web::Json<OutboxMessage>, ApiError> {
-    who.require_role(&[Role::Admin])?;
     let id = id.into_inner();
-    let actor = who.actor();
+    let config = state.config.clone();
     let row = state
         .db(move |c| {
-            crate::db::write_tx(c, |c| {
-                let row = service::retry_dead(c, &id)?;
-                audit::record(
-                    c,
-                    Event {
-                        actor: &actor,
-                        action: "outbox.retried",
-                        entity_type: "outbox",
-                        entity_id: &id,
-                        before: None,
-                        after: None,
-                        request_id: meta.request_id.as_deref(),
-                    },
-                )?;
+            command::run(c, &config, &admin, &meta, |ctx| {
+                let row = service::retry_dead(ctx.conn, &id)?;
+                let after = OutboxMessage::from(row.clone());
+                ctx.audit("retried", None, Some(&after))?;
                 Ok(row)
             })
         })
         .await?;
     Ok(web::Json(row.into()))
+}
+
+impl Audited for OutboxMessage {
+    const ENTITY: &'static str = "outbox";
+    fn entity_id(&self) -> &str {
+        &self.id
+    }
 }
