@@ -62,7 +62,7 @@ fn cast(state: &AppState, port: u16) -> ([String; 3], String, Vec<String>) {
             country: "GB".into(),
             region: "europe".into(),
         };
-        idpc_hub::directory::create(c, &Actor::System, None, new)
+        idpc_hub::directory::create(c, &state.config, &Actor::System, None, new)
             .unwrap()
             .id
     };

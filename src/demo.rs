@@ -231,7 +231,7 @@ fn generated_row(
     // A few members work where drug use is criminalised: hidden, or members-only profile.
     row.hidden_from_public = n % 23 == 7;
     if n % 11 == 3 {
-        row.visibility_profile = "members".into();
+        row.visibility_profile = crate::directory::visibility::Visibility::Members;
     }
     row
 }
@@ -247,6 +247,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
     for (_, _, _, password) in DEMO_USERS {
         hashes.push(state.hasher.hash(password.to_string()).await?);
     }
+    let config = state.config.clone();
     state
         .db(move |c| {
             let mut orgs = 0;
@@ -274,7 +275,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                             country: country.to_string(),
                             region: region.to_string(),
                         };
-                        crate::directory::create(c, &Actor::System, None, new)?.id
+                        crate::directory::create(c, &config, &Actor::System, None, new)?.id
                     }
                 };
                 if *kind == "member" && first_member.is_none() {
@@ -291,6 +292,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                 if exists == 0 {
                     crate::directory::insert(
                         c,
+                        &config,
                         &Actor::System,
                         None,
                         generated_row(&name, place, n, today),

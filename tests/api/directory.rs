@@ -416,7 +416,8 @@ on_both! {
         assert!(!r.text.contains("Europe Org"));
 
         // More rows than one fetch page (500): every row comes through exactly once.
-        app.db(|c| {
+        let config = app.state.config.clone();
+        app.db(move |c| {
             for i in 0..520 {
                 let new = idpc_hub::directory::NewOrganisation {
                     name: format!("Bulk {i:03}"),
@@ -426,7 +427,7 @@ on_both! {
                     country: "FR".into(),
                     region: "europe".into(),
                 };
-                idpc_hub::directory::create(c, &idpc_hub::audit::Actor::System, None, new).unwrap();
+                idpc_hub::directory::create(c, &config, &idpc_hub::audit::Actor::System, None, new).unwrap();
             }
         })
         .await;

@@ -58,8 +58,9 @@ impl TestApp {
             country: country.into(),
             region: region.into(),
         };
+        let config = self.state.config.clone();
         self.db(move |c| {
-            idpc_hub::directory::create(c, &Actor::System, None, new)
+            idpc_hub::directory::create(c, &config, &Actor::System, None, new)
                 .expect("create organisation")
                 .id
         })
