@@ -10,7 +10,6 @@ use super::tranche::{self, TrancheRow};
 use crate::auth::caller::Staff;
 use crate::auth::principal::{ClientPrincipal, UserPrincipal};
 use crate::auth::{Principal, Scope};
-use crate::codes;
 use crate::db::schema::{grants, organisations};
 use crate::db::{DbConn, MultiBackend};
 use crate::directory::{OrganisationKind, OrganisationRow, PartnerType};
@@ -27,8 +26,7 @@ pub fn organisation(conn: &mut DbConn, id: &str) -> QueryResult<Option<Organisat
 
 /// A partner organisation of type donor (the only kind that gives funds).
 pub fn is_donor(o: &OrganisationRow) -> bool {
-    o.kind == codes::wire_name(&OrganisationKind::Partner)
-        && o.partner_type.as_deref() == Some(codes::wire_name(&PartnerType::Donor).as_str())
+    o.kind == OrganisationKind::Partner && o.partner_type == Some(PartnerType::Donor)
 }
 
 /// A caller who may read grants, by what they may see.
