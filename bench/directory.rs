@@ -159,6 +159,7 @@ fn row(n: usize, today: chrono::NaiveDate) -> (OrganisationRow, Vec<Tag>) {
         membership_period_end: None,
         visibility_profile: if n % 11 == 3 { "members" } else { "public" }.into(),
         visibility_contact: "members".into(),
+        identifiers: "[]".into(),
     };
     let mut tags: Vec<Tag> = areas
         .into_iter()

@@ -201,6 +201,7 @@ fn generated_row(
         partner_type: None,
         country: country.into(),
         region: region.into(),
+        identifiers: Vec::new(),
     };
     let slug = crate::directory::service::slugify(name);
     let mut row = crate::directory::service::new_row(&new, slug.clone(), today);
@@ -273,6 +274,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                             partner_type: *partner_type,
                             country: country.to_string(),
                             region: region.to_string(),
+                            identifiers: Vec::new(),
                         };
                         crate::directory::service::create(c, &Actor::System, None, new)?.id
                     }

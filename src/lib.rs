@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod grants;
 pub mod health;

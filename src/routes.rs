@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, directory, grants, health, identity, notify};
+use crate::{AppState, directory, exports, grants, health, identity, notify};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -84,7 +84,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::submit_report)
                 .service(grants::api::accept_report)
                 .service(grants::api::return_report)
-                .service(grants::api::giving_export)
+                // Open data: 360Giving and IATI, and how a fund is published
+                .service(exports::api::giving_export)
+                .service(exports::api::iati_export)
+                .service(exports::api::get_fund_publication)
+                .service(exports::api::set_fund_publication)
                 // Admin tools
                 .service(notify::api::list_outbox)
                 .service(notify::api::retry_outbox),

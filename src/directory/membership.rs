@@ -394,6 +394,7 @@ pub fn approve(
             partner_type: None,
             country: before.country.clone(),
             region: before.region.clone(),
+            identifiers: Vec::new(),
         };
         let mut row = service::new_row(&new, slug, today);
         row.website = before.website.clone();

@@ -3,6 +3,7 @@
 //! membership lifecycle.
 
 pub mod api;
+pub mod identifiers;
 pub mod jobs;
 pub mod membership;
 pub mod model;

@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::identifiers;
 use super::model::*;
 use crate::audit::{self, Actor, Event};
 use crate::auth::{Principal, Role, Scope};
@@ -156,6 +157,7 @@ pub fn validate_new(n: &NewOrganisation) -> Result<(), ApiError> {
         ));
     }
     check_place(&mut errors, "", &n.country, &n.region);
+    identifiers::check(&mut errors, &n.identifiers);
     match (n.kind, n.partner_type) {
         (OrganisationKind::Member, Some(_)) => errors.push(FieldError::new(
             "partner_type",
@@ -230,6 +232,7 @@ pub fn new_row(n: &NewOrganisation, slug: String, today: NaiveDate) -> Organisat
         membership_period_end: None,
         visibility_profile: Visibility::Public.as_str().into(),
         visibility_contact: Visibility::Members.as_str().into(),
+        identifiers: identifiers::to_stored(&identifiers::check(&mut Vec::new(), &n.identifiers)),
     }
 }
 
@@ -313,7 +316,7 @@ pub fn sync_tags(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
                 .execute(conn)?;
         }
     }
-    Ok(())
+    identifiers::sync(conn, row)
 }
 
 /// Finds an organisation by id or slug, whoever asks.
@@ -501,6 +504,10 @@ pub fn apply_patch(
         && let Some(h) = required(&mut e, "hidden_from_public", v)
     {
         row.hidden_from_public = h;
+    }
+    if let Some(v) = p.identifiers {
+        let list = identifiers::check(&mut e, &v.unwrap_or_default());
+        row.identifiers = identifiers::to_stored(&list);
     }
     if let Some(v) = p.profile {
         let pp = v.unwrap_or(ProfilePatch {
@@ -774,7 +781,10 @@ pub fn update(
             });
         }
         after.version = expected + 1;
-        if after.focus_areas != before.focus_areas || after.languages != before.languages {
+        if after.focus_areas != before.focus_areas
+            || after.languages != before.languages
+            || after.identifiers != before.identifiers
+        {
             sync_tags(c, &after)?;
         }
         audit::record(

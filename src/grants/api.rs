@@ -11,7 +11,7 @@ use super::model::*;
 use super::service::{self, GrantCommand, ReportCommand, TrancheCommand};
 use crate::AppState;
 use crate::auth::principal::RequestMeta;
-use crate::auth::{MaybePrincipal, Principal};
+use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
@@ -1040,25 +1040,4 @@ pub async fn return_report(
         })
         .await?;
     Ok(HttpResponse::Ok().json(Report::from(row)))
-}
-
-/// The published grants (approved, active, closed) as a 360Giving data package. Public:
-/// organisations hidden from the public are not named.
-#[utoipa::path(
-    tag = "exports",
-    responses(
-        (status = 200, description = "A 360Giving 1.4 package", body = Object),
-        (status = 401, description = "A token was sent and is invalid", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/exports/360giving.json")]
-pub async fn giving_export(
-    state: web::Data<AppState>,
-    _who: MaybePrincipal,
-) -> Result<HttpResponse, ApiError> {
-    let config = state.config.clone();
-    let package = state
-        .db(move |c| export::giving_package(c, &config))
-        .await?;
-    Ok(HttpResponse::Ok().json(package))
 }

@@ -1523,6 +1523,7 @@ pub fn tranche_command(
             TrancheCommand::Reverse(text_field(&mut errors, "reason", &r, 1, 2000))
         }
         TrancheCommand::Pay(p) => TrancheCommand::Pay(PayBody {
+            paid_on: paid_on_not_ahead(&mut errors, p.paid_on),
             payment_reference: text_field(
                 &mut errors,
                 "payment_reference",
@@ -1530,7 +1531,6 @@ pub fn tranche_command(
                 1,
                 200,
             ),
-            paid_on: p.paid_on,
         }),
         other => other,
     };
@@ -1837,6 +1837,19 @@ fn release(
         return Err(ApiError::internal("grant counters out of step"));
     }
     Ok(())
+}
+
+/// A payment is recorded when it happened: a date more than a day ahead (a day allows for
+/// time zones) is a 400 naming `paid_on`, so the exports never publish future payments.
+fn paid_on_not_ahead(errors: &mut Vec<FieldError>, paid_on: NaiveDate) -> NaiveDate {
+    if paid_on > Utc::now().date_naive() + chrono::Days::new(1) {
+        errors.push(FieldError::new(
+            "paid_on",
+            "in_future",
+            "A payment date may be at most one day ahead of today.",
+        ));
+    }
+    paid_on
 }
 
 /// The approval queue and other tranche lists (staff only), oldest first.

@@ -425,6 +425,7 @@ on_both! {
                     partner_type: None,
                     country: "FR".into(),
                     region: "europe".into(),
+                    identifiers: Vec::new(),
                 };
                 idpc_hub::directory::service::create(c, &idpc_hub::audit::Actor::System, None, new).unwrap();
             }

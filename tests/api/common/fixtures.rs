@@ -57,6 +57,7 @@ impl TestApp {
             partner_type,
             country: country.into(),
             region: region.into(),
+            identifiers: Vec::new(),
         };
         self.db(move |c| {
             idpc_hub::directory::service::create(c, &Actor::System, None, new)
