@@ -206,6 +206,11 @@ pub const SETTINGS: &[Setting] = &[
         help: "the network's name as funder and reporting organisation in the exports; empty uses NETWORK_NAME",
     },
     Setting {
+        name: "OPEN_DATA_ORG_TYPE",
+        default: "21",
+        help: "IATI OrganisationType code of the network as reporting organisation (21 international NGO, 22 national NGO, 23 regional NGO, 60 foundation, ...)",
+    },
+    Setting {
         name: "GIVING_PREFIX",
         default: "360G-IDPC",
         help: "360Giving identifier prefix (360G-...): grant ids and the ids of organisations without an identifier start with it",

@@ -163,8 +163,9 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
     );
     let _ = write!(
         out,
-        "  <reporting-org ref=\"{}\">\n   <narrative>{}</narrative>\n  </reporting-org>\n",
+        "  <reporting-org ref=\"{}\" type=\"{}\">\n   <narrative>{}</narrative>\n  </reporting-org>\n",
         esc(&open.network_id()),
+        esc(&open.org_type),
         esc(&open.org_name)
     );
     let _ = write!(

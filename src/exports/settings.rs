@@ -12,6 +12,8 @@ pub struct OpenData {
     pub org_id: Option<String>,
     /// The network's name in exports.
     pub org_name: String,
+    /// IATI OrganisationType code of the network (reporting-org `type`).
+    pub org_type: String,
     /// 360Giving identifier prefix (`360G-…`).
     pub giving_prefix: String,
     /// Publisher website (optional).
@@ -64,6 +66,16 @@ impl OpenData {
             n if n.is_empty() => network_name.to_string(),
             n => n,
         };
+        let org_type = get("OPEN_DATA_ORG_TYPE");
+        if !ORGANISATION_TYPES.contains(&org_type.as_str()) {
+            return Err((
+                "OPEN_DATA_ORG_TYPE",
+                format!(
+                    "expected an IATI OrganisationType code ({}), got {org_type:?}",
+                    ORGANISATION_TYPES.join(", ")
+                ),
+            ));
+        }
         let giving_prefix = get("GIVING_PREFIX");
         let ok_prefix = giving_prefix.len() > 5
             && giving_prefix.starts_with("360G-")
@@ -98,6 +110,7 @@ impl OpenData {
         Ok(Self {
             org_id,
             org_name,
+            org_type,
             giving_prefix,
             publisher_website,
             license,
@@ -105,6 +118,11 @@ impl OpenData {
         })
     }
 }
+
+/// IATI OrganisationType codes (10 government … 90 other).
+pub const ORGANISATION_TYPES: &[&str] = &[
+    "10", "11", "15", "21", "22", "23", "24", "30", "40", "60", "70", "71", "72", "73", "80", "90",
+];
 
 fn is_http_url(s: &str) -> bool {
     (s.starts_with("https://") || s.starts_with("http://"))
