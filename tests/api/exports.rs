@@ -267,6 +267,45 @@ fn transactions(activity: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// The IATI Validator's checks beyond the XSD that matter for a grant-maker: identifiers
+/// start with the reporting organisation's ref, dates in order, transactions within the
+/// budget, currencies from the codelist. Each result is printed.
+fn iati_consistency(acts: &[String]) {
+    let currencies = standard("360giving/currency.csv");
+    let known_currency = |c: &str| currencies.lines().skip(1).any(|l| l.split(',').next().map(|x| x.trim_matches('"')) == Some(c));
+    let date_of = |a: &str, kind: &str| {
+        a.split("<activity-date")
+            .skip(1)
+            .find(|d| attr(d, "type") == Some(kind))
+            .and_then(|d| attr(d, "iso-date").map(str::to_string))
+    };
+    let mut report: Vec<(String, bool)> = Vec::new();
+    for a in acts {
+        let id = &a[a.find("<iati-identifier>").unwrap() + 17..a.find("</iati-identifier>").unwrap()];
+        let reporting = attr(&a[a.find("<reporting-org").unwrap()..], "ref").unwrap();
+        report.push((format!("{id}: identifier starts with the reporting-org ref {reporting}"), id.starts_with(&format!("{reporting}-"))));
+        let planned = (date_of(a, "1"), date_of(a, "3"));
+        report.push((format!("{id}: planned start before planned end"), matches!(&planned, (Some(s), Some(e)) if s <= e)));
+        if let (Some(s), Some(e)) = (date_of(a, "2"), date_of(a, "4")) {
+            report.push((format!("{id}: actual start before actual end"), s <= e));
+        }
+        let budget = &a[a.find("<budget ").unwrap()..];
+        let b = &budget[budget.find("<value").unwrap()..];
+        let budget_value: f64 = b[b.find('>').unwrap() + 1..b.find("</value>").unwrap()].parse().unwrap();
+        let tx = transactions(a);
+        for code in ["2", "3"] {
+            let sum: f64 = tx.iter().filter(|(c, _)| c == code).map(|(_, v)| v).sum();
+            report.push((format!("{id}: transactions of type {code} ({sum}) within the budget ({budget_value})"), sum <= budget_value + 0.005));
+        }
+        let all_known = a.split("currency=\"").skip(1).all(|c| known_currency(c.split('"').next().unwrap()));
+        report.push((format!("{id}: currencies from the ISO 4217 codelist"), all_known));
+    }
+    for (check, ok) in &report {
+        println!("IATI consistency {}: {check}", if *ok { "passed" } else { "FAILED" });
+    }
+    assert!(report.iter().all(|(_, ok)| *ok), "IATI consistency checks failed: {report:#?}");
+}
+
 fn money(v: &Value) -> f64 {
     v.as_str().unwrap().parse().unwrap()
 }
@@ -395,6 +434,19 @@ on_both! {
         validate_giving(&package);
         let failed: Vec<_> = data_quality(&package).into_iter().filter(|(_, bad)| !bad.is_empty()).collect();
         assert!(failed.is_empty(), "data quality checks failed: {failed:#?}");
+        // Each check bites on the fault it looks for.
+        for (fault, path, value) in [
+            ("no award date in the future", "awardDate", json!("2999-01-01")),
+            ("no zero or negative amounts awarded", "amountAwarded", json!(0)),
+            ("planned dates in order (start before end)", "plannedDates", json!([{"startDate": "2026-05-01", "endDate": "2026-04-01"}])),
+            ("recipient organisation identifiers present, with a known org-id or 360G prefix", "recipientOrganization", json!([{"id": "ZZ-NOPE-1", "name": "x"}])),
+        ] {
+            let mut broken = package.clone();
+            broken["grants"][0][path] = value;
+            let checks = data_quality(&broken);
+            let hit = checks.iter().find(|(name, _)| *name == fault).unwrap();
+            assert_eq!(hit.1.len(), 1, "{fault} catches a broken grant");
+        }
         assert_eq!(package["version"], "1.4");
         assert_eq!(package["publisher"]["prefix"], "360G-IDPC");
         assert_eq!(package["license"], "https://creativecommons.org/licenses/by/4.0/");
@@ -450,6 +502,7 @@ on_both! {
         validate_iati(&xml);
         let acts = activities(&xml);
         assert_eq!(acts.len(), 2, "one iati-activity per published grant");
+        iati_consistency(&acts);
         for (id, hidden) in [(&p.open, false), (&p.hidden, true)] {
             let g = app.get(&format!("/api/v1/grants/{id}")).bearer(&p.w.officer.token).send().await.expect(200).body;
             let g = if g.get("grant").is_some() { g["grant"].clone() } else { g };
