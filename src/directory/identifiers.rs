@@ -201,7 +201,10 @@ mod tests {
             split("GB-CHC-1234567"),
             Some(("GB-CHC".into(), "1234567".into()))
         );
-        assert_eq!(split("XI-IATI-IDPC"), Some(("XI-IATI".into(), "IDPC".into())));
+        assert_eq!(
+            split("XI-IATI-IDPC"),
+            Some(("XI-IATI".into(), "IDPC".into()))
+        );
         assert_eq!(split("ZZ-NOPE-1"), None);
         assert_eq!(split("GB-CHC-"), None);
     }
@@ -212,8 +215,14 @@ mod tests {
         check(
             &mut e,
             &[
-                OrgIdentifier { scheme: "gb-chc".into(), id: "1".into() },
-                OrgIdentifier { scheme: "XX-BAD".into(), id: "2".into() },
+                OrgIdentifier {
+                    scheme: "gb-chc".into(),
+                    id: "1".into(),
+                },
+                OrgIdentifier {
+                    scheme: "XX-BAD".into(),
+                    id: "2".into(),
+                },
             ],
         );
         assert_eq!(e.len(), 1);
@@ -222,7 +231,9 @@ mod tests {
 
     #[test]
     fn the_shipped_list_has_the_schemes_the_exports_need() {
-        for c in ["GB-CHC", "GB-COH", "KE-NCB", "XM-DAC", "XI-IATI", "US-EIN", "CO-RUE"] {
+        for c in [
+            "GB-CHC", "GB-COH", "KE-NCB", "XM-DAC", "XI-IATI", "US-EIN", "CO-RUE",
+        ] {
             assert!(is_scheme(c), "{c}");
         }
     }

@@ -87,7 +87,11 @@ pub async fn iati_export(
     let xml = state
         .db(move |c| Ok(iati::activities(&data::load(c)?, &config)))
         .await?;
-    Ok(cacheable(&req, "application/xml; charset=utf-8", xml.into_bytes()))
+    Ok(cacheable(
+        &req,
+        "application/xml; charset=utf-8",
+        xml.into_bytes(),
+    ))
 }
 
 /// How a fund appears in open data (staff): published as an incoming grant or not, its
@@ -110,9 +114,7 @@ pub async fn get_fund_publication(
     id: web::Path<String>,
 ) -> Result<web::Json<publication::FundPublication>, ApiError> {
     let id = id.into_inner();
-    let p = state
-        .db(move |c| publication::get(c, &who, &id))
-        .await?;
+    let p = state.db(move |c| publication::get(c, &who, &id)).await?;
     Ok(web::Json(p))
 }
 

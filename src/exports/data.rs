@@ -11,7 +11,9 @@ use super::WITHHELD_NAME;
 use super::publication::FundPublicationRow;
 use super::settings::OpenData;
 use crate::db::DbConn;
-use crate::db::schema::{audit_events, disbursements, fund_publications, funds, grants, organisations};
+use crate::db::schema::{
+    audit_events, disbursements, fund_publications, funds, grants, organisations,
+};
 use crate::directory::identifiers;
 use crate::directory::model::OrganisationRow;
 use crate::error::ApiError;

@@ -104,9 +104,9 @@ fn onward_grant(p: &Published, config: &Config) -> Value {
         "title": title_of(PILLAR_TITLES, &g.pillar),
     })];
     let areas = format!("{} priority areas", open.org_name);
-    classifications.extend(g.priority_area_list().into_iter().map(|a| {
-        json!({"vocabulary": areas, "code": a, "title": title_of(PRIORITY_AREA_TITLES, &a)})
-    }));
+    classifications.extend(g.priority_area_list().into_iter().map(
+        |a| json!({"vocabulary": areas, "code": a, "title": title_of(PRIORITY_AREA_TITLES, &a)}),
+    ));
     let mut grant = json!({
         "id": grant_id,
         "title": title,

@@ -94,9 +94,9 @@ fn org(out: &mut String, tag: &str, attrs: &str, p: &Party, config: &Config) {
 }
 
 fn value(out: &mut String, minor: i64, currency: &str, date: NaiveDate) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "   <value currency=\"{}\" value-date=\"{date}\">{}</value>\n",
+        "   <value currency=\"{}\" value-date=\"{date}\">{}</value>",
         esc(currency),
         money::format(minor, currency)
     );
@@ -182,21 +182,57 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
         .filter(|_| !p.donor.hidden)
         .map(|a| format!(" activity-id=\"{}\"", esc(a)))
         .unwrap_or_default();
-    org(out, "participating-org", &format!(" role=\"1\"{donor_activity}"), &p.donor, config);
-    org(out, "participating-org", " role=\"3\"", &network_party(config), config);
+    org(
+        out,
+        "participating-org",
+        &format!(" role=\"1\"{donor_activity}"),
+        &p.donor,
+        config,
+    );
+    org(
+        out,
+        "participating-org",
+        " role=\"3\"",
+        &network_party(config),
+        config,
+    );
     org(out, "participating-org", " role=\"4\"", &p.grantee, config);
-    let _ = writeln!(out, "  <activity-status code=\"{}\"/>", activity_status(&g.status));
-    let _ = writeln!(out, "  <activity-date type=\"1\" iso-date=\"{}\"/>", g.planned_start);
+    let _ = writeln!(
+        out,
+        "  <activity-status code=\"{}\"/>",
+        activity_status(&g.status)
+    );
+    let _ = writeln!(
+        out,
+        "  <activity-date type=\"1\" iso-date=\"{}\"/>",
+        g.planned_start
+    );
     if let Some(t) = p.activated_at {
-        let _ = writeln!(out, "  <activity-date type=\"2\" iso-date=\"{}\"/>", t.date());
+        let _ = writeln!(
+            out,
+            "  <activity-date type=\"2\" iso-date=\"{}\"/>",
+            t.date()
+        );
     }
-    let _ = writeln!(out, "  <activity-date type=\"3\" iso-date=\"{}\"/>", g.planned_end);
+    let _ = writeln!(
+        out,
+        "  <activity-date type=\"3\" iso-date=\"{}\"/>",
+        g.planned_end
+    );
     if let Some(t) = p.closed_at {
-        let _ = writeln!(out, "  <activity-date type=\"4\" iso-date=\"{}\"/>", t.date());
+        let _ = writeln!(
+            out,
+            "  <activity-date type=\"4\" iso-date=\"{}\"/>",
+            t.date()
+        );
     }
     match (&p.grantee.country, p.grantee.region.as_str()) {
         (Some(c), r) if r != "global" => {
-            let _ = writeln!(out, "  <recipient-country code=\"{}\" percentage=\"100\"/>", esc(c));
+            let _ = writeln!(
+                out,
+                "  <recipient-country code=\"{}\" percentage=\"100\"/>",
+                esc(c)
+            );
         }
         (_, r) => {
             let code = DAC_REGIONS

@@ -25,16 +25,25 @@ pub const PILLAR_TITLES: &[(&str, &str)] = &[
     ("networking_communications", "Networking and communications"),
     ("building_evidence", "Building evidence"),
     ("international_advocacy", "International advocacy"),
-    ("regional_national_advocacy", "Regional and national advocacy"),
+    (
+        "regional_national_advocacy",
+        "Regional and national advocacy",
+    ),
     ("capacity_strengthening", "Capacity strengthening"),
 ];
 
 /// Titles of the priority areas (the network's own classification scheme).
 pub const PRIORITY_AREA_TITLES: &[(&str, &str)] = &[
-    ("decriminalisation_justice_reform", "Decriminalisation and justice reform"),
+    (
+        "decriminalisation_justice_reform",
+        "Decriminalisation and justice reform",
+    ),
     ("women_drug_policy", "Women and drug policy"),
     ("support_dont_punish", "Support. Don't Punish"),
-    ("cross_un_common_position", "UN system common position on drugs"),
+    (
+        "cross_un_common_position",
+        "UN system common position on drugs",
+    ),
     ("civil_society_space", "Civil society space"),
 ];
 

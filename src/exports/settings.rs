@@ -85,7 +85,9 @@ impl OpenData {
         if !ok_prefix {
             return Err((
                 "GIVING_PREFIX",
-                format!("expected 360G- followed by letters, digits or hyphens, got {giving_prefix:?}"),
+                format!(
+                    "expected 360G- followed by letters, digits or hyphens, got {giving_prefix:?}"
+                ),
             ));
         }
         let website = get("OPEN_DATA_PUBLISHER_WEBSITE");
@@ -106,7 +108,8 @@ impl OpenData {
                 "expected the licence's canonical http:// or https:// URL".into(),
             ));
         }
-        let dac_sectors = parse_sectors(&get("IATI_DAC_SECTORS")).map_err(|m| ("IATI_DAC_SECTORS", m))?;
+        let dac_sectors =
+            parse_sectors(&get("IATI_DAC_SECTORS")).map_err(|m| ("IATI_DAC_SECTORS", m))?;
         Ok(Self {
             org_id,
             org_name,
@@ -144,7 +147,9 @@ pub fn parse_sectors(raw: &str) -> Result<Vec<(String, String)>, String> {
             ));
         }
         if code.len() != 5 || !code.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!("{area}: a DAC purpose code has 5 digits, got {code:?}"));
+            return Err(format!(
+                "{area}: a DAC purpose code has 5 digits, got {code:?}"
+            ));
         }
         if out.iter().any(|(a, _)| a == area) {
             return Err(format!("{area} is listed twice"));

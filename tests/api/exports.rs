@@ -72,10 +72,17 @@ fn validate_giving(package: &Value) {
     broken["grants"][0]["dateModified"] = json!("yesterday");
     assert!(!validator.is_valid(&broken), "formats are asserted");
     let codelist_errors = codelists(package);
-    assert!(codelist_errors.is_empty(), "codelists: {codelist_errors:#?}");
+    assert!(
+        codelist_errors.is_empty(),
+        "codelists: {codelist_errors:#?}"
+    );
     let mut broken = package.clone();
     broken["grants"][0]["regrantType"] = json!("FRG999");
-    assert_eq!(codelists(&broken).len(), 1, "regrantType is a closed codelist");
+    assert_eq!(
+        codelists(&broken).len(),
+        1,
+        "regrantType is a closed codelist"
+    );
 }
 
 /// The codelist checks the JSON Schema leaves to tools (it only names the codelist files):
@@ -128,26 +135,33 @@ fn data_quality(package: &Value) -> Vec<(&'static str, Vec<String>)> {
     let known_prefix = |id: &str| {
         id.starts_with("360G-") || schemes.iter().any(|s| id.starts_with(&format!("{s}-")))
     };
-    let prefix = package["publisher"]["prefix"].as_str().unwrap_or("").to_string();
+    let prefix = package["publisher"]["prefix"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let checks: Vec<(&'static str, Vec<String>)> = vec![
         (
             "grant ids start with the publisher's 360Giving prefix",
-            failing(&|g| g["id"].as_str().is_some_and(|i| i.starts_with(&format!("{prefix}-")))),
+            failing(&|g| {
+                g["id"]
+                    .as_str()
+                    .is_some_and(|i| i.starts_with(&format!("{prefix}-")))
+            }),
         ),
         (
             "recipient organisation identifiers present, with a known org-id or 360G prefix",
             failing(&|g| {
-                g["recipientOrganization"].as_array().is_some_and(|r| {
-                    r.iter().all(|o| o["id"].as_str().is_some_and(known_prefix))
-                })
+                g["recipientOrganization"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(|o| o["id"].as_str().is_some_and(known_prefix)))
             }),
         ),
         (
             "funding organisation identifiers present, with a known org-id or 360G prefix",
             failing(&|g| {
-                g["fundingOrganization"].as_array().is_some_and(|r| {
-                    r.iter().all(|o| o["id"].as_str().is_some_and(known_prefix))
-                })
+                g["fundingOrganization"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(|o| o["id"].as_str().is_some_and(known_prefix)))
             }),
         ),
         (
@@ -158,10 +172,11 @@ fn data_quality(package: &Value) -> Vec<(&'static str, Vec<String>)> {
             "planned dates in order (start before end)",
             failing(&|g| {
                 g["plannedDates"].as_array().is_none_or(|ds| {
-                    ds.iter().all(|d| match (d["startDate"].as_str(), d["endDate"].as_str()) {
-                        (Some(s), Some(e)) => s <= e,
-                        _ => true,
-                    })
+                    ds.iter()
+                        .all(|d| match (d["startDate"].as_str(), d["endDate"].as_str()) {
+                            (Some(s), Some(e)) => s <= e,
+                            _ => true,
+                        })
                 })
             }),
         ),
@@ -184,17 +199,21 @@ fn data_quality(package: &Value) -> Vec<(&'static str, Vec<String>)> {
             "no transaction dated in the future",
             failing(&|g| {
                 g["disbursementTransaction"].as_array().is_none_or(|t| {
-                    t.iter()
-                        .all(|t| t["transactionDate"].as_str().is_some_and(|d| d[..10] <= *today))
+                    t.iter().all(|t| {
+                        t["transactionDate"]
+                            .as_str()
+                            .is_some_and(|d| d[..10] <= *today)
+                    })
                 })
             }),
         ),
         (
             "classifications carry a title",
             failing(&|g| {
-                g["classifications"]
-                    .as_array()
-                    .is_none_or(|c| c.iter().all(|c| c["title"].as_str().is_some_and(|t| !t.is_empty())))
+                g["classifications"].as_array().is_none_or(|c| {
+                    c.iter()
+                        .all(|c| c["title"].as_str().is_some_and(|t| !t.is_empty()))
+                })
             }),
         ),
     ];
@@ -272,7 +291,12 @@ fn transactions(activity: &str) -> Vec<(String, f64)> {
 /// budget, currencies from the codelist. Each result is printed.
 fn iati_consistency(acts: &[String]) {
     let currencies = standard("360giving/currency.csv");
-    let known_currency = |c: &str| currencies.lines().skip(1).any(|l| l.split(',').next().map(|x| x.trim_matches('"')) == Some(c));
+    let known_currency = |c: &str| {
+        currencies
+            .lines()
+            .skip(1)
+            .any(|l| l.split(',').next().map(|x| x.trim_matches('"')) == Some(c))
+    };
     let date_of = |a: &str, kind: &str| {
         a.split("<activity-date")
             .skip(1)
@@ -281,29 +305,55 @@ fn iati_consistency(acts: &[String]) {
     };
     let mut report: Vec<(String, bool)> = Vec::new();
     for a in acts {
-        let id = &a[a.find("<iati-identifier>").unwrap() + 17..a.find("</iati-identifier>").unwrap()];
+        let id =
+            &a[a.find("<iati-identifier>").unwrap() + 17..a.find("</iati-identifier>").unwrap()];
         let reporting = attr(&a[a.find("<reporting-org").unwrap()..], "ref").unwrap();
-        report.push((format!("{id}: identifier starts with the reporting-org ref {reporting}"), id.starts_with(&format!("{reporting}-"))));
+        report.push((
+            format!("{id}: identifier starts with the reporting-org ref {reporting}"),
+            id.starts_with(&format!("{reporting}-")),
+        ));
         let planned = (date_of(a, "1"), date_of(a, "3"));
-        report.push((format!("{id}: planned start before planned end"), matches!(&planned, (Some(s), Some(e)) if s <= e)));
+        report.push((
+            format!("{id}: planned start before planned end"),
+            matches!(&planned, (Some(s), Some(e)) if s <= e),
+        ));
         if let (Some(s), Some(e)) = (date_of(a, "2"), date_of(a, "4")) {
             report.push((format!("{id}: actual start before actual end"), s <= e));
         }
         let budget = &a[a.find("<budget ").unwrap()..];
         let b = &budget[budget.find("<value").unwrap()..];
-        let budget_value: f64 = b[b.find('>').unwrap() + 1..b.find("</value>").unwrap()].parse().unwrap();
+        let budget_value: f64 = b[b.find('>').unwrap() + 1..b.find("</value>").unwrap()]
+            .parse()
+            .unwrap();
         let tx = transactions(a);
         for code in ["2", "3"] {
             let sum: f64 = tx.iter().filter(|(c, _)| c == code).map(|(_, v)| v).sum();
-            report.push((format!("{id}: transactions of type {code} ({sum}) within the budget ({budget_value})"), sum <= budget_value + 0.005));
+            report.push((
+                format!(
+                    "{id}: transactions of type {code} ({sum}) within the budget ({budget_value})"
+                ),
+                sum <= budget_value + 0.005,
+            ));
         }
-        let all_known = a.split("currency=\"").skip(1).all(|c| known_currency(c.split('"').next().unwrap()));
-        report.push((format!("{id}: currencies from the ISO 4217 codelist"), all_known));
+        let all_known = a
+            .split("currency=\"")
+            .skip(1)
+            .all(|c| known_currency(c.split('"').next().unwrap()));
+        report.push((
+            format!("{id}: currencies from the ISO 4217 codelist"),
+            all_known,
+        ));
     }
     for (check, ok) in &report {
-        println!("IATI consistency {}: {check}", if *ok { "passed" } else { "FAILED" });
+        println!(
+            "IATI consistency {}: {check}",
+            if *ok { "passed" } else { "FAILED" }
+        );
     }
-    assert!(report.iter().all(|(_, ok)| *ok), "IATI consistency checks failed: {report:#?}");
+    assert!(
+        report.iter().all(|(_, ok)| *ok),
+        "IATI consistency checks failed: {report:#?}"
+    );
 }
 
 fn money(v: &Value) -> f64 {
@@ -393,19 +443,46 @@ async fn published(app: &TestApp) -> Published {
     let _pending = submitted(app, &w, "10.00").await;
     let _draft = draft(app, &w, "10.00").await;
     let shy = app.member_org("Secret Users Union").await;
-    set_identifiers(app, &w.admin, &shy, json!([{"scheme": "GB-CHC", "id": "7654321"}])).await;
+    set_identifiers(
+        app,
+        &w.admin,
+        &shy,
+        json!([{"scheme": "GB-CHC", "id": "7654321"}]),
+    )
+    .await;
     let mut body = grant_body(&w.fund, &shy, "EUR", "2000.00");
     body["title"] = json!("Secret Users Union outreach");
     body["description"] = json!("Outreach by the Secret Users Union in its city");
     body["fx_rate"] = json!("1.1");
     body["fx_rate_date"] = json!("2026-01-10");
-    let hidden = app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await.expect(201).body["id"]
+    let hidden = app
+        .post("/api/v1/grants")
+        .bearer(&w.officer.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .body["id"]
         .as_str()
         .unwrap()
         .to_string();
-    app.post(&format!("/api/v1/grants/{hidden}/submit")).bearer(&w.officer.token).send().await.expect(200);
-    app.post(&format!("/api/v1/grants/{hidden}/approve")).bearer(&w.officer2.token).send().await.expect(200);
-    let version = app.get(&format!("/api/v1/organisations/{shy}")).bearer(&w.admin.token).send().await.expect(200).body["version"]
+    app.post(&format!("/api/v1/grants/{hidden}/submit"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/grants/{hidden}/approve"))
+        .bearer(&w.officer2.token)
+        .send()
+        .await
+        .expect(200);
+    let version = app
+        .get(&format!("/api/v1/organisations/{shy}"))
+        .bearer(&w.admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["version"]
         .as_i64()
         .unwrap();
     app.patch(&format!("/api/v1/organisations/{shy}"))
@@ -421,7 +498,12 @@ async fn published(app: &TestApp) -> Published {
         .send()
         .await
         .expect(200);
-    Published { w, open, hidden, shy }
+    Published {
+        w,
+        open,
+        hidden,
+        shy,
+    }
 }
 
 on_both! {
