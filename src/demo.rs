@@ -1,6 +1,6 @@
 //! `idpc-hub demo-data`: a realistic network of about 200 organisations in every region and
-//! priority area, to try every endpoint from /docs within minutes of `cargo run`. Refused in
-//! production. Safe to run twice.
+//! priority area, with demo grants (see `exports::demo`), to try every endpoint from /docs
+//! within minutes of `cargo run`. Refused in production. Safe to run twice.
 
 use diesel::prelude::*;
 
@@ -248,7 +248,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
     for (_, _, _, password) in DEMO_USERS {
         hashes.push(state.hasher.hash(password.to_string()).await?);
     }
-    state
+    let counts = state
         .db(move |c| {
             let mut orgs = 0;
             let mut first_member: Option<String> = None;
@@ -333,5 +333,8 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
             }
             Ok((orgs, created))
         })
-        .await
+        .await?;
+    // Grants, a published fund and identifiers, so the open-data exports have content.
+    crate::exports::demo::seed(state).await?;
+    Ok(counts)
 }

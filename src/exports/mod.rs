@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod data;
+pub mod demo;
 pub mod giving;
 pub mod iati;
 pub mod publication;

@@ -808,3 +808,58 @@ fn nothing_reads_the_standards_from_outside_the_repository() {
         }
     }
 }
+
+on_both! {
+    async fn the_demo_network_exports_validate_and_add_up(backend) {
+        let app = TestApp::start(backend).await;
+        idpc_hub::demo::seed(&app.state).await.unwrap();
+        let token = app.post("/api/v1/auth/login")
+            .json(&json!({"email": "grants@demo.idpc.example", "password": "demo-grants-password"}))
+            .send().await.expect(200).body["access_token"].as_str().unwrap().to_string();
+        let package = app.get("/api/v1/exports/360giving.json").send().await.expect(200).body;
+        validate_giving(&package);
+        let failed: Vec<_> = data_quality(&package).into_iter().filter(|(_, bad)| !bad.is_empty()).collect();
+        assert!(failed.is_empty(), "data quality checks failed: {failed:#?}");
+        let xml = app.get("/api/v1/exports/iati-activities.xml").send().await.expect(200).text;
+        validate_iati(&xml);
+        let acts = activities(&xml);
+        iati_consistency(&acts);
+        let list = app.get("/api/v1/grants?limit=100").bearer(&token).send().await.expect(200).body;
+        let published: Vec<&Value> = list["data"].as_array().unwrap().iter()
+            .filter(|g| ["approved", "active", "closed"].contains(&g["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(acts.len(), published.len(), "one activity per published grant");
+        assert!(published.iter().any(|g| g["status"] == "closed") && published.iter().any(|g| g["status"] == "active"));
+        let (mut approved, mut paid, mut committed_tx, mut disbursed_tx) = (0.0, 0.0, 0.0, 0.0);
+        for g in &published {
+            approved += money(&g["amount"]);
+            paid += money(&g["paid"]);
+            let a = acts.iter().find(|a| a.contains(&format!("-{}</iati-identifier>", g["reference"].as_str().unwrap()))).unwrap();
+            for (code, v) in transactions(a) {
+                match code.as_str() {
+                    "2" => committed_tx += v,
+                    "3" => disbursed_tx += v,
+                    other => panic!("unexpected transaction type {other}"),
+                }
+            }
+        }
+        println!("demo network: approved {approved}, commitments {committed_tx}; paid {paid}, disbursements {disbursed_tx}");
+        assert!((approved - committed_tx).abs() < 0.005, "commitments add up to what was approved");
+        assert!((paid - disbursed_tx).abs() < 0.005, "disbursements add up to what was paid, reversals included");
+        assert!(xml.contains("<transaction-type code=\"3\"/>") && xml.contains(">-1000.00</value>"), "the demo has a reversal");
+        // No hidden organisation is named or identified in either file.
+        let hidden: Vec<(String, String)> = app.db(|c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::organisations as o;
+            o::table.filter(o::hidden_from_public.eq(true)).select((o::id, o::name)).load(c).unwrap()
+        }).await;
+        assert!(!hidden.is_empty());
+        let text = package.to_string();
+        for (id, name) in &hidden {
+            for file in [&text, &xml] {
+                assert!(!file.contains(id.as_str()) && !file.contains(name.as_str()), "{name} is hidden");
+            }
+        }
+        assert!(text.contains("\"KE-NCB-OP.218/051/00-0001/0001\""), "org-id identifiers are used");
+    }
+}
