@@ -30,6 +30,47 @@ pub const DAC_REGIONS: &[(&str, &str)] = &[
     ("global", "998"),
 ];
 
+/// Splits `start..=end` into periods of at most a year and `amount` over them by days.
+pub fn yearly_budgets(
+    start: NaiveDate,
+    end: NaiveDate,
+    amount: i64,
+) -> Vec<(NaiveDate, NaiveDate, i64)> {
+    let mut periods = Vec::new();
+    let mut from = start;
+    while from <= end {
+        let to = from
+            .checked_add_months(chrono::Months::new(12))
+            .and_then(|d| d.pred_opt())
+            .map_or(end, |d| d.min(end));
+        periods.push((from, to));
+        match to.succ_opt() {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    if periods.is_empty() {
+        return vec![(start, end, amount)];
+    }
+    let total_days = (end - start).num_days() + 1;
+    let mut left = amount;
+    let last = periods.len() - 1;
+    periods
+        .into_iter()
+        .enumerate()
+        .map(|(i, (from, to))| {
+            let share = if i == last {
+                left
+            } else {
+                let days = (to - from).num_days() + 1;
+                (i128::from(amount) * i128::from(days) / i128::from(total_days.max(1))) as i64
+            };
+            left -= share;
+            (from, to, share)
+        })
+        .collect()
+}
+
 /// Escapes text for XML content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -274,13 +315,16 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
             esc(&title_of(PRIORITY_AREA_TITLES, a))
         );
     }
-    let _ = write!(
-        out,
-        "  <budget type=\"1\" status=\"2\">\n   <period-start iso-date=\"{}\"/>\n   <period-end iso-date=\"{}\"/>\n",
-        g.planned_start, g.planned_end
-    );
-    value(out, g.amount, &g.currency, g.planned_start);
-    out.push_str("  </budget>\n");
+    // IATI asks for budgets of at most a year: one per year of the planned period, the amount
+    // shared by days (the last one takes the rounding), so they add up to the grant amount.
+    for (start, end, minor) in yearly_budgets(g.planned_start, g.planned_end, g.amount) {
+        let _ = writeln!(
+            out,
+            "  <budget type=\"1\" status=\"2\">\n   <period-start iso-date=\"{start}\"/>\n   <period-end iso-date=\"{end}\"/>"
+        );
+        value(out, minor, &g.currency, start);
+        out.push_str("  </budget>\n");
+    }
     transaction(
         out,
         config,
@@ -354,6 +398,22 @@ mod tests {
         assert_eq!(percentages(&[1, 1, 1]), vec![34, 33, 33]);
         assert_eq!(percentages(&[2, 1]), vec![67, 33]);
         assert_eq!(percentages(&[1]), vec![100]);
+    }
+
+    #[test]
+    fn budgets_are_yearly_and_add_up() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let one = yearly_budgets(d("2026-02-01"), d("2026-12-31"), 100_000);
+        assert_eq!(one, vec![(d("2026-02-01"), d("2026-12-31"), 100_000)]);
+        let two = yearly_budgets(d("2026-07-01"), d("2028-03-31"), 100_001);
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[0].0, d("2026-07-01"));
+        assert_eq!(two[0].1, d("2027-06-30"));
+        assert_eq!(
+            two[1],
+            (d("2027-07-01"), d("2028-03-31"), 100_001 - two[0].2)
+        );
+        assert_eq!(two.iter().map(|b| b.2).sum::<i64>(), 100_001);
     }
 
     #[test]

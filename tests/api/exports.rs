@@ -320,11 +320,17 @@ fn iati_consistency(acts: &[String]) {
         if let (Some(s), Some(e)) = (date_of(a, "2"), date_of(a, "4")) {
             report.push((format!("{id}: actual start before actual end"), s <= e));
         }
-        let budget = &a[a.find("<budget ").unwrap()..];
-        let b = &budget[budget.find("<value").unwrap()..];
-        let budget_value: f64 = b[b.find('>').unwrap() + 1..b.find("</value>").unwrap()]
-            .parse()
-            .unwrap();
+        // Budgets are yearly: the activity's budget is their sum.
+        let budget_value: f64 = a
+            .split("<budget ")
+            .skip(1)
+            .map(|b| {
+                let b = &b[b.find("<value").unwrap()..];
+                b[b.find('>').unwrap() + 1..b.find("</value>").unwrap()]
+                    .parse::<f64>()
+                    .unwrap()
+            })
+            .sum();
         let tx = transactions(a);
         for code in ["2", "3"] {
             let sum: f64 = tx.iter().filter(|(c, _)| c == code).map(|(_, v)| v).sum();
@@ -455,6 +461,8 @@ async fn published(app: &TestApp) -> Published {
     body["description"] = json!("Outreach by the Secret Users Union in its city");
     body["fx_rate"] = json!("1.1");
     body["fx_rate_date"] = json!("2026-01-10");
+    // Longer than a year: the IATI file gives one budget per year.
+    body["planned_end"] = json!("2027-09-30");
     let hidden = app
         .post("/api/v1/grants")
         .bearer(&w.officer.token)
@@ -607,6 +615,7 @@ on_both! {
                 assert!(a.contains("<recipient-region code=\"89\" vocabulary=\"1\""), "region only");
                 assert!(!a.contains("<recipient-country"));
                 assert!(a.contains("Grant to an organisation whose identity is withheld"));
+                assert_eq!(a.matches("<budget ").count(), 2, "one budget per year");
             } else {
                 assert!(a.contains("<recipient-country code=\"GB\""));
                 assert!(a.contains("ref=\"KE-NCB-OP.218/051/12-0421/8911\""), "the grantee's org-id");
