@@ -173,6 +173,7 @@ fn row(n: usize, today: chrono::NaiveDate) -> (OrganisationRow, Vec<Tag>) {
             Visibility::Public
         },
         visibility_contact: Visibility::Members,
+        identifiers: "[]".into(),
     };
     let mut tags: Vec<Tag> = areas
         .into_iter()

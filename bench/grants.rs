@@ -61,6 +61,7 @@ fn cast(state: &AppState, port: u16) -> ([String; 3], String, Vec<String>) {
             partner_type: partner.then_some(PartnerType::Donor),
             country: "GB".into(),
             region: "europe".into(),
+            identifiers: Vec::new(),
         };
         idpc_hub::directory::create(c, &state.config, &Actor::System, None, new)
             .unwrap()

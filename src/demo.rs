@@ -1,6 +1,6 @@
 //! `idpc-hub demo-data`: a realistic network of about 200 organisations in every region and
-//! priority area, to try every endpoint from /docs within minutes of `cargo run`. Refused in
-//! production. Safe to run twice.
+//! priority area, with demo grants (see `exports::demo`), to try every endpoint from /docs
+//! within minutes of `cargo run`. Refused in production. Safe to run twice.
 
 use diesel::prelude::*;
 
@@ -201,6 +201,7 @@ fn generated_row(
         partner_type: None,
         country: country.into(),
         region: region.into(),
+        identifiers: Vec::new(),
     };
     let slug = crate::directory::slugify(name);
     let mut row = crate::directory::new_row(&new, slug.clone(), today);
@@ -248,7 +249,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
         hashes.push(state.hasher.hash(password.to_string()).await?);
     }
     let config = state.config.clone();
-    state
+    let counts = state
         .db(move |c| {
             let mut orgs = 0;
             let mut first_member: Option<String> = None;
@@ -274,6 +275,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                             partner_type: *partner_type,
                             country: country.to_string(),
                             region: region.to_string(),
+                            identifiers: Vec::new(),
                         };
                         crate::directory::create(c, &config, &Actor::System, None, new)?.id
                     }
@@ -333,5 +335,8 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
             }
             Ok((orgs, created))
         })
-        .await
+        .await?;
+    // Grants, a published fund and identifiers, so the open-data exports have content.
+    crate::exports::demo::seed(state).await?;
+    Ok(counts)
 }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod grants;
 pub mod health;

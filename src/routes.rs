@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, admin, directory, grants, health, identity};
+use crate::{AppState, admin, directory, exports, grants, health, identity};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -84,7 +84,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::report::submit_report)
                 .service(grants::api::report::accept_report)
                 .service(grants::api::report::return_report)
-                .service(grants::api::export::giving_export)
+                // Open data: 360Giving and IATI, and how a fund is published
+                .service(exports::api::giving_export)
+                .service(exports::api::iati_export)
+                .service(exports::api::get_fund_publication)
+                .service(exports::api::set_fund_publication)
                 // Admin tools
                 .service(admin::outbox::list_outbox)
                 .service(admin::outbox::retry_outbox),

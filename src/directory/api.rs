@@ -45,6 +45,8 @@ pub struct FilterParams {
     language: Option<String>,
     /// Staff only (403 for anyone else): active, grace, lapsed, suspended or withdrawn.
     membership_status: Option<String>,
+    /// A full org-id identifier, e.g. GB-CHC-1234567 (a scheme not on the list is a 400).
+    identifier: Option<String>,
 }
 
 /// Sorting and paging of the list.

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod applications;
+pub mod identifiers;
 pub mod jobs;
 pub mod membership;
 pub mod organisation;

@@ -237,6 +237,7 @@ mod tests {
             partner_type: None,
             country: "GB".into(),
             region: "europe".into(),
+            identifiers: Vec::new(),
         };
         let mut r =
             super::super::organisation::new_row(&new, "test".into(), chrono::NaiveDate::MIN);

@@ -7,7 +7,6 @@ pub mod api;
 pub mod budget;
 pub mod check;
 pub mod csv;
-pub mod export;
 pub mod fund;
 pub mod grant;
 pub mod jobs;

@@ -426,6 +426,7 @@ on_both! {
                     partner_type: None,
                     country: "FR".into(),
                     region: "europe".into(),
+                    identifiers: Vec::new(),
                 };
                 idpc_hub::directory::create(c, &config, &idpc_hub::audit::Actor::System, None, new).unwrap();
             }

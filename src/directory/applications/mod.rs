@@ -399,6 +399,7 @@ pub fn approve(
             partner_type: None,
             country: before.country.clone(),
             region: before.region.clone(),
+            identifiers: Vec::new(),
         };
         let mut row = organisation::new_row(&new, slug, today);
         let admitted = membership::transition(

@@ -14,6 +14,7 @@ pub use history::{FieldChange, HistoryEntry, diff, history};
 pub use model::*;
 pub use patch::apply_patch;
 
+use super::identifiers;
 use super::membership::MembershipStatus;
 use super::visibility::{Viewer, Visibility};
 use crate::audit::Acting;
@@ -107,6 +108,7 @@ pub fn validate_new(n: &NewOrganisation) -> Result<(), ApiError> {
         ));
     }
     check_place(&mut errors, "", &n.country, &n.region);
+    identifiers::check(&mut errors, &n.identifiers);
     match (n.kind, n.partner_type) {
         (OrganisationKind::Member, Some(_)) => errors.push(FieldError::new(
             "partner_type",
@@ -181,6 +183,7 @@ pub fn new_row(n: &NewOrganisation, slug: String, today: NaiveDate) -> Organisat
         membership_period_end: None,
         visibility_profile: Visibility::Public,
         visibility_contact: Visibility::Members,
+        identifiers: identifiers::to_stored(&identifiers::check(&mut Vec::new(), &n.identifiers)),
     }
 }
 
@@ -253,7 +256,8 @@ fn slug_taken(slug: &str) -> ApiError {
     }
 }
 
-/// Rewrites the tag rows (focus areas, languages) of an organisation from its JSON lists.
+/// Rewrites the tag rows (focus areas, languages) and the identifier rows of an organisation
+/// from its JSON lists.
 pub fn sync_tags(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
     diesel::delete(organisation_tags::table.filter(organisation_tags::organisation_id.eq(&row.id)))
         .execute(conn)?;
@@ -271,7 +275,7 @@ pub fn sync_tags(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
                 .execute(conn)?;
         }
     }
-    Ok(())
+    identifiers::sync(conn, row)
 }
 
 /// Finds an organisation by id or slug, whoever asks.
@@ -387,7 +391,10 @@ pub fn update(
             });
         }
         after.version = expected + 1;
-        if after.focus_areas != before.focus_areas || after.languages != before.languages {
+        if after.focus_areas != before.focus_areas
+            || after.languages != before.languages
+            || after.identifiers != before.identifiers
+        {
             sync_tags(c, &after)?;
         }
         ctx.audit::<Organisation>(

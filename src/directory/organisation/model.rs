@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::organisations;
+use crate::directory::identifiers::{self, OrgIdentifier};
 use crate::directory::membership::MembershipStatus;
 use crate::directory::visibility::{FieldGroups, Visibility};
 use crate::kit::rfc3339;
@@ -78,6 +79,8 @@ pub struct OrganisationRow {
     pub visibility_profile: Visibility,
     /// Who sees the contact group.
     pub visibility_contact: Visibility,
+    /// org-id identifiers as a JSON list of `{scheme, id}` (see `directory::identifiers`).
+    pub identifiers: String,
 }
 
 /// Every column a PATCH may change (not id, created_at or version: the UPDATE sets version
@@ -141,6 +144,8 @@ pub struct OrganisationChanges {
     pub visibility_profile: Visibility,
     /// See [`OrganisationRow`].
     pub visibility_contact: Visibility,
+    /// See [`OrganisationRow`].
+    pub identifiers: String,
 }
 
 impl From<&OrganisationRow> for OrganisationChanges {
@@ -175,6 +180,7 @@ impl From<&OrganisationRow> for OrganisationChanges {
             membership_period_end: r.membership_period_end,
             visibility_profile: r.visibility_profile,
             visibility_contact: r.visibility_contact,
+            identifiers: r.identifiers,
         }
     }
 }
@@ -284,6 +290,8 @@ pub struct Organisation {
     /// Region code.
     #[schema(example = "europe")]
     pub region: String,
+    /// org-id.guide identifiers, the preferred one first (exports use it).
+    pub identifiers: Vec<OrgIdentifier>,
     /// Joined the network (members) or the directory (partners), YYYY-MM-DD.
     pub joined_on: String,
     /// Profile group; absent when the caller may not see it.
@@ -359,6 +367,7 @@ impl Organisation {
             partner_type: r.partner_type,
             country: r.country,
             region: r.region,
+            identifiers: identifiers::from_stored(&r.identifiers),
             joined_on: r.joined_on.to_string(),
             profile,
             contact,
@@ -414,6 +423,9 @@ pub struct NewOrganisation {
         pattern = "^(africa|asia|europe|latin_america_caribbean|middle_east_north_africa|north_america|oceania|global)$"
     )]
     pub region: String,
+    /// org-id.guide identifiers, the preferred one first; an unknown scheme is a 400.
+    #[serde(default)]
+    pub identifiers: Vec<OrgIdentifier>,
 }
 
 /// Reads a merge-patch member: absent → `None`, `null` → `Some(None)`, value → `Some(Some)`.
@@ -466,6 +478,10 @@ pub struct OrganisationPatch {
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<bool>)]
     pub hidden_from_public: Option<Option<bool>>,
+    /// org-id.guide identifiers (replaces the list; `null` clears it).
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<Vec<OrgIdentifier>>)]
+    pub identifiers: Option<Option<Vec<OrgIdentifier>>>,
     /// Profile group changes.
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<ProfilePatch>)]

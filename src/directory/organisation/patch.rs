@@ -154,6 +154,10 @@ pub fn apply_patch(
     {
         row.hidden_from_public = h;
     }
+    if let Some(v) = p.identifiers {
+        let list = crate::directory::identifiers::check(&mut e, &v.unwrap_or_default());
+        row.identifiers = crate::directory::identifiers::to_stored(&list);
+    }
     if let Some(v) = p.profile {
         let pp = v.unwrap_or(ProfilePatch {
             city: Some(None),

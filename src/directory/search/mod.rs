@@ -64,6 +64,8 @@ pub struct Filters {
     pub language: Option<String>,
     /// Staff only.
     pub membership_status: Option<MembershipStatus>,
+    /// A full org-id identifier (`GB-CHC-1234567`).
+    pub identifier: Option<String>,
 }
 
 /// A parsed list query.
@@ -192,6 +194,10 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
                     ));
                 }
             }
+            "identifier" => match super::identifiers::parse_filter(&v) {
+                Ok(id) => f.identifier = Some(id),
+                Err(e) => errors.push(e),
+            },
             "sort" if endpoint != Endpoint::Facets => {
                 let (desc, key) = match v.strip_prefix('-') {
                     Some(k) => (true, k),
@@ -293,6 +299,19 @@ pub fn filter(viewer: &Viewer, f: &Filters) -> Filter {
         w = Box::new(
             w.and(tagged("language", vec![l.clone()]))
                 .and(visibility::profile_visible_to(viewer)),
+        );
+    }
+    if let Some(id) = &f.identifier {
+        // Identifiers are shown to whoever sees the organisation, so no visibility test here.
+        w = Box::new(
+            w.and(
+                sql::<Bool>(
+                    "organisations.id IN (SELECT organisation_identifiers.organisation_id \
+                     FROM organisation_identifiers WHERE organisation_identifiers.identifier = ",
+                )
+                .bind::<Text, _>(id.clone())
+                .sql(")"),
+            ),
         );
     }
     if let Some(s) = &f.membership_status {

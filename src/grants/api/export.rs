@@ -1,14 +1,14 @@
-//! Handlers of the grant exports: the staff CSV and the public 360Giving package.
+//! The staff CSV of grants. The public open-data exports live in `crate::exports`.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::auth::caller::Staff;
-use crate::auth::{MaybePrincipal, Principal};
 use crate::error::ApiError;
-use crate::error::docs::{AuthErrors, Unauthenticated};
-use crate::grants::{csv, export};
+use crate::error::docs::AuthErrors;
+use crate::grants::csv;
 
 /// Every grant as CSV (staff).
 #[utoipa::path(
@@ -33,25 +33,4 @@ pub async fn grants_csv(
             "attachment; filename=\"grants.csv\"",
         ))
         .body(csv))
-}
-
-/// The published grants (approved, active, closed) as a 360Giving data package. Public:
-/// organisations hidden from the public are not named.
-#[utoipa::path(
-    tag = "exports",
-    responses(
-        (status = 200, description = "A 360Giving 1.4 package", body = Object),
-        Unauthenticated,
-    )
-)]
-#[get("/exports/360giving.json")]
-pub async fn giving_export(
-    state: web::Data<AppState>,
-    _who: MaybePrincipal,
-) -> Result<HttpResponse, ApiError> {
-    let config = state.config.clone();
-    let package = state
-        .db(move |c| export::giving_package(c, &config))
-        .await?;
-    Ok(HttpResponse::Ok().json(package))
 }

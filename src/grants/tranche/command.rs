@@ -215,6 +215,7 @@ fn checked(command: TrancheCommand) -> Result<TrancheCommand, ApiError> {
             TrancheCommand::Reverse(text_field(&mut errors, "reason", &r, 1, 2000))
         }
         TrancheCommand::Pay(p) => TrancheCommand::Pay(PayBody {
+            paid_on: paid_on_not_ahead(&mut errors, p.paid_on),
             payment_reference: text_field(
                 &mut errors,
                 "payment_reference",
@@ -222,12 +223,27 @@ fn checked(command: TrancheCommand) -> Result<TrancheCommand, ApiError> {
                 1,
                 200,
             ),
-            paid_on: p.paid_on,
         }),
         other => other,
     };
     done(errors)?;
     Ok(command)
+}
+
+/// A payment is recorded when it happened: a date more than a day ahead (a day allows for
+/// time zones) is a 400 naming `paid_on`, so the exports never publish future payments.
+fn paid_on_not_ahead(
+    errors: &mut Vec<FieldError>,
+    paid_on: chrono::NaiveDate,
+) -> chrono::NaiveDate {
+    if paid_on > chrono::Utc::now().date_naive() + chrono::Days::new(1) {
+        errors.push(FieldError::new(
+            "paid_on",
+            "in_future",
+            "A payment date may be at most one day ahead of today.",
+        ));
+    }
+    paid_on
 }
 
 /// Moves a tranche: approve and reject (grant staff), cancel (grant staff, or the member who

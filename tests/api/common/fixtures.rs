@@ -57,6 +57,7 @@ impl TestApp {
             partner_type,
             country: country.into(),
             region: region.into(),
+            identifiers: Vec::new(),
         };
         let config = self.state.config.clone();
         self.db(move |c| {
