@@ -3,6 +3,8 @@
 //! Every variable is declared in [`SETTINGS`]; `.env.example` and the README table are
 //! generated from that list, and a bad value stops the start with one line naming it.
 
+pub mod open_data;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -376,7 +378,7 @@ pub struct Config {
     /// Per currency, the tranche amount (minor units) above which two approvers are needed.
     pub disbursement_second_approval_threshold: Vec<(String, i64)>,
     /// The network as a publisher of open data (360Giving, IATI).
-    pub open_data: crate::exports::settings::OpenData,
+    pub open_data: open_data::OpenData,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -595,8 +597,8 @@ impl Config {
         let disbursement_second_approval_threshold =
             crate::money::parse_thresholds(&get("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD"))
                 .map_err(|m| err("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", &m))?;
-        let open_data = crate::exports::settings::OpenData::parse(&get, &network_name)
-            .map_err(|(var, m)| err(var, &m))?;
+        let open_data =
+            open_data::OpenData::parse(&get, &network_name).map_err(|(var, m)| err(var, &m))?;
         Ok(Self {
             bind_addr,
             port,

@@ -6,8 +6,6 @@
 //! audit snapshot carries them) and as rows of `organisation_identifiers`, written in the
 //! same transaction, which `identifier=` filters on with an index.
 
-use std::sync::LazyLock;
-
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,19 +15,8 @@ use crate::db::DbConn;
 use crate::db::schema::organisation_identifiers;
 use crate::error::FieldError;
 
-/// The org-id.guide scheme codes the service accepts (code, list name).
-pub static SCHEMES: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
-    include_str!("../../standards/org-id/schemes.csv")
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut cells = l.split(',');
-            let code = cells.next()?.trim();
-            let name = cells.next()?.trim();
-            (!code.is_empty()).then(|| (code.to_string(), name.to_string()))
-        })
-        .collect()
-});
+use crate::kit::org_id::valid_id;
+pub use crate::kit::org_id::{SCHEMES, is_scheme, split};
 
 /// Most identifiers an organisation may carry.
 pub const MAX_IDENTIFIERS: usize = 10;
@@ -52,32 +39,6 @@ impl OrgIdentifier {
     pub fn full(&self) -> String {
         format!("{}-{}", self.scheme, self.id)
     }
-}
-
-/// True when `code` is a scheme on the shipped list.
-pub fn is_scheme(code: &str) -> bool {
-    SCHEMES.iter().any(|(c, _)| c == code)
-}
-
-/// Splits a full identifier into (scheme, id) with the longest known scheme; None when no
-/// known scheme starts it.
-pub fn split(full: &str) -> Option<(String, String)> {
-    SCHEMES
-        .iter()
-        .filter_map(|(c, _)| {
-            full.strip_prefix(c.as_str())
-                .and_then(|rest| rest.strip_prefix('-'))
-                .filter(|id| valid_id(id))
-                .map(|id| (c.clone(), id.to_string()))
-        })
-        .max_by_key(|(c, _)| c.len())
-}
-
-fn valid_id(id: &str) -> bool {
-    (1..=100).contains(&id.chars().count())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '/' | '_'))
 }
 
 /// Validates a list sent by a client; errors name `identifiers[i].scheme` or `.id`.

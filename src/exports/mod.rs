@@ -12,7 +12,9 @@ pub mod demo;
 pub mod giving;
 pub mod iati;
 pub mod publication;
-pub mod settings;
+
+/// The open-data settings live with the other settings (`config` may not use `exports`).
+pub use crate::config::open_data as settings;
 
 /// Name shown instead of a hidden organisation's.
 pub const WITHHELD_NAME: &str = "Withheld (at-risk organisation)";

@@ -1,9 +1,9 @@
 //! Settings of the open-data exports (360Giving and IATI): who the network is in the data,
 //! the licence, and how priority areas map onto DAC sector codes. Declared with the other
-//! settings in `config::SETTINGS`; parsed here so the rules stay next to the exports.
+//! settings in `config::SETTINGS`; `exports::settings` re-exports it.
 
 use crate::codes;
-use crate::directory::identifiers;
+use crate::kit::org_id as identifiers;
 
 /// The network as a publisher of open data.
 #[derive(Clone, Debug)]
