@@ -21,7 +21,9 @@ use idpc_hub::AppState;
 use idpc_hub::codes::{PILLARS, PRIORITY_AREAS};
 use idpc_hub::db::schema::{organisation_tags, organisations};
 use idpc_hub::db::{DbConn, write_tx};
-use idpc_hub::directory::OrganisationRow;
+use idpc_hub::directory::membership::MembershipStatus;
+use idpc_hub::directory::visibility::Visibility;
+use idpc_hub::directory::{OrganisationKind, OrganisationRow, PartnerType};
 
 const ORGS: usize = 100_000;
 const CONNECTIONS: usize = 32;
@@ -127,8 +129,12 @@ fn row(n: usize, today: chrono::NaiveDate) -> (OrganisationRow, Vec<Tag>) {
         id: uuid::Uuid::now_v7().to_string(),
         name: name.clone(),
         slug: slug.clone(),
-        kind: if partner { "partner" } else { "member" }.into(),
-        partner_type: partner.then(|| "community_network".into()),
+        kind: if partner {
+            OrganisationKind::Partner
+        } else {
+            OrganisationKind::Member
+        },
+        partner_type: partner.then_some(PartnerType::CommunityNetwork),
         country: country.into(),
         region: region.into(),
         created_at: now,
@@ -154,11 +160,20 @@ fn row(n: usize, today: chrono::NaiveDate) -> (OrganisationRow, Vec<Tag>) {
         logo_url: None,
         founded_year: Some(1985 + (n % 38) as i32),
         joined_on: joined,
-        membership_status: (!partner).then(|| if n % 17 == 5 { "lapsed" } else { "active" }.into()),
+        membership_status: (!partner).then_some(if n % 17 == 5 {
+            MembershipStatus::Lapsed
+        } else {
+            MembershipStatus::Active
+        }),
         membership_period_start: (!partner).then_some(joined),
         membership_period_end: None,
-        visibility_profile: if n % 11 == 3 { "members" } else { "public" }.into(),
-        visibility_contact: "members".into(),
+        visibility_profile: if n % 11 == 3 {
+            Visibility::Members
+        } else {
+            Visibility::Public
+        },
+        visibility_contact: Visibility::Members,
+        identifiers: "[]".into(),
     };
     let mut tags: Vec<Tag> = areas
         .into_iter()
@@ -188,7 +203,7 @@ fn seed(conn: &mut DbConn) -> Vec<String> {
             // Every 97th organisation, when the public may see it.
             if (start + i) % 97 == 0
                 && !r.hidden_from_public
-                && r.membership_status.as_deref() != Some("lapsed")
+                && r.membership_status != Some(MembershipStatus::Lapsed)
             {
                 public.push(r.id.clone());
             }

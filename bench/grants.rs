@@ -61,8 +61,9 @@ fn cast(state: &AppState, port: u16) -> ([String; 3], String, Vec<String>) {
             partner_type: partner.then_some(PartnerType::Donor),
             country: "GB".into(),
             region: "europe".into(),
+            identifiers: Vec::new(),
         };
-        idpc_hub::directory::create(c, &Actor::System, None, new)
+        idpc_hub::directory::create(c, &state.config, &Actor::System, None, new)
             .unwrap()
             .id
     };
@@ -82,9 +83,9 @@ fn cast(state: &AppState, port: u16) -> ([String; 3], String, Vec<String>) {
             id: uuid::Uuid::now_v7().to_string(),
             email: email.clone(),
             display_name: format!("Bench {role} {i}"),
-            role: role.into(),
+            role: role.parse().expect("a known role"),
             organisation_id: None,
-            status: "active".into(),
+            status: idpc_hub::auth::UserStatus::Active,
             password_hash: Some(hash.clone()),
             failed_logins: 0,
             locked_until: None,

@@ -3,6 +3,8 @@
 //! Every variable is declared in [`SETTINGS`]; `.env.example` and the README table are
 //! generated from that list, and a bad value stops the start with one line naming it.
 
+pub mod open_data;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
@@ -197,6 +199,41 @@ pub const SETTINGS: &[Setting] = &[
         default: "USD:50000,EUR:45000",
         help: "CUR:amount[,CUR:amount...] in major units; tranches above it need two approvers (currencies not listed need one)",
     },
+    Setting {
+        name: "OPEN_DATA_ORG_ID",
+        default: "",
+        help: "the network's own org-id identifier in the 360Giving and IATI exports, e.g. GB-COH-01234567 (scheme from standards/org-id/schemes.csv); empty uses GIVING_PREFIX",
+    },
+    Setting {
+        name: "OPEN_DATA_ORG_NAME",
+        default: "",
+        help: "the network's name as funder and reporting organisation in the exports; empty uses NETWORK_NAME",
+    },
+    Setting {
+        name: "OPEN_DATA_ORG_TYPE",
+        default: "21",
+        help: "IATI OrganisationType code of the network as reporting organisation (21 international NGO, 22 national NGO, 23 regional NGO, 60 foundation, ...)",
+    },
+    Setting {
+        name: "GIVING_PREFIX",
+        default: "360G-IDPC",
+        help: "360Giving identifier prefix (360G-...): grant ids and the ids of organisations without an identifier start with it",
+    },
+    Setting {
+        name: "OPEN_DATA_PUBLISHER_WEBSITE",
+        default: "",
+        help: "website of the publisher in the 360Giving package (http(s) URL; optional)",
+    },
+    Setting {
+        name: "OPEN_DATA_LICENSE",
+        default: "https://creativecommons.org/licenses/by/4.0/",
+        help: "canonical URL of the licence of the exported open data",
+    },
+    Setting {
+        name: "IATI_DAC_SECTORS",
+        default: "decriminalisation_justice_reform:15130,women_drug_policy:15170,support_dont_punish:16063,cross_un_common_position:16063,civil_society_space:15150",
+        help: "area:code per priority area (every area once): the DAC 5-digit purpose code of IATI sectors",
+    },
 ];
 
 /// `development` or `production`.
@@ -340,6 +377,8 @@ pub struct Config {
     pub membership_grace_days: i64,
     /// Per currency, the tranche amount (minor units) above which two approvers are needed.
     pub disbursement_second_approval_threshold: Vec<(String, i64)>,
+    /// The network as a publisher of open data (360Giving, IATI).
+    pub open_data: open_data::OpenData,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -569,6 +608,8 @@ impl Config {
         let disbursement_second_approval_threshold =
             crate::money::parse_thresholds(&get("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD"))
                 .map_err(|m| err("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", &m))?;
+        let open_data =
+            open_data::OpenData::parse(&get, &network_name).map_err(|(var, m)| err(var, &m))?;
         Ok(Self {
             bind_addr,
             port,
@@ -601,6 +642,7 @@ impl Config {
             application_rate_limit_per_ip,
             membership_grace_days,
             disbursement_second_approval_threshold,
+            open_data,
         })
     }
 

@@ -1,6 +1,6 @@
 //! `idpc-hub demo-data`: a realistic network of about 200 organisations in every region and
-//! priority area, to try every endpoint from /docs within minutes of `cargo run`. Refused in
-//! production. Safe to run twice.
+//! priority area, with demo grants (see `exports::demo`), to try every endpoint from /docs
+//! within minutes of `cargo run`. Refused in production. Safe to run twice.
 
 use diesel::prelude::*;
 
@@ -201,6 +201,7 @@ fn generated_row(
         partner_type: None,
         country: country.into(),
         region: region.into(),
+        identifiers: Vec::new(),
     };
     let slug = crate::directory::slugify(name);
     let mut row = crate::directory::new_row(&new, slug.clone(), today);
@@ -231,7 +232,7 @@ fn generated_row(
     // A few members work where drug use is criminalised: hidden, or members-only profile.
     row.hidden_from_public = n % 23 == 7;
     if n % 11 == 3 {
-        row.visibility_profile = "members".into();
+        row.visibility_profile = crate::directory::visibility::Visibility::Members;
     }
     row
 }
@@ -247,7 +248,8 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
     for (_, _, _, password) in DEMO_USERS {
         hashes.push(state.hasher.hash(password.to_string()).await?);
     }
-    state
+    let config = state.config.clone();
+    let counts = state
         .db(move |c| {
             let mut orgs = 0;
             let mut first_member: Option<String> = None;
@@ -273,8 +275,9 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                             partner_type: *partner_type,
                             country: country.to_string(),
                             region: region.to_string(),
+                            identifiers: Vec::new(),
                         };
-                        crate::directory::create(c, &Actor::System, None, new)?.id
+                        crate::directory::create(c, &config, &Actor::System, None, new)?.id
                     }
                 };
                 if *kind == "member" && first_member.is_none() {
@@ -291,6 +294,7 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                 if exists == 0 {
                     crate::directory::insert(
                         c,
+                        &config,
                         &Actor::System,
                         None,
                         generated_row(&name, place, n, today),
@@ -312,13 +316,13 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
                     id: uuid::Uuid::now_v7().to_string(),
                     email: email.to_string(),
                     display_name: name.to_string(),
-                    role: role.to_string(),
+                    role: role.parse().map_err(ApiError::Internal)?,
                     organisation_id: if *role == "member" {
                         first_member.clone()
                     } else {
                         None
                     },
-                    status: "active".into(),
+                    status: crate::identity::UserStatus::Active,
                     password_hash: Some(hash),
                     failed_logins: 0,
                     locked_until: None,
@@ -331,5 +335,8 @@ pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
             }
             Ok((orgs, created))
         })
-        .await
+        .await?;
+    // Grants, a published fund and identifiers, so the open-data exports have content.
+    crate::exports::demo::seed(state).await?;
+    Ok(counts)
 }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod grants;
 pub mod health;
@@ -223,8 +224,9 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             actix_web::rt::System::new().block_on(async move {
                 let state = web::block(move || AppState::new(config)).await.map_err(|e| StartError::Other(e.to_string()))??;
                 let hash = state.hasher.hash(password).await.map_err(|e| StartError::Other(e.to_string()))?;
+                let config = state.config.clone();
                 let user = state
-                    .db(move |c| identity::service::create_admin(c, &email, &name, hash))
+                    .db(move |c| identity::users::create_admin(c, &config, &email, &name, hash))
                     .await
                     .map_err(|e| StartError::Other(e.problem().detail))?;
                 println!("created admin {} ({})", user.email, user.id);

@@ -33,7 +33,7 @@ use crate::error::{FieldError, Problem};
         (name = "grants", description = "Onward grants to partners and their life cycle"),
         (name = "disbursements", description = "Tranches of grants: request, four-eyes approval, payment"),
         (name = "reports", description = "Reports the grantees owe"),
-        (name = "exports", description = "Published grants as open data: the 360Giving package and IATI activities"),
+        (name = "exports", description = "Open data on published grants: the 360Giving package, the IATI 2.03 activity file, and how each fund is published"),
         (name = "webhooks", description = "Subscriptions through which partner apps hear of changes, signed and retried"),
     ),
     components(schemas(Problem, FieldError)),

@@ -8,4 +8,4 @@ pub mod principal;
 pub mod throttle;
 pub mod tokens;
 
-pub use principal::{MaybePrincipal, Principal, Role, Scope};
+pub use principal::{MaybePrincipal, Principal, Role, Scope, UserStatus};

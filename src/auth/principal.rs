@@ -18,42 +18,34 @@ use crate::db::schema::{api_clients, sessions, users};
 use crate::error::ApiError;
 use crate::middleware::RequestId;
 
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// The secretariat: users, clients, membership.
-    Admin,
-    /// Creates and approves onward grants and tranches.
-    GrantOfficer,
-    /// Records payments.
-    FinanceOfficer,
-    /// A person of a member organisation.
-    Member,
+crate::text_enum! {
+    /// A user's role, stored as text: an unknown role in the database is an error, never a
+    /// silent default.
+    pub enum Role {
+        /// The secretariat: users, clients, membership.
+        Admin = "admin",
+        /// Creates and approves onward grants and tranches.
+        GrantOfficer = "grant_officer",
+        /// Records payments.
+        FinanceOfficer = "finance_officer",
+        /// A person of a member organisation.
+        Member = "member",
+    }
+}
+
+crate::text_enum! {
+    /// Where a user account is in its life (see `identity::lifecycle` for the transitions).
+    pub enum UserStatus {
+        /// Invited, has not set a password yet.
+        Invited = "invited",
+        /// May log in.
+        Active = "active",
+        /// May not log in; existing tokens stop working at once.
+        Disabled = "disabled",
+    }
 }
 
 impl Role {
-    /// Stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::GrantOfficer => "grant_officer",
-            Role::FinanceOfficer => "finance_officer",
-            Role::Member => "member",
-        }
-    }
-
-    /// Parses stored text.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "admin" => Role::Admin,
-            "grant_officer" => Role::GrantOfficer,
-            "finance_officer" => Role::FinanceOfficer,
-            "member" => Role::Member,
-            _ => return None,
-        })
-    }
-
     /// Staff are everyone but members.
     pub fn is_staff(self) -> bool {
         self != Role::Member
@@ -228,8 +220,8 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Princ
             let sid = claims.sid.clone().ok_or_else(invalid)?;
             let sub = claims.sub.clone();
             let row: Option<(
-                String,
-                String,
+                UserStatus,
+                Role,
                 Option<String>,
                 Option<chrono::NaiveDateTime>,
             )> = state
@@ -249,14 +241,12 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<Princ
                 })
                 .await?;
             match row {
-                Some((status, role, org, None)) if status == "active" => {
-                    Ok(Principal::User(UserPrincipal {
-                        id: claims.sub,
-                        role: Role::parse(&role).ok_or_else(invalid)?,
-                        organisation_id: org,
-                        session_id: claims.sid.unwrap_or_default(),
-                    }))
-                }
+                Some((UserStatus::Active, role, org, None)) => Ok(Principal::User(UserPrincipal {
+                    id: claims.sub,
+                    role,
+                    organisation_id: org,
+                    session_id: claims.sid.unwrap_or_default(),
+                })),
                 _ => Err(invalid()),
             }
         }

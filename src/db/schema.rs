@@ -70,6 +70,27 @@ diesel::table! {
         membership_period_end -> Nullable<Date>,
         visibility_profile -> Text,
         visibility_contact -> Text,
+        identifiers -> Text,
+    }
+}
+
+diesel::table! {
+    organisation_identifiers (organisation_id, position) {
+        organisation_id -> Text,
+        scheme -> Text,
+        identifier -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    fund_publications (fund_id) {
+        fund_id -> Text,
+        publish_incoming -> Bool,
+        regrant_type -> Text,
+        donor_activity_id -> Nullable<Text>,
+        updated_by -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -300,6 +321,8 @@ diesel::joinable!(grants -> funds (fund_id));
 diesel::joinable!(grants -> organisations (grantee_organisation_id));
 diesel::joinable!(grant_reports -> grants (grant_id));
 diesel::joinable!(disbursements -> grants (grant_id));
+diesel::joinable!(organisation_identifiers -> organisations (organisation_id));
+diesel::joinable!(fund_publications -> funds (fund_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -318,4 +341,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     grant_reports,
     disbursements,
     idempotency_keys,
+    organisation_identifiers,
+    fund_publications,
 );

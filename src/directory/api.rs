@@ -7,15 +7,22 @@ use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::membership;
-use super::model::*;
-use super::search::{self, Endpoint};
-use super::service::{self, Viewer};
+use super::applications::{
+    self, Application, ApplicationStatus, NewApplication, RejectApplication,
+};
+use super::membership::{self, MembershipCommand};
+use super::organisation::{self, HistoryEntry, NewOrganisation, Organisation, OrganisationPatch};
+use super::search::{self, Endpoint, Facets};
+use super::visibility::Viewer;
 use crate::AppState;
+use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::auth::{MaybePrincipal, Principal, Role};
-use crate::error::{ApiError, Problem};
-use crate::extract::Json;
+use crate::auth::{MaybePrincipal, Principal};
+use crate::error::ApiError;
+use crate::error::docs::{
+    AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors, RateLimited, VersionErrors,
+};
+use crate::extract::{IfMatch, Json, etag, not_modified};
 use crate::pagination::Page;
 
 /// Filters shared by the list, the facets and the CSV export.
@@ -38,6 +45,8 @@ pub struct FilterParams {
     language: Option<String>,
     /// Staff only (403 for anyone else): active, grace, lapsed, suspended or withdrawn.
     membership_status: Option<String>,
+    /// A full org-id identifier, e.g. GB-CHC-1234567 (a scheme not on the list is a 400).
+    identifier: Option<String>,
 }
 
 /// Sorting and paging of the list.
@@ -53,45 +62,6 @@ pub struct SortPageParams {
     cursor: Option<String>,
 }
 
-fn viewer(who: &MaybePrincipal) -> Result<Viewer, ApiError> {
-    Viewer::of(who.0.as_ref())
-}
-
-fn etag(version: i64) -> String {
-    format!("\"{version}\"")
-}
-
-/// Parses `If-Match`: absent → None; `"N"` (or `W/"N"`, or `N`) → Some(N); else 400.
-fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(v) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let s = v.to_str().unwrap_or("").trim();
-    let s = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
-    s.parse::<i64>().map(Some).map_err(|_| {
-        ApiError::field(
-            "If-Match",
-            "invalid",
-            "Send the ETag of the version you edited, e.g. If-Match: \"3\".",
-        )
-    })
-}
-
-/// True when `If-None-Match` lists the current ETag (or is `*`).
-fn not_modified(req: &HttpRequest, version: i64) -> bool {
-    let Some(v) = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let current = etag(version);
-    v.split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t == current || t.strip_prefix("W/") == Some(current.as_str()))
-}
-
 /// Create an organisation (admin). Profile fields are set afterwards with PATCH.
 #[utoipa::path(
     tag = "directory",
@@ -99,25 +69,19 @@ fn not_modified(req: &HttpRequest, version: i64) -> bool {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = Organisation, headers(("Location" = String, description = "URL of the new organisation"), ("ETag" = String, description = "Quoted version"))),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Slug taken", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, ConflictError
     )
 )]
 #[post("/organisations")]
 pub async fn create_organisation(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     meta: RequestMeta,
     body: Json<NewOrganisation>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require_role(&[Role::Admin])?;
-    let actor = who.actor();
+    let config = state.config.clone();
     let row = state
-        .db(move |c| service::create(c, &actor, meta.request_id.as_deref(), body.0))
+        .db(move |c| organisation::create(c, &config, &admin, meta.request_id.as_deref(), body.0))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/organisations/{}", row.id)))
@@ -134,9 +98,7 @@ pub async fn create_organisation(
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
         (status = 200, description = "A page of organisations", body = Page<Organisation>),
-        (status = 400, description = "Unknown parameter or invalid value (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "App without directory:read, or membership_status by non-staff", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors
     )
 )]
 #[get("/organisations")]
@@ -145,7 +107,7 @@ pub async fn list_organisations(
     who: MaybePrincipal,
     req: HttpRequest,
 ) -> Result<web::Json<Page<Organisation>>, ApiError> {
-    let viewer = viewer(&who)?;
+    let viewer = Viewer::try_from(&who)?;
     let q = search::parse_query(req.query_string(), &viewer, Endpoint::List)?;
     let page = state.db(move |c| search::list(c, &viewer, &q)).await?;
     Ok(web::Json(page))
@@ -158,9 +120,7 @@ pub async fn list_organisations(
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
         (status = 200, description = "Facet counts", body = Facets),
-        (status = 400, description = "Unknown parameter or invalid value (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "App without directory:read, or membership_status by non-staff", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors
     )
 )]
 #[get("/organisations/facets")]
@@ -169,7 +129,7 @@ pub async fn organisation_facets(
     who: MaybePrincipal,
     req: HttpRequest,
 ) -> Result<web::Json<Facets>, ApiError> {
-    let viewer = viewer(&who)?;
+    let viewer = Viewer::try_from(&who)?;
     let q = search::parse_query(req.query_string(), &viewer, Endpoint::Facets)?;
     let facets = state
         .db(move |c| search::facets(c, &viewer, &q.filters))
@@ -187,9 +147,7 @@ const EXPORT_PAGE: i64 = 500;
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
         (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv"),
-        (status = 400, description = "Unknown parameter or invalid value (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "App without directory:read, or membership_status by non-staff", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors
     )
 )]
 #[get("/organisations.csv")]
@@ -198,11 +156,11 @@ pub async fn export_organisations(
     who: MaybePrincipal,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&who)?;
+    let viewer = Viewer::try_from(&who)?;
     let mut q = search::parse_query(req.query_string(), &viewer, Endpoint::Export)?;
     q.limit = EXPORT_PAGE;
     let state = state.into_inner();
-    let header_line = search::csv_line(search::CSV_HEADER);
+    let header_line = search::csv::header()?;
     let stream = futures_util::stream::unfold(Some((q, true)), move |st| {
         let (state, viewer, header_line) = (state.clone(), viewer.clone(), header_line.clone());
         async move {
@@ -211,8 +169,9 @@ pub async fn export_organisations(
             match state.db(move |c| search::page(c, &v, &qq, false)).await {
                 Ok((rows, next, _)) => {
                     let mut buf = if first { header_line } else { String::new() };
-                    for r in rows {
-                        buf.push_str(&search::csv_row(&viewer, r));
+                    match search::csv::rows(&viewer, rows) {
+                        Ok(lines) => buf.push_str(&lines),
+                        Err(e) => return Some((Err(e.into()), None)),
                     }
                     let next_state = next.map(|n| {
                         q.cursor = Some(n);
@@ -245,9 +204,7 @@ pub async fn export_organisations(
     responses(
         (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String, description = "Quoted version"))),
         (status = 304, description = "Not modified"),
-        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "App without directory:read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown or not visible", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError
     )
 )]
 #[get("/organisations/{id}")]
@@ -257,9 +214,11 @@ pub async fn get_organisation(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&who)?;
+    let viewer = Viewer::try_from(&who)?;
     let id = id.into_inner();
-    let org = state.db(move |c| service::get(c, &viewer, &id)).await?;
+    let org = state
+        .db(move |c| organisation::get(c, &viewer, &id))
+        .await?;
     if not_modified(&req, org.version) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag(org.version)))
@@ -283,15 +242,7 @@ pub async fn get_organisation(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The updated organisation", body = Organisation, headers(("ETag" = String, description = "Quoted new version"))),
-        (status = 400, description = "Invalid, unknown or protected field (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor a member", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another organisation's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Slug taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match; carries current_version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFoundError, ConflictError, VersionErrors
     )
 )]
 #[patch("/organisations/{id}")]
@@ -299,20 +250,18 @@ pub async fn update_organisation(
     state: web::Data<AppState>,
     who: Principal,
     meta: RequestMeta,
-    req: HttpRequest,
+    if_match: IfMatch,
     id: web::Path<String>,
     body: Json<OrganisationPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let id = id.into_inner();
-    let w = who.clone();
+    let (id, config, w) = (id.into_inner(), state.config.clone(), who.clone());
     let row = state
-        .db(move |c| service::update(c, &w, meta.request_id.as_deref(), &id, expected, body.0))
+        .db(move |c| organisation::update(c, &config, &w, &meta, &id, if_match.0, body.0))
         .await?;
-    let level = Viewer::of(Some(&who))?.level_for(&row.id);
+    let groups = Viewer::of(Some(&who))?.field_groups(&row);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
-        .json(Organisation::view(row, level)))
+        .json(Organisation::view(row, groups)))
 }
 
 /// The organisation's audit history with before/after per field (admins and the
@@ -323,10 +272,7 @@ pub async fn update_organisation(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
-        (status = 400, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin nor a member", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another organisation's", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors, NotFoundError
     )
 )]
 #[get("/organisations/{id}/history")]
@@ -340,7 +286,7 @@ pub async fn organisation_history(
     let cursor = page.cursor.clone();
     let id = id.into_inner();
     let out = state
-        .db(move |c| service::history(c, &who, &id, limit, cursor.as_deref()))
+        .db(move |c| organisation::history(c, &who, &id, limit, cursor.as_deref()))
         .await?;
     Ok(web::Json(out))
 }
@@ -353,28 +299,21 @@ pub async fn organisation_history(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The organisation after the decision", body = Organisation),
-        (status = 400, description = "Invalid field (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed from the current standing, or a partner", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFoundError, ConflictError
     )
 )]
 #[post("/organisations/{id}/membership")]
 pub async fn change_membership(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     meta: RequestMeta,
     id: web::Path<String>,
     body: Json<MembershipCommand>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require_role(&[Role::Admin])?;
-    let id = id.into_inner();
+    let (id, config) = (id.into_inner(), state.config.clone());
     let today = Utc::now().date_naive();
     let row = state
-        .db(move |c| membership::decide(c, &who, &meta, &id, body.0, today))
+        .db(move |c| membership::decide(c, &config, &admin, &meta, &id, body.0, today))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
@@ -389,10 +328,7 @@ pub async fn change_membership(
     security(()),
     responses(
         (status = 201, description = "Received", body = Application, headers(("Location" = String, description = "URL of the application (admin)"))),
-        (status = 400, description = "Invalid field (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many applications from this address (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        BodyErrors, RateLimited
     )
 )]
 #[post("/membership-applications")]
@@ -407,7 +343,7 @@ pub async fn submit_application(
     )?;
     let config = state.config.clone();
     let row = state
-        .db(move |c| membership::submit(c, &config, &meta, body.0))
+        .db(move |c| applications::submit(c, &config, &meta, body.0))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -437,22 +373,21 @@ pub struct ApplicationParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of applications", body = Page<Application>),
-        (status = 400, description = "Invalid parameter (named)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors
     )
 )]
 #[get("/membership-applications")]
 pub async fn list_applications(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     q: web::Query<ApplicationParams>,
 ) -> Result<web::Json<Page<Application>>, ApiError> {
-    who.require_role(&[Role::Admin])?;
     let q = q.into_inner();
     let limit = crate::pagination::limit(q.limit)?;
     let page = state
-        .db(move |c| membership::list_applications(c, q.status, limit, q.cursor.as_deref()))
+        .db(move |c| {
+            applications::list_applications(c, &admin, q.status, limit, q.cursor.as_deref())
+        })
         .await?;
     Ok(web::Json(page))
 }
@@ -464,21 +399,18 @@ pub async fn list_applications(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown application", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError
     )
 )]
 #[get("/membership-applications/{id}")]
 pub async fn get_application(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     id: web::Path<String>,
 ) -> Result<web::Json<Application>, ApiError> {
-    who.require_role(&[Role::Admin])?;
     let id = id.into_inner();
     let row = state
-        .db(move |c| membership::get_application(c, &id))
+        .db(move |c| applications::get_application(c, &admin, &id))
         .await?;
     Ok(web::Json(row.into()))
 }
@@ -490,23 +422,19 @@ pub async fn get_application(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown application", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not submitted", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError, ConflictError
     )
 )]
 #[post("/membership-applications/{id}/review")]
 pub async fn review_application(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     meta: RequestMeta,
     id: web::Path<String>,
 ) -> Result<web::Json<Application>, ApiError> {
-    who.require_role(&[Role::Admin])?;
     let (id, config) = (id.into_inner(), state.config.clone());
     let row = state
-        .db(move |c| membership::start_review(c, &config, &who, &meta, &id))
+        .db(move |c| applications::start_review(c, &config, &admin, &meta, &id))
         .await?;
     Ok(web::Json(row.into()))
 }
@@ -519,24 +447,20 @@ pub async fn review_application(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application, with organisation_id", body = Application),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown application", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided, or the contact's email already has an account", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError, ConflictError
     )
 )]
 #[post("/membership-applications/{id}/approve")]
 pub async fn approve_application(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     meta: RequestMeta,
     id: web::Path<String>,
 ) -> Result<web::Json<Application>, ApiError> {
-    who.require_role(&[Role::Admin])?;
     let (id, config) = (id.into_inner(), state.config.clone());
     let today = Utc::now().date_naive();
     let row = state
-        .db(move |c| membership::approve(c, &config, &who, &meta, &id, today))
+        .db(move |c| applications::approve(c, &config, &admin, &meta, &id, today))
         .await?;
     Ok(web::Json(row.into()))
 }
@@ -549,27 +473,20 @@ pub async fn approve_application(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
-        (status = 400, description = "Invalid reason", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown application", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFoundError, ConflictError
     )
 )]
 #[post("/membership-applications/{id}/reject")]
 pub async fn reject_application(
     state: web::Data<AppState>,
-    who: Principal,
+    admin: Admin,
     meta: RequestMeta,
     id: web::Path<String>,
     body: Json<RejectApplication>,
 ) -> Result<web::Json<Application>, ApiError> {
-    who.require_role(&[Role::Admin])?;
     let (id, config) = (id.into_inner(), state.config.clone());
     let row = state
-        .db(move |c| membership::reject(c, &config, &who, &meta, &id, body.0))
+        .db(move |c| applications::reject(c, &config, &admin, &meta, &id, body.0))
         .await?;
     Ok(web::Json(row.into()))
 }

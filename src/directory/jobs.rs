@@ -5,15 +5,20 @@
 
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
-use serde_json::json;
 
-use super::model::{Organisation, OrganisationRow};
+use super::membership::{self, Change, MembershipReminder, MembershipStatus};
+use super::organisation::OrganisationRow;
 use crate::AppState;
-use crate::audit::{self, Actor, Event};
-use crate::db::schema::{organisations, users};
-use crate::db::{DbConn, write_tx};
+use crate::audit::Actor;
+use crate::auth::Role;
+use crate::auth::principal::RequestMeta;
+use crate::codes;
+use crate::command;
+use crate::db::DbConn;
+use crate::db::schema::{organisations, outbox, users};
 use crate::error::ApiError;
-use crate::notify::{self, Kind, Recipient};
+use crate::identity::model::UserStatus;
+use crate::notify::Recipient;
 
 /// Reminder days before the end of a period, largest first.
 pub const REMINDER_DAYS: [i64; 2] = [30, 7];
@@ -29,50 +34,29 @@ pub struct LifecycleReport {
     pub reminders: usize,
 }
 
+fn system() -> RequestMeta {
+    RequestMeta {
+        request_id: None,
+        ip: String::new(),
+    }
+}
+
+/// Applies a date-driven change; false when the row moved meanwhile.
 fn move_status(
     c: &mut DbConn,
+    config: &crate::config::Config,
     row: &OrganisationRow,
-    from: &str,
-    to: &str,
-    action: &str,
+    change: Change,
+    today: NaiveDate,
 ) -> Result<bool, ApiError> {
-    write_tx(c, |c| {
-        let n = diesel::update(
-            organisations::table
-                .filter(organisations::id.eq(&row.id))
-                .filter(organisations::membership_status.eq(from)),
-        )
-        .set((
-            organisations::membership_status.eq(to),
-            organisations::updated_at.eq(chrono::Utc::now().naive_utc()),
-            organisations::version.eq(organisations::version + 1),
-        ))
-        .execute(c)?;
-        if n == 0 {
-            return Ok(false);
-        }
-        let mut after = row.clone();
-        after.membership_status = Some(to.into());
-        after.version += 1;
-        audit::record(
-            c,
-            Event {
-                actor: &Actor::System,
-                action,
-                entity_type: "organisation",
-                entity_id: &row.id,
-                before: audit::snapshot(&Organisation::from(row.clone())),
-                after: audit::snapshot(&Organisation::from(after)),
-                request_id: None,
-            },
-        )?;
-        Ok(true)
+    command::run(c, config, &Actor::System, &system(), |ctx| {
+        Ok(membership::apply(ctx, row, change, today, None)?.is_some())
     })
 }
 
 fn with_status_ending_before(
     c: &mut DbConn,
-    status: &str,
+    status: MembershipStatus,
     before: NaiveDate,
 ) -> QueryResult<Vec<OrganisationRow>> {
     organisations::table
@@ -91,20 +75,20 @@ pub fn run_on(
 ) -> Result<LifecycleReport, ApiError> {
     let mut report = LifecycleReport::default();
     // The period includes its end date: the day after it, the membership is in grace.
-    for row in with_status_ending_before(c, "active", today)? {
-        if move_status(c, &row, "active", "grace", "membership.grace_started")? {
+    for row in with_status_ending_before(c, MembershipStatus::Active, today)? {
+        if move_status(c, config, &row, Change::PeriodEnded, today)? {
             report.to_grace += 1;
         }
     }
     let lapse_before = today - Duration::days(config.membership_grace_days);
-    for row in with_status_ending_before(c, "grace", lapse_before)? {
-        if move_status(c, &row, "grace", "lapsed", "membership.lapsed")? {
+    for row in with_status_ending_before(c, MembershipStatus::Grace, lapse_before)? {
+        if move_status(c, config, &row, Change::GraceExpired, today)? {
             report.to_lapsed += 1;
         }
     }
     let horizon = today + Duration::days(REMINDER_DAYS[0]);
     let due: Vec<OrganisationRow> = organisations::table
-        .filter(organisations::membership_status.eq("active"))
+        .filter(organisations::membership_status.eq(MembershipStatus::Active))
         .filter(organisations::membership_period_end.ge(today))
         .filter(organisations::membership_period_end.le(horizon))
         .select(OrganisationRow::as_select())
@@ -127,8 +111,8 @@ pub fn run_on(
         };
         let members: Vec<(String, String, String)> = users::table
             .filter(users::organisation_id.eq(&org.id))
-            .filter(users::role.eq("member"))
-            .filter(users::status.eq("active"))
+            .filter(users::role.eq(Role::Member.as_str()))
+            .filter(users::status.eq(codes::wire_name(&UserStatus::Active)))
             .select((users::id, users::email, users::display_name))
             .order(users::id.asc())
             .load(c)?;
@@ -136,32 +120,32 @@ pub fn run_on(
             "{}/organisations/{}/membership",
             config.public_base_url, org.slug
         );
-        write_tx(c, |c| {
-            for (user_id, email, name) in &members {
-                let key = format!("membership_reminder:{}:{end}:{which}:{user_id}", org.id);
-                let sent = notify::enqueue(
-                    c,
-                    config,
-                    Kind::MembershipReminder,
-                    &Recipient {
-                        email: email.clone(),
-                        name: name.clone(),
-                        user_id: Some(user_id.clone()),
-                    },
-                    json!({
-                        "organisation_name": org.name,
-                        "period_end": end.to_string(),
-                        "days_left": days_left,
-                        "link": link,
-                    }),
-                    Some(key),
-                )?;
-                if sent.is_some() {
-                    report.reminders += 1;
-                }
-            }
-            Ok::<_, ApiError>(())
+        let msg = MembershipReminder {
+            organisation_name: org.name.clone(),
+            period_end: end.to_string(),
+            days_left,
+            link,
+        };
+        let key_of =
+            |user_id: &str| format!("membership_reminder:{}:{end}:{which}:{user_id}", org.id);
+        let recipients: Vec<Recipient> = members
+            .iter()
+            .map(|(user_id, email, name)| Recipient {
+                email: email.clone(),
+                name: name.clone(),
+                user_id: Some(user_id.clone()),
+            })
+            .collect();
+        // Counted before enqueueing: the dedupe key makes a repeat a no-op.
+        let keys: Vec<String> = members.iter().map(|(id, _, _)| key_of(id)).collect();
+        let already: i64 = outbox::table
+            .filter(outbox::dedupe_key.eq_any(&keys))
+            .count()
+            .get_result(c)?;
+        command::run(c, config, &Actor::System, &system(), |ctx| {
+            ctx.notify_keyed(&recipients, &msg, |r| r.user_id.as_deref().map(key_of))
         })?;
+        report.reminders += keys.len().saturating_sub(already as usize);
     }
     Ok(report)
 }

@@ -1,529 +1,250 @@
-//! Membership: applications (submitted → under_review → approved / rejected, each step
-//! emailed to the applicant) and the secretariat's decisions on a member's standing
-//! (suspend, reinstate, withdraw, renew). Every state change is one conditional UPDATE on
-//! the expected status, so two admins acting at once cannot both succeed.
+//! The standing of a member organisation: its states, the one transition table (admins'
+//! decisions and the daily job's date-driven moves), and the decision command. Decisions are
+//! for admins only (`decide` takes `&Admin`). Every change is one conditional UPDATE on the
+//! expected standing, so two admins (or an admin and the job) acting at once cannot both win.
 
-use chrono::{Months, NaiveDate, Utc};
+use chrono::{Months, NaiveDate};
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
-use super::model::*;
-use super::service::{self, check_codes, check_place, valid_url};
-use crate::audit::{self, Actor, Event};
-use crate::auth::Principal;
+use super::organisation::{self, Organisation, OrganisationRow};
+use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::codes;
+use crate::command::{self, Ctx, DomainEvent};
 use crate::config::Config;
-use crate::db::schema::{membership_applications, organisations, users};
-use crate::db::{DbConn, write_tx};
-use crate::error::{ApiError, FieldError};
-use crate::kit::normalise_email;
-use crate::notify::{self, Kind, Recipient};
-use crate::pagination;
+use crate::db::DbConn;
+use crate::db::schema::organisations;
+use crate::error::{ApiError, ConflictCode};
 
 /// A membership period lasts a year from its start (or from the previous end on renewal).
 pub const PERIOD_MONTHS: u32 = 12;
 
-fn now() -> chrono::NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
-fn applicant(r: &ApplicationRow) -> Recipient {
-    Recipient {
-        email: r.contact_email.clone(),
-        name: r.contact_name.clone(),
-        user_id: None,
+crate::text_enum! {
+    /// The standing of a member organisation.
+    pub enum MembershipStatus {
+        /// Applied; becomes active when an admin approves the application.
+        Applicant = "applicant",
+        /// A member in good standing.
+        Active = "active",
+        /// The period ended; still a member while it may renew.
+        Grace = "grace",
+        /// The grace period passed without renewal.
+        Lapsed = "lapsed",
+        /// Suspended by the secretariat.
+        Suspended = "suspended",
+        /// Left the network, or was removed.
+        Withdrawn = "withdrawn",
     }
 }
 
-/// Active admins: who hears about new applications.
-pub fn active_admins(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
-    let rows: Vec<(String, String)> = users::table
-        .filter(users::role.eq("admin"))
-        .filter(users::status.eq("active"))
-        .select((users::email, users::display_name))
-        .order(users::id.asc())
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(email, name)| Recipient {
-            email,
-            name,
-            user_id: None,
-        })
-        .collect())
-}
-
-/// Validates an application, collecting every field error; returns the normalised email.
-pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>), ApiError> {
-    let mut e: Vec<FieldError> = Vec::new();
-    let o = &a.organisation;
-    if !(2..=200).contains(&o.name.trim().chars().count()) {
-        e.push(FieldError::new(
-            "organisation.name",
-            "invalid_length",
-            "The name needs 2 to 200 characters.",
-        ));
-    }
-    check_place(&mut e, "organisation.", &o.country, &o.region);
-    if let Some(w) = &o.website
-        && !valid_url(w.trim())
-    {
-        e.push(FieldError::new(
-            "organisation.website",
-            "invalid",
-            "Use an absolute http:// or https:// URL.",
-        ));
-    }
-    if o.description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 5000)
-    {
-        e.push(FieldError::new(
-            "organisation.description",
-            "invalid_length",
-            "Use at most 5,000 characters.",
-        ));
-    }
-    let focus = check_codes(
-        &mut e,
-        "organisation.focus_areas",
-        &o.focus_areas,
-        |c| codes::PRIORITY_AREAS.contains(&c),
-        &format!("Use: {}.", codes::PRIORITY_AREAS.join(", ")),
-    );
-    let name = a.contact.name.trim();
-    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        e.push(FieldError::new(
-            "contact.name",
-            "invalid_length",
-            "A name needs 1 to 120 printable characters.",
-        ));
-    }
-    let email = match normalise_email("contact.email", &a.contact.email) {
-        Ok(m) => m,
-        Err(_) => {
-            e.push(FieldError::new(
-                "contact.email",
-                "invalid",
-                "Use a valid email address.",
-            ));
-            String::new()
-        }
-    };
-    if !(10..=5000).contains(&a.motivation.trim().chars().count()) {
-        e.push(FieldError::new(
-            "motivation",
-            "invalid_length",
-            "Tell us in 10 to 5,000 characters why you want to join.",
-        ));
-    }
-    if e.is_empty() {
-        Ok((email, focus))
-    } else {
-        Err(ApiError::Validation(e))
+crate::text_enum! {
+    /// A membership decision.
+    pub enum MembershipAction {
+        /// active or grace → suspended.
+        Suspend = "suspend",
+        /// suspended → active.
+        Reinstate = "reinstate",
+        /// any standing → withdrawn.
+        Withdraw = "withdraw",
+        /// active, grace or lapsed → active, period extended by a year.
+        Renew = "renew",
     }
 }
 
-/// Stores a public application and emails the applicant and every active admin.
-pub fn submit(
-    conn: &mut DbConn,
-    config: &Config,
-    meta: &RequestMeta,
-    a: NewApplication,
-) -> Result<ApplicationRow, ApiError> {
-    let (email, focus) = validate_application(&a)?;
-    let o = a.organisation;
-    let row = ApplicationRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        status: "submitted".into(),
-        organisation_name: o.name.trim().to_string(),
-        country: o.country,
-        region: o.region,
-        website: o
-            .website
-            .map(|w| w.trim().to_string())
-            .filter(|w| !w.is_empty()),
-        description: o
-            .description
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty()),
-        focus_areas: to_json_list(&focus),
-        contact_name: a.contact.name.trim().to_string(),
-        contact_email: email,
-        motivation: a.motivation.trim().to_string(),
-        decision_reason: None,
-        organisation_id: None,
-        decided_by: None,
-        created_at: now(),
-        updated_at: now(),
-    };
-    write_tx(conn, |c| {
-        diesel::insert_into(membership_applications::table)
-            .values(&row)
-            .execute(c)?;
-        notify::enqueue(
-            c,
-            config,
-            Kind::ApplicationReceived,
-            &applicant(&row),
-            json!({"organisation_name": row.organisation_name}),
-            None,
-        )?;
-        let link = format!(
-            "{}/admin/membership-applications/{}",
-            config.public_base_url, row.id
-        );
-        for admin in active_admins(c)? {
-            notify::enqueue(
-                c,
-                config,
-                Kind::ApplicationNotice,
-                &admin,
-                json!({"organisation_name": row.organisation_name, "link": link}),
-                None,
-            )?;
-        }
-        audit::record(
-            c,
-            Event {
-                actor: &Actor::Anonymous,
-                action: "membership_application.submitted",
-                entity_type: "membership_application",
-                entity_id: &row.id,
-                before: None,
-                after: audit::snapshot(&Application::from(row.clone())),
-                request_id: meta.request_id.as_deref(),
-            },
-        )?;
-        Ok(row.clone())
-    })
+/// Body of `POST /organisations/{id}/membership`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipCommand {
+    /// What to do.
+    pub action: MembershipAction,
+    /// Why (required for suspend and withdraw; up to 2,000 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
-/// One application (admin).
-pub fn get_application(conn: &mut DbConn, id: &str) -> Result<ApplicationRow, ApiError> {
-    membership_applications::table
-        .find(id)
-        .select(ApplicationRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(ApiError::NotFound)
+/// What moves a standing: an admin's decision, an approved application, or the calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// An admin's decision.
+    Decide(MembershipAction),
+    /// The application was approved.
+    Admit,
+    /// The period's end date has passed (the daily job).
+    PeriodEnded,
+    /// The grace days after the period's end have passed (the daily job).
+    GraceExpired,
 }
 
-/// Applications, oldest first, optionally of one status (admin).
-pub fn list_applications(
-    conn: &mut DbConn,
-    status: Option<ApplicationStatus>,
-    limit: i64,
-    cursor: Option<&str>,
-) -> Result<pagination::Page<Application>, ApiError> {
-    let after = pagination::decode_cursor(cursor, 1)?;
-    let mut q = membership_applications::table
-        .select(ApplicationRow::as_select())
-        .order(membership_applications::id.asc())
-        .limit(limit + 1)
-        .into_boxed();
-    let mut count = membership_applications::table.count().into_boxed();
-    if let Some(s) = status {
-        let s = codes::wire_name(&s);
-        q = q.filter(membership_applications::status.eq(s.clone()));
-        count = count.filter(membership_applications::status.eq(s));
-    }
-    if let Some(a) = after {
-        q = q.filter(membership_applications::id.gt(a[0].clone()));
-    }
-    let mut rows: Vec<ApplicationRow> = q.load(conn)?;
-    let total: i64 = count.get_result(conn)?;
-    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
-    Ok(pagination::Page {
-        data: rows.into_iter().map(Application::from).collect(),
-        next_cursor,
-        total,
-    })
+/// What a transition reads besides the standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    /// The day of the change.
+    pub today: NaiveDate,
+    /// Start of the current period.
+    pub period_start: Option<NaiveDate>,
+    /// End of the current period (open-ended when `None`).
+    pub period_end: Option<NaiveDate>,
 }
 
-/// Moves an application from one of `from` to `to` in one conditional UPDATE; 409 when it
-/// is in another status (including when a concurrent decision got there first).
-fn transition(
-    c: &mut DbConn,
-    id: &str,
-    from: &[&str],
-    to: &str,
-    set_reason: Option<&str>,
-    decided_by: Option<&str>,
-    organisation_id: Option<&str>,
-) -> Result<ApplicationRow, ApiError> {
-    let before = get_application(c, id)?;
-    let n = diesel::update(
-        membership_applications::table
-            .filter(membership_applications::id.eq(id))
-            .filter(membership_applications::status.eq_any(from.to_vec())),
-    )
-    .set((
-        membership_applications::status.eq(to),
-        membership_applications::decision_reason.eq(set_reason),
-        membership_applications::decided_by.eq(decided_by),
-        membership_applications::organisation_id.eq(organisation_id),
-        membership_applications::updated_at.eq(now()),
-    ))
-    .execute(c)?;
-    if n == 0 {
-        return Err(ApiError::Conflict {
-            code: crate::error::ConflictCode::InvalidTransition,
-            detail: format!(
-                "The application is {}; it cannot become {to}.",
-                before.status
-            ),
-        });
-    }
-    get_application(c, id)
+/// The standing and period after a change, and the audit action that records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    /// The new standing.
+    pub to: MembershipStatus,
+    /// Start of the period after the change.
+    pub period_start: Option<NaiveDate>,
+    /// End of the period after the change.
+    pub period_end: Option<NaiveDate>,
+    /// Audit action, e.g. `membership.suspended`.
+    pub action: &'static str,
 }
 
-fn record_application(
-    c: &mut DbConn,
-    who: &Principal,
-    meta: &RequestMeta,
-    action: &str,
-    before: &ApplicationRow,
-    after: &ApplicationRow,
-) -> QueryResult<()> {
-    audit::record(
-        c,
-        Event {
-            actor: &who.actor(),
-            action,
-            entity_type: "membership_application",
-            entity_id: &after.id,
-            before: audit::snapshot(&Application::from(before.clone())),
-            after: audit::snapshot(&Application::from(after.clone())),
-            request_id: meta.request_id.as_deref(),
-        },
-    )
-}
+/// Why a change does not apply to a standing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
 
-/// submitted → under_review, emailing the applicant.
-pub fn start_review(
-    conn: &mut DbConn,
-    config: &Config,
-    who: &Principal,
-    meta: &RequestMeta,
-    id: &str,
-) -> Result<ApplicationRow, ApiError> {
-    let admin = who.user().map(|u| u.id.clone());
-    write_tx(conn, |c| {
-        let before = get_application(c, id)?;
-        let after = transition(
-            c,
-            id,
-            &["submitted"],
-            "under_review",
-            None,
-            admin.as_deref(),
-            None,
-        )?;
-        notify::enqueue(
-            c,
-            config,
-            Kind::ApplicationUnderReview,
-            &applicant(&after),
-            json!({"organisation_name": after.organisation_name}),
-            None,
-        )?;
-        record_application(
-            c,
-            who,
-            meta,
-            "membership_application.review_started",
-            &before,
-            &after,
-        )?;
-        Ok(after)
-    })
-}
-
-/// A slug for a new organisation that no other organisation has.
-fn free_slug(c: &mut DbConn, name: &str) -> Result<String, ApiError> {
-    let mut base = service::slugify(name);
-    if base.len() < 2 {
-        base = "member".into();
-    }
-    base.truncate(70);
-    let base = base.trim_end_matches('-').to_string();
-    for n in 1..=50 {
-        let candidate = if n == 1 {
-            base.clone()
-        } else {
-            format!("{base}-{n}")
-        };
-        let taken: i64 = organisations::table
-            .filter(organisations::slug.eq(&candidate))
-            .count()
-            .get_result(c)?;
-        if taken == 0 {
-            return Ok(candidate);
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        ApiError::Conflict {
+            code: ConflictCode::InvalidTransition,
+            detail: r.0,
         }
     }
-    Err(ApiError::Conflict {
-        code: crate::error::ConflictCode::SlugTaken,
-        detail: "No free slug for this name; create the organisation by hand.".into(),
-    })
 }
 
-/// submitted or under_review → approved: creates the member organisation (active for a year
-/// from today) and invites the contact as its first member user. All in one transaction.
-pub fn approve(
-    conn: &mut DbConn,
-    config: &Config,
-    who: &Principal,
-    meta: &RequestMeta,
-    id: &str,
-    today: NaiveDate,
-) -> Result<ApplicationRow, ApiError> {
-    let admin = who.user().map(|u| u.id.clone());
-    write_tx(conn, |c| {
-        let before = get_application(c, id)?;
-        if !matches!(before.status.as_str(), "submitted" | "under_review") {
-            return Err(ApiError::Conflict {
-                code: crate::error::ConflictCode::InvalidTransition,
-                detail: format!(
-                    "The application is {}; it cannot be approved.",
-                    before.status
-                ),
-            });
-        }
-        let slug = free_slug(c, &before.organisation_name)?;
-        let new = NewOrganisation {
-            name: before.organisation_name.clone(),
-            slug: Some(slug.clone()),
-            kind: OrganisationKind::Member,
-            partner_type: None,
-            country: before.country.clone(),
-            region: before.region.clone(),
-        };
-        let mut row = service::new_row(&new, slug, today);
-        row.website = before.website.clone();
-        row.description = before.description.clone();
-        row.focus_areas = before.focus_areas.clone();
-        row.contact_name = Some(before.contact_name.clone());
-        row.contact_email = Some(before.contact_email.clone());
-        row.membership_period_end = today.checked_add_months(Months::new(PERIOD_MONTHS));
-        let org = service::insert(c, &who.actor(), meta.request_id.as_deref(), row)?;
-        let after = transition(
-            c,
-            id,
-            &["submitted", "under_review"],
-            "approved",
-            None,
-            admin.as_deref(),
-            Some(&org.id),
-        )?;
-        notify::enqueue(
-            c,
-            config,
-            Kind::ApplicationApproved,
-            &applicant(&after),
-            json!({"organisation_name": after.organisation_name}),
-            None,
-        )?;
-        let inviter = crate::identity::display_name_or_secretariat(c, who);
-        crate::identity::invite_member(
-            c,
-            config,
-            &who.actor(),
-            meta.request_id.as_deref(),
-            &inviter,
-            &after.contact_email,
-            &after.contact_name,
-            &org.id,
-        )?;
-        record_application(
-            c,
-            who,
-            meta,
-            "membership_application.approved",
-            &before,
-            &after,
-        )?;
-        Ok(after)
-    })
-}
-
-/// submitted or under_review → rejected, emailing the applicant the reason.
-pub fn reject(
-    conn: &mut DbConn,
-    config: &Config,
-    who: &Principal,
-    meta: &RequestMeta,
-    id: &str,
-    req: RejectApplication,
-) -> Result<ApplicationRow, ApiError> {
-    let reason = req.reason.trim().to_string();
-    if !(1..=2000).contains(&reason.chars().count()) {
-        return Err(ApiError::field(
-            "reason",
-            "invalid_length",
-            "Give a reason of 1 to 2,000 characters.",
-        ));
-    }
-    let admin = who.user().map(|u| u.id.clone());
-    write_tx(conn, |c| {
-        let before = get_application(c, id)?;
-        let after = transition(
-            c,
-            id,
-            &["submitted", "under_review"],
-            "rejected",
-            Some(&reason),
-            admin.as_deref(),
-            None,
-        )?;
-        notify::enqueue(
-            c,
-            config,
-            Kind::ApplicationRejected,
-            &applicant(&after),
-            json!({"organisation_name": after.organisation_name, "reason": reason}),
-            None,
-        )?;
-        record_application(
-            c,
-            who,
-            meta,
-            "membership_application.rejected",
-            &before,
-            &after,
-        )?;
-        Ok(after)
-    })
-}
-
-/// The standing after a decision, or `None` when the decision does not apply to `from`.
-pub fn next_status(action: MembershipAction, from: &str) -> Option<&'static str> {
-    match (action, from) {
-        (MembershipAction::Suspend, "active" | "grace") => Some("suspended"),
-        (MembershipAction::Reinstate, "suspended") => Some("active"),
-        (MembershipAction::Withdraw, "active" | "grace" | "lapsed" | "suspended") => {
-            Some("withdrawn")
-        }
-        (MembershipAction::Renew, "active" | "grace" | "lapsed") => Some("active"),
-        _ => None,
-    }
-}
-
-/// Applies a secretariat decision to a member's standing (admin; checked by the handler).
+/// The transition table of a membership. Pure: the caller applies the result with the
+/// `from` standing in the UPDATE's WHERE clause.
 ///
 /// Renewal extends the period by a year from its end (or from today once lapsed or when the
 /// period was open-ended), so the reminder keys, which carry the period end, start afresh.
-pub fn decide(
-    conn: &mut DbConn,
-    who: &Principal,
-    meta: &RequestMeta,
-    id: &str,
-    cmd: MembershipCommand,
+pub fn transition(
+    from: MembershipStatus,
+    change: Change,
+    facts: &Facts,
+) -> Result<Transition, Refusal> {
+    use MembershipAction as A;
+    use MembershipStatus as S;
+    let keep = |to, action| Transition {
+        to,
+        period_start: facts.period_start,
+        period_end: facts.period_end,
+        action,
+    };
+    let year_from = |d: NaiveDate| d.checked_add_months(Months::new(PERIOD_MONTHS));
+    match (change, from) {
+        (Change::Admit, S::Applicant) => Ok(Transition {
+            to: S::Active,
+            period_start: Some(facts.today),
+            period_end: year_from(facts.today),
+            action: "membership.admitted",
+        }),
+        (Change::Decide(A::Suspend), S::Active | S::Grace) => {
+            Ok(keep(S::Suspended, "membership.suspended"))
+        }
+        (Change::Decide(A::Reinstate), S::Suspended) => {
+            Ok(keep(S::Active, "membership.reinstated"))
+        }
+        (Change::Decide(A::Withdraw), S::Active | S::Grace | S::Lapsed | S::Suspended) => {
+            Ok(keep(S::Withdrawn, "membership.withdrawn"))
+        }
+        (Change::Decide(A::Renew), S::Active | S::Grace | S::Lapsed) => {
+            let restart = from == S::Lapsed || facts.period_end.is_none();
+            let start_from = match facts.period_end {
+                Some(end) if !restart => end,
+                _ => facts.today,
+            };
+            Ok(Transition {
+                to: S::Active,
+                period_start: if restart {
+                    Some(facts.today)
+                } else {
+                    facts.period_start
+                },
+                period_end: year_from(start_from),
+                action: "membership.renewed",
+            })
+        }
+        (Change::PeriodEnded, S::Active) => Ok(keep(S::Grace, "membership.grace_started")),
+        (Change::GraceExpired, S::Grace) => Ok(keep(S::Lapsed, "membership.lapsed")),
+        (Change::Decide(a), _) => Err(Refusal(format!("A {from} membership cannot be {a}."))),
+        (other, _) => Err(Refusal(format!(
+            "A {from} membership does not move on {other:?}."
+        ))),
+    }
+}
+
+/// Applies `change` to organisation `before` inside a command: the conditional UPDATE on
+/// the expected standing, the audit event and the partner event. `Ok(None)` when the row
+/// moved meanwhile (the caller decides whether that is an error).
+pub fn apply(
+    ctx: &mut Ctx<'_>,
+    before: &OrganisationRow,
+    change: Change,
     today: NaiveDate,
-) -> Result<OrganisationRow, ApiError> {
+    reason: Option<&str>,
+) -> Result<Option<OrganisationRow>, ApiError> {
+    let Some(from) = before.membership_status else {
+        return Err(ApiError::Conflict {
+            code: ConflictCode::NotAMember,
+            detail: "Partners have no membership.".into(),
+        });
+    };
+    let facts = Facts {
+        today,
+        period_start: before.membership_period_start,
+        period_end: before.membership_period_end,
+    };
+    let t = transition(from, change, &facts)?;
+    let mut after = before.clone();
+    after.membership_status = Some(t.to);
+    after.membership_period_start = t.period_start;
+    after.membership_period_end = t.period_end;
+    after.updated_at = ctx.now;
+    let n = diesel::update(
+        organisations::table
+            .filter(organisations::id.eq(&before.id))
+            .filter(organisations::membership_status.eq(from)),
+    )
+    .set((
+        organisations::membership_status.eq(after.membership_status),
+        organisations::membership_period_start.eq(after.membership_period_start),
+        organisations::membership_period_end.eq(after.membership_period_end),
+        organisations::updated_at.eq(after.updated_at),
+        organisations::version.eq(organisations::version + 1),
+    ))
+    .execute(ctx.conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    after.version = before.version + 1;
+    // The snapshot is the organisation's, with the reason beside it (today's shape).
+    let mut after_snap =
+        serde_json::to_value(Organisation::from(after.clone())).map_err(ApiError::internal)?;
+    if let (serde_json::Value::Object(m), Some(r)) = (&mut after_snap, reason) {
+        m.insert("membership_reason".into(), json!(r));
+    }
+    let before_snap =
+        serde_json::to_value(Organisation::from(before.clone())).map_err(ApiError::internal)?;
+    ctx.audit_raw(
+        t.action,
+        "organisation",
+        &before.id,
+        Some(before_snap),
+        Some(after_snap),
+    )?;
+    ctx.publish(DomainEvent {
+        name: "membership.changed",
+        entity_id: before.id.clone(),
+    })?;
+    Ok(Some(after))
+}
+
+fn check_reason(cmd: &MembershipCommand) -> Result<Option<String>, ApiError> {
     let reason = cmd
         .reason
+        .as_ref()
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
     if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
@@ -544,94 +265,161 @@ pub fn decide(
             "Suspending or withdrawing a membership needs a reason.",
         ));
     }
-    write_tx(conn, |c| {
-        let before = service::find(c, id)?;
-        let Some(from) = before.membership_status.clone() else {
-            return Err(ApiError::Conflict {
-                code: crate::error::ConflictCode::NotAMember,
-                detail: "Partners have no membership.".into(),
-            });
-        };
-        let Some(to) = next_status(cmd.action, &from) else {
-            return Err(ApiError::Conflict {
-                code: crate::error::ConflictCode::InvalidTransition,
-                detail: format!(
-                    "A {from} membership cannot be {}.",
-                    codes::wire_name(&cmd.action)
-                ),
-            });
-        };
-        let mut after = before.clone();
-        after.membership_status = Some(to.to_string());
-        if cmd.action == MembershipAction::Renew {
-            let start_from = match (from.as_str(), before.membership_period_end) {
-                ("lapsed", _) | (_, None) => today,
-                (_, Some(end)) => end,
-            };
-            if from == "lapsed" || before.membership_period_end.is_none() {
-                after.membership_period_start = Some(today);
-            }
-            after.membership_period_end = start_from.checked_add_months(Months::new(PERIOD_MONTHS));
-        }
-        after.updated_at = now();
-        let n = diesel::update(
-            organisations::table
-                .filter(organisations::id.eq(&before.id))
-                .filter(organisations::membership_status.eq(&from)),
-        )
-        .set((
-            organisations::membership_status.eq(&after.membership_status),
-            organisations::membership_period_start.eq(after.membership_period_start),
-            organisations::membership_period_end.eq(after.membership_period_end),
-            organisations::updated_at.eq(after.updated_at),
-            organisations::version.eq(organisations::version + 1),
-        ))
-        .execute(c)?;
-        if n == 0 {
-            return Err(ApiError::Conflict {
-                code: crate::error::ConflictCode::ConcurrentUpdate,
-                detail: "The membership changed meanwhile; reload and retry.".into(),
-            });
-        }
-        after.version = before.version + 1;
-        let mut after_snap = audit::snapshot(&Organisation::from(after.clone()));
-        if let (Some(serde_json::Value::Object(m)), Some(r)) = (&mut after_snap, &reason) {
-            m.insert("membership_reason".into(), json!(r));
-        }
-        audit::record(
-            c,
-            Event {
-                actor: &who.actor(),
-                action: match cmd.action {
-                    MembershipAction::Suspend => "membership.suspended",
-                    MembershipAction::Reinstate => "membership.reinstated",
-                    MembershipAction::Withdraw => "membership.withdrawn",
-                    MembershipAction::Renew => "membership.renewed",
-                },
-                entity_type: "organisation",
-                entity_id: &before.id,
-                before: audit::snapshot(&Organisation::from(before.clone())),
-                after: after_snap,
-                request_id: meta.request_id.as_deref(),
-            },
-        )?;
-        Ok(after)
+    Ok(reason)
+}
+
+/// Applies an admin's decision to a member's standing.
+pub fn decide(
+    conn: &mut DbConn,
+    config: &Config,
+    admin: &Admin,
+    meta: &RequestMeta,
+    id: &str,
+    cmd: MembershipCommand,
+    today: NaiveDate,
+) -> Result<OrganisationRow, ApiError> {
+    let reason = check_reason(&cmd)?;
+    command::run(conn, config, admin, meta, |ctx| {
+        let before = organisation::find(ctx.conn, id)?;
+        apply(
+            ctx,
+            &before,
+            Change::Decide(cmd.action),
+            today,
+            reason.as_deref(),
+        )?
+        .ok_or_else(|| ApiError::Conflict {
+            code: ConflictCode::ConcurrentUpdate,
+            detail: "The membership changed meanwhile; reload and retry.".into(),
+        })
     })
+}
+
+/// 403 when organisation `org_id` is suspended or withdrawn: its users may read their data
+/// but not change it.
+pub fn ensure_in_good_standing(conn: &mut DbConn, org_id: &str) -> Result<(), ApiError> {
+    let status: Option<Option<MembershipStatus>> = organisations::table
+        .find(org_id)
+        .select(organisations::membership_status)
+        .first(conn)
+        .optional()?;
+    match status.flatten() {
+        Some(s @ (MembershipStatus::Suspended | MembershipStatus::Withdrawn)) => Err(
+            ApiError::Forbidden(format!("Your organisation's membership is {s}.")),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// A membership reminder's template variables.
+#[derive(Debug, Clone, Serialize)]
+pub struct MembershipReminder {
+    /// The organisation.
+    pub organisation_name: String,
+    /// YYYY-MM-DD.
+    pub period_end: String,
+    /// Days until the end.
+    pub days_left: i64,
+    /// The organisation's membership page.
+    pub link: String,
+}
+
+impl command::Message for MembershipReminder {
+    const KIND: crate::notify::Kind = crate::notify::Kind::MembershipReminder;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use MembershipAction::*;
+    use MembershipStatus::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn facts(end: Option<&str>) -> Facts {
+        Facts {
+            today: day("2031-06-01"),
+            period_start: Some(day("2030-04-01")),
+            period_end: end.map(day),
+        }
+    }
+
+    fn to(from: MembershipStatus, c: Change) -> Option<MembershipStatus> {
+        transition(from, c, &facts(Some("2031-03-31")))
+            .ok()
+            .map(|t| t.to)
+    }
 
     #[test]
-    fn decisions_apply_only_from_their_states() {
-        use MembershipAction::*;
-        assert_eq!(next_status(Suspend, "active"), Some("suspended"));
-        assert_eq!(next_status(Suspend, "lapsed"), None);
-        assert_eq!(next_status(Reinstate, "suspended"), Some("active"));
-        assert_eq!(next_status(Reinstate, "active"), None);
-        assert_eq!(next_status(Withdraw, "withdrawn"), None);
-        assert_eq!(next_status(Renew, "lapsed"), Some("active"));
-        assert_eq!(next_status(Renew, "suspended"), None);
+    fn an_applicant_is_admitted_as_active_for_a_year() {
+        let t = transition(Applicant, Change::Admit, &facts(None)).unwrap();
+        assert_eq!(t.to, Active);
+        assert_eq!(t.period_end, Some(day("2032-06-01")));
+    }
+
+    #[test]
+    fn an_active_or_grace_membership_can_be_suspended() {
+        assert_eq!(to(Active, Change::Decide(Suspend)), Some(Suspended));
+        assert_eq!(to(Grace, Change::Decide(Suspend)), Some(Suspended));
+    }
+
+    #[test]
+    fn a_lapsed_or_withdrawn_membership_cannot_be_suspended() {
+        assert_eq!(to(Lapsed, Change::Decide(Suspend)), None);
+        assert_eq!(to(Withdrawn, Change::Decide(Suspend)), None);
+    }
+
+    #[test]
+    fn only_a_suspended_membership_can_be_reinstated() {
+        assert_eq!(to(Suspended, Change::Decide(Reinstate)), Some(Active));
+        assert_eq!(to(Active, Change::Decide(Reinstate)), None);
+    }
+
+    #[test]
+    fn any_standing_but_withdrawn_can_be_withdrawn() {
+        for s in [Active, Grace, Lapsed, Suspended] {
+            assert_eq!(to(s, Change::Decide(Withdraw)), Some(Withdrawn));
+        }
+        assert_eq!(to(Withdrawn, Change::Decide(Withdraw)), None);
+    }
+
+    #[test]
+    fn a_suspended_membership_cannot_be_renewed() {
+        assert_eq!(to(Suspended, Change::Decide(Renew)), None);
+    }
+
+    #[test]
+    fn renewal_extends_the_period_from_its_end() {
+        let t = transition(Grace, Change::Decide(Renew), &facts(Some("2031-03-31"))).unwrap();
+        assert_eq!(t.to, Active);
+        assert_eq!(t.period_start, Some(day("2030-04-01")));
+        assert_eq!(t.period_end, Some(day("2032-03-31")));
+    }
+
+    #[test]
+    fn renewal_after_lapse_starts_a_new_year_from_today() {
+        let t = transition(Lapsed, Change::Decide(Renew), &facts(Some("2031-03-31"))).unwrap();
+        assert_eq!(t.period_start, Some(day("2031-06-01")));
+        assert_eq!(t.period_end, Some(day("2032-06-01")));
+    }
+
+    #[test]
+    fn an_active_membership_enters_grace_when_its_period_ends() {
+        assert_eq!(to(Active, Change::PeriodEnded), Some(Grace));
+        assert_eq!(to(Suspended, Change::PeriodEnded), None);
+    }
+
+    #[test]
+    fn a_membership_in_grace_lapses_when_grace_expires() {
+        assert_eq!(to(Grace, Change::GraceExpired), Some(Lapsed));
+        assert_eq!(to(Active, Change::GraceExpired), None);
+    }
+
+    #[test]
+    fn a_refusal_names_the_standing_and_the_decision() {
+        let r = transition(Lapsed, Change::Decide(Suspend), &facts(None)).unwrap_err();
+        assert_eq!(r.0, "A lapsed membership cannot be suspend.");
     }
 }

@@ -3,13 +3,18 @@
 //! membership lifecycle.
 
 pub mod api;
+pub mod applications;
+pub mod identifiers;
 pub mod jobs;
 pub mod membership;
-pub mod model;
+pub mod organisation;
 pub mod search;
-pub mod service;
+pub mod visibility;
 
 // What other domains use of the directory: its paths inside this module may change, these
 // do not.
-pub use model::{NewOrganisation, OrganisationKind, OrganisationRow, PartnerType, to_json_list};
-pub use service::{create, insert, new_row, slugify};
+pub use organisation::{
+    NewOrganisation, OrganisationKind, OrganisationRow, PartnerType, create, insert, new_row,
+    slugify, to_json_list,
+};
+pub use visibility::Viewer;

@@ -6,14 +6,17 @@ use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::model::{GrantRow, ReportRow};
-use super::service;
-use crate::audit::{self, Actor, Event};
+use super::grant::{GrantRow, GrantStatus};
+use super::notice::{self, GrantFacts as MailFacts};
+use super::report::{ReportDueMail, ReportOverdueMail, ReportRow, ReportStatus};
+use crate::audit::Actor;
+use crate::auth::principal::RequestMeta;
+use crate::command::{self, Ctx};
 use crate::config::Config;
-use crate::db::schema::{grant_reports, grants};
-use crate::db::{DbConn, write_tx};
+use crate::db::DbConn;
+use crate::db::schema::{grant_reports, grants, outbox};
 use crate::error::ApiError;
-use crate::notify::{self, Kind};
+use crate::notify::Recipient;
 
 /// Which reminder a report is due for on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +59,9 @@ fn remind(conn: &mut DbConn, config: &Config, today: NaiveDate) -> Result<(), Ap
     let horizon = today.checked_add_days(Days::new(14)).unwrap_or(today);
     let rows: Vec<(ReportRow, GrantRow)> = grant_reports::table
         .inner_join(grants::table)
-        .filter(grant_reports::status.eq_any(["due", "returned"]))
+        .filter(grant_reports::status.eq_any([ReportStatus::Due, ReportStatus::Returned]))
         .filter(grant_reports::due_on.le(horizon))
-        .filter(grants::status.eq_any(["approved", "active"]))
+        .filter(grants::status.eq_any([GrantStatus::Approved, GrantStatus::Active]))
         .order(grant_reports::id.asc())
         .select((ReportRow::as_select(), GrantRow::as_select()))
         .load(conn)?;
@@ -67,36 +70,67 @@ fn remind(conn: &mut DbConn, config: &Config, today: NaiveDate) -> Result<(), Ap
         let Some(stage) = Stage::for_days(days) else {
             continue;
         };
-        write_tx(conn, |c| {
-            let kind = if stage == Stage::Overdue {
-                Kind::ReportOverdue
-            } else {
-                Kind::ReportDue
-            };
-            let ctx = service::report_context(c, config, &grant, &report, Some(days.max(0)));
-            let mut sent = 0;
-            for (user_id, to) in service::grantee_recipients(c, &grant.grantee_organisation_id)? {
-                let key = format!("report:{}:{}:{user_id}", report.id, stage.name());
-                if notify::enqueue(c, config, kind, &to, ctx.clone(), Some(key))?.is_some() {
-                    sent += 1;
-                }
-            }
-            if sent > 0 {
-                audit::record(
-                    c,
-                    Event {
-                        actor: &Actor::System,
-                        action: "report.reminder_sent",
-                        entity_type: "grant_report",
-                        entity_id: &report.id,
-                        before: None,
-                        after: Some(json!({"stage": stage.name(), "recipients": sent})),
-                        request_id: None,
-                    },
-                )?;
-            }
-            Ok::<(), ApiError>(())
-        })?;
+        command::run(
+            conn,
+            config,
+            &Actor::System,
+            &RequestMeta::default(),
+            |ctx| remind_one(ctx, &report, &grant, stage, days),
+        )?;
+    }
+    Ok(())
+}
+
+fn remind_one(
+    ctx: &mut Ctx<'_>,
+    report: &ReportRow,
+    grant: &GrantRow,
+    stage: Stage,
+    days: i64,
+) -> Result<(), ApiError> {
+    let to = notice::grantee_members(ctx.conn, &grant.grantee_organisation_id)?;
+    let key = |r: &Recipient| {
+        Some(format!(
+            "report:{}:{}:{}",
+            report.id,
+            stage.name(),
+            r.user_id.as_deref().unwrap_or(&r.email)
+        ))
+    };
+    let keys: Vec<String> = to.iter().filter_map(key).collect();
+    let queued = |ctx: &mut Ctx<'_>| -> Result<i64, ApiError> {
+        Ok(outbox::table
+            .filter(outbox::dedupe_key.eq_any(&keys))
+            .count()
+            .get_result(ctx.conn)?)
+    };
+    let before = queued(ctx)?;
+    let facts = MailFacts::of(ctx.conn, ctx.config, grant);
+    if stage == Stage::Overdue {
+        let mail = ReportOverdueMail {
+            grant: facts,
+            report_title: report.title.clone(),
+            due_on: report.due_on.to_string(),
+        };
+        ctx.notify_keyed(&to, &mail, key)?;
+    } else {
+        let mail = ReportDueMail {
+            grant: facts,
+            report_title: report.title.clone(),
+            due_on: report.due_on.to_string(),
+            days: days.max(0),
+        };
+        ctx.notify_keyed(&to, &mail, key)?;
+    }
+    let sent = queued(ctx)? - before;
+    if sent > 0 {
+        ctx.audit_raw(
+            "report.reminder_sent",
+            "grant_report",
+            &report.id,
+            None,
+            Some(json!({"stage": stage.name(), "recipients": sent})),
+        )?;
     }
     Ok(())
 }

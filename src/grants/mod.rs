@@ -1,9 +1,15 @@
-//! Onward grants: donor funds, grants made from them to partners, tranches (disbursements)
-//! with four-eyes approval and finance-only payment, grant reports and their reminders, and the
-//! CSV and 360Giving exports. Budgets are enforced by conditional UPDATEs, never read-then-write.
+//! Onward grants: donor funds, grants made from them to partners, tranches with four-eyes
+//! approval and finance-only payment, grant reports and their reminders, and the exports.
+//! Budgets are enforced by conditional UPDATEs (`budget`), never read-then-write.
 
+pub mod access;
 pub mod api;
-pub mod export;
+pub mod budget;
+pub mod check;
+pub mod csv;
+pub mod fund;
+pub mod grant;
 pub mod jobs;
-pub mod model;
-pub mod service;
+pub mod notice;
+pub mod report;
+pub mod tranche;

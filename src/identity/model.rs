@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::auth::UserStatus;
 use crate::auth::{Role, Scope};
+use crate::command::Audited;
 use crate::db::schema::{api_clients, users};
 use crate::kit::rfc3339;
 
@@ -20,11 +22,11 @@ pub struct UserRow {
     /// Name shown to others.
     pub display_name: String,
     /// Role.
-    pub role: String,
+    pub role: Role,
     /// Organisation (required for members).
     pub organisation_id: Option<String>,
     /// invited, active or disabled.
-    pub status: String,
+    pub status: UserStatus,
     /// argon2id PHC string; never leaves the service.
     pub password_hash: Option<String>,
     /// Consecutive failed logins.
@@ -37,18 +39,6 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     /// Last change.
     pub updated_at: NaiveDateTime,
-}
-
-/// Account status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    /// Invited, has not set a password yet.
-    Invited,
-    /// May log in.
-    Active,
-    /// May not log in; existing tokens stop working at once.
-    Disabled,
 }
 
 /// A user as the API shows it (no secrets, ever).
@@ -80,17 +70,20 @@ impl From<UserRow> for User {
             id: r.id,
             email: r.email,
             display_name: r.display_name,
-            role: Role::parse(&r.role).unwrap_or(Role::Member),
+            role: r.role,
             organisation_id: r.organisation_id,
-            status: match r.status.as_str() {
-                "active" => UserStatus::Active,
-                "disabled" => UserStatus::Disabled,
-                _ => UserStatus::Invited,
-            },
+            status: r.status,
             last_login_at: r.last_login_at.map(rfc3339),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
         }
+    }
+}
+
+impl Audited for User {
+    const ENTITY: &'static str = "user";
+    fn entity_id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -280,6 +273,13 @@ impl From<ApiClientRow> for ApiClient {
             created_at: rfc3339(r.created_at),
             revoked_at: r.revoked_at.map(rfc3339),
         }
+    }
+}
+
+impl Audited for ApiClient {
+    const ENTITY: &'static str = "api_client";
+    fn entity_id(&self) -> &str {
+        &self.id
     }
 }
 

@@ -1,6 +1,7 @@
 //! Small pieces every domain uses and no domain owns: text-backed enums, timestamps on the
 //! wire, cursors. Nothing here knows about grants, people or the directory.
 
+pub mod org_id;
 pub mod text_enum;
 
 use chrono::NaiveDateTime;

@@ -626,6 +626,14 @@ fn rows(w: &World) -> Vec<Row> {
             GRANT_STAFF,
         )
         .if_match(),
+        // How a fund is published in open data.
+        row("GET", format!("/api/v1/funds/{fund}/publication"), READ_STAFF),
+        with_body(
+            "PUT",
+            format!("/api/v1/funds/{fund}/publication"),
+            |_| json!({"publish_incoming": false}),
+            GRANT_STAFF,
+        ),
         // Grants
         with_body(
             "POST",
@@ -782,6 +790,7 @@ fn rows(w: &World) -> Vec<Row> {
         .body(reason),
         // Exports
         row("GET", "/api/v1/exports/360giving.json", ALL_200),
+        row("GET", "/api/v1/exports/iati-activities.xml", ALL_200),
         // Admin tools
         row("GET", "/api/v1/admin/outbox", ADMIN_ONLY),
         row(

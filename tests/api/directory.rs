@@ -416,7 +416,8 @@ on_both! {
         assert!(!r.text.contains("Europe Org"));
 
         // More rows than one fetch page (500): every row comes through exactly once.
-        app.db(|c| {
+        let config = app.state.config.clone();
+        app.db(move |c| {
             for i in 0..520 {
                 let new = idpc_hub::directory::NewOrganisation {
                     name: format!("Bulk {i:03}"),
@@ -425,8 +426,9 @@ on_both! {
                     partner_type: None,
                     country: "FR".into(),
                     region: "europe".into(),
+                    identifiers: Vec::new(),
                 };
-                idpc_hub::directory::create(c, &idpc_hub::audit::Actor::System, None, new).unwrap();
+                idpc_hub::directory::create(c, &config, &idpc_hub::audit::Actor::System, None, new).unwrap();
             }
         })
         .await;

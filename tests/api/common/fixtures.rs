@@ -57,9 +57,11 @@ impl TestApp {
             partner_type,
             country: country.into(),
             region: region.into(),
+            identifiers: Vec::new(),
         };
+        let config = self.state.config.clone();
         self.db(move |c| {
-            idpc_hub::directory::create(c, &Actor::System, None, new)
+            idpc_hub::directory::create(c, &config, &Actor::System, None, new)
                 .expect("create organisation")
                 .id
         })
@@ -93,9 +95,9 @@ impl TestApp {
             id: id.clone(),
             email: email.clone(),
             display_name: format!("Test {role}"),
-            role: role.into(),
+            role: role.parse().expect("a known role"),
             organisation_id: organisation_id.map(str::to_string),
-            status: "active".into(),
+            status: idpc_hub::identity::UserStatus::Active,
             password_hash: Some(password_hash()),
             failed_logins: 0,
             locked_until: None,

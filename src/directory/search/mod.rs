@@ -1,17 +1,22 @@
-//! Directory search: the query string, the visibility-aware SQL filter shared by the list,
-//! facets and CSV export, keyset pagination, and CSV rendering.
+//! Directory search: the query string, the SQL filter shared by the list, facets and CSV
+//! export (visibility from `visibility`, never restated here), and keyset pagination.
 //!
 //! Visibility is part of the WHERE clause, never applied after the fact: a hidden
 //! organisation is absent from counts, and a group the caller may not see (e.g. a
 //! members-only description) never makes an organisation match a public search.
 
+pub mod csv;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::model::*;
-use super::service::Viewer;
+use super::membership::MembershipStatus;
+use super::organisation::{Organisation, OrganisationKind, OrganisationRow};
+use super::visibility::{self, Viewer};
 use crate::codes;
 use crate::db::DbConn;
 use crate::db::backend::like_pattern;
@@ -19,8 +24,7 @@ use crate::db::schema::organisations;
 use crate::error::{ApiError, FieldError};
 use crate::pagination;
 
-type Db = <DbConn as diesel::Connection>::Backend;
-type Filter = Box<dyn BoxableExpression<organisations::table, Db, SqlType = Bool>>;
+type Filter = visibility::Condition<organisations::table>;
 
 /// Sort keys of the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +53,7 @@ pub struct Filters {
     /// Case-insensitive text in name, acronym or description.
     pub q: Option<String>,
     /// member or partner.
-    pub kind: Option<String>,
+    pub kind: Option<OrganisationKind>,
     /// Region code.
     pub region: Option<String>,
     /// Country code.
@@ -59,7 +63,9 @@ pub struct Filters {
     /// ISO 639-1 code.
     pub language: Option<String>,
     /// Staff only.
-    pub membership_status: Option<String>,
+    pub membership_status: Option<MembershipStatus>,
+    /// A full org-id identifier (`GB-CHC-1234567`).
+    pub identifier: Option<String>,
 }
 
 /// A parsed list query.
@@ -125,8 +131,8 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
                 }
             }
             "kind" => {
-                if v == "member" || v == "partner" {
-                    f.kind = Some(v);
+                if let Some(k) = OrganisationKind::parse(&v) {
+                    f.kind = Some(k);
                 } else {
                     errors.push(bad("invalid", "Use member or partner.".into()));
                 }
@@ -174,13 +180,13 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
                 }
             }
             "membership_status" => {
-                if *viewer != Viewer::Staff {
+                if !viewer.is_staff() {
                     return Err(ApiError::Forbidden(
                         "Only staff may filter by membership_status.".into(),
                     ));
                 }
-                if ["active", "grace", "lapsed", "suspended", "withdrawn"].contains(&v.as_str()) {
-                    f.membership_status = Some(v);
+                if let Some(s) = MembershipStatus::parse(&v) {
+                    f.membership_status = Some(s);
                 } else {
                     errors.push(bad(
                         "invalid",
@@ -188,6 +194,10 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
                     ));
                 }
             }
+            "identifier" => match super::identifiers::parse_filter(&v) {
+                Ok(id) => f.identifier = Some(id),
+                Err(e) => errors.push(e),
+            },
             "sort" if endpoint != Endpoint::Facets => {
                 let (desc, key) = match v.strip_prefix('-') {
                     Some(k) => (true, k),
@@ -232,38 +242,6 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
     })
 }
 
-/// SQL for "the caller may see the profile group of this organisation" (the only group
-/// that search, filters and facets look into).
-fn profile_visible(viewer: &Viewer) -> Filter {
-    let col = organisations::visibility_profile;
-    match viewer {
-        Viewer::Staff => Box::new(organisations::id.is_not_null()),
-        Viewer::Member(o) => Box::new(
-            col.eq("public")
-                .or(col.eq("members"))
-                .or(organisations::id.eq(o.clone())),
-        ),
-        Viewer::Public => Box::new(col.eq("public")),
-    }
-}
-
-/// Rows the viewer may know about (see `service::can_see`, the same rule in Rust).
-fn listed(viewer: &Viewer) -> Filter {
-    let in_standing = organisations::kind
-        .eq("partner")
-        .or(organisations::membership_status
-            .eq("active")
-            .assume_not_null())
-        .or(organisations::membership_status
-            .eq("grace")
-            .assume_not_null());
-    match viewer {
-        Viewer::Staff => Box::new(organisations::id.is_not_null()),
-        Viewer::Member(o) => Box::new(in_standing.or(organisations::id.eq(o.clone()))),
-        Viewer::Public => Box::new(organisations::hidden_from_public.eq(false).and(in_standing)),
-    }
-}
-
 fn tagged(kind: &'static str, codes: Vec<String>) -> Filter {
     // One IN (subquery) per code, ORed: a raw fragment because diesel's boxed subselects do
     // not compile for the two-backend connection. `kind` is a fixed literal; codes are bound.
@@ -287,7 +265,7 @@ fn tagged(kind: &'static str, codes: Vec<String>) -> Filter {
 
 /// The WHERE clause for `viewer` and `f`.
 pub fn filter(viewer: &Viewer, f: &Filters) -> Filter {
-    let mut w: Filter = listed(viewer);
+    let mut w: Filter = visibility::visible_to(viewer);
     if let Some(q) = &f.q {
         let pat = like_pattern(q);
         // lower(x) LIKE pattern ESCAPE '\': case-insensitive and portable (no ILIKE).
@@ -299,11 +277,11 @@ pub fn filter(viewer: &Viewer, f: &Filters) -> Filter {
         let desc = sql::<Bool>("lower(COALESCE(organisations.description, '')) LIKE ")
             .bind::<Text, _>(pat)
             .sql(" ESCAPE '\\'");
-        let desc_visible = profile_visible(viewer);
+        let desc_visible = visibility::profile_visible_to(viewer);
         w = Box::new(w.and(text.or(desc_visible.and(desc))));
     }
     if let Some(k) = &f.kind {
-        w = Box::new(w.and(organisations::kind.eq(k.clone())));
+        w = Box::new(w.and(organisations::kind.eq(*k)));
     }
     if let Some(r) = &f.region {
         w = Box::new(w.and(organisations::region.eq(r.clone())));
@@ -314,23 +292,30 @@ pub fn filter(viewer: &Viewer, f: &Filters) -> Filter {
     if !f.focus_areas.is_empty() {
         w = Box::new(
             w.and(tagged("focus_area", f.focus_areas.clone()))
-                .and(profile_visible(viewer)),
+                .and(visibility::profile_visible_to(viewer)),
         );
     }
     if let Some(l) = &f.language {
         w = Box::new(
             w.and(tagged("language", vec![l.clone()]))
-                .and(profile_visible(viewer)),
+                .and(visibility::profile_visible_to(viewer)),
+        );
+    }
+    if let Some(id) = &f.identifier {
+        // Identifiers are shown to whoever sees the organisation, so no visibility test here.
+        w = Box::new(
+            w.and(
+                sql::<Bool>(
+                    "organisations.id IN (SELECT organisation_identifiers.organisation_id \
+                     FROM organisation_identifiers WHERE organisation_identifiers.identifier = ",
+                )
+                .bind::<Text, _>(id.clone())
+                .sql(")"),
+            ),
         );
     }
     if let Some(s) = &f.membership_status {
-        w = Box::new(
-            w.and(
-                organisations::membership_status
-                    .eq(s.clone())
-                    .assume_not_null(),
-            ),
-        );
+        w = Box::new(w.and(organisations::membership_status.eq(*s).assume_not_null()));
     }
     w
 }
@@ -441,8 +426,8 @@ pub fn list(
         data: rows
             .into_iter()
             .map(|r| {
-                let level = viewer.level_for(&r.id);
-                Organisation::view(r, level)
+                let groups = viewer.field_groups(&r);
+                Organisation::view(r, groups)
             })
             .collect(),
         next_cursor,
@@ -473,18 +458,19 @@ pub fn facets(conn: &mut DbConn, viewer: &Viewer, f: &Filters) -> Result<Facets,
         .group_by(organisations::country)
         .select((organisations::country, count_star()))
         .load(conn)?;
-    let kind: Vec<(String, i64)> = organisations::table
+    let kind: Vec<(OrganisationKind, i64)> = organisations::table
         .filter(filter(viewer, f))
         .group_by(organisations::kind)
         .select((organisations::kind, count_star()))
         .load(conn)?;
+    let kind = kind.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
     // Focus areas count only organisations whose profile group the caller may see; there
     // are five, so five indexed counts.
     let mut focus_area: Vec<(String, i64)> = Vec::new();
     for code in codes::PRIORITY_AREAS {
         let n: i64 = organisations::table
             .filter(filter(viewer, f))
-            .filter(profile_visible(viewer))
+            .filter(visibility::profile_visible_to(viewer))
             .filter(tagged("focus_area", vec![code.to_string()]))
             .count()
             .get_result(conn)?;
@@ -501,119 +487,32 @@ pub fn facets(conn: &mut DbConn, viewer: &Viewer, f: &Filters) -> Result<Facets,
     })
 }
 
-/// Columns of the CSV export.
-pub const CSV_HEADER: &[&str] = &[
-    "id",
-    "name",
-    "slug",
-    "acronym",
-    "kind",
-    "partner_type",
-    "country",
-    "region",
-    "joined_on",
-    "city",
-    "website",
-    "description",
-    "focus_areas",
-    "pillars",
-    "languages",
-    "founded_year",
-    "public_email",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "membership_status",
-];
-
-/// One CSV field: quoted when needed, and defused when a spreadsheet would read it as a
-/// formula (a leading = + - @ gets a leading apostrophe).
-pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacetCount {
+    /// The code (region, country, focus area or kind).
+    pub value: String,
+    /// Organisations matching the filters with this value.
+    pub count: i64,
 }
 
-/// One CSV line (with CRLF) from values.
-pub fn csv_line<S: AsRef<str>>(values: &[S]) -> String {
-    let mut line = values
-        .iter()
-        .map(|v| csv_field(v.as_ref()))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
-}
-
-/// An organisation as a CSV line, with only what `viewer` may see.
-pub fn csv_row(viewer: &Viewer, r: OrganisationRow) -> String {
-    let o = Organisation::view(r, viewer.level_for_csv());
-    let p = o.profile.as_ref();
-    let c = o.contact.as_ref();
-    let s = |v: Option<&String>| v.cloned().unwrap_or_default();
-    let values: Vec<String> = vec![
-        o.id.clone(),
-        o.name.clone(),
-        o.slug.clone(),
-        s(o.acronym.as_ref()),
-        o.kind.clone(),
-        s(o.partner_type.as_ref()),
-        o.country.clone(),
-        o.region.clone(),
-        o.joined_on.clone(),
-        s(p.and_then(|p| p.city.as_ref())),
-        s(p.and_then(|p| p.website.as_ref())),
-        s(p.and_then(|p| p.description.as_ref())),
-        p.map(|p| p.focus_areas.join(";")).unwrap_or_default(),
-        p.map(|p| p.pillars.join(";")).unwrap_or_default(),
-        p.map(|p| p.languages.join(";")).unwrap_or_default(),
-        p.and_then(|p| p.founded_year)
-            .map(|y| y.to_string())
-            .unwrap_or_default(),
-        s(p.and_then(|p| p.public_email.as_ref())),
-        s(c.and_then(|c| c.name.as_ref())),
-        s(c.and_then(|c| c.email.as_ref())),
-        s(c.and_then(|c| c.phone.as_ref())),
-        o.membership
-            .as_ref()
-            .and_then(|m| m.status)
-            .map(|st| crate::codes::wire_name(&st))
-            .unwrap_or_default(),
-    ];
-    csv_line(&values)
-}
-
-impl Viewer {
-    /// The export shows members their own organisation like any other: an export is a
-    /// document that travels, so it carries the directory view, not the owner's view.
-    fn level_for_csv(&self) -> ViewLevel {
-        match self {
-            Viewer::Staff => ViewLevel::Full,
-            Viewer::Member(_) => ViewLevel::Members,
-            Viewer::Public => ViewLevel::Public,
-        }
-    }
+/// Counts per facet for the organisations a caller may see under the given filters.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Facets {
+    /// Organisations matching the filters.
+    pub total: i64,
+    /// Per region.
+    pub region: Vec<FacetCount>,
+    /// Per country.
+    pub country: Vec<FacetCount>,
+    /// Per focus area (only organisations whose profile the caller may see).
+    pub focus_area: Vec<FacetCount>,
+    /// Per kind.
+    pub kind: Vec<FacetCount>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_line(&["a", "b\nc"]), "a,\"b\nc\"\r\n");
-    }
 
     #[test]
     fn unknown_and_staff_only_parameters_are_refused() {

@@ -1,14 +1,16 @@
-//! Organisation and membership-application rows, and their wire forms.
-//!
-//! An organisation's profile is shown in field groups (`profile`, `contact`, `membership`);
-//! a group the caller may not see is absent from the answer, never sent empty.
+//! The organisation row, its kinds, and its wire forms (the view, the create request and the
+//! merge-patch). An organisation's profile is shown in field groups (`profile`, `contact`,
+//! `membership`); a group the caller may not see is absent from the answer, never sent empty.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{membership_applications, organisations};
+use crate::db::schema::organisations;
+use crate::directory::identifiers::{self, OrgIdentifier};
+use crate::directory::membership::MembershipStatus;
+use crate::directory::visibility::{FieldGroups, Visibility};
 use crate::kit::rfc3339;
 
 /// A stored organisation.
@@ -22,9 +24,9 @@ pub struct OrganisationRow {
     /// URL-safe unique name.
     pub slug: String,
     /// member or partner.
-    pub kind: String,
+    pub kind: OrganisationKind,
     /// For partners: donor, community_network, un_agency, academic, other.
-    pub partner_type: Option<String>,
+    pub partner_type: Option<PartnerType>,
     /// ISO 3166-1 alpha-2.
     pub country: String,
     /// Region code.
@@ -68,15 +70,17 @@ pub struct OrganisationRow {
     /// Joined the network (members) or the directory (partners).
     pub joined_on: NaiveDate,
     /// Membership standing; NULL for partners.
-    pub membership_status: Option<String>,
+    pub membership_status: Option<MembershipStatus>,
     /// Start of the current membership period.
     pub membership_period_start: Option<NaiveDate>,
     /// End of the current membership period (open-ended when NULL).
     pub membership_period_end: Option<NaiveDate>,
     /// Who sees the profile group.
-    pub visibility_profile: String,
+    pub visibility_profile: Visibility,
     /// Who sees the contact group.
-    pub visibility_contact: String,
+    pub visibility_contact: Visibility,
+    /// org-id identifiers as a JSON list of `{scheme, id}` (see `directory::identifiers`).
+    pub identifiers: String,
 }
 
 /// Every column a PATCH may change (not id, created_at or version: the UPDATE sets version
@@ -89,9 +93,9 @@ pub struct OrganisationChanges {
     /// See [`OrganisationRow`].
     pub slug: String,
     /// See [`OrganisationRow`].
-    pub kind: String,
+    pub kind: OrganisationKind,
     /// See [`OrganisationRow`].
-    pub partner_type: Option<String>,
+    pub partner_type: Option<PartnerType>,
     /// See [`OrganisationRow`].
     pub country: String,
     /// See [`OrganisationRow`].
@@ -131,15 +135,17 @@ pub struct OrganisationChanges {
     /// See [`OrganisationRow`].
     pub joined_on: NaiveDate,
     /// See [`OrganisationRow`].
-    pub membership_status: Option<String>,
+    pub membership_status: Option<MembershipStatus>,
     /// See [`OrganisationRow`].
     pub membership_period_start: Option<NaiveDate>,
     /// See [`OrganisationRow`].
     pub membership_period_end: Option<NaiveDate>,
     /// See [`OrganisationRow`].
-    pub visibility_profile: String,
+    pub visibility_profile: Visibility,
     /// See [`OrganisationRow`].
-    pub visibility_contact: String,
+    pub visibility_contact: Visibility,
+    /// See [`OrganisationRow`].
+    pub identifiers: String,
 }
 
 impl From<&OrganisationRow> for OrganisationChanges {
@@ -174,102 +180,34 @@ impl From<&OrganisationRow> for OrganisationChanges {
             membership_period_end: r.membership_period_end,
             visibility_profile: r.visibility_profile,
             visibility_contact: r.visibility_contact,
+            identifiers: r.identifiers,
         }
     }
 }
 
-/// Member or partner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganisationKind {
-    /// A member of the network.
-    Member,
-    /// A partner (donor, UN agency, …).
-    Partner,
-}
-
-/// Kind of partner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PartnerType {
-    /// Funds the network.
-    Donor,
-    /// A network of affected communities.
-    CommunityNetwork,
-    /// A United Nations agency.
-    UnAgency,
-    /// A university or research body.
-    Academic,
-    /// Anything else.
-    Other,
-}
-
-/// Who may see a field group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    /// Anyone, including partner apps with `directory:read`.
-    Public,
-    /// Logged-in member users and staff.
-    Members,
-    /// Staff (the secretariat) only.
-    Secretariat,
-}
-
-impl Visibility {
-    /// Stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Members => "members",
-            Visibility::Secretariat => "secretariat",
-        }
-    }
-
-    /// Parses stored text (unknown text is treated as the strictest level).
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "public" => Visibility::Public,
-            "members" => Visibility::Members,
-            _ => Visibility::Secretariat,
-        }
+crate::text_enum! {
+    /// Member or partner.
+    pub enum OrganisationKind {
+        /// A member of the network.
+        Member = "member",
+        /// A partner (donor, UN agency, …).
+        Partner = "partner",
     }
 }
 
-/// The standing of a member organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MembershipStatus {
-    /// A member in good standing.
-    Active,
-    /// The period ended; still a member while it may renew.
-    Grace,
-    /// The grace period passed without renewal.
-    Lapsed,
-    /// Suspended by the secretariat.
-    Suspended,
-    /// Left the network, or was removed.
-    Withdrawn,
-}
-
-/// How much of an organisation a caller may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ViewLevel {
-    /// Anonymous callers and partner apps.
-    Public,
-    /// Member users looking at another organisation.
-    Members,
-    /// Staff, and member users looking at their own organisation.
-    Full,
-}
-
-impl ViewLevel {
-    fn sees(self, v: Visibility) -> bool {
-        match self {
-            ViewLevel::Full => true,
-            ViewLevel::Members => v <= Visibility::Members,
-            ViewLevel::Public => v == Visibility::Public,
-        }
+crate::text_enum! {
+    /// Kind of partner.
+    pub enum PartnerType {
+        /// Funds the network.
+        Donor = "donor",
+        /// A network of affected communities.
+        CommunityNetwork = "community_network",
+        /// A United Nations agency.
+        UnAgency = "un_agency",
+        /// A university or research body.
+        Academic = "academic",
+        /// Anything else.
+        Other = "other",
     }
 }
 
@@ -323,7 +261,7 @@ pub struct Membership {
 }
 
 /// Who sees each field group.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 pub struct FieldVisibility {
     /// The profile group.
     pub profile: Visibility,
@@ -343,16 +281,17 @@ pub struct Organisation {
     /// Short name.
     pub acronym: Option<String>,
     /// member or partner.
-    #[schema(example = "member")]
-    pub kind: String,
+    pub kind: OrganisationKind,
     /// For partners: donor, community_network, un_agency, academic or other.
-    pub partner_type: Option<String>,
+    pub partner_type: Option<PartnerType>,
     /// ISO 3166-1 alpha-2 country code.
     #[schema(example = "GB")]
     pub country: String,
     /// Region code.
     #[schema(example = "europe")]
     pub region: String,
+    /// org-id.guide identifiers, the preferred one first (exports use it).
+    pub identifiers: Vec<OrgIdentifier>,
     /// Joined the network (members) or the directory (partners), YYYY-MM-DD.
     pub joined_on: String,
     /// Profile group; absent when the caller may not see it.
@@ -389,41 +328,35 @@ pub fn to_json_list(v: &[String]) -> String {
 }
 
 impl Organisation {
-    /// The organisation as a caller at `level` may see it.
-    pub fn view(r: OrganisationRow, level: ViewLevel) -> Self {
-        let full = level == ViewLevel::Full;
-        let profile = level
-            .sees(Visibility::parse(&r.visibility_profile))
-            .then(|| Profile {
-                city: r.city.clone(),
-                website: r.website.clone(),
-                description: r.description.clone(),
-                focus_areas: json_list(&r.focus_areas),
-                pillars: json_list(&r.pillars),
-                languages: json_list(&r.languages),
-                founded_year: r.founded_year,
-                public_email: r.public_email.clone(),
-                logo_url: r.logo_url.clone(),
-                social_links: json_list(&r.social_links),
-            });
-        let contact = level
-            .sees(Visibility::parse(&r.visibility_contact))
-            .then(|| Contact {
-                name: r.contact_name.clone(),
-                email: r.contact_email.clone(),
-                phone: r.contact_phone.clone(),
-            });
+    /// The organisation showing only the field groups in `groups` (see
+    /// [`crate::directory::visibility::Viewer::field_groups`]).
+    pub fn view(r: OrganisationRow, groups: FieldGroups) -> Self {
+        let profile = groups.profile.then(|| Profile {
+            city: r.city.clone(),
+            website: r.website.clone(),
+            description: r.description.clone(),
+            focus_areas: json_list(&r.focus_areas),
+            pillars: json_list(&r.pillars),
+            languages: json_list(&r.languages),
+            founded_year: r.founded_year,
+            public_email: r.public_email.clone(),
+            logo_url: r.logo_url.clone(),
+            social_links: json_list(&r.social_links),
+        });
+        let contact = groups.contact.then(|| Contact {
+            name: r.contact_name.clone(),
+            email: r.contact_email.clone(),
+            phone: r.contact_phone.clone(),
+        });
+        let full = groups.membership;
         let membership = full.then(|| Membership {
-            status: r
-                .membership_status
-                .as_deref()
-                .and_then(|s| serde_json::from_value(serde_json::Value::String(s.into())).ok()),
+            status: r.membership_status,
             period_start: r.membership_period_start.map(|d| d.to_string()),
             period_end: r.membership_period_end.map(|d| d.to_string()),
         });
-        let visibility = full.then(|| FieldVisibility {
-            profile: Visibility::parse(&r.visibility_profile),
-            contact: Visibility::parse(&r.visibility_contact),
+        let visibility = full.then_some(FieldVisibility {
+            profile: r.visibility_profile,
+            contact: r.visibility_contact,
         });
         Self {
             id: r.id,
@@ -434,6 +367,7 @@ impl Organisation {
             partner_type: r.partner_type,
             country: r.country,
             region: r.region,
+            identifiers: identifiers::from_stored(&r.identifiers),
             joined_on: r.joined_on.to_string(),
             profile,
             contact,
@@ -450,7 +384,14 @@ impl Organisation {
 impl From<OrganisationRow> for Organisation {
     /// The full view (staff, audit snapshots).
     fn from(r: OrganisationRow) -> Self {
-        Organisation::view(r, ViewLevel::Full)
+        Organisation::view(r, FieldGroups::ALL)
+    }
+}
+
+impl crate::command::Audited for Organisation {
+    const ENTITY: &'static str = "organisation";
+    fn entity_id(&self) -> &str {
+        &self.id
     }
 }
 
@@ -482,6 +423,9 @@ pub struct NewOrganisation {
         pattern = "^(africa|asia|europe|latin_america_caribbean|middle_east_north_africa|north_america|oceania|global)$"
     )]
     pub region: String,
+    /// org-id.guide identifiers, the preferred one first; an unknown scheme is a 400.
+    #[serde(default)]
+    pub identifiers: Vec<OrgIdentifier>,
 }
 
 /// Reads a merge-patch member: absent → `None`, `null` → `Some(None)`, value → `Some(Some)`.
@@ -534,6 +478,10 @@ pub struct OrganisationPatch {
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<bool>)]
     pub hidden_from_public: Option<Option<bool>>,
+    /// org-id.guide identifiers (replaces the list; `null` clears it).
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<Vec<OrgIdentifier>>)]
+    pub identifiers: Option<Option<Vec<OrgIdentifier>>>,
     /// Profile group changes.
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<ProfilePatch>)]
@@ -647,234 +595,4 @@ pub struct MembershipPatch {
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<String>)]
     pub period_end: Option<Option<NaiveDate>>,
-}
-
-/// One changed field in a history entry.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FieldChange {
-    /// Dotted path, e.g. `profile.description`.
-    pub field: String,
-    /// Value before (null when absent).
-    pub before: serde_json::Value,
-    /// Value after (null when absent).
-    pub after: serde_json::Value,
-}
-
-/// One audit event of an organisation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct HistoryEntry {
-    /// Audit event id.
-    pub id: String,
-    /// When (RFC 3339).
-    pub occurred_at: String,
-    /// What happened, e.g. `organisation.updated`.
-    pub action: String,
-    /// user, api_client, system or anonymous.
-    pub actor_kind: String,
-    /// The acting user or client, when there is one.
-    pub actor_id: Option<String>,
-    /// Fields whose value changed.
-    pub changes: Vec<FieldChange>,
-}
-
-/// A membership decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MembershipAction {
-    /// active or grace → suspended.
-    Suspend,
-    /// suspended → active.
-    Reinstate,
-    /// any standing → withdrawn.
-    Withdraw,
-    /// active, grace or lapsed → active, period extended by a year.
-    Renew,
-}
-
-/// Body of `POST /organisations/{id}/membership`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MembershipCommand {
-    /// What to do.
-    pub action: MembershipAction,
-    /// Why (required for suspend and withdraw; up to 2,000 characters).
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// A stored membership application.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = membership_applications)]
-pub struct ApplicationRow {
-    /// UUID v7.
-    pub id: String,
-    /// submitted, under_review, approved or rejected.
-    pub status: String,
-    /// Applying organisation's name.
-    pub organisation_name: String,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
-    /// Region code.
-    pub region: String,
-    /// Website.
-    pub website: Option<String>,
-    /// Description.
-    pub description: Option<String>,
-    /// JSON array of priority-area codes.
-    pub focus_areas: String,
-    /// Contact person.
-    pub contact_name: String,
-    /// Contact email (lower case).
-    pub contact_email: String,
-    /// Why it wants to join.
-    pub motivation: String,
-    /// Reason of a rejection.
-    pub decision_reason: Option<String>,
-    /// The organisation created on approval.
-    pub organisation_id: Option<String>,
-    /// The admin who decided.
-    pub decided_by: Option<String>,
-    /// Submitted.
-    pub created_at: NaiveDateTime,
-    /// Last change.
-    pub updated_at: NaiveDateTime,
-}
-
-/// Status of a membership application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationStatus {
-    /// Received, not yet looked at.
-    Submitted,
-    /// An admin is reviewing it.
-    UnderReview,
-    /// Accepted: the organisation exists and its contact is invited.
-    Approved,
-    /// Declined, with a reason.
-    Rejected,
-}
-
-/// The applying organisation.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApplicationOrganisation {
-    /// Name, 2–200 characters.
-    pub name: String,
-    /// ISO 3166-1 alpha-2 country code.
-    pub country: String,
-    /// Region code.
-    pub region: String,
-    /// http(s) URL.
-    #[serde(default)]
-    pub website: Option<String>,
-    /// Plain text, up to 5,000 characters.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Priority-area codes.
-    #[serde(default)]
-    pub focus_areas: Vec<String>,
-}
-
-/// The applicant's contact person.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApplicationContact {
-    /// Name, 1–120 characters.
-    pub name: String,
-    /// Email; receives every step of the application and, on approval, the invitation.
-    pub email: String,
-}
-
-/// Body of `POST /membership-applications`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewApplication {
-    /// The applying organisation.
-    pub organisation: ApplicationOrganisation,
-    /// Its contact person.
-    pub contact: ApplicationContact,
-    /// Why it wants to join, 10–5,000 characters.
-    pub motivation: String,
-}
-
-/// Body of `POST /membership-applications/{id}/reject`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RejectApplication {
-    /// Sent to the applicant, 1–2,000 characters.
-    pub reason: String,
-}
-
-/// A membership application as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Application {
-    /// UUID v7.
-    pub id: String,
-    /// submitted, under_review, approved or rejected.
-    pub status: ApplicationStatus,
-    /// The applying organisation.
-    pub organisation: ApplicationOrganisation,
-    /// Its contact person.
-    pub contact: ApplicationContact,
-    /// Why it wants to join.
-    pub motivation: String,
-    /// Reason given on rejection.
-    pub decision_reason: Option<String>,
-    /// The organisation created on approval.
-    pub organisation_id: Option<String>,
-    /// Submitted (RFC 3339).
-    pub created_at: String,
-    /// Last change (RFC 3339).
-    pub updated_at: String,
-}
-
-impl From<ApplicationRow> for Application {
-    fn from(r: ApplicationRow) -> Self {
-        Self {
-            id: r.id,
-            status: serde_json::from_value(serde_json::Value::String(r.status))
-                .unwrap_or(ApplicationStatus::Submitted),
-            organisation: ApplicationOrganisation {
-                name: r.organisation_name,
-                country: r.country,
-                region: r.region,
-                website: r.website,
-                description: r.description,
-                focus_areas: json_list(&r.focus_areas),
-            },
-            contact: ApplicationContact {
-                name: r.contact_name,
-                email: r.contact_email,
-            },
-            motivation: r.motivation,
-            decision_reason: r.decision_reason,
-            organisation_id: r.organisation_id,
-            created_at: rfc3339(r.created_at),
-            updated_at: rfc3339(r.updated_at),
-        }
-    }
-}
-
-/// One facet value and how many visible organisations have it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FacetCount {
-    /// The code (region, country, focus area or kind).
-    pub value: String,
-    /// Organisations matching the filters with this value.
-    pub count: i64,
-}
-
-/// Counts per facet for the organisations a caller may see under the given filters.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Facets {
-    /// Organisations matching the filters.
-    pub total: i64,
-    /// Per region.
-    pub region: Vec<FacetCount>,
-    /// Per country.
-    pub country: Vec<FacetCount>,
-    /// Per focus area (only organisations whose profile the caller may see).
-    pub focus_area: Vec<FacetCount>,
-    /// Per kind.
-    pub kind: Vec<FacetCount>,
 }

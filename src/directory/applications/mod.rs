@@ -1,0 +1,477 @@
+//! Membership applications: anyone may apply; admins review, approve (which creates the
+//! member organisation and invites its contact) or reject. Each step is emailed to the
+//! applicant, and each is one conditional UPDATE on the expected status, so two admins
+//! acting at once cannot both succeed.
+
+pub mod model;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+pub use model::*;
+
+use super::membership::{self, Change, MembershipStatus};
+use super::organisation::{
+    self, NewOrganisation, OrganisationKind, check_codes, check_place, to_json_list, valid_url,
+};
+use crate::audit::Actor;
+use crate::auth::caller::Admin;
+use crate::auth::principal::{Principal, RequestMeta};
+use crate::codes;
+use crate::command::{self, Ctx, Message};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::db::schema::{membership_applications, organisations, users};
+use crate::error::{ApiError, ConflictCode, FieldError};
+use crate::kit::normalise_email;
+use crate::notify::{Kind, Recipient};
+use crate::pagination;
+
+/// To the applicant: the application arrived.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationReceived {
+    /// The applying organisation.
+    pub organisation_name: String,
+}
+impl Message for ApplicationReceived {
+    const KIND: Kind = Kind::ApplicationReceived;
+}
+
+/// To every active admin: an application arrived.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationNotice {
+    /// The applying organisation.
+    pub organisation_name: String,
+    /// The application in the admin interface.
+    pub link: String,
+}
+impl Message for ApplicationNotice {
+    const KIND: Kind = Kind::ApplicationNotice;
+}
+
+/// To the applicant: the application is being reviewed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationUnderReview {
+    /// The applying organisation.
+    pub organisation_name: String,
+}
+impl Message for ApplicationUnderReview {
+    const KIND: Kind = Kind::ApplicationUnderReview;
+}
+
+/// To the applicant: the application was approved.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationApproved {
+    /// The new member organisation.
+    pub organisation_name: String,
+}
+impl Message for ApplicationApproved {
+    const KIND: Kind = Kind::ApplicationApproved;
+}
+
+/// To the applicant: the application was rejected.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationRejected {
+    /// The applying organisation.
+    pub organisation_name: String,
+    /// Why, as the admin wrote it.
+    pub reason: String,
+}
+impl Message for ApplicationRejected {
+    const KIND: Kind = Kind::ApplicationRejected;
+}
+
+fn applicant(r: &ApplicationRow) -> Recipient {
+    Recipient {
+        email: r.contact_email.clone(),
+        name: r.contact_name.clone(),
+        user_id: None,
+    }
+}
+
+/// Active admins: who hears about new applications.
+pub fn active_admins(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
+    use crate::auth::Role;
+    use crate::identity::model::UserStatus;
+    let rows: Vec<(String, String)> = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::status.eq(codes::wire_name(&UserStatus::Active)))
+        .select((users::email, users::display_name))
+        .order(users::id.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(email, name)| Recipient {
+            email,
+            name,
+            user_id: None,
+        })
+        .collect())
+}
+
+/// Validates an application, collecting every field error; returns the normalised email.
+pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>), ApiError> {
+    let mut e: Vec<FieldError> = Vec::new();
+    let o = &a.organisation;
+    if !(2..=200).contains(&o.name.trim().chars().count()) {
+        e.push(FieldError::new(
+            "organisation.name",
+            "invalid_length",
+            "The name needs 2 to 200 characters.",
+        ));
+    }
+    check_place(&mut e, "organisation.", &o.country, &o.region);
+    if let Some(w) = &o.website
+        && !valid_url(w.trim())
+    {
+        e.push(FieldError::new(
+            "organisation.website",
+            "invalid",
+            "Use an absolute http:// or https:// URL.",
+        ));
+    }
+    if o.description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 5000)
+    {
+        e.push(FieldError::new(
+            "organisation.description",
+            "invalid_length",
+            "Use at most 5,000 characters.",
+        ));
+    }
+    let focus = check_codes(
+        &mut e,
+        "organisation.focus_areas",
+        &o.focus_areas,
+        |c| codes::PRIORITY_AREAS.contains(&c),
+        &format!("Use: {}.", codes::PRIORITY_AREAS.join(", ")),
+    );
+    let name = a.contact.name.trim();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        e.push(FieldError::new(
+            "contact.name",
+            "invalid_length",
+            "A name needs 1 to 120 printable characters.",
+        ));
+    }
+    let email = match normalise_email("contact.email", &a.contact.email) {
+        Ok(m) => m,
+        Err(_) => {
+            e.push(FieldError::new(
+                "contact.email",
+                "invalid",
+                "Use a valid email address.",
+            ));
+            String::new()
+        }
+    };
+    if !(10..=5000).contains(&a.motivation.trim().chars().count()) {
+        e.push(FieldError::new(
+            "motivation",
+            "invalid_length",
+            "Tell us in 10 to 5,000 characters why you want to join.",
+        ));
+    }
+    if e.is_empty() {
+        Ok((email, focus))
+    } else {
+        Err(ApiError::Validation(e))
+    }
+}
+
+/// Stores a public application and emails the applicant and every active admin.
+pub fn submit(
+    conn: &mut DbConn,
+    config: &Config,
+    meta: &RequestMeta,
+    a: NewApplication,
+) -> Result<ApplicationRow, ApiError> {
+    let (email, focus) = validate_application(&a)?;
+    let o = a.organisation;
+    command::run(conn, config, &Actor::Anonymous, meta, |ctx| {
+        let row = ApplicationRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            status: ApplicationStatus::Submitted,
+            organisation_name: o.name.trim().to_string(),
+            country: o.country,
+            region: o.region,
+            website: o
+                .website
+                .map(|w| w.trim().to_string())
+                .filter(|w| !w.is_empty()),
+            description: o
+                .description
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty()),
+            focus_areas: to_json_list(&focus),
+            contact_name: a.contact.name.trim().to_string(),
+            contact_email: email,
+            motivation: a.motivation.trim().to_string(),
+            decision_reason: None,
+            organisation_id: None,
+            decided_by: None,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        diesel::insert_into(membership_applications::table)
+            .values(&row)
+            .execute(ctx.conn)?;
+        ctx.notify(
+            &[applicant(&row)],
+            &ApplicationReceived {
+                organisation_name: row.organisation_name.clone(),
+            },
+        )?;
+        let notice = ApplicationNotice {
+            organisation_name: row.organisation_name.clone(),
+            link: format!(
+                "{}/admin/membership-applications/{}",
+                ctx.config.public_base_url, row.id
+            ),
+        };
+        let admins = active_admins(ctx.conn)?;
+        ctx.notify(&admins, &notice)?;
+        ctx.audit::<Application>("submitted", None, Some(&row.clone().into()))?;
+        Ok(row)
+    })
+}
+
+/// One application (admin).
+pub fn get_application(
+    conn: &mut DbConn,
+    _admin: &Admin,
+    id: &str,
+) -> Result<ApplicationRow, ApiError> {
+    load(conn, id)
+}
+
+fn load(conn: &mut DbConn, id: &str) -> Result<ApplicationRow, ApiError> {
+    membership_applications::table
+        .find(id)
+        .select(ApplicationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Applications, oldest first, optionally of one status (admin).
+pub fn list_applications(
+    conn: &mut DbConn,
+    _admin: &Admin,
+    status: Option<ApplicationStatus>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<pagination::Page<Application>, ApiError> {
+    let after = pagination::decode_cursor(cursor, 1)?;
+    let mut q = membership_applications::table
+        .select(ApplicationRow::as_select())
+        .order(membership_applications::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    let mut count = membership_applications::table.count().into_boxed();
+    if let Some(s) = status {
+        q = q.filter(membership_applications::status.eq(s));
+        count = count.filter(membership_applications::status.eq(s));
+    }
+    if let Some(a) = after {
+        q = q.filter(membership_applications::id.gt(a[0].clone()));
+    }
+    let mut rows: Vec<ApplicationRow> = q.load(conn)?;
+    let total: i64 = count.get_result(conn)?;
+    let next_cursor = pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
+    Ok(pagination::Page {
+        data: rows.into_iter().map(Application::from).collect(),
+        next_cursor,
+        total,
+    })
+}
+
+/// Applies decision `d` to application `id` inside a command: the transition, the
+/// conditional UPDATE on the `from` status, and the audit event. 409 when the application
+/// is in another status (including when a concurrent decision got there first).
+fn decide(
+    ctx: &mut Ctx<'_>,
+    admin: &Admin,
+    id: &str,
+    d: Decision,
+    reason: Option<&str>,
+    organisation_id: Option<&str>,
+) -> Result<ApplicationRow, ApiError> {
+    let before = load(ctx.conn, id)?;
+    let to = transition(before.status, d)?;
+    let n = diesel::update(
+        membership_applications::table
+            .filter(membership_applications::id.eq(id))
+            .filter(membership_applications::status.eq(before.status)),
+    )
+    .set((
+        membership_applications::status.eq(to),
+        membership_applications::decision_reason.eq(reason),
+        membership_applications::decided_by.eq(&admin.id),
+        membership_applications::organisation_id.eq(organisation_id),
+        membership_applications::updated_at.eq(ctx.now),
+    ))
+    .execute(ctx.conn)?;
+    if n == 0 {
+        let now = load(ctx.conn, id)?;
+        return Err(transition(now.status, d)
+            .err()
+            .map(ApiError::from)
+            .unwrap_or(ApiError::Conflict {
+                code: ConflictCode::ConcurrentUpdate,
+                detail: "The application changed meanwhile; reload and retry.".into(),
+            }));
+    }
+    let after = load(ctx.conn, id)?;
+    ctx.audit::<Application>(d.verb(), Some(&before.into()), Some(&after.clone().into()))?;
+    Ok(after)
+}
+
+/// submitted → under_review, emailing the applicant.
+pub fn start_review(
+    conn: &mut DbConn,
+    config: &Config,
+    admin: &Admin,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<ApplicationRow, ApiError> {
+    command::run(conn, config, admin, meta, |ctx| {
+        let after = decide(ctx, admin, id, Decision::Review, None, None)?;
+        ctx.notify(
+            &[applicant(&after)],
+            &ApplicationUnderReview {
+                organisation_name: after.organisation_name.clone(),
+            },
+        )?;
+        Ok(after)
+    })
+}
+
+/// A slug for a new organisation that no other organisation has.
+fn free_slug(c: &mut DbConn, name: &str) -> Result<String, ApiError> {
+    let mut base = organisation::slugify(name);
+    if base.len() < 2 {
+        base = "member".into();
+    }
+    base.truncate(70);
+    let base = base.trim_end_matches('-').to_string();
+    for n in 1..=50 {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        let taken: i64 = organisations::table
+            .filter(organisations::slug.eq(&candidate))
+            .count()
+            .get_result(c)?;
+        if taken == 0 {
+            return Ok(candidate);
+        }
+    }
+    Err(ApiError::Conflict {
+        code: ConflictCode::SlugTaken,
+        detail: "No free slug for this name; create the organisation by hand.".into(),
+    })
+}
+
+/// submitted or under_review → approved: creates the member organisation (active for a year
+/// from today) and invites the contact as its first member user. All in one transaction.
+pub fn approve(
+    conn: &mut DbConn,
+    config: &Config,
+    admin: &Admin,
+    meta: &RequestMeta,
+    id: &str,
+    today: NaiveDate,
+) -> Result<ApplicationRow, ApiError> {
+    command::run(conn, config, admin, meta, |ctx| {
+        let before = load(ctx.conn, id)?;
+        // Refuse before creating anything.
+        transition(before.status, Decision::Approve)?;
+        let slug = free_slug(ctx.conn, &before.organisation_name)?;
+        let new = NewOrganisation {
+            name: before.organisation_name.clone(),
+            slug: Some(slug.clone()),
+            kind: OrganisationKind::Member,
+            partner_type: None,
+            country: before.country.clone(),
+            region: before.region.clone(),
+            identifiers: Vec::new(),
+        };
+        let mut row = organisation::new_row(&new, slug, today);
+        let admitted = membership::transition(
+            MembershipStatus::Applicant,
+            Change::Admit,
+            &membership::Facts {
+                today,
+                period_start: None,
+                period_end: None,
+            },
+        )?;
+        row.membership_status = Some(admitted.to);
+        row.membership_period_start = admitted.period_start;
+        row.membership_period_end = admitted.period_end;
+        row.website = before.website.clone();
+        row.description = before.description.clone();
+        row.focus_areas = before.focus_areas.clone();
+        row.contact_name = Some(before.contact_name.clone());
+        row.contact_email = Some(before.contact_email.clone());
+        let org = organisation::insert_in(ctx, row)?;
+        let after = decide(ctx, admin, id, Decision::Approve, None, Some(&org.id))?;
+        ctx.notify(
+            &[applicant(&after)],
+            &ApplicationApproved {
+                organisation_name: after.organisation_name.clone(),
+            },
+        )?;
+        let inviter = crate::identity::display_name_or_secretariat(
+            ctx.conn,
+            &Principal::User(admin.user().clone()),
+        );
+        let actor = ctx.actor.clone();
+        crate::identity::invite_member(
+            ctx.conn,
+            ctx.config,
+            &actor,
+            ctx.request_id.as_deref(),
+            &inviter,
+            &after.contact_email,
+            &after.contact_name,
+            &org.id,
+        )?;
+        Ok(after)
+    })
+}
+
+/// submitted or under_review → rejected, emailing the applicant the reason.
+pub fn reject(
+    conn: &mut DbConn,
+    config: &Config,
+    admin: &Admin,
+    meta: &RequestMeta,
+    id: &str,
+    req: RejectApplication,
+) -> Result<ApplicationRow, ApiError> {
+    let reason = req.reason.trim().to_string();
+    if !(1..=2000).contains(&reason.chars().count()) {
+        return Err(ApiError::field(
+            "reason",
+            "invalid_length",
+            "Give a reason of 1 to 2,000 characters.",
+        ));
+    }
+    command::run(conn, config, admin, meta, |ctx| {
+        let after = decide(ctx, admin, id, Decision::Reject, Some(&reason), None)?;
+        ctx.notify(
+            &[applicant(&after)],
+            &ApplicationRejected {
+                organisation_name: after.organisation_name.clone(),
+                reason: reason.clone(),
+            },
+        )?;
+        Ok(after)
+    })
+}

@@ -1,0 +1,429 @@
+//! Organisations: the profile, creation, merge-patch updates guarded by the version in the
+//! UPDATE itself, and the per-field history. Who may *see* an organisation is decided in
+//! `visibility`; who may *edit* one (admins, and its own members) here.
+
+pub mod history;
+pub mod model;
+pub mod patch;
+
+use chrono::{NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub use history::{FieldChange, HistoryEntry, diff, history};
+pub use model::*;
+pub use patch::apply_patch;
+
+use super::identifiers;
+use super::membership::MembershipStatus;
+use super::visibility::{Viewer, Visibility};
+use crate::audit::Acting;
+use crate::auth::Principal;
+use crate::auth::caller::{Admin, OrgMember};
+use crate::auth::principal::RequestMeta;
+use crate::codes;
+use crate::command::{self, Ctx, DomainEvent};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::db::schema::{organisation_tags, organisations};
+use crate::error::{ApiError, FieldError};
+
+fn meta(request_id: Option<&str>) -> RequestMeta {
+    RequestMeta {
+        request_id: request_id.map(str::to_string),
+        ip: String::new(),
+    }
+}
+
+/// Turns a name into a slug: lower-case ASCII letters and digits joined by hyphens.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').chars().take(80).collect()
+}
+
+/// True for 2-80 lower-case letters, digits and inner hyphens.
+pub fn valid_slug(s: &str) -> bool {
+    (2..=80).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// True for an absolute http(s) URL without spaces, up to 500 characters.
+pub fn valid_url(s: &str) -> bool {
+    s.len() <= 500
+        && (s.starts_with("https://") || s.starts_with("http://"))
+        && s.split_once("://").is_some_and(|(_, rest)| {
+            !rest.is_empty() && !rest.starts_with('/') && !rest.starts_with('.')
+        })
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Checks codes against a list, naming `field`; returns them de-duplicated in given order.
+pub fn check_codes(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    values: &[String],
+    ok: impl Fn(&str) -> bool,
+    hint: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !ok(v) {
+            errors.push(FieldError::new(
+                field,
+                "unknown_code",
+                format!("{v:?} is not a known code. {hint}"),
+            ));
+            return Vec::new();
+        }
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    out
+}
+
+/// Validates a new organisation, collecting every field error.
+pub fn validate_new(n: &NewOrganisation) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if let Err(ApiError::Validation(e)) = crate::kit::check_name("name", &n.name, 2, 200) {
+        errors.extend(e);
+    }
+    if let Some(slug) = &n.slug
+        && !valid_slug(slug)
+    {
+        errors.push(FieldError::new(
+            "slug",
+            "invalid",
+            "A slug is 2-80 lower-case letters, digits and hyphens.",
+        ));
+    }
+    check_place(&mut errors, "", &n.country, &n.region);
+    identifiers::check(&mut errors, &n.identifiers);
+    match (n.kind, n.partner_type) {
+        (OrganisationKind::Member, Some(_)) => errors.push(FieldError::new(
+            "partner_type",
+            "not_allowed",
+            "Only partners have a partner type.",
+        )),
+        (OrganisationKind::Partner, None) => errors.push(FieldError::new(
+            "partner_type",
+            "required",
+            "A partner needs a partner type.",
+        )),
+        _ => {}
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Checks a country and region pair; `prefix` is prepended to the field names.
+pub fn check_place(errors: &mut Vec<FieldError>, prefix: &str, country: &str, region: &str) {
+    if !codes::is_country(country) {
+        errors.push(FieldError::new(
+            format!("{prefix}country"),
+            "unknown_code",
+            "Use an ISO 3166-1 alpha-2 country code such as GB.",
+        ));
+    }
+    if !codes::is_region(region) {
+        errors.push(FieldError::new(
+            format!("{prefix}region"),
+            "unknown_code",
+            format!("Use one of: {}.", codes::REGIONS.join(", ")),
+        ));
+    }
+}
+
+/// A fresh row for a new organisation: members start active, on an open-ended period.
+pub fn new_row(n: &NewOrganisation, slug: String, today: NaiveDate) -> OrganisationRow {
+    let now = Utc::now().naive_utc();
+    let member = n.kind == OrganisationKind::Member;
+    OrganisationRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: n.name.trim().to_string(),
+        slug,
+        kind: n.kind,
+        partner_type: n.partner_type,
+        country: n.country.clone(),
+        region: n.region.clone(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        hidden_from_public: false,
+        acronym: None,
+        city: None,
+        website: None,
+        description: None,
+        focus_areas: "[]".into(),
+        pillars: "[]".into(),
+        languages: "[]".into(),
+        public_email: None,
+        contact_name: None,
+        contact_email: None,
+        contact_phone: None,
+        social_links: "[]".into(),
+        logo_url: None,
+        founded_year: None,
+        joined_on: today,
+        membership_status: member.then_some(MembershipStatus::Active),
+        membership_period_start: member.then_some(today),
+        membership_period_end: None,
+        visibility_profile: Visibility::Public,
+        visibility_contact: Visibility::Members,
+        identifiers: identifiers::to_stored(&identifiers::check(&mut Vec::new(), &n.identifiers)),
+    }
+}
+
+/// Creates an organisation and records it in the audit trail.
+pub fn create(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &impl Acting,
+    request_id: Option<&str>,
+    n: NewOrganisation,
+) -> Result<OrganisationRow, ApiError> {
+    command::run(conn, config, actor, &meta(request_id), |ctx| {
+        create_in(ctx, n)
+    })
+}
+
+/// Creates an organisation inside a command.
+pub fn create_in(ctx: &mut Ctx<'_>, n: NewOrganisation) -> Result<OrganisationRow, ApiError> {
+    validate_new(&n)?;
+    let slug = n.slug.clone().unwrap_or_else(|| slugify(&n.name));
+    if !valid_slug(&slug) {
+        return Err(ApiError::field(
+            "slug",
+            "required",
+            "The name gives no usable slug; send one.",
+        ));
+    }
+    let row = new_row(&n, slug, ctx.now.date());
+    insert_in(ctx, row)
+}
+
+/// Inserts a complete row with its tags and audit event.
+pub fn insert(
+    conn: &mut DbConn,
+    config: &Config,
+    actor: &impl Acting,
+    request_id: Option<&str>,
+    row: OrganisationRow,
+) -> Result<OrganisationRow, ApiError> {
+    command::run(conn, config, actor, &meta(request_id), |ctx| {
+        insert_in(ctx, row)
+    })
+}
+
+/// Inserts a complete row with its tags, audit event and partner event, inside a command.
+pub fn insert_in(ctx: &mut Ctx<'_>, row: OrganisationRow) -> Result<OrganisationRow, ApiError> {
+    match diesel::insert_into(organisations::table)
+        .values(&row)
+        .execute(ctx.conn)
+    {
+        Ok(_) => {}
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(slug_taken(&row.slug));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    sync_tags(ctx.conn, &row)?;
+    ctx.audit::<Organisation>("created", None, Some(&row.clone().into()))?;
+    ctx.publish(DomainEvent {
+        name: "organisation.created",
+        entity_id: row.id.clone(),
+    })?;
+    Ok(row)
+}
+
+fn slug_taken(slug: &str) -> ApiError {
+    ApiError::Conflict {
+        code: crate::error::ConflictCode::SlugTaken,
+        detail: format!("The slug {slug} is taken."),
+    }
+}
+
+/// Rewrites the tag rows (focus areas, languages) and the identifier rows of an organisation
+/// from its JSON lists.
+pub fn sync_tags(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
+    diesel::delete(organisation_tags::table.filter(organisation_tags::organisation_id.eq(&row.id)))
+        .execute(conn)?;
+    for (kind, list) in [
+        ("focus_area", json_list(&row.focus_areas)),
+        ("language", json_list(&row.languages)),
+    ] {
+        for code in list {
+            diesel::insert_into(organisation_tags::table)
+                .values((
+                    organisation_tags::organisation_id.eq(&row.id),
+                    organisation_tags::kind.eq(kind),
+                    organisation_tags::code.eq(code),
+                ))
+                .execute(conn)?;
+        }
+    }
+    identifiers::sync(conn, row)
+}
+
+/// Finds an organisation by id or slug, whoever asks.
+pub fn find(conn: &mut DbConn, id_or_slug: &str) -> Result<OrganisationRow, ApiError> {
+    organisations::table
+        .filter(
+            organisations::id
+                .eq(id_or_slug)
+                .or(organisations::slug.eq(id_or_slug)),
+        )
+        .select(OrganisationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)
+}
+
+/// An organisation as `viewer` may see it; 404 when it may not know it exists.
+pub fn get(conn: &mut DbConn, viewer: &Viewer, id_or_slug: &str) -> Result<Organisation, ApiError> {
+    let row = find(conn, id_or_slug)?;
+    if !viewer.can_see(&row) {
+        return Err(ApiError::NotFound);
+    }
+    let groups = viewer.field_groups(&row);
+    Ok(Organisation::view(row, groups))
+}
+
+/// Who may edit an organisation: admins, and member users of that organisation. Members of
+/// other organisations get 404 (they are not told more); other staff and apps get 403.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Editor {
+    /// An admin: may change the protected fields (kind, slug, joined_on, membership) too.
+    Admin,
+    /// A member user of the organisation.
+    OwnMember,
+}
+
+impl Editor {
+    /// The editor `who` is for organisation `org_id`.
+    pub fn of(who: &Principal, org_id: &str) -> Result<Editor, ApiError> {
+        if Admin::try_from(who).is_ok() {
+            return Ok(Editor::Admin);
+        }
+        match OrgMember::try_from(who) {
+            Ok(m) if m.organisation_id == org_id => Ok(Editor::OwnMember),
+            Ok(_) => Err(ApiError::NotFound),
+            Err(_) => Err(ApiError::Forbidden(
+                "Only admins and the organisation's own members may do this.".into(),
+            )),
+        }
+    }
+}
+
+/// Applies a merge-patch when `if_match` is the current version.
+///
+/// The version check and increment are one conditional UPDATE, so of two concurrent
+/// PATCHes with the same `If-Match` exactly one succeeds on either backend; the other gets
+/// 412 with the version it should have sent.
+pub fn update(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    if_match: Option<i64>,
+    patch: OrganisationPatch,
+) -> Result<OrganisationRow, ApiError> {
+    command::run(conn, config, who, meta, |ctx| {
+        let c = &mut *ctx.conn;
+        let before = organisations::table
+            .find(id)
+            .select(OrganisationRow::as_select())
+            .first(c)
+            .optional()?
+            .ok_or(ApiError::NotFound)?;
+        let admin = Editor::of(who, &before.id)? == Editor::Admin;
+        let expected = if_match.ok_or(ApiError::PreconditionRequired)?;
+        if expected != before.version {
+            return Err(ApiError::PreconditionFailed {
+                current_version: before.version,
+            });
+        }
+        let mut after = before.clone();
+        let errors = apply_patch(&mut after, patch, admin);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        after.updated_at = ctx.now;
+        let changes = OrganisationChanges::from(&after);
+        let n = match diesel::update(
+            organisations::table
+                .filter(organisations::id.eq(id))
+                .filter(organisations::version.eq(expected)),
+        )
+        .set((
+            &changes,
+            organisations::version.eq(organisations::version + 1),
+        ))
+        .execute(c)
+        {
+            Ok(n) => n,
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                return Err(slug_taken(&after.slug));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            let current: i64 = organisations::table
+                .find(id)
+                .select(organisations::version)
+                .first(c)?;
+            return Err(ApiError::PreconditionFailed {
+                current_version: current,
+            });
+        }
+        after.version = expected + 1;
+        if after.focus_areas != before.focus_areas
+            || after.languages != before.languages
+            || after.identifiers != before.identifiers
+        {
+            sync_tags(c, &after)?;
+        }
+        ctx.audit::<Organisation>(
+            "updated",
+            Some(&before.clone().into()),
+            Some(&after.clone().into()),
+        )?;
+        let name = match (before.hidden_from_public, after.hidden_from_public) {
+            (false, true) => "organisation.hidden",
+            (true, false) => "organisation.unhidden",
+            _ => "organisation.updated",
+        };
+        ctx.publish(DomainEvent {
+            name,
+            entity_id: after.id.clone(),
+        })?;
+        Ok(after)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        assert!(valid_url("https://idpc.net/about"));
+        assert!(!valid_url("javascript:alert(1)"));
+        assert!(!valid_url("https:///x"));
+        assert!(!valid_url("https://a b"));
+    }
+}

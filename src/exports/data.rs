@@ -1,0 +1,268 @@
+//! What both exports read: the published grants (approved, active, closed) with their fund,
+//! donor, grantee, paid and reversed tranches and the dates of their status changes, in one
+//! read, oldest first. How each organisation is named in open data is decided here once.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::WITHHELD_NAME;
+use super::publication::FundPublicationRow;
+use super::settings::OpenData;
+use crate::db::DbConn;
+use crate::db::schema::{
+    audit_events, disbursements, fund_publications, funds, grants, organisations,
+};
+use crate::directory::OrganisationRow;
+use crate::directory::identifiers;
+use crate::error::ApiError;
+use crate::grants::fund::FundRow;
+use crate::grants::grant::{GrantRow, GrantStatus};
+use crate::grants::tranche::{TrancheRow as DisbursementRow, TrancheStatus};
+
+/// An organisation as open data names it.
+#[derive(Debug, Clone)]
+pub struct Party {
+    /// Hidden from the public: neither name nor identifier nor country may appear.
+    pub hidden: bool,
+    /// Its best org-id identifier, when it has one (never for hidden ones).
+    pub org_id: Option<String>,
+    /// Name (the withheld text for hidden ones).
+    pub name: String,
+    /// Country (None for hidden ones).
+    pub country: Option<String>,
+    /// Region code.
+    pub region: String,
+    /// Internal id, for the fallback identifiers (never for hidden ones).
+    pub internal_id: Option<String>,
+    /// Every identifier (none for hidden ones).
+    pub all_ids: Vec<identifiers::OrgIdentifier>,
+}
+
+impl Party {
+    /// Builds the public view of an organisation.
+    pub fn of(o: &OrganisationRow) -> Self {
+        if o.hidden_from_public {
+            return Self {
+                hidden: true,
+                org_id: None,
+                name: WITHHELD_NAME.into(),
+                country: None,
+                region: o.region.clone(),
+                internal_id: None,
+                all_ids: Vec::new(),
+            };
+        }
+        Self {
+            hidden: false,
+            org_id: identifiers::best(o).map(|i| i.full()),
+            name: o.name.clone(),
+            country: Some(o.country.clone()),
+            region: o.region.clone(),
+            internal_id: Some(o.id.clone()),
+            all_ids: identifiers::from_stored(&o.identifiers),
+        }
+    }
+
+    /// The identifier in 360Giving: the org-id, else `<prefix>-org-<id>`, or a per-grant
+    /// `<prefix>-withheld-<grant>` for a hidden organisation (so two grants to it cannot be
+    /// linked either).
+    pub fn giving_id(&self, open: &OpenData, grant_ref: &str) -> String {
+        match (&self.org_id, &self.internal_id) {
+            (Some(id), _) => id.clone(),
+            (None, Some(internal)) => format!("{}-org-{internal}", open.giving_prefix),
+            (None, None) => format!("{}-withheld-{grant_ref}", open.giving_prefix),
+        }
+    }
+
+    /// The identifier in IATI: the org-id, else `<reporting-org>-<id>`; None when hidden.
+    pub fn iati_ref(&self, open: &OpenData) -> Option<String> {
+        match (&self.org_id, &self.internal_id) {
+            (Some(id), _) => Some(id.clone()),
+            (None, Some(internal)) => Some(format!("{}-{internal}", open.network_id())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// One published grant and everything the exports say about it.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The grant.
+    pub grant: GrantRow,
+    /// Its fund.
+    pub fund: FundRow,
+    /// The fund's publication choices, when set.
+    pub publication: Option<FundPublicationRow>,
+    /// The grantee, as open data names it.
+    pub grantee: Party,
+    /// The donor of the fund, as open data names it.
+    pub donor: Party,
+    /// Paid and reversed tranches, oldest first.
+    pub payments: Vec<DisbursementRow>,
+    /// When it became active.
+    pub activated_at: Option<NaiveDateTime>,
+    /// When it was closed.
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+impl Published {
+    /// The date the grant was awarded (approved).
+    pub fn award_date(&self) -> NaiveDate {
+        self.grant
+            .approved_at
+            .unwrap_or(self.grant.created_at)
+            .date()
+    }
+}
+
+/// A donor fund and its publication choices.
+#[derive(Debug, Clone)]
+pub struct PublishedFund {
+    /// The fund.
+    pub fund: FundRow,
+    /// Its publication choices.
+    pub publication: FundPublicationRow,
+    /// The donor, as open data names it.
+    pub donor: Party,
+}
+
+/// Everything the exports need, and the latest change in it (the files' modified date).
+#[derive(Debug, Clone)]
+pub struct OpenDataSet {
+    /// Published grants, oldest first.
+    pub grants: Vec<Published>,
+    /// Funds published as incoming grants.
+    pub funds: Vec<PublishedFund>,
+    /// Latest update of any row read (None when there is nothing).
+    pub modified: Option<NaiveDateTime>,
+}
+
+/// Reads the published grants and funds.
+pub fn load(conn: &mut DbConn) -> Result<OpenDataSet, ApiError> {
+    let rows: Vec<(GrantRow, FundRow, OrganisationRow)> = grants::table
+        .inner_join(funds::table)
+        .inner_join(organisations::table)
+        .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
+        .order(grants::id.asc())
+        .select((
+            GrantRow::as_select(),
+            FundRow::as_select(),
+            OrganisationRow::as_select(),
+        ))
+        .load(conn)?;
+    let grant_ids: Vec<String> = rows.iter().map(|(g, _, _)| g.id.clone()).collect();
+    let mut donor_ids: Vec<String> = rows
+        .iter()
+        .map(|(_, f, _)| f.donor_organisation_id.clone())
+        .collect();
+    let publications: Vec<FundPublicationRow> = fund_publications::table
+        .select(FundPublicationRow::as_select())
+        .load(conn)?;
+    let incoming: Vec<FundRow> = funds::table
+        .filter(
+            funds::id.eq_any(
+                publications
+                    .iter()
+                    .filter(|p| p.publish_incoming)
+                    .map(|p| p.fund_id.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .order(funds::id.asc())
+        .select(FundRow::as_select())
+        .load(conn)?;
+    donor_ids.extend(incoming.iter().map(|f| f.donor_organisation_id.clone()));
+    let donors: HashMap<String, OrganisationRow> = organisations::table
+        .filter(organisations::id.eq_any(&donor_ids))
+        .select(OrganisationRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    let payments: Vec<DisbursementRow> = disbursements::table
+        .filter(disbursements::grant_id.eq_any(&grant_ids))
+        .filter(disbursements::status.eq_any([TrancheStatus::Paid, TrancheStatus::Reversed]))
+        .order(disbursements::id.asc())
+        .select(DisbursementRow::as_select())
+        .load(conn)?;
+    let changes: Vec<(String, String, NaiveDateTime)> = audit_events::table
+        .filter(audit_events::entity_type.eq("grant"))
+        .filter(audit_events::entity_id.eq_any(&grant_ids))
+        .filter(audit_events::action.eq_any(["grant.active", "grant.closed"]))
+        .order(audit_events::occurred_at.asc())
+        .select((
+            audit_events::entity_id,
+            audit_events::action,
+            audit_events::occurred_at,
+        ))
+        .load(conn)?;
+    let mut modified: Option<NaiveDateTime> = None;
+    let mut bump = |t: NaiveDateTime| {
+        if modified.is_none_or(|m| t > m) {
+            modified = Some(t);
+        }
+    };
+    let pub_of = |fund_id: &str| publications.iter().find(|p| p.fund_id == fund_id).cloned();
+    let party = |id: &str| donors.get(id).map(Party::of);
+    let mut out = Vec::new();
+    for (g, f, o) in rows {
+        bump(g.updated_at);
+        bump(f.updated_at);
+        bump(o.updated_at);
+        let Some(donor) = party(&f.donor_organisation_id) else {
+            return Err(ApiError::internal("fund without its donor"));
+        };
+        if let Some(d) = donors.get(&f.donor_organisation_id) {
+            bump(d.updated_at);
+        }
+        let mine: Vec<DisbursementRow> = payments
+            .iter()
+            .filter(|d| d.grant_id == g.id)
+            .cloned()
+            .collect();
+        for d in &mine {
+            bump(d.updated_at);
+        }
+        let when = |action: &str| {
+            changes
+                .iter()
+                .find(|(id, a, _)| *id == g.id && a == action)
+                .map(|(_, _, t)| *t)
+        };
+        let publication = pub_of(&f.id);
+        if let Some(p) = &publication {
+            bump(p.updated_at);
+        }
+        out.push(Published {
+            activated_at: when("grant.active"),
+            closed_at: when("grant.closed"),
+            grantee: Party::of(&o),
+            donor,
+            publication,
+            payments: mine,
+            fund: f,
+            grant: g,
+        });
+    }
+    let mut published_funds = Vec::new();
+    for f in incoming {
+        let (Some(publication), Some(donor)) = (pub_of(&f.id), party(&f.donor_organisation_id))
+        else {
+            continue;
+        };
+        bump(f.updated_at);
+        bump(publication.updated_at);
+        published_funds.push(PublishedFund {
+            fund: f,
+            publication,
+            donor,
+        });
+    }
+    Ok(OpenDataSet {
+        grants: out,
+        funds: published_funds,
+        modified,
+    })
+}

@@ -1,0 +1,264 @@
+//! Demo open data: a donor fund published as an incoming grant, onward grants through the
+//! whole lifecycle (approved, active with payments and a reversal, closed, one to a hidden
+//! member) and org-id identifiers on a few demo organisations, so both exports have something
+//! true to say after `idpc-hub demo-data`. Written through the same service functions as the
+//! API (four eyes included). The identifiers are fictional, like the demo organisations.
+
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use diesel::prelude::*;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::auth::caller::GrantStaff;
+use crate::auth::principal::{RequestMeta, UserPrincipal};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::db::schema::{grants, organisations, users};
+use crate::directory::OrganisationKind;
+use crate::directory::identifiers::OrgIdentifier;
+use crate::directory::organisation::{self, OrganisationPatch};
+use crate::error::ApiError;
+use crate::grants::fund::{self, NewFund};
+use crate::grants::grant::{self, GrantCommand, GrantStatus, NewGrant};
+use crate::grants::tranche::{self, NewTranche as NewDisbursement, PayBody, TrancheCommand};
+
+/// Seeds the demo grants once (nothing when any grant exists). Returns the grants created.
+pub async fn seed(state: &AppState) -> Result<usize, ApiError> {
+    let config = state.config.clone();
+    state.db(move |c| seed_in(c, &config)).await
+}
+
+fn staff(c: &mut DbConn, email: &str) -> Result<Principal, ApiError> {
+    let (id, role): (String, String) = users::table
+        .filter(users::email.eq(email))
+        .select((users::id, users::role))
+        .first(c)?;
+    let role = serde_json::from_value(serde_json::Value::String(role))
+        .map_err(|_| ApiError::internal("demo user role"))?;
+    Ok(Principal::User(UserPrincipal {
+        id,
+        role,
+        organisation_id: None,
+        session_id: "demo-data".into(),
+    }))
+}
+
+fn org_named(c: &mut DbConn, name: &str) -> Result<String, ApiError> {
+    Ok(organisations::table
+        .filter(organisations::name.eq(name))
+        .select(organisations::id)
+        .first(c)?)
+}
+
+fn identify(
+    c: &mut DbConn,
+    config: &Config,
+    admin: &Principal,
+    id: &str,
+    scheme: &str,
+    value: &str,
+) -> Result<(), ApiError> {
+    let version: i64 = organisations::table
+        .find(id)
+        .select(organisations::version)
+        .first(c)?;
+    let patch = OrganisationPatch {
+        identifiers: Some(Some(vec![OrgIdentifier {
+            scheme: scheme.into(),
+            id: value.into(),
+        }])),
+        ..Default::default()
+    };
+    organisation::update(
+        c,
+        config,
+        admin,
+        &RequestMeta::default(),
+        id,
+        Some(version),
+        patch,
+    )?;
+    Ok(())
+}
+
+fn seed_in(c: &mut DbConn, config: &Config) -> Result<usize, ApiError> {
+    let existing: i64 = grants::table.count().get_result(c)?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    let meta = RequestMeta::default();
+    let admin = staff(c, "admin@demo.idpc.example")?;
+    let officer = staff(c, "grants@demo.idpc.example")?;
+    let officer2 = staff(c, "grants2@demo.idpc.example")?;
+    let finance = staff(c, "finance@demo.idpc.example")?;
+    let donor = org_named(c, "Open Society Drug Policy Fund")?;
+    let kenya = org_named(c, "Harm Reduction Network Kenya")?;
+    let mexico = org_named(c, "Red Latinoamericana de Reducción de Daños")?;
+    let lisbon = org_named(c, "Lisbon Drug Policy Forum")?;
+    identify(c, config, &admin, &donor, "US-EIN", "00-0000001")?;
+    identify(
+        c,
+        config,
+        &admin,
+        &kenya,
+        "KE-NCB",
+        "OP.218/051/00-0001/0001",
+    )?;
+    identify(c, config, &admin, &mexico, "CO-RUE", "S0000001")?;
+    let hidden: Option<String> = organisations::table
+        .filter(organisations::hidden_from_public.eq(true))
+        .filter(organisations::kind.eq(OrganisationKind::Member))
+        .order(organisations::name.asc())
+        .select(organisations::id)
+        .first(c)
+        .optional()?;
+    let today = Utc::now().date_naive();
+    let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
+    let days_ago = |n: u64| today.checked_sub_days(Days::new(n)).unwrap_or(today);
+    let grant_officer = GrantStaff::try_from(&officer)?;
+    let grant_officer2 = GrantStaff::try_from(&officer2)?;
+    let fund = fund::create(
+        c,
+        config,
+        &grant_officer,
+        &meta,
+        NewFund {
+            donor_organisation_id: donor.clone(),
+            title: "Core support for community-led drug policy advocacy".into(),
+            reference: "OSDPF-DEMO-1".into(),
+            currency: "USD".into(),
+            amount: "500000.00".into(),
+            starts_on: year_start,
+            ends_on: year_start
+                .checked_add_days(Days::new(729))
+                .unwrap_or(year_start),
+        },
+    )?;
+    super::publication::set(
+        c,
+        config,
+        &grant_officer,
+        &meta,
+        &fund.id,
+        crate::exports::publication::FundPublication {
+            publish_incoming: true,
+            regrant_type: "FRG010".into(),
+            donor_activity_id: Some("US-EIN-00-0000001-DEMO-1".into()),
+        },
+    )?;
+    let mut plans: Vec<(GrantStatus, String, &str, Vec<&str>, &str)> = vec![
+        (
+            GrantStatus::Active,
+            kenya,
+            "Community paralegals for people who use drugs",
+            vec!["decriminalisation_justice_reform", "support_dont_punish"],
+            "40000.00",
+        ),
+        (
+            GrantStatus::Closed,
+            lisbon,
+            "Evidence brief on decriminalisation outcomes",
+            vec!["decriminalisation_justice_reform"],
+            "15000.00",
+        ),
+        (
+            GrantStatus::Approved,
+            mexico,
+            "Women who use drugs: regional advocacy",
+            vec!["women_drug_policy", "civil_society_space"],
+            "25000.00",
+        ),
+    ];
+    if let Some(h) = hidden {
+        plans.push((
+            GrantStatus::Active,
+            h,
+            "Safe spaces for community organising",
+            vec!["civil_society_space"],
+            "12000.00",
+        ));
+    }
+    let mut created = 0;
+    for (target, grantee, title, areas, amount) in plans {
+        let g = grant::edit::create(
+            c,
+            config,
+            &grant_officer,
+            &meta,
+            NewGrant {
+                fund_id: fund.id.clone(),
+                grantee_organisation_id: grantee,
+                title: title.into(),
+                description: format!("{title}: a demo onward grant."),
+                pillar: "capacity_strengthening".into(),
+                priority_areas: areas.into_iter().map(str::to_string).collect(),
+                currency: "USD".into(),
+                amount: amount.into(),
+                fx_rate: None,
+                fx_rate_date: None,
+                planned_start: year_start,
+                planned_end: year_start
+                    .checked_add_days(Days::new(364))
+                    .unwrap_or(year_start),
+            },
+        )?;
+        created += 1;
+        let run = |c: &mut DbConn, who: &GrantStaff, cmd: GrantCommand| {
+            grant::command::run(c, config, who, &meta, &g.id, cmd, None)
+        };
+        run(c, &grant_officer, GrantCommand::Submit)?;
+        run(c, &grant_officer2, GrantCommand::Approve)?;
+        if target == GrantStatus::Approved {
+            continue;
+        }
+        run(c, &grant_officer, GrantCommand::Activate)?;
+        let pay = |c: &mut DbConn, amount: &str, paid_on: NaiveDate| {
+            let d = tranche::command::request(
+                c,
+                config,
+                &officer,
+                &meta,
+                &g.id,
+                NewDisbursement {
+                    amount: amount.into(),
+                    planned_date: paid_on,
+                    note: String::new(),
+                    requires_report_id: None,
+                },
+            )?;
+            tranche::command::run(c, config, &officer2, &meta, &d.id, TrancheCommand::Approve)?;
+            tranche::command::run(
+                c,
+                config,
+                &finance,
+                &meta,
+                &d.id,
+                TrancheCommand::Pay(PayBody {
+                    payment_reference: format!("DEMO-{}", &d.id[d.id.len() - 6..]),
+                    paid_on,
+                }),
+            )
+        };
+        let first = g.amount / 200; // half, in major units (USD has 2 decimals)
+        pay(c, &crate::money::format(first * 100, "USD"), days_ago(60))?;
+        if target == GrantStatus::Closed {
+            pay(
+                c,
+                &crate::money::format(g.amount - first * 100, "USD"),
+                days_ago(20),
+            )?;
+            run(c, &grant_officer, GrantCommand::Close)?;
+        } else {
+            let wrong = pay(c, "1000.00", days_ago(10))?;
+            tranche::command::run(
+                c,
+                config,
+                &finance,
+                &meta,
+                &wrong.id,
+                TrancheCommand::Reverse("Paid to a closed bank account; to be paid again.".into()),
+            )?;
+        }
+    }
+    Ok(created)
+}

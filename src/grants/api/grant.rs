@@ -1,0 +1,386 @@
+//! Handlers of grants.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::fingerprint;
+use crate::AppState;
+use crate::auth::Principal;
+use crate::auth::caller::GrantStaff;
+use crate::auth::principal::RequestMeta;
+use crate::error::ApiError;
+use crate::error::docs::{
+    AuthErrors, BodyErrors, ConflictError, IdempotencyErrors, NotFoundError, QueryErrors,
+    VersionErrors,
+};
+use crate::extract::{IfMatch, Json, etag};
+use crate::grants::access::Reader;
+use crate::grants::grant::read::{self, GrantFilter};
+use crate::grants::grant::{
+    Grant, GrantCommand, GrantDetail, GrantPatch, NewGrant, ReasonBody, command, edit,
+};
+use crate::idempotency::{self, Outcome};
+use crate::pagination::{self, Page};
+
+/// Filters and paging of the grant list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantListParams {
+    /// Page size, 1–100 (default 25).
+    pub limit: Option<i64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// draft, submitted, approved, active, closed, rejected or cancelled.
+    pub status: Option<String>,
+    /// Fund id.
+    pub fund_id: Option<String>,
+    /// Grantee organisation id.
+    pub grantee_organisation_id: Option<String>,
+    /// Strategic pillar.
+    pub pillar: Option<String>,
+    /// One priority area.
+    pub priority_area: Option<String>,
+    /// Year of the reference (IDPC-YEAR-NNNN).
+    pub year: Option<i32>,
+}
+
+/// Create a draft grant (grant officers). Accepts Idempotency-Key.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    request_body = NewGrant,
+    responses(
+        (status = 201, description = "Created", body = Grant, headers(("Location" = String, description = "URL of the grant"))),
+        AuthErrors, BodyErrors, IdempotencyErrors,
+    )
+)]
+#[post("/grants")]
+pub async fn create_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    req: HttpRequest,
+    body: Json<NewGrant>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.0;
+    let fingerprint = fingerprint(&new)?;
+    let st = state.clone();
+    let staff = GrantStaff::try_from(&who)?;
+    idempotency::run(&state, &who, &req, fingerprint, || async move {
+        let config = st.config.clone();
+        let row = st
+            .db(move |c| edit::create(c, &config, &staff, &meta, new))
+            .await?;
+        Outcome::created(format!("/api/v1/grants/{}", row.id), &Grant::from(row))
+    })
+    .await
+}
+
+/// List the grants the caller may see, with filters.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(GrantListParams),
+    responses(
+        (status = 200, description = "A page of grants", body = Page<Grant>),
+        QueryErrors, AuthErrors,
+    )
+)]
+#[get("/grants")]
+pub async fn list_grants(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: web::Query<GrantListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(q.limit)?;
+    let q = q.into_inner();
+    let cursor = q.cursor.clone();
+    let filter = GrantFilter {
+        status: q.status,
+        fund_id: q.fund_id,
+        grantee_organisation_id: q.grantee_organisation_id,
+        pillar: q.pillar,
+        priority_area: q.priority_area,
+        year: q.year,
+    };
+    let reader = Reader::try_from(&who)?;
+    let page = state
+        .db(move |c| read::list(c, &reader, &filter, limit, cursor.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A grant with its tranches, reports and totals.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id")),
+    responses(
+        (status = 200, description = "The grant", body = GrantDetail, headers(("ETag" = String, description = "Version"))),
+        AuthErrors, NotFoundError,
+    )
+)]
+#[get("/grants/{id}")]
+pub async fn get_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reader = Reader::try_from(&who)?;
+    let detail = state.db(move |c| read::detail(c, &reader, &id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(detail.grant.version)))
+        .json(detail))
+}
+
+/// Change a draft grant (grant officers; If-Match required).
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id"), ("If-Match" = String, Header, description = "ETag of the grant")),
+    request_body = GrantPatch,
+    responses(
+        (status = 200, description = "Updated", body = Grant, headers(("ETag" = String, description = "Version"))),
+        AuthErrors, BodyErrors, NotFoundError, ConflictError, VersionErrors,
+    )
+)]
+#[patch("/grants/{id}")]
+pub async fn update_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: Json<GrantPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    let who = GrantStaff::try_from(&who)?;
+    let config = state.config.clone();
+    let row = state
+        .db(move |c| edit::update(c, &config, &who, &meta, &id, version, body.0))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(Grant::from(row)))
+}
+
+/// Runs a grant command and answers with the grant.
+async fn move_grant(
+    state: &web::Data<AppState>,
+    who: &Principal,
+    meta: RequestMeta,
+    id: String,
+    command: GrantCommand,
+    reason: Option<String>,
+) -> Result<Grant, ApiError> {
+    let staff = GrantStaff::try_from(who)?;
+    let config = state.config.clone();
+    let row = state
+        .db(move |c| command::run(c, &config, &staff, &meta, &id, command, reason))
+        .await?;
+    Ok(Grant::from(row))
+}
+
+/// Runs a grant command under `Idempotency-Key`.
+async fn move_grant_once(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    req: HttpRequest,
+    id: String,
+    command: GrantCommand,
+    reason: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let fingerprint = fingerprint(&reason)?;
+    let st = state.clone();
+    let w = who.clone();
+    idempotency::run(&state, &who, &req, fingerprint, || async move {
+        let g = move_grant(&st, &w, meta, id, command, reason).await?;
+        Outcome::ok(&g)
+    })
+    .await
+}
+
+/// Submit a draft grant for approval; grant officers are emailed.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id")),
+    responses(
+        (status = 200, description = "The updated grant", body = Grant),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/grants/{id}/submit")]
+pub async fn submit_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let g = move_grant(
+        &state,
+        &who,
+        meta,
+        id.into_inner(),
+        GrantCommand::Submit,
+        None,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(g))
+}
+
+/// Approve a submitted grant (a grant officer other than its author); counts it against the fund. Accepts Idempotency-Key.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    responses(
+        (status = 200, description = "The updated grant", body = Grant),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
+    )
+)]
+#[post("/grants/{id}/approve")]
+pub async fn approve_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    move_grant_once(
+        state,
+        who,
+        meta,
+        req,
+        id.into_inner(),
+        GrantCommand::Approve,
+        None,
+    )
+    .await
+}
+
+/// Reject a submitted grant with a reason.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The updated grant", body = Grant),
+        AuthErrors, BodyErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/grants/{id}/reject")]
+pub async fn reject_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: Json<ReasonBody>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = Some(body.0.reason);
+    let g = move_grant(
+        &state,
+        &who,
+        meta,
+        id.into_inner(),
+        GrantCommand::Reject,
+        reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(g))
+}
+
+/// Activate an approved grant: tranches may then be requested.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id")),
+    responses(
+        (status = 200, description = "The updated grant", body = Grant),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/grants/{id}/activate")]
+pub async fn activate_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let g = move_grant(
+        &state,
+        &who,
+        meta,
+        id.into_inner(),
+        GrantCommand::Activate,
+        None,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(g))
+}
+
+/// Close an active grant once no approved tranche awaits payment.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id")),
+    responses(
+        (status = 200, description = "The updated grant", body = Grant),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/grants/{id}/close")]
+pub async fn close_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let g = move_grant(
+        &state,
+        &who,
+        meta,
+        id.into_inner(),
+        GrantCommand::Close,
+        None,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(g))
+}
+
+/// Cancel a grant without committed tranches; an approved award goes back to the fund.
+#[utoipa::path(
+    tag = "grants",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The updated grant", body = Grant),
+        AuthErrors, BodyErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/grants/{id}/cancel")]
+pub async fn cancel_grant(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: Json<ReasonBody>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = Some(body.0.reason);
+    let g = move_grant(
+        &state,
+        &who,
+        meta,
+        id.into_inner(),
+        GrantCommand::Cancel,
+        reason,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(g))
+}

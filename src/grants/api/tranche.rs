@@ -1,0 +1,293 @@
+//! Handlers of tranches (`/disbursements`).
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::fingerprint;
+use crate::AppState;
+use crate::auth::Principal;
+use crate::auth::caller::Staff;
+use crate::auth::principal::RequestMeta;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::error::docs::{
+    AuthErrors, BodyErrors, ConflictError, IdempotencyErrors, NotFoundError, QueryErrors,
+};
+use crate::extract::Json;
+use crate::grants::access::{self, Reader};
+use crate::grants::grant::{self, ReasonBody};
+use crate::grants::tranche::{
+    self, NewTranche, PayBody, Tranche, TrancheCommand, TrancheRow, command,
+};
+use crate::idempotency::{self, Outcome};
+use crate::pagination::{self, Page};
+
+/// Filters and paging of the tranche list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DisbursementListParams {
+    /// Page size, 1–100 (default 25).
+    pub limit: Option<i64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// requested (the approval queue), approved, rejected, cancelled, paid or reversed.
+    pub status: Option<String>,
+    /// Only tranches of this grant.
+    pub grant_id: Option<String>,
+}
+
+fn answer(c: &mut DbConn, row: TrancheRow) -> Result<Tranche, ApiError> {
+    let currency = grant::by_id(c, &row.grant_id)?.currency;
+    Ok(Tranche::from_row(row, &currency))
+}
+
+/// Runs a tranche command and answers with the tranche.
+async fn move_tranche(
+    state: &web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: String,
+    cmd: TrancheCommand,
+) -> Result<Tranche, ApiError> {
+    let config = state.config.clone();
+    state
+        .db(move |c| {
+            let row = command::run(c, &config, &who, &meta, &id, cmd)?;
+            answer(c, row)
+        })
+        .await
+}
+
+/// Runs a tranche command under `Idempotency-Key`, `fingerprint` being its parsed body.
+async fn move_tranche_once(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    req: HttpRequest,
+    id: String,
+    cmd: TrancheCommand,
+    fingerprint: serde_json::Value,
+) -> Result<HttpResponse, ApiError> {
+    let st = state.clone();
+    let w = who.clone();
+    idempotency::run(&state, &who, &req, fingerprint, || async move {
+        let out = move_tranche(&st, w, meta, id, cmd).await?;
+        Outcome::ok(&out)
+    })
+    .await
+}
+
+/// Request a tranche (grant officers, or members of the grantee). Accepts Idempotency-Key.
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    request_body = NewTranche,
+    responses(
+        (status = 201, description = "Requested", body = Tranche, headers(("Location" = String, description = "URL of the tranche"))),
+        AuthErrors, BodyErrors, NotFoundError, IdempotencyErrors,
+    )
+)]
+#[post("/grants/{id}/disbursements")]
+pub async fn request_disbursement(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Json<NewTranche>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.0;
+    let fingerprint = fingerprint(&new)?;
+    let st = state.clone();
+    let w = who.clone();
+    idempotency::run(&state, &who, &req, fingerprint, || async move {
+        let config = st.config.clone();
+        let out = st
+            .db(move |c| {
+                let row = command::request(c, &config, &w, &meta, &id, new)?;
+                answer(c, row)
+            })
+            .await?;
+        Outcome::created(format!("/api/v1/disbursements/{}", out.id), &out)
+    })
+    .await
+}
+
+/// The approval queue and other tranche lists (staff).
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(DisbursementListParams),
+    responses(
+        (status = 200, description = "A page of tranches", body = Page<Tranche>),
+        QueryErrors, AuthErrors,
+    )
+)]
+#[get("/disbursements")]
+pub async fn list_disbursements(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: web::Query<DisbursementListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(q.limit)?;
+    let who = Staff::try_from(&who)?;
+    let q = q.into_inner();
+    let page = state
+        .db(move |c| {
+            tranche::list(
+                c,
+                &who,
+                q.status.as_deref(),
+                q.grant_id.as_deref(),
+                limit,
+                q.cursor.as_deref(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A tranche.
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Tranche id")),
+    responses(
+        (status = 200, description = "The tranche", body = Tranche),
+        AuthErrors, NotFoundError,
+    )
+)]
+#[get("/disbursements/{id}")]
+pub async fn get_disbursement(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reader = Reader::try_from(&who)?;
+    let (row, grant) = state
+        .db(move |c| access::visible_tranche(c, &reader, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(Tranche::from_row(row, &grant.currency)))
+}
+
+/// Approve a tranche (not its requester; two different approvers above the threshold). Accepts Idempotency-Key.
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    responses(
+        (status = 200, description = "The updated tranche", body = Tranche),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
+    )
+)]
+#[post("/disbursements/{id}/approve")]
+pub async fn approve_disbursement(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let cmd = TrancheCommand::Approve;
+    move_tranche_once(state, who, meta, req, id, cmd, serde_json::Value::Null).await
+}
+
+/// Reject a requested tranche with a reason.
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Tranche id")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The updated tranche", body = Tranche),
+        AuthErrors, BodyErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/disbursements/{id}/reject")]
+pub async fn reject_disbursement(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: Json<ReasonBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = TrancheCommand::Reject(body.0.reason);
+    let out = move_tranche(&state, who, meta, id.into_inner(), cmd).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Cancel a requested or approved tranche (its requester or a grant officer).
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Tranche id")),
+    responses(
+        (status = 200, description = "The updated tranche", body = Tranche),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/disbursements/{id}/cancel")]
+pub async fn cancel_disbursement(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let out = move_tranche(&state, who, meta, id.into_inner(), TrancheCommand::Cancel).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Record the payment of an approved tranche (finance officers only; exactly once). Accepts Idempotency-Key.
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    request_body = PayBody,
+    responses(
+        (status = 200, description = "The updated tranche", body = Tranche),
+        AuthErrors, BodyErrors, NotFoundError, IdempotencyErrors,
+    )
+)]
+#[post("/disbursements/{id}/pay")]
+pub async fn pay_disbursement(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Json<PayBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let fp = fingerprint(&b)?;
+    let cmd = TrancheCommand::Pay(b);
+    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
+}
+
+/// Reverse a paid tranche with a reason (finance officers only); the amount is released. Accepts Idempotency-Key.
+#[utoipa::path(
+    tag = "disbursements",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The updated tranche", body = Tranche),
+        AuthErrors, BodyErrors, NotFoundError, IdempotencyErrors,
+    )
+)]
+#[post("/disbursements/{id}/reverse")]
+pub async fn reverse_disbursement(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Json<ReasonBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let fp = fingerprint(&b)?;
+    let cmd = TrancheCommand::Reverse(b.reason);
+    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
+}

@@ -1,0 +1,420 @@
+//! Funds: money the network receives from a donor, its life (active, closed) and its edits.
+//! What a fund has awarded and disbursed moves only through `budget`.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::check::{Refusal, collect, done, text_field};
+use crate::auth::caller::{GrantStaff, Staff};
+use crate::auth::principal::RequestMeta;
+use crate::command::{self, Audited};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::db::schema::{funds, organisations};
+use crate::directory::OrganisationRow;
+use crate::error::{ApiError, ConflictCode, FieldError};
+use crate::kit::rfc3339;
+use crate::money;
+use crate::pagination::{self, Page};
+
+crate::text_enum! {
+    /// A fund's place in its life.
+    pub enum FundStatus {
+        /// Takes new grants.
+        Active = "active",
+        /// Takes no new grants.
+        Closed = "closed",
+    }
+}
+
+/// The status a fund may be given by an edit: either way, any time (a closed fund keeps
+/// the grants it made, and may be reopened).
+pub fn transition(from: FundStatus, to: FundStatus) -> Result<FundStatus, Refusal> {
+    let _ = from;
+    Ok(to)
+}
+
+/// A stored fund.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = funds)]
+pub struct FundRow {
+    /// UUID v7.
+    pub id: String,
+    /// The donor (a partner of type donor).
+    pub donor_organisation_id: String,
+    /// Title.
+    pub title: String,
+    /// The donor's reference.
+    pub reference: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Sum of approved grants, in fund minor units.
+    pub awarded: i64,
+    /// Sum of paid tranches converted to fund minor units.
+    pub disbursed: i64,
+    /// Start of the period.
+    pub starts_on: NaiveDate,
+    /// End of the period.
+    pub ends_on: NaiveDate,
+    /// Active or closed.
+    pub status: FundStatus,
+    /// Creator.
+    pub created_by: String,
+    /// Created.
+    pub created_at: chrono::NaiveDateTime,
+    /// Last change.
+    pub updated_at: chrono::NaiveDateTime,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+/// A fund as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Fund {
+    /// UUID v7.
+    pub id: String,
+    /// The donor organisation.
+    pub donor_organisation_id: String,
+    /// Title.
+    pub title: String,
+    /// The donor's reference for this fund.
+    pub reference: String,
+    /// ISO 4217 code of every amount of this fund.
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// Amount received or pledged.
+    #[schema(example = "250000.00")]
+    pub amount: String,
+    /// Sum of approved onward grants, in fund currency.
+    pub awarded: String,
+    /// Sum of paid tranches, in fund currency.
+    pub disbursed: String,
+    /// Amount not yet awarded.
+    pub remaining: String,
+    /// Start of the period (YYYY-MM-DD).
+    pub starts_on: NaiveDate,
+    /// End of the period (YYYY-MM-DD).
+    pub ends_on: NaiveDate,
+    /// active or closed.
+    pub status: FundStatus,
+    /// Optimistic-concurrency version (also the ETag).
+    pub version: i64,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+impl From<FundRow> for Fund {
+    fn from(r: FundRow) -> Self {
+        let c = r.currency.as_str();
+        Self {
+            amount: money::format(r.amount, c),
+            awarded: money::format(r.awarded, c),
+            disbursed: money::format(r.disbursed, c),
+            remaining: money::format(r.amount - r.awarded, c),
+            id: r.id,
+            donor_organisation_id: r.donor_organisation_id,
+            title: r.title,
+            reference: r.reference,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            status: r.status,
+            version: r.version,
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+            currency: r.currency,
+        }
+    }
+}
+
+impl Audited for Fund {
+    const ENTITY: &'static str = "fund";
+    fn entity_id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Create a fund.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFund {
+    /// A partner organisation of type donor.
+    pub donor_organisation_id: String,
+    /// Title, 2–200 characters.
+    pub title: String,
+    /// The donor's reference, 1–100 characters.
+    pub reference: String,
+    /// ISO 4217 code.
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// Positive amount with at most the currency's decimals.
+    #[schema(example = "250000.00")]
+    pub amount: String,
+    /// Start of the period (YYYY-MM-DD).
+    pub starts_on: NaiveDate,
+    /// End of the period (YYYY-MM-DD), not before the start.
+    pub ends_on: NaiveDate,
+}
+
+/// Change a fund (merge patch; the currency never changes).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundPatch {
+    /// Title, 2–200 characters.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The donor's reference.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// New amount; never below what is already awarded.
+    #[serde(default)]
+    pub amount: Option<String>,
+    /// Start of the period.
+    #[serde(default)]
+    pub starts_on: Option<NaiveDate>,
+    /// End of the period.
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+    /// active or closed; a closed fund takes no new grants.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub status: Option<String>,
+}
+
+/// Loads a fund (404 when unknown).
+pub fn by_id(conn: &mut DbConn, id: &str) -> Result<FundRow, ApiError> {
+    funds::table
+        .find(id)
+        .select(FundRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)
+}
+
+fn end_before_start(errors: &mut Vec<FieldError>, starts_on: NaiveDate, ends_on: NaiveDate) {
+    if ends_on < starts_on {
+        errors.push(FieldError::new(
+            "ends_on",
+            "before_start",
+            "The end is before the start.",
+        ));
+    }
+}
+
+/// Creates a fund (admins and grant officers).
+pub fn create(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &GrantStaff,
+    meta: &RequestMeta,
+    req: NewFund,
+) -> Result<FundRow, ApiError> {
+    let mut errors = Vec::new();
+    let title = text_field(&mut errors, "title", &req.title, 2, 200);
+    let reference = text_field(&mut errors, "reference", &req.reference, 1, 100);
+    let currency = collect(
+        money::currency("currency", &req.currency).map_err(ApiError::from),
+        &mut errors,
+    );
+    let amount = currency.as_ref().and_then(|c| {
+        collect(
+            money::parse_amount("amount", &req.amount, c).map_err(ApiError::from),
+            &mut errors,
+        )
+    });
+    end_before_start(&mut errors, req.starts_on, req.ends_on);
+    command::run(conn, config, who, meta, |ctx| {
+        let donor: Option<OrganisationRow> = organisations::table
+            .find(&req.donor_organisation_id)
+            .select(OrganisationRow::as_select())
+            .first(ctx.conn)
+            .optional()?;
+        if !donor.is_some_and(|o| super::access::is_donor(&o)) {
+            errors.push(FieldError::new(
+                "donor_organisation_id",
+                "not_a_donor",
+                "Use the id of a partner organisation of type donor.",
+            ));
+        }
+        done(std::mem::take(&mut errors))?;
+        let (Some(currency), Some(amount)) = (currency, amount) else {
+            return Err(ApiError::internal("validated amount missing"));
+        };
+        let row = FundRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            donor_organisation_id: req.donor_organisation_id.clone(),
+            title,
+            reference,
+            currency,
+            amount,
+            awarded: 0,
+            disbursed: 0,
+            starts_on: req.starts_on,
+            ends_on: req.ends_on,
+            status: FundStatus::Active,
+            created_by: who.id.clone(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            version: 1,
+        };
+        diesel::insert_into(funds::table)
+            .values(&row)
+            .execute(ctx.conn)?;
+        ctx.audit("created", None, Some(&Fund::from(row.clone())))?;
+        Ok(row)
+    })
+}
+
+/// A fund, for staff (finance officers read; members and partner apps get 403).
+pub fn get(conn: &mut DbConn, _who: &Staff, id: &str) -> Result<FundRow, ApiError> {
+    by_id(conn, id)
+}
+
+/// Lists funds, oldest first.
+pub fn list(
+    conn: &mut DbConn,
+    _who: &Staff,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<Fund>, ApiError> {
+    let after = pagination::decode_cursor(cursor, 1)?;
+    let mut q = funds::table
+        .select(FundRow::as_select())
+        .order(funds::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(funds::id.gt(a[0].clone()));
+    }
+    let mut rows: Vec<FundRow> = q.load(conn)?;
+    let total: i64 = funds::table.count().get_result(conn)?;
+    let next_cursor = pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
+    Ok(Page {
+        data: rows.into_iter().map(Fund::from).collect(),
+        next_cursor,
+        total,
+    })
+}
+
+/// Changes a fund under `If-Match`. The amount never drops below what is awarded: the
+/// UPDATE itself checks it, so a concurrent approval cannot slip under it.
+pub fn update(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &GrantStaff,
+    meta: &RequestMeta,
+    id: &str,
+    version: i64,
+    patch: FundPatch,
+) -> Result<FundRow, ApiError> {
+    command::run(conn, config, who, meta, |ctx| {
+        let before = by_id(ctx.conn, id)?;
+        if before.version != version {
+            return Err(ApiError::PreconditionFailed {
+                current_version: before.version,
+            });
+        }
+        let mut errors = Vec::new();
+        let title = patch
+            .title
+            .as_deref()
+            .map(|t| text_field(&mut errors, "title", t, 2, 200))
+            .unwrap_or(before.title.clone());
+        let reference = patch
+            .reference
+            .as_deref()
+            .map(|t| text_field(&mut errors, "reference", t, 1, 100))
+            .unwrap_or(before.reference.clone());
+        let amount = match &patch.amount {
+            Some(a) => collect(
+                money::parse_amount("amount", a, &before.currency).map_err(ApiError::from),
+                &mut errors,
+            )
+            .unwrap_or(before.amount),
+            None => before.amount,
+        };
+        let starts_on = patch.starts_on.unwrap_or(before.starts_on);
+        let ends_on = patch.ends_on.unwrap_or(before.ends_on);
+        end_before_start(&mut errors, starts_on, ends_on);
+        let status = match patch.status.as_deref() {
+            None => before.status,
+            Some(s) => match FundStatus::parse(s) {
+                Some(to) => transition(before.status, to)?,
+                None => {
+                    errors.push(FieldError::new(
+                        "status",
+                        "invalid",
+                        "A fund is active or closed.",
+                    ));
+                    before.status
+                }
+            },
+        };
+        done(errors)?;
+        let n = diesel::update(
+            funds::table
+                .find(id)
+                .filter(funds::version.eq(version))
+                .filter(funds::awarded.le(amount)),
+        )
+        .set((
+            funds::title.eq(&title),
+            funds::reference.eq(&reference),
+            funds::amount.eq(amount),
+            funds::starts_on.eq(starts_on),
+            funds::ends_on.eq(ends_on),
+            funds::status.eq(status),
+            funds::updated_at.eq(ctx.now),
+            funds::version.eq(funds::version + 1),
+        ))
+        .execute(ctx.conn)?;
+        let after = by_id(ctx.conn, id)?;
+        if n == 0 {
+            if after.version != version {
+                return Err(ApiError::PreconditionFailed {
+                    current_version: after.version,
+                });
+            }
+            return Err(ApiError::Conflict {
+                code: ConflictCode::AmountBelowAwarded,
+                detail: format!(
+                    "{} {} is already awarded; the amount cannot be lower.",
+                    money::format(after.awarded, &after.currency),
+                    after.currency
+                ),
+            });
+        }
+        ctx.audit(
+            "updated",
+            Some(&Fund::from(before)),
+            Some(&Fund::from(after.clone())),
+        )?;
+        Ok(after)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_active_fund_can_be_closed() {
+        assert_eq!(
+            transition(FundStatus::Active, FundStatus::Closed),
+            Ok(FundStatus::Closed)
+        );
+    }
+
+    #[test]
+    fn a_closed_fund_can_be_reopened() {
+        assert_eq!(
+            transition(FundStatus::Closed, FundStatus::Active),
+            Ok(FundStatus::Active)
+        );
+    }
+}

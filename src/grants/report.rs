@@ -1,0 +1,518 @@
+//! Grant reports: what the grantee owes (narrative or financial), submitted by one of its
+//! members and accepted or returned by grant staff. Its life is a pure transition table.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::{self, Reader};
+use super::check::{Refusal, done, text_field};
+use super::grant::{self, GrantRow};
+use super::notice::{self, GrantFacts as MailFacts};
+use crate::auth::Principal;
+use crate::auth::caller::{GrantStaff, OrgMember};
+use crate::auth::principal::RequestMeta;
+use crate::command::{self, Audited, Ctx, DomainEvent, Message};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::db::schema::grant_reports;
+use crate::error::{ApiError, ConflictCode, FieldError};
+use crate::kit::rfc3339;
+use crate::notify::Kind;
+
+crate::text_enum! {
+    /// A report's place in its life.
+    pub enum ReportStatus {
+        /// Owed by the grantee.
+        Due = "due",
+        /// Sent by the grantee; waits for a decision.
+        Submitted = "submitted",
+        /// Accepted by grant staff.
+        Accepted = "accepted",
+        /// Sent back to the grantee for changes.
+        Returned = "returned",
+    }
+}
+
+crate::text_enum! {
+    /// Kind of report.
+    pub enum ReportKind {
+        /// What was done.
+        Narrative = "narrative",
+        /// How the money was spent.
+        Financial = "financial",
+    }
+}
+
+/// A command on a report.
+#[derive(Debug, Clone)]
+pub enum ReportCommand {
+    /// due or returned → submitted (a member of the grantee).
+    Submit(SubmitReport),
+    /// submitted → accepted (grant officers).
+    Accept,
+    /// submitted → returned (grant officers).
+    Return(String),
+}
+
+impl ReportCommand {
+    fn spec(&self) -> (&'static str, &'static [ReportStatus], ReportStatus) {
+        use ReportStatus::*;
+        match self {
+            ReportCommand::Submit(_) => ("submit", &[Due, Returned], Submitted),
+            ReportCommand::Accept => ("accept", &[Submitted], Accepted),
+            ReportCommand::Return(_) => ("return", &[Submitted], Returned),
+        }
+    }
+}
+
+/// The transition table of a report.
+pub fn transition(from: ReportStatus, command: &ReportCommand) -> Result<ReportStatus, Refusal> {
+    let (verb, allowed, to) = command.spec();
+    if allowed.contains(&from) {
+        Ok(to)
+    } else {
+        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+        Err(Refusal::invalid("report", from.as_str(), verb, &names))
+    }
+}
+
+/// A stored report.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = grant_reports)]
+pub struct ReportRow {
+    /// UUID v7.
+    pub id: String,
+    /// Grant.
+    pub grant_id: String,
+    /// narrative or financial.
+    pub kind: ReportKind,
+    /// Title.
+    pub title: String,
+    /// Due date.
+    pub due_on: NaiveDate,
+    /// due, submitted, accepted, returned.
+    pub status: ReportStatus,
+    /// Summary from the grantee.
+    pub summary: Option<String>,
+    /// Link to the document.
+    pub document_url: Option<String>,
+    /// Submitter.
+    pub submitted_by: Option<String>,
+    /// Submitted.
+    pub submitted_at: Option<NaiveDateTime>,
+    /// Who accepted or returned it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<NaiveDateTime>,
+    /// Why it was returned.
+    pub return_reason: Option<String>,
+    /// Creator.
+    pub created_by: String,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A grant report as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Report {
+    /// UUID v7.
+    pub id: String,
+    /// The grant.
+    pub grant_id: String,
+    /// narrative or financial.
+    pub kind: ReportKind,
+    /// Title.
+    pub title: String,
+    /// Due date (YYYY-MM-DD).
+    pub due_on: NaiveDate,
+    /// due, submitted, accepted or returned.
+    pub status: ReportStatus,
+    /// Summary from the grantee.
+    pub summary: Option<String>,
+    /// Link to the document.
+    pub document_url: Option<String>,
+    /// Who submitted it.
+    pub submitted_by: Option<String>,
+    /// When (RFC 3339).
+    pub submitted_at: Option<String>,
+    /// Who accepted or returned it.
+    pub decided_by: Option<String>,
+    /// Why it was returned.
+    pub return_reason: Option<String>,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+impl From<ReportRow> for Report {
+    fn from(r: ReportRow) -> Self {
+        Self {
+            id: r.id,
+            grant_id: r.grant_id,
+            kind: r.kind,
+            title: r.title,
+            due_on: r.due_on,
+            status: r.status,
+            summary: r.summary,
+            document_url: r.document_url,
+            submitted_by: r.submitted_by,
+            submitted_at: r.submitted_at.map(rfc3339),
+            decided_by: r.decided_by,
+            return_reason: r.return_reason,
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// Ask the grantee for a report.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    /// narrative or financial.
+    pub kind: ReportKind,
+    /// Due date (YYYY-MM-DD).
+    pub due_on: NaiveDate,
+    /// Title, 2–200 characters.
+    pub title: String,
+}
+
+/// Submit a report.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReport {
+    /// Summary, 1–10 000 characters.
+    pub summary: String,
+    /// http(s) link to the document.
+    pub document_url: String,
+}
+
+impl Audited for Report {
+    const ENTITY: &'static str = "grant_report";
+    fn entity_id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Records `report.<verb>` (the audit trail names the entity `grant_report` and its actions
+/// `report.*`).
+fn audit(
+    ctx: &mut Ctx<'_>,
+    verb: &str,
+    before: Option<&Report>,
+    after: Option<&Report>,
+) -> Result<(), ApiError> {
+    let id = after.or(before).map(|r| r.id.clone()).unwrap_or_default();
+    ctx.audit_raw(
+        &format!("report.{verb}"),
+        Report::ENTITY,
+        &id,
+        before.and_then(crate::audit::snapshot),
+        after.and_then(crate::audit::snapshot),
+    )
+}
+
+/// Email to the grantee: a report is due soon (the daily job).
+#[derive(Debug, Serialize)]
+pub struct ReportDueMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Title of the report.
+    pub report_title: String,
+    /// Due date.
+    pub due_on: String,
+    /// Days left.
+    pub days: i64,
+}
+
+impl Message for ReportDueMail {
+    const KIND: Kind = Kind::ReportDue;
+}
+
+/// Email to the grantee: a report is overdue (the daily job).
+#[derive(Debug, Serialize)]
+pub struct ReportOverdueMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Title of the report.
+    pub report_title: String,
+    /// Due date.
+    pub due_on: String,
+}
+
+impl Message for ReportOverdueMail {
+    const KIND: Kind = Kind::ReportOverdue;
+}
+
+/// Email to the grantee: a report is returned for changes.
+#[derive(Debug, Serialize)]
+pub struct ReportReturnedMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Title of the report.
+    pub report_title: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+impl Message for ReportReturnedMail {
+    const KIND: Kind = Kind::ReportReturned;
+}
+
+/// Email to the grantee: a report is accepted.
+#[derive(Debug, Serialize)]
+pub struct ReportAcceptedMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Title of the report.
+    pub report_title: String,
+}
+
+impl Message for ReportAcceptedMail {
+    const KIND: Kind = Kind::ReportAccepted;
+}
+
+/// Loads a report (404 when unknown).
+pub fn by_id(conn: &mut DbConn, id: &str) -> Result<ReportRow, ApiError> {
+    grant_reports::table
+        .find(id)
+        .select(ReportRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Asks the grantee for a report (grant officers).
+pub fn create(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &GrantStaff,
+    meta: &RequestMeta,
+    grant_id: &str,
+    req: NewReport,
+) -> Result<ReportRow, ApiError> {
+    let mut errors = Vec::new();
+    let title = text_field(&mut errors, "title", &req.title, 2, 200);
+    done(errors)?;
+    command::run(conn, config, who, meta, |ctx| {
+        let g = grant::by_id(ctx.conn, grant_id)?;
+        if g.status.is_finished() {
+            return Err(ApiError::Conflict {
+                code: ConflictCode::GrantFinished,
+                detail: format!("The grant is {}; it owes no more reports.", g.status),
+            });
+        }
+        let row = ReportRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            grant_id: g.id.clone(),
+            kind: req.kind,
+            title,
+            due_on: req.due_on,
+            status: ReportStatus::Due,
+            summary: None,
+            document_url: None,
+            submitted_by: None,
+            submitted_at: None,
+            decided_by: None,
+            decided_at: None,
+            return_reason: None,
+            created_by: who.id.clone(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        diesel::insert_into(grant_reports::table)
+            .values(&row)
+            .execute(ctx.conn)?;
+        audit(ctx, "created", None, Some(&Report::from(row.clone())))?;
+        Ok(row)
+    })
+}
+
+fn checked(command: ReportCommand) -> Result<ReportCommand, ApiError> {
+    let mut errors = Vec::new();
+    let command = match command {
+        ReportCommand::Submit(s) => {
+            let summary = text_field(&mut errors, "summary", &s.summary, 1, 10_000);
+            let url = s.document_url.trim().to_string();
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.len() > 2000
+                || url.chars().any(char::is_whitespace)
+            {
+                errors.push(FieldError::new(
+                    "document_url",
+                    "invalid",
+                    "Give an http(s) link to the document.",
+                ));
+            }
+            ReportCommand::Submit(SubmitReport {
+                summary,
+                document_url: url,
+            })
+        }
+        ReportCommand::Return(r) => {
+            ReportCommand::Return(text_field(&mut errors, "reason", &r, 1, 2000))
+        }
+        other => other,
+    };
+    done(errors)?;
+    Ok(command)
+}
+
+/// Moves a report through due → submitted → accepted / returned: a member of the grantee
+/// submits; grant staff accept or return.
+pub fn run(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    command: ReportCommand,
+) -> Result<ReportRow, ApiError> {
+    let me = match &command {
+        ReportCommand::Submit(_) => OrgMember::try_from(who)?.user().clone(),
+        _ => GrantStaff::try_from(who)?.user().clone(),
+    };
+    let command = checked(command)?;
+    let reader = Reader::try_from(who)?;
+    command::run(conn, config, &me, meta, |ctx| {
+        let before = by_id(ctx.conn, id)?;
+        let g = access::visible_grant(ctx.conn, &reader, &before.grant_id)
+            .map_err(|_| ApiError::NotFound)?;
+        let to = transition(before.status, &command)?;
+        let t = ctx.now;
+        let q = grant_reports::table
+            .find(id)
+            .filter(grant_reports::status.eq(before.status));
+        let moved = match &command {
+            ReportCommand::Submit(s) => diesel::update(q)
+                .set((
+                    grant_reports::status.eq(to),
+                    grant_reports::summary.eq(Some(&s.summary)),
+                    grant_reports::document_url.eq(Some(&s.document_url)),
+                    grant_reports::submitted_by.eq(Some(&me.id)),
+                    grant_reports::submitted_at.eq(Some(t)),
+                    grant_reports::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?,
+            ReportCommand::Accept => diesel::update(q)
+                .set((
+                    grant_reports::status.eq(to),
+                    grant_reports::decided_by.eq(Some(&me.id)),
+                    grant_reports::decided_at.eq(Some(t)),
+                    grant_reports::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?,
+            ReportCommand::Return(r) => diesel::update(q)
+                .set((
+                    grant_reports::status.eq(to),
+                    grant_reports::decided_by.eq(Some(&me.id)),
+                    grant_reports::decided_at.eq(Some(t)),
+                    grant_reports::return_reason.eq(Some(r)),
+                    grant_reports::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?,
+        };
+        if moved == 0 {
+            let now = by_id(ctx.conn, id)?;
+            transition(now.status, &command)?;
+            return Err(ApiError::Conflict {
+                code: ConflictCode::ConcurrentUpdate,
+                detail: "Another decision on this report landed at the same time; retry.".into(),
+            });
+        }
+        let after = by_id(ctx.conn, id)?;
+        audit(
+            ctx,
+            to.as_str(),
+            Some(&Report::from(before)),
+            Some(&Report::from(after.clone())),
+        )?;
+        ctx.publish(DomainEvent {
+            name: "report.updated",
+            entity_id: after.id.clone(),
+        })?;
+        tell(ctx, &g, &after, &command)?;
+        Ok(after)
+    })
+}
+
+fn tell(
+    ctx: &mut Ctx<'_>,
+    g: &GrantRow,
+    r: &ReportRow,
+    command: &ReportCommand,
+) -> Result<(), ApiError> {
+    if matches!(command, ReportCommand::Submit(_)) {
+        return Ok(());
+    }
+    let grant = MailFacts::of(ctx.conn, ctx.config, g);
+    let to = notice::grantee_members(ctx.conn, &g.grantee_organisation_id)?;
+    match command {
+        ReportCommand::Accept => ctx.notify(
+            &to,
+            &ReportAcceptedMail {
+                grant,
+                report_title: r.title.clone(),
+            },
+        ),
+        _ => ctx.notify(
+            &to,
+            &ReportReturnedMail {
+                grant,
+                report_title: r.title.clone(),
+                reason: r.return_reason.clone(),
+            },
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReportStatus::*;
+    use super::*;
+
+    fn submit() -> ReportCommand {
+        ReportCommand::Submit(SubmitReport {
+            summary: "s".into(),
+            document_url: "https://x".into(),
+        })
+    }
+
+    #[test]
+    fn a_due_report_can_be_submitted() {
+        assert_eq!(transition(Due, &submit()), Ok(Submitted));
+    }
+
+    #[test]
+    fn a_returned_report_can_be_submitted_again() {
+        assert_eq!(transition(Returned, &submit()), Ok(Submitted));
+    }
+
+    #[test]
+    fn a_submitted_report_can_be_accepted_or_returned() {
+        assert_eq!(transition(Submitted, &ReportCommand::Accept), Ok(Accepted));
+        assert_eq!(
+            transition(Submitted, &ReportCommand::Return("r".into())),
+            Ok(Returned)
+        );
+    }
+
+    #[test]
+    fn a_due_report_cannot_be_accepted() {
+        assert!(transition(Due, &ReportCommand::Accept).is_err());
+    }
+
+    #[test]
+    fn an_accepted_report_cannot_be_submitted_again() {
+        assert!(transition(Accepted, &submit()).is_err());
+    }
+}

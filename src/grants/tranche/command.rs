@@ -1,0 +1,525 @@
+//! Requesting and moving tranches. Every move is a conditional UPDATE on the tranche's
+//! status, so of two concurrent commands exactly one wins; amounts move on the grant (and
+//! fund) through `budget` in the same transaction.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{
+    NewTranche, PayBody, Tranche, TrancheCommand, TrancheFacts, TrancheMove, TrancheRow,
+    TrancheStatus, by_id, transition,
+};
+use crate::auth::principal::RequestMeta;
+use crate::auth::{Principal, Role};
+use crate::command::{self, Ctx, DomainEvent, Message};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::db::schema::{disbursements, grant_reports};
+use crate::error::{ApiError, ConflictCode, FieldError};
+use crate::grants::access::{self, Reader};
+use crate::grants::budget;
+use crate::grants::check::{done, text_field};
+use crate::grants::grant::{GrantRow, GrantStatus};
+use crate::grants::notice::{self, GrantFacts as MailFacts};
+use crate::grants::report::ReportStatus;
+use crate::money;
+use crate::notify::Kind;
+
+/// Email to grant officers: a tranche awaits approval.
+#[derive(Debug, Serialize)]
+pub struct TrancheRequestedMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Amount of the tranche with currency.
+    pub amount: String,
+}
+
+impl Message for TrancheRequestedMail {
+    const KIND: Kind = Kind::DisbursementRequested;
+}
+
+/// Email to finance and the grantee: a tranche is approved.
+#[derive(Debug, Serialize)]
+pub struct TrancheApprovedMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Amount of the tranche with currency.
+    pub amount: String,
+}
+
+impl Message for TrancheApprovedMail {
+    const KIND: Kind = Kind::DisbursementApproved;
+}
+
+/// Email to the grantee: a tranche is paid.
+#[derive(Debug, Serialize)]
+pub struct TranchePaidMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Amount of the tranche with currency.
+    pub amount: String,
+    /// Bank or ledger reference.
+    pub payment_reference: Option<String>,
+}
+
+impl Message for TranchePaidMail {
+    const KIND: Kind = Kind::DisbursementPaid;
+}
+
+/// Email to the grantee: a payment is reversed.
+#[derive(Debug, Serialize)]
+pub struct TrancheReversedMail {
+    /// The grant.
+    #[serde(flatten)]
+    pub grant: MailFacts,
+    /// Amount of the tranche with currency.
+    pub amount: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+impl Message for TrancheReversedMail {
+    const KIND: Kind = Kind::DisbursementReversed;
+}
+
+/// Approvals a tranche of `amount` in `currency` needs.
+pub fn approvals_required(config: &Config, currency: &str, amount: i64) -> i32 {
+    match config
+        .disbursement_second_approval_threshold
+        .iter()
+        .find(|(c, _)| c == currency)
+    {
+        Some((_, limit)) if amount > *limit => 2,
+        _ => 1,
+    }
+}
+
+/// Requests a tranche: a grant officer, or a member user of the grantee organisation (a member
+/// of another organisation gets 404). The grant must be active.
+pub fn request(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    grant_id: &str,
+    req: NewTranche,
+) -> Result<TrancheRow, ApiError> {
+    let me = match who {
+        Principal::User(u) if matches!(u.role, Role::Admin | Role::GrantOfficer | Role::Member) => {
+            u.clone()
+        }
+        _ => {
+            return Err(ApiError::Forbidden(
+                "Tranches are requested by grant officers or the grantee's members.".into(),
+            ));
+        }
+    };
+    let reader = Reader::try_from(who)?;
+    command::run(conn, config, &me, meta, |ctx| {
+        let g = access::visible_grant(ctx.conn, &reader, grant_id)?;
+        if g.status != GrantStatus::Active {
+            return Err(ApiError::Conflict {
+                code: ConflictCode::GrantNotActive,
+                detail: format!("The grant is {}; tranches need an active grant.", g.status),
+            });
+        }
+        let mut errors = Vec::new();
+        let amount =
+            match money::parse_amount("amount", &req.amount, &g.currency).map_err(ApiError::from) {
+                Ok(a) if a > g.amount => {
+                    errors.push(FieldError::new(
+                        "amount",
+                        "exceeds_grant",
+                        "The tranche is larger than the grant.",
+                    ));
+                    0
+                }
+                Ok(a) => a,
+                Err(ApiError::Validation(e)) => {
+                    errors.extend(e);
+                    0
+                }
+                Err(e) => return Err(e),
+            };
+        let note = text_field(&mut errors, "note", &req.note, 0, 2000);
+        if let Some(r) = &req.requires_report_id {
+            let belongs: i64 = grant_reports::table
+                .filter(grant_reports::id.eq(r))
+                .filter(grant_reports::grant_id.eq(grant_id))
+                .count()
+                .get_result(ctx.conn)?;
+            if belongs == 0 {
+                errors.push(FieldError::new(
+                    "requires_report_id",
+                    "unknown",
+                    "No report of this grant has this id.",
+                ));
+            }
+        }
+        done(errors)?;
+        let row = TrancheRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            grant_id: g.id.clone(),
+            amount,
+            planned_date: req.planned_date,
+            note,
+            requires_report_id: req.requires_report_id.clone(),
+            status: TrancheStatus::Requested,
+            approvals_required: approvals_required(ctx.config, &g.currency, amount),
+            requested_by: me.id.clone(),
+            approver_1: None,
+            approved_1_at: None,
+            approver_2: None,
+            approved_2_at: None,
+            decided_by: None,
+            decision_reason: None,
+            payment_reference: None,
+            paid_on: None,
+            paid_by: None,
+            paid_at: None,
+            reversal_reason: None,
+            reversed_by: None,
+            reversed_at: None,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        diesel::insert_into(disbursements::table)
+            .values(&row)
+            .execute(ctx.conn)?;
+        ctx.audit(
+            TrancheStatus::Requested.as_str(),
+            None,
+            Some(&Tranche::from_row(row.clone(), &g.currency)),
+        )?;
+        let to = notice::staff(ctx.conn, Role::GrantOfficer)?;
+        let mail = TrancheRequestedMail {
+            grant: MailFacts::of(ctx.conn, ctx.config, &g),
+            amount: notice::amount(row.amount, &g.currency),
+        };
+        ctx.notify(&to, &mail)?;
+        Ok(row)
+    })
+}
+
+/// Checks the text of a command's body.
+fn checked(command: TrancheCommand) -> Result<TrancheCommand, ApiError> {
+    let mut errors = Vec::new();
+    let command = match command {
+        TrancheCommand::Reject(r) => {
+            TrancheCommand::Reject(text_field(&mut errors, "reason", &r, 1, 2000))
+        }
+        TrancheCommand::Reverse(r) => {
+            TrancheCommand::Reverse(text_field(&mut errors, "reason", &r, 1, 2000))
+        }
+        TrancheCommand::Pay(p) => TrancheCommand::Pay(PayBody {
+            paid_on: paid_on_not_ahead(&mut errors, p.paid_on),
+            payment_reference: text_field(
+                &mut errors,
+                "payment_reference",
+                &p.payment_reference,
+                1,
+                200,
+            ),
+        }),
+        other => other,
+    };
+    done(errors)?;
+    Ok(command)
+}
+
+/// A payment is recorded when it happened: a date more than a day ahead (a day allows for
+/// time zones) is a 400 naming `paid_on`, so the exports never publish future payments.
+fn paid_on_not_ahead(
+    errors: &mut Vec<FieldError>,
+    paid_on: chrono::NaiveDate,
+) -> chrono::NaiveDate {
+    if paid_on > chrono::Utc::now().date_naive() + chrono::Days::new(1) {
+        errors.push(FieldError::new(
+            "paid_on",
+            "in_future",
+            "A payment date may be at most one day ahead of today.",
+        ));
+    }
+    paid_on
+}
+
+/// Moves a tranche: approve and reject (grant staff), cancel (grant staff, or the member who
+/// requested it), pay and reverse (finance).
+pub fn run(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    command: TrancheCommand,
+) -> Result<TrancheRow, ApiError> {
+    // Role checks first: 403 for the action, whatever the tranche.
+    let me = match &command {
+        TrancheCommand::Pay(_) | TrancheCommand::Reverse(_) => {
+            who.require_role(&[Role::FinanceOfficer])?
+        }
+        TrancheCommand::Approve | TrancheCommand::Reject(_) => {
+            who.require_role(&[Role::Admin, Role::GrantOfficer])?
+        }
+        TrancheCommand::Cancel => {
+            who.require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
+        }
+    }
+    .clone();
+    let command = checked(command)?;
+    let reader = Reader::try_from(who)?;
+    command::run(conn, config, &me, meta, |ctx| {
+        let (before, g) = access::visible_tranche(ctx.conn, &reader, id)?;
+        if me.role == Role::Member && before.requested_by != me.id {
+            return Err(ApiError::Forbidden(
+                "Members may cancel only the tranches they requested.".into(),
+            ));
+        }
+        let required_report = match &before.requires_report_id {
+            Some(r) if matches!(command, TrancheCommand::Approve) => Some(
+                grant_reports::table
+                    .find(r)
+                    .select(grant_reports::status)
+                    .first::<ReportStatus>(ctx.conn)?,
+            ),
+            _ => None,
+        };
+        let facts = TrancheFacts {
+            actor: me.id.clone(),
+            requested_by: before.requested_by.clone(),
+            approvals_required: before.approvals_required,
+            approver_1: before.approver_1.clone(),
+            required_report,
+        };
+        let step = transition(before.status, &command, &facts)?;
+        let moved = apply(ctx, &before, &g, &command, step, &me.id)?;
+        if moved == 0 {
+            // A concurrent command moved it first; report what it is now.
+            let now = by_id(ctx.conn, id)?;
+            if matches!(command, TrancheCommand::Approve)
+                && now.approver_1.as_deref() == Some(me.id.as_str())
+            {
+                return Err(ApiError::Conflict {
+                    code: ConflictCode::SameApprover,
+                    detail: "This tranche needs a second approval by another officer.".into(),
+                });
+            }
+            if now.status == before.status {
+                return Err(ApiError::Conflict {
+                    code: ConflictCode::ConcurrentUpdate,
+                    detail: "Another decision on this tranche landed at the same time; retry."
+                        .into(),
+                });
+            }
+            let facts = TrancheFacts {
+                approver_1: now.approver_1.clone(),
+                ..facts
+            };
+            transition(now.status, &command, &facts)?;
+            return Err(ApiError::Conflict {
+                code: ConflictCode::ConcurrentUpdate,
+                detail: "Another decision on this tranche landed at the same time; retry.".into(),
+            });
+        }
+        let after = by_id(ctx.conn, id)?;
+        ctx.audit(
+            step.verb(),
+            Some(&Tranche::from_row(before, &g.currency)),
+            Some(&Tranche::from_row(after.clone(), &g.currency)),
+        )?;
+        ctx.publish(DomainEvent {
+            name: "disbursement.updated",
+            entity_id: after.id.clone(),
+        })?;
+        tell(ctx, &g, &after, step)?;
+        Ok(after)
+    })
+}
+
+/// Applies a move with its conditional UPDATE; returns the rows moved (0: a concurrent
+/// command won).
+fn apply(
+    ctx: &mut Ctx<'_>,
+    before: &TrancheRow,
+    g: &GrantRow,
+    command: &TrancheCommand,
+    step: TrancheMove,
+    me: &str,
+) -> Result<usize, ApiError> {
+    let t = ctx.now;
+    let base = disbursements::table
+        .find(&before.id)
+        .filter(disbursements::status.eq(before.status));
+    let n = match (step, command) {
+        (TrancheMove::FirstApproval, _) => {
+            diesel::update(base.filter(disbursements::approver_1.is_null()))
+                .set((
+                    disbursements::approver_1.eq(Some(me)),
+                    disbursements::approved_1_at.eq(Some(t)),
+                    disbursements::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?
+        }
+        (TrancheMove::FinalApproval, _) => {
+            let n = if before.approvals_required >= 2 {
+                diesel::update(base.filter(disbursements::approver_1.eq(before.approver_1.clone())))
+                    .set((
+                        disbursements::status.eq(TrancheStatus::Approved),
+                        disbursements::approver_2.eq(Some(me)),
+                        disbursements::approved_2_at.eq(Some(t)),
+                        disbursements::updated_at.eq(t),
+                    ))
+                    .execute(ctx.conn)?
+            } else {
+                diesel::update(base)
+                    .set((
+                        disbursements::status.eq(TrancheStatus::Approved),
+                        disbursements::approver_1.eq(Some(me)),
+                        disbursements::approved_1_at.eq(Some(t)),
+                        disbursements::updated_at.eq(t),
+                    ))
+                    .execute(ctx.conn)?
+            };
+            if n == 1 {
+                budget::commit_in_grant(ctx, &g.id, before.amount)?;
+            }
+            n
+        }
+        (TrancheMove::Rejected, TrancheCommand::Reject(reason)) => diesel::update(base)
+            .set((
+                disbursements::status.eq(TrancheStatus::Rejected),
+                disbursements::decided_by.eq(Some(me)),
+                disbursements::decision_reason.eq(Some(reason)),
+                disbursements::updated_at.eq(t),
+            ))
+            .execute(ctx.conn)?,
+        (TrancheMove::Cancelled { release }, _) => {
+            let n = diesel::update(base)
+                .set((
+                    disbursements::status.eq(TrancheStatus::Cancelled),
+                    disbursements::decided_by.eq(Some(me)),
+                    disbursements::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?;
+            if n == 1 && release {
+                budget::release_in_grant(ctx, g, before.amount)?;
+            }
+            n
+        }
+        (TrancheMove::Paid, TrancheCommand::Pay(p)) => {
+            let n = diesel::update(base)
+                .set((
+                    disbursements::status.eq(TrancheStatus::Paid),
+                    disbursements::payment_reference.eq(Some(&p.payment_reference)),
+                    disbursements::paid_on.eq(Some(p.paid_on)),
+                    disbursements::paid_by.eq(Some(me)),
+                    disbursements::paid_at.eq(Some(t)),
+                    disbursements::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?;
+            if n == 1 {
+                budget::pay(ctx, g, before.amount)?;
+            }
+            n
+        }
+        (TrancheMove::Reversed, TrancheCommand::Reverse(reason)) => {
+            let n = diesel::update(base)
+                .set((
+                    disbursements::status.eq(TrancheStatus::Reversed),
+                    disbursements::reversal_reason.eq(Some(reason)),
+                    disbursements::reversed_by.eq(Some(me)),
+                    disbursements::reversed_at.eq(Some(t)),
+                    disbursements::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?;
+            if n == 1 {
+                budget::reverse(ctx, g, before.amount)?;
+            }
+            n
+        }
+        _ => {
+            return Err(ApiError::internal(
+                "tranche move does not match its command",
+            ));
+        }
+    };
+    Ok(n)
+}
+
+fn tell(
+    ctx: &mut Ctx<'_>,
+    g: &GrantRow,
+    after: &TrancheRow,
+    step: TrancheMove,
+) -> Result<(), ApiError> {
+    if !matches!(
+        step,
+        TrancheMove::FinalApproval | TrancheMove::Paid | TrancheMove::Reversed
+    ) {
+        return Ok(());
+    }
+    let grant = MailFacts::of(ctx.conn, ctx.config, g);
+    let amount = notice::amount(after.amount, &g.currency);
+    let grantee = notice::grantee_members(ctx.conn, &g.grantee_organisation_id)?;
+    match step {
+        TrancheMove::FinalApproval => {
+            let mut to = notice::staff(ctx.conn, Role::FinanceOfficer)?;
+            to.extend(grantee);
+            ctx.notify(&to, &TrancheApprovedMail { grant, amount })
+        }
+        TrancheMove::Paid => ctx.notify(
+            &grantee,
+            &TranchePaidMail {
+                grant,
+                amount,
+                payment_reference: after.payment_reference.clone(),
+            },
+        ),
+        _ => ctx.notify(
+            &grantee,
+            &TrancheReversedMail {
+                grant,
+                amount,
+                reason: after
+                    .reversal_reason
+                    .clone()
+                    .or(after.decision_reason.clone()),
+            },
+        ),
+    }
+}
+
+/// A grant that ends takes its still-requested tranches with it (they could never be
+/// approved), each with its own audit event.
+pub fn cancel_waiting(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> {
+    let waiting: Vec<TrancheRow> = disbursements::table
+        .filter(disbursements::grant_id.eq(&g.id))
+        .filter(disbursements::status.eq(TrancheStatus::Requested))
+        .select(TrancheRow::as_select())
+        .load(ctx.conn)?;
+    for d in waiting {
+        let n = diesel::update(
+            disbursements::table
+                .find(&d.id)
+                .filter(disbursements::status.eq(TrancheStatus::Requested)),
+        )
+        .set((
+            disbursements::status.eq(TrancheStatus::Cancelled),
+            disbursements::decision_reason.eq(Some("The grant ended.")),
+            disbursements::updated_at.eq(ctx.now),
+        ))
+        .execute(ctx.conn)?;
+        if n == 1 {
+            let after = by_id(ctx.conn, &d.id)?;
+            ctx.audit(
+                TrancheStatus::Cancelled.as_str(),
+                Some(&Tranche::from_row(d, &g.currency)),
+                Some(&Tranche::from_row(after, &g.currency)),
+            )?;
+        }
+    }
+    Ok(())
+}

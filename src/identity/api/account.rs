@@ -1,0 +1,136 @@
+//! Handlers of the caller's own account: password reset, invitation acceptance, me.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::auth::principal::RequestMeta;
+use crate::error::docs::{AuthErrors, BodyErrors, RateLimited};
+use crate::error::{ApiError, Problem};
+use crate::extract::Json;
+use crate::identity::account;
+use crate::identity::model::*;
+
+/// Ask for a password reset link. Always 202, whether or not the account exists.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the account exists, a link is on its way"),
+        BodyErrors, RateLimited,
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn password_reset(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    account::request_password_reset(&state, meta, body.0).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Set a new password with the emailed token; every session of the user ends.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "Password changed"),
+        BodyErrors, RateLimited,
+        (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/confirm")]
+pub async fn password_reset_confirm(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<PasswordResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    account::confirm_password_reset(&state, meta, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Accept an invitation: set a password and name, and get a token pair.
+#[utoipa::path(
+    tag = "auth",
+    request_body = AcceptInvitation,
+    responses(
+        (status = 200, description = "Account active, logged in", body = TokenPair),
+        BodyErrors,
+        (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/invitations/accept")]
+pub async fn accept_invitation(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<AcceptInvitation>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    Ok(web::Json(
+        account::accept_invitation(&state, meta, body.0).await?,
+    ))
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        AuthErrors,
+    )
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, who: Principal) -> Result<web::Json<User>, ApiError> {
+    Ok(web::Json(
+        state.db(move |c| account::me(c, &who)).await?.into(),
+    ))
+}
+
+/// Change the caller's own profile.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    request_body = MePatch,
+    responses(
+        (status = 200, description = "Updated", body = User),
+        BodyErrors, AuthErrors,
+    )
+)]
+#[patch("/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    body: Json<MePatch>,
+) -> Result<web::Json<User>, ApiError> {
+    let config = state.config.clone();
+    Ok(web::Json(
+        state
+            .db(move |c| account::update_me(c, &config, &who, &meta, body.0))
+            .await?
+            .into(),
+    ))
+}
+
+/// Change the caller's password; every other session ends.
+#[utoipa::path(
+    tag = "account",
+    security(("bearer" = [])),
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Password changed"),
+        BodyErrors, AuthErrors,
+        (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    body: Json<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    account::change_password(&state, &who, meta, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

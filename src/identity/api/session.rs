@@ -1,0 +1,71 @@
+//! Handlers of sessions: login, refresh, logout.
+
+use actix_web::{HttpResponse, post, web};
+
+use crate::AppState;
+use crate::auth::principal::RequestMeta;
+use crate::error::ApiError;
+use crate::error::Problem;
+use crate::error::docs::{BodyErrors, RateLimited, Unauthenticated};
+use crate::extract::Json;
+use crate::identity::model::{LoginRequest, RefreshRequest, TokenPair};
+use crate::identity::session;
+
+/// Log in with email and password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        BodyErrors, Unauthenticated, RateLimited,
+        (status = 503, description = "Too many password checks at once (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<LoginRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    Ok(web::Json(session::login(&state, meta, body.0).await?))
+}
+
+/// Exchange a refresh token for a new pair. The old one is spent; reusing it revokes the session.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New token pair", body = TokenPair),
+        BodyErrors, Unauthenticated,
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    Ok(web::Json(session::refresh(&state, meta, body.0).await?))
+}
+
+/// End the session of a refresh token; its access tokens stop working at once.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out"),
+        BodyErrors,
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let config = state.config.clone();
+    state
+        .db(move |c| session::logout(c, &config, &meta, body.0))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

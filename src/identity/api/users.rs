@@ -1,0 +1,144 @@
+//! Handlers of user management (admin).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+
+use crate::AppState;
+use crate::auth::caller::Admin;
+use crate::auth::principal::RequestMeta;
+use crate::error::ApiError;
+use crate::error::docs::{AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors};
+use crate::extract::Json;
+use crate::identity::model::*;
+use crate::identity::users;
+use crate::pagination::{self, Page, PageParams};
+
+/// List users (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of users", body = Page<User>),
+        QueryErrors, AuthErrors,
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    admin: Admin,
+    q: web::Query<PageParams>,
+) -> Result<web::Json<Page<User>>, ApiError> {
+    let limit = pagination::limit(q.limit)?;
+    let cursor = q.cursor.clone();
+    Ok(web::Json(
+        state
+            .db(move |c| users::list_users(c, &admin, limit, cursor.as_deref()))
+            .await?,
+    ))
+}
+
+/// Create a user and email an invitation (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created and invited", body = User, headers(("Location" = String, description = "URL of the user"))),
+        BodyErrors, AuthErrors, ConflictError,
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    admin: Admin,
+    meta: RequestMeta,
+    body: Json<NewUser>,
+) -> Result<HttpResponse, ApiError> {
+    let config = state.config.clone();
+    let row = state
+        .db(move |c| users::create_user(c, &config, &admin, &meta, body.0))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", row.id)))
+        .json(User::from(row)))
+}
+
+/// A user (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        AuthErrors, NotFoundError,
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<String>,
+) -> Result<web::Json<User>, ApiError> {
+    let id = id.into_inner();
+    Ok(web::Json(
+        state
+            .db(move |c| users::get_user(c, &admin, &id))
+            .await?
+            .into(),
+    ))
+}
+
+/// Change a user's role, status or organisation (admin). Disabling ends every session at once.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "Updated", body = User),
+        BodyErrors, AuthErrors, NotFoundError, ConflictError,
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    admin: Admin,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: Json<UserPatch>,
+) -> Result<web::Json<User>, ApiError> {
+    let id = id.into_inner();
+    let config = state.config.clone();
+    Ok(web::Json(
+        state
+            .db(move |c| users::update_user(c, &config, &admin, &meta, &id, body.0))
+            .await?
+            .into(),
+    ))
+}
+
+/// Re-send the invitation of a user who has not accepted yet (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 202, description = "Invitation sent again", body = User),
+        AuthErrors, NotFoundError, ConflictError,
+    )
+)]
+#[post("/users/{id}/invitation")]
+pub async fn resend_invitation(
+    state: web::Data<AppState>,
+    admin: Admin,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let config = state.config.clone();
+    let row = state
+        .db(move |c| users::resend_invitation(c, &config, &admin, &meta, &id))
+        .await?;
+    Ok(HttpResponse::Accepted().json(User::from(row)))
+}
