@@ -11,6 +11,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 pub use crate::db::DatabaseUrl;
+pub use proxies::IpRange;
+
+mod proxies;
 
 /// One configuration variable: its name, default and what it means.
 pub struct Setting {
@@ -103,6 +106,11 @@ pub const SETTINGS: &[Setting] = &[
         name: "AUTH_RATE_LIMIT_PER_ACCOUNT",
         default: "10",
         help: "login and password-reset requests per account per minute",
+    },
+    Setting {
+        name: "TRUSTED_PROXIES",
+        default: "",
+        help: "comma-separated IPs or CIDR ranges of proxies whose X-Forwarded-For names the client; empty trusts none",
     },
     Setting {
         name: "MAIL_TRANSPORT",
@@ -347,6 +355,8 @@ pub struct Config {
     pub auth_rate_limit_per_ip: u32,
     /// Auth requests per account per minute.
     pub auth_rate_limit_per_account: u32,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<IpRange>,
     /// Mail transport.
     pub mail_transport: MailTransportKind,
     /// SMTP settings (used when the transport is smtp).
@@ -502,6 +512,8 @@ impl Config {
             1,
             1_000_000,
         )? as u32;
+        let trusted_proxies =
+            proxies::parse_list(&get("TRUSTED_PROXIES")).map_err(|m| err("TRUSTED_PROXIES", &m))?;
         let mail_transport = match get("MAIL_TRANSPORT").as_str() {
             "smtp" => MailTransportKind::Smtp,
             "file" => MailTransportKind::File,
@@ -627,6 +639,7 @@ impl Config {
             password_hash_concurrency,
             auth_rate_limit_per_ip,
             auth_rate_limit_per_account,
+            trusted_proxies,
             mail_transport,
             smtp,
             mail_from,

@@ -10,7 +10,11 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::principal::{Principal, Role, UserPrincipal};
+use diesel::prelude::*;
+
 use crate::audit::{Acting, Actor};
+use crate::db::DbConn;
+use crate::db::schema::organisations;
 use crate::error::ApiError;
 
 fn forbidden(roles: &[Role]) -> ApiError {
@@ -104,6 +108,45 @@ impl OrgMember {
     /// The user behind this caller.
     pub fn user(&self) -> &UserPrincipal {
         &self.user
+    }
+}
+
+crate::text_enum! {
+    /// A member organisation's standing, as `organisations.membership_status` stores it.
+    pub enum MembershipStanding {
+        /// A member in good standing.
+        Active = "active",
+        /// The period ended; still a member while it may renew.
+        Grace = "grace",
+        /// The grace period passed without renewal.
+        Lapsed = "lapsed",
+        /// Suspended by the secretariat.
+        Suspended = "suspended",
+        /// Left the network, or was removed.
+        Withdrawn = "withdrawn",
+    }
+}
+
+impl OrgMember {
+    /// 403 naming why when the member's organisation is suspended or has withdrawn: its
+    /// users keep reading but may not write (request tranches, edit the profile, submit
+    /// reports). Call it at the top of every member write, inside or before its command.
+    pub fn require_in_good_standing(&self, conn: &mut DbConn) -> Result<(), ApiError> {
+        let standing: Option<MembershipStanding> = organisations::table
+            .find(&self.organisation_id)
+            .select(organisations::membership_status)
+            .first::<Option<MembershipStanding>>(conn)
+            .optional()?
+            .flatten();
+        match standing {
+            Some(s @ (MembershipStanding::Suspended | MembershipStanding::Withdrawn)) => {
+                Err(ApiError::Forbidden(format!(
+                    "Your organisation's membership is {s}: its users can read but not make \
+                     changes until the secretariat restores it."
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

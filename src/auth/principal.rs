@@ -3,6 +3,7 @@
 //! password resets, disabling and client revocation take effect at once.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -14,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::audit::Actor;
+use crate::config::IpRange;
 use crate::db::schema::{api_clients, sessions, users};
 use crate::error::ApiError;
 use crate::middleware::RequestId;
@@ -317,8 +319,33 @@ impl FromRequest for MaybePrincipal {
 pub struct RequestMeta {
     /// The request id.
     pub request_id: Option<String>,
-    /// The peer address (no proxy headers are trusted).
+    /// The client address: the TCP peer, or what a trusted proxy says in X-Forwarded-For.
     pub ip: String,
+}
+
+/// The client address of a request from `peer`. `X-Forwarded-For` is read only when the peer
+/// is a trusted proxy; it is read from the right, skipping trusted proxies, so a client cannot
+/// choose its address by writing one at the left.
+pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpRange]) -> String {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|r| r.contains(ip));
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    let mut client = peer;
+    if is_trusted(peer) {
+        for hop in forwarded_for.unwrap_or("").rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !is_trusted(ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    client.to_canonical().to_string()
 }
 
 impl FromRequest for RequestMeta {
@@ -327,10 +354,43 @@ impl FromRequest for RequestMeta {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        let ip = req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
+        let trusted = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.config.trusted_proxies.as_slice())
+            .unwrap_or(&[]);
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = client_ip(req.peer_addr().map(|a| a.ip()), forwarded, trusted);
         std::future::ready(Ok(RequestMeta { request_id, ip }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::IpRange;
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let trusted = [IpRange::parse("10.0.0.0/8").unwrap()];
+        let xff = Some("198.51.100.9, 203.0.113.5");
+        assert_eq!(client_ip(ip("10.0.0.2"), xff, &trusted), "203.0.113.5");
+        assert_eq!(client_ip(ip("192.0.2.1"), xff, &trusted), "192.0.2.1");
+        assert_eq!(client_ip(ip("10.0.0.2"), xff, &[]), "10.0.0.2");
+        assert_eq!(client_ip(ip("10.0.0.2"), None, &trusted), "10.0.0.2");
+        // A chain of trusted proxies is walked from the right.
+        let chain = Some("203.0.113.5, 10.0.0.7");
+        assert_eq!(client_ip(ip("10.0.0.2"), chain, &trusted), "203.0.113.5");
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), Some("junk"), &trusted),
+            "10.0.0.2"
+        );
+        assert_eq!(client_ip(None, xff, &trusted), "unknown");
     }
 }

@@ -131,8 +131,8 @@ impl JwtKeys {
         encode(&header, &claims, &self.signing).map_err(|e| e.to_string())
     }
 
-    /// Verifies a token: pinned algorithm, known `kid`, signature, iss, aud, exp (30 s leeway),
-    /// and the presence of every required claim.
+    /// Verifies a token: pinned algorithm, known `kid`, signature, iss, aud, exp and nbf when
+    /// present (30 s leeway), and the presence of every required claim.
     pub fn verify(&self, token: &str) -> Result<Claims, &'static str> {
         let header = decode_header(token).map_err(|_| "malformed token")?;
         if header.alg != Algorithm::HS256 {
@@ -146,6 +146,8 @@ impl JwtKeys {
         v.set_audience(&[AUDIENCE]);
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         v.validate_exp = true;
+        // A token that is not valid yet is refused (when it says so; nbf is optional).
+        v.validate_nbf = true;
         let data = decode::<Claims>(token, key, &v).map_err(|_| "invalid token")?;
         if data.claims.iat > Utc::now().timestamp() + LEEWAY_SECS as i64 {
             return Err("token issued in the future");

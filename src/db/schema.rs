@@ -310,6 +310,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auth_throttle (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));

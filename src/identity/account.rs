@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::lifecycle::{UserCommand, UserFacts, transition};
 use super::model::*;
-use super::session::throttle;
+use super::session::{lock_key, lock_prefix, rate_limit};
 use super::support::{
     INVITATION, PASSWORD_RESET, check_display_name, invalid_link, new_one_time_token, open_session,
     owner, peek_one_time_token, revoke_sessions, spend_one_time_token, user_by_email, user_by_id,
@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::audit::Actor;
 use crate::auth::password::check_policy;
 use crate::auth::principal::{RequestMeta, UserPrincipal};
+use crate::auth::throttle;
 use crate::auth::{Principal, UserStatus};
 use crate::command::{self, Message};
 use crate::config::Config;
@@ -69,7 +70,7 @@ pub async fn request_password_reset(
     req: PasswordResetRequest,
 ) -> Result<(), ApiError> {
     let email = req.email.trim().to_lowercase();
-    throttle(state, &meta, "reset", Some(&email))?;
+    rate_limit(state, &meta, "reset", Some(&email)).await?;
     let config = state.config.clone();
     state
         .db(move |c| {
@@ -122,8 +123,8 @@ pub async fn confirm_password_reset(
     meta: RequestMeta,
     req: PasswordResetConfirm,
 ) -> Result<(), ApiError> {
+    rate_limit(state, &meta, "reset-confirm", None).await?;
     check_policy("password", &req.password)?;
-    throttle(state, &meta, "reset-confirm", None)?;
     check_link(state, &req.token, PASSWORD_RESET).await?;
     let hash = state.hasher.hash(req.password).await?;
     let config = state.config.clone();
@@ -137,12 +138,13 @@ pub async fn confirm_password_reset(
                 diesel::update(users::table.find(&user_id))
                     .set((
                         users::password_hash.eq(Some(&hash)),
-                        users::failed_logins.eq(0),
-                        users::locked_until.eq(None::<chrono::NaiveDateTime>),
                         users::updated_at.eq(ctx.now),
                     ))
                     .execute(ctx.conn)?;
                 revoke_sessions(ctx, &user_id, None)?;
+                // The owner proved who they are: every lockout of the account ends.
+                throttle::clear(ctx.conn, &lock_prefix("login", &user.email))?;
+                throttle::clear(ctx.conn, &lock_prefix("password", &user.id))?;
                 ctx.notify(&[owner(&user)], &PasswordChanged {})?;
                 ctx.audit_raw("user.password_reset", "user", &user_id, None, None)
             })
@@ -156,6 +158,7 @@ pub async fn accept_invitation(
     meta: RequestMeta,
     req: AcceptInvitation,
 ) -> Result<TokenPair, ApiError> {
+    rate_limit(state, &meta, "accept", None).await?;
     let mut errors = Vec::new();
     if let Err(ApiError::Validation(e)) = check_policy("password", &req.password) {
         errors.extend(e);
@@ -251,7 +254,8 @@ pub fn update_me(
     })
 }
 
-/// Changes one's own password and ends every other session.
+/// Changes one's own password and ends every other session. The current-password check is
+/// rate-limited and locked out like a login; while locked it answers as a wrong password.
 pub async fn change_password(
     state: &AppState,
     who: &Principal,
@@ -259,14 +263,24 @@ pub async fn change_password(
     req: ChangePassword,
 ) -> Result<(), ApiError> {
     let me = user_of(who, "a password")?.clone();
+    rate_limit(state, &meta, "password", Some(&me.id)).await?;
     check_policy("new_password", &req.new_password)?;
-    let id = me.id.clone();
-    let user = state.db(move |c| user_by_id(c, &id)).await?;
-    if !state
+    let key = lock_key("password", &me.id, &meta.ip);
+    let (id, k) = (me.id.clone(), key.clone());
+    let (user, locked) = state
+        .db(move |c| {
+            let now = chrono::Utc::now().naive_utc();
+            Ok((user_by_id(c, &id)?, throttle::is_locked(c, &k, now)?))
+        })
+        .await?;
+    let ok = state
         .hasher
         .verify(user.password_hash.clone(), req.current_password)
-        .await?
-    {
+        .await?;
+    if !ok || locked {
+        state
+            .db(move |c| Ok(throttle::fail(c, &key, chrono::Utc::now().naive_utc())?))
+            .await?;
         return Err(ApiError::field(
             "current_password",
             "mismatch",
@@ -285,6 +299,7 @@ pub async fn change_password(
                     ))
                     .execute(ctx.conn)?;
                 revoke_sessions(ctx, &me.id, Some(&me.session_id))?;
+                throttle::clear(ctx.conn, &key)?;
                 ctx.notify(&[owner(&user)], &PasswordChanged {})?;
                 ctx.audit_raw("user.password_changed", "user", &me.id, None, None)
             })

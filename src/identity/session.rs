@@ -2,7 +2,7 @@
 //! A refresh token is single use; presenting a spent one revokes its whole family. Failed
 //! logins count towards the account's lockout.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -13,15 +13,13 @@ use crate::AppState;
 use crate::audit::Actor;
 use crate::auth::UserStatus;
 use crate::auth::principal::RequestMeta;
+use crate::auth::throttle;
 use crate::auth::tokens::hash_opaque;
 use crate::command::{self, Message};
 use crate::db::DbConn;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::ApiError;
 use crate::notify::Kind;
-
-/// Failures before an account is locked.
-const LOCK_AFTER: i32 = 5;
 
 /// The email telling an owner that failed logins locked the account for a while.
 #[derive(Debug, Serialize)]
@@ -38,54 +36,58 @@ pub(super) fn bad_credentials() -> ApiError {
     ApiError::Unauthorized("The email or password is wrong.".into())
 }
 
-/// Lockout after `failures` consecutive failures: 30 s doubling per failure past the
-/// threshold, at most an hour.
-pub fn lockout(failures: i32) -> Option<Duration> {
-    (failures >= LOCK_AFTER)
-        .then(|| Duration::seconds((30_i64 << (failures - LOCK_AFTER).min(7)).min(3600)))
-}
-
-pub(super) fn throttle(
+/// The rate limits of a password check on `what` (login, password), per address and per
+/// account: 429 whatever the account, so they reveal nothing about which accounts exist.
+pub(super) async fn rate_limit(
     state: &AppState,
     meta: &RequestMeta,
     what: &str,
     account: Option<&str>,
 ) -> Result<(), ApiError> {
-    state.limiter.hit(
-        &format!("{what}:ip:{}", meta.ip),
+    let mut limits = vec![(
+        format!("{what}:ip:{}", meta.ip),
         state.config.auth_rate_limit_per_ip,
-    )?;
+    )];
     if let Some(a) = account {
-        state.limiter.hit(
-            &format!("{what}:account:{a}"),
+        limits.push((
+            format!("{what}:account:{a}"),
             state.config.auth_rate_limit_per_account,
-        )?;
+        ));
     }
-    Ok(())
+    throttle::limit(state, limits).await
 }
 
-/// Email and password login.
+/// The lockout key of an account's password checks from one address: failures lock that
+/// pair only, so a guesser elsewhere cannot lock the owner out.
+pub(super) fn lock_key(what: &str, account: &str, ip: &str) -> String {
+    format!("{}{ip}", lock_prefix(what, account))
+}
+
+/// The prefix of every lockout key of an account (all addresses), to clear them at once.
+pub(super) fn lock_prefix(what: &str, account: &str) -> String {
+    format!("lock:{what}:{account}|")
+}
+
+/// Email and password login. A locked pair (account, address) answers exactly as a wrong
+/// password, after the same password work, for known and unknown emails alike.
 pub async fn login(
     state: &AppState,
     meta: RequestMeta,
     req: LoginRequest,
 ) -> Result<TokenPair, ApiError> {
     let email = req.email.trim().to_lowercase();
-    throttle(state, &meta, "login", Some(&email))?;
+    rate_limit(state, &meta, "login", Some(&email)).await?;
     if req.password.chars().count() > crate::auth::password::MAX_LEN {
         return Err(bad_credentials());
     }
-    let lookup = email.clone();
-    let user = state.db(move |c| Ok(user_by_email(c, &lookup)?)).await?;
-    let now = chrono::Utc::now().naive_utc();
-    if let Some(until) = user
-        .as_ref()
-        .and_then(|u| u.locked_until)
-        .filter(|t| *t > now)
-    {
-        let secs = (until - now).num_seconds().max(1) as u64;
-        return Err(ApiError::TooManyRequests(secs));
-    }
+    let key = lock_key("login", &email, &meta.ip);
+    let (lookup, k) = (email.clone(), key.clone());
+    let (user, locked) = state
+        .db(move |c| {
+            let now = chrono::Utc::now().naive_utc();
+            Ok((user_by_email(c, &lookup)?, throttle::is_locked(c, &k, now)?))
+        })
+        .await?;
     let ok = state
         .hasher
         .verify(
@@ -93,61 +95,55 @@ pub async fn login(
             req.password,
         )
         .await?;
-    let Some(user) = user else {
-        return Err(bad_credentials());
-    };
     let (jwt, config) = (state.jwt.clone(), state.config.clone());
-    if ok && user.status == UserStatus::Active {
-        return state
-            .db(move |c| {
-                let actor = Actor::User(user.id.clone());
-                command::run(c, &config, &actor, &meta, |ctx| {
-                    diesel::update(users::table.find(&user.id))
-                        .set((
-                            users::failed_logins.eq(0),
-                            users::locked_until.eq(None::<NaiveDateTime>),
-                            users::last_login_at.eq(Some(ctx.now)),
-                        ))
-                        .execute(ctx.conn)?;
-                    let pair = open_session(ctx, &jwt, &user)?;
-                    ctx.audit_raw(
-                        "auth.login_succeeded",
-                        "user",
-                        &user.id,
-                        None,
-                        Some(json!({"ip": meta.ip})),
-                    )?;
-                    Ok(pair)
+    match user {
+        Some(user) if ok && !locked && user.status == UserStatus::Active => {
+            state
+                .db(move |c| {
+                    let actor = Actor::User(user.id.clone());
+                    command::run(c, &config, &actor, &meta, |ctx| {
+                        diesel::update(users::table.find(&user.id))
+                            .set(users::last_login_at.eq(Some(ctx.now)))
+                            .execute(ctx.conn)?;
+                        throttle::clear(ctx.conn, &key)?;
+                        let pair = open_session(ctx, &jwt, &user)?;
+                        ctx.audit_raw(
+                            "auth.login_succeeded",
+                            "user",
+                            &user.id,
+                            None,
+                            Some(json!({"ip": meta.ip})),
+                        )?;
+                        Ok(pair)
+                    })
                 })
-            })
-            .await;
+                .await
+        }
+        user => {
+            state
+                .db(move |c| record_failure(c, &config, &meta, user.as_ref(), &key))
+                .await?;
+            Err(bad_credentials())
+        }
     }
-    state
-        .db(move |c| record_failure(c, &config, &meta, &user))
-        .await?;
-    Err(bad_credentials())
 }
 
-/// Counts a failed login on `user`, locks it past the threshold and tells its owner.
+/// Counts a failed login on its lockout key; for a real account, records it and tells the
+/// owner when a lockout starts.
 fn record_failure(
     conn: &mut DbConn,
     config: &crate::config::Config,
     meta: &RequestMeta,
-    user: &UserRow,
+    user: Option<&UserRow>,
+    key: &str,
 ) -> Result<(), ApiError> {
+    let Some(user) = user else {
+        throttle::fail(conn, key, chrono::Utc::now().naive_utc())?;
+        return Ok(());
+    };
     command::run(conn, config, &Actor::Anonymous, meta, |ctx| {
-        // Count in the statement itself so concurrent failures all count.
-        diesel::update(users::table.find(&user.id))
-            .set(users::failed_logins.eq(users::failed_logins + 1))
-            .execute(ctx.conn)?;
-        let failures: i32 = users::table
-            .find(&user.id)
-            .select(users::failed_logins)
-            .first(ctx.conn)?;
-        if let Some(lock) = lockout(failures) {
-            diesel::update(users::table.find(&user.id))
-                .set(users::locked_until.eq(Some(ctx.now + lock)))
-                .execute(ctx.conn)?;
+        let (failures, lock) = throttle::fail(ctx.conn, key, ctx.now)?;
+        if let Some(lock) = lock {
             ctx.notify(
                 &[owner(user)],
                 &AccountLocked {
@@ -280,17 +276,4 @@ pub fn logout(
             Some(json!({"session_id": sid})),
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lockout_starts_at_five_failures_and_doubles_up_to_an_hour() {
-        assert_eq!(lockout(4), None);
-        assert_eq!(lockout(5), Some(Duration::seconds(30)));
-        assert_eq!(lockout(6), Some(Duration::seconds(60)));
-        assert_eq!(lockout(50), Some(Duration::seconds(3600)));
-    }
 }

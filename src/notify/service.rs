@@ -125,7 +125,53 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiE
         outbox::last_error.eq(None::<String>),
     ))
     .execute(conn)?;
+    if n == 1 {
+        redact_sent(conn, id)?;
+    }
     Ok(n == 1)
+}
+
+/// A sent message keeps no usable one-time link: every `token=` query value in its bodies
+/// becomes `[redacted]` (the recipient's copy is the only one that works).
+pub fn redact_sent(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    let bodies: Option<(String, String)> = outbox::table
+        .find(id)
+        .filter(
+            outbox::body_text
+                .like("%token=%")
+                .or(outbox::body_html.like("%token=%")),
+        )
+        .select((outbox::body_text, outbox::body_html))
+        .first(conn)
+        .optional()?;
+    if let Some((text, html)) = bodies {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::body_text.eq(redact_tokens(&text)),
+                outbox::body_html.eq(redact_tokens(&html)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Replaces the value of every `token=` parameter in `s` with `[redacted]`.
+pub fn redact_tokens(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("token=") {
+        out.push_str(&rest[..i + "token=".len()]);
+        rest = &rest[i + "token=".len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '%'))
+            .unwrap_or(rest.len());
+        if end > 0 {
+            out.push_str("[redacted]");
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Delay before retry `attempt` (1-based): base · 2^(attempt−1), plus up to 25 % jitter.
@@ -322,4 +368,20 @@ fn claim_outbox(
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_time_tokens_are_redacted_from_links_and_nothing_else() {
+        assert_eq!(
+            redact_tokens(
+                "Open http://x/accept?token=Ab-c_9 now.\n<a href=\"http://x/r?token=Q1\">"
+            ),
+            "Open http://x/accept?token=[redacted] now.\n<a href=\"http://x/r?token=[redacted]\">"
+        );
+        assert_eq!(redact_tokens("no link here"), "no link here");
+    }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod accounts;
 mod architecture;
 mod audit;
 mod authorization;

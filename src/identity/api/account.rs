@@ -56,7 +56,7 @@ pub async fn password_reset_confirm(
     request_body = AcceptInvitation,
     responses(
         (status = 200, description = "Account active, logged in", body = TokenPair),
-        BodyErrors,
+        BodyErrors, RateLimited,
         (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -120,7 +120,7 @@ pub async fn update_me(
     request_body = ChangePassword,
     responses(
         (status = 204, description = "Password changed"),
-        BodyErrors, AuthErrors,
+        BodyErrors, AuthErrors, RateLimited,
         (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
     )
 )]

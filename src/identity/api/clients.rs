@@ -68,10 +68,14 @@ pub async fn token(
     meta: RequestMeta,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    state.limiter.hit(
-        &format!("token:ip:{}", meta.ip),
-        state.config.auth_rate_limit_per_ip,
-    )?;
+    crate::auth::throttle::limit(
+        &state,
+        vec![(
+            format!("token:ip:{}", meta.ip),
+            state.config.auth_rate_limit_per_ip,
+        )],
+    )
+    .await?;
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
