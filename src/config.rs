@@ -198,6 +198,11 @@ pub const SETTINGS: &[Setting] = &[
         help: "membership applications accepted per client IP per minute",
     },
     Setting {
+        name: "APPLICATION_LIMIT_PER_EMAIL_PER_DAY",
+        default: "3",
+        help: "membership applications accepted per contact email in 24 hours (counted in the database)",
+    },
+    Setting {
         name: "MEMBERSHIP_GRACE_DAYS",
         default: "30",
         help: "days after a membership period ends before the membership lapses (0-365)",
@@ -383,6 +388,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Membership applications per IP per minute.
     pub application_rate_limit_per_ip: u32,
+    /// Membership applications accepted per contact email in 24 hours.
+    pub application_limit_per_email_per_day: u32,
     /// Days of grace between the end of a membership period and its lapse.
     pub membership_grace_days: i64,
     /// Per currency, the tranche amount (minor units) above which two approvers are needed.
@@ -611,6 +618,12 @@ impl Config {
             1,
             1_000_000,
         )? as u32;
+        let application_limit_per_email_per_day = parse_range(
+            "APPLICATION_LIMIT_PER_EMAIL_PER_DAY",
+            &get("APPLICATION_LIMIT_PER_EMAIL_PER_DAY"),
+            1,
+            1_000_000,
+        )? as u32;
         let membership_grace_days = parse_range(
             "MEMBERSHIP_GRACE_DAYS",
             &get("MEMBERSHIP_GRACE_DAYS"),
@@ -653,6 +666,7 @@ impl Config {
             rust_log,
             data_dir,
             application_rate_limit_per_ip,
+            application_limit_per_email_per_day,
             membership_grace_days,
             disbursement_second_approval_threshold,
             open_data,

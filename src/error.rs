@@ -74,6 +74,8 @@ crate::text_enum! {
         AmountBelowAwarded = "amount_below_awarded",
         /// Another request changed the same data at the same time; retry.
         ConcurrentUpdate = "concurrent_update",
+        /// An application for this contact email or organisation name is still open.
+        DuplicateApplication = "duplicate_application",
         /// Another user has this email address.
         EmailTaken = "email_taken",
         /// The fund has too little left to award this grant.

@@ -320,15 +320,17 @@ pub async fn change_membership(
         .json(Organisation::from(row)))
 }
 
-/// Apply for membership (public, no account; rate-limited per IP). The applicant gets a
-/// confirmation email and every active admin a notification.
+/// Apply for membership (public, no account; rate-limited per IP and per contact email).
+/// The applicant gets a confirmation email and every active admin a notification. 409
+/// `duplicate_application` while an application of the same contact email or organisation
+/// name is open.
 #[utoipa::path(
     tag = "membership",
     request_body = NewApplication,
     security(()),
     responses(
         (status = 201, description = "Received", body = Application, headers(("Location" = String, description = "URL of the application (admin)"))),
-        BodyErrors, RateLimited
+        BodyErrors, ConflictError, RateLimited
     )
 )]
 #[post("/membership-applications")]

@@ -247,6 +247,13 @@ fn check_reason(cmd: &MembershipCommand) -> Result<Option<String>, ApiError> {
         .as_ref()
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
+    if let Some(r) = &reason {
+        let mut e = Vec::new();
+        super::organisation::control_characters(&mut e, "reason", r, true);
+        if !e.is_empty() {
+            return Err(ApiError::Validation(e));
+        }
+    }
     if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
         return Err(ApiError::field(
             "reason",

@@ -83,7 +83,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::ApplicationNotice,
         "application_notice",
-        "New {{ network_name }} membership application: {{ organisation_name }}",
+        "New {{ network_name }} membership application",
     ),
     (
         Kind::ApplicationUnderReview,

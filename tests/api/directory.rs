@@ -493,3 +493,156 @@ on_both! {
         assert!(public["total"].as_i64().unwrap() < f["total"].as_i64().unwrap(), "some demo members are hidden");
     }
 }
+
+async fn stored_slug(app: &TestApp, id: &str) -> String {
+    let id = id.to_string();
+    app.db(move |c| {
+        use diesel::prelude::*;
+        use idpc_hub::db::schema::organisations;
+        organisations::table
+            .find(id)
+            .select(organisations::slug)
+            .first::<String>(c)
+            .unwrap()
+    })
+    .await
+}
+
+on_both! {
+    async fn a_slug_in_the_form_of_an_id_is_refused_naming_slug(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let other = app.member_org("Some Member").await;
+        let r = app.post("/api/v1/organisations").bearer(&admin.token)
+            .json(&json!({"name": "Sneaky", "slug": other, "kind": "member", "country": "GB", "region": "europe"}))
+            .send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "slug");
+        // A name that slugifies to an id is refused too.
+        let r = app.post("/api/v1/organisations").bearer(&admin.token)
+            .json(&json!({"name": other, "kind": "member", "country": "GB", "region": "europe"}))
+            .send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "slug");
+        let target = app.member_org("Target Member").await;
+        let v = version_of(&app, &admin, &target).await;
+        let r = patch(&app, &admin, &target, v, json!({"slug": other})).await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "slug");
+        assert_eq!(stored_slug(&app, &target).await, "target-member");
+        // Lookup by id still finds the organisation the id names.
+        let r = app.get(&format!("/api/v1/organisations/{other}")).bearer(&admin.token).send().await.expect(200);
+        assert_eq!(r.body["name"], "Some Member");
+    }
+}
+
+on_both! {
+    async fn control_characters_in_organisation_text_are_refused_naming_the_field(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let r = app.post("/api/v1/organisations").bearer(&admin.token)
+            .json(&json!({"name": "Tab\tName", "kind": "member", "country": "GB", "region": "europe"}))
+            .send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "name");
+        let org = app.member_org("Clean Member").await;
+        for (body, field) in [
+            (json!({"name": "Two\nLines"}), "name"),
+            (json!({"acronym": "A\tB"}), "acronym"),
+            (json!({"profile": {"city": "Bogotá\r\nX"}}), "profile.city"),
+            (json!({"contact": {"name": "Line\nBreak"}}), "contact.name"),
+            (json!({"profile": {"description": "Bell \u{7}"}}), "profile.description"),
+            (json!({"profile": {"description": "Esc \u{1b}[2J"}}), "profile.description"),
+        ] {
+            let v = version_of(&app, &admin, &org).await;
+            let r = patch(&app, &admin, &org, v, body.clone()).await.expect_problem(400);
+            assert_eq!(r.first_error_field(), field, "{body} → {}", r.body);
+        }
+        // Descriptions keep their line breaks and tabs.
+        let v = version_of(&app, &admin, &org).await;
+        let r = patch(&app, &admin, &org, v, json!({"profile": {"description": "One.\n\tTwo."}})).await.expect(200);
+        assert_eq!(r.body["profile"]["description"], "One.\n\tTwo.");
+        // A decision's reason is multi-line text too.
+        let r = app.post(&format!("/api/v1/organisations/{org}/membership")).bearer(&admin.token)
+            .json(&json!({"action": "suspend", "reason": "Because \u{1b}[31m"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "reason");
+        assert_eq!(app.get(&format!("/api/v1/organisations/{org}")).bearer(&admin.token).send().await.expect(200).body["membership"]["status"], "active");
+    }
+}
+
+on_both! {
+    async fn partner_apps_get_404_for_a_hidden_organisation_as_for_an_unknown_one(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let open = app.member_org("Visible Member").await;
+        let hidden = app.member_org("Hidden Member").await;
+        let h = admin_set(&app, &admin, &hidden, json!({"hidden_from_public": true})).await;
+        let slug = h["slug"].as_str().unwrap().to_string();
+        let partner = app.donor_org("Partner Foundation").await;
+        let (_, _, reader) = app.api_client(&admin, &partner, &["directory:read"]).await;
+        let (_, _, no_scope) = app.api_client(&admin, &partner, &["grants:read"]).await;
+        let unknown = "0190d5f0-0000-7000-8000-000000000000";
+        for token in [&reader, &no_scope] {
+            for target in [hidden.as_str(), slug.as_str(), unknown, "no-such-slug"] {
+                let r = app.get(&format!("/api/v1/organisations/{target}/history")).bearer(token).send().await.expect_problem(404);
+                assert_eq!(r.body["status"], 404);
+                app.patch(&format!("/api/v1/organisations/{target}")).bearer(token)
+                    .header("if-match", "\"1\"").json(&json!({"name": "Renamed"})).send().await.expect_problem(404);
+            }
+        }
+        app.get(&format!("/api/v1/organisations/{hidden}")).bearer(&reader).send().await.expect_problem(404);
+        app.get(&format!("/api/v1/organisations/{slug}")).bearer(&reader).send().await.expect_problem(404);
+        // What an app may see but not do stays 403.
+        app.get(&format!("/api/v1/organisations/{open}/history")).bearer(&reader).send().await.expect_problem(403);
+        assert_eq!(version_of(&app, &admin, &hidden).await, h["version"].as_i64().unwrap());
+    }
+}
+
+on_both! {
+    async fn hidden_organisations_appear_in_no_public_answer_but_staff_see_them(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let officer = app.user("grant_officer", None).await;
+        let hidden = app.org_with("Hushed Collective", OrganisationKind::Member, None, "TH", "asia").await;
+        admin_set(&app, &admin, &hidden, json!({"hidden_from_public": true, "profile": {"focus_areas": ["women_drug_policy"]}})).await;
+        let slug = stored_slug(&app, &hidden).await;
+        for token in [None, Some(officer.token.as_str()), Some(admin.token.as_str())] {
+            let staff = token.is_some();
+            let list = app.get("/api/v1/organisations?region=asia").auth(token).send().await.expect(200);
+            assert_eq!(names(&list.body).contains(&"Hushed Collective".to_string()), staff);
+            let facets = app.get("/api/v1/organisations/facets?region=asia").auth(token).send().await.expect(200);
+            assert_eq!(facets.body["total"], if staff { 1 } else { 0 });
+            let csv = app.get("/api/v1/organisations.csv?region=asia").auth(token).send().await.expect(200);
+            assert_eq!(csv.text.contains("Hushed"), staff, "{}", csv.text);
+            for target in [&hidden, &slug] {
+                let r = app.get(&format!("/api/v1/organisations/{target}")).auth(token).send().await;
+                assert_eq!(r.status, if staff { 200 } else { 404 });
+            }
+        }
+    }
+}
+
+on_both! {
+    async fn users_of_a_suspended_or_withdrawn_organisation_cannot_edit_its_profile(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let org = app.member_org("Troubled Member").await;
+        let member = app.user("member", Some(&org)).await;
+        let v = version_of(&app, &admin, &org).await;
+        patch(&app, &member, &org, v, json!({"profile": {"city": "Lima"}})).await.expect(200);
+        for (action, word) in [("suspend", "suspended"), ("withdraw", "withdrawn")] {
+            if action == "withdraw" {
+                app.post(&format!("/api/v1/organisations/{org}/membership")).bearer(&admin.token)
+                    .json(&json!({"action": "reinstate"})).send().await.expect(200);
+            }
+            app.post(&format!("/api/v1/organisations/{org}/membership")).bearer(&admin.token)
+                .json(&json!({"action": action, "reason": "Unpaid dues."})).send().await.expect(200);
+            let v = version_of(&app, &admin, &org).await;
+            let r = patch(&app, &member, &org, v, json!({"profile": {"city": "Quito"}})).await.expect_problem(403);
+            assert!(r.body["detail"].as_str().unwrap().contains(&format!("membership is {word}")), "{}", r.body);
+            // It can still read its data; nothing changed.
+            let own = app.get(&format!("/api/v1/organisations/{org}")).bearer(&member.token).send().await.expect(200);
+            assert_eq!(own.body["profile"]["city"], "Lima");
+            assert_eq!(own.body["membership"]["status"], word);
+        }
+        // The secretariat may still correct the profile.
+        let v = version_of(&app, &admin, &org).await;
+        patch(&app, &admin, &org, v, json!({"profile": {"city": "Quito"}})).await.expect(200);
+    }
+}

@@ -51,10 +51,13 @@ on_both! {
         let id = submit(&app, "Coletivo Novo", applicant).await;
         let mails = app.emails().await;
         assert_eq!(mails.len(), 2, "{:?}", mails.iter().map(|m| m.subject()).collect::<Vec<_>>());
-        assert!(to(&mails, applicant)[0].text().contains("Coletivo Novo"));
+        // Applicant text stays out of the confirmation and of every subject line (this test
+        // pinned both before issue 10); the admin's notice quotes the name in its body.
+        assert!(!to(&mails, applicant)[0].text().contains("Coletivo Novo"));
         let notice = to(&mails, &admin.email);
         assert_eq!(notice.len(), 1);
-        assert!(notice[0].subject().contains("Coletivo Novo"));
+        assert!(!notice[0].subject().contains("Coletivo Novo"));
+        assert!(notice[0].text().contains("> Coletivo Novo"));
         assert!(notice[0].link(&format!("http://hub.test/admin/membership-applications/{id}")).is_some());
 
         let r = app.post(&format!("/api/v1/membership-applications/{id}/review")).bearer(&admin.token).send().await.expect(200);
@@ -311,5 +314,136 @@ on_both! {
         let history = app.get(&format!("/api/v1/organisations/{org}/history")).bearer(&admin.token).send().await.expect(200);
         let suspended = history.body["data"].as_array().unwrap().iter().find(|e| e["action"] == "membership.suspended").unwrap();
         assert!(suspended["changes"].as_array().unwrap().iter().any(|c| c["field"] == "membership.status" && c["after"] == "suspended"));
+    }
+}
+
+async fn count_applications(app: &TestApp) -> i64 {
+    app.db(|c| {
+        use diesel::prelude::*;
+        use idpc_hub::db::schema::membership_applications;
+        membership_applications::table
+            .count()
+            .get_result::<i64>(c)
+            .unwrap()
+    })
+    .await
+}
+
+on_both! {
+    async fn applicant_text_never_reaches_a_subject_and_is_quoted_unlinked_in_the_admin_notice(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let victim = "victim@bank.example";
+        let phish = "Your account is locked, verify at https://evil.example/login";
+        let mut body = application(phish, victim);
+        body["motivation"] = json!("Visit www.evil.example to claim your refund today.");
+        app.post("/api/v1/membership-applications").json(&body).send().await.expect(201);
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 2);
+        for m in &mails {
+            assert!(!m.subject().contains("evil"), "applicant text in a subject: {}", m.subject());
+            assert!(!m.subject().contains("locked"), "applicant text in a subject: {}", m.subject());
+        }
+        // The confirmation to the (possibly impersonated) contact carries none of it.
+        let confirmation = to(&mails, victim);
+        assert_eq!(confirmation.len(), 1);
+        for part in [confirmation[0].text(), confirmation[0].html()] {
+            assert!(!part.contains("evil"), "{part}");
+            assert!(!part.contains("locked"), "{part}");
+            assert!(!part.contains("refund"), "{part}");
+        }
+        assert!(confirmation[0].text().contains("Dear Carla Contact"));
+        // The admin's notice quotes it as the applicant's words, with the link broken.
+        let notice = to(&mails, &admin.email);
+        let text = notice[0].text();
+        assert!(text.contains("The applicant wrote"), "{text}");
+        assert!(text.contains("> Your account is locked, verify at hxxps[:]//evil[.]example/login"), "{text}");
+        assert!(!text.contains("https://evil"), "{text}");
+        let html = notice[0].html();
+        // minijinja escapes `/` in HTML as `&#x2f;`.
+        assert!(html.contains("<blockquote><code>Your account is locked, verify at hxxps[:]"), "{html}");
+        assert!(html.contains("evil[.]example"), "{html}");
+        assert!(!html.contains("https:"), "{html}");
+        assert!(notice[0].link("http://hub.test/admin/membership-applications/").is_some());
+    }
+}
+
+on_both! {
+    async fn a_second_open_application_of_the_same_email_or_name_is_a_conflict(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let first = submit(&app, "Coletivo Duplo", "duplo@apply.example").await;
+        app.emails().await;
+        // Same contact email (any case), another name.
+        let r = app.post("/api/v1/membership-applications")
+            .json(&application("Another Name", "DUPLO@apply.example")).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:duplicate-application", "{}", r.body);
+        // Same name, another case and email.
+        let r = app.post("/api/v1/membership-applications")
+            .json(&application("coletivo DUPLO", "other@apply.example")).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:duplicate-application");
+        assert_eq!(count_applications(&app).await, 1);
+        assert!(app.emails().await.is_empty(), "a refused application sends nothing");
+        // Still open while under review; once decided, the same organisation may apply again.
+        app.post(&format!("/api/v1/membership-applications/{first}/review")).bearer(&admin.token).send().await.expect(200);
+        app.post("/api/v1/membership-applications")
+            .json(&application("Coletivo Duplo", "duplo@apply.example")).send().await.expect_problem(409);
+        app.post(&format!("/api/v1/membership-applications/{first}/reject")).bearer(&admin.token)
+            .json(&json!({"reason": "Incomplete."})).send().await.expect(200);
+        submit(&app, "Coletivo Duplo", "duplo@apply.example").await;
+        assert_eq!(count_applications(&app).await, 2);
+    }
+}
+
+on_both! {
+    async fn applications_per_contact_email_are_limited_per_day(backend) {
+        let app = TestApp::start_with(backend, &[("APPLICATION_LIMIT_PER_EMAIL_PER_DAY", "2")]).await;
+        let admin = app.admin().await;
+        let email = "busy@apply.example";
+        for name in ["Busy One", "Busy Two"] {
+            let id = submit(&app, name, email).await;
+            app.post(&format!("/api/v1/membership-applications/{id}/reject")).bearer(&admin.token)
+                .json(&json!({"reason": "No."})).send().await.expect(200);
+        }
+        app.emails().await;
+        let r = app.post("/api/v1/membership-applications")
+            .json(&application("Busy Three", email)).send().await.expect_problem(429);
+        assert!(r.header("retry-after").is_some());
+        assert_eq!(count_applications(&app).await, 2);
+        assert!(app.emails().await.is_empty());
+        // Another recipient is not affected.
+        submit(&app, "Calm One", "calm@apply.example").await;
+    }
+}
+
+on_both! {
+    async fn control_characters_in_application_text_are_refused_naming_the_field(backend) {
+        let app = TestApp::start(backend).await;
+        for (path, value, field) in [
+            (&["organisation", "name"][..], "Evil\u{1b}[31m Org", "organisation.name"),
+            (&["organisation", "name"][..], "Two\nLines", "organisation.name"),
+            (&["contact", "name"][..], "Tab\tName", "contact.name"),
+            (&["motivation"][..], "Ten chars and a bell \u{7}", "motivation"),
+            (&["organisation", "description"][..], "NUL \u{0} here", "organisation.description"),
+        ] {
+            let mut body = application("Clean Org", "clean@apply.example");
+            match path {
+                [a, b] => body[*a][*b] = json!(value),
+                [a] => body[*a] = json!(value),
+                _ => unreachable!(),
+            }
+            let r = app.post("/api/v1/membership-applications").json(&body).send().await.expect_problem(400);
+            assert_eq!(r.first_error_field(), field, "{}", r.body);
+        }
+        // Line breaks and tabs stay allowed in multi-line text.
+        let mut body = application("Clean Org", "clean@apply.example");
+        body["motivation"] = json!("First line.\n\tSecond line, indented.");
+        app.post("/api/v1/membership-applications").json(&body).send().await.expect(201);
+        // A link in the contact's name (it greets the recipient in every email) is refused.
+        let mut body = application("Linked Org", "linked@apply.example");
+        body["contact"]["name"] = json!("Claim at evil.example/www.x");
+        let r = app.post("/api/v1/membership-applications").json(&body).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "contact.name");
+        assert_eq!(count_applications(&app).await, 1);
     }
 }

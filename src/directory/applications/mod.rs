@@ -13,7 +13,8 @@ pub use model::*;
 
 use super::membership::{self, Change, MembershipStatus};
 use super::organisation::{
-    self, NewOrganisation, OrganisationKind, check_codes, check_place, to_json_list, valid_url,
+    self, NewOrganisation, OrganisationKind, check_codes, check_place, control_characters,
+    to_json_list, valid_url,
 };
 use crate::audit::Actor;
 use crate::auth::caller::Admin;
@@ -28,20 +29,20 @@ use crate::kit::normalise_email;
 use crate::notify::{Kind, Recipient};
 use crate::pagination;
 
-/// To the applicant: the application arrived.
+/// To the applicant: the application arrived. It carries no text the applicant wrote
+/// (beyond the contact's name in the greeting), so the form cannot send someone else a
+/// message of the sender's choosing from the network's address.
 #[derive(Debug, Clone, Serialize)]
-pub struct ApplicationReceived {
-    /// The applying organisation.
-    pub organisation_name: String,
-}
+pub struct ApplicationReceived {}
 impl Message for ApplicationReceived {
     const KIND: Kind = Kind::ApplicationReceived;
 }
 
-/// To every active admin: an application arrived.
+/// To every active admin: an application arrived. The subject carries no applicant text;
+/// the body quotes the organisation name as the applicant's words, defanged by [`defang`].
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplicationNotice {
-    /// The applying organisation.
+    /// The applying organisation's name as written, defanged.
     pub organisation_name: String,
     /// The application in the admin interface.
     pub link: String,
@@ -114,6 +115,20 @@ pub fn active_admins(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
 pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>), ApiError> {
     let mut e: Vec<FieldError> = Vec::new();
     let o = &a.organisation;
+    control_characters(&mut e, "organisation.name", &o.name, false);
+    control_characters(&mut e, "contact.name", &a.contact.name, false);
+    if let Some(d) = &o.description {
+        control_characters(&mut e, "organisation.description", d, true);
+    }
+    control_characters(&mut e, "motivation", &a.motivation, true);
+    // The name greets the applicant in every email: no links in it.
+    if looks_like_link(&a.contact.name) {
+        e.push(FieldError::new(
+            "contact.name",
+            "invalid",
+            "A person's name cannot hold a web or email address.",
+        ));
+    }
     if !(2..=200).contains(&o.name.trim().chars().count()) {
         e.push(FieldError::new(
             "organisation.name",
@@ -149,7 +164,7 @@ pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>),
         &format!("Use: {}.", codes::PRIORITY_AREAS.join(", ")),
     );
     let name = a.contact.name.trim();
-    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 120 {
         e.push(FieldError::new(
             "contact.name",
             "invalid_length",
@@ -179,6 +194,88 @@ pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>),
     } else {
         Err(ApiError::Validation(e))
     }
+}
+
+/// True when `s` holds something a mail client would turn into a link.
+fn looks_like_link(s: &str) -> bool {
+    let l = s.to_lowercase();
+    l.contains("://") || l.contains("www.") || l.contains('@')
+}
+
+/// Applicant text made safe to quote in an email: no mail client turns it into a link.
+/// Schemes become `hxxp[:]//`, a dot between two word characters becomes `[.]` and `@`
+/// becomes `[at]` (the usual "defanged" notation), in the text and the HTML body alike;
+/// the HTML body also shows it in `<code>` inside a quotation.
+pub fn defang(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, c) in chars.iter().enumerate() {
+        let next_word = chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        let prev_word = i > 0 && chars[i - 1].is_alphanumeric();
+        match c {
+            '.' if prev_word && next_word => out.push_str("[.]"),
+            '@' => out.push_str("[at]"),
+            ':' if chars.get(i + 1) == Some(&'/') => out.push_str("[:]"),
+            _ => out.push(*c),
+        }
+    }
+    let mut result = String::with_capacity(out.len());
+    let lower = out.to_lowercase();
+    let mut i = 0;
+    while i < out.len() {
+        if lower[i..].starts_with("http") && out.is_char_boundary(i + 4) {
+            result.push_str(&out[i..i + 1]);
+            result.push_str("xx");
+            result.push_str(&out[i + 3..i + 4]);
+            i += 4;
+        } else if let Some(c) = out[i..].chars().next() {
+            result.push(c);
+            i += c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    result
+}
+
+/// 409 `duplicate_application` while an application of the same contact email or
+/// organisation name (case-insensitively) is open; 429 past the per-email daily limit.
+fn refuse_duplicates_and_floods(ctx: &mut Ctx<'_>, row: &ApplicationRow) -> Result<(), ApiError> {
+    let open: Vec<(String, String)> = membership_applications::table
+        .filter(membership_applications::status.eq_any(ApplicationStatus::OPEN.to_vec()))
+        .select((
+            membership_applications::organisation_name,
+            membership_applications::contact_email,
+        ))
+        .load(ctx.conn)?;
+    let name = row.organisation_name.to_lowercase();
+    if open
+        .iter()
+        .any(|(n, e)| *e == row.contact_email || n.to_lowercase() == name)
+    {
+        return Err(ApiError::Conflict {
+            code: ConflictCode::DuplicateApplication,
+            detail: "An application for this organisation or this contact email is already \
+                     waiting for a decision."
+                .into(),
+        });
+    }
+    let since = ctx.now - chrono::Duration::hours(24);
+    let recent: Vec<chrono::NaiveDateTime> = membership_applications::table
+        .filter(membership_applications::contact_email.eq(&row.contact_email))
+        .filter(membership_applications::created_at.gt(since))
+        .select(membership_applications::created_at)
+        .order(membership_applications::created_at.asc())
+        .load(ctx.conn)?;
+    if recent.len() >= ctx.config.application_limit_per_email_per_day as usize {
+        let retry = recent
+            .first()
+            .map(|t| (*t + chrono::Duration::hours(24) - ctx.now).num_seconds())
+            .unwrap_or(3600)
+            .max(1);
+        return Err(ApiError::TooManyRequests(retry as u64));
+    }
+    Ok(())
 }
 
 /// Stores a public application and emails the applicant and every active admin.
@@ -215,17 +312,13 @@ pub fn submit(
             created_at: ctx.now,
             updated_at: ctx.now,
         };
+        refuse_duplicates_and_floods(ctx, &row)?;
         diesel::insert_into(membership_applications::table)
             .values(&row)
             .execute(ctx.conn)?;
-        ctx.notify(
-            &[applicant(&row)],
-            &ApplicationReceived {
-                organisation_name: row.organisation_name.clone(),
-            },
-        )?;
+        ctx.notify(&[applicant(&row)], &ApplicationReceived {})?;
         let notice = ApplicationNotice {
-            organisation_name: row.organisation_name.clone(),
+            organisation_name: defang(&row.organisation_name),
             link: format!(
                 "{}/admin/membership-applications/{}",
                 ctx.config.public_base_url, row.id
@@ -456,6 +549,11 @@ pub fn reject(
     req: RejectApplication,
 ) -> Result<ApplicationRow, ApiError> {
     let reason = req.reason.trim().to_string();
+    let mut e = Vec::new();
+    control_characters(&mut e, "reason", &reason, true);
+    if !e.is_empty() {
+        return Err(ApiError::Validation(e));
+    }
     if !(1..=2000).contains(&reason.chars().count()) {
         return Err(ApiError::field(
             "reason",
@@ -474,4 +572,20 @@ pub fn reject(
         )?;
         Ok(after)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applicant_text_is_defanged_so_no_mail_client_links_it() {
+        assert_eq!(
+            defang("Click https://evil.example/login now"),
+            "Click hxxps[:]//evil[.]example/login now"
+        );
+        assert_eq!(defang("HTTP://X.ORG"), "HxxP[:]//X[.]ORG");
+        assert_eq!(defang("write to a@b.org"), "write to a[at]b[.]org");
+        assert_eq!(defang("Red Cross. Bogotá"), "Red Cross. Bogotá");
+    }
 }

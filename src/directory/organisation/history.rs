@@ -101,7 +101,7 @@ pub fn history(
     cursor: Option<&str>,
 ) -> Result<pagination::Page<HistoryEntry>, ApiError> {
     let org = find(conn, id)?;
-    Editor::of(who, &org.id)?;
+    Editor::of(who, &org)?;
     let after = pagination::decode_cursor(cursor, 1)?;
     type Ev = (
         String,

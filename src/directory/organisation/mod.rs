@@ -15,7 +15,7 @@ pub use model::*;
 pub use patch::apply_patch;
 
 use super::identifiers;
-use super::membership::MembershipStatus;
+use super::membership::{MembershipStatus, ensure_in_good_standing};
 use super::visibility::{Viewer, Visibility};
 use crate::audit::Acting;
 use crate::auth::Principal;
@@ -48,9 +48,45 @@ pub fn slugify(name: &str) -> String {
     out.trim_matches('-').chars().take(80).collect()
 }
 
-/// True for 2-80 lower-case letters, digits and inner hyphens.
+/// True when `s` has the form of an organisation id (a UUID), which a slug may not have:
+/// lookups take an id or a slug, and must not be able to confuse them.
+pub fn has_id_form(s: &str) -> bool {
+    uuid::Uuid::try_parse(s).is_ok()
+}
+
+/// The field error of a slug that has the form of an id.
+pub fn id_form_error() -> FieldError {
+    FieldError::new(
+        "slug",
+        "id_form",
+        "A slug cannot have the form of an id (a UUID); add a word to it.",
+    )
+}
+
+/// Collects a `control_character` error when `value` holds a control character: NUL,
+/// escape codes, DEL, C1, and (unless `multiline`) tab and line breaks. The same rule and
+/// code as the JSON extractor's check, which allows line breaks everywhere.
+pub fn control_characters(errors: &mut Vec<FieldError>, field: &str, value: &str, multiline: bool) {
+    if value
+        .chars()
+        .any(|c| crate::kit::is_forbidden_control(c, multiline))
+    {
+        errors.push(FieldError::new(
+            field,
+            "control_character",
+            if multiline {
+                "Remove control characters (such as NUL or escape codes) from this text."
+            } else {
+                "Remove control characters (such as NUL, escape codes, tabs or line breaks) from this text."
+            },
+        ));
+    }
+}
+
+/// True for 2-80 lower-case letters, digits and inner hyphens, not in the form of an id.
 pub fn valid_slug(s: &str) -> bool {
-    (2..=80).contains(&s.len())
+    !has_id_form(s)
+        && (2..=80).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
@@ -98,7 +134,12 @@ pub fn validate_new(n: &NewOrganisation) -> Result<(), ApiError> {
     if let Err(ApiError::Validation(e)) = crate::kit::check_name("name", &n.name, 2, 200) {
         errors.extend(e);
     }
+    control_characters(&mut errors, "name", &n.name, false);
     if let Some(slug) = &n.slug
+        && has_id_form(slug)
+    {
+        errors.push(id_form_error());
+    } else if let Some(slug) = &n.slug
         && !valid_slug(slug)
     {
         errors.push(FieldError::new(
@@ -204,6 +245,9 @@ pub fn create(
 pub fn create_in(ctx: &mut Ctx<'_>, n: NewOrganisation) -> Result<OrganisationRow, ApiError> {
     validate_new(&n)?;
     let slug = n.slug.clone().unwrap_or_else(|| slugify(&n.name));
+    if has_id_form(&slug) {
+        return Err(ApiError::Validation(vec![id_form_error()]));
+    }
     if !valid_slug(&slug) {
         return Err(ApiError::field(
             "slug",
@@ -278,14 +322,19 @@ pub fn sync_tags(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
     identifiers::sync(conn, row)
 }
 
-/// Finds an organisation by id or slug, whoever asks.
+/// Finds an organisation by id or slug, whoever asks. A value in the form of an id is
+/// looked up as an id only (a slug never has that form), so the answer is never ambiguous.
 pub fn find(conn: &mut DbConn, id_or_slug: &str) -> Result<OrganisationRow, ApiError> {
-    organisations::table
-        .filter(
-            organisations::id
-                .eq(id_or_slug)
-                .or(organisations::slug.eq(id_or_slug)),
-        )
+    let column_matches = if has_id_form(id_or_slug) {
+        organisations::table
+            .filter(organisations::id.eq(id_or_slug))
+            .into_boxed()
+    } else {
+        organisations::table
+            .filter(organisations::slug.eq(id_or_slug))
+            .into_boxed()
+    };
+    column_matches
         .select(OrganisationRow::as_select())
         .first(conn)
         .optional()?
@@ -313,17 +362,25 @@ pub enum Editor {
 }
 
 impl Editor {
-    /// The editor `who` is for organisation `org_id`.
-    pub fn of(who: &Principal, org_id: &str) -> Result<Editor, ApiError> {
+    /// The editor `who` is for organisation `org`. A caller refused on an organisation it
+    /// may not see (a partner app and a hidden one) gets 404, as for an unknown one.
+    pub fn of(who: &Principal, org: &OrganisationRow) -> Result<Editor, ApiError> {
         if Admin::try_from(who).is_ok() {
             return Ok(Editor::Admin);
         }
         match OrgMember::try_from(who) {
-            Ok(m) if m.organisation_id == org_id => Ok(Editor::OwnMember),
+            Ok(m) if m.organisation_id == org.id => Ok(Editor::OwnMember),
             Ok(_) => Err(ApiError::NotFound),
-            Err(_) => Err(ApiError::Forbidden(
-                "Only admins and the organisation's own members may do this.".into(),
-            )),
+            Err(_) => {
+                let viewer = Viewer::of(Some(who)).unwrap_or(Viewer::Public);
+                if viewer.can_see(org) {
+                    Err(ApiError::Forbidden(
+                        "Only admins and the organisation's own members may do this.".into(),
+                    ))
+                } else {
+                    Err(ApiError::NotFound)
+                }
+            }
         }
     }
 }
@@ -350,7 +407,11 @@ pub fn update(
             .first(c)
             .optional()?
             .ok_or(ApiError::NotFound)?;
-        let admin = Editor::of(who, &before.id)? == Editor::Admin;
+        let editor = Editor::of(who, &before)?;
+        if editor == Editor::OwnMember {
+            ensure_in_good_standing(c, &before.id)?;
+        }
+        let admin = editor == Editor::Admin;
         let expected = if_match.ok_or(ApiError::PreconditionRequired)?;
         if expected != before.version {
             return Err(ApiError::PreconditionFailed {

@@ -4,11 +4,15 @@
 use chrono::{Datelike, Utc};
 
 use super::model::*;
-use super::{check_codes, check_place, valid_slug, valid_url};
+use super::{
+    check_codes, check_place, control_characters, has_id_form, id_form_error, valid_slug, valid_url,
+};
 use crate::codes;
 use crate::directory::membership::MembershipStatus;
 use crate::error::FieldError;
 
+/// Optional text: trimmed, empty is cleared; single-line unless `max` allows a description
+/// (over 1,000 characters), where tabs and line breaks may stay.
 fn opt_text(
     errors: &mut Vec<FieldError>,
     field: &str,
@@ -16,10 +20,9 @@ fn opt_text(
     max: usize,
 ) -> Option<String> {
     let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max
-        || v.chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    let before = errors.len();
+    control_characters(errors, field, &v, max > 1000);
+    if errors.len() == before && v.chars().count() > max {
         errors.push(FieldError::new(
             field,
             "invalid_length",
@@ -88,6 +91,7 @@ pub fn apply_patch(
     if let Some(v) = p.name
         && let Some(n) = required(&mut e, "name", v)
     {
+        control_characters(&mut e, "name", &n, false);
         let n = n.trim().to_string();
         if !(2..=200).contains(&n.chars().count()) {
             e.push(FieldError::new(
@@ -102,7 +106,9 @@ pub fn apply_patch(
         && let Some(s) = required(&mut e, "slug", v)
     {
         protected(&mut e, admin, "slug", s != row.slug);
-        if !valid_slug(&s) {
+        if has_id_form(&s) {
+            e.push(id_form_error());
+        } else if !valid_slug(&s) {
             e.push(FieldError::new(
                 "slug",
                 "invalid",
