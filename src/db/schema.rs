@@ -182,6 +182,29 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        pending_amount -> Nullable<BigInt>,
+        pending_by -> Nullable<Text>,
+        pending_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    grant_contributors (id) {
+        id -> Text,
+        grant_id -> Text,
+        user_id -> Text,
+        contribution -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fx_rates (currency) {
+        currency -> Text,
+        rate_micros -> BigInt,
+        as_of -> Date,
+        updated_by -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -300,6 +323,7 @@ diesel::joinable!(grants -> funds (fund_id));
 diesel::joinable!(grants -> organisations (grantee_organisation_id));
 diesel::joinable!(grant_reports -> grants (grant_id));
 diesel::joinable!(disbursements -> grants (grant_id));
+diesel::joinable!(grant_contributors -> grants (grant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -318,4 +342,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     grant_reports,
     disbursements,
     idempotency_keys,
+    grant_contributors,
+    fx_rates,
 );

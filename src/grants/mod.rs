@@ -9,6 +9,7 @@ pub mod check;
 pub mod csv;
 pub mod export;
 pub mod fund;
+pub mod fx;
 pub mod grant;
 pub mod jobs;
 pub mod notice;

@@ -6,6 +6,7 @@ mod common;
 mod architecture;
 mod authorization;
 mod binary;
+mod controls;
 mod directory;
 mod disbursements;
 mod errors;
