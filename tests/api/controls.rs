@@ -284,3 +284,41 @@ on_both! {
             .json(&json!({"payment_reference": "P-1", "paid_on": tomorrow})).send().await.expect(200);
     }
 }
+
+on_both! {
+    async fn every_money_post_honours_the_idempotency_key(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let fund = json!({"donor_organisation_id": w.donor, "title": "Second fund", "reference": "R-2",
+            "currency": "USD", "amount": "10.00", "starts_on": "2026-01-01", "ends_on": "2026-12-31"});
+        let a = app.post("/api/v1/funds").bearer(&w.officer.token).header("idempotency-key", "fund-1").json(&fund).send().await.expect(201);
+        let b = app.post("/api/v1/funds").bearer(&w.officer.token).header("idempotency-key", "fund-1").json(&fund).send().await.expect(201);
+        assert_eq!(a.body["id"], b.body["id"]);
+        assert_eq!(b.header("idempotent-replayed").as_deref(), Some("true"));
+        let funds: i64 = app.db(|c| {
+            use diesel::prelude::*;
+            idpc_hub::db::schema::funds::table.count().get_result(c).unwrap()
+        }).await;
+        assert_eq!(funds, 2);
+        // Cancel and reject, of grants and tranches, replay their first answer.
+        let g = draft(&app, &w, "100.00").await["id"].as_str().unwrap().to_string();
+        let why = json!({"reason": "Duplicate"});
+        for _ in 0..2 {
+            let r = app.post(&format!("/api/v1/grants/{g}/cancel")).bearer(&w.officer.token).header("idempotency-key", "cancel-1").json(&why).send().await.expect(200);
+            assert_eq!(r.body["status"], "cancelled");
+        }
+        let grant = active(&app, &w, "1000.00").await;
+        let d = tranche(&app, &w, &grant, "10.00").await.expect(201).body["id"].as_str().unwrap().to_string();
+        for _ in 0..2 {
+            let r = app.post(&format!("/api/v1/disbursements/{d}/reject")).bearer(&w.officer2.token).header("idempotency-key", "reject-1").json(&why).send().await.expect(200);
+            assert_eq!(r.body["status"], "rejected");
+        }
+        let d2 = tranche(&app, &w, &grant, "10.00").await.expect(201).body["id"].as_str().unwrap().to_string();
+        for _ in 0..2 {
+            let r = app.post(&format!("/api/v1/disbursements/{d2}/cancel")).bearer(&w.officer.token).header("idempotency-key", "cancel-2").send().await.expect(200);
+            assert_eq!(r.body["status"], "cancelled");
+        }
+        let cancelled = crate::grants::audit_actions(&app, &d2).await.iter().filter(|a| a.0 == "disbursement.cancelled").count();
+        assert_eq!(cancelled, 1);
+    }
+}
