@@ -124,7 +124,7 @@ fn window_exceeded(
         .load(ctx.conn)?;
     let total = mine
         .iter()
-        .fold(Some(amount), |acc, x| acc?.checked_add(*x));
+        .try_fold(amount, |acc, x| acc.checked_add(*x));
     let in_base = match total {
         Some(t) => fx::to_base(ctx.conn, ctx.config, t, &g.currency)?,
         None => None,
