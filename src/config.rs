@@ -208,9 +208,29 @@ pub const SETTINGS: &[Setting] = &[
         help: "days after a membership period ends before the membership lapses (0-365)",
     },
     Setting {
-        name: "DISBURSEMENT_SECOND_APPROVAL_THRESHOLD",
-        default: "USD:50000,EUR:45000",
-        help: "CUR:amount[,CUR:amount...] in major units; tranches above it need two approvers (currencies not listed need one)",
+        name: "BASE_CURRENCY",
+        default: "USD",
+        help: "ISO 4217 code in which every limit is set and the fx-rates table is kept",
+    },
+    Setting {
+        name: "FX_RATE_BAND_PERCENT",
+        default: "10",
+        help: "how far (0-100 %) a grant's fx_rate may lie from the reference rate of the fx-rates table",
+    },
+    Setting {
+        name: "SECOND_APPROVAL_THRESHOLD",
+        default: "50000.00",
+        help: "amount in BASE_CURRENCY above which a tranche (or one officer's approvals on a grant within the window, with it) needs two approvers",
+    },
+    Setting {
+        name: "SECOND_APPROVAL_WINDOW_DAYS",
+        default: "30",
+        help: "rolling window (1-3650 days) over which one officer's approved tranches of a grant are added up against SECOND_APPROVAL_THRESHOLD",
+    },
+    Setting {
+        name: "FUND_INCREASE_SECOND_APPROVAL_THRESHOLD",
+        default: "100000.00",
+        help: "raise of a fund's amount (in BASE_CURRENCY) above which a second finance officer or admin must confirm it",
     },
     Setting {
         name: "OPEN_DATA_ORG_ID",
@@ -392,10 +412,18 @@ pub struct Config {
     pub application_limit_per_email_per_day: u32,
     /// Days of grace between the end of a membership period and its lapse.
     pub membership_grace_days: i64,
-    /// Per currency, the tranche amount (minor units) above which two approvers are needed.
-    pub disbursement_second_approval_threshold: Vec<(String, i64)>,
     /// The network as a publisher of open data (360Giving, IATI).
     pub open_data: open_data::OpenData,
+    /// The currency of every limit and of the fx-rates table.
+    pub base_currency: String,
+    /// How far a grant's rate may lie from the reference rate, in percent.
+    pub fx_rate_band_percent: i64,
+    /// Tranche amount (minor units of the base currency) above which two approvers are needed.
+    pub second_approval_threshold: i64,
+    /// Days over which one officer's approvals on a grant are added up.
+    pub second_approval_window_days: i64,
+    /// Raise of a fund's amount (minor units of the base currency) that needs a second person.
+    pub fund_increase_threshold: i64,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -630,11 +658,28 @@ impl Config {
             0,
             365,
         )?;
-        let disbursement_second_approval_threshold =
-            crate::money::parse_thresholds(&get("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD"))
-                .map_err(|m| err("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", &m))?;
         let open_data =
             open_data::OpenData::parse(&get, &network_name).map_err(|(var, m)| err(var, &m))?;
+        let base_currency = crate::money::currency("BASE_CURRENCY", &get("BASE_CURRENCY"))
+            .map_err(|_| err("BASE_CURRENCY", "expected an ISO 4217 code such as USD"))?;
+        let fx_rate_band_percent =
+            parse_range("FX_RATE_BAND_PERCENT", &get("FX_RATE_BAND_PERCENT"), 0, 100)?;
+        let base_amount = |var: &'static str| {
+            crate::money::parse_amount(var, get(var).trim(), &base_currency).map_err(|_| {
+                err(
+                    var,
+                    &format!("expected a positive amount in {base_currency}, such as 50000.00"),
+                )
+            })
+        };
+        let second_approval_threshold = base_amount("SECOND_APPROVAL_THRESHOLD")?;
+        let fund_increase_threshold = base_amount("FUND_INCREASE_SECOND_APPROVAL_THRESHOLD")?;
+        let second_approval_window_days = parse_range(
+            "SECOND_APPROVAL_WINDOW_DAYS",
+            &get("SECOND_APPROVAL_WINDOW_DAYS"),
+            1,
+            3650,
+        )?;
         Ok(Self {
             bind_addr,
             port,
@@ -668,8 +713,12 @@ impl Config {
             application_rate_limit_per_ip,
             application_limit_per_email_per_day,
             membership_grace_days,
-            disbursement_second_approval_threshold,
             open_data,
+            base_currency,
+            fx_rate_band_percent,
+            second_approval_threshold,
+            second_approval_window_days,
+            fund_increase_threshold,
         })
     }
 
@@ -806,17 +855,15 @@ mod tests {
 
     #[test]
     fn bad_second_approval_threshold_names_the_variable() {
-        let e = Config::from_map(&map(&[("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", "USD=5")]))
-            .unwrap_err();
-        assert_eq!(e.var, "DISBURSEMENT_SECOND_APPROVAL_THRESHOLD");
+        let e = Config::from_map(&map(&[("SECOND_APPROVAL_THRESHOLD", "USD:5")])).unwrap_err();
+        assert_eq!(e.var, "SECOND_APPROVAL_THRESHOLD");
+        let e = Config::from_map(&map(&[("BASE_CURRENCY", "usd")])).unwrap_err();
+        assert_eq!(e.var, "BASE_CURRENCY");
         let c = Config::from_map(&map(&[])).unwrap();
-        assert_eq!(
-            c.disbursement_second_approval_threshold,
-            vec![
-                ("USD".to_string(), 5_000_000),
-                ("EUR".to_string(), 4_500_000)
-            ]
-        );
+        assert_eq!(c.base_currency, "USD");
+        assert_eq!(c.second_approval_threshold, 5_000_000);
+        assert_eq!(c.second_approval_window_days, 30);
+        assert_eq!(c.fx_rate_band_percent, 10);
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub const CURRENCIES: &[(&str, u32)] = &[
 pub const RATE_SCALE: i64 = 1_000_000;
 
 /// Largest amount accepted, in minor units; keeps every sum and product far from overflow.
-const MAX_MINOR: i64 = 1_000_000_000_000_000;
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
 
 /// Minor-unit digits of a currency, when it is a known ISO 4217 code.
 pub fn minor_units(code: &str) -> Option<u32> {

@@ -203,6 +203,29 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        pending_amount -> Nullable<BigInt>,
+        pending_by -> Nullable<Text>,
+        pending_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    grant_contributors (id) {
+        id -> Text,
+        grant_id -> Text,
+        user_id -> Text,
+        contribution -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fx_rates (currency) {
+        currency -> Text,
+        rate_micros -> BigInt,
+        as_of -> Date,
+        updated_by -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -332,6 +355,7 @@ diesel::joinable!(grant_reports -> grants (grant_id));
 diesel::joinable!(disbursements -> grants (grant_id));
 diesel::joinable!(organisation_identifiers -> organisations (organisation_id));
 diesel::joinable!(fund_publications -> funds (fund_id));
+diesel::joinable!(grant_contributors -> grants (grant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -352,4 +376,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     organisation_identifiers,
     fund_publications,
+    grant_contributors,
+    fx_rates,
 );

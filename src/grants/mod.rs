@@ -8,6 +8,7 @@ pub mod budget;
 pub mod check;
 pub mod csv;
 pub mod fund;
+pub mod fx;
 pub mod grant;
 pub mod jobs;
 pub mod notice;

@@ -634,6 +634,15 @@ fn rows(w: &World) -> Vec<Row> {
             |_| json!({"publish_incoming": false}),
             GRANT_STAFF,
         ),
+        // Reference exchange rates: finance officers and admins set them, staff read them.
+        with_body(
+            "PUT",
+            "/api/v1/fx-rates/EUR",
+            |_| json!({"rate": "1.08", "as_of": "2026-01-15"}),
+            [401, 403, 403, 403, 200, 200, 403, 403],
+        ),
+        row("GET", "/api/v1/fx-rates", READ_STAFF),
+        row("GET", "/api/v1/fx-rates/EUR", READ_STAFF),
         // Grants
         with_body(
             "POST",

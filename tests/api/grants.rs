@@ -32,6 +32,19 @@ pub async fn world_with_fund(app: &TestApp, currency: &str, amount: &str) -> Wor
     let member = app.user("member", Some(&grantee)).await;
     let donor = app.donor_org("Open Society Donor").await;
     let fund = create_fund(app, &officer, &donor, currency, amount).await;
+    // Finance keeps the reference rates (in USD) that grants in other currencies are checked
+    // against.
+    for (c, rate) in [("EUR", "1.08"), ("JPY", "0.0067"), ("GBP", "1.27")] {
+        app.req(
+            actix_web::http::Method::PUT,
+            &format!("/api/v1/fx-rates/{c}"),
+        )
+        .bearer(&finance.token)
+        .json(&json!({"rate": rate, "as_of": "2026-01-15"}))
+        .send()
+        .await
+        .expect(200);
+    }
     World {
         admin,
         officer,
@@ -263,7 +276,14 @@ on_both! {
         let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"2\"").json(&json!({"colour": "red"})).send().await.expect_problem(400);
         assert_eq!(r.first_error_field(), "colour");
         app.post(&format!("{path}/submit")).bearer(&w.officer.token).send().await.expect(200);
-        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"3\"").json(&json!({"title": "Too late"})).send().await.expect_problem(409);
+        // An edit after submission returns the grant to draft (issue 10: four eyes); once
+        // approved it can no longer be edited.
+        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"3\"").json(&json!({"title": "Not too late"})).send().await.expect(200);
+        assert_eq!(r.body["status"], "draft");
+        assert!(r.body["submitted_at"].is_null());
+        app.post(&format!("{path}/submit")).bearer(&w.officer.token).send().await.expect(200);
+        app.post(&format!("{path}/approve")).bearer(&w.officer2.token).send().await.expect(200);
+        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"6\"").json(&json!({"title": "Too late"})).send().await.expect_problem(409);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:not-draft");
     }
 }

@@ -8,6 +8,7 @@ mod architecture;
 mod audit;
 mod authorization;
 mod binary;
+mod controls;
 mod directory;
 mod disbursements;
 mod errors;

@@ -1,27 +1,30 @@
 //! Handlers of funds.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::AppState;
 use crate::auth::caller::{GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
 use crate::error::docs::{
-    AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors, VersionErrors,
+    AuthErrors, BodyErrors, ConflictError, IdempotencyErrors, NotFoundError, QueryErrors,
+    VersionErrors,
 };
 use crate::extract::{IfMatch, Json, etag};
 use crate::grants::fund::{self, Fund, FundPatch, NewFund};
+use crate::idempotency::{self, Outcome};
 use crate::pagination::{self, Page, PageParams};
 
-/// Create a fund (admins and grant officers).
+/// Create a fund (admins and grant officers). Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "funds",
     security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = NewFund,
     responses(
         (status = 201, description = "Created", body = Fund, headers(("Location" = String, description = "URL of the fund"), ("ETag" = String, description = "Version"))),
-        AuthErrors, BodyErrors,
+        AuthErrors, BodyErrors, IdempotencyErrors,
     )
 )]
 #[post("/funds")]
@@ -29,12 +32,24 @@ pub async fn create_fund(
     state: web::Data<AppState>,
     who: crate::auth::Principal,
     meta: RequestMeta,
+    req: HttpRequest,
     body: Json<NewFund>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = GrantStaff::try_from(&who)?;
+    let staff = GrantStaff::try_from(&who)?;
     let config = state.config.clone();
+    if req.headers().contains_key(idempotency::HEADER) {
+        let fp = super::fingerprint(&body.0)?;
+        let st = state.clone();
+        return idempotency::run(&state, &who, &req, fp, || async move {
+            let row = st
+                .db(move |c| fund::create(c, &config, &staff, &meta, body.0))
+                .await?;
+            Outcome::created(format!("/api/v1/funds/{}", row.id), &Fund::from(row))
+        })
+        .await;
+    }
     let row = state
-        .db(move |c| fund::create(c, &config, &who, &meta, body.0))
+        .db(move |c| fund::create(c, &config, &staff, &meta, body.0))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/funds/{}", row.id)))

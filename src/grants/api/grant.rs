@@ -263,7 +263,7 @@ pub async fn approve_grant(
     .await
 }
 
-/// Reject a submitted grant with a reason.
+/// Reject a submitted grant with a reason. Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "grants",
     security(("bearer" = [])),
@@ -271,7 +271,7 @@ pub async fn approve_grant(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),
-        AuthErrors, BodyErrors, NotFoundError, ConflictError,
+        AuthErrors, BodyErrors, NotFoundError, ConflictError, IdempotencyErrors,
     )
 )]
 #[post("/grants/{id}/reject")]
@@ -280,19 +280,12 @@ pub async fn reject_grant(
     who: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
+    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = Some(body.0.reason);
-    let g = move_grant(
-        &state,
-        &who,
-        meta,
-        id.into_inner(),
-        GrantCommand::Reject,
-        reason,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(g))
+    let id = id.into_inner();
+    move_grant_once(state, who, meta, req, id, GrantCommand::Reject, reason).await
 }
 
 /// Activate an approved grant: tranches may then be requested.
@@ -353,7 +346,7 @@ pub async fn close_grant(
     Ok(HttpResponse::Ok().json(g))
 }
 
-/// Cancel a grant without committed tranches; an approved award goes back to the fund.
+/// Cancel a grant without committed tranches; an approved award goes back to the fund. Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "grants",
     security(("bearer" = [])),
@@ -361,7 +354,7 @@ pub async fn close_grant(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),
-        AuthErrors, BodyErrors, NotFoundError, ConflictError,
+        AuthErrors, BodyErrors, NotFoundError, ConflictError, IdempotencyErrors,
     )
 )]
 #[post("/grants/{id}/cancel")]
@@ -370,17 +363,10 @@ pub async fn cancel_grant(
     who: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
+    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = Some(body.0.reason);
-    let g = move_grant(
-        &state,
-        &who,
-        meta,
-        id.into_inner(),
-        GrantCommand::Cancel,
-        reason,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(g))
+    let id = id.into_inner();
+    move_grant_once(state, who, meta, req, id, GrantCommand::Cancel, reason).await
 }

@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod fund;
+pub mod fx;
 pub mod grant;
 pub mod report;
 pub mod tranche;

@@ -195,7 +195,7 @@ pub async fn approve_disbursement(
     move_tranche_once(state, who, meta, req, id, cmd, serde_json::Value::Null).await
 }
 
-/// Reject a requested tranche with a reason.
+/// Reject a requested tranche with a reason. Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "disbursements",
     security(("bearer" = [])),
@@ -203,7 +203,7 @@ pub async fn approve_disbursement(
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
-        AuthErrors, BodyErrors, NotFoundError, ConflictError,
+        AuthErrors, BodyErrors, NotFoundError, ConflictError, IdempotencyErrors,
     )
 )]
 #[post("/disbursements/{id}/reject")]
@@ -212,21 +212,22 @@ pub async fn reject_disbursement(
     who: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
+    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let fp = fingerprint(&body.0)?;
     let cmd = TrancheCommand::Reject(body.0.reason);
-    let out = move_tranche(&state, who, meta, id.into_inner(), cmd).await?;
-    Ok(HttpResponse::Ok().json(out))
+    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
 }
 
-/// Cancel a requested or approved tranche (its requester or a grant officer).
+/// Cancel a requested or approved tranche (its requester or a grant officer). Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "disbursements",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Tranche id")),
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
-        QueryErrors, AuthErrors, NotFoundError, ConflictError,
+        QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
     )
 )]
 #[post("/disbursements/{id}/cancel")]
@@ -235,9 +236,11 @@ pub async fn cancel_disbursement(
     who: Principal,
     meta: RequestMeta,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let out = move_tranche(&state, who, meta, id.into_inner(), TrancheCommand::Cancel).await?;
-    Ok(HttpResponse::Ok().json(out))
+    let id = id.into_inner();
+    let cmd = TrancheCommand::Cancel;
+    move_tranche_once(state, who, meta, req, id, cmd, serde_json::Value::Null).await
 }
 
 /// Record the payment of an approved tranche (finance officers only; exactly once). Accepts Idempotency-Key.

@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::contributors::{self, Contribution};
 use super::{Grant, GrantCommand, GrantFacts, GrantRow, by_id, transition};
 use crate::auth::Role;
 use crate::auth::caller::GrantStaff;
@@ -61,11 +62,6 @@ impl Message for GrantRejectedMail {
     const KIND: Kind = Kind::GrantRejected;
 }
 
-/// Why `me` may not approve `g`, if they contributed to it.
-fn contribution(g: &GrantRow, me: &str) -> Option<String> {
-    (g.created_by == me).then(|| "you created it".to_string())
-}
-
 /// Moves a grant through its life. Approval is by a grant officer who did not write it and
 /// counts the grant (in fund currency) against the fund in one conditional UPDATE.
 pub fn run(
@@ -81,7 +77,10 @@ pub fn run(
     command::run(conn, config, who, meta, |ctx| {
         let before = by_id(ctx.conn, id)?;
         let facts = GrantFacts {
-            approver_contributed: contribution(&before, &who.id),
+            approver_contributed: match command {
+                GrantCommand::Approve => contributors::why_not(ctx.conn, &before, &who.id)?,
+                _ => None,
+            },
             has_commitments: before.committed > 0,
             has_unpaid: before.committed != before.paid,
         };
@@ -156,6 +155,7 @@ fn apply(
             diesel::update(row)
                 .set(grants::submitted_at.eq(Some(ctx.now)))
                 .execute(ctx.conn)?;
+            contributors::record(ctx, &before.id, me, Contribution::Submitted)?;
         }
         GrantCommand::Approve => {
             diesel::update(row)

@@ -5,8 +5,9 @@ use chrono::Datelike;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::contributors::{self, Contribution};
 use super::fields::{self, GrantInput};
-use super::{Grant, GrantPatch, GrantRow, GrantStatus, NewGrant, by_id};
+use super::{Grant, GrantPatch, GrantRow, GrantStatus, NewGrant, by_id, edit_transition};
 use crate::auth::caller::GrantStaff;
 use crate::auth::principal::RequestMeta;
 use crate::command;
@@ -77,6 +78,7 @@ pub fn create(
         }
         let f = fields::check(
             ctx.conn,
+            ctx.config,
             &fund,
             &GrantInput {
                 grantee: &req.grantee_organisation_id,
@@ -126,6 +128,7 @@ pub fn create(
         diesel::insert_into(grants::table)
             .values(&row)
             .execute(ctx.conn)?;
+        contributors::record(ctx, &row.id, &who.id, Contribution::Created)?;
         ctx.audit("created", None, Some(&Grant::from(row.clone())))?;
         Ok(row)
     })
@@ -148,15 +151,7 @@ pub fn update(
                 current_version: before.version,
             });
         }
-        if before.status != GrantStatus::Draft {
-            return Err(ApiError::Conflict {
-                code: ConflictCode::NotDraft,
-                detail: format!(
-                    "The grant is {}; only a draft can be edited.",
-                    before.status
-                ),
-            });
-        }
+        let to = edit_transition(before.status)?;
         let fund = fund::by_id(ctx.conn, &before.fund_id)?;
         let currency = patch.currency.clone().unwrap_or(before.currency.clone());
         let amount = patch
@@ -177,6 +172,7 @@ pub fn update(
             .unwrap_or_else(|| before.priority_area_list());
         let f = fields::check(
             ctx.conn,
+            ctx.config,
             &fund,
             &GrantInput {
                 grantee: patch
@@ -199,9 +195,11 @@ pub fn update(
             grants::table
                 .find(id)
                 .filter(grants::version.eq(version))
-                .filter(grants::status.eq(GrantStatus::Draft)),
+                .filter(grants::status.eq(before.status)),
         )
         .set((
+            grants::status.eq(to),
+            grants::submitted_at.eq(before.submitted_at.filter(|_| to == before.status)),
             grants::grantee_organisation_id.eq(&f.grantee),
             grants::title.eq(&f.title),
             grants::description.eq(&f.description),
@@ -223,6 +221,9 @@ pub fn update(
             return Err(ApiError::PreconditionFailed {
                 current_version: after.version,
             });
+        }
+        for what in contributors::edits(&before, &after) {
+            contributors::record(ctx, id, &who.id, what)?;
         }
         ctx.audit(
             "updated",

@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 
 use super::super::check::{collect, done, text_field};
 use super::super::fund::FundRow;
+use super::super::fx;
 use crate::codes;
+use crate::config::Config;
 use crate::db::DbConn;
 use crate::error::{ApiError, FieldError};
 use crate::money;
@@ -67,6 +69,7 @@ pub struct GrantInput<'a> {
 /// Checks every field of a grant to be paid from `fund`; 400 naming each bad field.
 pub fn check(
     conn: &mut DbConn,
+    config: &Config,
     fund: &FundRow,
     input: &GrantInput<'_>,
 ) -> Result<GrantFields, ApiError> {
@@ -151,7 +154,17 @@ pub fn check(
                     fund.currency, fund.currency
                 ),
             )),
-            Some(r) => rate = collect(money::parse_rate("fx_rate", r).map_err(ApiError::from), &mut errors),
+            Some(r) => {
+                rate = collect(
+                    money::parse_rate("fx_rate", r).map_err(ApiError::from),
+                    &mut errors,
+                );
+                if let (Some(micros), Ok(_)) = (rate, &currency_ok)
+                    && let Some(e) = fx::check_rate(conn, config, currency, &fund.currency, micros)?
+                {
+                    errors.push(e);
+                }
+            }
         }
         match fx_rate_date {
             None => errors.push(FieldError::new(
@@ -174,7 +187,7 @@ pub fn check(
     let in_fund = match rate {
         None => amount,
         Some(r) => money::convert(amount, currency, &fund.currency, r)
-            .filter(|v| *v > 0)
+            .filter(|v| *v > 0 && *v <= money::MAX_MINOR)
             .ok_or_else(|| {
                 ApiError::field(
                     "amount",

@@ -2,6 +2,7 @@
 //! pure transition table. Writing lives in `edit`, moving in `command`, reading in `read`.
 
 pub mod command;
+pub mod contributors;
 pub mod edit;
 pub mod fields;
 pub mod read;
@@ -158,6 +159,18 @@ pub fn transition(
         _ => {}
     }
     Ok(to)
+}
+
+/// What an edit does to a grant's status: a draft stays a draft; a submitted grant goes back
+/// to draft (its approval starts afresh); anything later cannot be edited.
+pub fn edit_transition(from: GrantStatus) -> Result<GrantStatus, Refusal> {
+    match from {
+        GrantStatus::Draft | GrantStatus::Submitted => Ok(GrantStatus::Draft),
+        other => Err(Refusal::new(
+            ConflictCode::NotDraft,
+            format!("The grant is {other}; only a draft or a submitted grant can be edited."),
+        )),
+    }
 }
 
 /// Loads a grant without access checks (404 when unknown).
@@ -508,6 +521,22 @@ mod tests {
             code(transition(Submitted, Approve, &facts)),
             ConflictCode::SelfApproval
         );
+    }
+
+    #[test]
+    fn a_submitted_grant_returns_to_draft_when_edited() {
+        assert_eq!(edit_transition(Submitted), Ok(Draft));
+        assert_eq!(edit_transition(Draft), Ok(Draft));
+    }
+
+    #[test]
+    fn an_approved_grant_cannot_be_edited() {
+        for s in [Approved, Active, Closed, Rejected, Cancelled] {
+            assert_eq!(
+                edit_transition(s).err().map(|r| r.code),
+                Some(ConflictCode::NotDraft)
+            );
+        }
     }
 
     #[test]

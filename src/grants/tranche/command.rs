@@ -14,12 +14,13 @@ use crate::auth::{Principal, Role};
 use crate::command::{self, Ctx, DomainEvent, Message};
 use crate::config::Config;
 use crate::db::DbConn;
-use crate::db::schema::{disbursements, grant_reports};
+use crate::db::schema::{disbursements, grant_reports, grants};
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::grants::access::{self, Reader};
 use crate::grants::budget;
 use crate::grants::check::{done, text_field};
-use crate::grants::grant::{GrantRow, GrantStatus};
+use crate::grants::fx;
+use crate::grants::grant::{self, GrantRow, GrantStatus};
 use crate::grants::notice::{self, GrantFacts as MailFacts};
 use crate::grants::report::ReportStatus;
 use crate::money;
@@ -85,16 +86,81 @@ impl Message for TrancheReversedMail {
     const KIND: Kind = Kind::DisbursementReversed;
 }
 
-/// Approvals a tranche of `amount` in `currency` needs.
-pub fn approvals_required(config: &Config, currency: &str, amount: i64) -> i32 {
-    match config
-        .disbursement_second_approval_threshold
+/// Approvals a tranche of `amount` in `currency` needs on its own: two when it is above
+/// `SECOND_APPROVAL_THRESHOLD` in the base currency, or when it cannot be converted.
+pub fn approvals_required(
+    conn: &mut DbConn,
+    config: &Config,
+    currency: &str,
+    amount: i64,
+) -> Result<i32, ApiError> {
+    Ok(match fx::to_base(conn, config, amount, currency)? {
+        Some(v) if v <= config.second_approval_threshold => 1,
+        _ => 2,
+    })
+}
+
+/// True when what `me` approved of this grant within the window, with `amount`, is above the
+/// threshold in the base currency (so splitting a payment does not avoid a second approver).
+fn window_exceeded(
+    ctx: &mut Ctx<'_>,
+    g: &GrantRow,
+    me: &str,
+    amount: i64,
+) -> Result<bool, ApiError> {
+    let since = ctx.now - chrono::Duration::days(ctx.config.second_approval_window_days);
+    let mine: Vec<i64> = disbursements::table
+        .filter(disbursements::grant_id.eq(&g.id))
+        .filter(disbursements::status.eq_any([TrancheStatus::Approved, TrancheStatus::Paid]))
+        .filter(
+            disbursements::approver_1
+                .eq(me)
+                .and(disbursements::approved_1_at.ge(since))
+                .or(disbursements::approver_2
+                    .eq(me)
+                    .and(disbursements::approved_2_at.ge(since))),
+        )
+        .select(disbursements::amount)
+        .load(ctx.conn)?;
+    let total = mine
         .iter()
-        .find(|(c, _)| c == currency)
-    {
-        Some((_, limit)) if amount > *limit => 2,
-        _ => 1,
+        .try_fold(amount, |acc, x| acc.checked_add(*x));
+    let in_base = match total {
+        Some(t) => fx::to_base(ctx.conn, ctx.config, t, &g.currency)?,
+        None => None,
+    };
+    Ok(in_base.is_none_or(|v| v > ctx.config.second_approval_threshold))
+}
+
+/// 409 `grant_exhausted` when `amount` is above what the grant has not committed nor been
+/// asked for yet. The grant row is locked first, so two requests cannot both take the rest.
+fn check_uncommitted(ctx: &mut Ctx<'_>, g: &GrantRow, amount: i64) -> Result<(), ApiError> {
+    diesel::update(grants::table.find(&g.id))
+        .set(grants::updated_at.eq(grants::updated_at))
+        .execute(ctx.conn)?;
+    let g = grant::by_id(ctx.conn, &g.id)?;
+    let pending: Vec<i64> = disbursements::table
+        .filter(disbursements::grant_id.eq(&g.id))
+        .filter(disbursements::status.eq(TrancheStatus::Requested))
+        .select(disbursements::amount)
+        .load(ctx.conn)?;
+    let left = g.amount - g.committed - pending.iter().sum::<i64>();
+    if amount > left {
+        return Err(ApiError::Conflict {
+            code: ConflictCode::GrantExhausted,
+            detail: format!(
+                "The grant has {} {cur} left to request (amount {} minus committed {} minus \
+                 requested {}); this tranche asks for {} {cur}.",
+                money::format(left.max(0), &g.currency),
+                money::format(g.amount, &g.currency),
+                money::format(g.committed, &g.currency),
+                money::format(pending.iter().sum::<i64>(), &g.currency),
+                money::format(amount, &g.currency),
+                cur = g.currency,
+            ),
+        });
     }
+    Ok(())
 }
 
 /// Requests a tranche: a grant officer, or a member user of the grantee organisation (a member
@@ -160,6 +226,8 @@ pub fn request(
             }
         }
         done(errors)?;
+        check_uncommitted(ctx, &g, amount)?;
+        let approvals_required = approvals_required(ctx.conn, ctx.config, &g.currency, amount)?;
         let row = TrancheRow {
             id: uuid::Uuid::now_v7().to_string(),
             grant_id: g.id.clone(),
@@ -168,7 +236,7 @@ pub fn request(
             note,
             requires_report_id: req.requires_report_id.clone(),
             status: TrancheStatus::Requested,
-            approvals_required: approvals_required(ctx.config, &g.currency, amount),
+            approvals_required,
             requested_by: me.id.clone(),
             approver_1: None,
             approved_1_at: None,
@@ -287,10 +355,18 @@ pub fn run(
             ),
             _ => None,
         };
+        let approvals_required = if matches!(command, TrancheCommand::Approve)
+            && before.approvals_required < 2
+            && window_exceeded(ctx, &g, &me.id, before.amount)?
+        {
+            2
+        } else {
+            before.approvals_required
+        };
         let facts = TrancheFacts {
             actor: me.id.clone(),
             requested_by: before.requested_by.clone(),
-            approvals_required: before.approvals_required,
+            approvals_required,
             approver_1: before.approver_1.clone(),
             required_report,
         };
@@ -357,6 +433,7 @@ fn apply(
         (TrancheMove::FirstApproval, _) => {
             diesel::update(base.filter(disbursements::approver_1.is_null()))
                 .set((
+                    disbursements::approvals_required.eq(2),
                     disbursements::approver_1.eq(Some(me)),
                     disbursements::approved_1_at.eq(Some(t)),
                     disbursements::updated_at.eq(t),
@@ -364,7 +441,7 @@ fn apply(
                 .execute(ctx.conn)?
         }
         (TrancheMove::FinalApproval, _) => {
-            let n = if before.approvals_required >= 2 {
+            let n = if before.approver_1.is_some() {
                 diesel::update(base.filter(disbursements::approver_1.eq(before.approver_1.clone())))
                     .set((
                         disbursements::status.eq(TrancheStatus::Approved),

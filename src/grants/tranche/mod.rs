@@ -335,7 +335,7 @@ pub struct Tranche {
     pub requires_report_id: Option<String>,
     /// requested, approved, rejected, cancelled, paid or reversed.
     pub status: TrancheStatus,
-    /// Approvals needed: 1, or 2 above DISBURSEMENT_SECOND_APPROVAL_THRESHOLD.
+    /// Approvals needed: 1, or 2 above SECOND_APPROVAL_THRESHOLD (in the base currency).
     pub approvals_required: i32,
     /// Who asked for it.
     pub requested_by: String,
