@@ -195,6 +195,56 @@ pub const SETTINGS: &[Setting] = &[
         default: "USD:50000,EUR:45000",
         help: "CUR:amount[,CUR:amount...] in major units; tranches above it need two approvers (currencies not listed need one)",
     },
+    Setting {
+        name: "WEBHOOK_ALLOWED_CIDRS",
+        default: "",
+        help: "comma-separated CIDR ranges webhook destinations may resolve to although loopback, private or link-local (e.g. 127.0.0.0/8 for local receivers); empty allows none",
+    },
+    Setting {
+        name: "WEBHOOK_ALLOW_HTTP",
+        default: "false",
+        help: "accept http:// webhook URLs in production (true/false); development always accepts them",
+    },
+    Setting {
+        name: "WEBHOOK_MAX_ATTEMPTS",
+        default: "16",
+        help: "attempts before a webhook delivery fails for good and its subscription is disabled (1-100; 16 at the default base spans about three days)",
+    },
+    Setting {
+        name: "WEBHOOK_RETRY_BASE_MS",
+        default: "8000",
+        help: "first webhook retry delay in ms; doubles each attempt, with jitter",
+    },
+    Setting {
+        name: "WEBHOOK_TIMEOUT_MS",
+        default: "10000",
+        help: "total time of one webhook attempt in ms (connect, send, answer)",
+    },
+    Setting {
+        name: "WEBHOOK_CONCURRENCY_PER_DESTINATION",
+        default: "4",
+        help: "webhook attempts in flight per destination host and worker",
+    },
+    Setting {
+        name: "WEBHOOK_CONCURRENCY",
+        default: "64",
+        help: "webhook attempts in flight per worker",
+    },
+    Setting {
+        name: "WEBHOOK_ROTATION_WINDOW_SECS",
+        default: "86400",
+        help: "seconds the previous webhook secret keeps signing after a rotation (0-2592000)",
+    },
+    Setting {
+        name: "WEBHOOK_LOG_RETENTION_DAYS",
+        default: "30",
+        help: "days the webhook delivery log keeps response bodies",
+    },
+    Setting {
+        name: "WEBHOOK_POLL_MS",
+        default: "500",
+        help: "how often the webhook dispatcher looks for due deliveries, in ms",
+    },
 ];
 
 /// Where data lives.
@@ -371,6 +421,8 @@ pub struct Config {
     pub membership_grace_days: i64,
     /// Per currency, the tranche amount (minor units) above which two approvers are needed.
     pub disbursement_second_approval_threshold: Vec<(String, i64)>,
+    /// Webhook delivery settings (`WEBHOOK_*`).
+    pub webhooks: crate::webhooks::settings::WebhookSettings,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -589,6 +641,7 @@ impl Config {
         let disbursement_second_approval_threshold =
             crate::money::parse_thresholds(&get("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD"))
                 .map_err(|m| err("DISBURSEMENT_SECOND_APPROVAL_THRESHOLD", &m))?;
+        let webhooks = crate::webhooks::settings::parse(&get, app_env)?;
         Ok(Self {
             bind_addr,
             port,
@@ -621,6 +674,7 @@ impl Config {
             application_rate_limit_per_ip,
             membership_grace_days,
             disbursement_second_approval_threshold,
+            webhooks,
         })
     }
 

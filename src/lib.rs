@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod routes;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -221,6 +222,12 @@ pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
         .map_err(|e| StartError::Other(e.to_string()))??;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let run_worker = !http || state.config.worker_enabled;
+    let hooks = if run_worker {
+        let d = webhooks::worker::Dispatcher::new(state.clone()).map_err(StartError::Other)?;
+        Some(actix_web::rt::spawn(d.run(stop_rx.clone())))
+    } else {
+        None
+    };
     let worker = if run_worker {
         let notifier = notify::worker::Notifier::new(state.clone()).map_err(StartError::Other)?;
         Some(actix_web::rt::spawn(notifier.run(stop_rx)))
@@ -244,6 +251,9 @@ pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
     let _ = stop_tx.send(true);
     if let Some(w) = worker {
         let _ = w.await;
+    }
+    if let Some(h) = hooks {
+        let _ = h.await;
     }
     Ok(())
 }

@@ -132,6 +132,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .1;
     // After the routes are collected: this walks their operations.
     SharedParameters.modify(&mut doc);
+    crate::webhooks::openapi::add_to(&mut doc);
     doc
 }
 

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, directory, grants, health, identity, notify};
+use crate::{AppState, directory, grants, health, identity, notify, webhooks};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -87,7 +87,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::giving_export)
                 // Admin tools
                 .service(notify::api::list_outbox)
-                .service(notify::api::retry_outbox),
+                .service(notify::api::retry_outbox)
+                // Webhooks for partner apps
+                .service(webhooks::api::create_webhook)
+                .service(webhooks::api::list_webhooks)
+                .service(webhooks::api::get_webhook)
+                .service(webhooks::api::update_webhook)
+                .service(webhooks::api::delete_webhook)
+                .service(webhooks::api::rotate_webhook_secret)
+                .service(webhooks::api::list_webhook_deliveries)
+                .service(webhooks::api::retry_webhook_delivery)
+                .service(webhooks::api::replay_webhook),
         );
 }
 
