@@ -272,6 +272,7 @@ pub fn create_fund(
             version: 1,
         };
         diesel::insert_into(funds::table).values(&row).execute(c)?;
+        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::FundCreated(row.clone()))?;
         record(
             c,
             who,
@@ -414,6 +415,7 @@ pub fn update_fund(
                 ),
             });
         }
+        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::FundUpdated(after.clone()))?;
         record(
             c,
             who,
@@ -1033,6 +1035,7 @@ pub fn grant_command(
             cancel_waiting_tranches(c, who, meta, &before, t)?;
         }
         let after = grant_by_id(c, id)?;
+        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::grant_transition(&before, &after))?;
         record(
             c,
             who,

@@ -17,3 +17,4 @@ mod migrations;
 mod operations;
 mod outbox;
 mod reports;
+mod webhooks;
