@@ -344,7 +344,7 @@ on_both! {
         let quiet = app.member_org(secret_name).await;
         let v = app.get(&format!("/api/v1/organisations/{quiet}")).bearer(&w.admin.token).send().await.expect(200).body["version"].as_i64().unwrap();
         app.patch(&format!("/api/v1/organisations/{quiet}")).bearer(&w.admin.token).header("if-match", &format!("\"{v}\"")).json(&json!({"hidden_from_public": true})).send().await.expect(200);
-        app.patch(&format!("/api/v1/organisations/{quiet}")).bearer(&w.admin.token).header("if-match", &format!("\"{}\"", v + 1)).json(&json!({"description": "Works where drug use is criminalised"})).send().await.expect(200);
+        app.patch(&format!("/api/v1/organisations/{quiet}")).bearer(&w.admin.token).header("if-match", &format!("\"{}\"", v + 1)).json(&json!({"profile": {"description": "Works where drug use is criminalised"}})).send().await.expect(200);
         // A grant to the hidden organisation, published and closed.
         let body = crate::grants::grant_body(&w.fund, &quiet, "USD", "700.00");
         let g = app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await.expect(201).body["id"].as_str().unwrap().to_string();
@@ -459,10 +459,10 @@ on_both! {
         let before_replay: Vec<String> = rx.take().iter().map(|h| h.id.clone()).collect();
         assert_eq!(before_replay.len(), 1);
         let r = app.post(&format!("/api/v1/webhooks/{id}/replay?since=2000-01-01T00:00:00Z")).bearer(&token).send().await.expect(202);
-        assert_eq!(r.body["queued"], 3, "ping, the retried delivery and the new one");
+        assert_eq!(r.body["queued"], 2, "the retried ping and the new event");
         deliver(&app).await;
         let replayed = rx.take();
-        assert_eq!(replayed.len(), 3);
+        assert_eq!(replayed.len(), 2);
         assert!(replayed.iter().all(|h| stock_verify(&secret, h)));
         assert_eq!(replayed.last().unwrap().id, before_replay[0], "a replay keeps the webhook-id");
         app.post(&format!("/api/v1/webhooks/{id}/replay?since=yesterday")).bearer(&token).send().await.expect_problem(400);
