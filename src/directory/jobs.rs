@@ -54,7 +54,10 @@ fn move_status(
         let mut after = row.clone();
         after.membership_status = Some(to.into());
         after.version += 1;
-        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::MembershipChanged(after.clone()))?;
+        crate::webhooks::publish(
+            c,
+            crate::webhooks::WebhookEvent::MembershipChanged(after.clone()),
+        )?;
         audit::record(
             c,
             Event {

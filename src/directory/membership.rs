@@ -589,7 +589,10 @@ pub fn decide(
             });
         }
         after.version = before.version + 1;
-        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::MembershipChanged(after.clone()))?;
+        crate::webhooks::publish(
+            c,
+            crate::webhooks::WebhookEvent::MembershipChanged(after.clone()),
+        )?;
         let mut after_snap = audit::snapshot(&Organisation::from(after.clone()));
         if let (Some(serde_json::Value::Object(m)), Some(r)) = (&mut after_snap, &reason) {
             m.insert("membership_reason".into(), json!(r));

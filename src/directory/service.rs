@@ -272,7 +272,10 @@ pub fn insert(
             Err(e) => return Err(e.into()),
         }
         sync_tags(c, &row)?;
-        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::OrganisationCreated(row.clone()))?;
+        crate::webhooks::publish(
+            c,
+            crate::webhooks::WebhookEvent::OrganisationCreated(row.clone()),
+        )?;
         audit::record(
             c,
             Event {
@@ -778,7 +781,10 @@ pub fn update(
         if after.focus_areas != before.focus_areas || after.languages != before.languages {
             sync_tags(c, &after)?;
         }
-        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::organisation_changed(&before, &after))?;
+        crate::webhooks::publish(
+            c,
+            crate::webhooks::WebhookEvent::organisation_changed(&before, &after),
+        )?;
         audit::record(
             c,
             Event {

@@ -1035,7 +1035,10 @@ pub fn grant_command(
             cancel_waiting_tranches(c, who, meta, &before, t)?;
         }
         let after = grant_by_id(c, id)?;
-        crate::webhooks::publish(c, crate::webhooks::WebhookEvent::grant_transition(&before, &after))?;
+        crate::webhooks::publish(
+            c,
+            crate::webhooks::WebhookEvent::grant_transition(&before, &after),
+        )?;
         record(
             c,
             who,

@@ -236,9 +236,7 @@ pub async fn list_webhook_deliveries(
     let limit = pagination::limit(q.limit)?;
     let (status, cursor) = (q.status.clone(), q.cursor.clone());
     let page = state
-        .db(move |c| {
-            service::deliveries(c, &who, &id, status.as_deref(), limit, cursor.as_deref())
-        })
+        .db(move |c| service::deliveries(c, &who, &id, status.as_deref(), limit, cursor.as_deref()))
         .await?;
     Ok(web::Json(page))
 }

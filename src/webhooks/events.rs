@@ -239,10 +239,7 @@ pub fn enqueue(
 
 /// Records `event` for every enabled subscription that asked for it and whose app may read
 /// it. Call it inside the transaction of the change: a rollback sends nothing.
-pub fn publish(
-    conn: &mut DbConn,
-    event: impl Into<Option<WebhookEvent>>,
-) -> Result<(), ApiError> {
+pub fn publish(conn: &mut DbConn, event: impl Into<Option<WebhookEvent>>) -> Result<(), ApiError> {
     let Some(event) = event.into() else {
         return Ok(());
     };

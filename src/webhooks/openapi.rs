@@ -53,9 +53,15 @@ fn data_schema(e: EventType) -> Value {
 
 fn summary(e: EventType) -> &'static str {
     match e {
-        EventType::OrganisationCreated => "An organisation appeared in the public directory (directory:read)",
-        EventType::OrganisationUpdated => "A listed organisation's public profile changed (directory:read)",
-        EventType::OrganisationHidden => "An organisation was hidden from the public: withdraw it (directory:read)",
+        EventType::OrganisationCreated => {
+            "An organisation appeared in the public directory (directory:read)"
+        }
+        EventType::OrganisationUpdated => {
+            "A listed organisation's public profile changed (directory:read)"
+        }
+        EventType::OrganisationHidden => {
+            "An organisation was hidden from the public: withdraw it (directory:read)"
+        }
         EventType::OrganisationUnhidden => "A hidden organisation is public again (directory:read)",
         EventType::MembershipChanged => "A member's standing changed (directory:read)",
         EventType::GrantPublished => "A grant was approved and published (grants:read)",

@@ -213,7 +213,9 @@ pub fn create(
             }
         }
         done(std::mem::take(&mut errors))?;
-        let owner = owner.clone().ok_or_else(|| ApiError::internal("owner missing"))?;
+        let owner = owner
+            .clone()
+            .ok_or_else(|| ApiError::internal("owner missing"))?;
         let row = SubscriptionRow {
             id: uuid::Uuid::now_v7().to_string(),
             api_client_id: owner,
@@ -242,7 +244,15 @@ pub fn create(
             &body(EventType::Ping, &ping),
             None,
         )?;
-        record(c, who, meta, "webhook_subscription.created", &row.id, None, snapshot(&row))?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.created",
+            &row.id,
+            None,
+            snapshot(&row),
+        )?;
         Ok(CreatedSubscription {
             secret: row.secret.clone(),
             subscription: row.into(),
@@ -333,7 +343,15 @@ pub fn update(
                 webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
             ))
             .execute(c)?;
-        record(c, who, meta, "webhook_subscription.updated", id, snapshot(&before), snapshot(&after))?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.updated",
+            id,
+            snapshot(&before),
+            snapshot(&after),
+        )?;
         Ok(after.into())
     })
 }
@@ -356,10 +374,20 @@ pub fn delete(
             webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(deliveries)),
         )
         .execute(c)?;
-        diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::subscription_id.eq(id)))
-            .execute(c)?;
+        diesel::delete(
+            webhook_deliveries::table.filter(webhook_deliveries::subscription_id.eq(id)),
+        )
+        .execute(c)?;
         diesel::delete(webhook_subscriptions::table.find(id)).execute(c)?;
-        record(c, who, meta, "webhook_subscription.deleted", id, snapshot(&before), None)?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.deleted",
+            id,
+            snapshot(&before),
+            None,
+        )?;
         Ok(())
     })
 }
@@ -387,7 +415,15 @@ pub fn rotate_secret(
                 webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
             ))
             .execute(c)?;
-        record(c, who, meta, "webhook_subscription.secret_rotated", id, None, None)?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.secret_rotated",
+            id,
+            None,
+            None,
+        )?;
         Ok(RotatedSecret {
             secret,
             previous_secret_valid_until: until.map(crate::directory::model::rfc3339),
@@ -398,7 +434,10 @@ pub fn rotate_secret(
 fn attempts_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AttemptRow>> {
     webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(ids))
-        .order((webhook_attempts::attempted_at.asc(), webhook_attempts::id.asc()))
+        .order((
+            webhook_attempts::attempted_at.asc(),
+            webhook_attempts::id.asc(),
+        ))
         .select(AttemptRow::as_select())
         .load(conn)
 }

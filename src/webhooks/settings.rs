@@ -40,7 +40,10 @@ fn int(var: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, ConfigEr
 }
 
 /// Reads the `WEBHOOK_*` settings with `get` (which applies the defaults of `SETTINGS`).
-pub fn parse(get: &dyn Fn(&'static str) -> String, env: AppEnv) -> Result<WebhookSettings, ConfigError> {
+pub fn parse(
+    get: &dyn Fn(&'static str) -> String,
+    env: AppEnv,
+) -> Result<WebhookSettings, ConfigError> {
     let mut allowed_cidrs = Vec::new();
     for part in get("WEBHOOK_ALLOWED_CIDRS")
         .split(',')
@@ -66,15 +69,30 @@ pub fn parse(get: &dyn Fn(&'static str) -> String, env: AppEnv) -> Result<Webhoo
         allowed_cidrs,
         allow_http,
         max_attempts: int("WEBHOOK_MAX_ATTEMPTS", &get("WEBHOOK_MAX_ATTEMPTS"), 1, 100)? as i32,
-        retry_base_ms: int("WEBHOOK_RETRY_BASE_MS", &get("WEBHOOK_RETRY_BASE_MS"), 1, 3_600_000)?,
-        timeout_ms: int("WEBHOOK_TIMEOUT_MS", &get("WEBHOOK_TIMEOUT_MS"), 100, 120_000)? as u64,
+        retry_base_ms: int(
+            "WEBHOOK_RETRY_BASE_MS",
+            &get("WEBHOOK_RETRY_BASE_MS"),
+            1,
+            3_600_000,
+        )?,
+        timeout_ms: int(
+            "WEBHOOK_TIMEOUT_MS",
+            &get("WEBHOOK_TIMEOUT_MS"),
+            100,
+            120_000,
+        )? as u64,
         per_destination: int(
             "WEBHOOK_CONCURRENCY_PER_DESTINATION",
             &get("WEBHOOK_CONCURRENCY_PER_DESTINATION"),
             1,
             1000,
         )? as usize,
-        concurrency: int("WEBHOOK_CONCURRENCY", &get("WEBHOOK_CONCURRENCY"), 1, 10_000)? as usize,
+        concurrency: int(
+            "WEBHOOK_CONCURRENCY",
+            &get("WEBHOOK_CONCURRENCY"),
+            1,
+            10_000,
+        )? as usize,
         rotation_window_secs: int(
             "WEBHOOK_ROTATION_WINDOW_SECS",
             &get("WEBHOOK_ROTATION_WINDOW_SECS"),

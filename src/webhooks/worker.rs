@@ -168,9 +168,14 @@ impl Dispatcher {
             let sub = subs.get(&row.subscription_id).cloned();
             let stopping = shutdown.is_some_and(|s| *s.borrow());
             let permits = match (&sub, stopping) {
-                (Some(sub), false) => self
-                    .host_permit(&sub.url)
-                    .and_then(|h| self.0.total.clone().try_acquire_owned().ok().map(|t| (h, t))),
+                (Some(sub), false) => self.host_permit(&sub.url).and_then(|h| {
+                    self.0
+                        .total
+                        .clone()
+                        .try_acquire_owned()
+                        .ok()
+                        .map(|t| (h, t))
+                }),
                 _ => None,
             };
             let (Some(sub), Some(permits)) = (sub, permits) else {
@@ -243,7 +248,9 @@ impl Dispatcher {
             Ok(s) => {
                 tracing::warn!(id = %row.id, subscription = %row.subscription_id, attempts = row.attempts + 1, outcome = ?s, status = ?outcome.status, error = ?outcome.error, "webhook not delivered")
             }
-            Err(e) => tracing::error!(id = %row.id, error = %e, "could not record a webhook attempt"),
+            Err(e) => {
+                tracing::error!(id = %row.id, error = %e, "could not record a webhook attempt")
+            }
         }
     }
 
@@ -277,7 +284,8 @@ impl Dispatcher {
             return fail(e);
         }
         let ts = Utc::now().timestamp();
-        let signature = sign::signature_header(&sub.signing_secrets(at), &row.message_id, ts, &row.body);
+        let signature =
+            sign::signature_header(&sub.signing_secrets(at), &row.message_id, ts, &row.body);
         let sent = self
             .0
             .client

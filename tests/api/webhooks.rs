@@ -68,7 +68,8 @@ async fn receive(
         body: String::from_utf8_lossy(&body).into_owned(),
         answered: code,
     });
-    let mut r = actix_web::HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap());
+    let mut r =
+        actix_web::HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap());
     if code == 302 {
         r.insert_header(("location", "/redirected"));
     }
@@ -157,7 +158,9 @@ pub const LOOPBACK: &[(&str, &str)] = &[
 
 /// A partner app with `scopes`; returns its access token.
 pub async fn partner(app: &TestApp, admin: &TestUser, scopes: &[&str]) -> String {
-    let org = app.donor_org(&format!("Partner {}", uuid::Uuid::now_v7())).await;
+    let org = app
+        .donor_org(&format!("Partner {}", uuid::Uuid::now_v7()))
+        .await;
     app.api_client(admin, &org, scopes).await.2
 }
 
@@ -178,14 +181,21 @@ pub async fn subscribe(app: &TestApp, token: &str, url: &str, events: &[&str]) -
 
 /// Sends everything due, as the worker would.
 pub async fn deliver(app: &TestApp) -> usize {
-    Dispatcher::new(app.state.clone()).unwrap().drain().await.unwrap()
+    Dispatcher::new(app.state.clone())
+        .unwrap()
+        .drain()
+        .await
+        .unwrap()
 }
 
 /// Makes every pending delivery due now (instead of waiting out the backoff).
 pub async fn due_now(app: &TestApp) {
     app.db(|c| {
         diesel::update(webhook_deliveries::table.filter(webhook_deliveries::status.eq("pending")))
-            .set(webhook_deliveries::next_attempt_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)))
+            .set(
+                webhook_deliveries::next_attempt_at
+                    .eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
+            )
             .execute(c)
             .unwrap()
     })
@@ -193,9 +203,18 @@ pub async fn due_now(app: &TestApp) {
 }
 
 pub const ALL_EVENTS: &[&str] = &[
-    "organisation.created", "organisation.updated", "organisation.hidden", "organisation.unhidden",
-    "membership.changed", "grant.published", "grant.updated", "grant.closed", "grant.cancelled",
-    "fund.created", "fund.updated", "ping",
+    "organisation.created",
+    "organisation.updated",
+    "organisation.hidden",
+    "organisation.unhidden",
+    "membership.changed",
+    "grant.published",
+    "grant.updated",
+    "grant.closed",
+    "grant.cancelled",
+    "fund.created",
+    "fund.updated",
+    "ping",
 ];
 
 on_both! {
