@@ -586,7 +586,7 @@ pub fn replay(
 // The dispatcher's steps
 // ---------------------------------------------------------------------------------------
 
-/// Claims up to `limit` due deliveries of enabled subscriptions for `worker`. A delivery
+/// Claims up to `limit` due deliveries of enabled subscriptions of unrevoked apps for `worker`. A delivery
 /// waits while an earlier one of the same resource and subscription is pending, so each
 /// receiver sees a resource's events in order. PostgreSQL skips rows other workers lock.
 pub fn claim(
@@ -600,6 +600,7 @@ pub fn claim(
         "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
            SELECT d.id FROM webhook_deliveries d \
            JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+           JOIN api_clients a ON a.id = s.api_client_id AND a.revoked_at IS NULL \
            WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
            AND (d.lease_until IS NULL OR d.lease_until < $3) AND s.enabled \
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
@@ -609,6 +610,7 @@ pub fn claim(
         "UPDATE webhook_deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id IN (\
            SELECT d.id FROM webhook_deliveries d \
            JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+           JOIN api_clients a ON a.id = s.api_client_id AND a.revoked_at IS NULL \
            WHERE d.status = 'pending' AND d.next_attempt_at <= ?3 \
            AND (d.lease_until IS NULL OR d.lease_until < ?3) AND s.enabled \
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \

@@ -110,7 +110,8 @@ impl Dispatcher {
             }))
             .build()
             .map_err(|e| format!("webhook HTTP client: {e}"))?;
-        let lease = Duration::milliseconds(s.timeout_ms as i64 * 2 + 10_000);
+        // The lease outlives an attempt and the recording of its outcome, so a live worker keeps it.
+        let lease = Duration::milliseconds(s.timeout_ms as i64 * 2 + 2_000);
         let total = Arc::new(Semaphore::new(s.concurrency));
         let metrics = DispatchMetrics::new(&state.metrics.registry);
         Ok(Self(Arc::new(Inner {
