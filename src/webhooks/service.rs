@@ -13,7 +13,9 @@ use crate::audit::{self, Event};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role, Scope};
 use crate::config::Config;
-use crate::db::schema::{api_clients, webhook_attempts, webhook_deliveries, webhook_subscriptions};
+use crate::db::schema::{
+    api_clients, organisations, webhook_attempts, webhook_deliveries, webhook_subscriptions,
+};
 use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{self, Page};
@@ -756,7 +758,7 @@ pub fn settle(
                 diesel::update(sub)
                     .set((
                         webhook_subscriptions::enabled.eq(false),
-                        webhook_subscriptions::disabled_reason.eq(Some(reason)),
+                        webhook_subscriptions::disabled_reason.eq(Some(&reason)),
                         webhook_subscriptions::consecutive_failures
                             .eq(webhook_subscriptions::consecutive_failures + 1),
                         webhook_subscriptions::updated_at.eq(now()),
@@ -774,11 +776,33 @@ pub fn settle(
                         request_id: None,
                     },
                 )?;
+                notify_admins(c, config, &row.subscription_id, &reason)?;
             }
             _ => {}
         }
         Ok(settled)
     })
+}
+
+/// Tells every active admin that a subscription was disabled (in the caller's transaction).
+fn notify_admins(c: &mut DbConn, config: &Config, sub: &str, reason: &str) -> Result<(), ApiError> {
+    let (url, org): (String, String) = webhook_subscriptions::table
+        .inner_join(api_clients::table.inner_join(organisations::table))
+        .filter(webhook_subscriptions::id.eq(sub))
+        .select((webhook_subscriptions::url, organisations::name))
+        .first(c)?;
+    let ctx = serde_json::json!({ "organisation_name": org, "webhook_url": url, "reason": reason });
+    for to in crate::directory::membership::active_admins(c)? {
+        crate::notify::enqueue(
+            c,
+            config,
+            crate::notify::Kind::WebhookDisabled,
+            &to,
+            ctx.clone(),
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 /// Gives a leased delivery back untouched (shutdown before sending).

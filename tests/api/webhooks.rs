@@ -160,10 +160,11 @@ pub fn stock_verify(secret: &str, hit: &Hit) -> bool {
         .is_ok()
 }
 
-/// Settings of every webhook test: loopback receivers allowed, quick retries.
+/// Settings of every webhook test: loopback receivers allowed; retries wait a minute, so a
+/// test decides when they are due (`due_now`).
 pub const LOOPBACK: &[(&str, &str)] = &[
     ("WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8,::1/128"),
-    ("WEBHOOK_RETRY_BASE_MS", "20"),
+    ("WEBHOOK_RETRY_BASE_MS", "60000"),
     ("WEBHOOK_TIMEOUT_MS", "3000"),
 ];
 
@@ -511,6 +512,12 @@ on_both! {
         deliver(&app).await;
         let sub = app.get(&format!("/api/v1/webhooks/{id}")).bearer(&token).send().await.expect(200);
         assert_eq!(sub.body["enabled"], false);
+        assert_eq!(sub.body["disabled_reason"], "The receiver answered 410 Gone.");
+        let mails = app.emails().await;
+        let told: Vec<_> = mails.iter().filter(|m| m.subject() == "[IDPC] A partner app's webhook was disabled").collect();
+        assert_eq!(told.len(), 1, "the admins are told");
+        assert_eq!(told[0].recipient(), admin.email);
+        assert!(told[0].text().contains(&rx.url()), "{}", told[0].text());
         app.member_org("After Gone").await;
         due_now(&app).await;
         assert_eq!(deliver(&app).await, 0, "a disabled subscription gets nothing");
