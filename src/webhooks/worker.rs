@@ -192,7 +192,7 @@ impl Dispatcher {
             actix_web::rt::spawn(async move {
                 me.deliver(row, sub).await;
                 drop(permits);
-                me.0.done.notify_waiters();
+                me.0.done.notify_one();
             });
         }
         Ok(started)
