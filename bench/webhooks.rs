@@ -333,6 +333,7 @@ fn run(backend: &str, database_url: &str) {
                 .unwrap();
                 commits.write().unwrap().insert(row.id, Instant::now());
             }
+            start.elapsed()
         });
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
@@ -342,7 +343,7 @@ fn run(backend: &str, database_url: &str) {
             }
             actix_web::rt::time::sleep(Duration::from_millis(20)).await;
         }
-        writer.join().unwrap();
+        let burst = writer.join().unwrap();
         // Anything arriving late would be a duplicate.
         actix_web::rt::time::sleep(Duration::from_millis(500)).await;
         let _ = stop_tx.send(true);
@@ -362,6 +363,10 @@ fn run(backend: &str, database_url: &str) {
         );
         println!("| lost | {} |", total.saturating_sub(seen.receipts.len()));
         println!("| duplicated | {dup} |");
+        println!(
+            "| the burst's {CHANGES} transactions committed within | {:.0} ms |",
+            ms(burst)
+        );
         println!("| bad signatures | {} |", seen.bad_signatures);
         println!("| deliveries/s (first commit → last receipt) | {rate:.0} |");
         println!("| raw signed POST/s, same client and concurrency ({CONCURRENCY}) | {raw:.0} |");

@@ -784,6 +784,23 @@ pub fn settle(
     })
 }
 
+/// Settles the outcomes of several attempts in one transaction (one commit per round, not
+/// per delivery). On an error nothing is recorded and the rows are retried once their
+/// leases expire, with the same `webhook-id`.
+pub fn settle_all(
+    conn: &mut DbConn,
+    config: &Config,
+    items: &[(DeliveryRow, Outcome)],
+    worker: &str,
+) -> Result<Vec<Settled>, ApiError> {
+    write_tx(conn, |c| {
+        items
+            .iter()
+            .map(|(row, o)| settle(c, config, row, worker, o))
+            .collect()
+    })
+}
+
 /// Tells every active admin that a subscription was disabled (in the caller's transaction).
 fn notify_admins(c: &mut DbConn, config: &Config, sub: &str, reason: &str) -> Result<(), ApiError> {
     let (url, org): (String, String) = webhook_subscriptions::table

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::model::{DeliveryRow, SubscriptionRow};
 use super::service::{self, Outcome, RESPONSE_BODY_KEEP, Settled};
@@ -56,9 +56,17 @@ struct Inner {
     lease: Duration,
     total: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
-    done: Notify,
+    done: Arc<Notify>,
     metrics: Option<DispatchMetrics>,
+    settler: Mutex<Option<mpsc::UnboundedSender<Finished>>>,
 }
+
+/// An attempt made, waiting to be recorded; its permits are held until it is.
+type Finished = (
+    DeliveryRow,
+    Outcome,
+    (OwnedSemaphorePermit, OwnedSemaphorePermit),
+);
 
 /// One dispatcher instance (cheap to clone).
 #[derive(Clone)]
@@ -120,8 +128,9 @@ impl Dispatcher {
             lease,
             total,
             hosts: Mutex::new(HashMap::new()),
-            done: Notify::new(),
+            done: Arc::new(Notify::new()),
             metrics,
+            settler: Mutex::new(None),
             state,
         })))
     }
@@ -188,11 +197,14 @@ impl Dispatcher {
                 continue;
             };
             started += 1;
-            let me = self.clone();
+            let (me, settler) = (self.clone(), self.settler());
             actix_web::rt::spawn(async move {
-                me.deliver(row, sub).await;
-                drop(permits);
-                me.0.done.notify_one();
+                let outcome = me.attempt(&row, &sub).await;
+                drop(me);
+                if let Some(tx) = settler {
+                    // The settler ends only with the dispatcher; then the lease expires.
+                    let _ = tx.send((row, outcome, permits));
+                }
             });
         }
         Ok(started)
@@ -220,39 +232,22 @@ impl Dispatcher {
         }
     }
 
-    async fn deliver(&self, row: DeliveryRow, sub: SubscriptionRow) {
-        let outcome = self.attempt(&row, &sub).await;
-        let (config, worker) = (self.0.state.config.clone(), self.0.worker_id.clone());
-        let (r, o) = (row.clone(), outcome.clone());
-        let settled = self
-            .0
-            .state
-            .db(move |c| service::settle(c, &config, &r, &worker, &o))
-            .await;
-        let label = match &settled {
-            Ok(Settled::Delivered) => "delivered",
-            Ok(Settled::Retry) => "retry",
-            Ok(Settled::Failed) => "failed",
-            Ok(Settled::LeaseLost) => "lease_lost",
-            Err(_) => "error",
-        };
-        if let Some(m) = &self.0.metrics {
-            m.attempts.with_label_values(&[label]).inc();
-            m.latency
-                .with_label_values(&[label])
-                .observe(outcome.duration_ms as f64 / 1000.0);
+    /// The channel to the task that records outcomes, started on first use. The task holds
+    /// no reference to the dispatcher, so it ends when the dispatcher is dropped.
+    fn settler(&self) -> Option<mpsc::UnboundedSender<Finished>> {
+        let mut slot = self.0.settler.lock().ok()?;
+        if slot.is_none() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            actix_web::rt::spawn(settle_loop(
+                self.0.state.clone(),
+                self.0.worker_id.clone(),
+                self.0.metrics.clone(),
+                self.0.done.clone(),
+                rx,
+            ));
+            *slot = Some(tx);
         }
-        match settled {
-            Ok(Settled::Delivered) => {
-                tracing::debug!(id = %row.id, event = %row.event_type, "webhook delivered")
-            }
-            Ok(s) => {
-                tracing::warn!(id = %row.id, subscription = %row.subscription_id, attempts = row.attempts + 1, outcome = ?s, status = ?outcome.status, error = ?outcome.error, "webhook not delivered")
-            }
-            Err(e) => {
-                tracing::error!(id = %row.id, error = %e, "could not record a webhook attempt")
-            }
-        }
+        slot.clone()
     }
 
     /// One signed POST. Never follows a redirect; the guard refuses internal addresses.
@@ -354,5 +349,56 @@ impl Dispatcher {
         }
         self.idle().await;
         tracing::info!(worker = %self.0.worker_id, "webhook dispatcher stopped");
+    }
+}
+
+/// Records finished attempts in batches: whatever has arrived is settled in one transaction.
+async fn settle_loop(
+    state: AppState,
+    worker: String,
+    metrics: Option<DispatchMetrics>,
+    done: Arc<Notify>,
+    mut rx: mpsc::UnboundedReceiver<Finished>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let items: Vec<(DeliveryRow, Outcome)> = batch
+            .iter()
+            .map(|(r, o, _)| (r.clone(), o.clone()))
+            .collect();
+        let (config, w, n) = (state.config.clone(), worker.clone(), items.len());
+        let settled = state
+            .db(move |c| service::settle_all(c, &config, &items, &w))
+            .await;
+        for (i, (row, outcome, _)) in batch.iter().enumerate() {
+            let s = settled.as_ref().ok().and_then(|v| v.get(i)).copied();
+            let label = match s {
+                Some(Settled::Delivered) => "delivered",
+                Some(Settled::Retry) => "retry",
+                Some(Settled::Failed) => "failed",
+                Some(Settled::LeaseLost) => "lease_lost",
+                None => "error",
+            };
+            if let Some(m) = &metrics {
+                m.attempts.with_label_values(&[label]).inc();
+                m.latency
+                    .with_label_values(&[label])
+                    .observe(outcome.duration_ms as f64 / 1000.0);
+            }
+            if s != Some(Settled::Delivered) {
+                tracing::warn!(id = %row.id, subscription = %row.subscription_id, attempts = row.attempts + 1, outcome = label, status = ?outcome.status, error = ?outcome.error, "webhook not delivered");
+            }
+        }
+        if let Err(e) = settled {
+            tracing::error!(error = %e, attempts = n, "could not record webhook attempts");
+        }
+        drop(batch);
+        done.notify_one();
     }
 }
