@@ -7,6 +7,7 @@ pub mod api;
 pub mod events;
 pub mod model;
 pub mod openapi;
+pub mod outbox;
 pub mod service;
 pub mod settings;
 pub mod sign;

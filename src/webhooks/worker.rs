@@ -12,7 +12,8 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::model::{DeliveryRow, SubscriptionRow};
-use super::service::{self, Outcome, RESPONSE_BODY_KEEP, Settled};
+use super::outbox::{self as service, Outcome, Settled};
+use super::service::RESPONSE_BODY_KEEP;
 use super::{sign, ssrf};
 use crate::AppState;
 use crate::error::ApiError;
