@@ -665,7 +665,12 @@ async fn sigkill_during_a_burst_loses_no_delivery_and_keeps_each_resource_in_ord
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("data/hub.db").display());
     let secret = seed_burst(&url, &rx.url(), N);
-    let spawn = || {
+    let log = |life: &str| dir.path().join(format!("{life}.log"));
+    let tail = |life: &str| {
+        let text = std::fs::read_to_string(log(life)).unwrap_or_default();
+        text.lines().rev().take(15).collect::<Vec<_>>().join("\n")
+    };
+    let spawn = |life: &str| {
         let port = crate::common::MailSink::reserve_port();
         std::process::Command::new(BIN)
             .current_dir(dir.path())
@@ -676,11 +681,12 @@ async fn sigkill_during_a_burst_loses_no_delivery_and_keeps_each_resource_in_ord
             .env("MAIL_TRANSPORT", "log")
             .env("WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8")
             .env("WEBHOOK_POLL_MS", "50")
-            .env("WEBHOOK_TIMEOUT_MS", "1000")
+            .env("WEBHOOK_TIMEOUT_MS", "5000")
             .env("WEBHOOK_RETRY_BASE_MS", "100")
+            .env("RUST_LOG", "warn")
             .arg("worker")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(log(life)).unwrap())
             .spawn()
             .unwrap()
     };
@@ -691,12 +697,15 @@ async fn sigkill_during_a_burst_loses_no_delivery_and_keeps_each_resource_in_ord
             .map(|h| h.id.clone())
             .collect::<std::collections::HashSet<_>>()
     };
-    let mut first = spawn();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut first = spawn("first");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while accepted(&rx).len() < N / 4 {
         assert!(
             std::time::Instant::now() < deadline,
-            "the first worker never got going"
+            "the first worker never got going: {} hits, {} accepted; log:\n{}",
+            rx.hits().len(),
+            accepted(&rx).len(),
+            tail("first")
         );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -705,13 +714,14 @@ async fn sigkill_during_a_burst_loses_no_delivery_and_keeps_each_resource_in_ord
     let at_kill = accepted(&rx).len();
     assert!(at_kill < N, "killed mid-burst");
 
-    let mut second = spawn();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut second = spawn("second");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while accepted(&rx).len() < N {
         assert!(
             std::time::Instant::now() < deadline,
-            "only {} of {N} arrived",
-            accepted(&rx).len()
+            "only {} of {N} arrived; log:\n{}",
+            accepted(&rx).len(),
+            tail("second")
         );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
     }
