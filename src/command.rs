@@ -37,6 +37,17 @@ pub struct DomainEvent {
     pub entity_id: String,
 }
 
+/// Records a [`DomainEvent`] inside the command's transaction.
+pub type Publisher = fn(&mut DbConn, &DomainEvent) -> Result<(), ApiError>;
+
+static PUBLISHER: std::sync::OnceLock<Publisher> = std::sync::OnceLock::new();
+
+/// Registers the publisher once at start. Domains depend on this module, and the webhooks
+/// depend on the domains, so the webhooks are plugged in here rather than called by name.
+pub fn set_publisher(publisher: Publisher) {
+    let _ = PUBLISHER.set(publisher);
+}
+
 /// Everything a command may touch: the connection inside the write transaction, the clock,
 /// the actor, the request id and the settings.
 pub struct Ctx<'c> {
@@ -127,11 +138,13 @@ impl<'c> Ctx<'c> {
         Ok(())
     }
 
-    /// Queues a partner-app event. A no-op until webhooks land; commands call it already so
-    /// every change that partner apps must hear of has one place to say so.
+    /// Queues a partner-app event in the command's transaction through the registered
+    /// publisher (the webhooks outbox): nothing is sent for a change that rolls back.
     pub fn publish(&mut self, event: DomainEvent) -> Result<(), ApiError> {
-        let _ = event;
-        Ok(())
+        match PUBLISHER.get() {
+            Some(publish) => publish(self.conn, &event),
+            None => Ok(()),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! generated from that list, and a bad value stops the start with one line naming it.
 
 pub mod open_data;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -267,6 +268,56 @@ pub const SETTINGS: &[Setting] = &[
         default: "decriminalisation_justice_reform:15130,women_drug_policy:15170,support_dont_punish:16063,cross_un_common_position:16063,civil_society_space:15150",
         help: "area:code per priority area (every area once): the DAC 5-digit purpose code of IATI sectors",
     },
+    Setting {
+        name: "WEBHOOK_ALLOWED_CIDRS",
+        default: "",
+        help: "comma-separated CIDR ranges webhook destinations may resolve to although loopback, private or link-local (e.g. 127.0.0.0/8 for local receivers); empty allows none",
+    },
+    Setting {
+        name: "WEBHOOK_ALLOW_HTTP",
+        default: "false",
+        help: "accept http:// webhook URLs in production (true/false); development always accepts them",
+    },
+    Setting {
+        name: "WEBHOOK_MAX_ATTEMPTS",
+        default: "16",
+        help: "attempts before a webhook delivery fails for good and its subscription is disabled (1-100; 16 at the default base spans about three days)",
+    },
+    Setting {
+        name: "WEBHOOK_RETRY_BASE_MS",
+        default: "8000",
+        help: "first webhook retry delay in ms; doubles each attempt, with jitter",
+    },
+    Setting {
+        name: "WEBHOOK_TIMEOUT_MS",
+        default: "10000",
+        help: "total time of one webhook attempt in ms (connect, send, answer)",
+    },
+    Setting {
+        name: "WEBHOOK_CONCURRENCY_PER_DESTINATION",
+        default: "4",
+        help: "webhook attempts in flight per destination host and worker",
+    },
+    Setting {
+        name: "WEBHOOK_CONCURRENCY",
+        default: "64",
+        help: "webhook attempts in flight per worker",
+    },
+    Setting {
+        name: "WEBHOOK_ROTATION_WINDOW_SECS",
+        default: "86400",
+        help: "seconds the previous webhook secret keeps signing after a rotation (0-2592000)",
+    },
+    Setting {
+        name: "WEBHOOK_LOG_RETENTION_DAYS",
+        default: "30",
+        help: "days the webhook delivery log keeps response bodies",
+    },
+    Setting {
+        name: "WEBHOOK_POLL_MS",
+        default: "500",
+        help: "how often the webhook dispatcher looks for due deliveries, in ms",
+    },
 ];
 
 /// `development` or `production`.
@@ -424,6 +475,8 @@ pub struct Config {
     pub second_approval_window_days: i64,
     /// Raise of a fund's amount (minor units of the base currency) that needs a second person.
     pub fund_increase_threshold: i64,
+    /// Webhook delivery settings (`WEBHOOK_*`).
+    pub webhooks: crate::config::webhooks::WebhookSettings,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -680,6 +733,7 @@ impl Config {
             1,
             3650,
         )?;
+        let webhooks = crate::config::webhooks::parse(&get, app_env)?;
         Ok(Self {
             bind_addr,
             port,
@@ -719,6 +773,7 @@ impl Config {
             second_approval_threshold,
             second_approval_window_days,
             fund_increase_threshold,
+            webhooks,
         })
     }
 

@@ -112,6 +112,8 @@ crate::text_enum! {
         SelfApproval = "self_approval",
         /// An admin may not disable or demote themselves.
         SelfLockout = "self_lockout",
+        /// The webhook subscription is disabled; enable it first.
+        SubscriptionDisabled = "subscription_disabled",
         /// Another organisation has this slug.
         SlugTaken = "slug_taken",
         /// The grant still has approved tranches that are not paid.

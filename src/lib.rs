@@ -29,10 +29,10 @@ pub mod middleware;
 pub mod money;
 pub mod notify;
 pub mod openapi;
-pub mod openapi_contract;
 pub mod pagination;
 pub mod routes;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -250,6 +250,12 @@ pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
         .map_err(|e| StartError::Other(e.to_string()))??;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let run_worker = !http || state.config.worker_enabled;
+    let hooks = if run_worker {
+        let d = webhooks::worker::Dispatcher::new(state.clone()).map_err(StartError::Other)?;
+        Some(actix_web::rt::spawn(d.run(stop_rx.clone())))
+    } else {
+        None
+    };
     let worker = if run_worker {
         let notifier = notify::worker::Notifier::new(state.clone()).map_err(StartError::Other)?;
         Some((
@@ -277,6 +283,9 @@ pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
     if let Some((notifier, scheduler)) = worker {
         let _ = notifier.await;
         let _ = scheduler.await;
+    }
+    if let Some(h) = hooks {
+        let _ = h.await;
     }
     Ok(())
 }

@@ -117,8 +117,7 @@ fn with_request_id(
 /// A 400 for an `Idempotency-Key` sent to a POST that does not honour one: silently ignoring
 /// it would let a client believe a retry is safe when it is not.
 fn unsupported_idempotency_key(req: &ServiceRequest) -> Option<ApiError> {
-    if req.method() != actix_web::http::Method::POST
-        || !req.headers().contains_key(IDEMPOTENCY_KEY)
+    if req.method() != actix_web::http::Method::POST || !req.headers().contains_key(IDEMPOTENCY_KEY)
     {
         return None;
     }

@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, admin, directory, exports, grants, health, identity};
+use crate::{AppState, admin, directory, exports, grants, health, identity, webhooks};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -94,7 +94,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(exports::api::set_fund_publication)
                 // Admin tools
                 .service(admin::outbox::list_outbox)
-                .service(admin::outbox::retry_outbox),
+                .service(admin::outbox::retry_outbox)
+                // Webhooks for partner apps
+                .service(webhooks::api::create_webhook)
+                .service(webhooks::api::list_webhooks)
+                .service(webhooks::api::get_webhook)
+                .service(webhooks::api::update_webhook)
+                .service(webhooks::api::delete_webhook)
+                .service(webhooks::api::rotate_webhook_secret)
+                .service(webhooks::api::list_webhook_deliveries)
+                .service(webhooks::api::retry_webhook_delivery)
+                .service(webhooks::api::replay_webhook),
         );
 }
 

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::check::{Refusal, collect, done, text_field};
 use crate::auth::caller::{GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
-use crate::command::{self, Audited};
+use crate::command::{self, Audited, DomainEvent};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{funds, organisations};
@@ -266,6 +266,10 @@ pub fn create(
             .values(&row)
             .execute(ctx.conn)?;
         ctx.audit("created", None, Some(&Fund::from(row.clone())))?;
+        ctx.publish(DomainEvent {
+            name: "fund.created",
+            entity_id: row.id.clone(),
+        })?;
         Ok(row)
     })
 }
@@ -394,6 +398,10 @@ pub fn update(
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;
+        ctx.publish(DomainEvent {
+            name: "fund.updated",
+            entity_id: after.id.clone(),
+        })?;
         Ok(after)
     })
 }

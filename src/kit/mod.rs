@@ -2,6 +2,7 @@
 //! wire, cursors. Nothing here knows about grants, people or the directory.
 
 pub mod org_id;
+pub mod ssrf;
 pub mod text_enum;
 
 use chrono::NaiveDateTime;

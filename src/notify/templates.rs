@@ -51,6 +51,8 @@ pub enum Kind {
     ReportReturned,
     /// A report was accepted (to the grantee).
     ReportAccepted,
+    /// A partner app's webhook subscription was disabled (to every active admin).
+    WebhookDisabled,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -160,6 +162,11 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "report_accepted",
         "[{{ network_name }}] Report \"{{ report_title }}\" accepted",
     ),
+    (
+        Kind::WebhookDisabled,
+        "webhook_disabled",
+        "[{{ network_name }}] A partner app's webhook was disabled",
+    ),
 ];
 
 macro_rules! template_files {
@@ -193,6 +200,7 @@ const FILES: &[(&str, &str)] = template_files!(
     "report_overdue",
     "report_returned",
     "report_accepted",
+    "webhook_disabled",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 
@@ -279,7 +287,7 @@ mod tests {
             "reason": "Out of scope", "days_left": 30, "period_end": "2027-01-31",
             "grant_reference": "IDPC-2026-0001", "grant_title": "Title", "grantee_name": "Org",
             "amount": "10.00 USD", "reason": "Why", "report_title": "Report", "due_on": "2026-12-01",
-            "days": 3, "payment_reference": "PAY-1",
+            "days": 3, "payment_reference": "PAY-1", "webhook_url": "https://partner.example/hook",
         })
     }
 

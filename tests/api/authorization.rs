@@ -65,6 +65,11 @@ struct World {
     applications_to_review: PerCaller,
     applications_to_approve: PerCaller,
     applications_to_reject: PerCaller,
+    /// A webhook subscription of the app with `webhooks:manage` (the unscoped column).
+    webhook: String,
+    /// Its ping delivery.
+    webhook_delivery: String,
+    webhooks_to_delete: PerCaller,
 }
 
 fn id_of(body: &Value) -> String {
@@ -237,6 +242,26 @@ async fn world(app: &TestApp) -> World {
         .api_client(&admin, &org_a, &["directory:read", "grants:read"])
         .await;
     let (_, _, unscoped) = app.api_client(&admin, &org_b, &["webhooks:manage"]).await;
+    let mut webhooks_to_delete = Vec::new();
+    for _ in 0..=CALLERS.len() {
+        let hook = json!({"url": "https://partner.example.org/hook", "events": ["ping"]});
+        let r = app
+            .post("/api/v1/webhooks")
+            .bearer(&unscoped)
+            .json(&hook)
+            .send()
+            .await;
+        webhooks_to_delete.push(id_of(&r.expect(201).body));
+    }
+    let webhook = webhooks_to_delete.pop().unwrap();
+    let webhook_delivery = id_of(
+        &app.get(&format!("/api/v1/webhooks/{webhook}/deliveries"))
+            .bearer(&unscoped)
+            .send()
+            .await
+            .expect(200)
+            .body["data"][0],
+    );
     let invited = app
         .post("/api/v1/users")
         .bearer(&admin.token)
@@ -339,6 +364,9 @@ async fn world(app: &TestApp) -> World {
         applications_to_approve: s.applications("approve").await,
         applications_to_reject: s.applications("reject").await,
         fund: s.fund.clone(),
+        webhook,
+        webhook_delivery,
+        webhooks_to_delete,
         grant_active,
         grant_draft,
         tokens,
@@ -417,6 +445,8 @@ const READ_STAFF: [u16; 8] = [401, 403, 403, 200, 200, 200, 403, 403];
 /// Admins and grant officers decide on grants, tranches and reports.
 const GRANT_STAFF: [u16; 8] = [401, 403, 403, 200, 403, 200, 403, 403];
 const GRANT_STAFF_CREATE: [u16; 8] = [401, 403, 403, 201, 403, 201, 403, 403];
+/// Webhooks: admins and apps holding webhooks:manage.
+const WEBHOOKS: [u16; 8] = [401, 403, 403, 403, 403, 200, 403, 200];
 /// Paid and reversed by finance officers only.
 const FINANCE_ONLY: [u16; 8] = [401, 403, 403, 403, 200, 403, 403, 403];
 
@@ -806,6 +836,52 @@ fn rows(w: &World) -> Vec<Row> {
             "POST",
             format!("/api/v1/admin/outbox/{}/retry", w.pending_outbox_id),
             [401, 403, 403, 403, 403, 409, 403, 403],
+        ),
+        // Webhooks: apps with webhooks:manage (the unscoped column) and admins. An admin must
+        // name the app it subscribes for, hence 400 without api_client_id.
+        with_body(
+            "POST",
+            "/api/v1/webhooks",
+            |_| json!({"url": "https://partner.example.org/hook", "events": ["ping"]}),
+            [401, 403, 403, 403, 403, 400, 403, 201],
+        ),
+        row("GET", "/api/v1/webhooks", WEBHOOKS),
+        row("GET", format!("/api/v1/webhooks/{}", w.webhook), WEBHOOKS),
+        with_body(
+            "PATCH",
+            format!("/api/v1/webhooks/{}", w.webhook),
+            |_| json!({"description": "Matrix"}),
+            WEBHOOKS,
+        ),
+        row(
+            "POST",
+            format!("/api/v1/webhooks/{}/rotate-secret", w.webhook),
+            WEBHOOKS,
+        ),
+        row(
+            "GET",
+            format!("/api/v1/webhooks/{}/deliveries", w.webhook),
+            WEBHOOKS,
+        ),
+        row(
+            "POST",
+            format!(
+                "/api/v1/webhooks/{}/deliveries/{}/retry",
+                w.webhook, w.webhook_delivery
+            ),
+            WEBHOOKS,
+        ),
+        row(
+            "POST",
+            // Without the required `since`: the callers allowed in get a 400 naming it.
+            format!("/api/v1/webhooks/{}/replay", w.webhook),
+            [401, 403, 403, 403, 403, 400, 403, 400],
+        ),
+        each(
+            "DELETE",
+            &w.webhooks_to_delete,
+            |id| format!("/api/v1/webhooks/{id}"),
+            [401, 403, 403, 403, 403, 204, 403, 204],
         ),
     ]
 }

@@ -25,3 +25,4 @@ mod operations;
 mod outbox;
 mod reports;
 mod scale_out;
+mod webhooks;

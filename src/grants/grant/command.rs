@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::contributors::{self, Contribution};
-use super::{Grant, GrantCommand, GrantFacts, GrantRow, by_id, transition};
+use super::{Grant, GrantCommand, GrantFacts, GrantRow, GrantStatus, by_id, transition};
 use crate::auth::Role;
 use crate::auth::caller::GrantStaff;
 use crate::auth::principal::RequestMeta;
@@ -131,10 +131,21 @@ pub fn run(
             Some(&Grant::from(before.clone())),
             Some(&Grant::from(after.clone())),
         )?;
-        ctx.publish(DomainEvent {
-            name: "grant.updated",
-            entity_id: after.id.clone(),
-        })?;
+        // Partner apps hear of published grants only: approval publishes one.
+        let was_public = GrantStatus::PUBLISHED.contains(&before.status);
+        let event = match after.status {
+            GrantStatus::Approved if !was_public => Some("grant.published"),
+            GrantStatus::Closed if was_public => Some("grant.closed"),
+            GrantStatus::Cancelled if was_public => Some("grant.cancelled"),
+            s if was_public && GrantStatus::PUBLISHED.contains(&s) => Some("grant.updated"),
+            _ => None,
+        };
+        if let Some(name) = event {
+            ctx.publish(DomainEvent {
+                name,
+                entity_id: after.id.clone(),
+            })?;
+        }
         tell(ctx, &after, command, reason)?;
         Ok(after)
     })

@@ -122,9 +122,7 @@ fn window_exceeded(
         )
         .select(disbursements::amount)
         .load(ctx.conn)?;
-    let total = mine
-        .iter()
-        .try_fold(amount, |acc, x| acc.checked_add(*x));
+    let total = mine.iter().try_fold(amount, |acc, x| acc.checked_add(*x));
     let in_base = match total {
         Some(t) => fx::to_base(ctx.conn, ctx.config, t, &g.currency)?,
         None => None,

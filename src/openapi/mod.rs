@@ -10,6 +10,8 @@ use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
 
+pub mod contract;
+
 /// Top-level document; paths come from `routes::configure`.
 #[derive(OpenApi)]
 #[openapi(
@@ -166,7 +168,8 @@ fn build() -> utoipa::openapi::OpenApi {
         .1;
     // After the routes are collected: this walks their operations.
     SharedParameters.modify(&mut doc);
-    crate::openapi_contract::Contract.modify(&mut doc);
+    crate::openapi::contract::Contract.modify(&mut doc);
+    crate::webhooks::openapi::add_to(&mut doc);
     doc
 }
 

@@ -1,0 +1,581 @@
+//! Subscription rules (who manages which, URL checks, secrets and their rotation) and the
+//! delivery log with retry and replay. The dispatcher's steps are in `outbox.rs`. No HTTP here.
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::events::{self, body};
+use super::model::*;
+use super::sign;
+use crate::audit::{self, Event};
+use crate::auth::principal::RequestMeta;
+use crate::auth::{Principal, Role, Scope};
+use crate::config::Config;
+use crate::db::schema::{api_clients, webhook_attempts, webhook_deliveries, webhook_subscriptions};
+use crate::db::{DbConn, write_tx};
+use crate::error::{ApiError, FieldError};
+use crate::pagination::{self, Page};
+
+/// Characters of a receiver's answer kept in the log.
+pub const RESPONSE_BODY_KEEP: usize = 4096;
+/// Most deliveries one replay queues.
+pub const REPLAY_MAX: i64 = 10_000;
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Whose subscriptions the caller manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Manager {
+    /// An admin: every subscription.
+    Admin,
+    /// A partner app with `webhooks:manage`: its own (its api_clients.id).
+    App(String),
+}
+
+impl Manager {
+    /// The caller's standing: admins and apps with `webhooks:manage`; anyone else 403.
+    pub fn of(who: &Principal) -> Result<Self, ApiError> {
+        match who {
+            Principal::Client(c) if who.has_scope(Scope::WebhooksManage) => {
+                Ok(Manager::App(c.id.clone()))
+            }
+            Principal::Client(_) => Err(ApiError::Forbidden(
+                "This needs the webhooks:manage scope.".into(),
+            )),
+            Principal::User(u) if u.role == Role::Admin => Ok(Manager::Admin),
+            Principal::User(_) => Err(ApiError::Forbidden(
+                "Webhooks are managed by partner apps (webhooks:manage) and admins.".into(),
+            )),
+        }
+    }
+}
+
+/// A subscription the caller manages; another app's is 404.
+pub fn owned(conn: &mut DbConn, who: &Manager, id: &str) -> Result<SubscriptionRow, ApiError> {
+    let row: SubscriptionRow = webhook_subscriptions::table
+        .find(id)
+        .select(SubscriptionRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)?;
+    match who {
+        Manager::App(app) if *app != row.api_client_id => Err(ApiError::NotFound),
+        _ => Ok(row),
+    }
+}
+
+/// Checks a destination URL: absolute http(s) with a host, https unless http is allowed.
+pub fn check_url(errors: &mut Vec<FieldError>, config: &Config, url: &str) -> String {
+    let url = url.trim().to_string();
+    let parsed = reqwest::Url::parse(&url);
+    match parsed {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && url.len() <= 2000
+                && u.username().is_empty()
+                && u.password().is_none() =>
+        {
+            if u.scheme() == "http" && !config.webhooks.allow_http {
+                errors.push(FieldError::new(
+                    "url",
+                    "https_required",
+                    "Use an https:// URL (http is accepted only in development or with WEBHOOK_ALLOW_HTTP).",
+                ));
+            }
+        }
+        _ => errors.push(FieldError::new(
+            "url",
+            "invalid",
+            "Use an absolute http(s) URL with a host and no credentials, up to 2,000 characters.",
+        )),
+    }
+    url
+}
+
+fn check_events(errors: &mut Vec<FieldError>, events: &[EventType]) -> Vec<EventType> {
+    let mut out: Vec<EventType> = Vec::new();
+    for e in events {
+        if !out.contains(e) {
+            out.push(*e);
+        }
+    }
+    if out.is_empty() {
+        errors.push(FieldError::new(
+            "events",
+            "required",
+            "Subscribe to at least one event type.",
+        ));
+    }
+    out
+}
+
+fn check_description(errors: &mut Vec<FieldError>, d: Option<String>) -> Option<String> {
+    let d = d.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if d.as_ref()
+        .is_some_and(|s| s.chars().count() > 500 || s.chars().any(char::is_control))
+    {
+        errors.push(FieldError::new(
+            "description",
+            "invalid_length",
+            "Use at most 500 characters, without control characters.",
+        ));
+    }
+    d
+}
+
+fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn snapshot(row: &SubscriptionRow) -> Option<serde_json::Value> {
+    audit::snapshot(&Subscription::from(row.clone()))
+}
+
+fn record(
+    c: &mut DbConn,
+    who: &Principal,
+    meta: &RequestMeta,
+    action: &str,
+    id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), ApiError> {
+    audit::record(
+        c,
+        Event {
+            actor: &who.actor(),
+            action,
+            entity_type: "webhook_subscription",
+            entity_id: id,
+            before,
+            after,
+            request_id: meta.request_id.as_deref(),
+        },
+    )?;
+    Ok(())
+}
+
+/// Creates a subscription and queues its `ping`. The secret is returned this once.
+pub fn create(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    req: NewSubscription,
+) -> Result<CreatedSubscription, ApiError> {
+    let manager = Manager::of(who)?;
+    let mut errors = Vec::new();
+    let url = check_url(&mut errors, config, &req.url);
+    let events = check_events(&mut errors, &req.events);
+    let description = check_description(&mut errors, req.description);
+    let owner = match (&manager, req.api_client_id) {
+        (Manager::App(app), None) => Some(app.clone()),
+        (Manager::App(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "api_client_id",
+                "not_allowed",
+                "A partner app subscribes for itself; leave api_client_id out.",
+            ));
+            None
+        }
+        (Manager::Admin, Some(id)) => Some(id),
+        (Manager::Admin, None) => {
+            errors.push(FieldError::new(
+                "api_client_id",
+                "required",
+                "Name the partner app (api_clients id) the subscription belongs to.",
+            ));
+            None
+        }
+    };
+    write_tx(conn, |c| {
+        if let (Manager::Admin, Some(id)) = (&manager, &owner) {
+            let live: Option<Option<NaiveDateTime>> = api_clients::table
+                .find(id)
+                .select(api_clients::revoked_at)
+                .first(c)
+                .optional()?;
+            if !matches!(live, Some(None)) {
+                errors.push(FieldError::new(
+                    "api_client_id",
+                    "unknown",
+                    "No active partner app has this id.",
+                ));
+            }
+        }
+        done(std::mem::take(&mut errors))?;
+        let owner = owner
+            .clone()
+            .ok_or_else(|| ApiError::internal("owner missing"))?;
+        let row = SubscriptionRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            api_client_id: owner,
+            url: url.clone(),
+            events: events_to_text(&events),
+            description: description.clone(),
+            enabled: req.enabled.unwrap_or(true),
+            disabled_reason: None,
+            secret: sign::new_secret(),
+            previous_secret: None,
+            previous_secret_until: None,
+            consecutive_failures: 0,
+            created_at: now(),
+            updated_at: now(),
+            version: 1,
+        };
+        diesel::insert_into(webhook_subscriptions::table)
+            .values(&row)
+            .execute(c)?;
+        let ping = serde_json::json!({ "subscription_id": row.id });
+        events::enqueue(
+            c,
+            &row.id,
+            EventType::Ping,
+            &format!("subscription:{}", row.id),
+            &body(EventType::Ping, &ping),
+            None,
+        )?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.created",
+            &row.id,
+            None,
+            snapshot(&row),
+        )?;
+        Ok(CreatedSubscription {
+            secret: row.secret.clone(),
+            subscription: row.into(),
+        })
+    })
+}
+
+/// The caller's subscriptions (all of them for admins), oldest first.
+pub fn list(
+    conn: &mut DbConn,
+    who: &Principal,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<Subscription>, ApiError> {
+    let manager = Manager::of(who)?;
+    let after = pagination::decode_cursor(cursor, 1)?;
+    let mut q = webhook_subscriptions::table
+        .select(SubscriptionRow::as_select())
+        .order(webhook_subscriptions::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    let mut count = webhook_subscriptions::table.count().into_boxed();
+    if let Manager::App(app) = &manager {
+        q = q.filter(webhook_subscriptions::api_client_id.eq(app.clone()));
+        count = count.filter(webhook_subscriptions::api_client_id.eq(app.clone()));
+    }
+    if let Some(a) = after {
+        q = q.filter(webhook_subscriptions::id.gt(a[0].clone()));
+    }
+    let mut rows: Vec<SubscriptionRow> = q.load(conn)?;
+    let total: i64 = count.get_result(conn)?;
+    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
+    Ok(Page {
+        data: rows.into_iter().map(Subscription::from).collect(),
+        next_cursor,
+        total,
+    })
+}
+
+/// One subscription.
+pub fn get(conn: &mut DbConn, who: &Principal, id: &str) -> Result<Subscription, ApiError> {
+    let manager = Manager::of(who)?;
+    Ok(owned(conn, &manager, id)?.into())
+}
+
+/// Applies a merge patch.
+pub fn update(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    patch: SubscriptionPatch,
+) -> Result<Subscription, ApiError> {
+    let manager = Manager::of(who)?;
+    write_tx(conn, |c| {
+        let before = owned(c, &manager, id)?;
+        let mut after = before.clone();
+        let mut errors = Vec::new();
+        if let Some(u) = &patch.url {
+            after.url = check_url(&mut errors, config, u);
+        }
+        if let Some(e) = &patch.events {
+            after.events = events_to_text(&check_events(&mut errors, e));
+        }
+        if let Some(d) = patch.description.clone() {
+            after.description = check_description(&mut errors, d);
+        }
+        if let Some(e) = patch.enabled {
+            after.enabled = e;
+            if e {
+                after.disabled_reason = None;
+                after.consecutive_failures = 0;
+            }
+        }
+        done(errors)?;
+        after.updated_at = now();
+        after.version += 1;
+        diesel::update(webhook_subscriptions::table.find(id))
+            .set((
+                webhook_subscriptions::url.eq(&after.url),
+                webhook_subscriptions::events.eq(&after.events),
+                webhook_subscriptions::description.eq(&after.description),
+                webhook_subscriptions::enabled.eq(after.enabled),
+                webhook_subscriptions::disabled_reason.eq(&after.disabled_reason),
+                webhook_subscriptions::consecutive_failures.eq(after.consecutive_failures),
+                webhook_subscriptions::updated_at.eq(after.updated_at),
+                webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
+            ))
+            .execute(c)?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.updated",
+            id,
+            snapshot(&before),
+            snapshot(&after),
+        )?;
+        Ok(after.into())
+    })
+}
+
+/// Deletes a subscription with its deliveries and their log.
+pub fn delete(
+    conn: &mut DbConn,
+    who: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<(), ApiError> {
+    let manager = Manager::of(who)?;
+    write_tx(conn, |c| {
+        let before = owned(c, &manager, id)?;
+        // Explicit deletes: no reliance on ON DELETE CASCADE being enabled.
+        let deliveries = webhook_deliveries::table
+            .filter(webhook_deliveries::subscription_id.eq(id))
+            .select(webhook_deliveries::id);
+        diesel::delete(
+            webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(deliveries)),
+        )
+        .execute(c)?;
+        diesel::delete(
+            webhook_deliveries::table.filter(webhook_deliveries::subscription_id.eq(id)),
+        )
+        .execute(c)?;
+        diesel::delete(webhook_subscriptions::table.find(id)).execute(c)?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.deleted",
+            id,
+            snapshot(&before),
+            None,
+        )?;
+        Ok(())
+    })
+}
+
+/// Replaces the secret; the old one keeps signing for `WEBHOOK_ROTATION_WINDOW_SECS`.
+pub fn rotate_secret(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<RotatedSecret, ApiError> {
+    let manager = Manager::of(who)?;
+    write_tx(conn, |c| {
+        let before = owned(c, &manager, id)?;
+        let secret = sign::new_secret();
+        let window = config.webhooks.rotation_window_secs;
+        let until = (window > 0).then(|| now() + Duration::seconds(window));
+        diesel::update(webhook_subscriptions::table.find(id))
+            .set((
+                webhook_subscriptions::secret.eq(&secret),
+                webhook_subscriptions::previous_secret.eq(until.map(|_| before.secret.clone())),
+                webhook_subscriptions::previous_secret_until.eq(until),
+                webhook_subscriptions::updated_at.eq(now()),
+                webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
+            ))
+            .execute(c)?;
+        record(
+            c,
+            who,
+            meta,
+            "webhook_subscription.secret_rotated",
+            id,
+            None,
+            None,
+        )?;
+        Ok(RotatedSecret {
+            secret,
+            previous_secret_valid_until: until.map(crate::kit::rfc3339),
+        })
+    })
+}
+
+fn attempts_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<AttemptRow>> {
+    webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq_any(ids))
+        .order((
+            webhook_attempts::attempted_at.asc(),
+            webhook_attempts::id.asc(),
+        ))
+        .select(AttemptRow::as_select())
+        .load(conn)
+}
+
+fn with_attempts(conn: &mut DbConn, rows: Vec<DeliveryRow>) -> QueryResult<Vec<Delivery>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut attempts = attempts_of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                attempts.drain(..).partition(|a| a.delivery_id == r.id);
+            attempts = rest;
+            Delivery::new(r, mine)
+        })
+        .collect())
+}
+
+/// The delivery log of a subscription, newest first, each with its attempts.
+pub fn deliveries(
+    conn: &mut DbConn,
+    who: &Principal,
+    id: &str,
+    status: Option<&str>,
+    limit: i64,
+    cursor: Option<&str>,
+) -> Result<Page<Delivery>, ApiError> {
+    let manager = Manager::of(who)?;
+    owned(conn, &manager, id)?;
+    if let Some(s) = status
+        && !["pending", "delivered", "failed"].contains(&s)
+    {
+        return Err(ApiError::field(
+            "status",
+            "unknown_code",
+            "Use pending, delivered or failed.",
+        ));
+    }
+    let after = pagination::decode_cursor(cursor, 1)?;
+    let mut q = webhook_deliveries::table
+        .filter(webhook_deliveries::subscription_id.eq(id.to_string()))
+        .select(DeliveryRow::as_select())
+        .order(webhook_deliveries::id.desc())
+        .limit(limit + 1)
+        .into_boxed();
+    let mut count = webhook_deliveries::table
+        .filter(webhook_deliveries::subscription_id.eq(id.to_string()))
+        .count()
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(webhook_deliveries::status.eq(s.to_string()));
+        count = count.filter(webhook_deliveries::status.eq(s.to_string()));
+    }
+    if let Some(a) = after {
+        q = q.filter(webhook_deliveries::id.lt(a[0].clone()));
+    }
+    let mut rows: Vec<DeliveryRow> = q.load(conn)?;
+    let total: i64 = count.get_result(conn)?;
+    let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
+    Ok(Page {
+        data: with_attempts(conn, rows)?,
+        next_cursor,
+        total,
+    })
+}
+
+/// Sends a delivery again now (same `webhook-id`, same body, signed afresh). A failed one
+/// gets one more attempt; a pending one is made due now.
+pub fn retry(
+    conn: &mut DbConn,
+    who: &Principal,
+    id: &str,
+    delivery_id: &str,
+) -> Result<Delivery, ApiError> {
+    let manager = Manager::of(who)?;
+    write_tx(conn, |c| {
+        let sub = owned(c, &manager, id)?;
+        if !sub.enabled {
+            return Err(ApiError::Conflict {
+                code: crate::error::ConflictCode::SubscriptionDisabled,
+                detail: "Enable the subscription first (PATCH enabled=true).".into(),
+            });
+        }
+        let n = diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq(delivery_id))
+                .filter(webhook_deliveries::subscription_id.eq(id)),
+        )
+        .set((
+            webhook_deliveries::status.eq("pending"),
+            webhook_deliveries::next_attempt_at.eq(now()),
+        ))
+        .execute(c)?;
+        if n == 0 {
+            return Err(ApiError::NotFound);
+        }
+        let row: DeliveryRow = webhook_deliveries::table
+            .find(delivery_id)
+            .select(DeliveryRow::as_select())
+            .first(c)?;
+        Ok(with_attempts(c, vec![row])?.remove(0))
+    })
+}
+
+/// Queues again every delivery of the subscription recorded at or after `since`, in their
+/// original order and with their original `webhook-id`.
+pub fn replay(
+    conn: &mut DbConn,
+    who: &Principal,
+    id: &str,
+    since: NaiveDateTime,
+) -> Result<ReplayResult, ApiError> {
+    let manager = Manager::of(who)?;
+    write_tx(conn, |c| {
+        let sub = owned(c, &manager, id)?;
+        if !sub.enabled {
+            return Err(ApiError::Conflict {
+                code: crate::error::ConflictCode::SubscriptionDisabled,
+                detail: "Enable the subscription first (PATCH enabled=true).".into(),
+            });
+        }
+        let rows: Vec<DeliveryRow> = webhook_deliveries::table
+            .filter(webhook_deliveries::subscription_id.eq(id))
+            .filter(webhook_deliveries::created_at.ge(since))
+            .filter(webhook_deliveries::status.ne("pending"))
+            .order(webhook_deliveries::id.asc())
+            .limit(REPLAY_MAX)
+            .select(DeliveryRow::as_select())
+            .load(c)?;
+        let mut seen = std::collections::HashSet::new();
+        let mut queued = 0;
+        for r in rows {
+            // A message replayed before appears once.
+            if !seen.insert(r.message_id.clone()) {
+                continue;
+            }
+            let event = EventType::parse(&r.event_type).unwrap_or(EventType::Ping);
+            events::enqueue(c, id, event, &r.resource_key, &r.body, Some(&r.message_id))?;
+            queued += 1;
+        }
+        Ok(ReplayResult { queued })
+    })
+}
