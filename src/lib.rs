@@ -93,6 +93,7 @@ impl AppState {
             }
         }
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
+        command::set_publisher(webhooks::publish_domain);
         let spec = openapi::spec_for(&config.public_base_url);
         let openapi_etag = openapi::etag(&spec);
         let routes = Arc::new(routes::RouteTable::from_openapi(&spec));

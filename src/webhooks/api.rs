@@ -290,8 +290,12 @@ pub async fn replay_webhook(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    q: web::Query<ReplayQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    // Who may replay is decided before the parameters are read: 403 comes before 400.
+    service::Manager::of(&who)?;
+    let q = web::Query::<ReplayQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::field("since", "invalid", e.to_string()))?;
     let since = chrono::DateTime::parse_from_rfc3339(q.since.trim())
         .map_err(|_| {
             ApiError::field(

@@ -267,7 +267,7 @@ pub async fn approve_grant(
 #[utoipa::path(
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),
@@ -350,7 +350,7 @@ pub async fn close_grant(
 #[utoipa::path(
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),

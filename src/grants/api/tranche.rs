@@ -199,7 +199,7 @@ pub async fn approve_disbursement(
 #[utoipa::path(
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id")),
+    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
@@ -224,7 +224,7 @@ pub async fn reject_disbursement(
 #[utoipa::path(
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id")),
+    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
         QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
