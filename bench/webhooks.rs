@@ -25,7 +25,7 @@ use hmac::{Hmac, Mac};
 use idpc_hub::AppState;
 use idpc_hub::audit::Actor;
 use idpc_hub::config::Config;
-use idpc_hub::directory::model::{NewOrganisation, OrganisationKind, PartnerType};
+use idpc_hub::directory::{NewOrganisation, OrganisationKind, PartnerType};
 use idpc_hub::identity::model::{ApiClientRow, UserRow};
 use idpc_hub::webhooks::model::SubscriptionRow;
 use idpc_hub::webhooks::worker::Dispatcher;
@@ -163,8 +163,9 @@ fn bench_config(database_url: &str) -> Config {
 /// One partner organisation, an admin, SUBSCRIPTIONS apps each with one subscription.
 fn seed(state: &AppState, port: u16, shared: &Shared) {
     let mut c = state.pool.get().unwrap();
-    let org = idpc_hub::directory::service::create(
+    let org = idpc_hub::directory::create(
         &mut c,
+        &state.config,
         &Actor::System,
         None,
         NewOrganisation {
@@ -174,21 +175,22 @@ fn seed(state: &AppState, port: u16, shared: &Shared) {
             partner_type: Some(PartnerType::Other),
             country: "GB".into(),
             region: "europe".into(),
+            identifiers: Vec::new(),
         },
     )
     .unwrap()
     .id;
     let now = chrono::Utc::now().naive_utc();
     let admin = uuid::Uuid::now_v7().to_string();
-    idpc_hub::identity::service::insert_user(
+    idpc_hub::identity::insert_user(
         &mut c,
         &UserRow {
             id: admin.clone(),
             email: "bench-admin@example.org".into(),
             display_name: "Bench".into(),
-            role: "admin".into(),
+            role: idpc_hub::auth::Role::Admin,
             organisation_id: None,
-            status: "active".into(),
+            status: idpc_hub::auth::UserStatus::Active,
             password_hash: None,
             failed_logins: 0,
             locked_until: None,
@@ -317,8 +319,9 @@ fn run(backend: &str, database_url: &str) {
         let writer = std::thread::spawn(move || {
             let mut c = writer_state.pool.get().unwrap();
             for i in 0..CHANGES {
-                let row = idpc_hub::directory::service::create(
+                let row = idpc_hub::directory::create(
                     &mut c,
+                    &writer_state.config,
                     &Actor::System,
                     None,
                     NewOrganisation {
@@ -328,6 +331,7 @@ fn run(backend: &str, database_url: &str) {
                         partner_type: Some(PartnerType::CommunityNetwork),
                         country: "KE".into(),
                         region: "africa".into(),
+                        identifiers: Vec::new(),
                     },
                 )
                 .unwrap();
