@@ -86,6 +86,8 @@ pub fn section() -> Value {
             "post": {
                 "tags": ["webhooks"],
                 "summary": summary(e),
+                // The service calls the receiver: no token is sent, the signature is the proof.
+                "security": [],
                 "description": "POSTed to each enabled subscription that asked for this event and whose app may read it. \
                     Verify with any Standard Webhooks library: webhook-signature holds `v1,` + base64(HMAC-SHA256(key, \"{webhook-id}.{webhook-timestamp}.{body}\")), \
                     the key being the base64 part of the `whsec_` secret; during a secret rotation it holds two signatures separated by a space. \
