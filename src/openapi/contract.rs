@@ -239,9 +239,23 @@ impl Modify for Contract {
                 let params = op.parameters.iter().flatten();
                 let mut idempotent = false;
                 let mut paged = false;
+                let mut takes_text = false;
                 for p in params {
                     idempotent |= p.name == crate::idempotency::HEADER;
                     paged |= p.name == "cursor";
+                    takes_text |= matches!(
+                        p.parameter_in,
+                        utoipa::openapi::path::ParameterIn::Path
+                            | utoipa::openapi::path::ParameterIn::Query
+                    );
+                }
+                // A path or query parameter with a control character (NUL …) is a 400 on
+                // every route (the request-context middleware refuses it before routing).
+                if takes_text {
+                    op.responses
+                        .responses
+                        .entry("400".into())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
                 }
                 op.responses
                     .responses
