@@ -429,6 +429,11 @@ pub mod docs {
             "TooManyRequests",
             "Too many attempts; see `Retry-After`",
         ),
+        (
+            "503",
+            "ServiceUnavailable",
+            "Busy or a dependency is down; try again after `Retry-After`",
+        ),
     ];
 
     /// The `components.responses` entries, each a problem+json body.
@@ -512,6 +517,10 @@ pub mod docs {
     error_set!(
         /// 429: rate limited.
         RateLimited: "429"
+    );
+    error_set!(
+        /// 503: busy (password checks) or the database is unreachable.
+        Unavailable: "503"
     );
 }
 

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::db;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::error::docs::Unavailable;
 
 /// Liveness answer.
 #[derive(Serialize, ToSchema)]
@@ -41,7 +42,7 @@ pub async fn live() -> web::Json<Live> {
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Ready),
-        (status = 503, description = "Database unreachable or migrations pending", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 #[get("/health/ready")]

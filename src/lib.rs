@@ -2,7 +2,10 @@
 //! and the onward grants it makes to them.
 //!
 //! `build_app` assembles the HTTP application; the binary and every integration test use it,
-//! so what is tested is what runs. Rules live in each domain's `service.rs`, HTTP in `api.rs`.
+//! so what is tested is what runs. Rules live in each domain's service modules, HTTP in `api`.
+
+// A panic in a request is a 500 and a lost request: outside tests, every failure is a value.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod admin;
 pub mod audit;

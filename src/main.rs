@@ -1,5 +1,7 @@
 //! The `idpc-hub` binary: parse the command line, load configuration, run.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use clap::Parser;
 use idpc_hub::cli::{Cli, Command};
 use idpc_hub::config::Config;

@@ -228,20 +228,23 @@ impl Kind {
     }
 }
 
-fn env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
+/// The compiled templates. They are compiled into the binary and a unit test renders each,
+/// so an error here is a build defect; it still surfaces as an error, never a panic.
+fn env() -> Result<&'static Environment<'static>, minijinja::Error> {
+    static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
+    let env = ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         // Auto-escaping follows the file extension: .html escapes, .txt does not.
         env.add_template("layout.html", LAYOUT)
-            .expect("layout template compiles");
+            .map_err(|e| e.to_string())?;
         for (name, src) in FILES {
-            env.add_template(name, src)
-                .expect("message template compiles");
+            env.add_template(name, src).map_err(|e| e.to_string())?;
         }
-        env
-    })
+        Ok(env)
+    });
+    env.as_ref()
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::TemplateNotFound, e.clone()))
 }
 
 /// A rendered message.
@@ -258,7 +261,7 @@ pub struct Rendered {
 /// Renders a kind with its context (which must include `network_name`, `recipient_name`
 /// and `base_url`, added by `enqueue`).
 pub fn render(kind: Kind, ctx: &Value) -> Result<Rendered, minijinja::Error> {
-    let env = env();
+    let env = env()?;
     let subject = env
         .render_str(kind.subject_template(), ctx)?
         .replace(['\r', '\n'], " ");

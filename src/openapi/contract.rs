@@ -187,6 +187,40 @@ fn security_for(method: &str, path: &str, op: &mut Operation) {
     }
 }
 
+/// The operation's written description (who, what, emails) followed by what the document
+/// itself proves about retries, concurrency and paging.
+fn describe(op: &mut Operation, method: &str, idempotent: bool, versioned: bool, paged: bool) {
+    let id = op.operation_id.as_deref().unwrap_or_default();
+    let mut text = crate::openapi::descriptions::of(id)
+        .map(str::to_string)
+        .or_else(|| op.description.clone())
+        .unwrap_or_default();
+    let mut add = |s: &str| {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(s);
+    };
+    if idempotent {
+        add(
+            "Idempotent with an `Idempotency-Key`: a retry with the same key and body answers the first outcome again (24 h); the same key with another body is 422.",
+        );
+    } else if method == "GET" {
+        add("Safe: HEAD answers with the same headers and no body.");
+    }
+    if versioned {
+        add(
+            "Optimistic concurrency: `If-Match` with the ETag of the version read is required (428 without it, 412 when stale).",
+        );
+    }
+    if paged {
+        add(
+            "Cursor-paged: follow `next_cursor` (or the `Link: rel=\"next\"` header) until it is null.",
+        );
+    }
+    op.description = (!text.is_empty()).then_some(text);
+}
+
 /// The modifier; see the module documentation.
 pub struct Contract;
 
@@ -240,15 +274,18 @@ impl Modify for Contract {
                 let mut idempotent = false;
                 let mut paged = false;
                 let mut takes_text = false;
+                let mut versioned = false;
                 for p in params {
                     idempotent |= p.name == crate::idempotency::HEADER;
                     paged |= p.name == "cursor";
+                    versioned |= p.name == "If-Match";
                     takes_text |= matches!(
                         p.parameter_in,
                         utoipa::openapi::path::ParameterIn::Path
                             | utoipa::openapi::path::ParameterIn::Query
                     );
                 }
+                describe(op, method, idempotent, versioned, paged);
                 // A path or query parameter with a control character (NUL …) is a 400 on
                 // every route (the request-context middleware refuses it before routing).
                 if takes_text {
@@ -277,6 +314,27 @@ impl Modify for Contract {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_operation_has_a_written_description() {
+        let doc = crate::openapi::spec();
+        let mut missing = Vec::new();
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let id = op.operation_id.clone().unwrap_or_default();
+                if crate::openapi::descriptions::of(&id).is_none() {
+                    missing.push(id);
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "no description in src/openapi/descriptions.rs for {missing:?}"
+        );
+    }
 
     #[test]
     fn every_operation_states_security_and_a_500() {

@@ -11,6 +11,7 @@ use utoipa_actix_web::AppExt;
 use crate::error::{FieldError, Problem};
 
 pub mod contract;
+pub mod descriptions;
 
 /// Top-level document; paths come from `routes::configure`.
 #[derive(OpenApi)]
@@ -168,9 +169,32 @@ fn build() -> utoipa::openapi::OpenApi {
         .1;
     // After the routes are collected: this walks their operations.
     SharedParameters.modify(&mut doc);
+    reference_page_items(&mut doc);
     crate::openapi::contract::Contract.modify(&mut doc);
     crate::webhooks::openapi::add_to(&mut doc);
     doc
+}
+
+/// utoipa inlines a generic's argument, so `Page_Grant` would carry a second copy of
+/// `Grant`. Each page's `data` items refer to the item's own schema instead.
+fn reference_page_items(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    use utoipa::openapi::{Ref, RefOr};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let known: std::collections::HashSet<String> = components.schemas.keys().cloned().collect();
+    for (name, schema) in components.schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_").filter(|i| known.contains(*i)) else {
+            continue;
+        };
+        let RefOr::T(Schema::Object(page)) = schema else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Array(data))) = page.properties.get_mut("data") {
+            data.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+        }
+    }
 }
 
 /// The document as pretty JSON with a trailing newline (the committed file's form).

@@ -12,7 +12,8 @@ use super::service;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::principal::RequestMeta;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::error::docs::{AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors};
 use crate::extract::Json;
 use crate::pagination::{self, Page};
 
@@ -32,7 +33,7 @@ pub struct SubscriptionQuery {
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// pending, delivered or failed.
-    pub status: Option<String>,
+    pub status: Option<super::model::DeliveryStatus>,
     /// Page size, 1–100 (default 25).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -56,11 +57,7 @@ pub struct ReplayQuery {
     request_body = NewSubscription,
     responses(
         (status = 201, description = "Created; the secret is shown this once and a ping is queued", body = CreatedSubscription, headers(("Location" = String, description = "URL of the subscription"))),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyErrors, AuthErrors,
     )
 )]
 #[post("/webhooks")]
@@ -89,9 +86,7 @@ pub async fn create_webhook(
     params(SubscriptionQuery),
     responses(
         (status = 200, description = "A page of subscriptions", body = Page<Subscription>),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors,
     )
 )]
 #[get("/webhooks")]
@@ -115,9 +110,7 @@ pub async fn list_webhooks(
     params(("id" = String, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The subscription", body = Subscription),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another app's", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError,
     )
 )]
 #[get("/webhooks/{id}")]
@@ -138,12 +131,7 @@ pub async fn get_webhook(
     request_body = SubscriptionPatch,
     responses(
         (status = 200, description = "The changed subscription", body = Subscription),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another app's", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFoundError,
     )
 )]
 #[patch("/webhooks/{id}")]
@@ -168,9 +156,7 @@ pub async fn update_webhook(
     params(("id" = String, Path, description = "Subscription id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another app's", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError,
     )
 )]
 #[delete("/webhooks/{id}")]
@@ -194,9 +180,7 @@ pub async fn delete_webhook(
     params(("id" = String, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The new secret, shown this once", body = RotatedSecret),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another app's", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError,
     )
 )]
 #[post("/webhooks/{id}/rotate-secret")]
@@ -220,10 +204,7 @@ pub async fn rotate_webhook_secret(
     params(("id" = String, Path, description = "Subscription id"), DeliveryQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = Page<Delivery>),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another app's", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors, NotFoundError,
     )
 )]
 #[get("/webhooks/{id}/deliveries")]
@@ -234,9 +215,9 @@ pub async fn list_webhook_deliveries(
     q: web::Query<DeliveryQuery>,
 ) -> Result<web::Json<Page<Delivery>>, ApiError> {
     let limit = pagination::limit(q.limit)?;
-    let (status, cursor) = (q.status.clone(), q.cursor.clone());
+    let (status, cursor) = (q.status, q.cursor.clone());
     let page = state
-        .db(move |c| service::deliveries(c, &who, &id, status.as_deref(), limit, cursor.as_deref()))
+        .db(move |c| service::deliveries(c, &who, &id, status, limit, cursor.as_deref()))
         .await?;
     Ok(web::Json(page))
 }
@@ -251,10 +232,7 @@ pub async fn list_webhook_deliveries(
     ),
     responses(
         (status = 200, description = "Queued for now", body = Delivery),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown subscription or delivery, or another app's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The subscription is disabled", body = Problem, content_type = "application/problem+json"),
+        AuthErrors, NotFoundError, ConflictError,
     )
 )]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
@@ -278,11 +256,7 @@ pub async fn retry_webhook_delivery(
     params(("id" = String, Path, description = "Subscription id"), ReplayQuery),
     responses(
         (status = 202, description = "Queued", body = ReplayResult),
-        (status = 400, description = "Invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor an app with webhooks:manage", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or another app's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The subscription is disabled", body = Problem, content_type = "application/problem+json"),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError,
     )
 )]
 #[post("/webhooks/{id}/replay")]

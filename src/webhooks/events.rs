@@ -6,7 +6,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::model::{DeliveryRow, EventType, events_from_text};
+use super::model::{DeliveryRow, DeliveryStatus, EventType, events_from_text};
 use crate::auth::Scope;
 use crate::command::DomainEvent;
 use crate::db::DbConn;
@@ -265,7 +265,7 @@ pub fn enqueue(
         event_type: event.as_str().into(),
         resource_key: resource_key.to_string(),
         body: body.to_string(),
-        status: "pending".into(),
+        status: DeliveryStatus::Pending,
         attempts: 0,
         next_attempt_at: now,
         lease_owner: None,

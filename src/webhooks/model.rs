@@ -8,6 +8,18 @@ use utoipa::ToSchema;
 use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_subscriptions};
 use crate::kit::rfc3339;
 
+crate::text_enum! {
+    /// Where a delivery is in its life.
+    pub enum DeliveryStatus {
+        /// Waiting for its first attempt or a retry.
+        Pending = "pending",
+        /// The receiver answered 2xx.
+        Delivered = "delivered",
+        /// Given up: attempts exhausted or the receiver answered 410.
+        Failed = "failed",
+    }
+}
+
 /// The kinds of event a subscription can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum EventType {
@@ -168,7 +180,7 @@ pub struct DeliveryRow {
     /// The exact JSON body sent.
     pub body: String,
     /// pending, delivered or failed.
-    pub status: String,
+    pub status: DeliveryStatus,
     /// Attempts so far.
     pub attempts: i32,
     /// Not before this time.
@@ -359,8 +371,7 @@ pub struct Delivery {
     /// Event type.
     pub event_type: String,
     /// pending, delivered or failed.
-    #[schema(example = "delivered")]
-    pub status: String,
+    pub status: DeliveryStatus,
     /// Attempts made.
     pub attempts: i32,
     /// HTTP status of the last attempt.
@@ -383,7 +394,8 @@ impl Delivery {
     /// The log entry of a row with its attempts.
     pub fn new(r: DeliveryRow, attempts: Vec<AttemptRow>) -> Self {
         Self {
-            next_attempt_at: (r.status == "pending").then(|| rfc3339(r.next_attempt_at)),
+            next_attempt_at: (r.status == DeliveryStatus::Pending)
+                .then(|| rfc3339(r.next_attempt_at)),
             id: r.id,
             message_id: r.message_id,
             event_type: r.event_type,

@@ -134,9 +134,9 @@ pub fn settle(
         Settled::Retry
     };
     let status = match settled {
-        Settled::Delivered => "delivered",
-        Settled::Failed => "failed",
-        _ => "pending",
+        Settled::Delivered => DeliveryStatus::Delivered,
+        Settled::Failed => DeliveryStatus::Failed,
+        _ => DeliveryStatus::Pending,
     };
     let error: Option<String> = o.error.as_ref().map(|e| e.chars().take(2000).collect());
     let next = o.at + backoff(config.webhooks.retry_base_ms, attempts);
@@ -145,7 +145,7 @@ pub fn settle(
             webhook_deliveries::table
                 .filter(webhook_deliveries::id.eq(&row.id))
                 .filter(webhook_deliveries::lease_owner.eq(worker))
-                .filter(webhook_deliveries::status.eq("pending")),
+                .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending)),
         )
         .set((
             webhook_deliveries::status.eq(status),

@@ -459,21 +459,12 @@ pub fn deliveries(
     conn: &mut DbConn,
     who: &Principal,
     id: &str,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<Page<Delivery>, ApiError> {
     let manager = Manager::of(who)?;
     owned(conn, &manager, id)?;
-    if let Some(s) = status
-        && !["pending", "delivered", "failed"].contains(&s)
-    {
-        return Err(ApiError::field(
-            "status",
-            "unknown_code",
-            "Use pending, delivered or failed.",
-        ));
-    }
     let after = pagination::decode_cursor(cursor, 1)?;
     let mut q = webhook_deliveries::table
         .filter(webhook_deliveries::subscription_id.eq(id.to_string()))
@@ -486,8 +477,8 @@ pub fn deliveries(
         .count()
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(webhook_deliveries::status.eq(s.to_string()));
-        count = count.filter(webhook_deliveries::status.eq(s.to_string()));
+        q = q.filter(webhook_deliveries::status.eq(s));
+        count = count.filter(webhook_deliveries::status.eq(s));
     }
     if let Some(a) = after {
         q = q.filter(webhook_deliveries::id.lt(a[0].clone()));
@@ -525,7 +516,7 @@ pub fn retry(
                 .filter(webhook_deliveries::subscription_id.eq(id)),
         )
         .set((
-            webhook_deliveries::status.eq("pending"),
+            webhook_deliveries::status.eq(DeliveryStatus::Pending),
             webhook_deliveries::next_attempt_at.eq(now()),
         ))
         .execute(c)?;
@@ -560,7 +551,7 @@ pub fn replay(
         let rows: Vec<DeliveryRow> = webhook_deliveries::table
             .filter(webhook_deliveries::subscription_id.eq(id))
             .filter(webhook_deliveries::created_at.ge(since))
-            .filter(webhook_deliveries::status.ne("pending"))
+            .filter(webhook_deliveries::status.ne(DeliveryStatus::Pending))
             .order(webhook_deliveries::id.asc())
             .limit(REPLAY_MAX)
             .select(DeliveryRow::as_select())

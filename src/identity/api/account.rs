@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::principal::RequestMeta;
-use crate::error::docs::{AuthErrors, BodyErrors, RateLimited};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::error::docs::{AuthErrors, BodyErrors, RateLimited, Unavailable};
 use crate::extract::Json;
 use crate::identity::account;
 use crate::identity::model::*;
@@ -37,7 +37,7 @@ pub async fn password_reset(
     responses(
         (status = 204, description = "Password changed"),
         BodyErrors, RateLimited,
-        (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 #[post("/auth/password-reset/confirm")]
@@ -57,7 +57,7 @@ pub async fn password_reset_confirm(
     responses(
         (status = 200, description = "Account active, logged in", body = TokenPair),
         BodyErrors, RateLimited,
-        (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 #[post("/auth/invitations/accept")]
@@ -121,7 +121,7 @@ pub async fn update_me(
     responses(
         (status = 204, description = "Password changed"),
         BodyErrors, AuthErrors, RateLimited,
-        (status = 503, description = "Too many password checks at once", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 #[post("/me/password")]

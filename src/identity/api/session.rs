@@ -5,8 +5,7 @@ use actix_web::{HttpResponse, post, web};
 use crate::AppState;
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
-use crate::error::Problem;
-use crate::error::docs::{BodyErrors, RateLimited, Unauthenticated};
+use crate::error::docs::{BodyErrors, RateLimited, Unauthenticated, Unavailable};
 use crate::extract::Json;
 use crate::identity::model::{LoginRequest, RefreshRequest, TokenPair};
 use crate::identity::session;
@@ -18,7 +17,7 @@ use crate::identity::session;
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
         BodyErrors, Unauthenticated, RateLimited,
-        (status = 503, description = "Too many password checks at once (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     )
 )]
 #[post("/auth/login")]
