@@ -23,7 +23,8 @@ use crate::db::DbConn;
 use crate::db::schema::{organisations, users};
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::normalise_email;
-use crate::notify::Kind;
+use crate::notify::matrix::{Event, Parties};
+use crate::notify::{Kind, links};
 use crate::pagination::{self, page_cursor};
 
 /// An invitation link lives this long.
@@ -57,19 +58,22 @@ fn send_invitation(ctx: &mut Ctx<'_>, user: &UserRow, invited_by: &str) -> Resul
             .optional()?,
         None => None,
     };
-    let link = format!(
-        "{}/accept-invitation?token={token}",
-        ctx.config.public_base_url
-    );
-    ctx.notify(
-        &[recipient(user)],
+    let link = links::accept_invitation(ctx.config, &token);
+    let parties = Parties {
+        addressee: Some(recipient(user)),
+        ..Parties::default()
+    };
+    ctx.tell(
+        Event::UserInvited,
+        &parties,
         &Invitation {
             link,
             expires_in: "7 days",
             invited_by: invited_by.to_string(),
             organisation_name,
         },
-    )
+    )?;
+    Ok(())
 }
 
 fn new_invited(email: String, display_name: String, role: Role, org: Option<String>) -> UserRow {

@@ -5,6 +5,7 @@
 //! one is sent until it succeeds or is marked dead.
 
 pub mod links;
+pub mod matrix;
 pub mod model;
 pub mod service;
 pub mod templates;

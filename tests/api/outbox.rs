@@ -146,7 +146,7 @@ on_both! {
                 (0..3)
                     .map(|_| {
                         write_tx(c, |c| {
-                            enqueue(c, &config, Kind::PasswordChanged, &ana(), serde_json::json!({}), Some("reminder:x:30".into()))
+                            enqueue(c, &config, Kind::PasswordChanged, &ana(), serde_json::json!({"link": "http://hub.test/forgot-password"}), Some("reminder:x:30".into()))
                         })
                         .unwrap()
                     })
