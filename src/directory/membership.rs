@@ -240,6 +240,9 @@ pub fn apply(
         name: "membership.changed",
         entity_id: before.id.clone(),
     })?;
+    if let Change::Decide(_) = change {
+        super::renewal::close_open(ctx, &before.id)?;
+    }
     tell(ctx, &after, change, today, reason)?;
     Ok(Some(after))
 }

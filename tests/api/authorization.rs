@@ -602,6 +602,12 @@ fn rows(w: &World) -> Vec<Row> {
             |_| json!({"action": "renew"}),
             ADMIN_ONLY,
         ),
+        // Members of the organisation ask to renew; another organisation's member is not told.
+        row(
+            "POST",
+            format!("/api/v1/organisations/{org_a}/membership/renewal-requests"),
+            [401, 202, 404, 403, 403, 403, 403, 403],
+        ),
         // Membership applications: anyone applies; the secretariat decides.
         with_body(
             "POST",
