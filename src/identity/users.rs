@@ -14,7 +14,7 @@ use super::support::{
     new_one_time_token, recipient, revoke_sessions, user_by_id,
 };
 use crate::audit::Actor;
-use crate::auth::caller::Admin;
+use crate::auth::caller::{Admin, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role, UserStatus};
 use crate::command::{self, Ctx, Message};
@@ -182,6 +182,23 @@ pub fn display_name_or_secretariat(conn: &mut DbConn, who: &Principal) -> String
 /// A user, for an admin.
 pub fn get_user(conn: &mut DbConn, _admin: &Admin, id: &str) -> Result<UserRow, ApiError> {
     user_by_id(conn, id)
+}
+
+/// A user as staff see it: admins the whole account; grant and finance officers the name
+/// and role of another staff user (a member user, or an unknown id, is 404 to them).
+pub fn view_user(conn: &mut DbConn, who: &Staff, id: &str) -> Result<UserView, ApiError> {
+    let row = user_by_id(conn, id)?;
+    if who.role == Role::Admin {
+        return Ok(UserView::Full(row.into()));
+    }
+    if row.role == Role::Member {
+        return Err(ApiError::NotFound);
+    }
+    Ok(UserView::Limited(StaffUser {
+        id: row.id,
+        display_name: row.display_name,
+        role: row.role,
+    }))
 }
 
 /// Re-sends an invitation to a user who has not accepted yet.
