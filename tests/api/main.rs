@@ -20,6 +20,7 @@ mod idempotency;
 mod idempotency_rules;
 mod identity;
 mod membership;
+mod notifications;
 mod migrations;
 mod operations;
 mod outbox;
