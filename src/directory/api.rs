@@ -11,8 +11,8 @@ use super::applications::{
     self, Application, ApplicationStatus, NewApplication, RejectApplication,
 };
 use super::membership::{self, MembershipCommand};
-use super::renewal::{self, RenewalRequest};
 use super::organisation::{self, HistoryEntry, NewOrganisation, Organisation, OrganisationPatch};
+use super::renewal::{self, RenewalRequest};
 use super::search::{self, Endpoint, Facets};
 use super::visibility::Viewer;
 use crate::AppState;

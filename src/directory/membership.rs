@@ -422,12 +422,16 @@ fn tell(
     let parties = MembershipMail::parties(after);
     match change {
         Change::Admit => Ok(0),
-        Change::PeriodEnded => {
-            ctx.tell(Event::MembershipGraceStarted, &parties, &MembershipGraceMail(mail))
-        }
-        Change::GraceExpired => {
-            ctx.tell(Event::MembershipLapsed, &parties, &MembershipLapsedMail(mail))
-        }
+        Change::PeriodEnded => ctx.tell(
+            Event::MembershipGraceStarted,
+            &parties,
+            &MembershipGraceMail(mail),
+        ),
+        Change::GraceExpired => ctx.tell(
+            Event::MembershipLapsed,
+            &parties,
+            &MembershipLapsedMail(mail),
+        ),
         Change::Decide(A::Suspend) => ctx.tell(
             Event::MembershipSuspended,
             &parties,
@@ -443,9 +447,11 @@ fn tell(
             &parties,
             &MembershipWithdrawnMail(mail),
         ),
-        Change::Decide(A::Renew) => {
-            ctx.tell(Event::MembershipRenewed, &parties, &MembershipRenewedMail(mail))
-        }
+        Change::Decide(A::Renew) => ctx.tell(
+            Event::MembershipRenewed,
+            &parties,
+            &MembershipRenewedMail(mail),
+        ),
     }?;
     Ok(())
 }

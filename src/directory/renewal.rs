@@ -111,7 +111,11 @@ pub fn request(
             period_start: org.membership_period_start,
             period_end: org.membership_period_end,
         };
-        membership::transition(status, Change::Decide(membership::MembershipAction::Renew), &facts)?;
+        membership::transition(
+            status,
+            Change::Decide(membership::MembershipAction::Renew),
+            &facts,
+        )?;
         let row = RenewalRequestRow {
             id: uuid::Uuid::now_v7().to_string(),
             organisation_id: org.id.clone(),

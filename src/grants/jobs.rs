@@ -101,13 +101,17 @@ fn remind_one(
     let mail = ReportMail::of(ctx.conn, ctx.config, grant, report, days);
     let sent = if stage == Stage::Overdue {
         let officer = ReportMail::of(ctx.conn, ctx.config, grant, report, days);
-        ctx.tell_keyed(Event::ReportOverdue, &parties, &ReportOverdueMail(mail), key)?
-            + ctx.tell_keyed(
-                Event::ReportOverdue,
-                &parties,
-                &ReportOverdueOfficerMail(officer),
-                key,
-            )?
+        ctx.tell_keyed(
+            Event::ReportOverdue,
+            &parties,
+            &ReportOverdueMail(mail),
+            key,
+        )? + ctx.tell_keyed(
+            Event::ReportOverdue,
+            &parties,
+            &ReportOverdueOfficerMail(officer),
+            key,
+        )?
     } else {
         ctx.tell_keyed(Event::ReportDueSoon, &parties, &ReportDueMail(mail), key)?
     };

@@ -272,7 +272,13 @@ pub fn create(
             .values(&row)
             .execute(ctx.conn)?;
         audit(ctx, "created", None, Some(&Report::from(row.clone())))?;
-        let mail = ReportMail::of(ctx.conn, ctx.config, &g, &row, (row.due_on - ctx.now.date()).num_days());
+        let mail = ReportMail::of(
+            ctx.conn,
+            ctx.config,
+            &g,
+            &row,
+            (row.due_on - ctx.now.date()).num_days(),
+        );
         ctx.tell(
             Event::ReportRequested,
             &notice::report_parties(&g, &row),

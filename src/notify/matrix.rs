@@ -332,7 +332,9 @@ pub fn deliver(
     key: &dyn Fn(&Recipient) -> Option<String>,
 ) -> Result<usize, ApiError> {
     let line = line_of(event, kind).ok_or_else(|| {
-        ApiError::internal(format!("{event:?} sends no {kind:?} in the notification matrix"))
+        ApiError::internal(format!(
+            "{event:?} sends no {kind:?} in the notification matrix"
+        ))
     })?;
     if let Value::Object(map) = &mut context {
         map.insert("actor_name".into(), Value::String(author.name.clone()));

@@ -52,7 +52,8 @@ impl Walk {
         expect: &[(&str, &str, Vec<String>)],
     ) -> Vec<Received> {
         let mails = app.emails().await;
-        let seen: Vec<(String, String)> = mails.iter().map(|m| (kind_of(m), m.recipient())).collect();
+        let seen: Vec<(String, String)> =
+            mails.iter().map(|m| (kind_of(m), m.recipient())).collect();
         for (event, kind, to) in expect {
             let mut got: Vec<String> = mails
                 .iter()
@@ -62,14 +63,23 @@ impl Walk {
             got.sort();
             let mut want = to.clone();
             want.sort();
-            assert_eq!(got, want, "{event} sends {kind} to exactly its people, once each; sent: {seen:?}");
+            assert_eq!(
+                got, want,
+                "{event} sends {kind} to exactly its people, once each; sent: {seen:?}"
+            );
             self.walked.insert(format!("{event}/{kind}"));
         }
         let kinds: Vec<&str> = expect.iter().map(|(_, k, _)| *k).collect();
-        let stray: Vec<&(String, String)> = seen.iter().filter(|(k, _)| !kinds.contains(&k.as_str())).collect();
+        let stray: Vec<&(String, String)> = seen
+            .iter()
+            .filter(|(k, _)| !kinds.contains(&k.as_str()))
+            .collect();
         assert!(stray.is_empty(), "sent beyond the matrix: {stray:?}");
         if let Some(a) = author {
-            assert!(mails.iter().all(|m| m.recipient() != a.email), "the author is never told: {seen:?}");
+            assert!(
+                mails.iter().all(|m| m.recipient() != a.email),
+                "the author is never told: {seen:?}"
+            );
         }
         mails
     }
@@ -77,14 +87,21 @@ impl Walk {
     /// A silent line: the step sent nothing at all.
     async fn silent(&mut self, app: &TestApp, event: &str) {
         let mails = app.emails().await;
-        let seen: Vec<(String, String)> = mails.iter().map(|m| (kind_of(m), m.recipient())).collect();
+        let seen: Vec<(String, String)> =
+            mails.iter().map(|m| (kind_of(m), m.recipient())).collect();
         assert!(mails.is_empty(), "{event} tells nobody: {seen:?}");
         self.walked.insert(format!("{event}/"));
     }
 }
 
 async fn etag(app: &TestApp, path: &str, token: &str) -> String {
-    app.get(path).bearer(token).send().await.expect(200).header("etag").unwrap()
+    app.get(path)
+        .bearer(token)
+        .send()
+        .await
+        .expect(200)
+        .header("etag")
+        .unwrap()
 }
 
 fn id(r: &crate::common::http::Resp) -> String {
@@ -353,7 +370,12 @@ on_both! {
 }
 
 async fn grant_reference(app: &TestApp, w: &World, grant: &str) -> String {
-    app.get(&format!("/api/v1/grants/{grant}")).bearer(&w.officer.token).send().await.expect(200).body["reference"]
+    app.get(&format!("/api/v1/grants/{grant}"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200)
+        .body["reference"]
         .as_str()
         .unwrap()
         .to_string()

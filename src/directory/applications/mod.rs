@@ -304,7 +304,11 @@ pub fn submit(
             .values(&row)
             .execute(ctx.conn)?;
         let parties = applicant(&row);
-        ctx.tell(Event::ApplicationSubmitted, &parties, &ApplicationReceived {})?;
+        ctx.tell(
+            Event::ApplicationSubmitted,
+            &parties,
+            &ApplicationReceived {},
+        )?;
         let notice = ApplicationNotice {
             organisation_name: defang(&row.organisation_name),
             link: links::application(ctx.config, &row.id),

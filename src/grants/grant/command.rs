@@ -161,7 +161,9 @@ fn tell(
     let parties = notice::parties(ctx.conn, after)?;
     let mail = GrantMail::of(ctx.conn, ctx.config, after, reason);
     match command {
-        GrantCommand::Submit => ctx.tell(Event::GrantSubmitted, &parties, &GrantSubmittedMail(mail)),
+        GrantCommand::Submit => {
+            ctx.tell(Event::GrantSubmitted, &parties, &GrantSubmittedMail(mail))
+        }
         GrantCommand::Approve => ctx.tell(Event::GrantApproved, &parties, &GrantApprovedMail(mail)),
         GrantCommand::Reject => ctx.tell(Event::GrantRejected, &parties, &GrantRejectedMail(mail)),
         GrantCommand::Activate => {

@@ -204,7 +204,11 @@ pub fn request(
         )?;
         let mail = TrancheMail::of(ctx.conn, ctx.config, &g, &row)?;
         let parties = notice::tranche_parties(&g, &row);
-        ctx.tell(Event::TrancheRequested, &parties, &TrancheRequestedMail(mail))?;
+        ctx.tell(
+            Event::TrancheRequested,
+            &parties,
+            &TrancheRequestedMail(mail),
+        )?;
         Ok(row)
     })
 }
@@ -483,9 +487,11 @@ fn tell(
         TrancheMove::Rejected => {
             ctx.tell(Event::TrancheRejected, &parties, &TrancheRejectedMail(mail))
         }
-        TrancheMove::Cancelled { .. } => {
-            ctx.tell(Event::TrancheCancelled, &parties, &TrancheCancelledMail(mail))
-        }
+        TrancheMove::Cancelled { .. } => ctx.tell(
+            Event::TrancheCancelled,
+            &parties,
+            &TrancheCancelledMail(mail),
+        ),
         TrancheMove::Paid => ctx.tell(Event::TranchePaid, &parties, &TranchePaidMail(mail)),
         TrancheMove::Reversed => {
             ctx.tell(Event::TrancheReversed, &parties, &TrancheReversedMail(mail))
@@ -523,7 +529,11 @@ pub fn cancel_waiting(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> {
             )?;
             let mail = TrancheMail::of(ctx.conn, ctx.config, g, &after)?;
             let parties = notice::tranche_parties(g, &after);
-            ctx.tell(Event::TrancheCancelled, &parties, &TrancheCancelledMail(mail))?;
+            ctx.tell(
+                Event::TrancheCancelled,
+                &parties,
+                &TrancheCancelledMail(mail),
+            )?;
         }
     }
     Ok(())
