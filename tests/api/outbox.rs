@@ -189,7 +189,7 @@ async fn two_workers_on_one_postgres_send_200_messages_exactly_once() {
                     &config,
                     Kind::PasswordChanged,
                     &to,
-                    serde_json::json!({}),
+                    serde_json::json!({"link": "http://hub.test/forgot-password"}),
                     None,
                 )
             })
