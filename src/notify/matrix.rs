@@ -320,7 +320,10 @@ pub struct Author {
 /// Queues `kind` on `event` for every recipient of its matrix line, once each by address,
 /// never for the author, with `actor_name` added to the context. `key` gives a dedupe key
 /// per recipient (reminders). An event and kind that the matrix does not pair is a bug: 500.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the matrix needs the connection, settings, author, event, kind, parties, context and key"
+)]
 pub fn deliver(
     conn: &mut DbConn,
     config: &Config,
