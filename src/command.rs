@@ -10,6 +10,7 @@ use crate::auth::principal::RequestMeta;
 use crate::config::Config;
 use crate::db::{DbConn, write_tx};
 use crate::error::ApiError;
+use crate::notify::matrix::{Author, Event, Parties};
 use crate::notify::{self, Kind, Recipient};
 
 /// An entity whose changes are audited. Its serialized form is the before → after snapshot.
@@ -108,34 +109,63 @@ impl<'c> Ctx<'c> {
         Ok(())
     }
 
-    /// Queues `msg` for each recipient once (by address), never for the acting user.
-    pub fn notify<M: Message>(&mut self, to: &[Recipient], msg: &M) -> Result<(), ApiError> {
-        self.notify_keyed(to, msg, |_| None)
+    /// Tells the people the notification matrix names for `event` with `msg` (its kind must
+    /// be on the event's line), once each by address, never the acting user.
+    pub fn tell<M: Message>(
+        &mut self,
+        event: Event,
+        parties: &Parties,
+        msg: &M,
+    ) -> Result<usize, ApiError> {
+        self.tell_keyed(event, parties, msg, |_| None)
     }
 
-    /// As [`Ctx::notify`], with a dedupe key per recipient so a repeated job sends once.
-    pub fn notify_keyed<M: Message>(
+    /// As [`Ctx::tell`], with a dedupe key per recipient so a repeated job sends once.
+    pub fn tell_keyed<M: Message>(
         &mut self,
-        to: &[Recipient],
+        event: Event,
+        parties: &Parties,
         msg: &M,
         key: impl Fn(&Recipient) -> Option<String>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<usize, ApiError> {
         let ctx = serde_json::to_value(msg).map_err(ApiError::internal)?;
-        let author = match &self.actor {
-            Actor::User(id) => Some(id.as_str()),
-            _ => None,
-        };
-        let mut seen: Vec<&str> = Vec::new();
-        for r in to {
-            if seen.contains(&r.email.as_str())
-                || (author.is_some() && r.user_id.as_deref() == author)
-            {
-                continue;
+        let author = self.author()?;
+        notify::matrix::deliver(
+            self.conn,
+            self.config,
+            &author,
+            event,
+            M::KIND,
+            parties,
+            ctx,
+            &key,
+        )
+    }
+
+    /// Who acts, as messages name them: a user's display name; the network for its own jobs.
+    fn author(&mut self) -> Result<Author, ApiError> {
+        Ok(match &self.actor {
+            Actor::User(id) => {
+                use diesel::prelude::*;
+                let name: Option<String> = crate::db::schema::users::table
+                    .find(id)
+                    .select(crate::db::schema::users::display_name)
+                    .first(self.conn)
+                    .optional()?;
+                Author {
+                    user_id: Some(id.clone()),
+                    name: name.unwrap_or_else(|| self.config.network_name.clone()),
+                }
             }
-            seen.push(&r.email);
-            notify::enqueue(self.conn, self.config, M::KIND, r, ctx.clone(), key(r))?;
-        }
-        Ok(())
+            Actor::System => Author {
+                user_id: None,
+                name: self.config.network_name.clone(),
+            },
+            Actor::ApiClient(_) | Actor::Anonymous => Author {
+                user_id: None,
+                name: String::new(),
+            },
+        })
     }
 
     /// Queues a partner-app event in the command's transaction through the registered

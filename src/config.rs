@@ -108,8 +108,11 @@ pub struct Config {
     pub database_pool_size: u32,
     /// development or production.
     pub app_env: AppEnv,
-    /// Base URL for links in emails, without a trailing slash.
+    /// Base URL of this service, without a trailing slash.
     pub public_base_url: String,
+    /// Base URL of the pages email links open (`APP_BASE_URL`, default `PUBLIC_BASE_URL`),
+    /// without a trailing slash.
+    pub app_base_url: String,
     /// The network's name.
     pub network_name: String,
     /// Signing keys; empty means "generate in development".
@@ -251,6 +254,18 @@ impl Config {
             ));
         }
         let public_base_url = public_base_url.trim_end_matches('/').to_string();
+        let app_base_url = match get("APP_BASE_URL") {
+            u if u.is_empty() => public_base_url.clone(),
+            u if u.starts_with("http://") || u.starts_with("https://") => {
+                u.trim_end_matches('/').to_string()
+            }
+            _ => {
+                return Err(err(
+                    "APP_BASE_URL",
+                    "expected an http:// or https:// URL, or empty for PUBLIC_BASE_URL",
+                ));
+            }
+        };
         let network_name = get("NETWORK_NAME");
         let jwt_keys = parse_jwt_keys(&get("JWT_KEYS"))?;
         if jwt_keys.is_empty() && app_env == AppEnv::Production {
@@ -440,6 +455,7 @@ impl Config {
             database_pool_size,
             app_env,
             public_base_url,
+            app_base_url,
             network_name,
             jwt_keys,
             access_token_ttl_secs,

@@ -104,6 +104,8 @@ crate::text_enum! {
         NotInvited = "not_invited",
         /// Only a dead message may be retried.
         OutboxNotDead = "outbox_not_dead",
+        /// A renewal of this membership was already asked for and waits for a decision.
+        RenewalAlreadyRequested = "renewal_already_requested",
         /// The tranche waits on a report that is not accepted yet.
         ReportNotAccepted = "report_not_accepted",
         /// A second approval must come from another person.

@@ -230,6 +230,31 @@ pub fn parse_thresholds(raw: &str) -> Result<Vec<(String, i64)>, String> {
     Ok(out)
 }
 
+/// An amount as people read it: the code first, thousands separated, the currency's
+/// minor-unit digits (`USD 60,000.00`, `JPY 1,250,000`, `KWD 12.500`).
+pub fn for_people(minor: i64, currency: &str) -> String {
+    let plain = format(minor, currency);
+    let (sign, unsigned) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, frac) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{currency} {sign}{grouped}.{f}"),
+        None => format!("{currency} {sign}{grouped}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +366,15 @@ mod tests {
         assert!(parse_thresholds("XXX:5").is_err());
         assert!(parse_thresholds("USD:-5").is_err());
         assert!(parse_thresholds("USD:5,USD:6").is_err());
+    }
+
+    #[test]
+    fn amounts_for_people_group_thousands_and_keep_the_currency_digits() {
+        assert_eq!(for_people(6_000_000, "USD"), "USD 60,000.00");
+        assert_eq!(for_people(1_250_000, "JPY"), "JPY 1,250,000");
+        assert_eq!(for_people(12_500, "KWD"), "KWD 12.500");
+        assert_eq!(for_people(99, "EUR"), "EUR 0.99");
+        assert_eq!(for_people(12_345_678_900, "GBP"), "GBP 123,456,789.00");
+        assert_eq!(for_people(-100_000, "USD"), "USD -1,000.00");
     }
 }

@@ -50,6 +50,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(directory::api::organisation_history)
                 // Membership
                 .service(directory::api::change_membership)
+                .service(directory::api::request_renewal)
                 .service(directory::api::submit_application)
                 .service(directory::api::list_applications)
                 .service(directory::api::get_application)

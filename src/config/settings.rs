@@ -41,7 +41,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "PUBLIC_BASE_URL",
         default: "http://127.0.0.1:8080",
-        help: "base URL used for links in emails (http:// or https://)",
+        help: "base URL of this service (http:// or https://): the token issuer, the OpenAPI server and the default of APP_BASE_URL",
+    },
+    Setting {
+        name: "APP_BASE_URL",
+        default: "",
+        help: "base URL of the pages every email link opens (http:// or https://); empty means PUBLIC_BASE_URL, the built-in console",
     },
     Setting {
         name: "NETWORK_NAME",

@@ -124,6 +124,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    membership_renewal_requests (id) {
+        id -> Text,
+        organisation_id -> Text,
+        requested_by -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         email -> Text,
@@ -408,6 +419,7 @@ diesel::joinable!(disbursements -> grants (grant_id));
 diesel::joinable!(organisation_identifiers -> organisations (organisation_id));
 diesel::joinable!(fund_publications -> funds (fund_id));
 diesel::joinable!(grant_contributors -> grants (grant_id));
+diesel::joinable!(membership_renewal_requests -> organisations (organisation_id));
 diesel::joinable!(webhook_subscriptions -> api_clients (api_client_id));
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
@@ -423,6 +435,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     organisation_tags,
     membership_applications,
+    membership_renewal_requests,
     funds,
     grant_counters,
     grants,

@@ -12,10 +12,11 @@ use super::applications::{
 };
 use super::membership::{self, MembershipCommand};
 use super::organisation::{self, HistoryEntry, NewOrganisation, Organisation, OrganisationPatch};
+use super::renewal::{self, RenewalRequest};
 use super::search::{self, Endpoint, Facets};
 use super::visibility::Viewer;
 use crate::AppState;
-use crate::auth::caller::Admin;
+use crate::auth::caller::{Admin, OrgMember};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{MaybePrincipal, Principal};
 use crate::error::ApiError;
@@ -318,6 +319,36 @@ pub async fn change_membership(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
         .json(Organisation::from(row)))
+}
+
+/// Ask the secretariat to renew the caller's organisation's membership (a member of that
+/// organisation). Every active admin is emailed; an admin decides with
+/// `POST /organisations/{id}/membership` (`renew`), which closes the request. 404 for another
+/// organisation; 409 `renewal_already_requested` while one is open, `invalid_transition` when
+/// the membership cannot be renewed (suspended, withdrawn).
+#[utoipa::path(
+    tag = "membership",
+    params(("id" = String, Path, description = "Organisation id or slug")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Asked; the admins decide", body = RenewalRequest),
+        AuthErrors, NotFoundError, ConflictError
+    )
+)]
+#[post("/organisations/{id}/membership/renewal-requests")]
+pub async fn request_renewal(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let member = OrgMember::try_from(&who)?;
+    let (id, config) = (id.into_inner(), state.config.clone());
+    let today = Utc::now().date_naive();
+    let row = state
+        .db(move |c| renewal::request(c, &config, &member, &meta, &id, today))
+        .await?;
+    Ok(HttpResponse::Accepted().json(RenewalRequest::from(row)))
 }
 
 /// Apply for membership (public, no account; rate-limited per IP and per contact email).

@@ -6,19 +6,16 @@
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 
-use super::membership::{self, Change, MembershipReminder, MembershipStatus};
+use super::membership::{self, Change, MembershipMail, MembershipReminder, MembershipStatus};
 use super::organisation::OrganisationRow;
 use crate::AppState;
 use crate::audit::Actor;
-use crate::auth::Role;
 use crate::auth::principal::RequestMeta;
-use crate::codes;
 use crate::command;
 use crate::db::DbConn;
-use crate::db::schema::{organisations, outbox, users};
+use crate::db::schema::organisations;
 use crate::error::ApiError;
-use crate::identity::model::UserStatus;
-use crate::notify::Recipient;
+use crate::notify::matrix::Event;
 
 /// Reminder days before the end of a period, largest first.
 pub const REMINDER_DAYS: [i64; 2] = [30, 7];
@@ -109,43 +106,16 @@ pub fn run_on(
         else {
             continue;
         };
-        let members: Vec<(String, String, String)> = users::table
-            .filter(users::organisation_id.eq(&org.id))
-            .filter(users::role.eq(Role::Member.as_str()))
-            .filter(users::status.eq(codes::wire_name(&UserStatus::Active)))
-            .select((users::id, users::email, users::display_name))
-            .order(users::id.asc())
-            .load(c)?;
-        let link = format!(
-            "{}/organisations/{}/membership",
-            config.public_base_url, org.slug
-        );
-        let msg = MembershipReminder {
-            organisation_name: org.name.clone(),
-            period_end: end.to_string(),
-            days_left,
-            link,
-        };
+        let msg = MembershipReminder(MembershipMail::of(config, &org, today, None));
         let key_of =
             |user_id: &str| format!("membership_reminder:{}:{end}:{which}:{user_id}", org.id);
-        let recipients: Vec<Recipient> = members
-            .iter()
-            .map(|(user_id, email, name)| Recipient {
-                email: email.clone(),
-                name: name.clone(),
-                user_id: Some(user_id.clone()),
+        let parties = MembershipMail::parties(&org);
+        // The dedupe key makes a repeat a no-op; only new messages are counted.
+        report.reminders += command::run(c, config, &Actor::System, &system(), |ctx| {
+            ctx.tell_keyed(Event::MembershipEndingSoon, &parties, &msg, |r| {
+                r.user_id.as_deref().map(key_of)
             })
-            .collect();
-        // Counted before enqueueing: the dedupe key makes a repeat a no-op.
-        let keys: Vec<String> = members.iter().map(|(id, _, _)| key_of(id)).collect();
-        let already: i64 = outbox::table
-            .filter(outbox::dedupe_key.eq_any(&keys))
-            .count()
-            .get_result(c)?;
-        command::run(c, config, &Actor::System, &system(), |ctx| {
-            ctx.notify_keyed(&recipients, &msg, |r| r.user_id.as_deref().map(key_of))
         })?;
-        report.reminders += keys.len().saturating_sub(already as usize);
     }
     Ok(report)
 }

@@ -17,6 +17,8 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::organisations;
 use crate::error::{ApiError, ConflictCode};
+use crate::notify::matrix::{Event, Parties};
+use crate::notify::{Kind, links, long_date};
 
 /// A membership period lasts a year from its start (or from the previous end on renewal).
 pub const PERIOD_MONTHS: u32 = 12;
@@ -238,6 +240,10 @@ pub fn apply(
         name: "membership.changed",
         entity_id: before.id.clone(),
     })?;
+    if let Change::Decide(_) = change {
+        super::renewal::close_open(ctx, &before.id)?;
+    }
+    tell(ctx, &after, change, today, reason)?;
     Ok(Some(after))
 }
 
@@ -318,21 +324,136 @@ pub fn ensure_in_good_standing(conn: &mut DbConn, org_id: &str) -> Result<(), Ap
     }
 }
 
-/// A membership reminder's template variables.
+/// What a membership email says.
 #[derive(Debug, Clone, Serialize)]
-pub struct MembershipReminder {
+pub struct MembershipMail {
     /// The organisation.
     pub organisation_name: String,
-    /// YYYY-MM-DD.
-    pub period_end: String,
-    /// Days until the end.
+    /// Its standing after the change.
+    pub status: String,
+    /// End of the period, written out.
+    pub period_end: Option<String>,
+    /// When a membership in grace lapses, written out.
+    pub lapses_on: Option<String>,
+    /// Days until the end of the period.
     pub days_left: i64,
+    /// Why (suspension, withdrawal).
+    pub reason: Option<String>,
     /// The organisation's membership page.
     pub link: String,
 }
 
-impl command::Message for MembershipReminder {
-    const KIND: crate::notify::Kind = crate::notify::Kind::MembershipReminder;
+impl MembershipMail {
+    /// The email of organisation `org` (after the change), on `today`.
+    pub fn of(
+        config: &Config,
+        org: &OrganisationRow,
+        today: NaiveDate,
+        reason: Option<&str>,
+    ) -> Self {
+        let end = org.membership_period_end;
+        Self {
+            organisation_name: org.name.clone(),
+            status: org
+                .membership_status
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            period_end: end.map(long_date),
+            // The grace days run after the period's last day; the day after them, it lapses.
+            lapses_on: end
+                .map(|e| e + chrono::Duration::days(config.membership_grace_days + 1))
+                .map(long_date),
+            days_left: end.map(|e| (e - today).num_days()).unwrap_or(0),
+            reason: reason.map(str::to_string),
+            link: links::membership(config, &org.id),
+        }
+    }
+
+    /// The parties of a change to organisation `org`'s membership.
+    pub fn parties(org: &OrganisationRow) -> Parties {
+        Parties {
+            organisation_id: Some(org.id.clone()),
+            ..Parties::default()
+        }
+    }
+}
+
+macro_rules! membership_mails {
+    ($($(#[$doc:meta])* $name:ident => $kind:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(pub MembershipMail);
+        impl command::Message for $name {
+            const KIND: Kind = Kind::$kind;
+        }
+    )*};
+}
+
+membership_mails!(
+    /// The period ends in 30 or 7 days (the daily job).
+    MembershipReminder => MembershipReminder,
+    /// The period ended: grace until it lapses.
+    MembershipGraceMail => MembershipGrace,
+    /// The grace days passed.
+    MembershipLapsedMail => MembershipLapsed,
+    /// An admin suspended it.
+    MembershipSuspendedMail => MembershipSuspended,
+    /// An admin reinstated it.
+    MembershipReinstatedMail => MembershipReinstated,
+    /// An admin withdrew it.
+    MembershipWithdrawnMail => MembershipWithdrawn,
+    /// An admin renewed it.
+    MembershipRenewedMail => MembershipRenewed,
+    /// A member asks to renew it (to admins).
+    RenewalRequestedMail => MembershipRenewalRequested,
+);
+
+/// Tells the people the matrix names of a change of standing.
+fn tell(
+    ctx: &mut Ctx<'_>,
+    after: &OrganisationRow,
+    change: Change,
+    today: NaiveDate,
+    reason: Option<&str>,
+) -> Result<(), ApiError> {
+    use MembershipAction as A;
+    let mail = MembershipMail::of(ctx.config, after, today, reason);
+    let parties = MembershipMail::parties(after);
+    match change {
+        Change::Admit => Ok(0),
+        Change::PeriodEnded => ctx.tell(
+            Event::MembershipGraceStarted,
+            &parties,
+            &MembershipGraceMail(mail),
+        ),
+        Change::GraceExpired => ctx.tell(
+            Event::MembershipLapsed,
+            &parties,
+            &MembershipLapsedMail(mail),
+        ),
+        Change::Decide(A::Suspend) => ctx.tell(
+            Event::MembershipSuspended,
+            &parties,
+            &MembershipSuspendedMail(mail),
+        ),
+        Change::Decide(A::Reinstate) => ctx.tell(
+            Event::MembershipReinstated,
+            &parties,
+            &MembershipReinstatedMail(mail),
+        ),
+        Change::Decide(A::Withdraw) => ctx.tell(
+            Event::MembershipWithdrawn,
+            &parties,
+            &MembershipWithdrawnMail(mail),
+        ),
+        Change::Decide(A::Renew) => ctx.tell(
+            Event::MembershipRenewed,
+            &parties,
+            &MembershipRenewedMail(mail),
+        ),
+    }?;
+    Ok(())
 }
 
 #[cfg(test)]

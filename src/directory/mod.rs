@@ -8,6 +8,7 @@ pub mod identifiers;
 pub mod jobs;
 pub mod membership;
 pub mod organisation;
+pub mod renewal;
 pub mod search;
 pub mod visibility;
 

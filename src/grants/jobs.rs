@@ -7,16 +7,17 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::grant::{GrantRow, GrantStatus};
-use super::notice::{self, GrantFacts as MailFacts};
-use super::report::{ReportDueMail, ReportOverdueMail, ReportRow, ReportStatus};
+use super::notice::{self, ReportDueMail, ReportMail, ReportOverdueMail, ReportOverdueOfficerMail};
+use super::report::{ReportRow, ReportStatus};
 use crate::audit::Actor;
 use crate::auth::principal::RequestMeta;
 use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
-use crate::db::schema::{grant_reports, grants, outbox};
+use crate::db::schema::{grant_reports, grants};
 use crate::error::ApiError;
 use crate::notify::Recipient;
+use crate::notify::matrix::Event;
 
 /// Which reminder a report is due for on a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +89,7 @@ fn remind_one(
     stage: Stage,
     days: i64,
 ) -> Result<(), ApiError> {
-    let to = notice::grantee_members(ctx.conn, &grant.grantee_organisation_id)?;
+    let parties = notice::report_parties(grant, report);
     let key = |r: &Recipient| {
         Some(format!(
             "report:{}:{}:{}",
@@ -97,32 +98,23 @@ fn remind_one(
             r.user_id.as_deref().unwrap_or(&r.email)
         ))
     };
-    let keys: Vec<String> = to.iter().filter_map(key).collect();
-    let queued = |ctx: &mut Ctx<'_>| -> Result<i64, ApiError> {
-        Ok(outbox::table
-            .filter(outbox::dedupe_key.eq_any(&keys))
-            .count()
-            .get_result(ctx.conn)?)
-    };
-    let before = queued(ctx)?;
-    let facts = MailFacts::of(ctx.conn, ctx.config, grant);
-    if stage == Stage::Overdue {
-        let mail = ReportOverdueMail {
-            grant: facts,
-            report_title: report.title.clone(),
-            due_on: report.due_on.to_string(),
-        };
-        ctx.notify_keyed(&to, &mail, key)?;
+    let mail = ReportMail::of(ctx.conn, ctx.config, grant, report, days);
+    let sent = if stage == Stage::Overdue {
+        let officer = ReportMail::of(ctx.conn, ctx.config, grant, report, days);
+        ctx.tell_keyed(
+            Event::ReportOverdue,
+            &parties,
+            &ReportOverdueMail(mail),
+            key,
+        )? + ctx.tell_keyed(
+            Event::ReportOverdue,
+            &parties,
+            &ReportOverdueOfficerMail(officer),
+            key,
+        )?
     } else {
-        let mail = ReportDueMail {
-            grant: facts,
-            report_title: report.title.clone(),
-            due_on: report.due_on.to_string(),
-            days: days.max(0),
-        };
-        ctx.notify_keyed(&to, &mail, key)?;
-    }
-    let sent = queued(ctx)? - before;
+        ctx.tell_keyed(Event::ReportDueSoon, &parties, &ReportDueMail(mail), key)?
+    };
     if sent > 0 {
         ctx.audit_raw(
             "report.reminder_sent",

@@ -9,17 +9,20 @@ use utoipa::ToSchema;
 use super::access::{self, Reader};
 use super::check::{Refusal, done, text_field};
 use super::grant::{self, GrantRow};
-use super::notice::{self, GrantFacts as MailFacts};
+use super::notice::{
+    self, ReportAcceptedMail, ReportMail, ReportRequestedMail, ReportReturnedMail,
+    ReportSubmittedMail,
+};
 use crate::auth::Principal;
 use crate::auth::caller::{GrantStaff, OrgMember};
 use crate::auth::principal::RequestMeta;
-use crate::command::{self, Audited, Ctx, DomainEvent, Message};
+use crate::command::{self, Audited, Ctx, DomainEvent};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::grant_reports;
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::rfc3339;
-use crate::notify::Kind;
+use crate::notify::matrix::Event;
 
 crate::text_enum! {
     /// A report's place in its life.
@@ -217,70 +220,6 @@ fn audit(
     )
 }
 
-/// Email to the grantee: a report is due soon (the daily job).
-#[derive(Debug, Serialize)]
-pub struct ReportDueMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Title of the report.
-    pub report_title: String,
-    /// Due date.
-    pub due_on: String,
-    /// Days left.
-    pub days: i64,
-}
-
-impl Message for ReportDueMail {
-    const KIND: Kind = Kind::ReportDue;
-}
-
-/// Email to the grantee: a report is overdue (the daily job).
-#[derive(Debug, Serialize)]
-pub struct ReportOverdueMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Title of the report.
-    pub report_title: String,
-    /// Due date.
-    pub due_on: String,
-}
-
-impl Message for ReportOverdueMail {
-    const KIND: Kind = Kind::ReportOverdue;
-}
-
-/// Email to the grantee: a report is returned for changes.
-#[derive(Debug, Serialize)]
-pub struct ReportReturnedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Title of the report.
-    pub report_title: String,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-impl Message for ReportReturnedMail {
-    const KIND: Kind = Kind::ReportReturned;
-}
-
-/// Email to the grantee: a report is accepted.
-#[derive(Debug, Serialize)]
-pub struct ReportAcceptedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Title of the report.
-    pub report_title: String,
-}
-
-impl Message for ReportAcceptedMail {
-    const KIND: Kind = Kind::ReportAccepted;
-}
-
 /// Loads a report (404 when unknown).
 pub fn by_id(conn: &mut DbConn, id: &str) -> Result<ReportRow, ApiError> {
     grant_reports::table
@@ -333,6 +272,18 @@ pub fn create(
             .values(&row)
             .execute(ctx.conn)?;
         audit(ctx, "created", None, Some(&Report::from(row.clone())))?;
+        let mail = ReportMail::of(
+            ctx.conn,
+            ctx.config,
+            &g,
+            &row,
+            (row.due_on - ctx.now.date()).num_days(),
+        );
+        ctx.tell(
+            Event::ReportRequested,
+            &notice::report_parties(&g, &row),
+            &ReportRequestedMail(mail),
+        )?;
         Ok(row)
     })
 }
@@ -451,28 +402,20 @@ fn tell(
     r: &ReportRow,
     command: &ReportCommand,
 ) -> Result<(), ApiError> {
-    if matches!(command, ReportCommand::Submit(_)) {
-        return Ok(());
-    }
-    let grant = MailFacts::of(ctx.conn, ctx.config, g);
-    let to = notice::grantee_members(ctx.conn, &g.grantee_organisation_id)?;
+    let mail = ReportMail::of(ctx.conn, ctx.config, g, r, 0);
+    let parties = notice::report_parties(g, r);
     match command {
-        ReportCommand::Accept => ctx.notify(
-            &to,
-            &ReportAcceptedMail {
-                grant,
-                report_title: r.title.clone(),
-            },
-        ),
-        _ => ctx.notify(
-            &to,
-            &ReportReturnedMail {
-                grant,
-                report_title: r.title.clone(),
-                reason: r.return_reason.clone(),
-            },
-        ),
-    }
+        ReportCommand::Submit(_) => {
+            ctx.tell(Event::ReportSubmitted, &parties, &ReportSubmittedMail(mail))
+        }
+        ReportCommand::Accept => {
+            ctx.tell(Event::ReportAccepted, &parties, &ReportAcceptedMail(mail))
+        }
+        ReportCommand::Return(_) => {
+            ctx.tell(Event::ReportReturned, &parties, &ReportReturnedMail(mail))
+        }
+    }?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,7 +25,8 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::users;
 use crate::error::{ApiError, ConflictCode};
-use crate::notify::Kind;
+use crate::notify::matrix::Event;
+use crate::notify::{Kind, links};
 
 /// A password reset link lives this long.
 const RESET_TTL: Duration = Duration::minutes(30);
@@ -45,7 +46,10 @@ impl Message for PasswordReset {
 
 /// The security notice that the password changed.
 #[derive(Debug, Serialize)]
-pub struct PasswordChanged {}
+pub struct PasswordChanged {
+    /// Where to ask for a new password if it was not the owner.
+    pub link: String,
+}
 
 impl Message for PasswordChanged {
     const KIND: Kind = Kind::PasswordChanged;
@@ -82,12 +86,10 @@ pub async fn request_password_reset(
             }
             command::run(c, &config, &Actor::Anonymous, &meta, |ctx| {
                 let token = new_one_time_token(ctx, &user.id, PASSWORD_RESET, RESET_TTL)?;
-                let link = format!(
-                    "{}/reset-password?token={token}",
-                    ctx.config.public_base_url
-                );
-                ctx.notify(
-                    &[owner(&user)],
+                let link = links::reset_password(ctx.config, &token);
+                ctx.tell(
+                    Event::PasswordResetRequested,
+                    &owner(&user),
                     &PasswordReset {
                         link,
                         expires_in: "30 minutes",
@@ -145,7 +147,13 @@ pub async fn confirm_password_reset(
                 // The owner proved who they are: every lockout of the account ends.
                 throttle::clear(ctx.conn, &lock_prefix("login", &user.email))?;
                 throttle::clear(ctx.conn, &lock_prefix("password", &user.id))?;
-                ctx.notify(&[owner(&user)], &PasswordChanged {})?;
+                ctx.tell(
+                    Event::PasswordChanged,
+                    &owner(&user),
+                    &PasswordChanged {
+                        link: links::forgot_password(ctx.config),
+                    },
+                )?;
                 ctx.audit_raw("user.password_reset", "user", &user_id, None, None)
             })
         })
@@ -300,7 +308,13 @@ pub async fn change_password(
                     .execute(ctx.conn)?;
                 revoke_sessions(ctx, &me.id, Some(&me.session_id))?;
                 throttle::clear(ctx.conn, &key)?;
-                ctx.notify(&[owner(&user)], &PasswordChanged {})?;
+                ctx.tell(
+                    Event::PasswordChanged,
+                    &owner(&user),
+                    &PasswordChanged {
+                        link: links::forgot_password(ctx.config),
+                    },
+                )?;
                 ctx.audit_raw("user.password_changed", "user", &me.id, None, None)
             })
         })

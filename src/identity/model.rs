@@ -64,6 +64,29 @@ pub struct User {
     pub updated_at: String,
 }
 
+/// What staff may read of another staff user: who they are and their role, nothing more
+/// (no email, no status, no organisation).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffUser {
+    /// UUID v7.
+    pub id: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// admin, grant_officer or finance_officer.
+    pub role: Role,
+}
+
+/// A user as the caller may see it: the whole account for admins, [`StaffUser`] for other
+/// staff.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum UserView {
+    /// What an admin sees.
+    Full(User),
+    /// What grant and finance officers see of a staff user.
+    Limited(StaffUser),
+}
+
 impl From<UserRow> for User {
     fn from(r: UserRow) -> Self {
         Self {

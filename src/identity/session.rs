@@ -19,13 +19,16 @@ use crate::command::{self, Message};
 use crate::db::DbConn;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::ApiError;
-use crate::notify::Kind;
+use crate::notify::matrix::Event;
+use crate::notify::{Kind, links};
 
 /// The email telling an owner that failed logins locked the account for a while.
 #[derive(Debug, Serialize)]
 pub struct AccountLocked {
     /// Minutes until the next attempt is allowed, rounded up.
     pub locked_minutes: i64,
+    /// Where to ask for a new password if it was not the owner.
+    pub link: String,
 }
 
 impl Message for AccountLocked {
@@ -144,10 +147,12 @@ fn record_failure(
     command::run(conn, config, &Actor::Anonymous, meta, |ctx| {
         let (failures, lock) = throttle::fail(ctx.conn, key, ctx.now)?;
         if let Some(lock) = lock {
-            ctx.notify(
-                &[owner(user)],
+            ctx.tell(
+                Event::AccountLocked,
+                &owner(user),
                 &AccountLocked {
                     locked_minutes: (lock.num_seconds() + 59) / 60,
+                    link: links::forgot_password(ctx.config),
                 },
             )?;
         }

@@ -14,6 +14,7 @@ use crate::db::schema::{one_time_tokens, organisations, refresh_tokens, sessions
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::check_name;
 use crate::notify::Recipient;
+use crate::notify::matrix::Parties;
 
 /// The purposes of one-time tokens, as stored.
 pub(super) const INVITATION: &str = "invitation";
@@ -33,12 +34,15 @@ pub(super) fn recipient(u: &UserRow) -> Recipient {
     }
 }
 
-/// The account owner as the recipient of a security notice, which goes to them even when
+/// The account owner as the addressee of a security notice, which goes to them even when
 /// they are the one acting: it exists to tell them when it was not them.
-pub(super) fn owner(u: &UserRow) -> Recipient {
-    Recipient {
-        user_id: None,
-        ..recipient(u)
+pub(super) fn owner(u: &UserRow) -> Parties {
+    Parties {
+        addressee: Some(Recipient {
+            user_id: None,
+            ..recipient(u)
+        }),
+        ..Parties::default()
     }
 }
 

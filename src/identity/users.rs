@@ -14,7 +14,7 @@ use super::support::{
     new_one_time_token, recipient, revoke_sessions, user_by_id,
 };
 use crate::audit::Actor;
-use crate::auth::caller::Admin;
+use crate::auth::caller::{Admin, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role, UserStatus};
 use crate::command::{self, Ctx, Message};
@@ -23,7 +23,8 @@ use crate::db::DbConn;
 use crate::db::schema::{organisations, users};
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::normalise_email;
-use crate::notify::Kind;
+use crate::notify::matrix::{Event, Parties};
+use crate::notify::{Kind, links};
 use crate::pagination::{self, page_cursor};
 
 /// An invitation link lives this long.
@@ -57,19 +58,22 @@ fn send_invitation(ctx: &mut Ctx<'_>, user: &UserRow, invited_by: &str) -> Resul
             .optional()?,
         None => None,
     };
-    let link = format!(
-        "{}/accept-invitation?token={token}",
-        ctx.config.public_base_url
-    );
-    ctx.notify(
-        &[recipient(user)],
+    let link = links::accept_invitation(ctx.config, &token);
+    let parties = Parties {
+        addressee: Some(recipient(user)),
+        ..Parties::default()
+    };
+    ctx.tell(
+        Event::UserInvited,
+        &parties,
         &Invitation {
             link,
             expires_in: "7 days",
             invited_by: invited_by.to_string(),
             organisation_name,
         },
-    )
+    )?;
+    Ok(())
 }
 
 fn new_invited(email: String, display_name: String, role: Role, org: Option<String>) -> UserRow {
@@ -178,6 +182,23 @@ pub fn display_name_or_secretariat(conn: &mut DbConn, who: &Principal) -> String
 /// A user, for an admin.
 pub fn get_user(conn: &mut DbConn, _admin: &Admin, id: &str) -> Result<UserRow, ApiError> {
     user_by_id(conn, id)
+}
+
+/// A user as staff see it: admins the whole account; grant and finance officers the name
+/// and role of another staff user (a member user, or an unknown id, is 404 to them).
+pub fn view_user(conn: &mut DbConn, who: &Staff, id: &str) -> Result<UserView, ApiError> {
+    let row = user_by_id(conn, id)?;
+    if who.role == Role::Admin {
+        return Ok(UserView::Full(row.into()));
+    }
+    if row.role == Role::Member {
+        return Err(ApiError::NotFound);
+    }
+    Ok(UserView::Limited(StaffUser {
+        id: row.id,
+        display_name: row.display_name,
+        role: row.role,
+    }))
 }
 
 /// Re-sends an invitation to a user who has not accepted yet.

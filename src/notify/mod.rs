@@ -4,6 +4,8 @@
 //! A request never sends mail itself, so a rolled-back change never sends, and a committed
 //! one is sent until it succeeds or is marked dead.
 
+pub mod links;
+pub mod matrix;
 pub mod model;
 pub mod service;
 pub mod templates;
@@ -13,3 +15,8 @@ pub mod worker;
 pub use model::{OutboxRow, OutboxStatus};
 pub use service::{Recipient, enqueue, refresh_metrics};
 pub use templates::Kind;
+
+/// A date as people read it in an email: `30 November 2026`.
+pub fn long_date(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}

@@ -45,7 +45,7 @@ pub fn enqueue(
         map.insert("recipient_name".into(), Value::String(to.name.clone()));
         map.insert(
             "base_url".into(),
-            Value::String(config.public_base_url.clone()),
+            Value::String(config.app_base_url.clone()),
         );
     }
     let rendered = templates::render(kind, &context)

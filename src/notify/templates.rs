@@ -29,24 +29,56 @@ pub enum Kind {
     ApplicationRejected,
     /// A membership period ends soon (to the organisation's member users).
     MembershipReminder,
-    /// A grant was submitted for approval (to grant officers).
+    /// A membership period ended: grace until it lapses.
+    MembershipGrace,
+    /// A membership lapsed.
+    MembershipLapsed,
+    /// A membership was suspended.
+    MembershipSuspended,
+    /// A membership was reinstated.
+    MembershipReinstated,
+    /// A membership was withdrawn.
+    MembershipWithdrawn,
+    /// A membership was renewed.
+    MembershipRenewed,
+    /// A member asks to renew (to admins).
+    MembershipRenewalRequested,
+    /// A grant was submitted for approval (to officers who may approve it).
     GrantSubmitted,
     /// A grant was approved (to its author and the grantee).
     GrantApproved,
-    /// A grant was rejected (to its author and the grantee).
+    /// A grant was rejected (to its author).
     GrantRejected,
-    /// A tranche was requested (to grant officers).
+    /// A grant was activated (to the grantee and its author).
+    GrantActivated,
+    /// A grant was cancelled.
+    GrantCancelled,
+    /// A grant was closed.
+    GrantClosed,
+    /// A tranche was requested (to officers who may approve it).
     DisbursementRequested,
-    /// A tranche was approved (to finance and the grantee).
+    /// A tranche awaits its second approval (to the other officers).
+    DisbursementSecondApproval,
+    /// A tranche was approved (to finance, the requester and the grantee).
     DisbursementApproved,
-    /// A tranche was paid (to the grantee).
+    /// A tranche was rejected (to its requester).
+    DisbursementRejected,
+    /// A tranche was cancelled (to its requester).
+    DisbursementCancelled,
+    /// A tranche was paid (to the requester and the grantee).
     DisbursementPaid,
-    /// A payment was reversed (to the grantee).
+    /// A payment was reversed (to the grantee, finance and officers).
     DisbursementReversed,
+    /// A report was asked for (to the grantee).
+    ReportRequested,
     /// A report is due soon (to the grantee).
     ReportDue,
     /// A report is overdue (to the grantee).
     ReportOverdue,
+    /// A report is overdue (to the officer who asked for it).
+    ReportOverdueOfficer,
+    /// A report was submitted (to grant officers).
+    ReportSubmitted,
     /// A report was returned (to the grantee).
     ReportReturned,
     /// A report was accepted (to the grantee).
@@ -108,6 +140,41 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "Your {{ network_name }} membership ends in {{ days_left }} days",
     ),
     (
+        Kind::MembershipGrace,
+        "membership_grace",
+        "[{{ network_name }}] The membership of {{ organisation_name }} has ended: renew it by {{ lapses_on }}",
+    ),
+    (
+        Kind::MembershipLapsed,
+        "membership_lapsed",
+        "[{{ network_name }}] The membership of {{ organisation_name }} has lapsed",
+    ),
+    (
+        Kind::MembershipSuspended,
+        "membership_suspended",
+        "[{{ network_name }}] The membership of {{ organisation_name }} is suspended",
+    ),
+    (
+        Kind::MembershipReinstated,
+        "membership_reinstated",
+        "[{{ network_name }}] The membership of {{ organisation_name }} is reinstated",
+    ),
+    (
+        Kind::MembershipWithdrawn,
+        "membership_withdrawn",
+        "[{{ network_name }}] The membership of {{ organisation_name }} is withdrawn",
+    ),
+    (
+        Kind::MembershipRenewed,
+        "membership_renewed",
+        "[{{ network_name }}] The membership of {{ organisation_name }} is renewed",
+    ),
+    (
+        Kind::MembershipRenewalRequested,
+        "membership_renewal_requested",
+        "[{{ network_name }}] {{ organisation_name }} asks to renew its membership",
+    ),
+    (
         Kind::GrantSubmitted,
         "grant_submitted",
         "[{{ network_name }}] Grant {{ grant_reference }} awaits approval",
@@ -123,14 +190,44 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "[{{ network_name }}] Grant {{ grant_reference }} rejected",
     ),
     (
+        Kind::GrantActivated,
+        "grant_activated",
+        "[{{ network_name }}] Grant {{ grant_reference }} is active",
+    ),
+    (
+        Kind::GrantCancelled,
+        "grant_cancelled",
+        "[{{ network_name }}] Grant {{ grant_reference }} cancelled",
+    ),
+    (
+        Kind::GrantClosed,
+        "grant_closed",
+        "[{{ network_name }}] Grant {{ grant_reference }} closed",
+    ),
+    (
         Kind::DisbursementRequested,
         "disbursement_requested",
         "[{{ network_name }}] Tranche of {{ amount }} requested on grant {{ grant_reference }}",
     ),
     (
+        Kind::DisbursementSecondApproval,
+        "disbursement_second_approval",
+        "[{{ network_name }}] Tranche of {{ amount }} on grant {{ grant_reference }} awaits a second approval",
+    ),
+    (
         Kind::DisbursementApproved,
         "disbursement_approved",
         "[{{ network_name }}] Tranche of {{ amount }} approved on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementRejected,
+        "disbursement_rejected",
+        "[{{ network_name }}] Tranche of {{ amount }} rejected on grant {{ grant_reference }}",
+    ),
+    (
+        Kind::DisbursementCancelled,
+        "disbursement_cancelled",
+        "[{{ network_name }}] Tranche of {{ amount }} cancelled on grant {{ grant_reference }}",
     ),
     (
         Kind::DisbursementPaid,
@@ -143,6 +240,11 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "[{{ network_name }}] Payment of {{ amount }} reversed on grant {{ grant_reference }}",
     ),
     (
+        Kind::ReportRequested,
+        "report_requested",
+        "[{{ network_name }}] Report \"{{ report_title }}\" due on {{ due_on }}",
+    ),
+    (
         Kind::ReportDue,
         "report_due",
         "[{{ network_name }}] Report \"{{ report_title }}\" due in {{ days }} days",
@@ -151,6 +253,16 @@ const KINDS: &[(Kind, &str, &str)] = &[
         Kind::ReportOverdue,
         "report_overdue",
         "[{{ network_name }}] Report \"{{ report_title }}\" is overdue",
+    ),
+    (
+        Kind::ReportOverdueOfficer,
+        "report_overdue_officer",
+        "[{{ network_name }}] Report \"{{ report_title }}\" from {{ grantee_name }} is overdue",
+    ),
+    (
+        Kind::ReportSubmitted,
+        "report_submitted",
+        "[{{ network_name }}] Report \"{{ report_title }}\" submitted by {{ grantee_name }}",
     ),
     (
         Kind::ReportReturned,
@@ -189,15 +301,31 @@ const FILES: &[(&str, &str)] = template_files!(
     "application_approved",
     "application_rejected",
     "membership_reminder",
+    "membership_grace",
+    "membership_lapsed",
+    "membership_suspended",
+    "membership_reinstated",
+    "membership_withdrawn",
+    "membership_renewed",
+    "membership_renewal_requested",
     "grant_submitted",
     "grant_approved",
     "grant_rejected",
+    "grant_activated",
+    "grant_cancelled",
+    "grant_closed",
     "disbursement_requested",
+    "disbursement_second_approval",
     "disbursement_approved",
+    "disbursement_rejected",
+    "disbursement_cancelled",
     "disbursement_paid",
     "disbursement_reversed",
+    "report_requested",
     "report_due",
     "report_overdue",
+    "report_overdue_officer",
+    "report_submitted",
     "report_returned",
     "report_accepted",
     "webhook_disabled",
@@ -287,10 +415,14 @@ mod tests {
             "network_name": "IDPC", "recipient_name": "<b>Ana</b>", "base_url": "http://x",
             "link": "http://x/accept?token=abc", "expires_in": "30 minutes", "locked_minutes": 5,
             "invited_by": "Admin", "organisation_name": "Org & Co",
-            "reason": "Out of scope", "days_left": 30, "period_end": "2027-01-31",
+            "reason": "Out of scope", "days_left": 30, "period_end": "31 January 2027",
             "grant_reference": "IDPC-2026-0001", "grant_title": "Title", "grantee_name": "Org",
-            "amount": "10.00 USD", "reason": "Why", "report_title": "Report", "due_on": "2026-12-01",
+            "amount": "USD 10.00", "report_title": "Report", "due_on": "1 December 2026",
             "days": 3, "payment_reference": "PAY-1", "webhook_url": "https://partner.example/hook",
+            "actor_name": "Officer", "lapses_on": "1 March 2027", "status": "grace",
+            "planned_end": "31 December 2026", "paid": "USD 5.00", "planned_date": "1 May 2026",
+            "requested_by_name": "Member", "approvals_required": 2, "requires_report": null,
+            "paid_on": "2 May 2026", "inbox_link": "http://x/inbox", "report_kind": "narrative",
         })
     }
 

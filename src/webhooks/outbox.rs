@@ -240,16 +240,20 @@ fn notify_admins(c: &mut DbConn, config: &Config, sub: &str, reason: &str) -> Re
         .select((webhook_subscriptions::url, organisations::name))
         .first(c)?;
     let ctx = serde_json::json!({ "organisation_name": org, "webhook_url": url, "reason": reason });
-    for to in crate::directory::applications::active_admins(c)? {
-        crate::notify::enqueue(
-            c,
-            config,
-            crate::notify::Kind::WebhookDisabled,
-            &to,
-            ctx.clone(),
-            None,
-        )?;
-    }
+    let author = crate::notify::matrix::Author {
+        user_id: None,
+        name: config.network_name.clone(),
+    };
+    crate::notify::matrix::deliver(
+        c,
+        config,
+        &author,
+        crate::notify::matrix::Event::WebhookDisabled,
+        crate::notify::Kind::WebhookDisabled,
+        &crate::notify::matrix::Parties::default(),
+        ctx,
+        &|_| None,
+    )?;
     Ok(())
 }
 

@@ -70,6 +70,8 @@ struct World {
     /// Its ping delivery.
     webhook_delivery: String,
     webhooks_to_delete: PerCaller,
+    /// A grant officer who is not a caller: staff may read its name and role.
+    staff_user: String,
 }
 
 fn id_of(body: &Value) -> String {
@@ -367,6 +369,7 @@ async fn world(app: &TestApp) -> World {
         webhook,
         webhook_delivery,
         webhooks_to_delete,
+        staff_user: author.id.clone(),
         grant_active,
         grant_draft,
         tokens,
@@ -526,15 +529,21 @@ fn rows(w: &World) -> Vec<Row> {
             |i| json!({"email": format!("new{i}@matrix.example"), "display_name": "New", "role": "finance_officer"}),
             [401, 403, 403, 403, 403, 201, 403, 403],
         ),
+        // Staff read other staff's names and roles; only admins see member users.
         row(
             "GET",
             format!("/api/v1/users/{}", w.member_a.id),
-            ADMIN_ONLY,
+            [401, 403, 403, 404, 404, 200, 403, 403],
+        ),
+        row(
+            "GET",
+            format!("/api/v1/users/{}", w.staff_user),
+            READ_STAFF,
         ),
         row(
             "GET",
             "/api/v1/users/00000000-0000-7000-8000-000000000000",
-            [401, 403, 403, 403, 403, 404, 403, 403],
+            [401, 403, 403, 404, 404, 404, 403, 403],
         ),
         with_body(
             "PATCH",
@@ -601,6 +610,12 @@ fn rows(w: &World) -> Vec<Row> {
             format!("/api/v1/organisations/{org_a}/membership"),
             |_| json!({"action": "renew"}),
             ADMIN_ONLY,
+        ),
+        // Members of the organisation ask to renew; another organisation's member is not told.
+        row(
+            "POST",
+            format!("/api/v1/organisations/{org_a}/membership/renewal-requests"),
+            [401, 202, 404, 403, 403, 403, 403, 403],
         ),
         // Membership applications: anyone applies; the secretariat decides.
         with_body(

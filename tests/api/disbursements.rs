@@ -174,10 +174,14 @@ on_both! {
         assert_eq!(r.body["status"], "reversed");
         assert_eq!(r.body["reversal_reason"], "Bank returned it");
         assert_eq!(r.body["payment_reference"], "P-9", "the payment stays on record");
+        // The grantee and every grant officer are told; finance too, but not its author.
         let mail = app.emails().await;
-        assert_eq!(mail.len(), 1);
-        assert_eq!(mail[0].recipient(), w.member.email);
-        assert!(mail[0].subject().contains("reversed") && mail[0].text().contains("Bank returned it"));
+        let mut to: Vec<String> = mail.iter().map(|m| m.recipient()).collect();
+        to.sort();
+        let mut expected = vec![w.member.email.clone(), w.officer.email.clone(), w.officer2.email.clone()];
+        expected.sort();
+        assert_eq!(to, expected);
+        assert!(mail.iter().all(|m| m.subject().contains("reversed") && m.text().contains("Bank returned it")));
         app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.finance.token).json(&json!({"reason": "again"})).send().await.expect_problem(409);
         let g = grant_counters(&app, &w, &grant).await;
         assert_eq!((g["paid"].as_str(), g["committed"].as_str(), g["totals"]["reversed"].as_str()), (Some("0.00"), Some("0.00"), Some("500.00")));

@@ -480,10 +480,16 @@ on_both! {
         assert_eq!(to, expected);
         assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Grant {reference} approved")));
         app.post(&format!("/api/v1/grants/{id}/activate")).bearer(&w.officer.token).send().await.expect(200);
-        // A report is owed; the tranche waits on it.
+        let mail = app.emails().await;
+        assert_eq!(mail.len(), 2, "the grantee's members hear the grant is active");
+        assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Grant {reference} is active")));
+        // A report is owed (the grantee is asked); the tranche waits on it.
         let report = app.post(&format!("/api/v1/grants/{id}/reports")).bearer(&w.officer.token)
             .json(&json!({"kind": "narrative", "due_on": "2026-06-30", "title": "Inception report"}))
             .send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        let mail = app.emails().await;
+        assert_eq!(mail.len(), 2, "the grantee's members are asked for the report");
+        assert!(mail.iter().all(|m| m.subject() == "[IDPC] Report \"Inception report\" due on 30 June 2026"));
         // Above the USD 50 000 threshold: two approvers.
         let d = app.post(&format!("/api/v1/grants/{id}/disbursements")).bearer(&w.member.token)
             .json(&json!({"amount": "60000.00", "planned_date": "2026-07-01", "note": "First tranche", "requires_report_id": report}))
@@ -493,17 +499,19 @@ on_both! {
         let d = d.body["id"].as_str().unwrap().to_string();
         let mail = app.emails().await;
         assert_eq!(mail.len(), 3, "grant officers are told of the request");
-        assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Tranche of 60000.00 USD requested on grant {reference}")));
+        assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Tranche of USD 60,000.00 requested on grant {reference}")));
         let r = app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer.token).send().await.expect_problem(409);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:report-not-accepted");
         // Report submitted by the grantee, returned once, then accepted.
         let submit = json!({"summary": "We trained 40 paralegals.", "document_url": "https://example.org/report.pdf"});
         app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token).json(&submit).send().await.expect(200);
+        assert_eq!(app.emails().await.len(), 3, "every grant officer hears of the submitted report");
         app.post(&format!("/api/v1/reports/{report}/return")).bearer(&w.officer.token).json(&json!({"reason": "Add the budget annex"})).send().await.expect(200);
         let mail = app.emails().await;
         assert_eq!(mail.len(), 2);
         assert!(mail.iter().all(|m| m.subject() == "[IDPC] Report \"Inception report\" returned for changes" && m.text().contains("Add the budget annex")));
         app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&colleague.token).json(&submit).send().await.expect(200);
+        assert_eq!(app.emails().await.len(), 3);
         let r = app.post(&format!("/api/v1/reports/{report}/accept")).bearer(&w.officer.token).send().await.expect(200);
         assert_eq!(r.body["status"], "accepted");
         let mail = app.emails().await;
@@ -513,7 +521,13 @@ on_both! {
         let r = app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer.token).send().await.expect(200);
         assert_eq!(r.body["status"], "requested");
         assert_eq!(r.body["approved_by"], json!([w.officer.id]));
-        assert!(app.emails().await.is_empty(), "nothing to tell before the final approval");
+        // The other officers who may approve are asked for the second approval.
+        let mail = app.emails().await;
+        let mut to: Vec<String> = mail.iter().map(|m| m.recipient()).collect();
+        to.sort();
+        let mut expected = vec![w.officer2.email.clone(), third.email.clone()];
+        expected.sort();
+        assert_eq!(to, expected);
         let r = app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).send().await.expect(200);
         assert_eq!(r.body["status"], "approved");
         assert_eq!(r.body["approved_by"], json!([w.officer.id, w.officer2.id]));
@@ -523,7 +537,7 @@ on_both! {
         let mut expected = vec![w.finance.email.clone(), w.member.email.clone(), colleague.email.clone()];
         expected.sort();
         assert_eq!(to, expected);
-        assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Tranche of 60000.00 USD approved on grant {reference}")));
+        assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Tranche of USD 60,000.00 approved on grant {reference}")));
         // Paid by finance.
         let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
             .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02"})).send().await.expect(200);
@@ -535,7 +549,7 @@ on_both! {
         let mut expected = vec![w.member.email.clone(), colleague.email.clone()];
         expected.sort();
         assert_eq!(to, expected);
-        assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Tranche of 60000.00 USD paid on grant {reference}") && m.text().contains("BACS-2026-0193")));
+        assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Tranche of USD 60,000.00 paid on grant {reference}") && m.text().contains("BACS-2026-0193")));
         // Totals everywhere.
         let detail = app.get(&format!("/api/v1/grants/{id}")).bearer(&w.member.token).send().await.expect(200);
         assert_eq!(detail.body["totals"]["paid"], "60000.00");

@@ -21,6 +21,7 @@ mod idempotency_rules;
 mod identity;
 mod membership;
 mod migrations;
+mod notifications;
 mod operations;
 mod outbox;
 mod reports;

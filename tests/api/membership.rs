@@ -245,7 +245,7 @@ on_both! {
         expected.sort();
         assert_eq!(rcpt, expected);
         assert!(mails[0].subject().contains("30 days"));
-        assert!(mails[0].text().contains("2031-03-31"));
+        assert!(mails[0].text().contains("31 March 2031"), "dates written out: {}", mails[0].text());
         // 7 days before, twice: the 7-day reminder once each.
         run("2031-03-24").await;
         run("2031-03-24").await;
@@ -260,13 +260,23 @@ on_both! {
         run("2031-04-01").await;
         run("2031-04-01").await;
         assert_eq!(status_of(&app, &admin, &org).await, "grace");
+        // Entering grace is told once: to the members (renew by the lapse date) and the admins.
+        let mails = app.emails().await;
+        let mut rcpt: Vec<String> = mails.iter().map(|m| m.recipient()).collect();
+        rcpt.sort();
+        let mut expected = vec![m1.email.clone(), m2.email.clone(), admin.email.clone()];
+        expected.sort();
+        assert_eq!(rcpt, expected);
+        assert!(mails[0].text().contains("lapses on 1 May 2031"), "{}", mails[0].text());
         // Grace is still listed publicly.
         app.get(&format!("/api/v1/organisations/{org}")).send().await.expect(200);
         run("2031-04-30").await;
         assert_eq!(status_of(&app, &admin, &org).await, "grace");
         run("2031-05-01").await;
         assert_eq!(status_of(&app, &admin, &org).await, "lapsed");
-        assert!(app.emails().await.is_empty(), "no reminders after the end");
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 3, "the lapse is told to the members and the admin, and no reminder after the end");
+        assert!(mails.iter().all(|m| m.subject().contains("has lapsed")));
         // A lapsed member leaves the public directory; open-ended memberships never move.
         app.get(&format!("/api/v1/organisations/{org}")).send().await.expect_problem(404);
         assert_eq!(status_of(&app, &admin, &open_ended).await, "active");

@@ -146,7 +146,7 @@ on_both! {
                 (0..3)
                     .map(|_| {
                         write_tx(c, |c| {
-                            enqueue(c, &config, Kind::PasswordChanged, &ana(), serde_json::json!({}), Some("reminder:x:30".into()))
+                            enqueue(c, &config, Kind::PasswordChanged, &ana(), serde_json::json!({"link": "http://hub.test/forgot-password"}), Some("reminder:x:30".into()))
                         })
                         .unwrap()
                     })
@@ -189,7 +189,7 @@ async fn two_workers_on_one_postgres_send_200_messages_exactly_once() {
                     &config,
                     Kind::PasswordChanged,
                     &to,
-                    serde_json::json!({}),
+                    serde_json::json!({"link": "http://hub.test/forgot-password"}),
                     None,
                 )
             })

@@ -23,10 +23,11 @@ use crate::codes;
 use crate::command::{self, Ctx, Message};
 use crate::config::Config;
 use crate::db::DbConn;
-use crate::db::schema::{membership_applications, organisations, users};
+use crate::db::schema::{membership_applications, organisations};
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::normalise_email;
-use crate::notify::{Kind, Recipient};
+use crate::notify::matrix::{Event, Parties};
+use crate::notify::{Kind, Recipient, links};
 use crate::pagination;
 
 /// To the applicant: the application arrived. It carries no text the applicant wrote
@@ -66,6 +67,8 @@ impl Message for ApplicationUnderReview {
 pub struct ApplicationApproved {
     /// The new member organisation.
     pub organisation_name: String,
+    /// The sign-in page (the invitation follows in its own email).
+    pub link: String,
 }
 impl Message for ApplicationApproved {
     const KIND: Kind = Kind::ApplicationApproved;
@@ -83,32 +86,16 @@ impl Message for ApplicationRejected {
     const KIND: Kind = Kind::ApplicationRejected;
 }
 
-fn applicant(r: &ApplicationRow) -> Recipient {
-    Recipient {
-        email: r.contact_email.clone(),
-        name: r.contact_name.clone(),
-        user_id: None,
-    }
-}
-
-/// Active admins: who hears about new applications.
-pub fn active_admins(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
-    use crate::auth::Role;
-    use crate::identity::model::UserStatus;
-    let rows: Vec<(String, String)> = users::table
-        .filter(users::role.eq(Role::Admin.as_str()))
-        .filter(users::status.eq(codes::wire_name(&UserStatus::Active)))
-        .select((users::email, users::display_name))
-        .order(users::id.asc())
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(email, name)| Recipient {
-            email,
-            name,
+/// The parties of a change to an application: the applicant, who has no account yet.
+fn applicant(r: &ApplicationRow) -> Parties {
+    Parties {
+        addressee: Some(Recipient {
+            email: r.contact_email.clone(),
+            name: r.contact_name.clone(),
             user_id: None,
-        })
-        .collect())
+        }),
+        ..Parties::default()
+    }
 }
 
 /// Validates an application, collecting every field error; returns the normalised email.
@@ -316,16 +303,17 @@ pub fn submit(
         diesel::insert_into(membership_applications::table)
             .values(&row)
             .execute(ctx.conn)?;
-        ctx.notify(&[applicant(&row)], &ApplicationReceived {})?;
+        let parties = applicant(&row);
+        ctx.tell(
+            Event::ApplicationSubmitted,
+            &parties,
+            &ApplicationReceived {},
+        )?;
         let notice = ApplicationNotice {
             organisation_name: defang(&row.organisation_name),
-            link: format!(
-                "{}/admin/membership-applications/{}",
-                ctx.config.public_base_url, row.id
-            ),
+            link: links::application(ctx.config, &row.id),
         };
-        let admins = active_admins(ctx.conn)?;
-        ctx.notify(&admins, &notice)?;
+        ctx.tell(Event::ApplicationSubmitted, &parties, &notice)?;
         ctx.audit::<Application>("submitted", None, Some(&row.clone().into()))?;
         Ok(row)
     })
@@ -432,8 +420,9 @@ pub fn start_review(
 ) -> Result<ApplicationRow, ApiError> {
     command::run(conn, config, admin, meta, |ctx| {
         let after = decide(ctx, admin, id, Decision::Review, None, None)?;
-        ctx.notify(
-            &[applicant(&after)],
+        ctx.tell(
+            Event::ApplicationUnderReview,
+            &applicant(&after),
             &ApplicationUnderReview {
                 organisation_name: after.organisation_name.clone(),
             },
@@ -514,10 +503,12 @@ pub fn approve(
         row.contact_email = Some(before.contact_email.clone());
         let org = organisation::insert_in(ctx, row)?;
         let after = decide(ctx, admin, id, Decision::Approve, None, Some(&org.id))?;
-        ctx.notify(
-            &[applicant(&after)],
+        ctx.tell(
+            Event::ApplicationApproved,
+            &applicant(&after),
             &ApplicationApproved {
                 organisation_name: after.organisation_name.clone(),
+                link: links::sign_in(ctx.config),
             },
         )?;
         let inviter = crate::identity::display_name_or_secretariat(
@@ -563,8 +554,9 @@ pub fn reject(
     }
     command::run(conn, config, admin, meta, |ctx| {
         let after = decide(ctx, admin, id, Decision::Reject, Some(&reason), None)?;
-        ctx.notify(
-            &[applicant(&after)],
+        ctx.tell(
+            Event::ApplicationRejected,
+            &applicant(&after),
             &ApplicationRejected {
                 organisation_name: after.organisation_name.clone(),
                 reason: reason.clone(),

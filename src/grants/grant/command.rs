@@ -3,64 +3,23 @@
 //! and the audit event and emails share the transaction.
 
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::contributors::{self, Contribution};
 use super::{Grant, GrantCommand, GrantFacts, GrantRow, GrantStatus, by_id, transition};
-use crate::auth::Role;
 use crate::auth::caller::GrantStaff;
 use crate::auth::principal::RequestMeta;
-use crate::command::{self, Ctx, DomainEvent, Message};
+use crate::command::{self, Ctx, DomainEvent};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::grants;
 use crate::error::ApiError;
 use crate::grants::check::{self, Refusal};
-use crate::grants::notice::{self, GrantFacts as MailFacts};
+use crate::grants::notice::{
+    self, GrantActivatedMail, GrantApprovedMail, GrantCancelledMail, GrantClosedMail, GrantMail,
+    GrantRejectedMail, GrantSubmittedMail,
+};
 use crate::grants::{budget, tranche};
-use crate::notify::{Kind, Recipient};
-
-/// Email to grant officers: a grant awaits approval.
-#[derive(Debug, Serialize)]
-pub struct GrantSubmittedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Amount with currency.
-    pub amount: String,
-}
-
-impl Message for GrantSubmittedMail {
-    const KIND: Kind = Kind::GrantSubmitted;
-}
-
-/// Email to the author and the grantee: the grant is approved.
-#[derive(Debug, Serialize)]
-pub struct GrantApprovedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Amount with currency.
-    pub amount: String,
-}
-
-impl Message for GrantApprovedMail {
-    const KIND: Kind = Kind::GrantApproved;
-}
-
-/// Email to the author and the grantee: the grant is rejected.
-#[derive(Debug, Serialize)]
-pub struct GrantRejectedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-impl Message for GrantRejectedMail {
-    const KIND: Kind = Kind::GrantRejected;
-}
+use crate::notify::matrix::Event;
 
 /// Moves a grant through its life. Approval is by a grant officer who did not write it and
 /// counts the grant (in fund currency) against the fund in one conditional UPDATE.
@@ -199,46 +158,21 @@ fn tell(
     command: GrantCommand,
     reason: Option<String>,
 ) -> Result<(), ApiError> {
-    let facts = MailFacts::of(ctx.conn, ctx.config, after);
-    let amount = notice::amount(after.amount, &after.currency);
+    let parties = notice::parties(ctx.conn, after)?;
+    let mail = GrantMail::of(ctx.conn, ctx.config, after, reason);
     match command {
         GrantCommand::Submit => {
-            let to = notice::staff(ctx.conn, Role::GrantOfficer)?;
-            ctx.notify(
-                &to,
-                &GrantSubmittedMail {
-                    grant: facts,
-                    amount,
-                },
-            )?;
+            ctx.tell(Event::GrantSubmitted, &parties, &GrantSubmittedMail(mail))
         }
-        GrantCommand::Approve | GrantCommand::Reject => {
-            let mut to: Vec<Recipient> = notice::user(ctx.conn, &after.created_by)?
-                .into_iter()
-                .collect();
-            to.extend(notice::grantee_members(
-                ctx.conn,
-                &after.grantee_organisation_id,
-            )?);
-            if command == GrantCommand::Approve {
-                ctx.notify(
-                    &to,
-                    &GrantApprovedMail {
-                        grant: facts,
-                        amount,
-                    },
-                )?;
-            } else {
-                ctx.notify(
-                    &to,
-                    &GrantRejectedMail {
-                        grant: facts,
-                        reason,
-                    },
-                )?;
-            }
+        GrantCommand::Approve => ctx.tell(Event::GrantApproved, &parties, &GrantApprovedMail(mail)),
+        GrantCommand::Reject => ctx.tell(Event::GrantRejected, &parties, &GrantRejectedMail(mail)),
+        GrantCommand::Activate => {
+            ctx.tell(Event::GrantActivated, &parties, &GrantActivatedMail(mail))
         }
-        _ => {}
-    }
+        GrantCommand::Cancel => {
+            ctx.tell(Event::GrantCancelled, &parties, &GrantCancelledMail(mail))
+        }
+        GrantCommand::Close => ctx.tell(Event::GrantClosed, &parties, &GrantClosedMail(mail)),
+    }?;
     Ok(())
 }

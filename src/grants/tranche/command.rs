@@ -3,7 +3,6 @@
 //! fund) through `budget` in the same transaction.
 
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::{
     NewTranche, PayBody, Tranche, TrancheCommand, TrancheFacts, TrancheMove, TrancheRow,
@@ -11,7 +10,7 @@ use super::{
 };
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role};
-use crate::command::{self, Ctx, DomainEvent, Message};
+use crate::command::{self, Ctx, DomainEvent};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, grant_reports, grants};
@@ -21,70 +20,13 @@ use crate::grants::budget;
 use crate::grants::check::{done, text_field};
 use crate::grants::fx;
 use crate::grants::grant::{self, GrantRow, GrantStatus};
-use crate::grants::notice::{self, GrantFacts as MailFacts};
+use crate::grants::notice::{
+    self, TrancheApprovedMail, TrancheCancelledMail, TrancheMail, TranchePaidMail,
+    TrancheRejectedMail, TrancheRequestedMail, TrancheReversedMail, TrancheSecondApprovalMail,
+};
 use crate::grants::report::ReportStatus;
 use crate::money;
-use crate::notify::Kind;
-
-/// Email to grant officers: a tranche awaits approval.
-#[derive(Debug, Serialize)]
-pub struct TrancheRequestedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Amount of the tranche with currency.
-    pub amount: String,
-}
-
-impl Message for TrancheRequestedMail {
-    const KIND: Kind = Kind::DisbursementRequested;
-}
-
-/// Email to finance and the grantee: a tranche is approved.
-#[derive(Debug, Serialize)]
-pub struct TrancheApprovedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Amount of the tranche with currency.
-    pub amount: String,
-}
-
-impl Message for TrancheApprovedMail {
-    const KIND: Kind = Kind::DisbursementApproved;
-}
-
-/// Email to the grantee: a tranche is paid.
-#[derive(Debug, Serialize)]
-pub struct TranchePaidMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Amount of the tranche with currency.
-    pub amount: String,
-    /// Bank or ledger reference.
-    pub payment_reference: Option<String>,
-}
-
-impl Message for TranchePaidMail {
-    const KIND: Kind = Kind::DisbursementPaid;
-}
-
-/// Email to the grantee: a payment is reversed.
-#[derive(Debug, Serialize)]
-pub struct TrancheReversedMail {
-    /// The grant.
-    #[serde(flatten)]
-    pub grant: MailFacts,
-    /// Amount of the tranche with currency.
-    pub amount: String,
-    /// Why.
-    pub reason: Option<String>,
-}
-
-impl Message for TrancheReversedMail {
-    const KIND: Kind = Kind::DisbursementReversed;
-}
+use crate::notify::matrix::Event;
 
 /// Approvals a tranche of `amount` in `currency` needs on its own: two when it is above
 /// `SECOND_APPROVAL_THRESHOLD` in the base currency, or when it cannot be converted.
@@ -260,12 +202,13 @@ pub fn request(
             None,
             Some(&Tranche::from_row(row.clone(), &g.currency)),
         )?;
-        let to = notice::staff(ctx.conn, Role::GrantOfficer)?;
-        let mail = TrancheRequestedMail {
-            grant: MailFacts::of(ctx.conn, ctx.config, &g),
-            amount: notice::amount(row.amount, &g.currency),
-        };
-        ctx.notify(&to, &mail)?;
+        let mail = TrancheMail::of(ctx.conn, ctx.config, &g, &row)?;
+        let parties = notice::tranche_parties(&g, &row);
+        ctx.tell(
+            Event::TrancheRequested,
+            &parties,
+            &TrancheRequestedMail(mail),
+        )?;
         Ok(row)
     })
 }
@@ -530,41 +473,31 @@ fn tell(
     after: &TrancheRow,
     step: TrancheMove,
 ) -> Result<(), ApiError> {
-    if !matches!(
-        step,
-        TrancheMove::FinalApproval | TrancheMove::Paid | TrancheMove::Reversed
-    ) {
-        return Ok(());
-    }
-    let grant = MailFacts::of(ctx.conn, ctx.config, g);
-    let amount = notice::amount(after.amount, &g.currency);
-    let grantee = notice::grantee_members(ctx.conn, &g.grantee_organisation_id)?;
+    let mail = TrancheMail::of(ctx.conn, ctx.config, g, after)?;
+    let parties = notice::tranche_parties(g, after);
     match step {
+        TrancheMove::FirstApproval => ctx.tell(
+            Event::TrancheAwaitsSecondApproval,
+            &parties,
+            &TrancheSecondApprovalMail(mail),
+        ),
         TrancheMove::FinalApproval => {
-            let mut to = notice::staff(ctx.conn, Role::FinanceOfficer)?;
-            to.extend(grantee);
-            ctx.notify(&to, &TrancheApprovedMail { grant, amount })
+            ctx.tell(Event::TrancheApproved, &parties, &TrancheApprovedMail(mail))
         }
-        TrancheMove::Paid => ctx.notify(
-            &grantee,
-            &TranchePaidMail {
-                grant,
-                amount,
-                payment_reference: after.payment_reference.clone(),
-            },
+        TrancheMove::Rejected => {
+            ctx.tell(Event::TrancheRejected, &parties, &TrancheRejectedMail(mail))
+        }
+        TrancheMove::Cancelled { .. } => ctx.tell(
+            Event::TrancheCancelled,
+            &parties,
+            &TrancheCancelledMail(mail),
         ),
-        _ => ctx.notify(
-            &grantee,
-            &TrancheReversedMail {
-                grant,
-                amount,
-                reason: after
-                    .reversal_reason
-                    .clone()
-                    .or(after.decision_reason.clone()),
-            },
-        ),
-    }
+        TrancheMove::Paid => ctx.tell(Event::TranchePaid, &parties, &TranchePaidMail(mail)),
+        TrancheMove::Reversed => {
+            ctx.tell(Event::TrancheReversed, &parties, &TrancheReversedMail(mail))
+        }
+    }?;
+    Ok(())
 }
 
 /// A grant that ends takes its still-requested tranches with it (they could never be
@@ -592,7 +525,14 @@ pub fn cancel_waiting(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> {
             ctx.audit(
                 TrancheStatus::Cancelled.as_str(),
                 Some(&Tranche::from_row(d, &g.currency)),
-                Some(&Tranche::from_row(after, &g.currency)),
+                Some(&Tranche::from_row(after.clone(), &g.currency)),
+            )?;
+            let mail = TrancheMail::of(ctx.conn, ctx.config, g, &after)?;
+            let parties = notice::tranche_parties(g, &after);
+            ctx.tell(
+                Event::TrancheCancelled,
+                &parties,
+                &TrancheCancelledMail(mail),
             )?;
         }
     }

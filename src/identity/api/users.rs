@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 
 use crate::AppState;
-use crate::auth::caller::Admin;
+use crate::auth::caller::{Admin, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
 use crate::error::docs::{AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors};
@@ -64,28 +64,27 @@ pub async fn create_user(
         .json(User::from(row)))
 }
 
-/// A user (admin).
+/// A user (staff). Admins get the whole account; grant and finance officers get the id,
+/// display name and role of another staff user (a member user is 404 to them), so a queue
+/// can say who asked and who approved.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
     responses(
-        (status = 200, description = "The user", body = User),
+        (status = 200, description = "The user as the caller may see it", body = UserView),
         AuthErrors, NotFoundError,
     )
 )]
 #[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
-    admin: Admin,
+    staff: Staff,
     id: web::Path<String>,
-) -> Result<web::Json<User>, ApiError> {
+) -> Result<web::Json<UserView>, ApiError> {
     let id = id.into_inner();
     Ok(web::Json(
-        state
-            .db(move |c| users::get_user(c, &admin, &id))
-            .await?
-            .into(),
+        state.db(move |c| users::view_user(c, &staff, &id)).await?,
     ))
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX membership_renewal_requests_one_open;
+DROP TABLE membership_renewal_requests;
