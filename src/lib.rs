@@ -236,8 +236,8 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
         }
         cli::Command::DemoData => actix_web::rt::System::new().block_on(async move {
             let state = web::block(move || AppState::new(config)).await.map_err(|e| StartError::Other(e.to_string()))??;
-            let (orgs, users) = demo::seed(&state).await.map_err(|e| StartError::Other(e.problem().detail))?;
-            println!("demo data: {orgs} organisation(s) and {users} user(s) created; accounts are listed in README.md");
+            let seeded = demo::seed(&state).await.map_err(|e| StartError::Other(e.problem().detail))?;
+            print!("{}", seeded.report());
             Ok(())
         }),
     }
