@@ -13,20 +13,8 @@ use crate::error::ApiError;
 
 /// Named demo organisations: (name, country, region, kind, partner type).
 const DEMO_ORGS: &[(&str, &str, &str, OrganisationKind, Option<PartnerType>)] = &[
-    (
-        super::KENYA,
-        "KE",
-        "africa",
-        OrganisationKind::Member,
-        None,
-    ),
-    (
-        super::ASIA,
-        "TH",
-        "asia",
-        OrganisationKind::Member,
-        None,
-    ),
+    (super::KENYA, "KE", "africa", OrganisationKind::Member, None),
+    (super::ASIA, "TH", "asia", OrganisationKind::Member, None),
     (
         super::LISBON,
         "PT",

@@ -5,21 +5,22 @@
 //! that takes it in real life, never by the person who wrote what is being approved.
 //! Skipped when the EUR fund exists.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::Days;
 use diesel::prelude::*;
 
 use super::people::{meta, principal};
+use super::steps::{Plan, Reports, Tranches, days_from_today, draft, move_grant, org, staff};
 use crate::auth::Principal;
-use crate::auth::caller::{GrantStaff, Staff};
+use crate::auth::caller::Staff;
 use crate::config::Config;
 use crate::db::DbConn;
-use crate::db::schema::{funds, organisations};
+use crate::db::schema::funds;
 use crate::error::ApiError;
 use crate::grants::fund::{self, NewFund};
 use crate::grants::fx::{self, FxRateBody, RateKeeper};
-use crate::grants::grant::{self, GrantCommand, GrantRow, NewGrant};
-use crate::grants::report::{self, NewReport, ReportCommand, ReportKind, SubmitReport};
-use crate::grants::tranche::{self, NewTranche, PayBody, TrancheCommand, TrancheStatus};
+use crate::grants::grant::GrantCommand;
+use crate::grants::report::{ReportCommand, ReportKind};
+use crate::grants::tranche::TrancheCommand;
 use crate::money::{self, RATE_SCALE};
 
 /// The marker of a seeded network: the EUR fund's reference.
@@ -57,28 +58,6 @@ impl Cast {
     }
 }
 
-fn days_from_today(days: i64) -> NaiveDate {
-    let today = Utc::now().date_naive();
-    let n = Days::new(days.unsigned_abs());
-    if days < 0 {
-        today.checked_sub_days(n)
-    } else {
-        today.checked_add_days(n)
-    }
-    .unwrap_or(today)
-}
-
-fn org(c: &mut DbConn, name: &str) -> Result<String, ApiError> {
-    Ok(organisations::table
-        .filter(organisations::name.eq(name))
-        .select(organisations::id)
-        .first(c)?)
-}
-
-fn staff(who: &Principal) -> Result<GrantStaff, ApiError> {
-    GrantStaff::try_from(who)
-}
-
 /// Sets the reference rate of each demo currency that has none yet (finance keeps them).
 fn rates(c: &mut DbConn, config: &Config, cast: &Cast) -> Result<(), ApiError> {
     let Some(base) = USD_PER_UNIT
@@ -101,8 +80,8 @@ fn rates(c: &mut DbConn, config: &Config, cast: &Cast) -> Result<(), ApiError> {
                 continue;
             }
         }
-        let micros = (i128::from(*usd) * i128::from(RATE_SCALE) + i128::from(base) / 2)
-            / i128::from(base);
+        let micros =
+            (i128::from(*usd) * i128::from(RATE_SCALE) + i128::from(base) / 2) / i128::from(base);
         let body = FxRateBody {
             rate: money::format_rate(i64::try_from(micros).unwrap_or(RATE_SCALE)),
             as_of: days_from_today(-1),
@@ -110,191 +89,6 @@ fn rates(c: &mut DbConn, config: &Config, cast: &Cast) -> Result<(), ApiError> {
         fx::put(c, config, &keeper, &meta(), code, body)?;
     }
     Ok(())
-}
-
-/// A grant to write: (grantee, title, pillar, priority areas, currency, amount).
-struct Plan<'a> {
-    grantee: &'a str,
-    title: &'a str,
-    pillar: &'a str,
-    areas: &'a [&'a str],
-    currency: &'a str,
-    amount: &'a str,
-}
-
-/// Writes a draft grant as `author`, with the reference rate when its currency is not the
-/// fund's (None when there is no rate to give).
-fn draft(
-    c: &mut DbConn,
-    config: &Config,
-    author: &Principal,
-    fund: &fund::FundRow,
-    plan: Plan<'_>,
-) -> Result<Option<GrantRow>, ApiError> {
-    let (fx_rate, fx_rate_date) = if plan.currency == fund.currency {
-        (None, None)
-    } else {
-        match fx::reference_rate(c, config, plan.currency, &fund.currency)? {
-            Some(r) => (Some(money::format_rate(r)), Some(days_from_today(-1))),
-            None => return Ok(None),
-        }
-    };
-    let start = days_from_today(-120);
-    let grantee = org(c, plan.grantee)?;
-    let g = grant::edit::create(
-        c,
-        config,
-        &staff(author)?,
-        &meta(),
-        NewGrant {
-            fund_id: fund.id.clone(),
-            grantee_organisation_id: grantee,
-            title: plan.title.into(),
-            description: format!("{}: a demo onward grant.", plan.title),
-            pillar: plan.pillar.into(),
-            priority_areas: plan.areas.iter().map(|a| a.to_string()).collect(),
-            currency: plan.currency.into(),
-            amount: plan.amount.into(),
-            fx_rate,
-            fx_rate_date,
-            planned_start: start,
-            planned_end: start.checked_add_days(Days::new(364)).unwrap_or(start),
-        },
-    )?;
-    Ok(Some(g))
-}
-
-fn move_grant(
-    c: &mut DbConn,
-    config: &Config,
-    who: &Principal,
-    g: &GrantRow,
-    command: GrantCommand,
-    reason: Option<&str>,
-) -> Result<GrantRow, ApiError> {
-    grant::command::run(
-        c,
-        config,
-        &staff(who)?,
-        &meta(),
-        &g.id,
-        command,
-        reason.map(str::to_string),
-    )
-}
-
-/// The demo's tranche steps on one grant.
-struct Tranches<'a> {
-    c: &'a mut DbConn,
-    config: &'a Config,
-    grant_id: String,
-    currency: String,
-}
-
-impl Tranches<'_> {
-    fn request(
-        &mut self,
-        who: &Principal,
-        major: i64,
-        planned_in_days: i64,
-        requires_report_id: Option<String>,
-    ) -> Result<tranche::TrancheRow, ApiError> {
-        let minor = money::parse_amount("amount", &major.to_string(), &self.currency)
-            .map_err(ApiError::from)?;
-        tranche::command::request(
-            self.c,
-            self.config,
-            who,
-            &meta(),
-            &self.grant_id,
-            NewTranche {
-                amount: money::format(minor, &self.currency),
-                planned_date: days_from_today(planned_in_days),
-                note: String::new(),
-                requires_report_id,
-            },
-        )
-    }
-
-    fn run(
-        &mut self,
-        who: &Principal,
-        id: &str,
-        command: TrancheCommand,
-    ) -> Result<tranche::TrancheRow, ApiError> {
-        tranche::command::run(self.c, self.config, who, &meta(), id, command)
-    }
-
-    /// Approves by `first`, and by `second` too when the tranche needs two approvers (above
-    /// the threshold, or one officer's approvals within the window).
-    fn approve(
-        &mut self,
-        id: &str,
-        first: &Principal,
-        second: &Principal,
-    ) -> Result<tranche::TrancheRow, ApiError> {
-        let t = self.run(first, id, TrancheCommand::Approve)?;
-        if t.status == TrancheStatus::Requested {
-            return self.run(second, id, TrancheCommand::Approve);
-        }
-        Ok(t)
-    }
-
-    fn pay(
-        &mut self,
-        finance: &Principal,
-        id: &str,
-        paid_days_ago: i64,
-    ) -> Result<tranche::TrancheRow, ApiError> {
-        let body = PayBody {
-            payment_reference: format!("DEMO-{}", &id[id.len() - 6..]),
-            paid_on: days_from_today(-paid_days_ago),
-        };
-        self.run(finance, id, TrancheCommand::Pay(body))
-    }
-}
-
-fn ask_report(
-    c: &mut DbConn,
-    config: &Config,
-    officer: &Principal,
-    g: &GrantRow,
-    kind: ReportKind,
-    title: &str,
-    due_in_days: i64,
-) -> Result<report::ReportRow, ApiError> {
-    report::create(
-        c,
-        config,
-        &staff(officer)?,
-        &meta(),
-        &g.id,
-        NewReport {
-            kind,
-            due_on: days_from_today(due_in_days),
-            title: title.into(),
-        },
-    )
-}
-
-fn submit_report(
-    c: &mut DbConn,
-    config: &Config,
-    member: &Principal,
-    r: &report::ReportRow,
-) -> Result<report::ReportRow, ApiError> {
-    let body = SubmitReport {
-        summary: format!("{}: what was done, with the evidence attached.", r.title),
-        document_url: format!("https://docs.example.org/demo/{}.pdf", r.id),
-    };
-    report::run(
-        c,
-        config,
-        member,
-        &meta(),
-        &r.id,
-        ReportCommand::Submit(body),
-    )
 }
 
 /// A fund to record: (donor, title, the donor's reference, currency, amount).
@@ -388,12 +182,7 @@ fn euro_grants(
         move_grant(c, config, &cast.officer, &g, GrantCommand::Submit, None)?;
         move_grant(c, config, &cast.officer2, &g, GrantCommand::Approve, None)?;
         move_grant(c, config, &cast.officer, &g, GrantCommand::Activate, None)?;
-        let mut t = Tranches {
-            c: &mut *c,
-            config,
-            grant_id: g.id.clone(),
-            currency: g.currency.clone(),
-        };
+        let mut t = Tranches::of(c, config, &g);
         // Paid: asked by the grantee, approved by an officer, paid by finance.
         let paid = t.request(&cast.member2, 30_000, -45, None)?;
         t.approve(&paid.id, &cast.officer, &cast.admin)?;
@@ -441,7 +230,14 @@ fn euro_grants(
     if let Some(g) = draft(c, config, &cast.officer2, eur, pacific)? {
         move_grant(c, config, &cast.officer2, &g, GrantCommand::Submit, None)?;
         let why = "Travel alone is outside this fund's purpose; apply with an advocacy plan.";
-        move_grant(c, config, &cast.officer, &g, GrantCommand::Reject, Some(why))?;
+        move_grant(
+            c,
+            config,
+            &cast.officer,
+            &g,
+            GrantCommand::Reject,
+            Some(why),
+        )?;
     }
     // Cancelled before a decision.
     let north = plan(
@@ -453,7 +249,14 @@ fn euro_grants(
     if let Some(g) = draft(c, config, &cast.officer, eur, north)? {
         move_grant(c, config, &cast.officer, &g, GrantCommand::Submit, None)?;
         let why = "The partner found other funding for the translation.";
-        move_grant(c, config, &cast.officer, &g, GrantCommand::Cancel, Some(why))?;
+        move_grant(
+            c,
+            config,
+            &cast.officer,
+            &g,
+            GrantCommand::Cancel,
+            Some(why),
+        )?;
     }
     Ok(())
 }
@@ -479,24 +282,17 @@ fn sterling_grants(
         move_grant(c, config, &cast.officer, &g, GrantCommand::Approve, None)?;
         move_grant(c, config, &cast.officer2, &g, GrantCommand::Activate, None)?;
         let (o, m) = (&cast.officer, &cast.member);
-        let inception = ask_report(c, config, o, &g, ReportKind::Narrative, "Inception report", -75)?;
-        submit_report(c, config, m, &inception)?;
-        report::run(c, config, o, &meta(), &inception.id, ReportCommand::Accept)?;
+        let mut r = Reports::of(c, config, &g, o, m);
+        let inception = r.submitted(ReportKind::Narrative, "Inception report", -75)?;
+        r.decide(o, &inception, ReportCommand::Accept)?;
         // Overdue: still due, its date passed.
-        ask_report(c, config, o, &g, ReportKind::Financial, "First quarter financial report", -20)?;
-        let baseline = ask_report(c, config, o, &g, ReportKind::Narrative, "Baseline survey", -40)?;
-        submit_report(c, config, m, &baseline)?;
+        r.ask(ReportKind::Financial, "First quarter financial report", -20)?;
+        let baseline = r.submitted(ReportKind::Narrative, "Baseline survey", -40)?;
         let why = "Add the survey's sample size and method, please.".to_string();
-        report::run(c, config, &cast.officer2, &meta(), &baseline.id, ReportCommand::Return(why))?;
-        let midterm = ask_report(c, config, o, &g, ReportKind::Narrative, "Mid-term narrative report", -3)?;
-        submit_report(c, config, m, &midterm)?;
-        ask_report(c, config, o, &g, ReportKind::Financial, "Annual financial report", 120)?;
-        let mut t = Tranches {
-            c: &mut *c,
-            config,
-            grant_id: g.id.clone(),
-            currency: g.currency.clone(),
-        };
+        r.decide(&cast.officer2, &baseline, ReportCommand::Return(why))?;
+        let midterm = r.submitted(ReportKind::Narrative, "Mid-term narrative report", -3)?;
+        r.ask(ReportKind::Financial, "Annual financial report", 120)?;
+        let mut t = Tranches::of(c, config, &g);
         // Paid once the inception report was accepted.
         let first = t.request(m, 15_000, -35, Some(inception.id.clone()))?;
         t.approve(&first.id, &cast.officer2, &cast.admin)?;
@@ -506,7 +302,11 @@ fn sterling_grants(
         t.approve(&wrong.id, &cast.officer2, &cast.admin)?;
         t.pay(&cast.finance, &wrong.id, 12)?;
         let why = "Returned by the bank: the account number was wrong; to be paid again.";
-        t.run(&cast.finance, &wrong.id, TrancheCommand::Reverse(why.into()))?;
+        t.run(
+            &cast.finance,
+            &wrong.id,
+            TrancheCommand::Reverse(why.into()),
+        )?;
         // Waits on the mid-term report, which is submitted but not accepted yet.
         t.request(m, 10_000, 20, Some(midterm.id.clone()))?;
     }

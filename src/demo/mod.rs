@@ -12,6 +12,7 @@ mod directory;
 mod grants;
 mod partners;
 mod people;
+mod steps;
 
 use diesel::prelude::*;
 
@@ -211,8 +212,7 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
 /// Rows of the tables the demo adds to, in the order `Seeded` reports them.
 fn counts(c: &mut DbConn) -> Result<[i64; 6], ApiError> {
     use crate::db::schema::{
-        disbursements, funds, grant_reports, grants, membership_applications,
-        webhook_subscriptions,
+        disbursements, funds, grant_reports, grants, membership_applications, webhook_subscriptions,
     };
     Ok([
         funds::table.count().get_result(c)?,

@@ -24,9 +24,20 @@ use crate::webhooks::service as webhooks;
 /// The partner app's name, by which a rerun finds it.
 const APP_NAME: &str = "Demo partner map";
 
-/// (organisation, country, region, focus areas, contact name, contact email, motivation);
-/// the second is taken under review.
-const APPLICATIONS: &[(&str, &str, &str, &[&str], &str, &str, &str)] = &[
+/// One demo application: (organisation, country, region, focus areas, contact name, contact
+/// email, motivation).
+type Applicant = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// The applications; the second is taken under review.
+const APPLICATIONS: &[Applicant] = &[
     (
         "Georgian Network of Women Who Use Drugs",
         "GE",

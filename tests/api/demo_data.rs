@@ -182,7 +182,12 @@ async fn shows_an_item(app: &TestApp, tokens: &Tokens, path: &str, who: Option<&
     );
     for item in items(&r.body) {
         let value = item.get(param).unwrap_or(&item["id"]);
-        let concrete = format!("{}{}{}", &path[..open], value.as_str().unwrap(), &path[close + 1..]);
+        let concrete = format!(
+            "{}{}{}",
+            &path[..open],
+            value.as_str().unwrap(),
+            &path[close + 1..]
+        );
         if Box::pin(shows_an_item(app, tokens, &concrete, who)).await {
             return true;
         }
