@@ -18,7 +18,7 @@ use diesel::prelude::*;
 
 use crate::AppState;
 use crate::auth::Role;
-use crate::db::DbConn;
+use crate::db::{DbConn, write_tx};
 use crate::error::ApiError;
 
 pub use people::DemoUser;
@@ -190,10 +190,16 @@ pub async fn seed(state: &AppState) -> Result<Seeded, ApiError> {
     let users = people::seed(state).await?;
     // The published USD fund and its grants, so the open-data exports have content.
     crate::exports::demo::seed(state).await?;
+    // Each part in one transaction (its commands become savepoints), so a run that fails
+    // leaves no half-seeded part for the next run to skip.
     let config = state.config.clone();
-    state.db(move |c| grants::seed(c, &config)).await?;
+    state
+        .db(move |c| write_tx(c, |c| grants::seed(c, &config)))
+        .await?;
     let config = state.config.clone();
-    let partner_app = state.db(move |c| partners::seed(c, &config)).await?;
+    let partner_app = state
+        .db(move |c| write_tx(c, |c| partners::seed(c, &config)))
+        .await?;
     let after = state.db(counts).await?;
     let added = |i: usize| usize::try_from(after[i] - before[i]).unwrap_or(0);
     Ok(Seeded {
