@@ -33,6 +33,7 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
-    /// Seed a realistic demo network (refused when APP_ENV=production).
+    /// Seed a demo network that exercises every endpoint; prints the demo accounts and the
+    /// partner app's secret once (refused when APP_ENV=production).
     DemoData,
 }

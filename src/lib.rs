@@ -220,14 +220,23 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
         cli::Command::CreateAdmin { email, name } => {
             let password = match std::env::var("IDPC_ADMIN_PASSWORD") {
                 Ok(p) if !p.is_empty() => p,
-                _ => rpassword::prompt_password("Password for the new admin: ")
-                    .map_err(|e| StartError::Other(format!("set IDPC_ADMIN_PASSWORD or run on a terminal ({e})")))?,
+                _ => rpassword::prompt_password("Password for the new admin: ").map_err(|e| {
+                    StartError::Other(format!(
+                        "set IDPC_ADMIN_PASSWORD or run on a terminal ({e})"
+                    ))
+                })?,
             };
             auth::password::check_policy("IDPC_ADMIN_PASSWORD", &password)
                 .map_err(|_| StartError::Other("the password needs 12 to 128 characters".into()))?;
             actix_web::rt::System::new().block_on(async move {
-                let state = web::block(move || AppState::new(config)).await.map_err(|e| StartError::Other(e.to_string()))??;
-                let hash = state.hasher.hash(password).await.map_err(|e| StartError::Other(e.to_string()))?;
+                let state = web::block(move || AppState::new(config))
+                    .await
+                    .map_err(|e| StartError::Other(e.to_string()))??;
+                let hash = state
+                    .hasher
+                    .hash(password)
+                    .await
+                    .map_err(|e| StartError::Other(e.to_string()))?;
                 let config = state.config.clone();
                 let user = state
                     .db(move |c| identity::users::create_admin(c, &config, &email, &name, hash))
@@ -238,9 +247,13 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             })
         }
         cli::Command::DemoData => actix_web::rt::System::new().block_on(async move {
-            let state = web::block(move || AppState::new(config)).await.map_err(|e| StartError::Other(e.to_string()))??;
-            let (orgs, users) = demo::seed(&state).await.map_err(|e| StartError::Other(e.problem().detail))?;
-            println!("demo data: {orgs} organisation(s) and {users} user(s) created; accounts are listed in README.md");
+            let state = web::block(move || AppState::new(config))
+                .await
+                .map_err(|e| StartError::Other(e.to_string()))??;
+            let seeded = demo::seed(&state)
+                .await
+                .map_err(|e| StartError::Other(e.problem().detail))?;
+            print!("{}", seeded.report());
             Ok(())
         }),
     }

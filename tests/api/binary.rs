@@ -276,5 +276,9 @@ fn bad_settings_stop_the_start_with_one_line_naming_the_variable() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains(var), "{stderr}");
+        assert!(
+            !dir.path().join("data").exists(),
+            "{var}: stopped before opening a database or writing a key"
+        );
     }
 }

@@ -9,6 +9,7 @@ mod audit;
 mod authorization;
 mod binary;
 mod controls;
+mod demo_data;
 mod directory;
 mod disbursements;
 mod errors;

@@ -1,108 +1,88 @@
-//! `idpc-hub demo-data`: a realistic network of about 200 organisations in every region and
-//! priority area, with demo grants (see `exports::demo`), to try every endpoint from /docs
-//! within minutes of `cargo run`. Refused in production. Safe to run twice.
+//! The demo directory: the named organisations the rest of the demo refers to (members,
+//! a community network, a UN agency and three donors) and about two hundred generated members
+//! in every region and priority area. Each is found again by its slug, so a rerun adds none.
 
 use diesel::prelude::*;
 
-use crate::AppState;
 use crate::audit::Actor;
-use crate::db::schema::{organisations, users};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::db::schema::organisations;
 use crate::directory::{NewOrganisation, OrganisationKind, PartnerType};
 use crate::error::ApiError;
-use crate::identity::UserRow;
 
-/// Demo accounts: (email, name, role, password). Documented in the README.
-pub const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
+/// Named demo organisations: (name, country, region, kind, partner type).
+const DEMO_ORGS: &[(&str, &str, &str, OrganisationKind, Option<PartnerType>)] = &[
+    (super::KENYA, "KE", "africa", OrganisationKind::Member, None),
+    (super::ASIA, "TH", "asia", OrganisationKind::Member, None),
     (
-        "admin@demo.idpc.example",
-        "Ada Admin",
-        "admin",
-        "demo-admin-password",
-    ),
-    (
-        "grants@demo.idpc.example",
-        "Grace Grants",
-        "grant_officer",
-        "demo-grants-password",
-    ),
-    (
-        "grants2@demo.idpc.example",
-        "Gabriel Grants",
-        "grant_officer",
-        "demo-grants2-password",
-    ),
-    (
-        "finance@demo.idpc.example",
-        "Fatima Finance",
-        "finance_officer",
-        "demo-finance-password",
-    ),
-    (
-        "member@demo.idpc.example",
-        "Mateo Member",
-        "member",
-        "demo-member-password",
-    ),
-];
-
-/// (name, country, region, kind, partner type)
-const DEMO_ORGS: &[(&str, &str, &str, &str, Option<PartnerType>)] = &[
-    (
-        "Harm Reduction Network Kenya",
-        "KE",
-        "africa",
-        "member",
+        super::LISBON,
+        "PT",
+        "europe",
+        OrganisationKind::Member,
         None,
     ),
-    ("Asia Drug Policy Alliance", "TH", "asia", "member", None),
-    ("Lisbon Drug Policy Forum", "PT", "europe", "member", None),
     (
-        "Red Latinoamericana de Reducción de Daños",
+        super::MEXICO,
         "MX",
         "latin_america_caribbean",
-        "member",
+        OrganisationKind::Member,
         None,
     ),
     (
-        "MENA Harm Reduction Association",
+        super::MENA,
         "LB",
         "middle_east_north_africa",
-        "member",
+        OrganisationKind::Member,
         None,
     ),
     (
-        "North American Drug Policy Coalition",
+        super::NORTH_AMERICA,
         "CA",
         "north_america",
-        "member",
+        OrganisationKind::Member,
         None,
     ),
     (
-        "Pacific Drug and Alcohol Network",
+        super::PACIFIC,
         "AU",
         "oceania",
-        "member",
+        OrganisationKind::Member,
         None,
     ),
     (
-        "Global Network of People Who Use Drugs",
+        super::COMMUNITY_NETWORK,
         "GB",
         "global",
-        "partner",
+        OrganisationKind::Partner,
         Some(PartnerType::CommunityNetwork),
     ),
     (
-        "Open Society Drug Policy Fund",
+        super::DONOR_USD,
         "US",
         "north_america",
-        "partner",
+        OrganisationKind::Partner,
+        Some(PartnerType::Donor),
+    ),
+    (
+        super::DONOR_EUR,
+        "DE",
+        "europe",
+        OrganisationKind::Partner,
+        Some(PartnerType::Donor),
+    ),
+    (
+        super::DONOR_GBP,
+        "GB",
+        "europe",
+        OrganisationKind::Partner,
         Some(PartnerType::Donor),
     ),
     (
         "UN Office on Drugs and Crime Liaison",
         "AT",
         "europe",
-        "partner",
+        OrganisationKind::Partner,
         Some(PartnerType::UnAgency),
     ),
 ];
@@ -237,106 +217,48 @@ fn generated_row(
     row
 }
 
-/// Seeds organisations and one user per role. Returns (organisations, users) created.
-pub async fn seed(state: &AppState) -> Result<(usize, usize), ApiError> {
-    if state.config.app_env == crate::config::AppEnv::Production {
-        return Err(ApiError::Forbidden(
-            "demo-data is refused when APP_ENV=production".into(),
-        ));
+/// Creates the organisations that do not exist yet, through the directory's own `create` and
+/// `insert` (audited). Returns how many it created.
+pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<usize, ApiError> {
+    let mut created = 0;
+    for (name, country, region, kind, partner_type) in DEMO_ORGS {
+        let slug = crate::directory::slugify(name);
+        if exists(c, &slug)? {
+            continue;
+        }
+        let new = NewOrganisation {
+            name: name.to_string(),
+            slug: Some(slug),
+            kind: *kind,
+            partner_type: *partner_type,
+            country: country.to_string(),
+            region: region.to_string(),
+            identifiers: Vec::new(),
+        };
+        crate::directory::create(c, config, &Actor::System, Some(super::REQUEST_ID), new)?;
+        created += 1;
     }
-    let mut hashes = Vec::new();
-    for (_, _, _, password) in DEMO_USERS {
-        hashes.push(state.hasher.hash(password.to_string()).await?);
+    let today = chrono::Utc::now().date_naive();
+    for (name, place, n) in generated() {
+        if exists(c, &crate::directory::slugify(&name))? {
+            continue;
+        }
+        crate::directory::insert(
+            c,
+            config,
+            &Actor::System,
+            Some(super::REQUEST_ID),
+            generated_row(&name, place, n, today),
+        )?;
+        created += 1;
     }
-    let config = state.config.clone();
-    let counts = state
-        .db(move |c| {
-            let mut orgs = 0;
-            let mut first_member: Option<String> = None;
-            for (name, country, region, kind, partner_type) in DEMO_ORGS {
-                let slug = crate::directory::slugify(name);
-                let existing: Option<String> = organisations::table
-                    .filter(organisations::slug.eq(&slug))
-                    .select(organisations::id)
-                    .first(c)
-                    .optional()?;
-                let id = match existing {
-                    Some(id) => id,
-                    None => {
-                        orgs += 1;
-                        let new = NewOrganisation {
-                            name: name.to_string(),
-                            slug: Some(slug),
-                            kind: if *kind == "member" {
-                                OrganisationKind::Member
-                            } else {
-                                OrganisationKind::Partner
-                            },
-                            partner_type: *partner_type,
-                            country: country.to_string(),
-                            region: region.to_string(),
-                            identifiers: Vec::new(),
-                        };
-                        crate::directory::create(c, &config, &Actor::System, None, new)?.id
-                    }
-                };
-                if *kind == "member" && first_member.is_none() {
-                    first_member = Some(id);
-                }
-            }
-            let today = chrono::Utc::now().date_naive();
-            for (name, place, n) in generated() {
-                let slug = crate::directory::slugify(&name);
-                let exists: i64 = organisations::table
-                    .filter(organisations::slug.eq(&slug))
-                    .count()
-                    .get_result(c)?;
-                if exists == 0 {
-                    crate::directory::insert(
-                        c,
-                        &config,
-                        &Actor::System,
-                        None,
-                        generated_row(&name, place, n, today),
-                    )?;
-                    orgs += 1;
-                }
-            }
-            let mut created = 0;
-            for ((email, name, role, _), hash) in DEMO_USERS.iter().zip(hashes) {
-                let exists: i64 = users::table
-                    .filter(users::email.eq(email))
-                    .count()
-                    .get_result(c)?;
-                if exists > 0 {
-                    continue;
-                }
-                let now = chrono::Utc::now().naive_utc();
-                let row = UserRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    email: email.to_string(),
-                    display_name: name.to_string(),
-                    role: role.parse().map_err(ApiError::Internal)?,
-                    organisation_id: if *role == "member" {
-                        first_member.clone()
-                    } else {
-                        None
-                    },
-                    status: crate::identity::UserStatus::Active,
-                    password_hash: Some(hash),
-                    failed_logins: 0,
-                    locked_until: None,
-                    last_login_at: None,
-                    created_at: now,
-                    updated_at: now,
-                };
-                crate::identity::insert_user(c, &row)?;
-                created += 1;
-            }
-            Ok((orgs, created))
-        })
-        .await?;
-    // Grants, a published fund and identifiers, so the open-data exports have content.
-    crate::exports::demo::seed(state).await?;
-    Ok(counts)
+    Ok(created)
+}
+
+fn exists(c: &mut DbConn, slug: &str) -> Result<bool, ApiError> {
+    let n: i64 = organisations::table
+        .filter(organisations::slug.eq(slug))
+        .count()
+        .get_result(c)?;
+    Ok(n > 0)
 }
