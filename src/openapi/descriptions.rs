@@ -124,6 +124,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "change_membership",
         "Admins. Suspends, reinstates, withdraws or renews a membership; audited, and the organisation's members are emailed.",
     ),
+    ("request_renewal", "Members of that organisation. Records one open renewal request and emails every active admin; an admin's membership decision closes it. Audited."),
     // membership applications
     (
         "list_applications",
