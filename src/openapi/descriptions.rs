@@ -69,7 +69,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "create_user",
         "Admins. Creates an invited user with a role (and an organisation for members) and emails the invitation link; audited.",
     ),
-    ("get_user", "Admins. One user. Changes nothing."),
+    (
+        "get_user",
+        "Admins see the whole account; grant officers and finance see another staff user's id, display name and role only (a member user is 404 to them). Changes nothing.",
+    ),
     (
         "update_user",
         "Admins. Changes role, status or organisation; disabling ends every session at once. Audited; emails nothing.",
@@ -122,9 +125,12 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "change_membership",
-        "Admins. Suspends, reinstates, withdraws or renews a membership; audited, and the organisation's members are emailed.",
+        "Admins. Suspends, reinstates, withdraws or renews a membership; audited; the organisation's members and the admins are emailed, and an open renewal request is closed.",
     ),
-    ("request_renewal", "Members of that organisation. Records one open renewal request and emails every active admin; an admin's membership decision closes it. Audited."),
+    (
+        "request_renewal",
+        "Members of that organisation. Records one open renewal request and emails every active admin; an admin's membership decision closes it. Audited.",
+    ),
     // membership applications
     (
         "list_applications",
@@ -203,28 +209,28 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "approve_grant",
-        "A grant officer or admin who contributed nothing to the grant (four eyes; 409 `self_approval` otherwise). Reserves the amount in the fund in the same UPDATE that checks the ceiling; the contributors and the grantee's members are emailed. Audited.",
+        "A grant officer or admin who contributed nothing to the grant (four eyes; 409 `self_approval` otherwise). Reserves the amount in the fund in the same UPDATE that checks the ceiling; the author and the grantee's members are emailed. Audited.",
     ),
     (
         "reject_grant",
-        "Grant officers and admins, with a reason. Audited; the contributors are emailed.",
+        "Grant officers and admins, with a reason. Audited; its author is emailed.",
     ),
     (
         "activate_grant",
-        "Grant officers and admins. An approved grant becomes active: tranches may then be requested. Audited.",
+        "Grant officers and admins. An approved grant becomes active: tranches may then be requested. Audited; the grantee's members and the author are emailed.",
     ),
     (
         "close_grant",
-        "Grant officers and admins. Closes an active grant once no approved tranche awaits payment. Audited.",
+        "Grant officers and admins. Closes an active grant once no approved tranche awaits payment. Audited; the grantee's members, the author and finance are emailed.",
     ),
     (
         "cancel_grant",
-        "Grant officers and admins. Cancels a grant without committed tranches; an approved award returns to the fund. Audited.",
+        "Grant officers and admins. Cancels a grant without committed tranches; an approved award returns to the fund. Audited; the grantee's members, the author and finance are emailed.",
     ),
     // tranches
     (
         "request_disbursement",
-        "Grant officers, or members of the grantee in good standing. Requests a tranche; refused at once (409 `grant_exhausted`) above what is left on the grant. Grant officers are emailed. Audited.",
+        "Grant officers, or members of the grantee in good standing. Requests a tranche; refused at once (409 `grant_exhausted`) above what is left on the grant. The other grant officers are emailed, told whether it needs one approval or two. Audited.",
     ),
     (
         "list_disbursements",
@@ -236,7 +242,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "approve_disbursement",
-        "A grant officer or admin other than its requester; above the base-currency threshold (also counted over one officer's approvals in the rolling window) two different approvers. Commits the amount in the grant in the same UPDATE that checks it; finance is emailed when fully approved. Audited.",
+        "A grant officer or admin other than its requester; above the base-currency threshold (also counted over one officer's approvals in the rolling window) two different approvers. Commits the amount in the grant in the same UPDATE that checks it; when a second approval is still needed the other officers are asked by email; once fully approved finance, the requester and the grantee's members are emailed. Audited.",
     ),
     (
         "reject_disbursement",
@@ -244,24 +250,24 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "cancel_disbursement",
-        "Its requester or a grant officer. Cancels a requested or approved tranche; a committed amount returns to the grant. Audited.",
+        "Its requester or a grant officer. Cancels a requested or approved tranche; a committed amount returns to the grant. Audited; the requester is emailed.",
     ),
     (
         "pay_disbursement",
-        "Finance officers only, exactly once. Records the payment (reference and date, not more than a day ahead) and moves the amount from committed to paid in the fund and grant; the grantee is emailed. Audited.",
+        "Finance officers only, exactly once. Records the payment (reference and date, not more than a day ahead) and moves the amount from committed to paid in the fund and grant; the requester and the grantee's members are emailed. Audited.",
     ),
     (
         "reverse_disbursement",
-        "Finance officers only, with a reason. Reverses a payment and releases its amount; audited.",
+        "Finance officers only, with a reason. Reverses a payment and releases its amount; audited; the grantee's members, finance and the grant officers are emailed.",
     ),
     // reports
     (
         "create_report",
-        "Grant officers and admins. Asks the grantee for a report with a due date; audited.",
+        "Grant officers and admins. Asks the grantee for a report with a due date; audited; the grantee's members are emailed.",
     ),
     (
         "submit_report",
-        "Members of the grantee organisation in good standing. Submits the report; audited.",
+        "Members of the grantee organisation in good standing. Submits the report; audited; the grant officers are emailed.",
     ),
     (
         "accept_report",
