@@ -125,20 +125,35 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
-    c.wait()
-        .for_element(Locator::Css(css))
+/// Waits until the element at `css` shows `want` (the page may still be the previous one, or
+/// be replaced while it is read).
+async fn wait_text(c: &Client, css: &str, want: &str) {
+    let until = Instant::now() + Duration::from_secs(20);
+    let mut seen = String::new();
+    while Instant::now() < until {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if t.contains(want) {
+                return;
+            }
+            seen = t;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = c
+        .current_url()
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    panic!("{css} never showed {want:?} (last {seen:?}) on {url}");
 }
 
 async fn sign_in(c: &Client, email: &str) {
     fill(c, "#sign_in-email", email).await;
     fill(c, "#sign_in-password", PASSWORD).await;
     click(c, "form[action='/sign-in'] button[type=submit]").await;
+    wait_text(c, "header .who", "Signed in as").await;
 }
 
 async fn sign_out(c: &Client) {
@@ -191,23 +206,23 @@ on_both! {
         fill(&c, "#accept-display_name", "Amina Wanjiru").await;
         fill(&c, "#accept-password", PASSWORD).await;
         click(&c, "form[action='/accept-invitation'] button[type=submit]").await;
-        assert!(text_of(&c, "header .who").await.contains("Amina Wanjiru"));
+        wait_text(&c, "header .who", "Amina Wanjiru").await;
         click(&c, &format!("a[href='/reports/{report}']")).await;
         fill(&c, "#submit-summary", "Paralegals supported 140 people in 2026.").await;
         fill(&c, "#submit-document_url", "https://docs.example/annual-2026.pdf").await;
         click(&c, &format!("form[action='/reports/{report}/submit'] button[type=submit]")).await;
-        assert_eq!(text_of(&c, "#status").await, "submitted");
+        wait_text(&c, "#status", "submitted").await;
         sign_out(&c).await;
 
         // The officer follows the email's link, signs in, and approves from the inbox.
         c.goto(&awaits_link).await.unwrap();
         c.goto(&format!("{base}/inbox")).await.unwrap();
         sign_in(&c, &w.officer.email).await;
-        assert_eq!(text_of(&c, "h1").await, "Inbox");
+        wait_text(&c, "h1", "Inbox").await;
         click(&c, &format!("a[href='/disbursements/{tranche}']")).await;
         click(&c, &format!("form[action='/disbursements/{tranche}/approve'] button")).await;
-        assert!(text_of(&c, ".notice").await.contains("approval is recorded"));
-        assert_eq!(text_of(&c, "#status").await, "requested");
+        wait_text(&c, ".notice", "approval is recorded").await;
+        wait_text(&c, "#status", "requested").await;
         sign_out(&c).await;
 
         // The second officer gives the second approval.
@@ -215,7 +230,7 @@ on_both! {
         sign_in(&c, &w.officer2.email).await;
         click(&c, &format!("a[href='/disbursements/{tranche}']")).await;
         click(&c, &format!("form[action='/disbursements/{tranche}/approve'] button")).await;
-        assert_eq!(text_of(&c, "#status").await, "approved");
+        wait_text(&c, "#status", "approved").await;
         sign_out(&c).await;
 
         // Finance pays it.
@@ -227,7 +242,7 @@ on_both! {
         // A date input's typing depends on the browser's locale; the value is set directly.
         c.execute("document.getElementById('pay-paid_on').value = arguments[0];", vec![json!(today)]).await.unwrap();
         click(&c, &format!("form[action='/disbursements/{tranche}/pay'] button")).await;
-        assert_eq!(text_of(&c, "#status").await, "paid");
+        wait_text(&c, "#status", "paid").await;
         c.close().await.unwrap();
         drop(driver);
 
