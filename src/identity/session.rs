@@ -278,6 +278,16 @@ pub fn logout(
     })
 }
 
+/// (id, role, organisation, status, display name, session revoked at).
+type SessionUserRow = (
+    String,
+    crate::auth::Role,
+    Option<String>,
+    UserStatus,
+    String,
+    Option<NaiveDateTime>,
+);
+
 /// A console session's user: the session's refresh token is unspent and unexpired, its
 /// session not revoked (logout and password resets revoke it) and its user active. Returns
 /// the caller and its display name. The token is not rotated: the console keeps it in an
@@ -303,14 +313,7 @@ pub fn session_user(
     if expires_at <= now {
         return Ok(None);
     }
-    let row: Option<(
-        String,
-        crate::auth::Role,
-        Option<String>,
-        UserStatus,
-        String,
-        Option<NaiveDateTime>,
-    )> = users::table
+    let row: Option<SessionUserRow> = users::table
         .inner_join(sessions::table)
         .filter(sessions::id.eq(&sid))
         .select((

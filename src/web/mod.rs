@@ -100,6 +100,10 @@ pub async fn posted(
 }
 
 /// The signed-in caller, or the sign-in page (coming back to `req`'s page afterwards).
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the page answered at once, once per request"
+)]
 pub fn signed_in(
     v: &Visitor,
     state: &AppState,
