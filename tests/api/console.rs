@@ -252,6 +252,9 @@ on_both! {
         assert!(session.contains("HttpOnly"), "{session}");
         assert!(session.contains("SameSite=Strict"), "{session}");
         assert!(!session.contains("Secure"), "not Secure on an http base URL");
+        let page = b.open("/sign-in").await;
+        let csp = page.header("content-security-policy").expect("pages carry a CSP");
+        assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"), "{csp}");
     }
 }
 
@@ -287,5 +290,15 @@ on_both! {
         assert_eq!(r.status, 200);
         assert!(r.text.contains(&format!("name=\"next\" value=\"&#x2f;grants&#x2f;{grant}\"")), "{}", r.text);
         assert!(!r.text.contains("Community paralegals"));
+        // A link followed from a mail client arrives without the SameSite=Strict session
+        // cookie: a browser that holds the session's mark reloads the page once from here.
+        let mut from_mail = Browser::new(&app);
+        from_mail.cookies.insert("idpc_signed_in".into(), "1".into());
+        let r = from_mail.get("/inbox").await;
+        assert_eq!(r.status, 200);
+        assert!(r.text.contains("http-equiv=\"refresh\""), "{}", r.text);
+        assert!(!from_mail.cookies.contains_key("idpc_signed_in"), "the mark goes, so it reloads once");
+        let r = from_mail.get("/inbox").await;
+        assert!(r.text.contains("name=\"next\""), "then it is the sign-in page");
     }
 }
