@@ -23,7 +23,7 @@ use crate::grants::access::{self, Reader};
 use crate::grants::grant::read::{self, GrantFilter};
 use crate::grants::queue::{self, ReportFilter, TrancheFilter};
 use crate::grants::report::{self, ReportCommand, ReportStatus, SubmitReport};
-use crate::grants::tranche::{PayBody, TrancheCommand, TrancheStatus, command};
+use crate::grants::tranche::{self, PayBody, TrancheCommand, TrancheStatus, command};
 
 /// `?done=` after a decision, to say it happened.
 #[derive(Debug, Deserialize)]
@@ -163,25 +163,32 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         Err(e) => return error_page(&v, network(&state), e, "/grants"),
     };
     let is_member = who.role() == Some(Role::Member);
+    let config = state.config.clone();
     let found = state
         .db(move |c| {
             let grants = read::list(c, &reader, &GrantFilter::default(), LIST_LIMIT, None)?;
-            let owed = if is_member {
-                queue::reports(c, &reader, &ReportFilter::default(), LIST_LIMIT, None)?
+            let (owed, tranches) = if is_member {
+                let owed = queue::reports(c, &reader, &ReportFilter::default(), LIST_LIMIT, None)?
                     .data
                     .into_iter()
                     .filter(|r| {
                         matches!(r.report.status, ReportStatus::Due | ReportStatus::Returned)
                     })
-                    .collect()
+                    .collect();
+                // The member's grants are the ones it may see, so are their tranches.
+                let mut rows = Vec::new();
+                for g in &grants.data {
+                    rows.extend(tranche::of_grant(c, &g.id)?);
+                }
+                (owed, queue::tranche_items(c, &config, rows)?)
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
-            Ok((grants.data, owed))
+            Ok((grants.data, owed, tranches))
         })
         .await;
     match found {
-        Ok((grants, reports)) => render(
+        Ok((grants, reports, tranches)) => render(
             &v,
             network(&state),
             StatusCode::OK,
@@ -190,6 +197,7 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                 title => if is_member { "Your organisation's grants" } else { "Grants" },
                 grants => grants,
                 reports => reports,
+                tranches => tranches,
             },
         ),
         Err(e) => error_page(&v, network(&state), e, "/grants"),

@@ -149,6 +149,15 @@ async fn wait_text(c: &Client, css: &str, want: &str) {
     panic!("{css} never showed {want:?} (last {seen:?}) on {url}");
 }
 
+/// Saves what the browser shows as `name`.png when IDPC_SCREENSHOTS names a folder (to look
+/// at the pages as a person would).
+async fn snap(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("IDPC_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
 async fn sign_in(c: &Client, email: &str) {
     fill(c, "#sign_in-email", email).await;
     fill(c, "#sign_in-password", PASSWORD).await;
@@ -212,6 +221,7 @@ on_both! {
         fill(&c, "#submit-document_url", "https://docs.example/annual-2026.pdf").await;
         click(&c, &format!("form[action='/reports/{report}/submit'] button[type=submit]")).await;
         wait_text(&c, "#status", "submitted").await;
+        snap(&c, "report").await;
         sign_out(&c).await;
 
         // The officer follows the email's link, signs in, and approves from the inbox.
@@ -219,6 +229,7 @@ on_both! {
         c.goto(&format!("{base}/inbox")).await.unwrap();
         sign_in(&c, &w.officer.email).await;
         wait_text(&c, "h1", "Inbox").await;
+        snap(&c, "inbox").await;
         click(&c, &format!("a[href='/disbursements/{tranche}']")).await;
         click(&c, &format!("form[action='/disbursements/{tranche}/approve'] button")).await;
         wait_text(&c, ".notice", "approval is recorded").await;
@@ -238,6 +249,7 @@ on_both! {
         sign_in(&c, &w.finance.email).await;
         click(&c, &format!("a[href='/disbursements/{tranche}']")).await;
         fill(&c, "#pay-payment_reference", "BANK-2026-118").await;
+        snap(&c, "tranche").await;
         let today = chrono::Utc::now().date_naive().to_string();
         // A date input's typing depends on the browser's locale; the value is set directly.
         c.execute("document.getElementById('pay-paid_on').value = arguments[0];", vec![json!(today)]).await.unwrap();

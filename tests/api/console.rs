@@ -283,6 +283,9 @@ on_both! {
             let r = member.open(&path).await;
             assert_eq!(r.status, 200, "{path}: {}", r.text);
         }
+        let home = member.open("/").await;
+        assert!(home.text.contains(&format!("href=\"/disbursements/{tranche}\"")), "a member's home lists its tranches");
+        assert!(home.text.contains(&format!("href=\"/reports/{report}\"")), "and the reports it owes");
         assert_eq!(member.open("/admin/membership-applications").await.status, 403);
         // Without a session, a page is the sign-in form that comes back to it.
         let mut anon = Browser::new(&app);
