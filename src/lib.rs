@@ -35,16 +35,18 @@ pub mod openapi;
 pub mod pagination;
 pub mod routes;
 pub mod telemetry;
+pub mod web;
 pub mod webhooks;
 
 use std::sync::Arc;
 
 use actix_cors::Cors;
+use actix_web::App;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
-use actix_web::{App, web};
+use actix_web::web as aw;
 
 use crate::config::Config;
 use crate::db::{DbConn, Pool};
@@ -123,7 +125,7 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
+        aw::block(move || {
             let mut conn = pool.get().map_err(db::DbError::from)?;
             f(&mut conn)
         })
@@ -172,13 +174,13 @@ pub fn build_app(
     }
     let prometheus = state.metrics.http.clone();
     App::new()
-        .app_data(web::Data::new(state.clone()))
+        .app_data(aw::Data::new(state.clone()))
         .app_data(extract::BodyLimit(limit))
-        .app_data(web::PayloadConfig::new(limit))
-        .app_data(web::QueryConfig::default().error_handler(extract::query_error))
-        .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        .app_data(aw::PayloadConfig::new(limit))
+        .app_data(aw::QueryConfig::default().error_handler(extract::query_error))
+        .app_data(aw::PathConfig::default().error_handler(extract::path_error))
         .configure(|cfg| routes::configure_app(cfg, (*state.openapi).clone()))
-        .default_service(web::to(routes::fallback))
+        .default_service(aw::to(routes::fallback))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -229,7 +231,7 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             auth::password::check_policy("IDPC_ADMIN_PASSWORD", &password)
                 .map_err(|_| StartError::Other("the password needs 12 to 128 characters".into()))?;
             actix_web::rt::System::new().block_on(async move {
-                let state = web::block(move || AppState::new(config))
+                let state = aw::block(move || AppState::new(config))
                     .await
                     .map_err(|e| StartError::Other(e.to_string()))??;
                 let hash = state
@@ -247,7 +249,7 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             })
         }
         cli::Command::DemoData => actix_web::rt::System::new().block_on(async move {
-            let state = web::block(move || AppState::new(config))
+            let state = aw::block(move || AppState::new(config))
                 .await
                 .map_err(|e| StartError::Other(e.to_string()))??;
             let seeded = demo::seed(&state)
@@ -262,7 +264,7 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
 /// Serves HTTP (when `http`) and runs the notifier (when enabled), until SIGTERM/SIGINT.
 /// In-flight requests drain; the notifier finishes the message it is sending.
 pub async fn serve(config: Config, http: bool) -> Result<(), StartError> {
-    let state = web::block(move || AppState::new(config))
+    let state = aw::block(move || AppState::new(config))
         .await
         .map_err(|e| StartError::Other(e.to_string()))??;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

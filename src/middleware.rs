@@ -183,7 +183,12 @@ fn finalize_problem(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if problem.is_none() && is_json {
+    // So does a console page (HTML for a person, with the error at its form field).
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if problem.is_none() && (is_json || is_html) {
         return res;
     }
     let mut problem = match problem {

@@ -85,6 +85,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::tranche::pay_disbursement)
                 .service(grants::api::tranche::reverse_disbursement)
                 .service(grants::api::report::create_report)
+                .service(grants::api::report::list_reports)
+                .service(grants::api::report::get_report)
                 .service(grants::api::report::submit_report)
                 .service(grants::api::report::accept_report)
                 .service(grants::api::report::return_report)
@@ -113,6 +115,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// start, and handed in from the app state).
 pub fn configure_app(cfg: &mut web::ServiceConfig, spec: utoipa::openapi::OpenApi) {
     configure(&mut ServiceConfig::new(cfg));
+    // The console's pages (outside /api/v1, not in the OpenAPI document).
+    crate::web::configure(cfg);
     let swagger = SwaggerUi::new("/docs/{_:.*}")
         .url("/openapi.json", spec)
         .config(

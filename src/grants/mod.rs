@@ -12,5 +12,6 @@ pub mod fx;
 pub mod grant;
 pub mod jobs;
 pub mod notice;
+pub mod queue;
 pub mod report;
 pub mod tranche;

@@ -282,3 +282,65 @@ pub fn logout(
         )
     })
 }
+
+/// (id, role, organisation, status, display name, session revoked at).
+type SessionUserRow = (
+    String,
+    crate::auth::Role,
+    Option<String>,
+    UserStatus,
+    String,
+    Option<NaiveDateTime>,
+);
+
+/// A console session's user: the session's refresh token is unspent and unexpired, its
+/// session not revoked (logout and password resets revoke it) and its user active. Returns
+/// the caller and its display name. The token is not rotated: the console keeps it in an
+/// HttpOnly cookie, and its session ends as every other session does.
+pub fn session_user(
+    conn: &mut DbConn,
+    refresh_token: &str,
+) -> Result<Option<(crate::auth::principal::UserPrincipal, String)>, ApiError> {
+    let hash = hash_opaque(refresh_token.trim());
+    let now = chrono::Utc::now().naive_utc();
+    let token: Option<(String, NaiveDateTime, Option<NaiveDateTime>)> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(&hash))
+        .select((
+            refresh_tokens::session_id,
+            refresh_tokens::expires_at,
+            refresh_tokens::spent_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((sid, expires_at, None)) = token else {
+        return Ok(None);
+    };
+    if expires_at <= now {
+        return Ok(None);
+    }
+    let row: Option<SessionUserRow> = users::table
+        .inner_join(sessions::table)
+        .filter(sessions::id.eq(&sid))
+        .select((
+            users::id,
+            users::role,
+            users::organisation_id,
+            users::status,
+            users::display_name,
+            sessions::revoked_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((id, role, organisation_id, UserStatus::Active, name, None)) => Some((
+            crate::auth::principal::UserPrincipal {
+                id,
+                role,
+                organisation_id,
+                session_id: sid,
+            },
+            name,
+        )),
+        _ => None,
+    })
+}

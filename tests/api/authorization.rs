@@ -822,6 +822,14 @@ fn rows(w: &World) -> Vec<Row> {
             |i| json!({"kind": "financial", "due_on": "2026-12-31", "title": format!("Accounts {i}")}),
             GRANT_STAFF_CREATE,
         ),
+        // The report queue: staff see every report, members their organisation's (member B
+        // none of A's); partner apps never see reports.
+        row("GET", "/api/v1/reports", USERS_ONLY),
+        row(
+            "GET",
+            format!("/api/v1/reports/{}", w.reports_to_accept[0]),
+            [401, 200, 404, 200, 200, 200, 403, 403],
+        ),
         each(
             "POST",
             &w.reports_to_submit,

@@ -1,7 +1,9 @@
 //! Handlers of grant reports.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -10,8 +12,11 @@ use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
 use crate::error::docs::{AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors};
 use crate::extract::Json;
+use crate::grants::access::Reader;
 use crate::grants::grant::ReasonBody;
+use crate::grants::queue::{self, ReportFilter, ReportItem};
 use crate::grants::report::{self, NewReport, Report, ReportCommand, SubmitReport};
+use crate::pagination::{self, Page};
 
 /// Runs a report command and answers with the report.
 async fn move_report(
@@ -133,4 +138,72 @@ pub async fn return_report(
         ReportCommand::Return(body.0.reason),
     )
     .await
+}
+
+/// Filters and paging of the report list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportListParams {
+    /// Page size, 1–100 (default 25).
+    pub limit: Option<i64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// due, submitted (the review queue), accepted, returned, or overdue (owed and past its
+    /// due date).
+    pub status: Option<String>,
+    /// Only reports of this grant.
+    pub grant_id: Option<String>,
+}
+
+/// Grant reports: staff see every report, a grantee's members their organisation's. Items
+/// carry the grant's reference and title and the grantee's and submitter's names.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportListParams),
+    responses(
+        (status = 200, description = "A page of reports", body = Page<ReportItem>),
+        QueryErrors, AuthErrors,
+    )
+)]
+#[get("/reports")]
+pub async fn list_reports(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: web::Query<ReportListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(q.limit)?;
+    let reader = Reader::try_from(&who)?;
+    let q = q.into_inner();
+    let filter = ReportFilter {
+        status: q.status,
+        grant_id: q.grant_id,
+    };
+    let page = state
+        .db(move |c| queue::reports(c, &reader, &filter, limit, q.cursor.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// A grant report, with its grant's reference and title and the grantee's name.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Report id")),
+    responses(
+        (status = 200, description = "The report", body = ReportItem),
+        AuthErrors, NotFoundError,
+    )
+)]
+#[get("/reports/{id}")]
+pub async fn get_report(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reader = Reader::try_from(&who)?;
+    let item = state
+        .db(move |c| queue::visible_report(c, &reader, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(item))
 }

@@ -17,9 +17,8 @@ use crate::error::docs::{
 use crate::extract::Json;
 use crate::grants::access::{self, Reader};
 use crate::grants::grant::{self, ReasonBody};
-use crate::grants::tranche::{
-    self, NewTranche, PayBody, Tranche, TrancheCommand, TrancheRow, command,
-};
+use crate::grants::queue::{self, TrancheFilter, TrancheItem};
+use crate::grants::tranche::{NewTranche, PayBody, Tranche, TrancheCommand, TrancheRow, command};
 use crate::idempotency::{self, Outcome};
 use crate::pagination::{self, Page};
 
@@ -35,6 +34,10 @@ pub struct DisbursementListParams {
     pub status: Option<String>,
     /// Only tranches of this grant.
     pub grant_id: Option<String>,
+    /// `me`: only what the caller may act on now: a grant officer or admin the requested
+    /// tranches it did not request nor already approve (and whose report, if any, is
+    /// accepted); finance the approved tranches to pay.
+    pub awaiting: Option<String>,
 }
 
 fn answer(c: &mut DbConn, row: TrancheRow) -> Result<Tranche, ApiError> {
@@ -115,13 +118,14 @@ pub async fn request_disbursement(
     .await
 }
 
-/// The approval queue and other tranche lists (staff).
+/// The approval queue and other tranche lists (staff). Items carry the grant's reference and
+/// title, the grantee's and the requester's names and the amount in the base currency.
 #[utoipa::path(
     tag = "disbursements",
     security(("bearer" = [])),
     params(DisbursementListParams),
     responses(
-        (status = 200, description = "A page of tranches", body = Page<Tranche>),
+        (status = 200, description = "A page of tranches", body = Page<TrancheItem>),
         QueryErrors, AuthErrors,
     )
 )]
@@ -134,17 +138,14 @@ pub async fn list_disbursements(
     let limit = pagination::limit(q.limit)?;
     let who = Staff::try_from(&who)?;
     let q = q.into_inner();
+    let filter = TrancheFilter {
+        status: q.status,
+        grant_id: q.grant_id,
+        awaiting: q.awaiting,
+    };
+    let config = state.config.clone();
     let page = state
-        .db(move |c| {
-            tranche::list(
-                c,
-                &who,
-                q.status.as_deref(),
-                q.grant_id.as_deref(),
-                limit,
-                q.cursor.as_deref(),
-            )
-        })
+        .db(move |c| queue::tranches(c, &config, &who, &filter, limit, q.cursor.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }

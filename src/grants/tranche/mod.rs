@@ -11,14 +11,12 @@ use utoipa::ToSchema;
 
 use super::check::Refusal;
 use super::report::ReportStatus;
-use crate::auth::caller::Staff;
 use crate::command::Audited;
 use crate::db::DbConn;
-use crate::db::schema::{disbursements, grants};
+use crate::db::schema::disbursements;
 use crate::error::{ApiError, ConflictCode};
 use crate::kit::rfc3339;
 use crate::money;
-use crate::pagination::{self, Page};
 
 crate::text_enum! {
     /// A tranche's place in its life.
@@ -204,54 +202,6 @@ pub fn of_grant(conn: &mut DbConn, grant_id: &str) -> QueryResult<Vec<TrancheRow
         .order(disbursements::id.asc())
         .select(TrancheRow::as_select())
         .load(conn)
-}
-
-/// The approval queue and other tranche lists (staff only), oldest first.
-pub fn list(
-    conn: &mut DbConn,
-    _who: &Staff,
-    status: Option<&str>,
-    grant_id: Option<&str>,
-    limit: i64,
-    cursor: Option<&str>,
-) -> Result<Page<Tranche>, ApiError> {
-    let status =
-        match status {
-            None => None,
-            Some(s) => Some(TrancheStatus::parse(s).ok_or_else(|| {
-                ApiError::field("status", "unknown_code", "Unknown tranche status.")
-            })?),
-        };
-    let after = pagination::decode_cursor(cursor, 1)?;
-    let build = || {
-        let mut q = disbursements::table.into_boxed();
-        if let Some(s) = status {
-            q = q.filter(disbursements::status.eq(s));
-        }
-        if let Some(gid) = grant_id {
-            q = q.filter(disbursements::grant_id.eq(gid.to_string()));
-        }
-        q
-    };
-    let mut q = build()
-        .inner_join(grants::table)
-        .select((TrancheRow::as_select(), grants::currency))
-        .order(disbursements::id.asc())
-        .limit(limit + 1);
-    if let Some(a) = after {
-        q = q.filter(disbursements::id.gt(a[0].clone()));
-    }
-    let mut rows: Vec<(TrancheRow, String)> = q.load(conn)?;
-    let total: i64 = build().count().get_result(conn)?;
-    let next_cursor = pagination::page_cursor(&mut rows, limit, |(r, _)| r.id.clone());
-    Ok(Page {
-        data: rows
-            .into_iter()
-            .map(|(r, c)| Tranche::from_row(r, &c))
-            .collect(),
-        next_cursor,
-        total,
-    })
 }
 
 impl Audited for Tranche {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod console;
 pub mod db;
 pub mod fixtures;
 pub mod http;

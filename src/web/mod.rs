@@ -1,0 +1,119 @@
+//! The web console: server-rendered pages (minijinja templates compiled in, plain forms, no
+//! JavaScript) for the flows that emails start. Every link in an email lands here. Pages call
+//! the same service functions as the API — never a second copy of a rule — with a cookie
+//! session instead of a bearer token, and a CSRF token on every form.
+
+pub mod account;
+pub mod admin;
+pub mod page;
+pub mod session;
+pub mod work;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::AppState;
+use crate::auth::Principal;
+use session::Visitor;
+
+/// Every page of the console, outside `/api/v1`. The paths of email links are part of the
+/// contract with the emails (README, "Email links").
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(account::home))
+        .route("/sign-in", web::get().to(account::sign_in_form))
+        .route("/sign-in", web::post().to(account::sign_in))
+        .route("/sign-out", web::post().to(account::sign_out))
+        .route("/accept-invitation", web::get().to(account::accept_form))
+        .route("/accept-invitation", web::post().to(account::accept))
+        .route("/forgot-password", web::get().to(account::forgot_form))
+        .route("/forgot-password", web::post().to(account::forgot))
+        .route("/reset-password", web::get().to(account::reset_form))
+        .route("/reset-password", web::post().to(account::reset))
+        .route("/inbox", web::get().to(work::inbox))
+        .route("/payments", web::get().to(work::payments))
+        .route("/grants", web::get().to(work::grants))
+        .route("/grants/{id}", web::get().to(work::grant))
+        .route("/disbursements/{id}", web::get().to(work::tranche))
+        .route(
+            "/disbursements/{id}/{verb}",
+            web::post().to(work::move_tranche),
+        )
+        .route("/reports/{id}", web::get().to(work::report))
+        .route("/reports/{id}/{verb}", web::post().to(work::move_report))
+        .route(
+            "/admin/membership-applications",
+            web::get().to(admin::applications),
+        )
+        .route(
+            "/admin/membership-applications/{id}",
+            web::get().to(admin::application),
+        )
+        .route(
+            "/admin/membership-applications/{id}/{verb}",
+            web::post().to(admin::decide),
+        )
+        .route(
+            "/organisations/{id}/membership",
+            web::get().to(admin::membership),
+        );
+}
+
+/// The visitor of a request, or the error page when its session cannot be read.
+pub async fn visitor(req: &HttpRequest, state: &AppState) -> Result<Visitor, HttpResponse> {
+    Visitor::of(req, state).await.map_err(|e| {
+        let v = Visitor {
+            user: None,
+            name: String::new(),
+            csrf: String::new(),
+            new_csrf: false,
+            token: None,
+            marked_only: false,
+            secure: false,
+        };
+        page::error_page(&v, &state.config.network_name, e, req.path())
+    })
+}
+
+/// A form posted with its visitor.
+pub struct Posted(pub Visitor, pub BTreeMap<String, String>);
+
+/// Reads a posted form and refuses it (403 page) unless it carries this browser's CSRF token.
+pub async fn posted(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+) -> Result<Posted, HttpResponse> {
+    let v = visitor(req, state).await?;
+    let f = session::fields(body);
+    if !v.csrf_matches(&f) {
+        return Err(page::message(
+            &v,
+            &state.config.network_name,
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "The form was not sent from this site, or it is too old. Go back, reload the page and send it again.",
+        ));
+    }
+    Ok(Posted(v, f))
+}
+
+/// The signed-in caller, or the sign-in page (coming back to `req`'s page afterwards).
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the page answered at once, once per request"
+)]
+pub fn signed_in(
+    v: &Visitor,
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Principal, HttpResponse> {
+    v.principal().ok_or_else(|| {
+        let path = match req.query_string() {
+            "" => req.path().to_string(),
+            q => format!("{}?{q}", req.path()),
+        };
+        page::sign_in_first(v, &state.config.network_name, &path)
+    })
+}
