@@ -35,8 +35,8 @@ fn data_schema(e: EventType) -> Value {
         | EventType::GrantUpdated
         | EventType::GrantClosed
         | EventType::GrantCancelled => json!({
-            "allOf": [{"$ref": "#/components/schemas/Grant"}],
-            "description": "The grant as partner apps read it, without staff ids (created_by, approved_by) and decision_reason. Never sent for grants to hidden organisations, and only to apps with grants:read."
+            "allOf": [{"$ref": "#/components/schemas/PartnerGrant"}],
+            "description": "The grant as partner apps read it over REST (its published fields: never a tranche, a report, a staff id or a note). Never sent for grants to hidden organisations, and only to apps with grants:read."
         }),
         EventType::FundCreated | EventType::FundUpdated => json!({
             "allOf": [{"$ref": "#/components/schemas/Fund"}],

@@ -753,11 +753,11 @@ fn rows(w: &World) -> Vec<Row> {
             [401, 201, 404, 201, 403, 201, 403, 403],
         ),
         row("GET", "/api/v1/disbursements", READ_STAFF),
-        // DESIGN, Access: partner apps have no access to disbursements.
+        // DESIGN, Access: partner apps never see a tranche (404, whatever their scopes).
         row(
             "GET",
             format!("/api/v1/disbursements/{}", w.tranche),
-            [401, 200, 404, 200, 200, 200, 403, 403],
+            [401, 200, 404, 200, 200, 200, 404, 404],
         ),
         each(
             "POST",

@@ -23,6 +23,7 @@ mod membership;
 mod migrations;
 mod operations;
 mod outbox;
+mod partner_boundary;
 mod reports;
 mod scale_out;
 mod webhooks;
