@@ -15,8 +15,8 @@ use crate::db::schema::{funds, grants};
 use crate::directory::organisation::{Organisation, OrganisationRow};
 use crate::directory::visibility::{Viewer, is_listed};
 use crate::error::ApiError;
-use crate::grants::fund::{Fund, FundRow};
 use crate::grants::access;
+use crate::grants::fund::{Fund, FundRow};
 use crate::grants::grant::{GrantRow, GrantStatus};
 use crate::kit::rfc3339;
 

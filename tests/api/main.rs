@@ -14,6 +14,7 @@ mod disbursements;
 mod errors;
 mod exports;
 mod grants;
+mod history;
 mod http_contract;
 mod hygiene;
 mod idempotency;

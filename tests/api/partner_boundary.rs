@@ -57,7 +57,13 @@ struct Seeded {
     staff_ids: Vec<String>,
 }
 
-async fn post(app: &TestApp, who: &TestUser, path: &str, body: Option<Value>, status: u16) -> Value {
+async fn post(
+    app: &TestApp,
+    who: &TestUser,
+    path: &str,
+    body: Option<Value>,
+    status: u16,
+) -> Value {
     let mut r = app.post(path).bearer(&who.token);
     if let Some(b) = &body {
         r = r.json(b);
@@ -72,7 +78,11 @@ fn id(v: &Value) -> String {
 async fn seed(app: &TestApp) -> Seeded {
     let w = world(app).await;
     let (_, _, app_token) = app
-        .api_client(&w.admin, &w.grantee, &["directory:read", "grants:read", "webhooks:manage"])
+        .api_client(
+            &w.admin,
+            &w.grantee,
+            &["directory:read", "grants:read", "webhooks:manage"],
+        )
         .await;
     // The app subscribes to grant events first, so its delivery log holds grant payloads.
     let hook = app
@@ -85,33 +95,102 @@ async fn seed(app: &TestApp) -> Seeded {
     let webhook = id(&hook.body);
     let grant = active(app, &w, "9000.00").await;
     let mut tranches = Vec::new();
-    let request = |note: &str| json!({"amount": "100.00", "planned_date": "2026-05-01", "note": note});
+    let request =
+        |note: &str| json!({"amount": "100.00", "planned_date": "2026-05-01", "note": note});
     let path = format!("/api/v1/grants/{grant}/disbursements");
     // Requested; rejected with a reason; paid; paid and reversed.
     for _ in 0..4 {
-        tranches.push(id(&post(app, &w.officer, &path, Some(request("TRANCHE-NOTE-SECRET")), 201).await));
+        tranches.push(id(&post(
+            app,
+            &w.officer,
+            &path,
+            Some(request("TRANCHE-NOTE-SECRET")),
+            201,
+        )
+        .await));
     }
-    post(app, &w.officer2, &format!("/api/v1/disbursements/{}/reject", tranches[1]), Some(json!({"reason": "REJECTION-REASON-SECRET"})), 200).await;
+    post(
+        app,
+        &w.officer2,
+        &format!("/api/v1/disbursements/{}/reject", tranches[1]),
+        Some(json!({"reason": "REJECTION-REASON-SECRET"})),
+        200,
+    )
+    .await;
     for t in &tranches[2..] {
-        post(app, &w.officer2, &format!("/api/v1/disbursements/{t}/approve"), None, 200).await;
+        post(
+            app,
+            &w.officer2,
+            &format!("/api/v1/disbursements/{t}/approve"),
+            None,
+            200,
+        )
+        .await;
         let today = chrono::Utc::now().date_naive().to_string();
-        post(app, &w.finance, &format!("/api/v1/disbursements/{t}/pay"), Some(json!({"payment_reference": format!("PAY-{t}"), "paid_on": today})), 200).await;
+        post(
+            app,
+            &w.finance,
+            &format!("/api/v1/disbursements/{t}/pay"),
+            Some(json!({"payment_reference": format!("PAY-{t}"), "paid_on": today})),
+            200,
+        )
+        .await;
     }
-    post(app, &w.finance, &format!("/api/v1/disbursements/{}/reverse", tranches[3]), Some(json!({"reason": "REVERSAL-REASON-SECRET"})), 200).await;
+    post(
+        app,
+        &w.finance,
+        &format!("/api/v1/disbursements/{}/reverse", tranches[3]),
+        Some(json!({"reason": "REVERSAL-REASON-SECRET"})),
+        200,
+    )
+    .await;
     // A report submitted and accepted, one submitted and returned with a reason.
     let mut reports = Vec::new();
     for verb in ["accept", "return"] {
-        let r = id(&post(app, &w.officer, &format!("/api/v1/grants/{grant}/reports"), Some(json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Mid-term report"})), 201).await);
-        post(app, &w.member, &format!("/api/v1/reports/{r}/submit"), Some(json!({"summary": "REPORT-SUMMARY-SECRET", "document_url": SECRETS[3]})), 200).await;
+        let r = id(&post(
+            app,
+            &w.officer,
+            &format!("/api/v1/grants/{grant}/reports"),
+            Some(json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Mid-term report"})),
+            201,
+        )
+        .await);
+        post(
+            app,
+            &w.member,
+            &format!("/api/v1/reports/{r}/submit"),
+            Some(json!({"summary": "REPORT-SUMMARY-SECRET", "document_url": SECRETS[3]})),
+            200,
+        )
+        .await;
         let body = (verb == "return").then(|| json!({"reason": "RETURN-REASON-SECRET"}));
-        post(app, &w.officer, &format!("/api/v1/reports/{r}/{verb}"), body, 200).await;
+        post(
+            app,
+            &w.officer,
+            &format!("/api/v1/reports/{r}/{verb}"),
+            body,
+            200,
+        )
+        .await;
         reports.push(r);
     }
     // A grant to an organisation hidden from the public, with a title that names it.
     let hidden_org = app
-        .org_with(HIDDEN_NAME, idpc_hub::directory::OrganisationKind::Member, None, "VN", "asia")
+        .org_with(
+            HIDDEN_NAME,
+            idpc_hub::directory::OrganisationKind::Member,
+            None,
+            "VN",
+            "asia",
+        )
         .await;
-    let hidden_slug = app.get(&format!("/api/v1/organisations/{hidden_org}")).bearer(&w.admin.token).send().await.expect(200).body["slug"]
+    let hidden_slug = app
+        .get(&format!("/api/v1/organisations/{hidden_org}"))
+        .bearer(&w.admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["slug"]
         .as_str()
         .unwrap()
         .to_string();
@@ -124,14 +203,62 @@ async fn seed(app: &TestApp) -> Seeded {
         .expect(200);
     let mut body = grant_body(&w.fund, &hidden_org, "USD", "4321.00");
     body["title"] = json!(HIDDEN_TITLE);
-    body["description"] = json!(format!("Rent and outreach workers for {HIDDEN_NAME} in District 4"));
+    body["description"] = json!(format!(
+        "Rent and outreach workers for {HIDDEN_NAME} in District 4"
+    ));
     let hidden_grant = id(&post(app, &w.officer, "/api/v1/grants", Some(body), 201).await);
-    post(app, &w.officer, &format!("/api/v1/grants/{hidden_grant}/submit"), None, 200).await;
-    post(app, &w.officer2, &format!("/api/v1/grants/{hidden_grant}/approve"), None, 200).await;
-    post(app, &w.officer, &format!("/api/v1/grants/{hidden_grant}/activate"), None, 200).await;
-    let draft = id(&post(app, &w.officer, "/api/v1/grants", Some(grant_body(&w.fund, &w.grantee, "USD", "5.00")), 201).await);
-    let staff_ids = vec![w.admin.id.clone(), w.officer.id.clone(), w.officer2.id.clone(), w.finance.id.clone(), w.member.id.clone()];
-    Seeded { w, app_token, grant, hidden_org, hidden_slug, hidden_grant, draft, tranches, reports, webhook, staff_ids }
+    post(
+        app,
+        &w.officer,
+        &format!("/api/v1/grants/{hidden_grant}/submit"),
+        None,
+        200,
+    )
+    .await;
+    post(
+        app,
+        &w.officer2,
+        &format!("/api/v1/grants/{hidden_grant}/approve"),
+        None,
+        200,
+    )
+    .await;
+    post(
+        app,
+        &w.officer,
+        &format!("/api/v1/grants/{hidden_grant}/activate"),
+        None,
+        200,
+    )
+    .await;
+    let draft = id(&post(
+        app,
+        &w.officer,
+        "/api/v1/grants",
+        Some(grant_body(&w.fund, &w.grantee, "USD", "5.00")),
+        201,
+    )
+    .await);
+    let staff_ids = vec![
+        w.admin.id.clone(),
+        w.officer.id.clone(),
+        w.officer2.id.clone(),
+        w.finance.id.clone(),
+        w.member.id.clone(),
+    ];
+    Seeded {
+        w,
+        app_token,
+        grant,
+        hidden_org,
+        hidden_slug,
+        hidden_grant,
+        draft,
+        tranches,
+        reports,
+        webhook,
+        staff_ids,
+    }
 }
 
 /// The ids to try for a path parameter, by the collection it follows.
@@ -140,7 +267,11 @@ fn candidates(s: &Seeded, collection: &str, param: &str) -> Vec<String> {
         ("grants", _) => vec![s.grant.clone(), s.hidden_grant.clone(), s.draft.clone()],
         ("disbursements", _) => s.tranches.clone(),
         ("reports", _) => s.reports.clone(),
-        ("organisations", _) => vec![s.w.grantee.clone(), s.hidden_org.clone(), s.hidden_slug.clone()],
+        ("organisations", _) => vec![
+            s.w.grantee.clone(),
+            s.hidden_org.clone(),
+            s.hidden_slug.clone(),
+        ],
         ("funds", _) => vec![s.w.fund.clone()],
         ("users", _) => s.staff_ids.clone(),
         ("webhooks", _) => vec![s.webhook.clone()],
@@ -162,7 +293,10 @@ fn urls(s: &Seeded, template: &str) -> Vec<String> {
             Some(param) => candidates(s, segments[i - 1], param),
             None => vec![seg.to_string()],
         };
-        out = out.iter().flat_map(|u| options.iter().map(move |o| format!("{u}/{o}"))).collect();
+        out = out
+            .iter()
+            .flat_map(|u| options.iter().map(move |o| format!("{u}/{o}")))
+            .collect();
     }
     out
 }

@@ -10,7 +10,8 @@ use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-pub use history::{FieldChange, HistoryEntry, diff, history};
+pub use crate::audit::history::HistoryEntry;
+pub use history::{FieldChange, diff, history};
 pub use model::*;
 pub use patch::apply_patch;
 

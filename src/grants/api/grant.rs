@@ -18,9 +18,7 @@ use crate::error::docs::{
 use crate::extract::{IfMatch, Json, etag};
 use crate::grants::access::Reader;
 use crate::grants::grant::read::{self, GrantAnswer, GrantFilter, GrantItem};
-use crate::grants::grant::{
-    Grant, GrantCommand, GrantPatch, NewGrant, ReasonBody, command, edit,
-};
+use crate::grants::grant::{Grant, GrantCommand, GrantPatch, NewGrant, ReasonBody, command, edit};
 use crate::idempotency::{self, Outcome};
 use crate::pagination::{self, Page};
 
