@@ -61,6 +61,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::fund::list_funds)
                 .service(grants::api::fund::get_fund)
                 .service(grants::api::fund::update_fund)
+                .service(grants::api::fund::approve_fund_increase)
                 .service(grants::api::history::fund_history)
                 .service(grants::api::fx::list_fx_rates)
                 .service(grants::api::fx::get_fx_rate)

@@ -659,6 +659,12 @@ fn rows(w: &World) -> Vec<Row> {
         )
         .if_match(),
         row("GET", format!("/api/v1/funds/{fund}/history"), HISTORY),
+        // No raise waits on this fund: finance officers and admins are told so.
+        row(
+            "POST",
+            format!("/api/v1/funds/{fund}/amount-increase/approve"),
+            [401, 403, 403, 403, 409, 409, 403, 403],
+        ),
         // How a fund is published in open data.
         row("GET", format!("/api/v1/funds/{fund}/publication"), READ_STAFF),
         with_body(

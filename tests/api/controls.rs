@@ -322,3 +322,42 @@ on_both! {
         assert_eq!(cancelled, 1);
     }
 }
+
+on_both! {
+    async fn raising_a_fund_above_the_threshold_waits_for_a_second_finance_officer_or_admin(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let other_finance = app.user("finance_officer", None).await;
+        let fund = format!("/api/v1/funds/{}", w.fund);
+        let patch = |etag: &str, amount: &str, who: &str| {
+            app.patch(&fund).bearer(who).header("if-match", etag).json(&json!({"amount": amount})).send()
+        };
+        // A raise within the threshold (100000.00 USD) applies at once.
+        let r = patch("\"1\"", "150000.00", &w.officer.token).await.expect(200);
+        assert_eq!(r.body["amount"], "150000.00");
+        assert_eq!(r.body["pending_amount"], Value::Null);
+        // A larger raise waits; the amount stays.
+        let r = patch("\"2\"", "900000.00", &w.officer.token).await.expect(200);
+        assert_eq!(r.body["amount"], "150000.00");
+        assert_eq!(r.body["pending_amount"], "900000.00");
+        assert_eq!(r.body["pending_by"], w.officer.id.as_str());
+        let approve = format!("{fund}/amount-increase/approve");
+        // A grant officer does not confirm; nor does whoever asked (an admin asks here).
+        app.post(&approve).bearer(&w.officer2.token).send().await.expect_problem(403);
+        let r = patch("\"3\"", "800000.00", &w.admin.token).await.expect(200);
+        assert_eq!(r.body["pending_by"], w.admin.id.as_str(), "a new raise replaces the one that waited");
+        let r = app.post(&approve).bearer(&w.admin.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval");
+        // A different finance officer confirms it.
+        let r = app.post(&approve).bearer(&other_finance.token).send().await.expect(200);
+        assert_eq!(r.body["amount"], "800000.00");
+        assert_eq!(r.body["pending_amount"], Value::Null);
+        app.post(&approve).bearer(&w.finance.token).send().await.expect_problem(409);
+        // The fund's history shows who asked and who confirmed.
+        let h = app.get(&format!("{fund}/history?limit=100")).bearer(&w.finance.token).send().await.expect(200).body;
+        let last = h["data"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"], "fund.amount_increase_approved");
+        assert_eq!(last["actor_id"], other_finance.id.as_str());
+        assert!(last["changes"].as_array().unwrap().iter().any(|c| c["field"] == "amount" && c["before"] == "150000.00" && c["after"] == "800000.00"));
+    }
+}
