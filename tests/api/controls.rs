@@ -361,3 +361,32 @@ on_both! {
         assert!(last["changes"].as_array().unwrap().iter().any(|c| c["field"] == "amount" && c["before"] == "150000.00" && c["after"] == "800000.00"));
     }
 }
+
+on_both! {
+    async fn members_of_a_suspended_organisation_read_grants_but_cannot_request_tranches_or_submit_reports(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let g = active(&app, &w, "1000.00").await;
+        let report = app.post(&format!("/api/v1/grants/{g}/reports")).bearer(&w.officer.token)
+            .json(&json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Mid-term"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        for (action, word) in [("suspend", "suspended"), ("withdraw", "withdrawn")] {
+            let grantee = w.grantee.clone();
+            app.db(move |c| {
+                use diesel::prelude::*;
+                use idpc_hub::db::schema::organisations as o;
+                diesel::update(o::table.find(grantee)).set(o::membership_status.eq(word)).execute(c).unwrap();
+            }).await;
+            let _ = action;
+            app.get(&format!("/api/v1/grants/{g}")).bearer(&w.member.token).send().await.expect(200);
+            let r = app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.member.token)
+                .json(&json!({"amount": "10.00", "planned_date": "2026-05-01"})).send().await.expect_problem(403);
+            assert!(r.body["detail"].as_str().unwrap().contains(&format!("membership is {word}")), "{}", r.text);
+            let r = app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token)
+                .json(&json!({"summary": "Done", "document_url": "https://example.org/r.pdf"})).send().await.expect_problem(403);
+            assert!(r.body["detail"].as_str().unwrap().contains(&format!("membership is {word}")), "{}", r.text);
+        }
+        // Staff still request tranches on the grant.
+        app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.officer.token)
+            .json(&json!({"amount": "10.00", "planned_date": "2026-05-01"})).send().await.expect(201);
+    }
+}
