@@ -390,3 +390,69 @@ on_both! {
             .json(&json!({"amount": "10.00", "planned_date": "2026-05-01"})).send().await.expect(201);
     }
 }
+
+on_both! {
+    async fn huge_amounts_and_absurd_rates_are_refused_naming_the_field_never_with_a_500(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let max = "92233720368547758.07"; // i64::MAX minor units of a 2-decimal currency
+        let mut failures = Vec::new();
+        let mut check = |what: &str, r: crate::common::http::Resp, field: &str| {
+            let named = match r.status {
+                400 => r.body["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == field)),
+                409 => r.body["detail"].as_str().is_some_and(|d| d.contains(field)),
+                _ => false,
+            };
+            if !named {
+                failures.push(format!("{what}: expected 400/409 naming {field}, got {} {}", r.status, r.text));
+            }
+        };
+        let fund = |amount: &str| json!({"donor_organisation_id": w.donor, "title": "Huge fund", "reference": "H-1",
+            "currency": "USD", "amount": amount, "starts_on": "2026-01-01", "ends_on": "2026-12-31"});
+        for amount in [max, "1e300", "9223372036854775807", "99999999999999999999999999.99"] {
+            let r = app.post("/api/v1/funds").bearer(&w.officer.token).json(&fund(amount)).send().await;
+            check(&format!("POST /funds amount {amount}"), r, "amount");
+            let r = app.patch(&format!("/api/v1/funds/{}", w.fund)).bearer(&w.officer.token).header("if-match", "\"1\"").json(&json!({"amount": amount})).send().await;
+            check(&format!("PATCH /funds amount {amount}"), r, "amount");
+        }
+        for rate in ["1e300", "9223372036854775807", "99999999999999999999.999999"] {
+            let r = app.req(actix_web::http::Method::PUT, "/api/v1/fx-rates/EUR").bearer(&w.finance.token)
+                .json(&json!({"rate": rate, "as_of": "2026-01-15"})).send().await;
+            check(&format!("PUT /fx-rates rate {rate}"), r, "rate");
+        }
+        // Grants: the amount itself, an absurd rate, and a conversion past the money bound.
+        for (currency, amount, rate, field) in [
+            ("USD", max, None, "amount"),
+            ("JPY", "9223372036854775807", Some("0.0067"), "amount"),
+            ("EUR", "1000.00", Some("1e300"), "fx_rate"),
+            ("EUR", "1000.00", Some("9223372036854775807"), "fx_rate"),
+            ("EUR", "1000.00", Some("0.000001"), "fx_rate"),
+            ("EUR", "9999999999999.99", Some("1.08"), "amount"),
+        ] {
+            let mut body = grant_body(&w.fund, &w.grantee, currency, amount);
+            if let Some(r) = rate {
+                body["fx_rate"] = json!(r);
+                body["fx_rate_date"] = json!("2026-01-15");
+            }
+            let r = app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await;
+            check(&format!("POST /grants {currency} {amount} at {rate:?}"), r, field);
+        }
+        let d = draft(&app, &w, "10.00").await;
+        let id = d["id"].as_str().unwrap().to_string();
+        for (patch, field) in [
+            (json!({"amount": max}), "amount"),
+            (json!({"currency": "EUR", "fx_rate": "1e300", "fx_rate_date": "2026-01-15"}), "fx_rate"),
+            (json!({"currency": "EUR", "amount": "9999999999999.99", "fx_rate": "1.08", "fx_rate_date": "2026-01-15"}), "amount"),
+        ] {
+            let r = app.patch(&format!("/api/v1/grants/{id}")).bearer(&w.officer.token).header("if-match", "\"1\"").json(&patch).send().await;
+            check(&format!("PATCH /grants {patch}"), r, field);
+        }
+        let g = active(&app, &w, "100.00").await;
+        for amount in [max, "1e300"] {
+            let r = app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.officer.token)
+                .json(&json!({"amount": amount, "planned_date": "2026-05-01"})).send().await;
+            check(&format!("POST tranche {amount}"), r, "amount");
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
