@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::fund::{Fund, FundRow};
 use super::grant::{self, GrantRow, GrantStatus};
 use super::tranche::{self, TrancheRow};
 use crate::auth::caller::Staff;
@@ -113,6 +114,18 @@ pub fn partner_view(g: GrantRow, grantee: &OrganisationRow) -> PartnerGrant {
         planned_end: g.planned_end,
         status: g.status,
     }
+}
+
+/// A fund as a partner app hears of it (webhooks; apps do not read funds over REST): the fund
+/// without a raise that waits for confirmation, nor who asked for it (a staff id).
+pub fn partner_fund(f: FundRow) -> Result<serde_json::Value, ApiError> {
+    let mut v = serde_json::to_value(Fund::from(f)).map_err(ApiError::internal)?;
+    if let serde_json::Value::Object(m) = &mut v {
+        for internal in ["pending_amount", "pending_by", "pending_at"] {
+            m.remove(internal);
+        }
+    }
+    Ok(v)
 }
 
 /// [`partner_view`] of grants, loading their grantees.

@@ -16,7 +16,7 @@ use crate::directory::organisation::{Organisation, OrganisationRow};
 use crate::directory::visibility::{Viewer, is_listed};
 use crate::error::ApiError;
 use crate::grants::access;
-use crate::grants::fund::{Fund, FundRow};
+use crate::grants::fund::FundRow;
 use crate::grants::grant::{GrantRow, GrantStatus};
 use crate::kit::rfc3339;
 
@@ -207,8 +207,8 @@ pub fn shown(conn: &mut DbConn, event: WebhookEvent) -> Result<Option<Shown>, Ap
         E::GrantUpdated(g) => Some(grant(conn, EventType::GrantUpdated, g)?),
         E::GrantClosed(g) => Some(grant(conn, EventType::GrantClosed, g)?),
         E::GrantCancelled(g) => Some(grant(conn, EventType::GrantCancelled, g)?),
-        E::FundCreated(f) => Some(fund(EventType::FundCreated, f)),
-        E::FundUpdated(f) => Some(fund(EventType::FundUpdated, f)),
+        E::FundCreated(f) => Some(fund(EventType::FundCreated, f)?),
+        E::FundUpdated(f) => Some(fund(EventType::FundUpdated, f)?),
     };
     Ok(shown)
 }
@@ -222,13 +222,13 @@ fn grant(conn: &mut DbConn, event: EventType, g: GrantRow) -> Result<Shown, ApiE
     })
 }
 
-fn fund(event: EventType, f: FundRow) -> Shown {
-    Shown {
+fn fund(event: EventType, f: FundRow) -> Result<Shown, ApiError> {
+    Ok(Shown {
         event,
         scope: Scope::GrantsRead,
         resource_key: format!("fund:{}", f.id),
-        data: serde_json::to_value(Fund::from(f)).unwrap_or(Value::Null),
-    }
+        data: access::partner_fund(f)?,
+    })
 }
 
 /// The JSON body of an event: `{"type", "timestamp", "data"}`.

@@ -40,7 +40,7 @@ fn data_schema(e: EventType) -> Value {
         }),
         EventType::FundCreated | EventType::FundUpdated => json!({
             "allOf": [{"$ref": "#/components/schemas/Fund"}],
-            "description": "The fund. Only to apps with grants:read."
+            "description": "The fund, without a raise that waits for confirmation (pending_amount, pending_by, pending_at are never sent). Only to apps with grants:read."
         }),
         EventType::Ping => json!({
             "type": "object",

@@ -88,11 +88,19 @@ async fn seed(app: &TestApp) -> Seeded {
     let hook = app
         .post("/api/v1/webhooks")
         .bearer(&app_token)
-        .json(&json!({"url": "https://partner.example.org/hook", "events": ["grant.published", "grant.updated", "grant.closed"]}))
+        .json(&json!({"url": "https://partner.example.org/hook", "events": ["grant.published", "grant.updated", "grant.closed", "fund.updated"]}))
         .send()
         .await
         .expect(201);
     let webhook = id(&hook.body);
+    // A raise of the fund that waits for a second person (its author is a staff id).
+    app.patch(&format!("/api/v1/funds/{}", w.fund))
+        .bearer(&w.officer.token)
+        .header("if-match", "\"1\"")
+        .json(&json!({"amount": "900000.00"}))
+        .send()
+        .await
+        .expect(200);
     let grant = active(app, &w, "9000.00").await;
     let mut tranches = Vec::new();
     let request =
@@ -361,6 +369,20 @@ on_both! {
                 }
             }
         }
+        // What webhooks sent the app: the same boundary.
+        let bodies: Vec<String> = app.db(|c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::webhook_deliveries as d;
+            d::table.select(d::body).load::<String>(c).unwrap()
+        }).await;
+        assert!(bodies.iter().any(|b| b.contains("fund.updated")) && bodies.iter().any(|b| b.contains("grant.published")));
+        for b in &bodies {
+            for f in forbidden.iter().map(String::as_str).chain(INTERNAL_KEYS).chain(["pending_by"]) {
+                if b.contains(f) {
+                    leaks.push(format!("a webhook delivery holds {f}: {b}"));
+                }
+            }
+        }
         assert!(called > 40, "the walk called {called} URLs");
         assert!(leaks.is_empty(), "what a partner app received:\n{}", leaks.join("\n"));
 
@@ -377,7 +399,7 @@ on_both! {
         app.get(&format!("/api/v1/organisations/{}", s.hidden_org)).bearer(&s.app_token).send().await.expect_problem(404);
         // The delivery log carried grant payloads, and they were checked above.
         let log = app.get(&format!("/api/v1/webhooks/{}/deliveries", s.webhook)).bearer(&s.app_token).send().await.expect(200);
-        assert!(log.text.contains("grant.published"), "{}", log.text);
+        assert!(log.text.contains("grant.published") && log.text.contains("fund.updated"), "{}", log.text);
     }
 }
 
