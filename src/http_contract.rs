@@ -35,10 +35,10 @@ const TOKEN_PATHS: &[&str] = &[
 const DOCS_CACHE: &str = "public, max-age=3600";
 const OPENAPI_CACHE: &str = "public, max-age=300";
 
-/// The window of every limit of `auth::throttle::Limiter`, in seconds.
+/// The window of every limit of `auth::throttle` (`RATE_WINDOW`), in seconds.
 const RATE_WINDOW_SECS: u32 = 60;
 
-/// The limits a POST route counts, as (policy name, quota per window). The limiter lives in
+/// The limits a POST route counts, as (policy name, quota per window). The counting lives in
 /// the handlers; this table states the same configured numbers for the headers.
 pub fn rate_limits(config: &Config, method: &Method, path: &str) -> Vec<(&'static str, u32)> {
     if method != Method::POST {

@@ -71,8 +71,6 @@ pub struct AppState {
     pub jwt: auth::tokens::JwtKeys,
     /// Bounded argon2id hasher.
     pub hasher: auth::password::Hasher,
-    /// Rate limits of the authentication endpoints.
-    pub limiter: auth::throttle::Limiter,
 }
 
 /// Failure to start.
@@ -114,7 +112,6 @@ impl AppState {
             openapi_etag,
             jwt,
             hasher,
-            limiter: auth::throttle::Limiter::default(),
         })
     }
 

@@ -6,10 +6,6 @@
 //! exist. A lockout never answers differently from a wrong password: the caller decides what
 //! "locked" means for its answer (see `identity::session`).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -173,38 +169,6 @@ pub fn purge(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
             .filter(t::locked_until.is_null().or(t::locked_until.lt(now))),
     )
     .execute(conn)
-}
-
-/// In-process fixed-window counters. Only the membership-application limit still uses them;
-/// it should move to [`limit`] (the directory owns that call), after which this goes.
-#[derive(Clone, Default)]
-pub struct Limiter {
-    inner: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
-}
-
-impl Limiter {
-    /// Counts one hit for `key`; over `max` in a minute it answers 429 with Retry-After.
-    pub fn hit(&self, key: &str, max: u32) -> Result<(), ApiError> {
-        let window = std::time::Duration::from_secs(60);
-        let now = Instant::now();
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.duration_since(*start) < window);
-        }
-        let entry = map.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        if entry.1 > max {
-            let retry = window
-                .saturating_sub(now.duration_since(entry.0))
-                .as_secs()
-                .max(1);
-            return Err(ApiError::TooManyRequests(retry));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -186,7 +186,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "APPLICATION_RATE_LIMIT_PER_IP",
         default: "5",
-        help: "membership applications accepted per client IP per minute",
+        help: "membership applications accepted per client IP per minute (counted in the database, shared by every instance)",
     },
     Setting {
         name: "APPLICATION_LIMIT_PER_EMAIL_PER_DAY",

@@ -370,10 +370,12 @@ pub async fn submit_application(
     meta: RequestMeta,
     body: Json<NewApplication>,
 ) -> Result<HttpResponse, ApiError> {
-    state.limiter.hit(
-        &format!("application:ip:{}", meta.ip),
+    // Counted in the database, so every instance behind one address enforces one limit.
+    let per_ip = (
+        format!("application:ip:{}", meta.ip),
         state.config.application_rate_limit_per_ip,
-    )?;
+    );
+    crate::auth::throttle::limit(&state, vec![per_ip]).await?;
     let config = state.config.clone();
     let row = state
         .db(move |c| applications::submit(c, &config, &meta, body.0))

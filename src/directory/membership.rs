@@ -308,22 +308,6 @@ pub fn decide(
     })
 }
 
-/// 403 when organisation `org_id` is suspended or withdrawn: its users may read their data
-/// but not change it.
-pub fn ensure_in_good_standing(conn: &mut DbConn, org_id: &str) -> Result<(), ApiError> {
-    let status: Option<Option<MembershipStatus>> = organisations::table
-        .find(org_id)
-        .select(organisations::membership_status)
-        .first(conn)
-        .optional()?;
-    match status.flatten() {
-        Some(s @ (MembershipStatus::Suspended | MembershipStatus::Withdrawn)) => Err(
-            ApiError::Forbidden(format!("Your organisation's membership is {s}.")),
-        ),
-        _ => Ok(()),
-    }
-}
-
 /// What a membership email says.
 #[derive(Debug, Clone, Serialize)]
 pub struct MembershipMail {

@@ -109,7 +109,7 @@ impl Viewer {
         match self {
             Viewer::Staff => true,
             Viewer::Member(o) => o == &r.id || is_listed(r),
-            Viewer::Public => !r.hidden_from_public && is_listed(r),
+            Viewer::Public => !is_withheld(r) && is_listed(r),
         }
     }
 
@@ -144,6 +144,25 @@ impl Viewer {
             other => other.field_groups(r),
         }
     }
+}
+
+/// The name every public answer gives an organisation it may not name.
+pub const WITHHELD_NAME: &str = "Withheld (at-risk organisation)";
+
+/// True when `r` may not be named (nor located finer than its region) in anything the public
+/// or a partner app reads: the directory, the open-data exports, grants seen by apps, the
+/// grants CSV. The one rule; [`withheld_sql`] is its SQL form.
+pub fn is_withheld(r: &OrganisationRow) -> bool {
+    r.hidden_from_public
+}
+
+/// SQL for [`is_withheld`] on a query whose FROM clause includes `organisations`.
+pub fn withheld_sql<QS>() -> Condition<QS>
+where
+    QS: 'static,
+    organisations::hidden_from_public: SelectableExpression<QS> + ValidGrouping<()>,
+{
+    Box::new(organisations::hidden_from_public.eq(true))
 }
 
 /// Listed organisations are partners and members in a listed standing.
@@ -194,11 +213,7 @@ where
     match viewer {
         Viewer::Staff => always(),
         Viewer::Member(o) => Box::new(listed_sql::<QS>().or(organisations::id.eq(o.clone()))),
-        Viewer::Public => Box::new(
-            organisations::hidden_from_public
-                .eq(false)
-                .and(listed_sql::<QS>()),
-        ),
+        Viewer::Public => Box::new(diesel::dsl::not(withheld_sql::<QS>()).and(listed_sql::<QS>())),
     }
 }
 

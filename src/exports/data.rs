@@ -16,6 +16,7 @@ use crate::db::schema::{
 };
 use crate::directory::OrganisationRow;
 use crate::directory::identifiers;
+use crate::directory::visibility;
 use crate::error::ApiError;
 use crate::grants::fund::FundRow;
 use crate::grants::grant::{GrantRow, GrantStatus};
@@ -43,7 +44,7 @@ pub struct Party {
 impl Party {
     /// Builds the public view of an organisation.
     pub fn of(o: &OrganisationRow) -> Self {
-        if o.hidden_from_public {
+        if visibility::is_withheld(o) {
             return Self {
                 hidden: true,
                 org_id: None,
@@ -84,6 +85,13 @@ impl Party {
             (None, None) => None,
         }
     }
+}
+
+/// The reference of a payment in the exports: a digest of the tranche's id, so a payment
+/// keeps one stable id without publishing the tranche's own id.
+pub fn payment_ref(d: &DisbursementRow) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(d.id.as_bytes())[..8])
 }
 
 /// One published grant and everything the exports say about it.

@@ -8,10 +8,7 @@
 use serde_json::{Value, json};
 
 use super::data::{OpenDataSet, Party, Published, PublishedFund};
-use super::{
-    PILLAR_TITLES, PRIORITY_AREA_TITLES, REGION_TITLES, WITHHELD_DESCRIPTION, WITHHELD_TITLE,
-    title_of,
-};
+use super::{PILLAR_TITLES, PRIORITY_AREA_TITLES, REGION_TITLES, title_of};
 use crate::config::Config;
 use crate::grants::tranche::TrancheStatus;
 use crate::kit::rfc3339;
@@ -66,20 +63,14 @@ fn onward_grant(p: &Published, config: &Config) -> Value {
     let g = &p.grant;
     let open = &config.open_data;
     let grant_id = format!("{}-{}", open.giving_prefix, g.reference);
-    let (title, description) = if p.grantee.hidden {
-        (WITHHELD_TITLE.to_string(), WITHHELD_DESCRIPTION.to_string())
-    } else if g.description.trim().is_empty() {
-        (g.title.clone(), g.title.clone())
-    } else {
-        (g.title.clone(), g.description.clone())
-    };
+    let (title, description) = crate::grants::access::published_text(g, p.grantee.hidden);
     let recipient = organisation(&p.grantee, config, &g.reference);
     let recipient_id = recipient["id"].clone();
     let mut transactions = Vec::new();
     for d in &p.payments {
         let Some(paid_on) = d.paid_on else { continue };
         transactions.push(json!({
-            "id": format!("{grant_id}-payment-{}", d.id),
+            "id": format!("{grant_id}-payment-{}", super::data::payment_ref(d)),
             "currency": g.currency,
             "value": money::json_number(d.amount, &g.currency),
             "transactionDate": paid_on.to_string(),
@@ -88,7 +79,7 @@ fn onward_grant(p: &Published, config: &Config) -> Value {
         }));
         if let (true, Some(at)) = (d.status == TrancheStatus::Reversed, d.reversed_at) {
             transactions.push(json!({
-                "id": format!("{grant_id}-reversal-{}", d.id),
+                "id": format!("{grant_id}-reversal-{}", super::data::payment_ref(d)),
                 "description": "Reversal of a payment",
                 "currency": g.currency,
                 "value": money::json_number(-d.amount, &g.currency),

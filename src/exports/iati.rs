@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use super::data::{OpenDataSet, Party, Published};
-use super::{PRIORITY_AREA_TITLES, WITHHELD_DESCRIPTION, WITHHELD_TITLE, title_of};
+use super::{PRIORITY_AREA_TITLES, title_of};
 use crate::config::Config;
 use crate::grants::grant::GrantStatus;
 use crate::grants::tranche::TrancheStatus;
@@ -190,13 +190,7 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
     let g = &p.grant;
     let open = &config.open_data;
     let id = activity_id(config, &g.reference);
-    let (title, description) = if p.grantee.hidden {
-        (WITHHELD_TITLE.to_string(), WITHHELD_DESCRIPTION.to_string())
-    } else if g.description.trim().is_empty() {
-        (g.title.clone(), g.title.clone())
-    } else {
-        (g.title.clone(), g.description.clone())
-    };
+    let (title, description) = crate::grants::access::published_text(g, p.grantee.hidden);
     let _ = write!(
         out,
         " <iati-activity last-updated-datetime=\"{}\" xml:lang=\"en\" default-currency=\"{}\" hierarchy=\"1\">\n  <iati-identifier>{}</iati-identifier>\n",
@@ -343,7 +337,7 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
             out,
             config,
             p,
-            &format!("{id}-payment-{}", d.id),
+            &format!("{id}-payment-{}", super::data::payment_ref(d)),
             "3",
             paid_on,
             d.amount,
@@ -354,7 +348,7 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
                 out,
                 config,
                 p,
-                &format!("{id}-reversal-{}", d.id),
+                &format!("{id}-reversal-{}", super::data::payment_ref(d)),
                 "3",
                 at.date(),
                 -d.amount,

@@ -16,12 +16,10 @@ pub mod publication;
 /// The open-data settings live with the other settings (`config` may not use `exports`).
 pub use crate::config::open_data as settings;
 
-/// Name shown instead of a hidden organisation's.
-pub const WITHHELD_NAME: &str = "Withheld (at-risk organisation)";
-/// Title of a grant to a hidden organisation (its own title might name it).
-pub const WITHHELD_TITLE: &str = "Grant to an organisation whose identity is withheld";
-/// Description of a grant to a hidden organisation.
-pub const WITHHELD_DESCRIPTION: &str = "An onward grant to a civil-society organisation whose identity is withheld for its safety; only its region is published.";
+/// Name shown instead of a withheld organisation's (the directory's rule).
+pub use crate::directory::visibility::WITHHELD_NAME;
+/// Title and description of a grant to a withheld organisation (the partner boundary's).
+pub use crate::grants::access::{WITHHELD_DESCRIPTION, WITHHELD_TITLE};
 
 /// Titles of the strategic pillars (the network's own classification scheme).
 pub const PILLAR_TITLES: &[(&str, &str)] = &[

@@ -1,10 +1,19 @@
 //! Who may see and do what: the readers of grants (staff see every grant; a member sees its
 //! organisation's grants once submitted; a partner app with `grants:read` sees published
-//! grants of organisations that are not hidden), the object-level rules of tranches and
-//! reports, and what a partner app may see of a grant. What a caller may not see is 404.
+//! grants, through [`partner_view`] only), the object-level rules of tranches and reports,
+//! and what a partner app may see of a grant. What a caller may not see is 404.
+//!
+//! The partner boundary lives here and nowhere else: an app reads the fields the 360Giving
+//! export publishes, never a tranche, a report, a staff id or an internal note; a grant to an
+//! organisation the directory withholds ([`visibility::is_withheld`]) keeps its amount and
+//! dates but gets a neutral title and description and names no grantee finer than a region.
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::fund::{Fund, FundRow};
 use super::grant::{self, GrantRow, GrantStatus};
 use super::tranche::{self, TrancheRow};
 use crate::auth::caller::Staff;
@@ -12,8 +21,136 @@ use crate::auth::principal::{ClientPrincipal, UserPrincipal};
 use crate::auth::{Principal, Scope};
 use crate::db::schema::{grants, organisations};
 use crate::db::{DbConn, MultiBackend};
+use crate::directory::visibility;
 use crate::directory::{OrganisationKind, OrganisationRow, PartnerType};
 use crate::error::ApiError;
+use crate::kit::rfc3339;
+use crate::money;
+
+/// Title of a grant to a withheld organisation (its own title might name it).
+pub const WITHHELD_TITLE: &str = "Grant to an organisation whose identity is withheld";
+/// Description of a grant to a withheld organisation.
+pub const WITHHELD_DESCRIPTION: &str = "An onward grant to a civil-society organisation whose identity is withheld for its safety; only its region is published.";
+
+/// The title and description of a grant as published: neutral when the grantee is withheld,
+/// the title again when the description is empty.
+pub fn published_text(g: &GrantRow, grantee_withheld: bool) -> (String, String) {
+    if grantee_withheld {
+        (WITHHELD_TITLE.to_string(), WITHHELD_DESCRIPTION.to_string())
+    } else if g.description.trim().is_empty() {
+        (g.title.clone(), g.title.clone())
+    } else {
+        (g.title.clone(), g.description.clone())
+    }
+}
+
+/// A grant as a partner app reads it: the published fields, what the 360Giving export shows.
+/// No tranche, report, staff id or internal note is ever part of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartnerGrant {
+    /// UUID v7.
+    pub id: String,
+    /// Unique reference, e.g. IDPC-2026-0042.
+    #[schema(example = "IDPC-2026-0042")]
+    pub reference: String,
+    /// Title (neutral when the grantee's identity is withheld).
+    pub title: String,
+    /// Description (neutral when the grantee's identity is withheld).
+    pub description: String,
+    /// Strategic pillar.
+    #[schema(example = "capacity_strengthening")]
+    pub pillar: String,
+    /// Priority areas.
+    pub priority_areas: Vec<String>,
+    /// ISO 4217 code of `amount` and `amount_disbursed`.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// Amount awarded.
+    #[schema(example = "12500.00")]
+    pub amount: String,
+    /// Amount paid so far (payments less reversals).
+    pub amount_disbursed: String,
+    /// When it was awarded (YYYY-MM-DD).
+    pub award_date: Option<NaiveDate>,
+    /// Planned start (YYYY-MM-DD).
+    pub planned_start: NaiveDate,
+    /// Planned end (YYYY-MM-DD).
+    pub planned_end: NaiveDate,
+    /// approved, active or closed (cancelled in a `grant.cancelled` webhook).
+    pub status: GrantStatus,
+    /// The grantee organisation; null when its identity is withheld.
+    pub grantee_organisation_id: Option<String>,
+    /// The grantee's region (always given).
+    #[schema(example = "asia")]
+    pub grantee_region: String,
+    /// True when the grantee's identity is withheld for its safety.
+    pub grantee_withheld: bool,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// The one place that decides what a partner app sees of a grant (REST answers and webhook
+/// payloads alike).
+pub fn partner_view(g: GrantRow, grantee: &OrganisationRow) -> PartnerGrant {
+    let withheld = visibility::is_withheld(grantee);
+    let (title, description) = published_text(&g, withheld);
+    let c = g.currency.as_str();
+    PartnerGrant {
+        amount: money::format(g.amount, c),
+        amount_disbursed: money::format(g.paid, c),
+        priority_areas: g.priority_area_list(),
+        award_date: g.approved_at.map(|t| t.date()),
+        grantee_organisation_id: (!withheld).then(|| grantee.id.clone()),
+        grantee_region: grantee.region.clone(),
+        grantee_withheld: withheld,
+        updated_at: rfc3339(g.updated_at),
+        id: g.id,
+        reference: g.reference,
+        title,
+        description,
+        pillar: g.pillar,
+        currency: g.currency,
+        planned_start: g.planned_start,
+        planned_end: g.planned_end,
+        status: g.status,
+    }
+}
+
+/// A fund as a partner app hears of it (webhooks; apps do not read funds over REST): the fund
+/// without a raise that waits for confirmation, nor who asked for it (a staff id).
+pub fn partner_fund(f: FundRow) -> Result<serde_json::Value, ApiError> {
+    let mut v = serde_json::to_value(Fund::from(f)).map_err(ApiError::internal)?;
+    if let serde_json::Value::Object(m) = &mut v {
+        for internal in ["pending_amount", "pending_by", "pending_at"] {
+            m.remove(internal);
+        }
+    }
+    Ok(v)
+}
+
+/// [`partner_view`] of grants, loading their grantees.
+pub fn partner_views(
+    conn: &mut DbConn,
+    rows: Vec<GrantRow>,
+) -> Result<Vec<PartnerGrant>, ApiError> {
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|g| g.grantee_organisation_id.as_str())
+        .collect();
+    let orgs: Vec<OrganisationRow> = organisations::table
+        .filter(organisations::id.eq_any(&ids))
+        .select(OrganisationRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|g| {
+            let o = orgs
+                .iter()
+                .find(|o| o.id == g.grantee_organisation_id)
+                .ok_or_else(|| ApiError::internal("grant without its grantee"))?;
+            Ok(partner_view(g, o))
+        })
+        .collect()
+}
 
 /// Loads an organisation, if it exists.
 pub fn organisation(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrganisationRow>> {
@@ -36,8 +173,7 @@ pub enum Reader {
     Staff(Staff),
     /// A member user: its organisation's grants once submitted.
     Member(UserPrincipal),
-    /// A partner app with `grants:read`: published grants of organisations not hidden,
-    /// through [`partner_view`] only.
+    /// A partner app with `grants:read`: published grants, through [`partner_view`] only.
     App(ClientPrincipal),
 }
 
@@ -61,6 +197,15 @@ impl TryFrom<&Principal> for Reader {
 }
 
 impl Reader {
+    /// The reader of what partner apps never see (tranches, reports, histories): every app
+    /// gets 404, whatever its scopes, so it learns nothing of what exists.
+    pub fn internal(who: &Principal) -> Result<Reader, ApiError> {
+        match who {
+            Principal::Client(_) => Err(ApiError::NotFound),
+            _ => Reader::try_from(who),
+        }
+    }
+
     /// True for a partner app.
     pub fn is_app(&self) -> bool {
         matches!(self, Reader::App(_))
@@ -76,11 +221,7 @@ pub fn visible_grant(conn: &mut DbConn, who: &Reader, id: &str) -> Result<GrantR
             u.organisation_id.as_deref() == Some(g.grantee_organisation_id.as_str())
                 && g.status != GrantStatus::Draft
         }
-        Reader::App(_) => {
-            GrantStatus::PUBLISHED.contains(&g.status)
-                && organisation(conn, &g.grantee_organisation_id)?
-                    .is_some_and(|o| !o.hidden_from_public)
-        }
+        Reader::App(_) => GrantStatus::PUBLISHED.contains(&g.status),
     };
     if ok { Ok(g) } else { Err(ApiError::NotFound) }
 }
@@ -95,28 +236,28 @@ pub fn visible_grants<'a>(who: &Reader) -> grants::BoxedQuery<'a, MultiBackend> 
                 grants::grantee_organisation_id.eq(u.organisation_id.clone().unwrap_or_default()),
             )
             .filter(grants::status.ne(GrantStatus::Draft)),
-        Reader::App(_) => q
-            .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
-            .filter(
-                grants::grantee_organisation_id.eq_any(
-                    organisations::table
-                        .filter(organisations::hidden_from_public.eq(false))
-                        .select(organisations::id),
-                ),
-            ),
+        Reader::App(_) => q.filter(grants::status.eq_any(GrantStatus::PUBLISHED)),
     }
 }
 
-/// A tranche the caller may see, with its grant. Partner apps never see tranches.
+/// True when `who` may look up grants by grantee `org`: an app may not for a withheld
+/// organisation (its grants are shown, but never linked to it), so it finds none.
+pub fn may_find_by_grantee(conn: &mut DbConn, who: &Reader, org: &str) -> QueryResult<bool> {
+    if !who.is_app() {
+        return Ok(true);
+    }
+    Ok(organisation(conn, org)?.is_none_or(|o| !visibility::is_withheld(&o)))
+}
+
+/// A tranche the caller may see, with its grant. Partner apps never see tranches: 404,
+/// whether it exists or not.
 pub fn visible_tranche(
     conn: &mut DbConn,
     who: &Reader,
     id: &str,
 ) -> Result<(TrancheRow, GrantRow), ApiError> {
     if who.is_app() {
-        return Err(ApiError::Forbidden(
-            "Partner apps have no access to tranches.".into(),
-        ));
+        return Err(ApiError::NotFound);
     }
     let d = tranche::by_id(conn, id)?;
     let g = visible_grant(conn, who, &d.grant_id).map_err(|e| match e {

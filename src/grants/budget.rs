@@ -8,15 +8,60 @@
 //!
 //! Row locks are always taken in the order tranche → grant → fund, so concurrent commands on
 //! PostgreSQL cannot deadlock.
+//!
+//! Every move is an audit event of the fund (`fund.reserved`, `fund.released`,
+//! `fund.committed`, `fund.uncommitted`, `fund.paid`, `fund.reversed`), written through the
+//! command context with the counters before → after: the fund's `awarded` and `disbursed`,
+//! and the moved grant's `committed` and `paid` under `grants.<grant id>`.
 
 use diesel::prelude::*;
+use serde_json::json;
 
-use super::fund::{self, FundStatus};
+use super::fund::{self, Fund, FundStatus};
 use super::grant::{self, GrantRow, GrantStatus};
-use crate::command::Ctx;
+use crate::command::{Audited, Ctx};
 use crate::db::schema::{funds, grants};
 use crate::error::{ApiError, ConflictCode};
 use crate::money;
+
+/// How a move changed the counters (added to each).
+#[derive(Debug, Clone, Copy, Default)]
+struct Moved {
+    awarded: i64,
+    disbursed: i64,
+    committed: i64,
+    paid: i64,
+}
+
+/// Records a counter move as an audit event of the grant's fund. Read after the UPDATE (the
+/// row is this transaction's now), so `before` is exactly `after` less the move.
+fn record(ctx: &mut Ctx<'_>, verb: &str, grant_id: &str, m: Moved) -> Result<(), ApiError> {
+    let g = grant::by_id(ctx.conn, grant_id)?;
+    let f = fund::by_id(ctx.conn, &g.fund_id)?;
+    let snapshot = |back: i64| {
+        let mut grants = serde_json::Map::new();
+        grants.insert(
+            g.id.clone(),
+            json!({
+                "committed": money::format(g.committed - back * m.committed, &g.currency),
+                "paid": money::format(g.paid - back * m.paid, &g.currency),
+            }),
+        );
+        json!({
+            "currency": f.currency,
+            "awarded": money::format(f.awarded - back * m.awarded, &f.currency),
+            "disbursed": money::format(f.disbursed - back * m.disbursed, &f.currency),
+            "grants": grants,
+        })
+    };
+    ctx.audit_raw(
+        &format!("{}.{verb}", Fund::ENTITY),
+        Fund::ENTITY,
+        &f.id,
+        Some(snapshot(1)),
+        Some(snapshot(0)),
+    )
+}
 
 /// The fund-currency equivalent of a grant-currency amount at the grant's rate.
 pub fn fund_share(g: &GrantRow, amount: i64) -> i64 {
@@ -54,19 +99,30 @@ pub fn reserve_in_fund(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> 
             ),
         });
     }
-    Ok(())
+    let m = Moved {
+        awarded: x,
+        ..Moved::default()
+    };
+    record(ctx, "reserved", &g.id, m)
 }
 
 /// Gives a cancelled grant's award back to its fund (never below zero).
 pub fn release_from_fund(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> {
     let x = g.amount_in_fund_currency;
-    diesel::update(funds::table.find(&g.fund_id).filter(funds::awarded.ge(x)))
+    let n = diesel::update(funds::table.find(&g.fund_id).filter(funds::awarded.ge(x)))
         .set((
             funds::awarded.eq(funds::awarded - x),
             funds::updated_at.eq(ctx.now),
         ))
         .execute(ctx.conn)?;
-    Ok(())
+    if n == 0 {
+        return Ok(());
+    }
+    let m = Moved {
+        awarded: -x,
+        ..Moved::default()
+    };
+    record(ctx, "released", &g.id, m)
 }
 
 /// Commits a tranche against its grant (final approval): `committed + x <= amount`, and the
@@ -96,7 +152,11 @@ pub fn commit_in_grant(ctx: &mut Ctx<'_>, grant_id: &str, x: i64) -> Result<(), 
             ),
         });
     }
-    Ok(())
+    let m = Moved {
+        committed: x,
+        ..Moved::default()
+    };
+    record(ctx, "committed", grant_id, m)
 }
 
 /// Pays a committed tranche: `paid + x <= committed` on the grant, and the fund's
@@ -119,7 +179,12 @@ pub fn pay(ctx: &mut Ctx<'_>, g: &GrantRow, x: i64) -> Result<(), ApiError> {
     diesel::update(funds::table.find(&g.fund_id))
         .set(funds::disbursed.eq(funds::disbursed + in_fund))
         .execute(ctx.conn)?;
-    Ok(())
+    let m = Moved {
+        disbursed: in_fund,
+        paid: x,
+        ..Moved::default()
+    };
+    record(ctx, "paid", &g.id, m)
 }
 
 /// Reverses a paid tranche: the grant's `paid` and `committed` drop by `x` (never below
@@ -144,7 +209,13 @@ pub fn reverse(ctx: &mut Ctx<'_>, g: &GrantRow, x: i64) -> Result<(), ApiError> 
     diesel::update(funds::table.find(&g.fund_id))
         .set(funds::disbursed.eq(funds::disbursed - in_fund))
         .execute(ctx.conn)?;
-    Ok(())
+    let m = Moved {
+        disbursed: -in_fund,
+        paid: -x,
+        committed: -x,
+        ..Moved::default()
+    };
+    record(ctx, "reversed", &g.id, m)
 }
 
 /// Releases an approved, unpaid tranche from its grant: `committed - x >= paid`.
@@ -162,5 +233,9 @@ pub fn release_in_grant(ctx: &mut Ctx<'_>, g: &GrantRow, x: i64) -> Result<(), A
     if n == 0 {
         return Err(ApiError::internal("grant counters out of step"));
     }
-    Ok(())
+    let m = Moved {
+        committed: -x,
+        ..Moved::default()
+    };
+    record(ctx, "uncommitted", &g.id, m)
 }

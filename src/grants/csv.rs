@@ -1,15 +1,19 @@
 //! The grants CSV for staff, written with the `csv` crate: one escaping rule (quotes where a
 //! cell needs them), LF line ends, and spreadsheet formulas defused: a cell that starts with
-//! `=`, `+`, `-` or `@` gets a leading apostrophe.
+//! `=`, `+`, `-` or `@` gets a leading apostrophe. A CSV is a document that travels, so a
+//! grant to a withheld organisation is written as the exports write it: neutral title, the
+//! withheld name, amounts and dates kept.
 
 use diesel::prelude::*;
 
+use super::access;
 use super::fund::FundRow;
 use super::grant::GrantRow;
 use crate::auth::caller::Staff;
 use crate::db::DbConn;
 use crate::db::schema::{funds, grants, organisations};
 use crate::directory::OrganisationRow;
+use crate::directory::visibility;
 use crate::error::ApiError;
 use crate::kit::rfc3339;
 use crate::money;
@@ -65,12 +69,23 @@ where
 
 /// The cells of one grant.
 pub fn cells(g: &GrantRow, f: &FundRow, o: &OrganisationRow) -> Vec<String> {
+    let withheld = visibility::is_withheld(o);
+    let grantee = if withheld {
+        visibility::WITHHELD_NAME.to_string()
+    } else {
+        o.name.clone()
+    };
+    let title = if withheld {
+        access::published_text(g, true).0
+    } else {
+        g.title.clone()
+    };
     vec![
         g.reference.clone(),
         g.status.to_string(),
         f.reference.clone(),
-        o.name.clone(),
-        g.title.clone(),
+        grantee,
+        title,
         g.pillar.clone(),
         g.priority_area_list().join(" "),
         g.currency.clone(),

@@ -1,5 +1,7 @@
 //! Funds: money the network receives from a donor, its life (active, closed) and its edits.
-//! What a fund has awarded and disbursed moves only through `budget`.
+//! What a fund has awarded and disbursed moves only through `budget`. A raise of its amount
+//! above `FUND_INCREASE_SECOND_APPROVAL_THRESHOLD` (in the base currency) waits as
+//! `pending_amount` until a different finance officer or admin confirms it.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -7,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::check::{Refusal, collect, done, text_field};
+use super::fx;
 use crate::auth::caller::{GrantStaff, Staff};
-use crate::auth::principal::RequestMeta;
-use crate::command::{self, Audited, DomainEvent};
+use crate::auth::principal::{RequestMeta, UserPrincipal};
+use crate::command::{self, Audited, Ctx, DomainEvent};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{funds, organisations};
@@ -70,6 +73,12 @@ pub struct FundRow {
     pub updated_at: chrono::NaiveDateTime,
     /// Optimistic-concurrency version.
     pub version: i64,
+    /// A raise of the amount waiting for a second person.
+    pub pending_amount: Option<i64>,
+    /// Who asked for that raise.
+    pub pending_by: Option<String>,
+    /// When.
+    pub pending_at: Option<chrono::NaiveDateTime>,
 }
 
 /// A fund as the API shows it.
@@ -103,6 +112,14 @@ pub struct Fund {
     pub status: FundStatus,
     /// Optimistic-concurrency version (also the ETag).
     pub version: i64,
+    /// A raise of `amount` above FUND_INCREASE_SECOND_APPROVAL_THRESHOLD, waiting until a
+    /// finance officer or admin other than its author confirms it
+    /// (`POST /funds/{id}/amount-increase/approve`); null when none waits.
+    pub pending_amount: Option<String>,
+    /// Who asked for the pending raise.
+    pub pending_by: Option<String>,
+    /// When the pending raise was asked for (RFC 3339).
+    pub pending_at: Option<String>,
     /// Created (RFC 3339).
     pub created_at: String,
     /// Last change (RFC 3339).
@@ -117,6 +134,9 @@ impl From<FundRow> for Fund {
             awarded: money::format(r.awarded, c),
             disbursed: money::format(r.disbursed, c),
             remaining: money::format(r.amount - r.awarded, c),
+            pending_amount: r.pending_amount.map(|p| money::format(p, c)),
+            pending_by: r.pending_by,
+            pending_at: r.pending_at.map(rfc3339),
             id: r.id,
             donor_organisation_id: r.donor_organisation_id,
             title: r.title,
@@ -171,7 +191,9 @@ pub struct FundPatch {
     /// The donor's reference.
     #[serde(default)]
     pub reference: Option<String>,
-    /// New amount; never below what is already awarded.
+    /// New amount; never below what is already awarded. A raise above
+    /// FUND_INCREASE_SECOND_APPROVAL_THRESHOLD (in BASE_CURRENCY) is not applied but waits as
+    /// `pending_amount` for a second finance officer or admin.
     #[serde(default)]
     pub amount: Option<String>,
     /// Start of the period.
@@ -261,6 +283,9 @@ pub fn create(
             created_at: ctx.now,
             updated_at: ctx.now,
             version: 1,
+            pending_amount: None,
+            pending_by: None,
+            pending_at: None,
         };
         diesel::insert_into(funds::table)
             .values(&row)
@@ -360,6 +385,23 @@ pub fn update(
             },
         };
         done(errors)?;
+        // A raise above the threshold waits for a second person; any other amount given
+        // replaces a raise that waits.
+        let (amount, pending) = match &patch.amount {
+            None => (
+                before.amount,
+                (
+                    before.pending_amount,
+                    before.pending_by.clone(),
+                    before.pending_at,
+                ),
+            ),
+            Some(_) if needs_second_person(ctx, &before, amount)? => (
+                before.amount,
+                (Some(amount), Some(who.id.clone()), Some(ctx.now)),
+            ),
+            Some(_) => (amount, (None, None, None)),
+        };
         let n = diesel::update(
             funds::table
                 .find(id)
@@ -373,6 +415,9 @@ pub fn update(
             funds::starts_on.eq(starts_on),
             funds::ends_on.eq(ends_on),
             funds::status.eq(status),
+            funds::pending_amount.eq(pending.0),
+            funds::pending_by.eq(pending.1),
+            funds::pending_at.eq(pending.2),
             funds::updated_at.eq(ctx.now),
             funds::version.eq(funds::version + 1),
         ))
@@ -395,6 +440,84 @@ pub fn update(
         }
         ctx.audit(
             "updated",
+            Some(&Fund::from(before)),
+            Some(&Fund::from(after.clone())),
+        )?;
+        ctx.publish(DomainEvent {
+            name: "fund.updated",
+            entity_id: after.id.clone(),
+        })?;
+        Ok(after)
+    })
+}
+
+/// True when raising `before`'s amount to `amount` needs a second person: the raise, in the
+/// base currency, is above FUND_INCREASE_SECOND_APPROVAL_THRESHOLD, or cannot be converted.
+fn needs_second_person(ctx: &mut Ctx<'_>, before: &FundRow, amount: i64) -> Result<bool, ApiError> {
+    let raise = amount.saturating_sub(before.amount);
+    if raise <= 0 {
+        return Ok(false);
+    }
+    Ok(
+        match fx::to_base(ctx.conn, ctx.config, raise, &before.currency)? {
+            Some(v) => v > ctx.config.fund_increase_threshold,
+            None => true,
+        },
+    )
+}
+
+/// Confirms the raise of a fund's amount that waits: a finance officer or admin other than
+/// the one who asked for it (409 `self_approval` otherwise). The UPDATE applies exactly the
+/// raise that was read, and never below what is awarded.
+pub fn approve_increase(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &UserPrincipal,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<FundRow, ApiError> {
+    command::run(conn, config, who, meta, |ctx| {
+        let before = by_id(ctx.conn, id)?;
+        let (Some(raise), Some(asked_by)) = (before.pending_amount, before.pending_by.clone())
+        else {
+            return Err(ApiError::Conflict {
+                code: ConflictCode::InvalidTransition,
+                detail: "No raise of this fund's amount waits for confirmation.".into(),
+            });
+        };
+        if asked_by == who.id {
+            return Err(ApiError::Conflict {
+                code: ConflictCode::SelfApproval,
+                detail: "A raise of a fund's amount is confirmed by a finance officer or admin \
+                         other than the one who asked for it."
+                    .into(),
+            });
+        }
+        let n = diesel::update(
+            funds::table
+                .find(id)
+                .filter(funds::pending_amount.eq(raise))
+                .filter(funds::pending_by.eq(&asked_by))
+                .filter(funds::awarded.le(raise)),
+        )
+        .set((
+            funds::amount.eq(raise),
+            funds::pending_amount.eq(None::<i64>),
+            funds::pending_by.eq(None::<String>),
+            funds::pending_at.eq(None::<chrono::NaiveDateTime>),
+            funds::updated_at.eq(ctx.now),
+            funds::version.eq(funds::version + 1),
+        ))
+        .execute(ctx.conn)?;
+        if n == 0 {
+            return Err(ApiError::Conflict {
+                code: ConflictCode::ConcurrentUpdate,
+                detail: "The fund changed meanwhile; reload and retry.".into(),
+            });
+        }
+        let after = by_id(ctx.conn, id)?;
+        ctx.audit(
+            "amount_increase_approved",
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod fund;
 pub mod fx;
 pub mod grant;
+pub mod history;
 pub mod jobs;
 pub mod notice;
 pub mod queue;

@@ -328,13 +328,19 @@ pub fn run(
     id: &str,
     command: ReportCommand,
 ) -> Result<ReportRow, ApiError> {
-    let me = match &command {
-        ReportCommand::Submit(_) => OrgMember::try_from(who)?.user().clone(),
-        _ => GrantStaff::try_from(who)?.user().clone(),
+    let (me, member) = match &command {
+        ReportCommand::Submit(_) => {
+            let m = OrgMember::try_from(who)?;
+            (m.user().clone(), Some(m))
+        }
+        _ => (GrantStaff::try_from(who)?.user().clone(), None),
     };
     let command = checked(command)?;
     let reader = Reader::try_from(who)?;
     command::run(conn, config, &me, meta, |ctx| {
+        if let Some(m) = &member {
+            m.require_in_good_standing(ctx.conn)?;
+        }
         let before = by_id(ctx.conn, id)?;
         let g = access::visible_grant(ctx.conn, &reader, &before.grant_id)
             .map_err(|_| ApiError::NotFound)?;

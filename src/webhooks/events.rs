@@ -15,8 +15,9 @@ use crate::db::schema::{funds, grants};
 use crate::directory::organisation::{Organisation, OrganisationRow};
 use crate::directory::visibility::{Viewer, is_listed};
 use crate::error::ApiError;
-use crate::grants::fund::{Fund, FundRow};
-use crate::grants::grant::{Grant, GrantRow, GrantStatus};
+use crate::grants::access;
+use crate::grants::fund::FundRow;
+use crate::grants::grant::{GrantRow, GrantStatus};
 use crate::kit::rfc3339;
 
 /// A change partner apps may be told about. Built by the domain code from its rows; what a
@@ -130,15 +131,10 @@ pub struct Shown {
     pub data: Value,
 }
 
-/// A grant as partner apps see it over REST, without staff ids and internal reasons.
-pub fn partner_grant(row: GrantRow) -> Value {
-    let mut v = serde_json::to_value(Grant::from(row)).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        for k in ["created_by", "approved_by", "decision_reason"] {
-            m.remove(k);
-        }
-    }
-    v
+/// A grant as partner apps see it over REST: `grants::access::partner_view`, the one place.
+pub fn partner_grant(conn: &mut DbConn, row: GrantRow) -> Result<Value, ApiError> {
+    let view = access::partner_views(conn, vec![row])?;
+    serde_json::to_value(&view[0]).map_err(ApiError::internal)
 }
 
 fn public_org(row: OrganisationRow) -> Value {
@@ -207,32 +203,32 @@ pub fn shown(conn: &mut DbConn, event: WebhookEvent) -> Result<Option<Shown>, Ap
             let _ = g;
             None
         }
-        E::GrantPublished(g) => Some(grant(EventType::GrantPublished, g)),
-        E::GrantUpdated(g) => Some(grant(EventType::GrantUpdated, g)),
-        E::GrantClosed(g) => Some(grant(EventType::GrantClosed, g)),
-        E::GrantCancelled(g) => Some(grant(EventType::GrantCancelled, g)),
-        E::FundCreated(f) => Some(fund(EventType::FundCreated, f)),
-        E::FundUpdated(f) => Some(fund(EventType::FundUpdated, f)),
+        E::GrantPublished(g) => Some(grant(conn, EventType::GrantPublished, g)?),
+        E::GrantUpdated(g) => Some(grant(conn, EventType::GrantUpdated, g)?),
+        E::GrantClosed(g) => Some(grant(conn, EventType::GrantClosed, g)?),
+        E::GrantCancelled(g) => Some(grant(conn, EventType::GrantCancelled, g)?),
+        E::FundCreated(f) => Some(fund(EventType::FundCreated, f)?),
+        E::FundUpdated(f) => Some(fund(EventType::FundUpdated, f)?),
     };
     Ok(shown)
 }
 
-fn grant(event: EventType, g: GrantRow) -> Shown {
-    Shown {
+fn grant(conn: &mut DbConn, event: EventType, g: GrantRow) -> Result<Shown, ApiError> {
+    Ok(Shown {
         event,
         scope: Scope::GrantsRead,
         resource_key: format!("grant:{}", g.id),
-        data: partner_grant(g),
-    }
+        data: partner_grant(conn, g)?,
+    })
 }
 
-fn fund(event: EventType, f: FundRow) -> Shown {
-    Shown {
+fn fund(event: EventType, f: FundRow) -> Result<Shown, ApiError> {
+    Ok(Shown {
         event,
         scope: Scope::GrantsRead,
         resource_key: format!("fund:{}", f.id),
-        data: serde_json::to_value(Fund::from(f)).unwrap_or(Value::Null),
-    }
+        data: access::partner_fund(f)?,
+    })
 }
 
 /// The JSON body of an event: `{"type", "timestamp", "data"}`.

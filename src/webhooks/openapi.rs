@@ -35,12 +35,12 @@ fn data_schema(e: EventType) -> Value {
         | EventType::GrantUpdated
         | EventType::GrantClosed
         | EventType::GrantCancelled => json!({
-            "allOf": [{"$ref": "#/components/schemas/Grant"}],
-            "description": "The grant as partner apps read it, without staff ids (created_by, approved_by) and decision_reason. Never sent for grants to hidden organisations, and only to apps with grants:read."
+            "allOf": [{"$ref": "#/components/schemas/PartnerGrant"}],
+            "description": "The grant as partner apps read it over REST (its published fields: never a tranche, a report, a staff id or a note). Never sent for grants to hidden organisations, and only to apps with grants:read."
         }),
         EventType::FundCreated | EventType::FundUpdated => json!({
             "allOf": [{"$ref": "#/components/schemas/Fund"}],
-            "description": "The fund. Only to apps with grants:read."
+            "description": "The fund, without a raise that waits for confirmation (pending_amount, pending_by, pending_at are never sent). Only to apps with grants:read."
         }),
         EventType::Ping => json!({
             "type": "object",

@@ -450,6 +450,8 @@ const GRANT_STAFF: [u16; 8] = [401, 403, 403, 200, 403, 200, 403, 403];
 const GRANT_STAFF_CREATE: [u16; 8] = [401, 403, 403, 201, 403, 201, 403, 403];
 /// Webhooks: admins and apps holding webhooks:manage.
 const WEBHOOKS: [u16; 8] = [401, 403, 403, 403, 403, 200, 403, 200];
+/// Histories of money: staff read them; members and apps are not told they exist.
+const HISTORY: [u16; 8] = [401, 404, 404, 200, 200, 200, 404, 404];
 /// Paid and reversed by finance officers only.
 const FINANCE_ONLY: [u16; 8] = [401, 403, 403, 403, 200, 403, 403, 403];
 
@@ -671,6 +673,13 @@ fn rows(w: &World) -> Vec<Row> {
             GRANT_STAFF,
         )
         .if_match(),
+        row("GET", format!("/api/v1/funds/{fund}/history"), HISTORY),
+        // No raise waits on this fund: finance officers and admins are told so.
+        row(
+            "POST",
+            format!("/api/v1/funds/{fund}/amount-increase/approve"),
+            [401, 403, 403, 403, 409, 409, 403, 403],
+        ),
         // How a fund is published in open data.
         row("GET", format!("/api/v1/funds/{fund}/publication"), READ_STAFF),
         with_body(
@@ -702,6 +711,11 @@ fn rows(w: &World) -> Vec<Row> {
             "GET",
             format!("/api/v1/grants/{}", w.grant_active),
             [401, 200, 404, 200, 200, 200, 200, 403],
+        ),
+        row(
+            "GET",
+            format!("/api/v1/grants/{}/history", w.grant_active),
+            HISTORY,
         ),
         // A draft is the secretariat's until submitted; apps see published grants only.
         row(
@@ -768,11 +782,16 @@ fn rows(w: &World) -> Vec<Row> {
             [401, 201, 404, 201, 403, 201, 403, 403],
         ),
         row("GET", "/api/v1/disbursements", READ_STAFF),
-        // DESIGN, Access: partner apps have no access to disbursements.
+        // DESIGN, Access: partner apps never see a tranche (404, whatever their scopes).
         row(
             "GET",
             format!("/api/v1/disbursements/{}", w.tranche),
-            [401, 200, 404, 200, 200, 200, 403, 403],
+            [401, 200, 404, 200, 200, 200, 404, 404],
+        ),
+        row(
+            "GET",
+            format!("/api/v1/disbursements/{}/history", w.tranche),
+            HISTORY,
         ),
         each(
             "POST",
@@ -837,6 +856,11 @@ fn rows(w: &World) -> Vec<Row> {
             [401, 200, 404, 403, 403, 403, 403, 403],
         )
         .body(|_| json!({"summary": "All spent as planned", "document_url": "https://example.org/r.pdf"})),
+        row(
+            "GET",
+            format!("/api/v1/reports/{}/history", w.reports_to_accept[0]),
+            HISTORY,
+        ),
         each(
             "POST",
             &w.reports_to_accept,

@@ -322,3 +322,137 @@ on_both! {
         assert_eq!(cancelled, 1);
     }
 }
+
+on_both! {
+    async fn raising_a_fund_above_the_threshold_waits_for_a_second_finance_officer_or_admin(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let other_finance = app.user("finance_officer", None).await;
+        let fund = format!("/api/v1/funds/{}", w.fund);
+        let patch = |etag: &str, amount: &str, who: &str| {
+            app.patch(&fund).bearer(who).header("if-match", etag).json(&json!({"amount": amount})).send()
+        };
+        // A raise within the threshold (100000.00 USD) applies at once.
+        let r = patch("\"1\"", "150000.00", &w.officer.token).await.expect(200);
+        assert_eq!(r.body["amount"], "150000.00");
+        assert_eq!(r.body["pending_amount"], Value::Null);
+        // A larger raise waits; the amount stays.
+        let r = patch("\"2\"", "900000.00", &w.officer.token).await.expect(200);
+        assert_eq!(r.body["amount"], "150000.00");
+        assert_eq!(r.body["pending_amount"], "900000.00");
+        assert_eq!(r.body["pending_by"], w.officer.id.as_str());
+        let approve = format!("{fund}/amount-increase/approve");
+        // A grant officer does not confirm; nor does whoever asked (an admin asks here).
+        app.post(&approve).bearer(&w.officer2.token).send().await.expect_problem(403);
+        let r = patch("\"3\"", "800000.00", &w.admin.token).await.expect(200);
+        assert_eq!(r.body["pending_by"], w.admin.id.as_str(), "a new raise replaces the one that waited");
+        let r = app.post(&approve).bearer(&w.admin.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval");
+        // A different finance officer confirms it.
+        let r = app.post(&approve).bearer(&other_finance.token).send().await.expect(200);
+        assert_eq!(r.body["amount"], "800000.00");
+        assert_eq!(r.body["pending_amount"], Value::Null);
+        app.post(&approve).bearer(&w.finance.token).send().await.expect_problem(409);
+        // The fund's history shows who asked and who confirmed.
+        let h = app.get(&format!("{fund}/history?limit=100")).bearer(&w.finance.token).send().await.expect(200).body;
+        let last = h["data"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"], "fund.amount_increase_approved");
+        assert_eq!(last["actor_id"], other_finance.id.as_str());
+        assert!(last["changes"].as_array().unwrap().iter().any(|c| c["field"] == "amount" && c["before"] == "150000.00" && c["after"] == "800000.00"));
+    }
+}
+
+on_both! {
+    async fn members_of_a_suspended_organisation_read_grants_but_cannot_request_tranches_or_submit_reports(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let g = active(&app, &w, "1000.00").await;
+        let report = app.post(&format!("/api/v1/grants/{g}/reports")).bearer(&w.officer.token)
+            .json(&json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Mid-term"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        for (action, word) in [("suspend", "suspended"), ("withdraw", "withdrawn")] {
+            let grantee = w.grantee.clone();
+            app.db(move |c| {
+                use diesel::prelude::*;
+                use idpc_hub::db::schema::organisations as o;
+                diesel::update(o::table.find(grantee)).set(o::membership_status.eq(word)).execute(c).unwrap();
+            }).await;
+            let _ = action;
+            app.get(&format!("/api/v1/grants/{g}")).bearer(&w.member.token).send().await.expect(200);
+            let r = app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.member.token)
+                .json(&json!({"amount": "10.00", "planned_date": "2026-05-01"})).send().await.expect_problem(403);
+            assert!(r.body["detail"].as_str().unwrap().contains(&format!("membership is {word}")), "{}", r.text);
+            let r = app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token)
+                .json(&json!({"summary": "Done", "document_url": "https://example.org/r.pdf"})).send().await.expect_problem(403);
+            assert!(r.body["detail"].as_str().unwrap().contains(&format!("membership is {word}")), "{}", r.text);
+        }
+        // Staff still request tranches on the grant.
+        app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.officer.token)
+            .json(&json!({"amount": "10.00", "planned_date": "2026-05-01"})).send().await.expect(201);
+    }
+}
+
+on_both! {
+    async fn huge_amounts_and_absurd_rates_are_refused_naming_the_field_never_with_a_500(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let max = "92233720368547758.07"; // i64::MAX minor units of a 2-decimal currency
+        let mut failures = Vec::new();
+        let mut check = |what: &str, r: crate::common::http::Resp, field: &str| {
+            let named = match r.status {
+                400 => r.body["errors"].as_array().is_some_and(|e| e.iter().any(|e| e["field"] == field)),
+                409 => r.body["detail"].as_str().is_some_and(|d| d.contains(field)),
+                _ => false,
+            };
+            if !named {
+                failures.push(format!("{what}: expected 400/409 naming {field}, got {} {}", r.status, r.text));
+            }
+        };
+        let fund = |amount: &str| json!({"donor_organisation_id": w.donor, "title": "Huge fund", "reference": "H-1",
+            "currency": "USD", "amount": amount, "starts_on": "2026-01-01", "ends_on": "2026-12-31"});
+        for amount in [max, "1e300", "9223372036854775807", "99999999999999999999999999.99"] {
+            let r = app.post("/api/v1/funds").bearer(&w.officer.token).json(&fund(amount)).send().await;
+            check(&format!("POST /funds amount {amount}"), r, "amount");
+            let r = app.patch(&format!("/api/v1/funds/{}", w.fund)).bearer(&w.officer.token).header("if-match", "\"1\"").json(&json!({"amount": amount})).send().await;
+            check(&format!("PATCH /funds amount {amount}"), r, "amount");
+        }
+        for rate in ["1e300", "9223372036854775807", "99999999999999999999.999999"] {
+            let r = app.req(actix_web::http::Method::PUT, "/api/v1/fx-rates/EUR").bearer(&w.finance.token)
+                .json(&json!({"rate": rate, "as_of": "2026-01-15"})).send().await;
+            check(&format!("PUT /fx-rates rate {rate}"), r, "rate");
+        }
+        // Grants: the amount itself, an absurd rate, and a conversion past the money bound.
+        for (currency, amount, rate, field) in [
+            ("USD", max, None, "amount"),
+            ("JPY", "9223372036854775807", Some("0.0067"), "amount"),
+            ("EUR", "1000.00", Some("1e300"), "fx_rate"),
+            ("EUR", "1000.00", Some("9223372036854775807"), "fx_rate"),
+            ("EUR", "1000.00", Some("0.000001"), "fx_rate"),
+            ("EUR", "9999999999999.99", Some("1.08"), "amount"),
+        ] {
+            let mut body = grant_body(&w.fund, &w.grantee, currency, amount);
+            if let Some(r) = rate {
+                body["fx_rate"] = json!(r);
+                body["fx_rate_date"] = json!("2026-01-15");
+            }
+            let r = app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await;
+            check(&format!("POST /grants {currency} {amount} at {rate:?}"), r, field);
+        }
+        let d = draft(&app, &w, "10.00").await;
+        let id = d["id"].as_str().unwrap().to_string();
+        for (patch, field) in [
+            (json!({"amount": max}), "amount"),
+            (json!({"currency": "EUR", "fx_rate": "1e300", "fx_rate_date": "2026-01-15"}), "fx_rate"),
+            (json!({"currency": "EUR", "amount": "9999999999999.99", "fx_rate": "1.08", "fx_rate_date": "2026-01-15"}), "amount"),
+        ] {
+            let r = app.patch(&format!("/api/v1/grants/{id}")).bearer(&w.officer.token).header("if-match", "\"1\"").json(&patch).send().await;
+            check(&format!("PATCH /grants {patch}"), r, field);
+        }
+        let g = active(&app, &w, "100.00").await;
+        for amount in [max, "1e300"] {
+            let r = app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.officer.token)
+                .json(&json!({"amount": amount, "planned_date": "2026-05-01"})).send().await;
+            check(&format!("POST tranche {amount}"), r, "amount");
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}

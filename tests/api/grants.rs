@@ -386,7 +386,7 @@ on_both! {
 }
 
 on_both! {
-    async fn partner_apps_need_grants_read_and_see_published_grants_of_visible_organisations(backend) {
+    async fn partner_apps_need_grants_read_and_see_published_grants_with_withheld_grantees_unnamed(backend) {
         let app = TestApp::start(backend).await;
         let w = world(&app).await;
         let published = active(&app, &w, "1000.00").await;
@@ -407,10 +407,18 @@ on_both! {
         app.get("/api/v1/grants").bearer(&directory_only).send().await.expect_problem(403);
         app.get(&format!("/api/v1/grants/{published}")).bearer(&directory_only).send().await.expect_problem(403);
         let list = app.get("/api/v1/grants").bearer(&reader).send().await.expect(200);
-        assert_eq!(list.body["total"], 1);
+        assert_eq!(list.body["total"], 2, "published grants, the withheld grantee's too");
         assert_eq!(list.body["data"][0]["id"], published.as_str());
         app.get(&format!("/api/v1/grants/{pending}")).bearer(&reader).send().await.expect_problem(404);
-        app.get(&format!("/api/v1/grants/{hidden_grant}")).bearer(&reader).send().await.expect_problem(404);
+        // A grant to a hidden organisation: amount and dates kept, grantee and words withheld.
+        let g = app.get(&format!("/api/v1/grants/{hidden_grant}")).bearer(&reader).send().await.expect(200).body;
+        assert_eq!(g["title"], idpc_hub::grants::access::WITHHELD_TITLE);
+        assert_eq!(g["amount"], "20.00");
+        assert_eq!(g["grantee_organisation_id"], Value::Null);
+        assert_eq!(g["grantee_region"], "europe");
+        // ... and never found through the organisation it is withheld from.
+        let by = app.get(&format!("/api/v1/grants?grantee_organisation_id={shy}")).bearer(&reader).send().await.expect(200);
+        assert_eq!(by.body["total"], 0);
         body["title"] = json!("x");
         // Partner apps never write.
         app.post("/api/v1/grants").bearer(&reader).json(&grant_body(&w.fund, &w.grantee, "USD", "1.00")).send().await.expect_problem(403);

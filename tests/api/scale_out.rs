@@ -84,3 +84,27 @@ on_both! {
         assert!(statuses[6..].iter().all(|s| *s == 429), "{statuses:?}");
     }
 }
+
+on_both! {
+    async fn two_instances_enforce_one_membership_application_limit_per_address(backend) {
+        let one = TestApp::start_with(backend, &[("APPLICATION_RATE_LIMIT_PER_IP", "3")]).await;
+        let two = one.second_instance().await;
+        let mut statuses = Vec::new();
+        for i in 0..6 {
+            let app = if i % 2 == 0 { &one } else { &two };
+            let r = app
+                .post("/api/v1/membership-applications")
+                .json(&json!({
+                    "organisation": {"name": format!("Applicant collective {i}"), "country": "BR", "region": "latin_america_caribbean"},
+                    "contact": {"name": "Carla Contact", "email": format!("applicant-{i}@scale.example")},
+                    "motivation": "We want to join the network's advocacy for drug policy reform.",
+                }))
+                .send()
+                .await;
+            statuses.push(r.status);
+        }
+        // One limit of 3 for the address across both instances, counted in the database.
+        assert_eq!(&statuses[..3], &[201; 3], "{statuses:?}");
+        assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    }
+}

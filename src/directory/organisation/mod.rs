@@ -10,12 +10,13 @@ use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-pub use history::{FieldChange, HistoryEntry, diff, history};
+pub use crate::audit::history::HistoryEntry;
+pub use history::{FieldChange, diff, history};
 pub use model::*;
 pub use patch::apply_patch;
 
 use super::identifiers;
-use super::membership::{MembershipStatus, ensure_in_good_standing};
+use super::membership::MembershipStatus;
 use super::visibility::{Viewer, Visibility};
 use crate::audit::Acting;
 use crate::auth::Principal;
@@ -409,7 +410,8 @@ pub fn update(
             .ok_or(ApiError::NotFound)?;
         let editor = Editor::of(who, &before)?;
         if editor == Editor::OwnMember {
-            ensure_in_good_standing(c, &before.id)?;
+            // The one rule of good standing, as the grants commands apply it.
+            OrgMember::try_from(who)?.require_in_good_standing(c)?;
         }
         let admin = editor == Editor::Admin;
         let expected = if_match.ok_or(ApiError::PreconditionRequired)?;

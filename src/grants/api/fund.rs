@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::AppState;
+use crate::auth::Role;
 use crate::auth::caller::{GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
@@ -133,4 +134,39 @@ pub async fn update_fund(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
         .json(Fund::from(row)))
+}
+
+/// Confirm the raise of a fund's amount that waits as `pending_amount` (a finance officer or
+/// admin other than the one who asked for it: 409 `self_approval` otherwise; 409 when none
+/// waits). Accepts Idempotency-Key.
+#[utoipa::path(
+    tag = "funds",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Fund id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    responses(
+        (status = 200, description = "The fund with its new amount", body = Fund),
+        QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
+    )
+)]
+#[post("/funds/{id}/amount-increase/approve")]
+pub async fn approve_fund_increase(
+    state: web::Data<AppState>,
+    who: crate::auth::Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let me = who
+        .require_role(&[Role::FinanceOfficer, Role::Admin])?
+        .clone();
+    let st = state.clone();
+    let id = id.into_inner();
+    idempotency::run(&state, &who, &req, serde_json::Value::Null, || async move {
+        let config = st.config.clone();
+        let row = st
+            .db(move |c| fund::approve_increase(c, &config, &me, &meta, &id))
+            .await?;
+        Outcome::ok(&Fund::from(row))
+    })
+    .await
 }

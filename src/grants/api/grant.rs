@@ -17,10 +17,8 @@ use crate::error::docs::{
 };
 use crate::extract::{IfMatch, Json, etag};
 use crate::grants::access::Reader;
-use crate::grants::grant::read::{self, GrantFilter};
-use crate::grants::grant::{
-    Grant, GrantCommand, GrantDetail, GrantPatch, NewGrant, ReasonBody, command, edit,
-};
+use crate::grants::grant::read::{self, GrantAnswer, GrantFilter, GrantItem};
+use crate::grants::grant::{Grant, GrantCommand, GrantPatch, NewGrant, ReasonBody, command, edit};
 use crate::idempotency::{self, Outcome};
 use crate::pagination::{self, Page};
 
@@ -79,13 +77,14 @@ pub async fn create_grant(
     .await
 }
 
-/// List the grants the caller may see, with filters.
+/// List the grants the caller may see, with filters. Partner apps get the published view of
+/// each (no staff ids or notes; neutral text for a withheld grantee).
 #[utoipa::path(
     tag = "grants",
     security(("bearer" = [])),
     params(GrantListParams),
     responses(
-        (status = 200, description = "A page of grants", body = Page<Grant>),
+        (status = 200, description = "A page of grants", body = Page<GrantItem>),
         QueryErrors, AuthErrors,
     )
 )]
@@ -113,13 +112,13 @@ pub async fn list_grants(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// A grant with its tranches, reports and totals.
+/// A grant with its tranches, reports and totals; partner apps get its published view only.
 #[utoipa::path(
     tag = "grants",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Grant id")),
     responses(
-        (status = 200, description = "The grant", body = GrantDetail, headers(("ETag" = String, description = "Version"))),
+        (status = 200, description = "The grant", body = GrantAnswer, headers(("ETag" = String, description = "Version"))),
         AuthErrors, NotFoundError,
     )
 )]
@@ -130,10 +129,10 @@ pub async fn get_grant(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reader = Reader::try_from(&who)?;
-    let detail = state.db(move |c| read::detail(c, &reader, &id)).await?;
+    let (answer, version) = state.db(move |c| read::detail(c, &reader, &id)).await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(detail.grant.version)))
-        .json(detail))
+        .insert_header((header::ETAG, etag(version)))
+        .json(answer))
 }
 
 /// Change a draft grant (grant officers; If-Match required).

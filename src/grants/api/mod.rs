@@ -5,6 +5,7 @@ pub mod export;
 pub mod fund;
 pub mod fx;
 pub mod grant;
+pub mod history;
 pub mod report;
 pub mod tranche;
 

@@ -1,6 +1,8 @@
 //! Reading grants: the filtered list and one grant with its tranches, reports and totals.
 
 use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Grant, GrantDetail, GrantRow, GrantStatus, GrantTotals};
 use crate::codes;
@@ -8,12 +10,41 @@ use crate::db::DbConn;
 use crate::db::backend;
 use crate::db::schema::{grant_reports, grants};
 use crate::error::{ApiError, FieldError};
-use crate::grants::access::{self, Reader};
+use crate::grants::access::{self, PartnerGrant, Reader};
 use crate::grants::check::done;
 use crate::grants::report::{Report, ReportRow};
 use crate::grants::tranche::{self, Tranche, TrancheStatus};
 use crate::money;
 use crate::pagination::{self, Page};
+
+/// A grant as its reader sees it: staff and members get the grant with its tranches and
+/// reports; partner apps the published view only.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per answer and serialized at once; a box buys nothing"
+)]
+pub enum GrantAnswer {
+    /// For staff and the grantee's members.
+    Full(GrantDetail),
+    /// For partner apps.
+    Partner(PartnerGrant),
+}
+
+/// A grant in a list, as its reader sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a page holds at most 100; a box per row buys nothing"
+)]
+pub enum GrantItem {
+    /// For staff and the grantee's members.
+    Full(Grant),
+    /// For partner apps.
+    Partner(PartnerGrant),
+}
 
 /// Filters of the grant list.
 #[derive(Debug, Clone, Default)]
@@ -103,9 +134,18 @@ pub fn list(
     filter: &GrantFilter,
     limit: i64,
     cursor: Option<&str>,
-) -> Result<Page<Grant>, ApiError> {
+) -> Result<Page<GrantItem>, ApiError> {
     let status = check_filter(filter)?;
     let after = pagination::decode_cursor(cursor, 1)?;
+    if let Some(org) = &filter.grantee_organisation_id
+        && !access::may_find_by_grantee(conn, who, org)?
+    {
+        return Ok(Page {
+            data: Vec::new(),
+            next_cursor: None,
+            total: 0,
+        });
+    }
     let mut q = filtered(who, status, filter)
         .select(GrantRow::as_select())
         .order(grants::id.asc())
@@ -116,16 +156,33 @@ pub fn list(
     let mut rows: Vec<GrantRow> = q.load(conn)?;
     let total: i64 = filtered(who, status, filter).count().get_result(conn)?;
     let next_cursor = pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
+    let data = if who.is_app() {
+        access::partner_views(conn, rows)?
+            .into_iter()
+            .map(GrantItem::Partner)
+            .collect()
+    } else {
+        rows.into_iter()
+            .map(|r| GrantItem::Full(Grant::from(r)))
+            .collect()
+    };
     Ok(Page {
-        data: rows.into_iter().map(Grant::from).collect(),
+        data,
         next_cursor,
         total,
     })
 }
 
-/// A grant with its tranches, reports and totals.
-pub fn detail(conn: &mut DbConn, who: &Reader, id: &str) -> Result<GrantDetail, ApiError> {
+/// A grant with its tranches, reports and totals (partner apps: the published view only),
+/// and its version for the ETag.
+pub fn detail(conn: &mut DbConn, who: &Reader, id: &str) -> Result<(GrantAnswer, i64), ApiError> {
     let g = access::visible_grant(conn, who, id)?;
+    let version = g.version;
+    if who.is_app() {
+        let mut views = access::partner_views(conn, vec![g])?;
+        let view = views.pop().ok_or(ApiError::NotFound)?;
+        return Ok((GrantAnswer::Partner(view), version));
+    }
     let tranches = tranche::of_grant(conn, id)?;
     let reports: Vec<ReportRow> = grant_reports::table
         .filter(grant_reports::grant_id.eq(id))
@@ -147,15 +204,14 @@ pub fn detail(conn: &mut DbConn, who: &Reader, id: &str) -> Result<GrantDetail, 
         reversed: money::format(sum(TrancheStatus::Reversed), &c),
         remaining: money::format(g.amount - g.committed, &c),
     };
-    // Partner apps see a grant's totals but not its individual tranches.
-    let shown = if who.is_app() { Vec::new() } else { tranches };
-    Ok(GrantDetail {
-        disbursements: shown
+    let detail = GrantDetail {
+        disbursements: tranches
             .into_iter()
             .map(|t| Tranche::from_row(t, &c))
             .collect(),
         reports: reports.into_iter().map(Report::from).collect(),
         totals,
         grant: g.into(),
-    })
+    };
+    Ok((GrantAnswer::Full(detail), version))
 }

@@ -8,6 +8,7 @@ use super::{
     NewTranche, PayBody, Tranche, TrancheCommand, TrancheFacts, TrancheMove, TrancheRow,
     TrancheStatus, by_id, transition,
 };
+use crate::auth::caller::OrgMember;
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role};
 use crate::command::{self, Ctx, DomainEvent};
@@ -124,7 +125,14 @@ pub fn request(
         }
     };
     let reader = Reader::try_from(who)?;
+    let member = match me.role {
+        Role::Member => Some(OrgMember::try_from(who)?),
+        _ => None,
+    };
     command::run(conn, config, &me, meta, |ctx| {
+        if let Some(m) = &member {
+            m.require_in_good_standing(ctx.conn)?;
+        }
         let g = access::visible_grant(ctx.conn, &reader, grant_id)?;
         if g.status != GrantStatus::Active {
             return Err(ApiError::Conflict {

@@ -1,6 +1,8 @@
 //! The audit trail: who did what to which entity, before → after. Append-only, and always
 //! written inside the transaction of the change it records.
 
+pub mod history;
+
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::Serialize;
