@@ -262,6 +262,34 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     // reports
     (
+        "approve_fund_increase",
+        "A finance officer or admin other than the one who asked for the raise. Applies the pending amount to the fund; audited as an event of the fund.",
+    ),
+    (
+        "fund_history",
+        "Staff (admins, grant officers, finance); anyone else gets 404. Edits and every counter move of the fund, each with before and after. Changes nothing.",
+    ),
+    (
+        "grant_history",
+        "Staff; anyone else gets 404. Every audited change of the grant with before and after. Changes nothing.",
+    ),
+    (
+        "disbursement_history",
+        "Staff; anyone else gets 404. Every audited change of the tranche with before and after. Changes nothing.",
+    ),
+    (
+        "list_reports",
+        "Staff see every report; members of a grantee see their organisation's; partner apps never see reports. Filter by status and grant. Changes nothing.",
+    ),
+    (
+        "get_report",
+        "Staff and members of the grantee; anyone else gets 404. Changes nothing.",
+    ),
+    (
+        "report_history",
+        "Staff; anyone else gets 404. Every audited change of the report with before and after. Changes nothing.",
+    ),
+    (
         "create_report",
         "Grant officers and admins. Asks the grantee for a report with a due date; audited; the grantee's members are emailed.",
     ),

@@ -178,7 +178,9 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                 // The member's grants are the ones it may see, so are their tranches.
                 let mut rows = Vec::new();
                 for g in &grants.data {
-                    rows.extend(tranche::of_grant(c, &g.id)?);
+                    if let read::GrantItem::Full(g) = g {
+                        rows.extend(tranche::of_grant(c, &g.id)?);
+                    }
                 }
                 (owed, queue::tranche_items(c, &config, rows)?)
             } else {
@@ -225,7 +227,10 @@ pub async fn grant(
     let id = id.into_inner();
     let found = state
         .db(move |c| {
-            let d = read::detail(c, &reader, &id)?;
+            // Partner apps have no console session: a page always reads the full grant.
+            let read::GrantAnswer::Full(d) = read::detail(c, &reader, &id)?.0 else {
+                return Err(ApiError::NotFound);
+            };
             let grantee = access::organisation(c, &d.grant.grantee_organisation_id)?
                 .map(|o| o.name)
                 .unwrap_or_default();
