@@ -375,10 +375,9 @@ pub fn report_items(conn: &mut DbConn, rows: Vec<ReportRow>) -> Result<Vec<Repor
 
 /// A report the caller may see, with its grant's facts; anything else is 404.
 pub fn visible_report(conn: &mut DbConn, who: &Reader, id: &str) -> Result<ReportItem, ApiError> {
+    // Partner apps never see reports: whether one exists is not theirs to learn either.
     if who.is_app() {
-        return Err(ApiError::Forbidden(
-            "Partner apps have no access to reports.".into(),
-        ));
+        return Err(ApiError::NotFound);
     }
     let r = super::report::by_id(conn, id)?;
     super::access::visible_grant(conn, who, &r.grant_id).map_err(|_| ApiError::NotFound)?;

@@ -12,11 +12,11 @@ use super::session::{Visitor, see_other};
 use super::work::{Done, network};
 use super::{Posted, posted, signed_in, visitor};
 use crate::AppState;
-use crate::auth::caller::{Admin, Staff};
+use crate::auth::caller::{Admin, OrgMember, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role};
 use crate::directory::applications::{self, Application, ApplicationStatus, RejectApplication};
-use crate::directory::organisation;
+use crate::directory::{organisation, renewal};
 use crate::error::ApiError;
 
 fn admin_of(who: &Principal) -> Result<Admin, ApiError> {
@@ -193,6 +193,7 @@ pub async fn membership(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    q: web::Query<Done>,
 ) -> HttpResponse {
     let v = match visitor(&req, &state).await {
         Ok(v) => v,
@@ -210,21 +211,25 @@ pub async fn membership(
             let mine =
                 w.role() == Some(Role::Member) && w.organisation_id() == Some(org.id.as_str());
             if mine || Staff::try_from(&w).is_ok() {
-                Ok(org)
+                Ok((org, mine))
             } else {
                 Err(ApiError::NotFound)
             }
         })
         .await;
     match found {
-        Ok(org) => render(
+        Ok((org, mine)) => render(
             &v,
             network(&state),
             StatusCode::OK,
             "membership.html",
             context! {
                 title => format!("Membership of {}", org.name),
+                mine => mine,
+                notice => (q.done.as_deref() == Some("renewal"))
+                    .then_some("Renewal requested: the secretariat has been told and will email you its decision."),
                 org => context! {
+                    id => org.id,
                     name => org.name,
                     membership_status => org.membership_status.map(|s| s.as_str()),
                     membership_period_start => org.membership_period_start.map(|d| d.to_string()),
@@ -233,5 +238,39 @@ pub async fn membership(
             },
         ),
         Err(e) => error_page(&v, network(&state), e, req.path()),
+    }
+}
+
+/// A member asks the secretariat to renew its organisation's membership (the API's
+/// `POST /organisations/{id}/membership/renewal-requests`, through the same service).
+pub async fn request_renewal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Posted(v, _) = match posted(&req, &state, &body).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let who = match signed_in(&v, &state, &req) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let id = id.into_inner();
+    let page = format!("/organisations/{id}/membership");
+    let member = match OrgMember::try_from(&who) {
+        Ok(m) => m,
+        Err(e) => return error_page(&v, network(&state), e, &page),
+    };
+    let config = state.config.clone();
+    let today = chrono::Utc::now().date_naive();
+    let done = state
+        .db(move |c| renewal::request(c, &config, &member, &meta, &id, today))
+        .await;
+    match done {
+        Ok(_) => see_other(&v, &format!("{page}?done=renewal")),
+        Err(e) => error_page(&v, network(&state), e, &page),
     }
 }

@@ -57,6 +57,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/organisations/{id}/membership",
             web::get().to(admin::membership),
+        )
+        .route(
+            "/organisations/{id}/membership/renewal-request",
+            web::post().to(admin::request_renewal),
         );
 }
 

@@ -226,6 +226,14 @@ pub fn error_page(v: &Visitor, network_name: &str, err: ApiError, path: &str) ->
             "Check the address",
             &m,
         ),
+        // A rule stands in the way (already asked, wrong state): say which, as the API does.
+        ApiError::Conflict { detail, .. } => message(
+            v,
+            network_name,
+            StatusCode::CONFLICT,
+            "That cannot be done now",
+            &detail,
+        ),
         other => {
             tracing::error!(error = %other, "console page failed");
             message(

@@ -203,7 +203,7 @@ on_both! {
             .send().await.expect(201);
         let mails = app.emails().await;
         let invitation = mails.iter().find_map(|m| m.link(&format!("{base}/accept-invitation"))).expect("the invitation email has its link");
-        let awaits = mails.iter().find(|m| m.recipient() == w.officer.email && m.text().contains("60000.00"))
+        let awaits = mails.iter().find(|m| m.recipient() == w.officer.email && m.text().contains("60,000.00"))
             .expect("the officer is told a tranche awaits approval");
         let awaits_link = awaits.link(&base).expect("with a link");
 

@@ -133,6 +133,25 @@ on_both! {
         app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token).json(&submit).send().await.expect(200);
         app.post(&format!("/api/v1/reports/{report}/accept")).bearer(&w.officer.token).send().await.expect(200);
         mails.extend(app.emails().await);
+        // The other hand-offs of the matrix: a tranche rejected and one cancelled, the last
+        // one paid and the grant closed, a renewal asked for, a membership suspended and
+        // reinstated, and a password changed.
+        let rejected = request_tranche(&app, &w, &grant, "500.00").await;
+        app.post(&format!("/api/v1/disbursements/{rejected}/reject")).bearer(&w.officer.token)
+            .json(&json!({"reason": "Not in the plan"})).send().await.expect(200);
+        let cancelled = request_tranche(&app, &w, &grant, "400.00").await;
+        app.post(&format!("/api/v1/disbursements/{cancelled}/cancel")).bearer(&w.officer.token).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{big}/pay")).bearer(&w.finance.token)
+            .json(&json!({"payment_reference": "BANK-2", "paid_on": Utc::now().date_naive().to_string()})).send().await.expect(200);
+        app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect(200);
+        let membership = format!("/api/v1/organisations/{}/membership", w.grantee);
+        app.post(&format!("{membership}/renewal-requests")).bearer(&w.member.token).send().await.expect(202);
+        app.post(&membership).bearer(&w.admin.token).json(&json!({"action": "suspend", "reason": "Unpaid dues"})).send().await.expect(200);
+        app.post(&membership).bearer(&w.admin.token).json(&json!({"action": "reinstate"})).send().await.expect(200);
+        app.post("/api/v1/me/password").bearer(&w.officer2.token)
+            .json(&json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})).send().await.expect(204);
+        accounts.insert(w.officer2.email.clone(), NEW_PASSWORD.to_string());
+        mails.extend(app.emails().await);
         // The daily jobs: membership reminders and report reminders.
         let later = Utc::now().date_naive().checked_add_days(Days::new(350)).unwrap();
         idpc_hub::jobs::run_daily(&app.state, later).await.expect("daily jobs");
@@ -165,8 +184,10 @@ on_both! {
             }
         }
         assert!(opened >= 10, "links were followed ({opened})");
-        for kind in ["accept-invitation", "reset-password", "admin", "grants"] {
-            assert!(paths.contains(kind), "a {kind} link was followed: {paths:?}");
+        // Every page an email can link to (src/notify/links.rs) was reached from an email.
+        for pattern in idpc_hub::notify::links::ALL {
+            let family = pattern.split(['?', '/']).nth(1).unwrap_or("").to_string();
+            assert!(paths.contains(&family), "a link to {pattern} was followed: {paths:?}");
         }
     }
 }
@@ -303,5 +324,57 @@ on_both! {
         assert!(!from_mail.cookies.contains_key("idpc_signed_in"), "the mark goes, so it reloads once");
         let r = from_mail.get("/inbox").await;
         assert!(r.text.contains("name=\"next\""), "then it is the sign-in page");
+    }
+}
+
+on_both! {
+    async fn a_member_asks_for_renewal_from_the_membership_page_and_the_admins_are_told(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        app.deliver_mail().await;
+        app.mail.take();
+        let page = format!("/organisations/{}/membership", w.grantee);
+        let mut member = Browser::new(&app);
+        member.sign_in(&w.member.email, PASSWORD).await;
+        let r = member.open(&page).await;
+        assert_eq!(r.status, 200);
+        assert!(r.text.contains("Ask for renewal"), "{}", r.text);
+        // Without the CSRF token nothing is recorded.
+        let form = format!("{page}/renewal-request");
+        assert_eq!(member.post_raw(&form, &[]).await.status, 403);
+        let r = member.submit(&form, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Renewal requested"), "{}", r.text);
+        let grantee = w.grantee.clone();
+        let open: i64 = app
+            .db(move |c| {
+                use diesel::prelude::*;
+                use idpc_hub::db::schema::membership_renewal_requests as r;
+                r::table
+                    .filter(r::organisation_id.eq(&grantee))
+                    .filter(r::status.eq("open"))
+                    .count()
+                    .get_result(c)
+                    .unwrap()
+            })
+            .await;
+        assert_eq!(open, 1);
+        app.deliver_mail().await;
+        let mails = app.mail.take();
+        let to_admin: Vec<_> = mails
+            .iter()
+            .filter(|m| m.header("X-IDPC-Kind").as_deref() == Some("membership_renewal_requested"))
+            .collect();
+        assert_eq!(to_admin.len(), 1, "{:?}", mails.iter().map(|m| m.subject()).collect::<Vec<_>>());
+        assert_eq!(to_admin[0].recipient(), w.admin.email);
+        // Asking twice is refused with the reason, and nothing more is sent.
+        let again = member.submit(&form, &[]).await;
+        assert_eq!(again.status, 409, "{}", again.text);
+        // Staff see the page without the form.
+        let mut admin = Browser::new(&app);
+        admin.sign_in(&w.admin.email, PASSWORD).await;
+        let r = admin.open(&page).await;
+        assert_eq!(r.status, 200);
+        assert!(!r.text.contains("Ask for renewal"));
     }
 }
