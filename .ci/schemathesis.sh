@@ -17,7 +17,7 @@ export DATABASE_URL="sqlite://$WORK/st.db" PORT MAIL_TRANSPORT=log LOG_FORMAT=js
        AUTH_RATE_LIMIT_PER_IP=1000000 AUTH_RATE_LIMIT_PER_ACCOUNT=1000000 \
        JWT_KEYS="ci:$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
 ROOT=$(pwd)
-( cd "$WORK" && "$ROOT/target/release/idpc-hub" demo-data >/dev/null )
+( cd "$WORK" && "$ROOT/target/release/idpc-hub" demo-data >"$WORK/demo.txt" )
 ( cd "$WORK" && exec "$ROOT/target/release/idpc-hub" serve >"$WORK/server.log" 2>&1 ) &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -27,6 +27,17 @@ for _ in $(seq 1 100); do
 done
 TOKEN=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
     -d '{"email":"admin@demo.idpc.example","password":"demo-admin-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+# The partner app demo-data printed once reads grants through the generated TypeScript client.
+if [ -x .ci/tools/node_modules/.bin/tsc ] && [ -f .ci/ts/generated/api.ts ]; then
+    echo "-- the generated TypeScript client, as the demo partner app"
+    .ci/tools/node_modules/.bin/tsc --strict --target es2022 --module commonjs --lib es2022,dom \
+        --outDir "$WORK/ts" .ci/ts/run.ts
+    BASE="http://127.0.0.1:$PORT" \
+    CLIENT_ID=$(awk '$1 == "client_id" {print $2}' "$WORK/demo.txt") \
+    CLIENT_SECRET=$(awk '$1 == "client_secret" {print $2}' "$WORK/demo.txt") \
+        node "$WORK/ts/run.js"
+fi
 
 run() {
     "$VENV/bin/st" --config-file .ci/schemathesis.toml run "http://127.0.0.1:$PORT/openapi.json" --checks all \
