@@ -25,4 +25,5 @@ mod operations;
 mod outbox;
 mod reports;
 mod scale_out;
+mod search;
 mod webhooks;

@@ -1,0 +1,10 @@
+DROP TABLE organisation_slug_history;
+DROP INDEX organisations_partner_type;
+DELETE FROM organisation_tags WHERE kind = 'pillar';
+ALTER TABLE organisation_tags DROP CONSTRAINT organisation_tags_kind_check;
+ALTER TABLE organisation_tags ADD CONSTRAINT organisation_tags_kind_check CHECK (kind IN ('focus_area', 'language'));
+CREATE INDEX organisations_name_trgm ON organisations USING gin (lower(name) gin_trgm_ops);
+CREATE INDEX organisations_acronym_trgm ON organisations USING gin (lower(COALESCE(acronym, '')) gin_trgm_ops);
+CREATE INDEX organisations_description_trgm ON organisations USING gin (lower(COALESCE(description, '')) gin_trgm_ops);
+DROP TABLE organisation_search;
+DROP EXTENSION IF EXISTS unaccent;
