@@ -308,33 +308,39 @@ fn raw_lookups(url: &idpc_hub::config::DatabaseUrl, ids: &[String]) -> f64 {
     total as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The text match of one folded word as `directory::search::document` builds it: (name
+/// condition, profile condition), each on `organisations`.
+fn text_match(pg: bool, q: &str) -> (String, String) {
+    if pg {
+        (
+            format!("organisations.search_name LIKE '%{q}%' ESCAPE '\\'"),
+            format!("organisations.search_profile @@ to_tsquery('simple', unaccent('''{q}'':*'))"),
+        )
+    } else {
+        (
+            format!(
+                "organisations.id IN (SELECT organisation_search.organisation_id FROM organisation_search \
+                 WHERE organisation_search.doc_id IN (SELECT rowid FROM organisation_search_name \
+                 WHERE organisation_search_name MATCH '\"{q}\"'))"
+            ),
+            format!(
+                "organisations.id IN (SELECT organisation_search.organisation_id FROM organisation_search \
+                 WHERE organisation_search.doc_id IN (SELECT rowid FROM organisation_search_profile \
+                 WHERE organisation_search_profile MATCH '\"{q}\"*'))"
+            ),
+        )
+    }
+}
+
 /// The WHERE clause `directory::search` builds for an anonymous caller with `q` (one folded
-/// word), `region` and one `focus_area`, with the values written in. `pg` picks the dialect of
-/// the text match.
+/// word), `region` and one `focus_area`, with the values written in.
 fn search_where(pg: bool, q: &str, region: Option<&str>, focus_area: Option<&str>) -> String {
-    let name = if pg || q.chars().count() < 3 {
-        format!("organisation_search.name_norm LIKE '%{q}%' ESCAPE '\\'")
-    } else {
-        format!(
-            "organisation_search.doc_id IN (SELECT rowid FROM organisation_search_name \
-             WHERE organisation_search_name MATCH '\"{q}\"')"
-        )
-    };
-    let profile = if pg {
-        format!("organisation_search.profile_doc @@ to_tsquery('simple', unaccent('''{q}'':*'))")
-    } else {
-        format!(
-            "organisation_search.doc_id IN (SELECT rowid FROM organisation_search_profile \
-             WHERE organisation_search_profile MATCH '\"{q}\"*')"
-        )
-    };
+    let (name, profile) = text_match(pg, q);
     let mut w = format!(
         "(organisations.hidden_from_public = false AND (organisations.kind = 'partner' \
          OR organisations.membership_status = 'active' OR organisations.membership_status = 'grace')) \
          AND organisations.hidden_from_public = false \
-         AND (organisations.id IN (SELECT organisation_search.organisation_id FROM organisation_search WHERE {name}) \
-         OR (organisations.visibility_profile = 'public' AND organisations.id IN \
-         (SELECT organisation_search.organisation_id FROM organisation_search WHERE {profile})))"
+         AND ({name} OR (organisations.visibility_profile = 'public' AND {profile}))"
     );
     if let Some(r) = region {
         write!(w, " AND organisations.region = '{r}'").unwrap();
@@ -351,27 +357,15 @@ fn search_where(pg: bool, q: &str, region: Option<&str>, focus_area: Option<&str
     w
 }
 
-/// The page and the capped total of a search, as the app sends them.
-fn search_sql(pg: bool, q: &str, region: Option<&str>, focus_area: Option<&str>) -> [String; 2] {
+/// The first page of a search as the app sends it: ranked, with the count of candidates from
+/// the same scan (so no second query for `total`).
+fn search_sql(pg: bool, q: &str, region: Option<&str>, focus_area: Option<&str>) -> String {
     let w = search_where(pg, q, region, focus_area);
-    let name = if pg || q.chars().count() < 3 {
-        format!("organisation_search.name_norm LIKE '%{q}%' ESCAPE '\\'")
-    } else {
-        format!(
-            "organisation_search.doc_id IN (SELECT rowid FROM organisation_search_name \
-             WHERE organisation_search_name MATCH '\"{q}\"')"
-        )
-    };
-    let tier = format!(
-        "organisations.id IN (SELECT organisation_search.organisation_id FROM organisation_search WHERE {name})"
-    );
-    [
-        format!(
-            "SELECT organisations.* FROM organisations WHERE {w} \
-             ORDER BY CASE WHEN (1 = 1 AND {tier}) THEN 0 ELSE 1 END, organisations.name, organisations.id LIMIT 26"
-        ),
-        format!("SELECT organisations.id FROM organisations WHERE {w} LIMIT 1001"),
-    ]
+    let (tier, _) = text_match(pg, q);
+    format!(
+        "SELECT organisations.*, count(*) OVER () FROM organisations WHERE {w} \
+         ORDER BY CASE WHEN (1 = 1 AND {tier}) THEN 0 ELSE 1 END, organisations.name, organisations.id LIMIT 26"
+    )
 }
 
 /// The facet passes of a two-filter facet query (region + focus area), as the app sends them.
@@ -411,9 +405,10 @@ fn plans_to_explain(pg: bool) -> Vec<(String, String)> {
         ("broad", "harm", Some("europe"), Some("support_dont_punish")),
         ("accented", "bogota", None, None),
     ] {
-        let [page, total] = search_sql(pg, q, region, fa);
-        out.push((format!("{what} search: the page"), page));
-        out.push((format!("{what} search: the capped total"), total));
+        out.push((
+            format!("{what} search: the first page with its count"),
+            search_sql(pg, q, region, fa),
+        ));
     }
     let [groups, tags] = facet_sql("asia", "women_drug_policy");
     out.push((

@@ -219,7 +219,7 @@ pub async fn export_organisations(
             let (mut q, first) = st?;
             let (v, qq) = (viewer.clone(), q.clone());
             match state.db(move |c| search::page(c, &v, &qq)).await {
-                Ok((rows, next)) => {
+                Ok((rows, next, _)) => {
                     let mut buf = if first { header_line } else { String::new() };
                     match search::csv::rows(&viewer, rows) {
                         Ok(lines) => buf.push_str(&lines),

@@ -1,30 +1,26 @@
 -- One search document per organisation (issue 12), written by directory::search::document in
--- the same transaction as every write that changes what it covers.
+-- the same transaction as every write that changes what it covers. On PostgreSQL it lives on
+-- the organisation's own row, so that one bitmap scan combines the text match with the
+-- filters (region, kind, …) and the relevance order needs no second lookup.
 --
--- name_norm: name and acronym folded by the application (lower case, Latin diacritics
+-- search_name: name and acronym folded by the application (lower case, Latin diacritics
 -- removed, punctuation as spaces); matched as a substring through a trigram index, which
 -- also finds a word inside Thai text (Thai has no spaces, so no word parser splits it).
--- profile_doc: the profile group's words (city, description), folded the same way, as a
+-- NULL until the application has built it (rows written before this migration are built at
+-- start by directory::search::document::backfill, so that one Rust definition folds them all).
+-- search_profile: the profile group's words (city, description), folded the same way, as a
 -- `simple` tsvector through `unaccent`; matched by word prefix. It is a separate column
 -- because the profile group has its own visibility: the query tests it only for callers
 -- who may see that group (directory::visibility::profile_visible_to).
--- unaccent and pg_trgm ship with PostgreSQL (contrib); unaccent is a trusted extension
--- (13+), so the database owner may create it, and a superuser always may.
+-- unaccent and pg_trgm ship with PostgreSQL (contrib); both are trusted extensions (13+), so
+-- the database owner may create them, and a superuser always may.
 CREATE EXTENSION IF NOT EXISTS unaccent;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
-CREATE TABLE organisation_search (
-    organisation_id TEXT PRIMARY KEY NOT NULL REFERENCES organisations (id),
-    name_norm TEXT NOT NULL,
-    profile_text TEXT NOT NULL,
-    profile_doc tsvector NOT NULL
-);
-CREATE INDEX organisation_search_name_trgm ON organisation_search USING gin (name_norm gin_trgm_ops);
-CREATE INDEX organisation_search_profile ON organisation_search USING gin (profile_doc);
-
--- Rows written before this migration get their documents from the application at start
--- (directory::search::document::backfill), so that every document is folded by the one
--- Rust definition.
+ALTER TABLE organisations ADD COLUMN search_name TEXT;
+ALTER TABLE organisations ADD COLUMN search_profile tsvector NOT NULL DEFAULT ''::tsvector;
+CREATE INDEX organisations_search_name ON organisations USING gin (search_name gin_trgm_ops);
+CREATE INDEX organisations_search_profile ON organisations USING gin (search_profile);
 
 -- The LIKE search these served is gone; they only cost every write.
 DROP INDEX organisations_name_trgm;

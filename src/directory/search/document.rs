@@ -1,5 +1,6 @@
-//! The search document of an organisation: written in the transaction of every write that
-//! changes what it covers (create, PATCH, application approval, demo data all go through
+//! The search document of an organisation (on PostgreSQL two columns of its row, on SQLite
+//! a row of `organisation_search` with its FTS5 indexes): written in the transaction of every
+//! write that changes what it covers (create, PATCH, application approval, demo data all go through
 //! `organisation::insert_in` or `organisation::update`), and the SQL that matches a query
 //! term against it. Backend-specific by necessity (tsvector + trigram on PostgreSQL, FTS5 on
 //! SQLite), each statement behind one function with a branch per backend.
@@ -66,11 +67,10 @@ pub fn changed(before: &OrganisationRow, after: &OrganisationRow) -> bool {
 pub fn sync(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
     let (name, profile) = (name_text(row), profile_text(row));
     let statement = match conn {
+        // On the row itself: see migration 000600.
         DbConn::Pg(_) => {
-            "INSERT INTO organisation_search (organisation_id, name_norm, profile_text, profile_doc) \
-             VALUES ($1, $2, $3, to_tsvector('simple', unaccent($3))) \
-             ON CONFLICT (organisation_id) DO UPDATE SET name_norm = excluded.name_norm, \
-             profile_text = excluded.profile_text, profile_doc = excluded.profile_doc"
+            "UPDATE organisations SET search_name = $2, \
+             search_profile = to_tsvector('simple', unaccent($3)) WHERE id = $1"
         }
         // The FTS5 tables follow through the triggers of migration 000600.
         DbConn::Sqlite(_) => {
@@ -92,13 +92,17 @@ pub fn sync(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
 /// 000600), in batches; returns how many it wrote.
 pub fn backfill(conn: &mut DbConn) -> QueryResult<usize> {
     use crate::db::schema::organisations;
+    let missing = match conn {
+        DbConn::Pg(_) => "organisations.search_name IS NULL",
+        DbConn::Sqlite(_) => {
+            "NOT EXISTS (SELECT 1 FROM organisation_search \
+             WHERE organisation_search.organisation_id = organisations.id)"
+        }
+    };
     let mut written = 0;
     loop {
         let rows: Vec<OrganisationRow> = organisations::table
-            .filter(sql::<Bool>(
-                "NOT EXISTS (SELECT 1 FROM organisation_search \
-                 WHERE organisation_search.organisation_id = organisations.id)",
-            ))
+            .filter(sql::<Bool>(missing))
             .select(OrganisationRow::as_select())
             .order(organisations::id.asc())
             .limit(500)
@@ -123,6 +127,11 @@ pub fn name_has<QS: 'static>(backend: Backend, term: &str) -> Condition<QS> {
     const HEAD: &str = "organisations.id IN (SELECT organisation_search.organisation_id \
                         FROM organisation_search WHERE ";
     match backend {
+        Backend::Pg => Box::new(
+            sql::<Bool>("organisations.search_name LIKE ")
+                .bind::<Text, _>(like_pattern(term))
+                .sql(" ESCAPE '\\'"),
+        ),
         Backend::Sqlite if term.chars().count() >= 3 => Box::new(
             sql::<Bool>(HEAD)
                 .sql(
@@ -132,7 +141,7 @@ pub fn name_has<QS: 'static>(backend: Backend, term: &str) -> Condition<QS> {
                 .bind::<Text, _>(fts_phrase(term))
                 .sql("))"),
         ),
-        _ => Box::new(
+        Backend::Sqlite => Box::new(
             sql::<Bool>(HEAD)
                 .sql("organisation_search.name_norm LIKE ")
                 .bind::<Text, _>(like_pattern(term))
@@ -144,23 +153,21 @@ pub fn name_has<QS: 'static>(backend: Backend, term: &str) -> Condition<QS> {
 /// Organisations whose profile words (city, description) have a word starting with the
 /// folded `term`. The caller ANDs this with the profile group's visibility.
 pub fn profile_has<QS: 'static>(backend: Backend, term: &str) -> Condition<QS> {
-    const HEAD: &str = "organisations.id IN (SELECT organisation_search.organisation_id \
-                        FROM organisation_search WHERE ";
     match backend {
         Backend::Pg => Box::new(
-            sql::<Bool>(HEAD)
-                .sql("organisation_search.profile_doc @@ to_tsquery('simple', unaccent(")
+            sql::<Bool>("organisations.search_profile @@ to_tsquery('simple', unaccent(")
                 .bind::<Text, _>(format!("'{}':*", term.replace('\'', "''")))
-                .sql(")))"),
+                .sql("))"),
         ),
         Backend::Sqlite => Box::new(
-            sql::<Bool>(HEAD)
-                .sql(
-                    "organisation_search.doc_id IN (SELECT rowid FROM organisation_search_profile \
-                     WHERE organisation_search_profile MATCH ",
-                )
-                .bind::<Text, _>(format!("{}*", fts_phrase(term)))
-                .sql("))"),
+            sql::<Bool>(
+                "organisations.id IN (SELECT organisation_search.organisation_id \
+                 FROM organisation_search WHERE organisation_search.doc_id IN \
+                 (SELECT rowid FROM organisation_search_profile \
+                 WHERE organisation_search_profile MATCH ",
+            )
+            .bind::<Text, _>(format!("{}*", fts_phrase(term)))
+            .sql("))"),
         ),
     }
 }

@@ -16,7 +16,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{case_when, sql};
 use diesel::expression::{BoxableExpression, SelectableExpression, ValidGrouping};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Integer, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -224,21 +224,55 @@ pub fn capped_total(conn: &mut DbConn, viewer: &Viewer, f: &Filters) -> Result<T
     })
 }
 
-/// One page of rows for `viewer`, with the cursor of the next. A cursor made for other
-/// filters or another sort is a 400 naming `cursor`.
+/// One page of rows for `viewer`, with the cursor of the next and, on the first page of a
+/// relevance sort, the number of rows matching. A cursor made for other filters or another
+/// sort is a 400 naming `cursor`.
 pub fn page(
     conn: &mut DbConn,
     viewer: &Viewer,
     q: &ListQuery,
-) -> Result<(Vec<OrganisationRow>, Option<String>), ApiError> {
+) -> Result<(Vec<OrganisationRow>, Option<String>, Option<i64>), ApiError> {
     let backend = Backend::of(conn);
     let terms = q.filters.terms();
+    let fingerprint = q.fingerprint();
+    let next_cursor = |r: &OrganisationRow| {
+        let tier_key = match q.sort {
+            Sort::Relevance => document::name_tier(r, &terms).to_string(),
+            _ => "0".to_string(),
+        };
+        pagination::encode_cursor(&[&fingerprint, &tier_key, &sort_key(q.sort, r), &r.id])
+    };
+    if q.sort == Sort::Relevance && q.cursor.is_none() {
+        // Ranking reads every candidate to sort them, so the same scan counts them: the total
+        // costs no second query.
+        let loaded: Vec<(OrganisationRow, i64)> = organisations::table
+            .select((
+                OrganisationRow::as_select(),
+                sql::<BigInt>("count(*) OVER ()"),
+            ))
+            .filter(filter::<organisations::table>(backend, viewer, &q.filters))
+            .order((
+                tier(backend, &terms).asc(),
+                organisations::name.asc(),
+                organisations::id.asc(),
+            ))
+            .limit(q.limit + 1)
+            .load(conn)?;
+        let matching = loaded.first().map_or(0, |r| r.1);
+        let mut rows: Vec<OrganisationRow> = loaded.into_iter().map(|r| r.0).collect();
+        let next = if rows.len() as i64 > q.limit {
+            rows.truncate(q.limit as usize);
+            rows.last().map(next_cursor)
+        } else {
+            None
+        };
+        return Ok((rows, next, Some(matching)));
+    }
     let mut query = organisations::table
         .select(OrganisationRow::as_select())
         .filter(filter::<organisations::table>(backend, viewer, &q.filters))
         .limit(q.limit + 1)
         .into_boxed();
-    let fingerprint = q.fingerprint();
     if let Some(c) = pagination::decode_cursor(q.cursor.as_deref(), 4)? {
         let [fp, tier_key, key, id] = [c[0].clone(), c[1].clone(), c[2].clone(), c[3].clone()];
         if fp != fingerprint {
@@ -275,17 +309,11 @@ pub fn page(
     let mut rows: Vec<OrganisationRow> = query.load(conn)?;
     let next = if rows.len() as i64 > q.limit {
         rows.truncate(q.limit as usize);
-        rows.last().map(|r| {
-            let tier_key = match q.sort {
-                Sort::Relevance => document::name_tier(r, &terms).to_string(),
-                _ => "0".to_string(),
-            };
-            pagination::encode_cursor(&[&fingerprint, &tier_key, &sort_key(q.sort, r), &r.id])
-        })
+        rows.last().map(next_cursor)
     } else {
         None
     };
-    Ok((rows, next))
+    Ok((rows, next, None))
 }
 
 /// A page of the directory.
@@ -310,15 +338,19 @@ pub fn list(
     viewer: &Viewer,
     q: &ListQuery,
 ) -> Result<OrganisationPage, ApiError> {
-    let (rows, next_cursor) = page(conn, viewer, q)?;
-    // A first page shorter than the limit is the whole result: no second query needed.
-    let total = if q.cursor.is_none() && next_cursor.is_none() {
-        Total {
+    let (rows, next_cursor, matching) = page(conn, viewer, q)?;
+    // A first page shorter than the limit is the whole result, and a ranked first page has
+    // counted its candidates: no second query for either.
+    let total = match matching {
+        Some(n) => Total {
+            count: n.min(TOTAL_CAP),
+            exact: n <= TOTAL_CAP,
+        },
+        None if q.cursor.is_none() && next_cursor.is_none() => Total {
             count: rows.len() as i64,
             exact: true,
-        }
-    } else {
-        capped_total(conn, viewer, &q.filters)?
+        },
+        None => capped_total(conn, viewer, &q.filters)?,
     };
     Ok(OrganisationPage {
         data: rows
