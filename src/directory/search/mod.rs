@@ -224,14 +224,14 @@ pub fn capped_total(conn: &mut DbConn, viewer: &Viewer, f: &Filters) -> Result<T
     })
 }
 
+/// A page of rows, the cursor of the next, and (on the first page of a relevance sort) the
+/// number of rows matching.
+pub type Page = (Vec<OrganisationRow>, Option<String>, Option<i64>);
+
 /// One page of rows for `viewer`, with the cursor of the next and, on the first page of a
 /// relevance sort, the number of rows matching. A cursor made for other filters or another
 /// sort is a 400 naming `cursor`.
-pub fn page(
-    conn: &mut DbConn,
-    viewer: &Viewer,
-    q: &ListQuery,
-) -> Result<(Vec<OrganisationRow>, Option<String>, Option<i64>), ApiError> {
+pub fn page(conn: &mut DbConn, viewer: &Viewer, q: &ListQuery) -> Result<Page, ApiError> {
     let backend = Backend::of(conn);
     let terms = q.filters.terms();
     let fingerprint = q.fingerprint();
