@@ -94,6 +94,11 @@ impl AppState {
             if ran > 0 {
                 tracing::info!(ran, backend = conn.backend_name(), "applied migrations");
             }
+            let built =
+                directory::search::document::backfill(&mut conn).map_err(db::DbError::from)?;
+            if built > 0 {
+                tracing::info!(built, "built missing directory search documents");
+            }
         }
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         command::set_publisher(webhooks::publish_domain);
@@ -204,6 +209,10 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             let mut conn = pool.get().map_err(db::DbError::from)?;
             let n = db::run_migrations(&mut conn)?;
             println!("applied {n} migration(s)");
+            let built = directory::search::document::backfill(&mut conn).map_err(db::DbError::from)?;
+            if built > 0 {
+                println!("built {built} directory search document(s)");
+            }
             Ok(())
         }
         cli::Command::Serve => actix_web::rt::System::new().block_on(serve(config, true)),

@@ -95,6 +95,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    organisation_slug_history (slug) {
+        slug -> Text,
+        organisation_id -> Text,
+        replaced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     organisation_tags (organisation_id, kind, code) {
         organisation_id -> Text,
         kind -> Text,
@@ -411,6 +419,7 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
 diesel::joinable!(organisation_tags -> organisations (organisation_id));
+diesel::joinable!(organisation_slug_history -> organisations (organisation_id));
 diesel::joinable!(funds -> organisations (donor_organisation_id));
 diesel::joinable!(grants -> funds (fund_id));
 diesel::joinable!(grants -> organisations (grantee_organisation_id));
@@ -434,6 +443,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     api_clients,
     organisation_tags,
+    organisation_slug_history,
     membership_applications,
     membership_renewal_requests,
     funds,

@@ -13,7 +13,7 @@ use super::applications::{
 use super::membership::{self, MembershipCommand};
 use super::organisation::{self, HistoryEntry, NewOrganisation, Organisation, OrganisationPatch};
 use super::renewal::{self, RenewalRequest};
-use super::search::{self, Endpoint, Facets};
+use super::search::{self, Endpoint, Facets, OrganisationPage};
 use super::visibility::Viewer;
 use crate::AppState;
 use crate::auth::caller::{Admin, OrgMember};
@@ -26,23 +26,68 @@ use crate::error::docs::{
 use crate::extract::{IfMatch, Json, etag, not_modified};
 use crate::pagination::Page;
 
+/// A string schema listing `values`.
+fn one_of(values: &[&str]) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .build()
+}
+
+fn pillar_schema() -> utoipa::openapi::Object {
+    one_of(crate::codes::PILLARS)
+}
+
+fn region_schema() -> utoipa::openapi::Object {
+    one_of(crate::codes::REGIONS)
+}
+
+fn focus_area_schema() -> utoipa::openapi::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(one_of(crate::codes::PRIORITY_AREAS))
+        .build()
+}
+
+fn sort_schema() -> utoipa::openapi::Object {
+    one_of(&[
+        "relevance",
+        "name",
+        "-name",
+        "joined_on",
+        "-joined_on",
+        "updated_at",
+        "-updated_at",
+    ])
+}
+
 /// Filters shared by the list, the facets and the CSV export.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct FilterParams {
-    /// Case-insensitive text in name, acronym or (where the caller may see it) description.
+    /// Words to find, accent- and case-insensitively in any script (`bogota` finds
+    /// `Bogotá`): in the name or acronym (anywhere in them, so a word inside a Thai name is
+    /// found), or as the start of a word of the city or description where the caller may see
+    /// the profile group. Every word must be found; at most 8 count, 200 characters.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// member or partner.
-    kind: Option<String>,
+    kind: Option<super::organisation::OrganisationKind>,
+    /// Kind of partner (partners only).
+    partner_type: Option<super::organisation::PartnerType>,
     /// Region code.
+    #[param(schema_with = region_schema)]
     region: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
     country: Option<String>,
-    /// Priority area; repeat the parameter to match any of several.
-    #[param(explode = true)]
+    /// Priority area; repeat the parameter to match any of several. Matches only where the
+    /// caller may see the profile group.
+    #[param(explode = true, schema_with = focus_area_schema)]
     focus_area: Option<Vec<String>>,
-    /// ISO 639-1 language code.
+    /// Strategic pillar. Matches only where the caller may see the profile group.
+    #[param(schema_with = pillar_schema)]
+    pillar: Option<String>,
+    /// ISO 639-1 language code. Matches only where the caller may see the profile group.
     language: Option<String>,
     /// Staff only (403 for anyone else): active, grace, lapsed, suspended or withdrawn.
     membership_status: Option<String>,
@@ -55,11 +100,16 @@ pub struct FilterParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct SortPageParams {
-    /// name (default), joined_on or updated_at; a leading `-` sorts descending.
+    /// relevance (the default with `q`: name or acronym matches first, then profile matches,
+    /// each by name), name (the default without `q`), joined_on or updated_at; a leading `-`
+    /// sorts descending (not relevance).
+    #[param(schema_with = sort_schema)]
     sort: Option<String>,
     /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
-    /// Cursor from the previous page's `next_cursor`.
+    /// Cursor from the previous page's `next_cursor`, valid only with the same filters and
+    /// sort (else 400 naming `cursor`).
     cursor: Option<String>,
 }
 
@@ -98,7 +148,7 @@ pub async fn create_organisation(
     params(FilterParams, SortPageParams),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
-        (status = 200, description = "A page of organisations", body = Page<Organisation>),
+        (status = 200, description = "A page of organisations; `total` is exact up to 1,000", body = OrganisationPage),
         QueryErrors, AuthErrors
     )
 )]
@@ -107,14 +157,16 @@ pub async fn list_organisations(
     state: web::Data<AppState>,
     who: MaybePrincipal,
     req: HttpRequest,
-) -> Result<web::Json<Page<Organisation>>, ApiError> {
+) -> Result<web::Json<OrganisationPage>, ApiError> {
     let viewer = Viewer::try_from(&who)?;
     let q = search::parse_query(req.query_string(), &viewer, Endpoint::List)?;
     let page = state.db(move |c| search::list(c, &viewer, &q)).await?;
     Ok(web::Json(page))
 }
 
-/// Counts per region, country, focus area and kind, over what the caller may see.
+/// Counts per region, country, kind, partner type, focus area, pillar and language, over
+/// what the caller may see, with the list's filters: a value's count is the list's total
+/// with that value added to the filters.
 #[utoipa::path(
     tag = "directory",
     params(FilterParams),
@@ -167,7 +219,7 @@ pub async fn export_organisations(
         async move {
             let (mut q, first) = st?;
             let (v, qq) = (viewer.clone(), q.clone());
-            match state.db(move |c| search::page(c, &v, &qq, false)).await {
+            match state.db(move |c| search::page(c, &v, &qq)).await {
                 Ok((rows, next, _)) => {
                     let mut buf = if first { header_line } else { String::new() };
                     match search::csv::rows(&viewer, rows) {
@@ -197,13 +249,14 @@ pub async fn export_organisations(
 }
 
 /// An organisation by id or slug, as the caller may see it. Answers 304 to a matching
-/// `If-None-Match`.
+/// `If-None-Match`, and 301 to the current slug when asked by an old one (after a rename).
 #[utoipa::path(
     tag = "directory",
     params(("id" = String, Path, description = "Organisation id or slug")),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
         (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String, description = "Quoted version"))),
+        (status = 301, description = "An old slug: the organisation is at the URL in Location", headers(("Location" = String, description = "URL of the organisation by its current slug"))),
         (status = 304, description = "Not modified"),
         AuthErrors, NotFoundError
     )
@@ -217,9 +270,18 @@ pub async fn get_organisation(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = Viewer::try_from(&who)?;
     let id = id.into_inner();
-    let org = state
+    let org = match state
         .db(move |c| organisation::get(c, &viewer, &id))
-        .await?;
+        .await?
+    {
+        organisation::Found::Here(org) => org,
+        organisation::Found::Moved(slug) => {
+            return Ok(HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, format!("/api/v1/organisations/{slug}")))
+                .insert_header((header::VARY, "Authorization"))
+                .finish());
+        }
+    };
     if not_modified(&req, org.version) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag(org.version)))

@@ -1,6 +1,7 @@
 //! The one rule of who sees which organisation and which of its field groups. The list,
 //! search, facets, CSV export, lookups by id or slug and the grants exports all ask here,
-//! in Rust ([`Viewer::can_see`]) or in SQL ([`visible_to`]); both read the same constants.
+//! in Rust ([`Viewer::can_see`], [`Viewer::can_find`]) or in SQL ([`visible_to`],
+//! [`findable_by`]); both read the same constants.
 
 use diesel::dsl::sql;
 use diesel::expression::{BoxableExpression, SelectableExpression, ValidGrouping};
@@ -113,6 +114,13 @@ impl Viewer {
         }
     }
 
+    /// True when a search, facet count or export may show `r` to this viewer: what it may
+    /// see, except that a hidden organisation is found by no one but staff (its own members
+    /// and the network may still open it by id or slug, as [`Viewer::can_see`] says).
+    pub fn can_find(&self, r: &OrganisationRow) -> bool {
+        self.can_see(r) && (self.is_staff() || !r.hidden_from_public)
+    }
+
     /// True when this viewer may see a group shown to `v`, on organisation `org_id`.
     fn sees(&self, org_id: &str, v: Visibility) -> bool {
         match self {
@@ -217,6 +225,21 @@ where
     }
 }
 
+/// SQL for [`Viewer::can_find`]: the rows a search, facet count or export may show `viewer`.
+pub fn findable_by<QS>(viewer: &Viewer) -> Condition<QS>
+where
+    QS: 'static,
+    organisations::id: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::kind: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::membership_status: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::hidden_from_public: SelectableExpression<QS> + ValidGrouping<()>,
+{
+    match viewer {
+        Viewer::Staff => always(),
+        other => Box::new(visible_to::<QS>(other).and(organisations::hidden_from_public.eq(false))),
+    }
+}
+
 /// SQL for "`viewer` sees the profile group" (the only group search, filters and facets
 /// look into), the same rule as [`Viewer::field_groups`].
 pub fn profile_visible_to<QS>(viewer: &Viewer) -> Condition<QS>
@@ -287,6 +310,11 @@ mod tests {
         assert!(!Viewer::Member("x".into()).can_see(&lapsed));
         assert!(Viewer::Member(lapsed.id.clone()).can_see(&lapsed));
         assert!(Viewer::Staff.can_see(&lapsed));
+        // Found by searching: hidden ones by staff only, not even by their own members.
+        assert!(!Viewer::Member("x".into()).can_find(&hidden));
+        assert!(!Viewer::Member(hidden.id.clone()).can_find(&hidden));
+        assert!(Viewer::Staff.can_find(&hidden));
+        assert!(Viewer::Member("x".into()).can_find(&active));
     }
 
     #[test]

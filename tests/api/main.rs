@@ -32,4 +32,5 @@ mod partner_boundary;
 mod queues;
 mod reports;
 mod scale_out;
+mod search;
 mod webhooks;

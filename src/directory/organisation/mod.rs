@@ -5,6 +5,7 @@
 pub mod history;
 pub mod model;
 pub mod patch;
+pub mod slugs;
 
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
@@ -17,6 +18,7 @@ pub use patch::apply_patch;
 
 use super::identifiers;
 use super::membership::MembershipStatus;
+use super::search;
 use super::visibility::{Viewer, Visibility};
 use crate::audit::Acting;
 use crate::auth::Principal;
@@ -36,10 +38,18 @@ fn meta(request_id: Option<&str>) -> RequestMeta {
     }
 }
 
-/// Turns a name into a slug: lower-case ASCII letters and digits joined by hyphens.
+/// Turns a name into a slug: transliterated to ASCII (`Bogotá` → `bogota`, `Фонд` → `fond`),
+/// then lower-case letters and digits joined by hyphens.
 pub fn slugify(name: &str) -> String {
     let mut out = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
+    for c in deunicode::deunicode(name)
+        .chars()
+        .flat_map(char::to_lowercase)
+    {
+        // An apostrophe joins (`women's` → `womens`; Cyrillic soft signs transliterate to one).
+        if c == '\'' {
+            continue;
+        }
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -286,6 +296,8 @@ pub fn insert_in(ctx: &mut Ctx<'_>, row: OrganisationRow) -> Result<Organisation
         Err(e) => return Err(e.into()),
     }
     sync_tags(ctx.conn, &row)?;
+    search::document::sync(ctx.conn, &row)?;
+    slugs::claimed(ctx.conn, &row.slug)?;
     ctx.audit::<Organisation>("created", None, Some(&row.clone().into()))?;
     ctx.publish(DomainEvent {
         name: "organisation.created",
@@ -301,7 +313,7 @@ fn slug_taken(slug: &str) -> ApiError {
     }
 }
 
-/// Rewrites the tag rows (focus areas, languages) and the identifier rows of an organisation
+/// Rewrites the tag rows (focus areas, languages, pillars) and the identifier rows of an organisation
 /// from its JSON lists.
 pub fn sync_tags(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
     diesel::delete(organisation_tags::table.filter(organisation_tags::organisation_id.eq(&row.id)))
@@ -309,6 +321,7 @@ pub fn sync_tags(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
     for (kind, list) in [
         ("focus_area", json_list(&row.focus_areas)),
         ("language", json_list(&row.languages)),
+        ("pillar", json_list(&row.pillars)),
     ] {
         for code in list {
             diesel::insert_into(organisation_tags::table)
@@ -343,13 +356,36 @@ pub fn find(conn: &mut DbConn, id_or_slug: &str) -> Result<OrganisationRow, ApiE
 }
 
 /// An organisation as `viewer` may see it; 404 when it may not know it exists.
-pub fn get(conn: &mut DbConn, viewer: &Viewer, id_or_slug: &str) -> Result<Organisation, ApiError> {
-    let row = find(conn, id_or_slug)?;
+pub fn get(conn: &mut DbConn, viewer: &Viewer, id_or_slug: &str) -> Result<Found, ApiError> {
+    let row = match find(conn, id_or_slug) {
+        Ok(row) => row,
+        Err(ApiError::NotFound) if !has_id_form(id_or_slug) => {
+            // An old slug answers with the current one, to whoever may see the organisation.
+            let Some(id) = slugs::former_owner(conn, id_or_slug)? else {
+                return Err(ApiError::NotFound);
+            };
+            let row = find(conn, &id)?;
+            if !viewer.can_see(&row) {
+                return Err(ApiError::NotFound);
+            }
+            return Ok(Found::Moved(row.slug));
+        }
+        Err(e) => return Err(e),
+    };
     if !viewer.can_see(&row) {
         return Err(ApiError::NotFound);
     }
     let groups = viewer.field_groups(&row);
-    Ok(Organisation::view(row, groups))
+    Ok(Found::Here(Box::new(Organisation::view(row, groups))))
+}
+
+/// What a lookup by id or slug found.
+#[derive(Debug)]
+pub enum Found {
+    /// The organisation, as the caller may see it.
+    Here(Box<Organisation>),
+    /// The slug asked for is an old one; this is the current slug.
+    Moved(String),
 }
 
 /// Who may edit an organisation: admins, and member users of that organisation. Members of
@@ -456,9 +492,16 @@ pub fn update(
         after.version = expected + 1;
         if after.focus_areas != before.focus_areas
             || after.languages != before.languages
+            || after.pillars != before.pillars
             || after.identifiers != before.identifiers
         {
             sync_tags(c, &after)?;
+        }
+        if search::document::changed(&before, &after) {
+            search::document::sync(c, &after)?;
+        }
+        if after.slug != before.slug {
+            slugs::moved(c, &before.slug, &after, ctx.now)?;
         }
         ctx.audit::<Organisation>(
             "updated",
@@ -481,6 +524,16 @@ pub fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_are_transliterated() {
+        assert_eq!(
+            slugify("Colectivo Reducción de Daños Bogotá"),
+            "colectivo-reduccion-de-danos-bogota"
+        );
+        assert_eq!(slugify("Фонд Андрея Рылькова"), "fond-andreia-rylkova");
+        assert!(valid_slug(&slugify("มูลนิธิรักษ์ไทย")));
+    }
 
     #[test]
     fn urls_must_be_absolute_http() {

@@ -1,258 +1,55 @@
-//! Directory search: the query string, the SQL filter shared by the list, facets and CSV
-//! export (visibility from `visibility`, never restated here), and keyset pagination.
+//! Directory search: the SQL filter shared by the list, facets and CSV export (visibility
+//! from `visibility`, never restated here), relevance and keyset pagination, and the capped
+//! total. Text is matched against each organisation's search document (`document`).
 //!
 //! Visibility is part of the WHERE clause, never applied after the fact: a hidden
 //! organisation is absent from counts, and a group the caller may not see (e.g. a
-//! members-only description) never makes an organisation match a public search.
+//! members-only description) never makes an organisation match a search.
 
 pub mod csv;
+pub mod document;
+pub mod facets;
+pub mod query;
+pub mod text;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::{case_when, sql};
+use diesel::expression::{BoxableExpression, SelectableExpression, ValidGrouping};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::membership::MembershipStatus;
-use super::organisation::{Organisation, OrganisationKind, OrganisationRow};
-use super::visibility::{self, Viewer};
-use crate::codes;
+pub use document::Backend;
+pub use facets::{FacetCount, Facets, facets};
+pub use query::{Endpoint, Filters, ListQuery, Sort, parse_query};
+
+use super::organisation::{Organisation, OrganisationRow};
+use super::visibility::{self, Condition, Viewer};
 use crate::db::DbConn;
-use crate::db::backend::like_pattern;
 use crate::db::schema::organisations;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::pagination;
 
-type Filter = visibility::Condition<organisations::table>;
+type Db = <DbConn as diesel::Connection>::Backend;
+type Filter = Condition<organisations::table>;
 
-/// Sort keys of the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    /// By name, then id.
-    Name,
-    /// By joined_on, then id.
-    JoinedOn,
-    /// By updated_at, then id.
-    UpdatedAt,
-}
+/// `total` is counted exactly up to this many rows; beyond, it says this many and
+/// `total_is_exact` is false.
+pub const TOTAL_CAP: i64 = 1_000;
 
-impl Sort {
-    fn as_str(self) -> &'static str {
-        match self {
-            Sort::Name => "name",
-            Sort::JoinedOn => "joined_on",
-            Sort::UpdatedAt => "updated_at",
-        }
-    }
-}
-
-/// The filters of list, facets and export.
-#[derive(Debug, Clone, Default)]
-pub struct Filters {
-    /// Case-insensitive text in name, acronym or description.
-    pub q: Option<String>,
-    /// member or partner.
-    pub kind: Option<OrganisationKind>,
-    /// Region code.
-    pub region: Option<String>,
-    /// Country code.
-    pub country: Option<String>,
-    /// Any of these focus areas.
-    pub focus_areas: Vec<String>,
-    /// ISO 639-1 code.
-    pub language: Option<String>,
-    /// Staff only.
-    pub membership_status: Option<MembershipStatus>,
-    /// A full org-id identifier (`GB-CHC-1234567`).
-    pub identifier: Option<String>,
-}
-
-/// A parsed list query.
-#[derive(Debug, Clone)]
-pub struct ListQuery {
-    /// Filters.
-    pub filters: Filters,
-    /// Sort key.
-    pub sort: Sort,
-    /// Descending when the sort had a leading `-`.
-    pub desc: bool,
-    /// Page size.
-    pub limit: i64,
-    /// Cursor of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// Which parameters an endpoint takes besides the filters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    /// The paginated list: sort, limit, cursor.
-    List,
-    /// The CSV export: sort.
-    Export,
-    /// Facet counts: filters only.
-    Facets,
-}
-
-/// Parses a query string; repeated `focus_area` is allowed, unknown or repeated other
-/// parameters are 400 naming the parameter. `membership_status` is 403 for non-staff.
-pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<ListQuery, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-        .map_err(|_| ApiError::field("query", "invalid", "The query string is malformed."))?;
-    let mut f = Filters::default();
-    let mut sort = None;
-    let mut limit = None;
-    let mut cursor = None;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for (k, v) in pairs {
-        if k != "focus_area" {
-            if seen.contains(&k) {
-                errors.push(FieldError::new(
-                    k.clone(),
-                    "repeated",
-                    format!("`{k}` may appear once."),
-                ));
-                continue;
-            }
-            seen.push(k.clone());
-        }
-        let bad = |code: &str, msg: String| FieldError::new(k.clone(), code, msg);
-        match k.as_str() {
-            "q" => {
-                let t = v.trim().to_string();
-                if t.chars().count() > 200 {
-                    errors.push(bad(
-                        "invalid_length",
-                        "Search at most 200 characters.".into(),
-                    ));
-                } else if !t.is_empty() {
-                    f.q = Some(t);
-                }
-            }
-            "kind" => {
-                if let Some(k) = OrganisationKind::parse(&v) {
-                    f.kind = Some(k);
-                } else {
-                    errors.push(bad("invalid", "Use member or partner.".into()));
-                }
-            }
-            "region" => {
-                if codes::is_region(&v) {
-                    f.region = Some(v);
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        format!("Use one of: {}.", codes::REGIONS.join(", ")),
-                    ));
-                }
-            }
-            "country" => {
-                if codes::is_country(&v) {
-                    f.country = Some(v);
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        "Use an ISO 3166-1 alpha-2 code such as GB.".into(),
-                    ));
-                }
-            }
-            "focus_area" => {
-                if codes::PRIORITY_AREAS.contains(&v.as_str()) {
-                    if !f.focus_areas.contains(&v) {
-                        f.focus_areas.push(v);
-                    }
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        format!("Use one of: {}.", codes::PRIORITY_AREAS.join(", ")),
-                    ));
-                }
-            }
-            "language" => {
-                if codes::is_language(&v) {
-                    f.language = Some(v);
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        "Use an ISO 639-1 code such as en.".into(),
-                    ));
-                }
-            }
-            "membership_status" => {
-                if !viewer.is_staff() {
-                    return Err(ApiError::Forbidden(
-                        "Only staff may filter by membership_status.".into(),
-                    ));
-                }
-                if let Some(s) = MembershipStatus::parse(&v) {
-                    f.membership_status = Some(s);
-                } else {
-                    errors.push(bad(
-                        "invalid",
-                        "Use active, grace, lapsed, suspended or withdrawn.".into(),
-                    ));
-                }
-            }
-            "identifier" => match super::identifiers::parse_filter(&v) {
-                Ok(id) => f.identifier = Some(id),
-                Err(e) => errors.push(e),
-            },
-            "sort" if endpoint != Endpoint::Facets => {
-                let (desc, key) = match v.strip_prefix('-') {
-                    Some(k) => (true, k),
-                    None => (false, v.as_str()),
-                };
-                let s = match key {
-                    "name" => Some(Sort::Name),
-                    "joined_on" => Some(Sort::JoinedOn),
-                    "updated_at" => Some(Sort::UpdatedAt),
-                    _ => None,
-                };
-                match s {
-                    Some(s) => sort = Some((s, desc)),
-                    None => errors.push(bad(
-                        "invalid",
-                        "Use name, joined_on or updated_at, with a leading - for descending."
-                            .into(),
-                    )),
-                }
-            }
-            "limit" if endpoint == Endpoint::List => match v.parse::<i64>() {
-                Ok(n) => limit = Some(n),
-                Err(_) => errors.push(bad("invalid", "limit is a number from 1 to 100.".into())),
-            },
-            "cursor" if endpoint == Endpoint::List => cursor = Some(v),
-            _ => errors.push(bad(
-                "unknown_parameter",
-                format!("`{k}` is not a parameter of this endpoint."),
-            )),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let (sort, desc) = sort.unwrap_or((Sort::Name, false));
-    Ok(ListQuery {
-        filters: f,
-        sort,
-        desc,
-        limit: pagination::limit(limit)?,
-        cursor,
-    })
-}
-
-fn tagged(kind: &'static str, codes: Vec<String>) -> Filter {
-    // One IN (subquery) per code, ORed: a raw fragment because diesel's boxed subselects do
-    // not compile for the two-backend connection. `kind` is a fixed literal; codes are bound.
-    let mut any: Option<Filter> = None;
+/// Rows of `organisations` carrying any of `codes` as tags of `kind`. One IN (subquery) per
+/// code, ORed: a raw fragment because diesel's boxed subselects do not compile for the
+/// two-backend connection. `kind` is a fixed literal; codes are bound.
+pub fn tagged<QS: 'static>(kind: &'static str, codes: &[String]) -> Condition<QS> {
+    let mut any: Option<Condition<QS>> = None;
     for c in codes {
-        let e: Filter = Box::new(
+        let e: Condition<QS> = Box::new(
             sql::<Bool>(&format!(
                 "organisations.id IN (SELECT organisation_tags.organisation_id FROM organisation_tags \
                  WHERE organisation_tags.kind = '{kind}' AND organisation_tags.code = "
             ))
-            .bind::<Text, _>(c)
+            .bind::<Text, _>(c.clone())
             .sql(")"),
         );
         any = Some(match any {
@@ -260,28 +57,41 @@ fn tagged(kind: &'static str, codes: Vec<String>) -> Filter {
             Some(prev) => Box::new(prev.or(e)),
         });
     }
-    any.unwrap_or_else(|| Box::new(organisations::id.is_not_null()))
+    any.unwrap_or_else(|| Box::new(sql::<Bool>("1 = 1")))
 }
 
-/// The WHERE clause for `viewer` and `f`.
-pub fn filter(viewer: &Viewer, f: &Filters) -> Filter {
-    let mut w: Filter = visibility::visible_to(viewer);
-    if let Some(q) = &f.q {
-        let pat = like_pattern(q);
-        // lower(x) LIKE pattern ESCAPE '\': case-insensitive and portable (no ILIKE).
-        let text = sql::<Bool>("(lower(organisations.name) LIKE ")
-            .bind::<Text, _>(pat.clone())
-            .sql(" ESCAPE '\\' OR lower(COALESCE(organisations.acronym, '')) LIKE ")
-            .bind::<Text, _>(pat.clone())
-            .sql(" ESCAPE '\\')");
-        let desc = sql::<Bool>("lower(COALESCE(organisations.description, '')) LIKE ")
-            .bind::<Text, _>(pat)
-            .sql(" ESCAPE '\\'");
-        let desc_visible = visibility::profile_visible_to(viewer);
-        w = Box::new(w.and(text.or(desc_visible.and(desc))));
+/// The WHERE clause for `viewer` and `f`, on any query whose FROM clause includes
+/// `organisations` (the list, and the facets' join with the tags).
+pub fn filter<QS>(backend: Backend, viewer: &Viewer, f: &Filters) -> Condition<QS>
+where
+    QS: 'static,
+    organisations::id: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::kind: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::region: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::country: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::membership_status: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::hidden_from_public: SelectableExpression<QS> + ValidGrouping<()>,
+    organisations::visibility_profile: SelectableExpression<QS> + ValidGrouping<()>,
+{
+    let mut w: Condition<QS> = visibility::findable_by(viewer);
+    // Every word must be found: in the name or acronym, or in the profile's words where the
+    // caller may see the profile.
+    let terms = f.terms();
+    if f.q.is_some() && terms.is_empty() {
+        w = Box::new(w.and(sql::<Bool>("1 = 0")));
+    }
+    for t in terms {
+        let profile = visibility::profile_visible_to::<QS>(viewer)
+            .and(document::profile_has::<QS>(backend, &t));
+        w = Box::new(w.and(document::name_has::<QS>(backend, &t).or(profile)));
     }
     if let Some(k) = &f.kind {
         w = Box::new(w.and(organisations::kind.eq(*k)));
+    }
+    if let Some(p) = &f.partner_type {
+        w = Box::new(
+            w.and(sql::<Bool>("organisations.partner_type = ").bind::<Text, _>(p.as_str())),
+        );
     }
     if let Some(r) = &f.region {
         w = Box::new(w.and(organisations::region.eq(r.clone())));
@@ -289,17 +99,18 @@ pub fn filter(viewer: &Viewer, f: &Filters) -> Filter {
     if let Some(c) = &f.country {
         w = Box::new(w.and(organisations::country.eq(c.clone())));
     }
-    if !f.focus_areas.is_empty() {
-        w = Box::new(
-            w.and(tagged("focus_area", f.focus_areas.clone()))
-                .and(visibility::profile_visible_to(viewer)),
-        );
-    }
-    if let Some(l) = &f.language {
-        w = Box::new(
-            w.and(tagged("language", vec![l.clone()]))
-                .and(visibility::profile_visible_to(viewer)),
-        );
+    // Tags belong to the profile group: they filter only where the caller may see it.
+    for (kind, codes) in [
+        ("focus_area", f.focus_areas.clone()),
+        ("pillar", f.pillar.iter().cloned().collect()),
+        ("language", f.language.iter().cloned().collect()),
+    ] {
+        if !codes.is_empty() {
+            w = Box::new(
+                w.and(tagged::<QS>(kind, &codes))
+                    .and(visibility::profile_visible_to::<QS>(viewer)),
+            );
+        }
     }
     if let Some(id) = &f.identifier {
         // Identifiers are shown to whoever sees the organisation, so no visibility test here.
@@ -315,26 +126,58 @@ pub fn filter(viewer: &Viewer, f: &Filters) -> Filter {
         );
     }
     if let Some(s) = &f.membership_status {
-        w = Box::new(w.and(organisations::membership_status.eq(*s).assume_not_null()));
+        w = Box::new(
+            w.and(sql::<Bool>("organisations.membership_status = ").bind::<Text, _>(s.as_str())),
+        );
     }
     w
+}
+
+type Tier = Box<dyn BoxableExpression<organisations::table, Db, SqlType = Integer>>;
+
+/// The relevance tier of a row as SQL: 0 when every word is in its name or acronym, else 1
+/// (it matched through its profile). [`document::name_tier`] is the same test in Rust.
+fn tier(backend: Backend, terms: &[String]) -> Tier {
+    let mut all: Filter = Box::new(sql::<Bool>("1 = 1"));
+    for t in terms {
+        all = Box::new(all.and(document::name_has::<organisations::table>(backend, t)));
+    }
+    Box::new(case_when(all, 0.into_sql::<Integer>()).otherwise(1.into_sql::<Integer>()))
 }
 
 fn bad_cursor() -> ApiError {
     ApiError::field("cursor", "invalid", "cursor is not one this API issued.")
 }
 
-fn keyset(sort: Sort, desc: bool, key: &str, id: String) -> Result<Filter, ApiError> {
+fn keyset(
+    backend: Backend,
+    q: &ListQuery,
+    tier_key: &str,
+    key: &str,
+    id: String,
+) -> Result<Filter, ApiError> {
+    let desc = q.desc;
     macro_rules! after {
-        ($col:expr, $v:expr) => {
-            if desc {
+        ($col:expr, $v:expr) => {{
+            let f: Filter = if desc {
                 Box::new($col.lt($v).or($col.eq($v).and(organisations::id.lt(id))))
             } else {
                 Box::new($col.gt($v).or($col.eq($v).and(organisations::id.gt(id))))
-            }
-        };
+            };
+            f
+        }};
     }
-    Ok(match sort {
+    Ok(match q.sort {
+        Sort::Relevance => {
+            let t: i32 = tier_key.parse().map_err(|_| bad_cursor())?;
+            let terms = q.filters.terms();
+            let within: Filter = after!(organisations::name, key.to_string());
+            Box::new(
+                tier(backend, &terms)
+                    .gt(t)
+                    .or(tier(backend, &terms).eq(t).and(within)),
+            )
+        }
         Sort::Name => after!(organisations::name, key.to_string()),
         Sort::JoinedOn => {
             let d = NaiveDate::parse_from_str(key, "%Y-%m-%d").map_err(|_| bad_cursor())?;
@@ -350,35 +193,104 @@ fn keyset(sort: Sort, desc: bool, key: &str, id: String) -> Result<Filter, ApiEr
 
 fn sort_key(sort: Sort, r: &OrganisationRow) -> String {
     match sort {
-        Sort::Name => r.name.clone(),
+        Sort::Relevance | Sort::Name => r.name.clone(),
         Sort::JoinedOn => r.joined_on.to_string(),
         Sort::UpdatedAt => r.updated_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
     }
 }
 
-/// One page of rows for `viewer`, with the cursor of the next and (when asked) the total.
-pub fn page(
-    conn: &mut DbConn,
-    viewer: &Viewer,
-    q: &ListQuery,
-    with_total: bool,
-) -> Result<(Vec<OrganisationRow>, Option<String>, i64), ApiError> {
+/// The total of a list: exact up to [`TOTAL_CAP`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    /// Rows matching, or [`TOTAL_CAP`] when more do.
+    pub count: i64,
+    /// False when more than [`TOTAL_CAP`] rows match.
+    pub exact: bool,
+}
+
+/// Counts the rows `viewer` may see under `f`, stopping after [`TOTAL_CAP`] + 1: the cost is
+/// bounded whatever the filter leaves.
+pub fn capped_total(conn: &mut DbConn, viewer: &Viewer, f: &Filters) -> Result<Total, ApiError> {
+    let backend = Backend::of(conn);
+    let ids: Vec<String> = organisations::table
+        .filter(filter::<organisations::table>(backend, viewer, f))
+        .select(organisations::id)
+        .limit(TOTAL_CAP + 1)
+        .load(conn)?;
+    let n = ids.len() as i64;
+    Ok(Total {
+        count: n.min(TOTAL_CAP),
+        exact: n <= TOTAL_CAP,
+    })
+}
+
+/// A page of rows, the cursor of the next, and (on the first page of a relevance sort) the
+/// number of rows matching.
+pub type Page = (Vec<OrganisationRow>, Option<String>, Option<i64>);
+
+/// One page of rows for `viewer`, with the cursor of the next and, on the first page of a
+/// relevance sort, the number of rows matching. A cursor made for other filters or another
+/// sort is a 400 naming `cursor`.
+pub fn page(conn: &mut DbConn, viewer: &Viewer, q: &ListQuery) -> Result<Page, ApiError> {
+    let backend = Backend::of(conn);
+    let terms = q.filters.terms();
+    let fingerprint = q.fingerprint();
+    let next_cursor = |r: &OrganisationRow| {
+        let tier_key = match q.sort {
+            Sort::Relevance => document::name_tier(r, &terms).to_string(),
+            _ => "0".to_string(),
+        };
+        pagination::encode_cursor(&[&fingerprint, &tier_key, &sort_key(q.sort, r), &r.id])
+    };
+    if q.sort == Sort::Relevance && q.cursor.is_none() {
+        // Ranking reads every candidate to sort them, so the same scan counts them: the total
+        // costs no second query.
+        let loaded: Vec<(OrganisationRow, i64)> = organisations::table
+            .select((
+                OrganisationRow::as_select(),
+                sql::<BigInt>("count(*) OVER ()"),
+            ))
+            .filter(filter::<organisations::table>(backend, viewer, &q.filters))
+            .order((
+                tier(backend, &terms).asc(),
+                organisations::name.asc(),
+                organisations::id.asc(),
+            ))
+            .limit(q.limit + 1)
+            .load(conn)?;
+        let matching = loaded.first().map_or(0, |r| r.1);
+        let mut rows: Vec<OrganisationRow> = loaded.into_iter().map(|r| r.0).collect();
+        let next = if rows.len() as i64 > q.limit {
+            rows.truncate(q.limit as usize);
+            rows.last().map(next_cursor)
+        } else {
+            None
+        };
+        return Ok((rows, next, Some(matching)));
+    }
     let mut query = organisations::table
         .select(OrganisationRow::as_select())
-        .filter(filter(viewer, &q.filters))
+        .filter(filter::<organisations::table>(backend, viewer, &q.filters))
         .limit(q.limit + 1)
         .into_boxed();
-    // The cursor carries the sort it was made for, so a cursor reused with another sort is
-    // refused instead of silently skipping rows.
-    if let Some(c) = pagination::decode_cursor(q.cursor.as_deref(), 3)? {
-        let [s, key, id] = [c[0].clone(), c[1].clone(), c[2].clone()];
-        let expected = format!("{}{}", if q.desc { "-" } else { "" }, q.sort.as_str());
-        if s != expected {
-            return Err(bad_cursor());
+    if let Some(c) = pagination::decode_cursor(q.cursor.as_deref(), 4)? {
+        let [fp, tier_key, key, id] = [c[0].clone(), c[1].clone(), c[2].clone(), c[3].clone()];
+        if fp != fingerprint {
+            return Err(ApiError::field(
+                "cursor",
+                "mismatch",
+                "This cursor belongs to other filters or another sort; repeat the query it \
+                 came from, or drop the cursor to start again.",
+            ));
         }
-        query = query.filter(keyset(q.sort, q.desc, &key, id)?);
+        query = query.filter(keyset(backend, q, &tier_key, &key, id)?);
     }
     query = match (q.sort, q.desc) {
+        (Sort::Relevance, _) => query.order((
+            tier(backend, &terms).asc(),
+            organisations::name.asc(),
+            organisations::id.asc(),
+        )),
         (Sort::Name, false) => query.order((organisations::name.asc(), organisations::id.asc())),
         (Sort::Name, true) => query.order((organisations::name.desc(), organisations::id.desc())),
         (Sort::JoinedOn, false) => {
@@ -395,24 +307,29 @@ pub fn page(
         }
     };
     let mut rows: Vec<OrganisationRow> = query.load(conn)?;
-    let total = if with_total {
-        organisations::table
-            .filter(filter(viewer, &q.filters))
-            .count()
-            .get_result(conn)?
-    } else {
-        0
-    };
     let next = if rows.len() as i64 > q.limit {
         rows.truncate(q.limit as usize);
-        rows.last().map(|r| {
-            let s = format!("{}{}", if q.desc { "-" } else { "" }, q.sort.as_str());
-            pagination::encode_cursor(&[&s, &sort_key(q.sort, r), &r.id])
-        })
+        rows.last().map(next_cursor)
     } else {
         None
     };
-    Ok((rows, next, total))
+    Ok((rows, next, None))
+}
+
+/// A page of the directory.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationPage {
+    /// The organisations of this page, as the caller may see them.
+    pub data: Vec<Organisation>,
+    /// Cursor for the next page, or null on the last page. It is bound to the filters and
+    /// sort of this query: sent with others, it is a 400 naming `cursor`.
+    pub next_cursor: Option<String>,
+    /// Organisations matching the filters, across all pages, counted up to 1,000: when more
+    /// match, 1,000 with `total_is_exact` false.
+    #[schema(maximum = 1000)]
+    pub total: i64,
+    /// False when more organisations match than `total` says (it stopped counting at 1,000).
+    pub total_is_exact: bool,
 }
 
 /// The list answer.
@@ -420,9 +337,22 @@ pub fn list(
     conn: &mut DbConn,
     viewer: &Viewer,
     q: &ListQuery,
-) -> Result<pagination::Page<Organisation>, ApiError> {
-    let (rows, next_cursor, total) = page(conn, viewer, q, true)?;
-    Ok(pagination::Page {
+) -> Result<OrganisationPage, ApiError> {
+    let (rows, next_cursor, matching) = page(conn, viewer, q)?;
+    // A first page shorter than the limit is the whole result, and a ranked first page has
+    // counted its candidates: no second query for either.
+    let total = match matching {
+        Some(n) => Total {
+            count: n.min(TOTAL_CAP),
+            exact: n <= TOTAL_CAP,
+        },
+        None if q.cursor.is_none() && next_cursor.is_none() => Total {
+            count: rows.len() as i64,
+            exact: true,
+        },
+        None => capped_total(conn, viewer, &q.filters)?,
+    };
+    Ok(OrganisationPage {
         data: rows
             .into_iter()
             .map(|r| {
@@ -431,105 +361,7 @@ pub fn list(
             })
             .collect(),
         next_cursor,
-        total,
+        total: total.count,
+        total_is_exact: total.exact,
     })
-}
-
-fn counts(mut v: Vec<(String, i64)>) -> Vec<FacetCount> {
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v.into_iter()
-        .map(|(value, count)| FacetCount { value, count })
-        .collect()
-}
-
-/// Facet counts over what `viewer` may see under `f`.
-pub fn facets(conn: &mut DbConn, viewer: &Viewer, f: &Filters) -> Result<Facets, ApiError> {
-    let total: i64 = organisations::table
-        .filter(filter(viewer, f))
-        .count()
-        .get_result(conn)?;
-    let region: Vec<(String, i64)> = organisations::table
-        .filter(filter(viewer, f))
-        .group_by(organisations::region)
-        .select((organisations::region, count_star()))
-        .load(conn)?;
-    let country: Vec<(String, i64)> = organisations::table
-        .filter(filter(viewer, f))
-        .group_by(organisations::country)
-        .select((organisations::country, count_star()))
-        .load(conn)?;
-    let kind: Vec<(OrganisationKind, i64)> = organisations::table
-        .filter(filter(viewer, f))
-        .group_by(organisations::kind)
-        .select((organisations::kind, count_star()))
-        .load(conn)?;
-    let kind = kind.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
-    // Focus areas count only organisations whose profile group the caller may see; there
-    // are five, so five indexed counts.
-    let mut focus_area: Vec<(String, i64)> = Vec::new();
-    for code in codes::PRIORITY_AREAS {
-        let n: i64 = organisations::table
-            .filter(filter(viewer, f))
-            .filter(visibility::profile_visible_to(viewer))
-            .filter(tagged("focus_area", vec![code.to_string()]))
-            .count()
-            .get_result(conn)?;
-        if n > 0 {
-            focus_area.push((code.to_string(), n));
-        }
-    }
-    Ok(Facets {
-        total,
-        region: counts(region),
-        country: counts(country),
-        focus_area: counts(focus_area),
-        kind: counts(kind),
-    })
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FacetCount {
-    /// The code (region, country, focus area or kind).
-    pub value: String,
-    /// Organisations matching the filters with this value.
-    pub count: i64,
-}
-
-/// Counts per facet for the organisations a caller may see under the given filters.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Facets {
-    /// Organisations matching the filters.
-    pub total: i64,
-    /// Per region.
-    pub region: Vec<FacetCount>,
-    /// Per country.
-    pub country: Vec<FacetCount>,
-    /// Per focus area (only organisations whose profile the caller may see).
-    pub focus_area: Vec<FacetCount>,
-    /// Per kind.
-    pub kind: Vec<FacetCount>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_and_staff_only_parameters_are_refused() {
-        let e = parse_query("colour=red", &Viewer::Public, Endpoint::List).unwrap_err();
-        assert!(matches!(e, ApiError::Validation(v) if v[0].field == "colour"));
-        let e =
-            parse_query("membership_status=active", &Viewer::Public, Endpoint::List).unwrap_err();
-        assert!(matches!(e, ApiError::Forbidden(_)));
-        let q = parse_query(
-            "focus_area=women_drug_policy&focus_area=civil_society_space&sort=-name",
-            &Viewer::Public,
-            Endpoint::List,
-        )
-        .unwrap();
-        assert_eq!(q.filters.focus_areas.len(), 2);
-        assert!(q.desc);
-        let e = parse_query("limit=101", &Viewer::Public, Endpoint::List).unwrap_err();
-        assert!(matches!(e, ApiError::Validation(v) if v[0].field == "limit"));
-    }
 }

@@ -1,0 +1,13 @@
+DROP TABLE organisation_slug_history;
+DROP INDEX organisations_partner_type;
+DELETE FROM organisation_tags WHERE kind = 'pillar';
+ALTER TABLE organisation_tags DROP CONSTRAINT organisation_tags_kind_check;
+ALTER TABLE organisation_tags ADD CONSTRAINT organisation_tags_kind_check CHECK (kind IN ('focus_area', 'language'));
+CREATE INDEX organisations_name_trgm ON organisations USING gin (lower(name) gin_trgm_ops);
+CREATE INDEX organisations_acronym_trgm ON organisations USING gin (lower(COALESCE(acronym, '')) gin_trgm_ops);
+CREATE INDEX organisations_description_trgm ON organisations USING gin (lower(COALESCE(description, '')) gin_trgm_ops);
+DROP INDEX organisations_search_profile;
+DROP INDEX organisations_search_name;
+ALTER TABLE organisations DROP COLUMN search_profile;
+ALTER TABLE organisations DROP COLUMN search_name;
+DROP EXTENSION IF EXISTS unaccent;
