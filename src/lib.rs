@@ -209,7 +209,8 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             let mut conn = pool.get().map_err(db::DbError::from)?;
             let n = db::run_migrations(&mut conn)?;
             println!("applied {n} migration(s)");
-            let built = directory::search::document::backfill(&mut conn).map_err(db::DbError::from)?;
+            let built =
+                directory::search::document::backfill(&mut conn).map_err(db::DbError::from)?;
             if built > 0 {
                 println!("built {built} directory search document(s)");
             }

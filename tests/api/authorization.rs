@@ -847,7 +847,8 @@ fn rows(w: &World) -> Vec<Row> {
         row(
             "GET",
             format!("/api/v1/reports/{}", w.reports_to_accept[0]),
-            [401, 200, 404, 200, 200, 200, 403, 403],
+            // Apps: 404 whether it exists or not (the partner data boundary).
+            [401, 200, 404, 200, 200, 200, 404, 404],
         ),
         each(
             "POST",
