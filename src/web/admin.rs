@@ -10,7 +10,7 @@ use minijinja::context;
 use super::page::{Failure, Form, error_page, on_form, render};
 use super::session::{Visitor, see_other};
 use super::work::{Done, network};
-use super::{Posted, posted, signed_in, visitor};
+use super::{Posted, posted, signed_in, signed_in_visitor};
 use crate::AppState;
 use crate::auth::caller::{Admin, OrgMember, Staff};
 use crate::auth::principal::RequestMeta;
@@ -25,12 +25,8 @@ fn admin_of(who: &Principal) -> Result<Admin, ApiError> {
 
 /// The open membership applications.
 pub async fn applications(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let admin = match admin_of(&who) {
@@ -114,12 +110,8 @@ pub async fn application(
     id: web::Path<String>,
     q: web::Query<Done>,
 ) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     application_page(
@@ -195,12 +187,8 @@ pub async fn membership(
     id: web::Path<String>,
     q: web::Query<Done>,
 ) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let id = id.into_inner();

@@ -64,6 +64,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The visitor of a page that needs a session, with its caller; otherwise the page to answer
+/// (the error page, or the sign-in form that comes back here).
+pub async fn signed_in_visitor(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(Visitor, Principal), HttpResponse> {
+    let v = visitor(req, state).await?;
+    let who = signed_in(&v, state, req)?;
+    Ok((v, who))
+}
+
 /// The visitor of a request, or the error page when its session cannot be read.
 pub async fn visitor(req: &HttpRequest, state: &AppState) -> Result<Visitor, HttpResponse> {
     Visitor::of(req, state).await.map_err(|e| {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::page::{Failure, Form, error_page, on_form, render};
 use super::session::{Visitor, see_other};
-use super::{Posted, posted, signed_in, visitor};
+use super::{Posted, posted, signed_in, signed_in_visitor};
 use crate::AppState;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
@@ -56,12 +56,8 @@ const LIST_LIMIT: i64 = 100;
 
 /// The officer's inbox: tranches awaiting my approval, reports awaiting a decision.
 pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     match who.role() {
@@ -108,12 +104,8 @@ pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
 
 /// Finance's queue: approved tranches to pay, and paid ones (to reverse).
 pub async fn payments(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let staff = match Staff::try_from(&who) {
@@ -150,12 +142,8 @@ pub async fn payments(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 
 /// The grants the caller may see; for a member, with the reports its organisation owes.
 pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let reader = match Reader::try_from(&who) {
@@ -212,12 +200,8 @@ pub async fn grant(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let reader = match Reader::try_from(&who) {
@@ -319,12 +303,8 @@ pub async fn tranche(
     id: web::Path<String>,
     q: web::Query<Done>,
 ) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let path = req.path().to_string();
@@ -476,12 +456,8 @@ pub async fn report(
     id: web::Path<String>,
     q: web::Query<Done>,
 ) -> HttpResponse {
-    let v = match visitor(&req, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
+    let (v, who) = match signed_in_visitor(&req, &state).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let path = req.path().to_string();

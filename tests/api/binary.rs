@@ -256,11 +256,7 @@ fn bad_settings_stop_the_start_with_one_line_naming_the_variable() {
         (&[("WORKER_ENABLED", "yes")], "WORKER_ENABLED"),
         (&[("RUST_LOG", "bogus=[")], "RUST_LOG"),
         (
-            &[
-                ("APP_ENV", "production"),
-                ("JWT_KEYS", "k1:0123456789abcdef0123456789abcdef"),
-                ("MAIL_TRANSPORT", "log"),
-            ],
+            &[("APP_ENV", "production"), ("MAIL_TRANSPORT", "log")],
             "MAIL_TRANSPORT",
         ),
     ];
