@@ -847,8 +847,9 @@ fn rows(w: &World) -> Vec<Row> {
         row(
             "GET",
             format!("/api/v1/reports/{}", w.reports_to_accept[0]),
-            // Apps: 404 whether it exists or not (the partner data boundary).
-            [401, 200, 404, 200, 200, 200, 404, 404],
+            // An app with grants:read: 404 whether it exists or not (the partner data
+            // boundary); without the scope, 403 naming it, as on every grants route.
+            [401, 200, 404, 200, 200, 200, 404, 403],
         ),
         each(
             "POST",
