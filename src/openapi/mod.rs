@@ -170,6 +170,7 @@ fn build() -> utoipa::openapi::OpenApi {
     // After the routes are collected: this walks their operations.
     SharedParameters.modify(&mut doc);
     reference_page_items(&mut doc);
+    untagged_views_are_any_of(&mut doc);
     crate::openapi::contract::Contract.modify(&mut doc);
     crate::webhooks::openapi::add_to(&mut doc);
     doc
@@ -194,6 +195,30 @@ fn reference_page_items(doc: &mut utoipa::openapi::OpenApi) {
         if let Some(RefOr::T(Schema::Array(data))) = page.properties.get_mut("data") {
             data.items = ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
         }
+    }
+}
+
+/// utoipa writes a `#[serde(untagged)]` enum as `oneOf`, which demands that exactly one variant
+/// matches. The caller-dependent views (`UserView`, `GrantAnswer`, `GrantItem`) are not
+/// exclusive: a whole account also satisfies the staff view. Each answer matches at least one
+/// variant, which is what `anyOf` says.
+fn untagged_views_are_any_of(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AnyOf, Schema};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::OneOf(one)) = schema else {
+            continue;
+        };
+        if one.discriminator.is_some() {
+            continue;
+        }
+        let mut any = AnyOf::new();
+        any.items = one.items.clone();
+        any.description = one.description.clone();
+        *schema = RefOr::T(Schema::AnyOf(any));
     }
 }
 
