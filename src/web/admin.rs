@@ -10,7 +10,7 @@ use minijinja::context;
 use super::page::{Failure, Form, error_page, on_form, render};
 use super::session::{Visitor, see_other};
 use super::work::{Done, network};
-use super::{Posted, posted, signed_in, signed_in_visitor};
+use super::{Posted, posted_signed_in, signed_in_visitor};
 use crate::AppState;
 use crate::auth::caller::{Admin, OrgMember, Staff};
 use crate::auth::principal::RequestMeta;
@@ -134,12 +134,8 @@ pub async fn decide(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Posted(v, f) = match posted(&req, &state, &body).await {
+    let (Posted(v, f), who) = match posted_signed_in(&req, &state, &body).await {
         Ok(p) => p,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
         Err(r) => return r,
     };
     let (id, verb) = path.into_inner();
@@ -238,12 +234,8 @@ pub async fn request_renewal(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Posted(v, _) = match posted(&req, &state, &body).await {
+    let (Posted(v, _), who) = match posted_signed_in(&req, &state, &body).await {
         Ok(p) => p,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
         Err(r) => return r,
     };
     let id = id.into_inner();

@@ -75,6 +75,18 @@ pub async fn signed_in_visitor(
     Ok((v, who))
 }
 
+/// A posted form of a page that needs a session, with its caller; otherwise the page to
+/// answer (a refused CSRF token, or the sign-in form that comes back here).
+pub async fn posted_signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+) -> Result<(Posted, Principal), HttpResponse> {
+    let p = posted(req, state, body).await?;
+    let who = signed_in(&p.0, state, req)?;
+    Ok((p, who))
+}
+
 /// The visitor of a request, or the error page when its session cannot be read.
 pub async fn visitor(req: &HttpRequest, state: &AppState) -> Result<Visitor, HttpResponse> {
     Visitor::of(req, state).await.map_err(|e| {

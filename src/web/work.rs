@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::page::{Failure, Form, error_page, on_form, render};
 use super::session::{Visitor, see_other};
-use super::{Posted, posted, signed_in, signed_in_visitor};
+use super::{Posted, posted_signed_in, signed_in_visitor};
 use crate::AppState;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
@@ -357,12 +357,8 @@ pub async fn move_tranche(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Posted(v, f) = match posted(&req, &state, &body).await {
+    let (Posted(v, f), who) = match posted_signed_in(&req, &state, &body).await {
         Ok(p) => p,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
         Err(r) => return r,
     };
     let (id, verb) = path.into_inner();
@@ -482,12 +478,8 @@ pub async fn move_report(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Posted(v, f) = match posted(&req, &state, &body).await {
+    let (Posted(v, f), who) = match posted_signed_in(&req, &state, &body).await {
         Ok(p) => p,
-        Err(r) => return r,
-    };
-    let who = match signed_in(&v, &state, &req) {
-        Ok(w) => w,
         Err(r) => return r,
     };
     let (id, verb) = path.into_inner();
