@@ -118,12 +118,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Registers the documented routes plus the docs page and the spec itself (built once, at
 /// start, and handed in from the app state).
-pub fn configure_app(cfg: &mut web::ServiceConfig, spec: utoipa::openapi::OpenApi) {
+pub fn configure_app(cfg: &mut web::ServiceConfig, spec: serde_json::Value) {
     configure(&mut ServiceConfig::new(cfg));
     // The console's pages (outside /api/v1, not in the OpenAPI document).
     crate::web::configure(cfg);
     let swagger = SwaggerUi::new("/docs/{_:.*}")
-        .url("/openapi.json", spec)
+        .external_url_unchecked("/openapi.json", spec)
         .config(
             SwaggerConfig::from("/openapi.json")
                 .validator_url("none")

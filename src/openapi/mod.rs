@@ -12,6 +12,7 @@ use crate::error::{FieldError, Problem};
 
 pub mod contract;
 pub mod descriptions;
+pub mod shared;
 
 /// Top-level document; paths come from `routes::configure`.
 #[derive(OpenApi)]
@@ -37,7 +38,11 @@ pub mod descriptions;
         (name = "disbursements", description = "Tranches of grants: request, four-eyes approval, payment"),
         (name = "reports", description = "Reports the grantees owe"),
         (name = "exports", description = "Open data on published grants: the 360Giving package, the IATI 2.03 activity file, and how each fund is published"),
-        (name = "webhooks", description = "Subscriptions through which partner apps hear of changes, signed and retried"),
+        (name = "webhooks", description = "Subscriptions through which partner apps hear of changes, signed and retried. \
+            Each event is POSTed to every enabled subscription that asked for it and whose app may read it. \
+            Verify with any Standard Webhooks library: webhook-signature holds `v1,` + base64(HMAC-SHA256(key, \"{webhook-id}.{webhook-timestamp}.{body}\")), \
+            the key being the base64 part of the `whsec_` secret; during a secret rotation it holds two signatures separated by a space. \
+            Deduplicate on webhook-id (the same on retries and replays). Answer 2xx quickly; anything else is retried with exponential backoff, 410 disables the subscription."),
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&SecuritySchemes),
@@ -150,10 +155,19 @@ pub fn spec_for(public_base_url: &str) -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The document as it is published (served at `/openapi.json` and committed): `spec` as
+/// JSON, with the parameters several operations share stated once under
+/// `components/parameters` ([`shared::share_parameters`]).
+pub fn document(spec: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(spec).unwrap_or_default();
+    shared::share_parameters(&mut doc);
+    doc
+}
+
 /// A strong ETag for the served document: a digest of its JSON.
-pub fn etag(doc: &utoipa::openapi::OpenApi) -> String {
+pub fn etag(doc: &serde_json::Value) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(doc.to_json().unwrap_or_default().as_bytes());
+    let digest = Sha256::digest(doc.to_string().as_bytes());
     let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
 }
@@ -224,7 +238,7 @@ fn untagged_views_are_any_of(doc: &mut utoipa::openapi::OpenApi) {
 
 /// The document as pretty JSON with a trailing newline (the committed file's form).
 pub fn spec_json() -> String {
-    let mut s = spec().to_pretty_json().unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&document(&spec())).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -88,10 +88,10 @@ pub fn section() -> Value {
                 "summary": summary(e),
                 // The service calls the receiver: no token is sent, the signature is the proof.
                 "security": [],
-                "description": "POSTed to each enabled subscription that asked for this event and whose app may read it. \
-                    Verify with any Standard Webhooks library: webhook-signature holds `v1,` + base64(HMAC-SHA256(key, \"{webhook-id}.{webhook-timestamp}.{body}\")), \
-                    the key being the base64 part of the `whsec_` secret; during a secret rotation it holds two signatures separated by a space. \
-                    Deduplicate on webhook-id (the same on retries and replays). Answer 2xx quickly; anything else is retried with exponential backoff, 410 disables the subscription.",
+                // How to verify, deduplicate and answer is the same for every event: it is
+                // said once, in the `webhooks` tag's description.
+                "description": "POSTed to each enabled subscription that asked for this event and whose app may read it; \
+                    verify, deduplicate and answer as the `webhooks` tag describes.",
                 "parameters": [
                     header("webhook-id", "Message id, the same on every retry and replay."),
                     header("webhook-timestamp", "Unix time of this attempt, in seconds."),

@@ -1,0 +1,177 @@
+//! The published document states once what many operations share: a parameter that two or
+//! more operations (or webhooks) declare identically is written under
+//! `components/parameters` and referred to from each. utoipa's operations hold their
+//! parameters inline (not as references), so this is done on the JSON of the finished
+//! document, the one form that is served at `/openapi.json` and committed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Every operation object of the document's `paths` and `webhooks`.
+fn operations(doc: &mut Value) -> Vec<&mut Map<String, Value>> {
+    let mut out = Vec::new();
+    let Some(root) = doc.as_object_mut() else {
+        return out;
+    };
+    for (section, items) in root.iter_mut() {
+        if section != "paths" && section != "webhooks" {
+            continue;
+        }
+        for item in items
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            for (method, op) in item.as_object_mut().into_iter().flatten() {
+                if METHODS.contains(&method.as_str())
+                    && let Some(op) = op.as_object_mut()
+                {
+                    out.push(op);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A component key for `param` (keys allow letters, digits, `.`, `-` and `_`): its name,
+/// or, where several shared parameters have that name (the `id` of each kind of object),
+/// its description in camel case (`Grant id` → `GrantId`).
+fn key_for(param: &Value, name_taken: bool) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .collect()
+    };
+    let name = param["name"].as_str().unwrap_or("parameter");
+    if !name_taken {
+        return clean(name);
+    }
+    let description = param["description"].as_str().unwrap_or(name);
+    let camel: String = description
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let place = param["in"].as_str().unwrap_or("");
+    format!(
+        "{}{}",
+        clean(&camel),
+        if place == "header" { "Header" } else { "" }
+    )
+}
+
+/// Moves every parameter that appears identically in two or more operations into
+/// `components/parameters` and replaces each use with a `$ref` to it. Parameters used once
+/// stay inline. Keys are deterministic (the document does not change between runs).
+pub fn share_parameters(doc: &mut Value) {
+    // Count identical parameters (serde_json's maps are sorted, so equal objects print equal).
+    let mut uses: BTreeMap<String, (usize, Value)> = BTreeMap::new();
+    for op in operations(doc) {
+        for p in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if p.get("$ref").is_some() {
+                continue;
+            }
+            uses.entry(p.to_string())
+                .or_insert_with(|| (0, p.clone()))
+                .0 += 1;
+        }
+    }
+    let shared: Vec<(String, Value)> = uses
+        .into_iter()
+        .filter(|(_, (n, _))| *n >= 2)
+        .map(|(k, (_, v))| (k, v))
+        .collect();
+    if shared.is_empty() {
+        return;
+    }
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (_, p) in &shared {
+        *names
+            .entry(p["name"].as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
+    }
+    let mut keys: HashMap<String, String> = HashMap::new();
+    let mut components = Map::new();
+    for (text, p) in shared {
+        let taken = names
+            .get(p["name"].as_str().unwrap_or_default())
+            .is_some_and(|n| *n > 1);
+        let mut key = key_for(&p, taken);
+        let mut n = 2;
+        while components.contains_key(&key) {
+            key = format!("{}{n}", key_for(&p, taken));
+            n += 1;
+        }
+        components.insert(key.clone(), p);
+        keys.insert(text, key);
+    }
+    for op in operations(doc) {
+        for p in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(key) = keys.get(&p.to_string()) {
+                *p = serde_json::json!({ "$ref": format!("#/components/parameters/{key}") });
+            }
+        }
+    }
+    if let Some(c) = doc.get_mut("components").and_then(Value::as_object_mut) {
+        c.insert("parameters".into(), Value::Object(components));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_parameter_two_operations_share_is_stated_once_and_referred_to() {
+        let limit = json!({"name": "limit", "in": "query", "schema": {"type": "integer"}});
+        let grant =
+            json!({"name": "id", "in": "path", "required": true, "description": "Grant id"});
+        let fund = json!({"name": "id", "in": "path", "required": true, "description": "Fund id"});
+        let once = json!({"name": "q", "in": "query"});
+        let mut doc = json!({
+            "paths": {
+                "/grants/{id}": {"get": {"parameters": [grant]}, "patch": {"parameters": [grant, limit]}},
+                "/funds/{id}": {"get": {"parameters": [fund, limit]}, "delete": {"parameters": [fund]}},
+                "/organisations": {"get": {"parameters": [once]}}
+            },
+            "components": {}
+        });
+        share_parameters(&mut doc);
+        assert_eq!(doc["components"]["parameters"]["limit"], limit);
+        assert_eq!(doc["components"]["parameters"]["GrantId"], grant);
+        assert_eq!(doc["components"]["parameters"]["FundId"], fund);
+        assert_eq!(
+            doc["paths"]["/grants/{id}"]["patch"]["parameters"],
+            json!([{"$ref": "#/components/parameters/GrantId"}, {"$ref": "#/components/parameters/limit"}])
+        );
+        // Used once: stays where it is.
+        assert_eq!(doc["paths"]["/organisations"]["get"]["parameters"][0], once);
+        assert_eq!(
+            doc["components"]["parameters"].as_object().unwrap().len(),
+            3
+        );
+    }
+}
