@@ -235,7 +235,16 @@ impl Config {
         let pool_raw = get("DATABASE_POOL_SIZE");
         let database_pool_size = if pool_raw.is_empty() {
             match database_url {
-                DatabaseUrl::Sqlite(_) => 8,
+                // SQLite runs every query on this process's CPU: past one connection per
+                // core (plus one for the background worker) a connection adds only memory,
+                // about 25 MiB each under load at 100,000 organisations, and no throughput
+                // (bench/results/directory.md).
+                DatabaseUrl::Sqlite(_) => {
+                    std::thread::available_parallelism()
+                        .map_or(2, |n| n.get() as u32)
+                        .clamp(1, 16)
+                        + 1
+                }
                 DatabaseUrl::Postgres(_) => 16,
             }
         } else {

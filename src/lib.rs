@@ -59,12 +59,19 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Database pool.
     pub pool: Pool,
+    /// One permit per pooled connection: a request waits for a permit (as a future, on its
+    /// worker) before it takes a thread of the blocking pool, so at most as many threads
+    /// work the database as there are connections. Without it every concurrent request
+    /// held a blocking thread that waited on the pool: dozens of threads, their context
+    /// switches, and a malloc arena each (bench/results/directory.md).
+    pub db_permits: Arc<tokio::sync::Semaphore>,
     /// Prometheus registry and gauges.
     pub metrics: metrics::Metrics,
     /// Route patterns and their methods, for 405 answers.
     pub routes: Arc<routes::RouteTable>,
-    /// The OpenAPI document, built once at start, its `servers` from `PUBLIC_BASE_URL`.
-    pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// The OpenAPI document as published, built once at start, its `servers` from
+    /// `PUBLIC_BASE_URL`.
+    pub openapi: Arc<serde_json::Value>,
     /// The strong ETag of the served document (a digest of its JSON).
     pub openapi_etag: String,
     /// Access-token keys.
@@ -103,17 +110,20 @@ impl AppState {
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         command::set_publisher(webhooks::publish_domain);
         let spec = openapi::spec_for(&config.public_base_url);
-        let openapi_etag = openapi::etag(&spec);
         let routes = Arc::new(routes::RouteTable::from_openapi(&spec));
+        let document = openapi::document(&spec);
+        let openapi_etag = openapi::etag(&document);
         let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
         let hasher = auth::password::Hasher::new(&config).map_err(StartError::Other)?;
         hasher.warm_up();
+        let db_permits = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         Ok(Self {
             config: Arc::new(config),
             pool,
+            db_permits,
             metrics,
             routes,
-            openapi: Arc::new(spec),
+            openapi: Arc::new(document),
             openapi_etag,
             jwt,
             hasher,
@@ -127,6 +137,12 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // Never closed, so acquiring only waits.
+        let _permit = self
+            .db_permits
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
         aw::block(move || {
             let mut conn = pool.get().map_err(db::DbError::from)?;
             f(&mut conn)

@@ -31,7 +31,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "DATABASE_POOL_SIZE",
         default: "",
-        help: "connections in the pool (1-256); empty means 8 for SQLite, 16 for PostgreSQL",
+        help: "connections in the pool (1-256); empty means one per CPU core plus one for SQLite (its queries run on this process's CPU), 16 for PostgreSQL",
     },
     Setting {
         name: "APP_ENV",
