@@ -254,9 +254,9 @@ fn seed(state: &AppState) -> Vec<String> {
     public
 }
 
-/// Resident memory of this process (the server runs in it), in MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// Resident memory of process `pid`, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -264,6 +264,71 @@ fn rss_mib() -> f64 {
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
+}
+
+/// The server as production runs it: the release binary (`idpc-hub serve`) in its own
+/// process, with the product's defaults for workers and pool, so its memory is its own and a
+/// profiler can attach to it (`BENCH_PERF=<dir>` records each row with `perf record -g`).
+struct Server(std::process::Child);
+
+impl Server {
+    fn start(database_url: &str, port: u16) -> Server {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_idpc-hub"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("PORT", port.to_string())
+            .env("MAIL_TRANSPORT", "log")
+            .env("RUST_LOG", "error")
+            .env("JWT_KEYS", "bench:0123456789abcdef0123456789abcdef0123")
+            .env("WORKER_ENABLED", "false")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start idpc-hub serve");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(mut c) = Client::connect(port)
+                && c.request("GET", "/health/ready", "", None).0 == 200
+            {
+                return Server(child);
+            }
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// With `BENCH_PERF=<dir>`, a `perf record -g` of the server for the next `secs` seconds
+/// into `<dir>/<name>.perf.data`.
+fn perf(server: &Server, name: &str, secs: u64) -> Option<std::process::Child> {
+    let dir = std::env::var("BENCH_PERF").ok()?;
+    let out = std::path::Path::new(&dir).join(format!("{name}.perf.data"));
+    std::process::Command::new("perf")
+        .args(["record", "-F", "499", "-g", "-o"])
+        .arg(&out)
+        .args([
+            "-p",
+            &server.pid().to_string(),
+            "--",
+            "sleep",
+            &secs.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()
 }
 
 /// A wrk script cycling through `paths`.
@@ -342,13 +407,15 @@ fn search_where(pg: bool, q: &str, region: Option<&str>, focus_area: Option<&str
          AND organisations.hidden_from_public = false \
          AND ({name} OR (organisations.visibility_profile = 'public' AND {profile}))"
     );
+    // On SQLite the text drives: the filters are written with a unary + (no index).
+    let plus = if pg { "" } else { "+" };
     if let Some(r) = region {
-        write!(w, " AND organisations.region = '{r}'").unwrap();
+        write!(w, " AND {plus}organisations.region = '{r}'").unwrap();
     }
     if let Some(f) = focus_area {
         write!(
             w,
-            " AND organisations.id IN (SELECT organisation_tags.organisation_id FROM organisation_tags \
+            " AND {plus}organisations.id IN (SELECT organisation_tags.organisation_id FROM organisation_tags \
              WHERE organisation_tags.kind = 'focus_area' AND organisation_tags.code = '{f}') \
              AND organisations.visibility_profile = 'public'"
         )
@@ -458,7 +525,8 @@ fn run_backend(label: &str, database_url: &str, dir: &std::path::Path) -> Backen
         "{label}: seeded {} organisations in {seed_secs:.1} s",
         orgs()
     );
-    serve(state, port);
+    drop(state);
+    let server = Server::start(database_url, port);
     let base = format!("http://127.0.0.1:{port}");
     let by_id: Vec<String> = ids
         .iter()
@@ -515,7 +583,7 @@ fn run_backend(label: &str, database_url: &str, dir: &std::path::Path) -> Backen
     let (_, b) = c.request("GET", &accented[0], "", None);
     assert!(b.contains("Bogotá"), "q=bogota finds Bogotá: {b}");
     drop(c);
-    let rss_idle = rss_mib();
+    let rss_idle = rss_mib(server.pid());
     let secs = seconds();
     let mut rows = Vec::new();
     for (what, name, search, paths) in [
@@ -540,11 +608,16 @@ fn run_backend(label: &str, database_url: &str, dir: &std::path::Path) -> Backen
         ),
         ("facets, region + focus_area", "facets", true, &facets),
     ] {
+        let profile = perf(&server, &format!("{label}-{name}"), secs);
         let w = wrk(&base, &script(dir, name, paths), CONNECTIONS, secs);
+        if let Some(mut p) = profile {
+            let _ = p.wait();
+        }
         eprintln!("{label}: {what}: {w:?}");
         rows.push(Row { what, search, w });
     }
-    let rss_end = rss_mib();
+    let rss_end = rss_mib(server.pid());
+    drop(server);
     let (baseline, baseline_name) = if label == "PostgreSQL" {
         (
             pgbench("-S", CONNECTIONS, secs),
@@ -642,7 +715,12 @@ fn explain_sqlite(path: &str) -> String {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().unwrap();
+    // BENCH_KEEP=<dir> keeps the SQLite database and the wrk scripts there after the run.
+    let tmp = tempfile::tempdir().unwrap();
+    let keep = std::env::var("BENCH_KEEP")
+        .ok()
+        .map(std::path::PathBuf::from);
+    let dir = keep.as_deref().unwrap_or(tmp.path());
     let pg = PgDb::create("idpc_bench_directory");
     println!(
         "machine: {}; {} organisations; wrk -t{} -c{CONNECTIONS} -d{}s per row",
@@ -651,10 +729,10 @@ fn main() {
         cores(),
         seconds()
     );
-    let pg_run = run_backend("PostgreSQL", &pg.url(), dir.path());
+    let pg_run = run_backend("PostgreSQL", &pg.url(), dir);
     let pg_plans = explain_pg(&pg.url());
-    let lite_path = format!("{}/bench.db", dir.path().display());
-    let lite_run = run_backend("SQLite", &format!("sqlite://{lite_path}"), dir.path());
+    let lite_path = format!("{}/bench.db", dir.display());
+    let lite_run = run_backend("SQLite", &format!("sqlite://{lite_path}"), dir);
     let lite_plans = explain_sqlite(&lite_path);
 
     println!();
@@ -682,8 +760,8 @@ fn main() {
     println!();
     for (label, b) in [("PostgreSQL", &pg_run), ("SQLite", &lite_run)] {
         println!(
-            "{label}: seeded through the write path in {:.1} s; process RSS (server in-process, \
-             after seeding) {:.0} MiB before the load, {:.0} MiB after it",
+            "{label}: seeded through the write path in {:.1} s; server RSS (its own process, \
+             started on the seeded database) {:.0} MiB before the load, {:.0} MiB after it",
             b.seed_secs, b.rss_idle, b.rss_end
         );
     }
