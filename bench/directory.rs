@@ -407,15 +407,33 @@ fn search_where(pg: bool, q: &str, region: Option<&str>, focus_area: Option<&str
          AND organisations.hidden_from_public = false \
          AND ({name} OR (organisations.visibility_profile = 'public' AND {profile}))"
     );
+    if pg {
+        // PostgreSQL: one GIN-indexed array answers the filters (migration 000800).
+        if let Some(r) = region {
+            write!(
+                w,
+                " AND organisations.search_filters @> CAST('{{\"region:{r}\"}}' AS TEXT[])"
+            )
+            .unwrap();
+        }
+        if let Some(f) = focus_area {
+            write!(
+                w,
+                " AND organisations.search_filters && CAST('{{\"focus_area:{f}\"}}' AS TEXT[]) \
+                 AND organisations.visibility_profile = 'public'"
+            )
+            .unwrap();
+        }
+        return w;
+    }
     // On SQLite the text drives: the filters are written with a unary + (no index).
-    let plus = if pg { "" } else { "+" };
     if let Some(r) = region {
-        write!(w, " AND {plus}organisations.region = '{r}'").unwrap();
+        write!(w, " AND +organisations.region = '{r}'").unwrap();
     }
     if let Some(f) = focus_area {
         write!(
             w,
-            " AND {plus}organisations.id IN (SELECT organisation_tags.organisation_id FROM organisation_tags \
+            " AND +organisations.id IN (SELECT organisation_tags.organisation_id FROM organisation_tags \
              WHERE organisation_tags.kind = 'focus_area' AND organisation_tags.code = '{f}') \
              AND organisations.visibility_profile = 'public'"
         )
@@ -436,13 +454,23 @@ fn search_sql(pg: bool, q: &str, region: Option<&str>, focus_area: Option<&str>)
 }
 
 /// The facet passes of a two-filter facet query (region + focus area), as the app sends them.
-fn facet_sql(region: &str, focus_area: &str) -> [String; 2] {
+fn facet_sql(pg: bool, region: &str, focus_area: &str) -> [String; 2] {
+    let filters = if pg {
+        format!(
+            "organisations.search_filters @> CAST('{{\"region:{region}\"}}' AS TEXT[]) \
+             AND organisations.search_filters && CAST('{{\"focus_area:{focus_area}\"}}' AS TEXT[])"
+        )
+    } else {
+        format!(
+            "organisations.region = '{region}' \
+             AND organisations.id IN (SELECT organisation_tags.organisation_id FROM organisation_tags \
+             WHERE organisation_tags.kind = 'focus_area' AND organisation_tags.code = '{focus_area}')"
+        )
+    };
     let w = format!(
         "(organisations.hidden_from_public = false AND (organisations.kind = 'partner' \
          OR organisations.membership_status = 'active' OR organisations.membership_status = 'grace')) \
-         AND organisations.hidden_from_public = false AND organisations.region = '{region}' \
-         AND organisations.id IN (SELECT organisation_tags.organisation_id FROM organisation_tags \
-         WHERE organisation_tags.kind = 'focus_area' AND organisation_tags.code = '{focus_area}') \
+         AND organisations.hidden_from_public = false AND {filters} \
          AND organisations.visibility_profile = 'public'"
     );
     [
@@ -477,7 +505,7 @@ fn plans_to_explain(pg: bool) -> Vec<(String, String)> {
             search_sql(pg, q, region, fa),
         ));
     }
-    let [groups, tags] = facet_sql("asia", "women_drug_policy");
+    let [groups, tags] = facet_sql(pg, "asia", "women_drug_policy");
     out.push((
         "facets (region + focus area): organisations pass".into(),
         groups,

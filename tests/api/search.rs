@@ -278,3 +278,26 @@ on_both! {
         assert_eq!(r.body["id"], taker.as_str());
     }
 }
+
+on_both! {
+    async fn a_changed_region_or_focus_area_is_searched_by_its_new_value_at_once(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let id = app.org_with("Mekong Harm Reduction Alliance", OrganisationKind::Member, None, "TH", "asia").await;
+        admin_set(&app, &admin, &id, json!({"profile": {"focus_areas": ["support_dont_punish"]}})).await;
+        let hits = |query: &'static str| {
+            let app = &app;
+            async move {
+                names(&app.get(&format!("/api/v1/organisations?{query}")).send().await.expect(200).body)
+            }
+        };
+        assert_eq!(hits("q=mekong&region=asia&focus_area=support_dont_punish").await, vec!["Mekong Harm Reduction Alliance"]);
+        admin_set(&app, &admin, &id, json!({"region": "global", "country": "CH", "profile": {"focus_areas": ["women_drug_policy"]}})).await;
+        // The search answers from the new values in the same moment, with and without words.
+        assert!(hits("q=mekong&region=asia").await.is_empty());
+        assert!(hits("region=asia").await.is_empty());
+        assert!(hits("q=mekong&focus_area=support_dont_punish").await.is_empty());
+        assert_eq!(hits("q=mekong&region=global&country=CH&focus_area=women_drug_policy").await, vec!["Mekong Harm Reduction Alliance"]);
+        assert_eq!(hits("region=global&focus_area=women_drug_policy").await, vec!["Mekong Harm Reduction Alliance"]);
+    }
+}

@@ -55,37 +55,98 @@ pub fn profile_text(row: &OrganisationRow) -> String {
     ))
 }
 
-/// True when a change from `before` to `after` changes the document.
+/// The filter tokens of `row` (`region:africa`, `focus_area:…`; see migration 000800): on
+/// PostgreSQL one GIN-indexed array answers every filter of a search at once ([`filters`]).
+pub fn filter_tokens(row: &OrganisationRow) -> Vec<String> {
+    use crate::directory::organisation::json_list;
+    let mut tokens = vec![
+        format!("region:{}", row.region),
+        format!("country:{}", row.country),
+        format!("kind:{}", row.kind.as_str()),
+    ];
+    if let Some(p) = row.partner_type {
+        tokens.push(format!("partner_type:{}", p.as_str()));
+    }
+    for (kind, list) in [
+        ("focus_area", &row.focus_areas),
+        ("language", &row.languages),
+        ("pillar", &row.pillars),
+    ] {
+        tokens.extend(json_list(list).iter().map(|c| format!("{kind}:{c}")));
+    }
+    tokens
+}
+
+/// `tokens` as a PostgreSQL array literal (`{"region:africa","kind:member"}`), each element
+/// quoted with `"` and `\` escaped, so no code can break out of its element.
+fn array_literal(tokens: &[String]) -> String {
+    let quoted: Vec<String> = tokens
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", quoted.join(","))
+}
+
+/// On PostgreSQL, organisations whose filter tokens hold every one of `all` and, when `any`
+/// is not empty, at least one of `any`: one GIN index scan (see migration 000800).
+pub fn filters<QS: 'static>(all: &[String], any: &[String]) -> Condition<QS> {
+    let mut c: Condition<QS> = Box::new(
+        sql::<Bool>("organisations.search_filters @> CAST(")
+            .bind::<Text, _>(array_literal(all))
+            .sql(" AS TEXT[])"),
+    );
+    if !any.is_empty() {
+        c = Box::new(
+            c.and(
+                sql::<Bool>("organisations.search_filters && CAST(")
+                    .bind::<Text, _>(array_literal(any))
+                    .sql(" AS TEXT[])"),
+            ),
+        );
+    }
+    c
+}
+
+/// True when a change from `before` to `after` changes the document: its words or its
+/// filter tokens.
 pub fn changed(before: &OrganisationRow, after: &OrganisationRow) -> bool {
     before.name != after.name
         || before.acronym != after.acronym
         || before.city != after.city
         || before.description != after.description
+        || filter_tokens(before) != filter_tokens(after)
 }
 
 /// Writes (inserts or replaces) the document of `row`.
 pub fn sync(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<()> {
     let (name, profile) = (name_text(row), profile_text(row));
-    let statement = match conn {
-        // On the row itself: see migration 000600.
-        DbConn::Pg(_) => {
+    if let DbConn::Pg(_) = conn {
+        // On the row itself: see migrations 000600 and 000800.
+        return diesel::sql_query(
             "UPDATE organisations SET search_name = $2, \
-             search_profile = to_tsvector('simple', unaccent($3)) WHERE id = $1"
-        }
-        // The FTS5 tables follow through the triggers of migration 000600.
-        DbConn::Sqlite(_) => {
-            "INSERT INTO organisation_search (organisation_id, name_norm, profile_text) \
-             VALUES (?, ?, ?) \
-             ON CONFLICT (organisation_id) DO UPDATE SET name_norm = excluded.name_norm, \
-             profile_text = excluded.profile_text"
-        }
-    };
-    diesel::sql_query(statement)
+             search_profile = to_tsvector('simple', unaccent($3)), \
+             search_filters = CAST($4 AS TEXT[]) WHERE id = $1",
+        )
         .bind::<Text, _>(&row.id)
         .bind::<Text, _>(name)
         .bind::<Text, _>(profile)
+        .bind::<Text, _>(array_literal(&filter_tokens(row)))
         .execute(conn)
-        .map(|_| ())
+        .map(|_| ());
+    }
+    // SQLite: a row of organisation_search; the FTS5 tables follow through the triggers of
+    // migration 000600.
+    diesel::sql_query(
+        "INSERT INTO organisation_search (organisation_id, name_norm, profile_text) \
+         VALUES (?, ?, ?) \
+         ON CONFLICT (organisation_id) DO UPDATE SET name_norm = excluded.name_norm, \
+         profile_text = excluded.profile_text",
+    )
+    .bind::<Text, _>(&row.id)
+    .bind::<Text, _>(name)
+    .bind::<Text, _>(profile)
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Builds the documents of organisations that have none (rows written before migration

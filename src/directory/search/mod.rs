@@ -98,35 +98,63 @@ where
             .and(document::profile_has::<QS>(backend, &t));
         w = Box::new(w.and(document::name_has::<QS>(backend, &t).or(profile)));
     }
-    if let Some(k) = &f.kind {
-        w = Box::new(w.and(organisations::kind.eq(*k)));
-    }
-    if let Some(p) = &f.partner_type {
-        w = Box::new(
-            w.and(sql::<Bool>("organisations.partner_type = ").bind::<Text, _>(p.as_str())),
-        );
-    }
-    if let Some(r) = &f.region {
-        w = if text_drives {
-            Box::new(w.and(sql::<Bool>("+organisations.region = ").bind::<Text, _>(r.clone())))
-        } else {
-            Box::new(w.and(organisations::region.eq(r.clone())))
-        };
-    }
-    if let Some(c) = &f.country {
-        w = Box::new(w.and(organisations::country.eq(c.clone())));
-    }
     // Tags belong to the profile group: they filter only where the caller may see it.
-    for (kind, codes) in [
+    let tag_filters = [
         ("focus_area", f.focus_areas.clone()),
         ("pillar", f.pillar.iter().cloned().collect()),
         ("language", f.language.iter().cloned().collect()),
-    ] {
-        if !codes.is_empty() {
+    ];
+    let has_tags = tag_filters.iter().any(|(_, codes)| !codes.is_empty());
+    if backend == Backend::Pg {
+        // One GIN index scan over the filter tokens answers every filter at once, combined
+        // by the planner with the text indexes (migration 000800).
+        let mut all: Vec<String> = Vec::new();
+        all.extend(f.kind.map(|k| format!("kind:{}", k.as_str())));
+        all.extend(
+            f.partner_type
+                .map(|p| format!("partner_type:{}", p.as_str())),
+        );
+        all.extend(f.region.as_ref().map(|r| format!("region:{r}")));
+        all.extend(f.country.as_ref().map(|c| format!("country:{c}")));
+        all.extend(f.pillar.as_ref().map(|p| format!("pillar:{p}")));
+        all.extend(f.language.as_ref().map(|l| format!("language:{l}")));
+        let any: Vec<String> = f
+            .focus_areas
+            .iter()
+            .map(|a| format!("focus_area:{a}"))
+            .collect();
+        if !all.is_empty() || !any.is_empty() {
+            w = Box::new(w.and(document::filters::<QS>(&all, &any)));
+        }
+        if has_tags {
+            w = Box::new(w.and(visibility::profile_visible_to::<QS>(viewer)));
+        }
+    } else {
+        if let Some(k) = &f.kind {
+            w = Box::new(w.and(organisations::kind.eq(*k)));
+        }
+        if let Some(p) = &f.partner_type {
             w = Box::new(
-                w.and(tagged::<QS>(kind, &codes, text_drives))
-                    .and(visibility::profile_visible_to::<QS>(viewer)),
+                w.and(sql::<Bool>("organisations.partner_type = ").bind::<Text, _>(p.as_str())),
             );
+        }
+        if let Some(r) = &f.region {
+            w = if text_drives {
+                Box::new(w.and(sql::<Bool>("+organisations.region = ").bind::<Text, _>(r.clone())))
+            } else {
+                Box::new(w.and(organisations::region.eq(r.clone())))
+            };
+        }
+        if let Some(c) = &f.country {
+            w = Box::new(w.and(organisations::country.eq(c.clone())));
+        }
+        for (kind, codes) in &tag_filters {
+            if !codes.is_empty() {
+                w = Box::new(w.and(tagged::<QS>(kind, codes, text_drives)));
+            }
+        }
+        if has_tags {
+            w = Box::new(w.and(visibility::profile_visible_to::<QS>(viewer)));
         }
     }
     if let Some(id) = &f.identifier {

@@ -1,0 +1,2 @@
+DROP INDEX organisations_search_filters;
+ALTER TABLE organisations DROP COLUMN search_filters;
