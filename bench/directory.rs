@@ -4,8 +4,8 @@
 //! `bench/run.sh directory` (or `cargo bench --bench directory` with wrk installed) seeds
 //! 100,000 organisations through the write path (`organisation::insert_in` inside
 //! `command::run`, 500 a transaction: the row, its tags, its search document, the audit event
-//! and the partner event, as in production), serves the real app (release profile) on a
-//! loopback port, and drives with wrk at 32 connections: GET /organisations/{id}, a selective
+//! and the partner event, as in production), starts the release server on the seeded database
+//! as its own process on a loopback port, and drives with wrk at 32 connections: GET /organisations/{id}, a selective
 //! and a broad search (`q` + `region` + `focus_area`), an accented search (`q=bogota` and
 //! `q=bogotá` against names with `Bogotá`) and the facets of a two-filter search. The baseline
 //! is `pgbench -S` on the same PostgreSQL (its own database, dropped afterwards) and, for
