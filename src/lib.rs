@@ -102,7 +102,7 @@ impl AppState {
         }
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         command::set_publisher(webhooks::publish_domain);
-        let spec = openapi::spec_for(&config.public_base_url);
+        let spec = openapi::spec_for(&config.public_base_url, &config.base_currency);
         let openapi_etag = openapi::etag(&spec);
         let routes = Arc::new(routes::RouteTable::from_openapi(&spec));
         let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
