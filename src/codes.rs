@@ -69,6 +69,125 @@ pub fn wire_name<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
+/// Schemas of the code lists for the OpenAPI document (`#[param(schema_with = …)]` and
+/// `#[schema(schema_with = …)]`), built from the lists the checks use, so they cannot drift.
+pub mod schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{Array, Object};
+
+    /// `schema` that also admits `null` (a merge-patch field left as it is).
+    pub fn or_null(mut schema: Object) -> Object {
+        schema.schema_type = SchemaType::Array(vec![Type::String, Type::Null]);
+        if let Some(values) = schema.enum_values.as_mut() {
+            values.push(serde_json::Value::Null);
+        }
+        schema
+    }
+
+    /// A string schema listing `values`.
+    pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .build()
+    }
+
+    /// An array of distinct values of `item`.
+    fn array_of(item: Object) -> Array {
+        ArrayBuilder::new().items(item).build()
+    }
+
+    pub fn pillar() -> Object {
+        one_of(super::PILLARS.iter().copied())
+    }
+
+    pub fn priority_area() -> Object {
+        one_of(super::PRIORITY_AREAS.iter().copied())
+    }
+
+    pub fn priority_areas() -> Array {
+        array_of(priority_area())
+    }
+
+    pub fn pillar_or_null() -> Object {
+        or_null(pillar())
+    }
+
+    pub fn priority_areas_or_null() -> Array {
+        let mut a = priority_areas();
+        a.schema_type = SchemaType::Array(vec![Type::Array, Type::Null]);
+        a
+    }
+
+    pub fn region() -> Object {
+        one_of(super::REGIONS.iter().copied())
+    }
+
+    pub fn country() -> Object {
+        one_of(super::COUNTRIES.split_whitespace())
+    }
+
+    pub fn language() -> Object {
+        one_of(super::LANGUAGES.split_whitespace())
+    }
+
+    /// The ISO 4217 codes `money::currency` accepts.
+    pub fn currency() -> Object {
+        one_of(crate::money::CURRENCIES.iter().map(|(c, _)| *c))
+    }
+
+    pub fn currency_or_null() -> Object {
+        or_null(currency())
+    }
+
+    /// An exchange rate as `money::parse_rate` reads it.
+    pub fn rate() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(crate::money::rate_pattern()))
+            .examples(["1.085300"])
+            .build()
+    }
+
+    pub fn rate_or_null() -> Object {
+        or_null(rate())
+    }
+
+    /// The org-id.guide schemes in any case, as a regular expression alternation.
+    fn schemes() -> String {
+        let schemes: Vec<String> = crate::kit::org_id::SCHEMES
+            .iter()
+            .map(|(code, _)| {
+                code.chars()
+                    .map(|c| match (c.to_ascii_uppercase(), c.to_ascii_lowercase()) {
+                        (u, l) if u != l => format!("[{u}{l}]"),
+                        _ => c.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        schemes.join("|")
+    }
+
+    /// A full org-id identifier: a known scheme (in any case), `-`, and 1–100 characters of
+    /// `A-Za-z0-9-._/`, as `directory::identifiers::parse_filter` reads it.
+    pub fn org_identifier() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^({})-[A-Za-z0-9._/-]{{1,100}}$", schemes())))
+            .build()
+    }
+
+    /// An org-id.guide scheme code (in any case, as `identifiers::check` reads it).
+    pub fn org_scheme() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^({})$", schemes())))
+            .examples(["GB-CHC"])
+            .build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,7 +109,7 @@ impl AppState {
         }
         let metrics = metrics::Metrics::new().map_err(|e| StartError::Other(e.to_string()))?;
         command::set_publisher(webhooks::publish_domain);
-        let spec = openapi::spec_for(&config.public_base_url);
+        let spec = openapi::spec_for(&config.public_base_url, &config.base_currency);
         let routes = Arc::new(routes::RouteTable::from_openapi(&spec));
         let document = openapi::document(&spec);
         let openapi_etag = openapi::etag(&document);

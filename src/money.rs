@@ -164,7 +164,12 @@ pub fn parse_rate(field: &str, raw: &str) -> Result<i64, MoneyError> {
     let s = raw.trim();
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     let numeric = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 9 || !numeric(whole) || !numeric(frac) || frac.len() > 6 {
+    if whole.is_empty()
+        || whole.len() > RATE_WHOLE_DIGITS
+        || !numeric(whole)
+        || !numeric(frac)
+        || frac.len() > RATE_DECIMALS
+    {
         return Err(bad());
     }
     let w: i64 = whole.parse().map_err(|_| bad())?;
@@ -178,6 +183,45 @@ pub fn parse_rate(field: &str, raw: &str) -> Result<i64, MoneyError> {
         return Err(bad());
     }
     Ok(micros)
+}
+
+/// Whole digits `parse_rate` accepts.
+const RATE_WHOLE_DIGITS: usize = 9;
+/// Decimals `parse_rate` accepts.
+const RATE_DECIMALS: usize = 6;
+
+/// A digit string of 1..=`max` digits that is not all zeros, without lookahead (which
+/// schema-driven generators cannot draw from): one branch per position of the first non-zero.
+fn nonzero_digits(max: usize) -> String {
+    (0..max)
+        .map(|k| format!("0{{{k}}}[1-9][0-9]{{0,{}}}", max - 1 - k))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// The pattern of what `parse_rate` accepts (without the spaces it trims): up to nine whole
+/// digits and six decimals, not zero.
+pub fn rate_pattern() -> String {
+    format!(
+        "^(({})(\\.[0-9]{{0,{RATE_DECIMALS}}})?|0{{1,{RATE_WHOLE_DIGITS}}}\\.({}))$",
+        nonzero_digits(RATE_WHOLE_DIGITS),
+        nonzero_digits(RATE_DECIMALS),
+    )
+}
+
+/// The pattern of what `parse_amount` accepts for a currency with `decimals` minor-unit
+/// digits (without the spaces it trims): not zero, at most `decimals` decimals, below 10^18
+/// minor units (leading zeros are allowed).
+pub fn amount_pattern(decimals: u32) -> String {
+    let d = decimals as usize;
+    let whole = format!("0*[1-9][0-9]{{0,{}}}", 17 - d);
+    if d == 0 {
+        return format!("^{whole}$");
+    }
+    format!(
+        "^({whole}(\\.[0-9]{{1,{d}}})?|0+\\.({}))$",
+        nonzero_digits(d)
+    )
 }
 
 /// Formats a rate in millionths as a decimal string with six decimals.

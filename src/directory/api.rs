@@ -26,30 +26,13 @@ use crate::error::docs::{
 use crate::extract::{IfMatch, Json, etag, not_modified};
 use crate::pagination::Page;
 
-/// A string schema listing `values`.
-fn one_of(values: &[&str]) -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(values.iter().copied()))
-        .build()
-}
-
-fn pillar_schema() -> utoipa::openapi::Object {
-    one_of(crate::codes::PILLARS)
-}
-
-fn region_schema() -> utoipa::openapi::Object {
-    one_of(crate::codes::REGIONS)
-}
-
-fn focus_area_schema() -> utoipa::openapi::Array {
-    utoipa::openapi::schema::ArrayBuilder::new()
-        .items(one_of(crate::codes::PRIORITY_AREAS))
-        .build()
+/// The statuses `membership_status` filters by (`MembershipStatus::parse`).
+fn membership_status_schema() -> utoipa::openapi::Object {
+    crate::codes::schema::one_of(membership::MembershipStatus::ALL.iter().map(|s| s.as_str()))
 }
 
 fn sort_schema() -> utoipa::openapi::Object {
-    one_of(&[
+    crate::codes::schema::one_of([
         "relevance",
         "name",
         "-name",
@@ -76,23 +59,38 @@ pub struct FilterParams {
     /// Kind of partner (partners only).
     partner_type: Option<super::organisation::PartnerType>,
     /// Region code.
-    #[param(schema_with = region_schema)]
+    #[param(schema_with = crate::codes::schema::region)]
     region: Option<String>,
     /// ISO 3166-1 alpha-2 country code.
+    #[param(schema_with = crate::codes::schema::country)]
     country: Option<String>,
     /// Priority area; repeat the parameter to match any of several. Matches only where the
     /// caller may see the profile group.
-    #[param(explode = true, schema_with = focus_area_schema)]
+    #[param(explode = true, schema_with = crate::codes::schema::priority_areas)]
     focus_area: Option<Vec<String>>,
     /// Strategic pillar. Matches only where the caller may see the profile group.
-    #[param(schema_with = pillar_schema)]
+    #[param(schema_with = crate::codes::schema::pillar)]
     pillar: Option<String>,
     /// ISO 639-1 language code. Matches only where the caller may see the profile group.
+    #[param(schema_with = crate::codes::schema::language)]
     language: Option<String>,
     /// Staff only (403 for anyone else): active, grace, lapsed, suspended or withdrawn.
+    #[param(schema_with = membership_status_schema)]
     membership_status: Option<String>,
     /// A full org-id identifier, e.g. GB-CHC-1234567 (a scheme not on the list is a 400).
+    #[param(schema_with = crate::codes::schema::org_identifier)]
     identifier: Option<String>,
+}
+
+/// Sorting of the CSV export (no paging: it streams every row).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExportSortParams {
+    /// name (default), relevance (with `q`), joined_on or updated_at; a leading `-` sorts
+    /// descending (not relevance).
+    #[param(schema_with = sort_schema)]
+    sort: Option<String>,
 }
 
 /// Sorting and paging of the list.
@@ -196,7 +194,7 @@ const EXPORT_PAGE: i64 = 500;
 /// The directory as CSV, with the list's filters and visibility, streamed page by page.
 #[utoipa::path(
     tag = "directory",
-    params(FilterParams, ("sort" = Option<String>, Query, description = "name (default), joined_on or updated_at; a leading - sorts descending")),
+    params(FilterParams, ExportSortParams),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
         (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv"),

@@ -27,10 +27,10 @@ pub const MAX_IDENTIFIERS: usize = 10;
 #[serde(deny_unknown_fields)]
 pub struct OrgIdentifier {
     /// org-id.guide list code, e.g. GB-CHC (charities in England and Wales), KE-NCB, XM-DAC.
-    #[schema(example = "GB-CHC")]
+    #[schema(schema_with = crate::codes::schema::org_scheme)]
     pub scheme: String,
     /// The organisation's identifier in that list, 1-100 letters, digits, `-`, `.`, `/` or `_`.
-    #[schema(example = "1234567")]
+    #[schema(example = "1234567", pattern = "^[A-Za-z0-9._/-]{1,100}$")]
     pub id: String,
 }
 

@@ -52,12 +52,17 @@ pub struct FundPublication {
     /// network grants it on to end recipients) or FRG020 (transfer to an intermediary), or
     /// another code of the list.
     #[serde(default = "default_regrant")]
-    #[schema(example = "FRG010")]
+    #[schema(example = "FRG010", schema_with = regrant_type_schema)]
     pub regrant_type: String,
     /// The donor's IATI activity identifier for this funding, e.g. GB-GOV-1-300123; the IATI
     /// file links each grant of the fund to it.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\s\x00-\x1F\x7F-\x9F<&]*$")]
     pub donor_activity_id: Option<String>,
+}
+
+fn regrant_type_schema() -> utoipa::openapi::Object {
+    crate::codes::schema::one_of(REGRANT_TYPES.iter().copied())
 }
 
 fn default_regrant() -> String {
@@ -140,7 +145,7 @@ pub fn set(
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     if let Some(a) = &activity
-        && (a.len() > 200
+        && (a.chars().count() > 200
             || a.chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '&'))
     {

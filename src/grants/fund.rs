@@ -166,11 +166,21 @@ pub struct NewFund {
     /// A partner organisation of type donor.
     pub donor_organisation_id: String,
     /// Title, 2–200 characters.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub title: String,
     /// The donor's reference, 1–100 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub reference: String,
     /// ISO 4217 code.
-    #[schema(example = "USD")]
+    #[schema(example = "USD", schema_with = crate::codes::schema::currency)]
     pub currency: String,
     /// Positive amount with at most the currency's decimals.
     #[schema(example = "250000.00")]
@@ -187,9 +197,19 @@ pub struct NewFund {
 pub struct FundPatch {
     /// Title, 2–200 characters.
     #[serde(default)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub title: Option<String>,
-    /// The donor's reference.
+    /// The donor's reference, 1–100 characters.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub reference: Option<String>,
     /// New amount; never below what is already awarded. A raise above
     /// FUND_INCREASE_SECOND_APPROVAL_THRESHOLD (in BASE_CURRENCY) is not applied but waits as

@@ -83,7 +83,7 @@ impl Audited for FxRate {
 pub struct FxRateBody {
     /// Units of the base currency per one unit of the currency: a positive decimal string
     /// with at most 6 decimals.
-    #[schema(example = "1.085300")]
+    #[schema(schema_with = crate::codes::schema::rate)]
     pub rate: String,
     /// Date of the rate (YYYY-MM-DD).
     pub as_of: NaiveDate,

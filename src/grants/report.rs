@@ -182,6 +182,11 @@ pub struct NewReport {
     /// Due date (YYYY-MM-DD).
     pub due_on: NaiveDate,
     /// Title, 2–200 characters.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub title: String,
 }
 
@@ -190,6 +195,11 @@ pub struct NewReport {
 #[serde(deny_unknown_fields)]
 pub struct SubmitReport {
     /// Summary, 1–10 000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub summary: String,
     /// http(s) link to the document.
     pub document_url: String,

@@ -173,7 +173,7 @@ pub struct AcceptInvitation {
     #[schema(
         min_length = 1,
         max_length = 120,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub display_name: String,
 }
@@ -187,7 +187,7 @@ pub struct MePatch {
     #[schema(
         min_length = 1,
         max_length = 120,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub display_name: Option<String>,
 }
@@ -210,14 +210,14 @@ pub struct NewUser {
     /// Email address; unique, case-insensitive.
     #[schema(
         max_length = 254,
-        pattern = r"^[^@\s<>,]+@[^@\s<>,.]+(\.[^@\s<>,.]+)+$"
+        pattern = r"^[^@\s<>,\x00-\x1F\x7F-\x9F]+@[^@\s<>,.\x00-\x1F\x7F-\x9F]+(\.[^@\s<>,.\x00-\x1F\x7F-\x9F]+)+$"
     )]
     pub email: String,
     /// Name shown to others, 1–120 characters, not blank, no control characters.
     #[schema(
         min_length = 1,
         max_length = 120,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub display_name: String,
     /// Role.
@@ -324,7 +324,7 @@ pub struct NewApiClient {
     #[schema(
         min_length = 2,
         max_length = 120,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub name: String,
     /// Organisation it acts for.

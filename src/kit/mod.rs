@@ -59,6 +59,17 @@ pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
     }
 }
 
+/// The characters `is_forbidden_control(c, multiline)` refuses, as the body of a regular
+/// expression class: the OpenAPI document states the check with these patterns (a test walks
+/// every character to keep them equal).
+pub const fn control_class(multiline: bool) -> &'static str {
+    if multiline {
+        "\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F"
+    } else {
+        "\\x00-\\x1F\\x7F-\\x9F"
+    }
+}
+
 /// Percent-decodes a URL part leniently (a malformed escape stays as written).
 pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -93,6 +104,30 @@ mod tests {
         assert!(!is_forbidden_control('\n', true));
         assert!(is_forbidden_control('\n', false));
         assert!(!is_forbidden_control('é', false));
+    }
+
+    #[test]
+    fn the_documented_control_class_is_the_checked_one() {
+        // The class is a list of `\xHH` and `\xHH-\xHH`; read it back and compare.
+        for multiline in [false, true] {
+            let mut ranges = Vec::new();
+            let mut open = None;
+            for part in control_class(multiline)
+                .split("\\x")
+                .filter(|s| !s.is_empty())
+            {
+                let v = u32::from_str_radix(part.trim_end_matches('-'), 16).unwrap();
+                match open.take() {
+                    _ if part.ends_with('-') => open = Some(v),
+                    Some(start) => ranges.push((start, v)),
+                    None => ranges.push((v, v)),
+                }
+            }
+            for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+                let listed = ranges.iter().any(|&(a, b)| (a..=b).contains(&(c as u32)));
+                assert_eq!(listed, is_forbidden_control(c, multiline), "{c:?}");
+            }
+        }
     }
 
     #[test]

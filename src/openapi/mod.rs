@@ -11,8 +11,10 @@ use utoipa_actix_web::AppExt;
 use crate::error::{FieldError, Problem};
 
 pub mod contract;
+mod cross_field;
 pub mod descriptions;
 pub mod shared;
+mod text;
 
 /// Top-level document; paths come from `routes::configure`.
 #[derive(OpenApi)]
@@ -87,14 +89,19 @@ impl Modify for SecuritySchemes {
 }
 
 /// The contract of parameters that many operations share, stated once: the request
-/// headers of optimistic concurrency and idempotency, and the page size of every list.
-struct SharedParameters;
+/// headers of optimistic concurrency and idempotency, the page size of every list, ids, and
+/// the currency of an exchange rate (any but the deployment's base currency, whose rate is 1).
+struct SharedParameters<'a> {
+    base_currency: &'a str,
+}
 
-impl Modify for SharedParameters {
+impl Modify for SharedParameters<'_> {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
         use utoipa::openapi::{RefOr, Schema};
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // Every id is a UUID, except that an organisation is also found by its slug.
+            let by_slug = path.starts_with("/api/v1/organisations/");
             let ops = [
                 &mut item.get,
                 &mut item.post,
@@ -105,6 +112,27 @@ impl Modify for SharedParameters {
             for op in ops.into_iter().flatten() {
                 for p in op.parameters.iter_mut().flatten() {
                     let schema = match p.name.as_str() {
+                        "id" | "delivery_id"
+                            if p.parameter_in == utoipa::openapi::path::ParameterIn::Path
+                                && !by_slug =>
+                        {
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                                    utoipa::openapi::schema::KnownFormat::Uuid,
+                                )))
+                                .build()
+                        }
+                        // The codes `money::currency` accepts.
+                        "currency"
+                            if p.parameter_in == utoipa::openapi::path::ParameterIn::Path =>
+                        {
+                            let mut codes = crate::codes::schema::currency();
+                            if let Some(values) = codes.enum_values.as_mut() {
+                                values.retain(|v| v != self.base_currency);
+                            }
+                            codes
+                        }
                         // Any visible ASCII, as the service checks it.
                         "Idempotency-Key" => ObjectBuilder::new()
                             .schema_type(Type::String)
@@ -139,13 +167,17 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         .iter()
         .find(|s| s.name == "PUBLIC_BASE_URL")
         .map_or("http://127.0.0.1:8080", |s| s.default);
-    spec_for(default)
+    let base_currency = crate::config::SETTINGS
+        .iter()
+        .find(|s| s.name == "BASE_CURRENCY")
+        .map_or("USD", |s| s.default);
+    spec_for(default, base_currency)
 }
 
 /// The document as a deployment serves it at `/openapi.json`: its one server is the
-/// deployment's `PUBLIC_BASE_URL`.
-pub fn spec_for(public_base_url: &str) -> utoipa::openapi::OpenApi {
-    let mut doc = build();
+/// deployment's `PUBLIC_BASE_URL`, and its `BASE_CURRENCY` has no exchange rate to set.
+pub fn spec_for(public_base_url: &str, base_currency: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = build(base_currency);
     doc.servers = Some(vec![
         utoipa::openapi::server::ServerBuilder::new()
             .url(public_base_url.trim_end_matches('/'))
@@ -172,7 +204,7 @@ pub fn etag(doc: &serde_json::Value) -> String {
     format!("\"{hex}\"")
 }
 
-fn build() -> utoipa::openapi::OpenApi {
+fn build(base_currency: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let mut doc = App::new()
@@ -182,9 +214,11 @@ fn build() -> utoipa::openapi::OpenApi {
         .split_for_parts()
         .1;
     // After the routes are collected: this walks their operations.
-    SharedParameters.modify(&mut doc);
+    SharedParameters { base_currency }.modify(&mut doc);
     reference_page_items(&mut doc);
     untagged_views_are_any_of(&mut doc);
+    text::add_to(&mut doc);
+    cross_field::add_to(&mut doc);
     crate::openapi::contract::Contract.modify(&mut doc);
     crate::webhooks::openapi::add_to(&mut doc);
     doc

@@ -46,7 +46,7 @@ pub struct DeliveryQuery {
 #[into_params(parameter_in = Query)]
 pub struct ReplayQuery {
     /// Re-send every delivery recorded at or after this time (RFC 3339).
-    #[param(example = "2026-11-30T00:00:00Z")]
+    #[param(example = "2026-11-30T00:00:00Z", format = DateTime)]
     pub since: String,
 }
 

@@ -234,12 +234,19 @@ where
 #[serde(deny_unknown_fields)]
 pub struct NewSubscription {
     /// Where events are POSTed: https (http only in development or when allowed by settings).
-    #[schema(example = "https://partner.example.org/hooks/idpc")]
+    /// The pattern is a safe subset of what `check_url` accepts: a host name, not an address.
+    #[schema(
+        example = "https://partner.example.org/hooks/idpc",
+        max_length = 2000,
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][!-~]*)?$"
+    )]
     pub url: String,
     /// Event types to receive (at least one).
+    #[schema(min_items = 1)]
     pub events: Vec<EventType>,
-    /// Free text, up to 500 characters.
+    /// Free text on one line, up to 500 characters.
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub description: Option<String>,
     /// Deliver events (default true).
     #[serde(default)]
@@ -254,15 +261,20 @@ pub struct NewSubscription {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionPatch {
-    /// New destination.
+    /// New destination (as on create).
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][!-~]*)?$"
+    )]
     pub url: Option<String>,
     /// New event types (at least one).
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub events: Option<Vec<EventType>>,
-    /// New description; `null` clears it.
+    /// New description on one line, up to 500 characters; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     pub description: Option<Option<String>>,
     /// Enable or disable; enabling clears the reason the service disabled it.
     #[serde(default)]

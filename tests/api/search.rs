@@ -301,3 +301,29 @@ on_both! {
         assert_eq!(hits("region=global&focus_area=women_drug_policy").await, vec!["Mekong Harm Reduction Alliance"]);
     }
 }
+
+on_both! {
+    async fn a_name_that_gives_no_usable_slug_still_gets_one_and_a_sent_slug_is_kept(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let body = |name: &str, slug: Option<&str>| {
+            let mut b = json!({"name": name, "kind": "member", "country": "TH", "region": "asia"});
+            if let Some(s) = slug {
+                b["slug"] = json!(s);
+            }
+            b
+        };
+        let r = app.post("/api/v1/organisations").bearer(&admin.token).json(&body("ä!", None)).send().await.expect(201);
+        let slug = r.body["slug"].as_str().unwrap().to_string();
+        assert!(slug.starts_with("organisation-") && slug.len() == "organisation-".len() + 8, "{slug}");
+        app.get(&format!("/api/v1/organisations/{slug}")).send().await.expect(200);
+        // A second one gets another.
+        let r = app.post("/api/v1/organisations").bearer(&admin.token).json(&body("ä!", None)).send().await.expect(201);
+        assert_ne!(r.body["slug"].as_str().unwrap(), slug);
+        // A slug the client sends is used as sent, and a bad one is refused naming `slug`.
+        let r = app.post("/api/v1/organisations").bearer(&admin.token).json(&body("ä!", Some("earth-hands"))).send().await.expect(201);
+        assert_eq!(r.body["slug"], "earth-hands");
+        let r = app.post("/api/v1/organisations").bearer(&admin.token).json(&body("ä!", Some("Earth Hands"))).send().await.expect(400);
+        assert_eq!(r.body["errors"][0]["field"], "slug");
+    }
+}

@@ -207,10 +207,14 @@ pub fn defang(s: &str) -> String {
         }
     }
     let mut result = String::with_capacity(out.len());
-    let lower = out.to_lowercase();
     let mut i = 0;
     while i < out.len() {
-        if lower[i..].starts_with("http") && out.is_char_boundary(i + 4) {
+        // Compared in place: a lower-cased copy may differ in length (`Ⱦ` is 2 bytes, `ⱦ` 3),
+        // so its offsets are not this string's.
+        if out
+            .get(i..i + 4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("http"))
+        {
             result.push_str(&out[i..i + 1]);
             result.push_str("xx");
             result.push_str(&out[i + 3..i + 4]);
@@ -579,5 +583,11 @@ mod tests {
         assert_eq!(defang("HTTP://X.ORG"), "HxxP[:]//X[.]ORG");
         assert_eq!(defang("write to a@b.org"), "write to a[at]b[.]org");
         assert_eq!(defang("Red Cross. Bogotá"), "Red Cross. Bogotá");
+    }
+
+    #[test]
+    fn defanging_text_whose_lower_case_is_longer_does_not_panic() {
+        // `Ⱦ` (2 bytes) lower-cases to `ⱦ` (3 bytes); schemathesis found the panic.
+        assert_eq!(defang("ĕĳ8Ⱦarl http://x"), "ĕĳ8Ⱦarl hxxp[:]//x");
     }
 }

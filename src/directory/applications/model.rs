@@ -129,20 +129,31 @@ pub fn transition(from: ApplicationStatus, d: Decision) -> Result<ApplicationSta
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationOrganisation {
-    /// Name, 2–200 characters.
+    /// Name, 2–200 characters once spaces around it are trimmed, on one line.
+    #[schema(
+        pattern = r"^[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]{0,198}[^\s\x00-\x1F\x7F-\x9F][ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub name: String,
     /// ISO 3166-1 alpha-2 country code.
+    #[schema(schema_with = crate::codes::schema::country)]
     pub country: String,
     /// Region code.
+    #[schema(schema_with = crate::codes::schema::region)]
     pub region: String,
-    /// http(s) URL.
+    /// Absolute http(s) URL, up to 500 characters.
     #[serde(default)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^https?://[^/.\s\x00-\x1F\x7F-\x9F][^\s\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub website: Option<String>,
     /// Plain text, up to 5,000 characters.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Priority-area codes.
     #[serde(default)]
+    #[schema(schema_with = crate::codes::schema::priority_areas)]
     pub focus_areas: Vec<String>,
 }
 
@@ -150,9 +161,17 @@ pub struct ApplicationOrganisation {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationContact {
-    /// Name, 1–120 characters.
+    /// Name, 1–120 characters once spaces around it are trimmed, on one line; it greets the
+    /// applicant in every email, so it may hold no address (`@`, `://` or `www.`).
+    #[schema(
+        pattern = r"^[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\s\x00-\x1F\x7F-\x9F@]([^\x00-\x1F\x7F-\x9F@]{0,118}[^\s\x00-\x1F\x7F-\x9F@])?[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub name: String,
     /// Email; receives every step of the application and, on approval, the invitation.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^@\s<>,\x00-\x1F\x7F-\x9F]+@[^@\s<>,.\x00-\x1F\x7F-\x9F]+(\.[^@\s<>,.\x00-\x1F\x7F-\x9F]+)+$"
+    )]
     pub email: String,
 }
 
@@ -164,7 +183,10 @@ pub struct NewApplication {
     pub organisation: ApplicationOrganisation,
     /// Its contact person.
     pub contact: ApplicationContact,
-    /// Why it wants to join, 10–5,000 characters.
+    /// Why it wants to join, 10–5,000 characters once spaces around it are trimmed.
+    #[schema(
+        pattern = r"^[\t\n\r \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]{8,4998}[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][\t\n\r \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub motivation: String,
 }
 
@@ -172,7 +194,10 @@ pub struct NewApplication {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectApplication {
-    /// Sent to the applicant, 1–2,000 characters.
+    /// Sent to the applicant, 1–2,000 characters once spaces around it are trimmed.
+    #[schema(
+        pattern = r"^[\t\n\r \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]([^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]{0,1998}[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F])?[\t\n\r \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub reason: String,
 }
 

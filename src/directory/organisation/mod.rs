@@ -255,15 +255,25 @@ pub fn create(
 /// Creates an organisation inside a command.
 pub fn create_in(ctx: &mut Ctx<'_>, n: NewOrganisation) -> Result<OrganisationRow, ApiError> {
     validate_new(&n)?;
-    let slug = n.slug.clone().unwrap_or_else(|| slugify(&n.name));
+    let slug = match &n.slug {
+        Some(sent) => sent.clone(),
+        // A name that transliterates to no usable slug (emoji, punctuation) still gets one:
+        // `organisation-` and eight random hex digits, which the admin may change later.
+        None => Some(slugify(&n.name))
+            .filter(|s| valid_slug(s) && !has_id_form(s))
+            .unwrap_or_else(|| {
+                let random = uuid::Uuid::new_v4().simple().to_string();
+                format!("organisation-{}", &random[..8])
+            }),
+    };
     if has_id_form(&slug) {
         return Err(ApiError::Validation(vec![id_form_error()]));
     }
     if !valid_slug(&slug) {
         return Err(ApiError::field(
             "slug",
-            "required",
-            "The name gives no usable slug; send one.",
+            "invalid",
+            "Use lower-case letters, digits and single hyphens.",
         ));
     }
     let row = new_row(&n, slug, ctx.now.date());

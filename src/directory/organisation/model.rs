@@ -403,10 +403,10 @@ pub struct NewOrganisation {
     #[schema(
         min_length = 2,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F]*[^\s\x00-\x1F\x7F][^\x00-\x1F\x7F]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
     )]
     pub name: String,
-    /// URL-safe unique name (lower-case letters, digits, single hyphens); derived from the name when omitted.
+    /// URL-safe unique name (lower-case letters, digits, single hyphens); derived from the name when omitted (transliterated; `organisation-` and eight random hex digits when the name gives none).
     #[serde(default)]
     #[schema(min_length = 2, max_length = 80, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
@@ -416,15 +416,14 @@ pub struct NewOrganisation {
     #[serde(default)]
     pub partner_type: Option<PartnerType>,
     /// ISO 3166-1 alpha-2 country code (an assigned one).
-    #[schema(pattern = "^[A-Z]{2}$")]
+    #[schema(schema_with = crate::codes::schema::country)]
     pub country: String,
     /// Region code.
-    #[schema(
-        pattern = "^(africa|asia|europe|latin_america_caribbean|middle_east_north_africa|north_america|oceania|global)$"
-    )]
+    #[schema(schema_with = crate::codes::schema::region)]
     pub region: String,
     /// org-id.guide identifiers, the preferred one first; an unknown scheme is a 400.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub identifiers: Vec<OrgIdentifier>,
 }
 
@@ -442,45 +441,51 @@ where
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationPatch {
-    /// Name, 2–200 characters.
+    /// Name, 2–200 characters once spaces around it are trimmed, on one line; cannot be
+    /// cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, pattern = r"^[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]{0,198}[^\s\x00-\x1F\x7F-\x9F][ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub name: Option<Option<String>>,
-    /// URL-safe unique name (admin only).
+    /// URL-safe unique name (admin only); cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(
+        value_type = String,
+        min_length = 2,
+        max_length = 80,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: Option<Option<String>>,
     /// Short name, up to 20 characters.
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<String>)]
     pub acronym: Option<Option<String>>,
-    /// member or partner (admin only).
+    /// member or partner (admin only); cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<OrganisationKind>)]
+    #[schema(value_type = OrganisationKind)]
     pub kind: Option<Option<OrganisationKind>>,
     /// Partner type (partners only).
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<PartnerType>)]
     pub partner_type: Option<Option<PartnerType>>,
-    /// ISO 3166-1 alpha-2 country code.
+    /// ISO 3166-1 alpha-2 country code; cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::codes::schema::country)]
     pub country: Option<Option<String>>,
-    /// Region code.
+    /// Region code; cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::codes::schema::region)]
     pub region: Option<Option<String>>,
-    /// YYYY-MM-DD (admin only).
+    /// YYYY-MM-DD (admin only); cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = NaiveDate)]
     pub joined_on: Option<Option<NaiveDate>>,
-    /// Hide the organisation from every public answer.
+    /// Hide the organisation from every public answer; cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     pub hidden_from_public: Option<Option<bool>>,
     /// org-id.guide identifiers (replaces the list; `null` clears it).
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<Vec<OrgIdentifier>>)]
+    #[schema(value_type = Option<Vec<OrgIdentifier>>, max_items = 10)]
     pub identifiers: Option<Option<Vec<OrgIdentifier>>>,
     /// Profile group changes.
     #[serde(default, deserialize_with = "patch_field")]
@@ -490,14 +495,14 @@ pub struct OrganisationPatch {
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<ContactPatch>)]
     pub contact: Option<Option<ContactPatch>>,
-    /// Visibility of the field groups.
+    /// Visibility of the field groups; cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<VisibilityPatch>)]
+    #[schema(value_type = VisibilityPatch)]
     pub visibility: Option<Option<VisibilityPatch>>,
     /// Membership period and status corrections (admin only; use the membership command
     /// for decisions).
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<MembershipPatch>)]
+    #[schema(value_type = MembershipPatch)]
     pub membership: Option<Option<MembershipPatch>>,
 }
 
@@ -569,13 +574,13 @@ pub struct ContactPatch {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisibilityPatch {
-    /// Who sees the profile group.
+    /// Who sees the profile group; cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<Visibility>)]
+    #[schema(value_type = Visibility)]
     pub profile: Option<Option<Visibility>>,
-    /// Who sees the contact group.
+    /// Who sees the contact group; cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<Visibility>)]
+    #[schema(value_type = Visibility)]
     pub contact: Option<Option<Visibility>>,
 }
 
@@ -589,10 +594,10 @@ pub struct MembershipPatch {
     pub status: Option<Option<MembershipStatus>>,
     /// YYYY-MM-DD.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<NaiveDate>)]
     pub period_start: Option<Option<NaiveDate>>,
     /// YYYY-MM-DD; null for open-ended.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<NaiveDate>)]
     pub period_end: Option<Option<NaiveDate>>,
 }

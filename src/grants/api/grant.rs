@@ -31,14 +31,17 @@ pub struct GrantListParams {
     /// Cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// draft, submitted, approved, active, closed, rejected or cancelled.
+    #[param(value_type = Option<crate::grants::grant::GrantStatus>)]
     pub status: Option<String>,
     /// Fund id.
     pub fund_id: Option<String>,
     /// Grantee organisation id.
     pub grantee_organisation_id: Option<String>,
     /// Strategic pillar.
+    #[param(schema_with = crate::codes::schema::pillar)]
     pub pillar: Option<String>,
     /// One priority area.
+    #[param(schema_with = crate::codes::schema::priority_area)]
     pub priority_area: Option<String>,
     /// Year of the reference (IDPC-YEAR-NNNN).
     pub year: Option<i32>,

@@ -140,6 +140,17 @@ pub async fn return_report(
     .await
 }
 
+/// The report statuses and `overdue`, as `queue::reports` reads the filter.
+fn report_status_schema() -> utoipa::openapi::Object {
+    use crate::grants::report::ReportStatus;
+    crate::codes::schema::one_of(
+        ReportStatus::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .chain(["overdue"]),
+    )
+}
+
 /// Filters and paging of the report list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -150,6 +161,7 @@ pub struct ReportListParams {
     pub cursor: Option<String>,
     /// due, submitted (the review queue), accepted, returned, or overdue (owed and past its
     /// due date).
+    #[param(schema_with = report_status_schema)]
     pub status: Option<String>,
     /// Only reports of this grant.
     pub grant_id: Option<String>,

@@ -31,13 +31,20 @@ pub struct DisbursementListParams {
     /// Cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// requested (the approval queue), approved, rejected, cancelled, paid or reversed.
+    #[param(value_type = Option<crate::grants::tranche::TrancheStatus>)]
     pub status: Option<String>,
     /// Only tranches of this grant.
     pub grant_id: Option<String>,
     /// `me`: only what the caller may act on now: a grant officer or admin the requested
     /// tranches it did not request nor already approve (and whose report, if any, is
     /// accepted); finance the approved tranches to pay.
+    #[param(schema_with = awaiting_schema)]
     pub awaiting: Option<String>,
+}
+
+/// The one queue there is (`queue::tranches` refuses any other).
+fn awaiting_schema() -> utoipa::openapi::Object {
+    crate::codes::schema::one_of(["me"])
 }
 
 fn answer(c: &mut DbConn, row: TrancheRow) -> Result<Tranche, ApiError> {

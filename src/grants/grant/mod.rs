@@ -402,22 +402,32 @@ pub struct NewGrant {
     /// The organisation receiving it.
     pub grantee_organisation_id: String,
     /// Title, 2–200 characters.
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub title: String,
     /// Description, up to 10 000 characters.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: String,
     /// One of the five strategic pillars.
+    #[schema(schema_with = crate::codes::schema::pillar)]
     pub pillar: String,
     /// Priority areas (from the five).
     #[serde(default)]
+    #[schema(schema_with = crate::codes::schema::priority_areas)]
     pub priority_areas: Vec<String>,
     /// ISO 4217 code of the amount.
+    #[schema(schema_with = crate::codes::schema::currency)]
     pub currency: String,
     /// Positive amount with at most the currency's decimals.
     pub amount: String,
     /// Fund-currency units per grant-currency unit (up to 6 decimals); required when the
     /// currency differs from the fund's.
     #[serde(default)]
+    #[schema(schema_with = crate::codes::schema::rate_or_null)]
     pub fx_rate: Option<String>,
     /// Date of the rate; required with `fx_rate`.
     #[serde(default)]
@@ -443,27 +453,36 @@ pub struct GrantPatch {
     /// The organisation receiving it.
     #[serde(default)]
     pub grantee_organisation_id: Option<String>,
-    /// Title.
+    /// Title, 2–200 characters.
     #[serde(default)]
+    #[schema(
+        min_length = 2,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub title: Option<String>,
-    /// Description.
+    /// Description, up to 10 000 characters.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     /// Strategic pillar.
     #[serde(default)]
+    #[schema(schema_with = crate::codes::schema::pillar_or_null)]
     pub pillar: Option<String>,
     /// Priority areas.
     #[serde(default)]
+    #[schema(schema_with = crate::codes::schema::priority_areas_or_null)]
     pub priority_areas: Option<Vec<String>>,
     /// ISO 4217 code.
     #[serde(default)]
+    #[schema(schema_with = crate::codes::schema::currency_or_null)]
     pub currency: Option<String>,
     /// Amount.
     #[serde(default)]
     pub amount: Option<String>,
     /// Exchange rate; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::codes::schema::rate_or_null)]
     pub fx_rate: Option<Option<String>>,
     /// Date of the rate; `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
@@ -482,6 +501,11 @@ pub struct GrantPatch {
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     /// Why, 1–2000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub reason: String,
 }
 

@@ -350,6 +350,7 @@ pub struct NewTranche {
     pub planned_date: NaiveDate,
     /// Note, up to 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: String,
     /// A report of the same grant that must be accepted before approval.
     #[serde(default)]
@@ -361,6 +362,11 @@ pub struct NewTranche {
 #[serde(deny_unknown_fields)]
 pub struct PayBody {
     /// Bank or ledger reference, 1–200 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+    )]
     pub payment_reference: String,
     /// Date of payment (YYYY-MM-DD).
     pub paid_on: NaiveDate,
