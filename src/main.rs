@@ -6,12 +6,6 @@ use clap::Parser;
 use idpc_hub::cli::{Cli, Command};
 use idpc_hub::config::Config;
 
-/// mimalloc instead of glibc's allocator: a search answer allocates and frees thousands of
-/// small strings across worker and blocking threads, and glibc spent a third of the server's
-/// CPU in malloc, free and consolidation under load (perf, bench/results/directory.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
