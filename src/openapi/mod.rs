@@ -102,14 +102,7 @@ impl Modify for SharedParameters<'_> {
         for (path, item) in openapi.paths.paths.iter_mut() {
             // Every id is a UUID, except that an organisation is also found by its slug.
             let by_slug = path.starts_with("/api/v1/organisations/");
-            let ops = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.put,
-                &mut item.delete,
-            ];
-            for op in ops.into_iter().flatten() {
+            for op in operations_mut(item) {
                 for p in op.parameters.iter_mut().flatten() {
                     let schema = match p.name.as_str() {
                         "id" | "delivery_id"
@@ -158,6 +151,22 @@ impl Modify for SharedParameters<'_> {
             }
         }
     }
+}
+
+/// The operations of a path item that the API has (GET, POST, PATCH, PUT, DELETE), for the
+/// modifiers that walk every operation.
+pub(crate) fn operations_mut(
+    item: &mut utoipa::openapi::path::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.patch,
+        &mut item.put,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The document with the default `PUBLIC_BASE_URL` as its server: what `idpc-hub openapi`

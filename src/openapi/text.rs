@@ -20,14 +20,7 @@ pub fn no_controls(multiline: bool) -> String {
 pub fn add_to(doc: &mut OpenApi) {
     let mut bodies = BTreeSet::new();
     for item in doc.paths.paths.values_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.put,
-            &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in super::operations_mut(item) {
             for p in op.parameters.iter_mut().flatten() {
                 if let Some(schema) = p.schema.as_mut() {
                     constrain(schema, false);
