@@ -273,25 +273,28 @@ struct Server(std::process::Child);
 
 impl Server {
     fn start(database_url: &str, port: u16) -> Server {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_idpc-hub"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", database_url)
-            .env("PORT", port.to_string())
-            .env("MAIL_TRANSPORT", "log")
-            .env("RUST_LOG", "error")
-            .env("JWT_KEYS", "bench:0123456789abcdef0123456789abcdef0123")
-            .env("WORKER_ENABLED", "false")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start idpc-hub serve");
+        // Owned by a Server at once, so that it is killed and reaped on every path (Drop).
+        let server = Server(
+            std::process::Command::new(env!("CARGO_BIN_EXE_idpc-hub"))
+                .arg("serve")
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("DATABASE_URL", database_url)
+                .env("PORT", port.to_string())
+                .env("MAIL_TRANSPORT", "log")
+                .env("RUST_LOG", "error")
+                .env("JWT_KEYS", "bench:0123456789abcdef0123456789abcdef0123")
+                .env("WORKER_ENABLED", "false")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("start idpc-hub serve"),
+        );
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(mut c) = Client::connect(port)
                 && c.request("GET", "/health/ready", "", None).0 == 200
             {
-                return Server(child);
+                return server;
             }
             assert!(Instant::now() < deadline, "server did not start");
             std::thread::sleep(Duration::from_millis(50));
