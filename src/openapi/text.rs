@@ -127,9 +127,18 @@ mod tests {
                 .as_str()
                 .is_some_and(|p| p.contains("\\x0E-\\x1F"))
         );
+        // Shared parameters are published once, under components, and referred to.
+        let resolve = |p: &serde_json::Value| match p["$ref"].as_str() {
+            Some(r) => r
+                .trim_start_matches("#/")
+                .split('/')
+                .fold(&doc, |v, key| &v[key])
+                .clone(),
+            None => p.clone(),
+        };
         let cursor = doc["paths"]["/api/v1/grants"]["get"]["parameters"]
             .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["name"] == "cursor"))
+            .and_then(|ps| ps.iter().map(resolve).find(|p| p["name"] == "cursor"))
             .expect("a cursor parameter");
         assert_eq!(cursor["schema"]["pattern"], "^[^\\x00-\\x1F\\x7F-\\x9F]*$");
     }
