@@ -55,24 +55,31 @@ pub fn profile_text(row: &OrganisationRow) -> String {
     ))
 }
 
-/// The filter tokens of `row` (`region:africa`, `focus_area:…`; see migration 000800): on
-/// PostgreSQL one GIN-indexed array answers every filter of a search at once ([`filters`]).
+/// One filter token: `<filter>:<code>` (`region:africa`; see migration 000800). Both the
+/// tokens an organisation carries ([`filter_tokens`]) and those a search asks for
+/// (`search::filter`) are written by this function.
+pub fn token(filter: &str, code: &str) -> String {
+    format!("{filter}:{code}")
+}
+
+/// The filter tokens of `row`: on PostgreSQL one GIN-indexed array answers every filter of a
+/// search at once ([`filters`]).
 pub fn filter_tokens(row: &OrganisationRow) -> Vec<String> {
     use crate::directory::organisation::json_list;
     let mut tokens = vec![
-        format!("region:{}", row.region),
-        format!("country:{}", row.country),
-        format!("kind:{}", row.kind.as_str()),
+        token("region", &row.region),
+        token("country", &row.country),
+        token("kind", row.kind.as_str()),
     ];
     if let Some(p) = row.partner_type {
-        tokens.push(format!("partner_type:{}", p.as_str()));
+        tokens.push(token("partner_type", p.as_str()));
     }
     for (kind, list) in [
         ("focus_area", &row.focus_areas),
         ("language", &row.languages),
         ("pillar", &row.pillars),
     ] {
-        tokens.extend(json_list(list).iter().map(|c| format!("{kind}:{c}")));
+        tokens.extend(json_list(list).iter().map(|c| token(kind, c)));
     }
     tokens
 }

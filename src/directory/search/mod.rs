@@ -104,30 +104,29 @@ where
         ("pillar", f.pillar.iter().cloned().collect()),
         ("language", f.language.iter().cloned().collect()),
     ];
-    let has_tags = tag_filters.iter().any(|(_, codes)| !codes.is_empty());
     if backend == Backend::Pg {
         // One GIN index scan over the filter tokens answers every filter at once, combined
-        // by the planner with the text indexes (migration 000800).
+        // by the planner with the text indexes (migration 000800). Focus areas match any of
+        // those asked for; every other filter must hold.
         let mut all: Vec<String> = Vec::new();
-        all.extend(f.kind.map(|k| format!("kind:{}", k.as_str())));
+        let mut any: Vec<String> = Vec::new();
+        all.extend(f.kind.map(|k| document::token("kind", k.as_str())));
         all.extend(
             f.partner_type
-                .map(|p| format!("partner_type:{}", p.as_str())),
+                .map(|p| document::token("partner_type", p.as_str())),
         );
-        all.extend(f.region.as_ref().map(|r| format!("region:{r}")));
-        all.extend(f.country.as_ref().map(|c| format!("country:{c}")));
-        all.extend(f.pillar.as_ref().map(|p| format!("pillar:{p}")));
-        all.extend(f.language.as_ref().map(|l| format!("language:{l}")));
-        let any: Vec<String> = f
-            .focus_areas
-            .iter()
-            .map(|a| format!("focus_area:{a}"))
-            .collect();
+        all.extend(f.region.as_deref().map(|r| document::token("region", r)));
+        all.extend(f.country.as_deref().map(|c| document::token("country", c)));
+        for (kind, codes) in &tag_filters {
+            let tokens = codes.iter().map(|c| document::token(kind, c));
+            if *kind == "focus_area" {
+                any.extend(tokens);
+            } else {
+                all.extend(tokens);
+            }
+        }
         if !all.is_empty() || !any.is_empty() {
             w = Box::new(w.and(document::filters::<QS>(&all, &any)));
-        }
-        if has_tags {
-            w = Box::new(w.and(visibility::profile_visible_to::<QS>(viewer)));
         }
     } else {
         if let Some(k) = &f.kind {
@@ -153,9 +152,9 @@ where
                 w = Box::new(w.and(tagged::<QS>(kind, codes, text_drives)));
             }
         }
-        if has_tags {
-            w = Box::new(w.and(visibility::profile_visible_to::<QS>(viewer)));
-        }
+    }
+    if tag_filters.iter().any(|(_, codes)| !codes.is_empty()) {
+        w = Box::new(w.and(visibility::profile_visible_to::<QS>(viewer)));
     }
     if let Some(id) = &f.identifier {
         // Identifiers are shown to whoever sees the organisation, so no visibility test here.
