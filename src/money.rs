@@ -210,16 +210,20 @@ pub fn rate_pattern() -> String {
 }
 
 /// The pattern of what `parse_amount` accepts for a currency with `decimals` minor-unit
-/// digits (without the spaces it trims): not zero, at most `decimals` decimals, below 10^18
-/// minor units (leading zeros are allowed).
+/// digits (without the spaces it trims): not zero, at most `decimals` decimals, at most
+/// [`MAX_MINOR`] minor units (leading zeros are allowed).
 pub fn amount_pattern(decimals: u32) -> String {
+    // MAX_MINOR is a power of ten, 10^exp: an amount below it has a whole part of at most
+    // exp - decimals digits; MAX_MINOR itself is a 1 and zeros, with zero decimals only.
+    let exp = MAX_MINOR.ilog10() as usize;
     let d = decimals as usize;
-    let whole = format!("0*[1-9][0-9]{{0,{}}}", 17 - d);
+    let below = format!("0*[1-9][0-9]{{0,{}}}", exp - 1 - d);
+    let max = format!("0*10{{{}}}", exp - d);
     if d == 0 {
-        return format!("^{whole}$");
+        return format!("^({below}|{max})$");
     }
     format!(
-        "^({whole}(\\.[0-9]{{1,{d}}})?|0+\\.({}))$",
+        "^({below}(\\.[0-9]{{1,{d}}})?|{max}(\\.0{{1,{d}}})?|0+\\.({}))$",
         nonzero_digits(d)
     )
 }
@@ -302,6 +306,83 @@ pub fn for_people(minor: i64, currency: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_amount_and_rate_patterns_accept_what_the_parsers_accept() {
+        assert_eq!(
+            10_i64.pow(MAX_MINOR.ilog10()),
+            MAX_MINOR,
+            "MAX_MINOR is a power of ten"
+        );
+        let matches = |pattern: &str, s: &str| {
+            jsonschema::is_valid(
+                &serde_json::json!({"type": "string", "pattern": pattern}),
+                &serde_json::json!(s),
+            )
+        };
+        for currency in ["JPY", "GBP", "KWD"] {
+            let d = minor_units(currency).unwrap();
+            let pattern = amount_pattern(d);
+            let max_whole = (MAX_MINOR / 10_i64.pow(d)).to_string();
+            let below_max = (MAX_MINOR / 10_i64.pow(d) - 1).to_string();
+            let mut samples = vec![
+                "1".to_string(),
+                "0".into(),
+                "0.0".into(),
+                "0.5".into(),
+                "00.5".into(),
+                "1.".into(),
+                ".5".into(),
+                "0001".into(),
+                "1.25".into(),
+                "1.250".into(),
+                "1.2505".into(),
+                "-1".into(),
+                "1e3".into(),
+                max_whole.clone(),
+                format!("{max_whole}0"),
+                format!("0{max_whole}"),
+                format!("{max_whole}.0"),
+                format!("{max_whole}.1"),
+                format!("{max_whole}.000"),
+                below_max.clone(),
+                format!("{below_max}.9"),
+                format!("{below_max}.99"),
+                format!("{below_max}.999"),
+            ];
+            samples.push(format!("1{}", "0".repeat(20)));
+            for s in samples {
+                assert_eq!(
+                    matches(&pattern, &s),
+                    parse_amount("a", &s, currency).is_ok(),
+                    "{currency} {s:?} against {pattern}"
+                );
+            }
+        }
+        let pattern = rate_pattern();
+        for s in [
+            "1",
+            "0",
+            "0.0",
+            "0.000001",
+            "0.0000001",
+            "1.",
+            "123456789",
+            "1234567890",
+            "0.5",
+            "000000000.1",
+            "1.123456",
+            "1.1234567",
+            ".5",
+            "-1",
+        ] {
+            assert_eq!(
+                matches(&pattern, s),
+                parse_rate("r", s).is_ok(),
+                "{s:?} against {pattern}"
+            );
+        }
+    }
 
     #[test]
     fn amounts_parse_with_the_currency_digits() {
