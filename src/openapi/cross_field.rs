@@ -1,11 +1,17 @@
 //! Rules that tie two fields of a request together, stated as an `anyOf` of the shapes the
-//! server accepts (they exclude each other, but a linter cannot tell through an `allOf`), so a client (and a fuzzer) can tell a valid request from the schema alone:
+//! server accepts, so a client (and a fuzzer) can tell a valid request from the schema alone:
 //! a partner needs a partner type and a member has none (`organisation::validate_new`),
 //! suspending or withdrawing a membership needs a reason (`membership::command`), and an
 //! amount has at most the decimals of the currency beside it (`money::parse_amount`).
+//!
+//! Each property stays stated once, with its description, in the object's `properties`; a
+//! shape under `anyOf` only narrows the fields it is about (and requires what it needs). The
+//! shapes exclude each other, but a linter cannot tell through a narrowed `$ref`, hence
+//! `anyOf` rather than `oneOf`. This runs on the JSON of the published document
+//! ([`crate::openapi::document`]), since utoipa's object schema has no `anyOf` of its own.
 
-use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, Object, ObjectBuilder, Schema, Type};
-use utoipa::openapi::{OpenApi, Ref, RefOr};
+use serde_json::{Map, Value, json};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::directory::membership::MembershipAction;
 use crate::directory::organisation::OrganisationKind;
@@ -31,145 +37,153 @@ pub fn trimmed(min: usize, max: usize, multiline: bool) -> String {
     format!("^[{s}]*{core}[{s}]*$")
 }
 
-fn string(pattern: String, nullable: bool) -> Object {
-    let mut b = ObjectBuilder::new().pattern(Some(pattern));
-    b = if nullable {
-        b.schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
-            Type::String,
-            Type::Null,
-        ]))
+/// A string schema with `pattern`, or a nullable one.
+fn string(pattern: String, nullable: bool) -> Value {
+    let kind = if nullable {
+        utoipa::openapi::schema::SchemaType::Array(vec![Type::String, Type::Null])
     } else {
-        b.schema_type(Type::String)
+        utoipa::openapi::schema::SchemaType::Type(Type::String)
     };
-    b.build()
+    let schema = ObjectBuilder::new()
+        .schema_type(kind)
+        .pattern(Some(pattern))
+        .build();
+    serde_json::to_value(schema).unwrap_or_default()
 }
 
-/// The enumeration `component`, narrowed to `values`.
-fn narrowed<'a>(component: &str, values: impl IntoIterator<Item = &'a str>) -> RefOr<Schema> {
-    AllOfBuilder::new()
-        .item(Ref::from_schema_name(component))
-        .item(crate::codes::schema::one_of(values))
-        .into()
+/// A string schema listing `values`.
+fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Value {
+    serde_json::to_value(crate::codes::schema::one_of(values)).unwrap_or_default()
 }
 
-/// Replaces the object component `name` by `anyOf` the shapes `shape` makes of copies of it.
-fn split(doc: &mut OpenApi, name: &str, shapes: &[&dyn Fn(&mut Object)]) {
-    let Some(components) = doc.components.as_mut() else {
-        return;
-    };
-    let Some(RefOr::T(Schema::Object(base))) = components.schemas.get(name).cloned() else {
-        return;
-    };
-    let mut any_of = AnyOfBuilder::new().description(base.description.clone());
-    for shape in shapes {
-        let mut o = base.clone();
-        o.description = None;
-        shape(&mut o);
-        any_of = any_of.item(Schema::Object(o));
+/// One of the shapes a request may take: the properties it narrows and the ones it needs.
+#[derive(Default)]
+struct Shape {
+    narrowed: Map<String, Value>,
+    required: Vec<&'static str>,
+}
+
+impl Shape {
+    fn narrow(mut self, field: &str, schema: Value) -> Self {
+        self.narrowed.insert(field.to_string(), schema);
+        self
     }
-    components
-        .schemas
-        .insert(name.to_string(), RefOr::T(Schema::AnyOf(any_of.build())));
-}
 
-fn require(o: &mut Object, field: &str) {
-    if !o.required.iter().any(|r| r == field) {
-        o.required.push(field.to_string());
+    fn require(mut self, field: &'static str) -> Self {
+        self.required.push(field);
+        self
+    }
+
+    fn into_value(self) -> Value {
+        let mut o = Map::new();
+        o.insert("properties".into(), Value::Object(self.narrowed));
+        if !self.required.is_empty() {
+            o.insert("required".into(), json!(self.required));
+        }
+        Value::Object(o)
     }
 }
 
-/// A change that turns a copy of a schema into one of its shapes.
-type Shape = Box<dyn Fn(&mut Object)>;
+/// Adds `key: value` to the object component `name`.
+fn constrain(doc: &mut Value, name: &str, key: &str, value: Value) {
+    if let Some(schema) = doc
+        .pointer_mut(&format!("/components/schemas/{name}"))
+        .and_then(Value::as_object_mut)
+    {
+        schema.insert(key.into(), value);
+    }
+}
+
+/// Gives the object component `name` the `anyOf` of `shapes`.
+fn split(doc: &mut Value, name: &str, shapes: Vec<Shape>) {
+    let any_of = shapes.into_iter().map(Shape::into_value).collect();
+    constrain(doc, name, "anyOf", Value::Array(any_of));
+}
+
+/// Writes the shapes of an amount and its currency once, as the component `CurrencyAmount`,
+/// and makes each of `users` (objects with both fields) take one of them.
+fn currency_amount(doc: &mut Value, users: &[&str]) {
+    let any_of: Vec<Value> = amount_by_currency()
+        .into_iter()
+        .map(Shape::into_value)
+        .collect();
+    let schema = json!({
+        "description": "An `amount` with at most the decimals of its `currency` (none for JPY, two for USD, three for KWD).",
+        "anyOf": any_of,
+    });
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.insert("CurrencyAmount".into(), schema);
+    }
+    for name in users {
+        let shared = json!([{ "$ref": "#/components/schemas/CurrencyAmount" }]);
+        constrain(doc, name, "allOf", shared);
+    }
+}
 
 /// One shape per number of minor-unit digits: the currencies that have it, and amounts with
 /// at most that many decimals.
-fn amount_by_currency(doc: &mut OpenApi, name: &str) {
+fn amount_by_currency() -> Vec<Shape> {
     let mut groups: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
     for (code, digits) in crate::money::CURRENCIES {
         groups.entry(*digits).or_default().push(code);
     }
-    let shapes: Vec<Shape> = groups
+    groups
         .into_iter()
         .map(|(digits, codes)| {
-            Box::new(move |o: &mut Object| {
-                let currency = crate::codes::schema::one_of(codes.iter().copied());
-                o.properties.insert("currency".into(), currency.into());
-                let amount = string(crate::money::amount_pattern(digits), false);
-                o.properties.insert("amount".into(), amount.into());
-            }) as Shape
+            Shape::default().narrow("currency", one_of(codes)).narrow(
+                "amount",
+                string(crate::money::amount_pattern(digits), false),
+            )
         })
-        .collect();
-    let refs: Vec<&dyn Fn(&mut Object)> = shapes.iter().map(|b| b.as_ref()).collect();
-    split(doc, name, &refs);
+        .collect()
 }
 
 /// An identifier listed twice is refused (`identifiers::check`): the list's items are unique.
-fn unique_identifiers(doc: &mut OpenApi) {
-    let Some(components) = doc.components.as_mut() else {
-        return;
-    };
+fn unique_identifiers(doc: &mut Value) {
     for name in ["NewOrganisation", "OrganisationPatch"] {
-        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name)
-            && let Some(RefOr::T(Schema::Array(list))) = o.properties.get_mut("identifiers")
-        {
-            list.unique_items = true;
+        let pointer = format!("/components/schemas/{name}/properties/identifiers");
+        if let Some(list) = doc.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            list.insert("uniqueItems".into(), Value::Bool(true));
         }
     }
 }
 
-pub fn add_to(doc: &mut OpenApi) {
+pub fn add_to(doc: &mut Value) {
     unique_identifiers(doc);
-    amount_by_currency(doc, "NewFund");
-    amount_by_currency(doc, "NewGrant");
-    let reason = |o: &mut Object, needed: bool| {
-        o.properties.insert(
-            "reason".into(),
-            string(trimmed(usize::from(needed), 2000, true), !needed).into(),
-        );
-    };
+    currency_amount(doc, &["NewFund", "NewGrant"]);
     let with_reason = [MembershipAction::Suspend, MembershipAction::Withdraw];
+    let others = MembershipAction::ALL
+        .iter()
+        .filter(|a| !with_reason.contains(a))
+        .map(|a| a.as_str());
     split(
         doc,
         "MembershipCommand",
-        &[
-            &|o| {
-                let others = MembershipAction::ALL
-                    .iter()
-                    .filter(|a| !with_reason.contains(a))
-                    .map(|a| a.as_str());
-                o.properties
-                    .insert("action".into(), narrowed("MembershipAction", others));
-                reason(o, false);
-            },
-            &|o| {
-                let needing = with_reason.iter().map(|a| a.as_str());
-                o.properties
-                    .insert("action".into(), narrowed("MembershipAction", needing));
-                reason(o, true);
-                require(o, "reason");
-            },
+        vec![
+            Shape::default()
+                .narrow("action", one_of(others))
+                .narrow("reason", string(trimmed(0, 2000, true), true)),
+            Shape::default()
+                .narrow("action", one_of(with_reason.iter().map(|a| a.as_str())))
+                .narrow("reason", string(trimmed(1, 2000, true), false))
+                .require("reason"),
         ],
     );
+    let partner_type = json!({ "$ref": "#/components/schemas/PartnerType" });
     split(
         doc,
         "NewOrganisation",
-        &[
-            &|o| {
-                let member = [OrganisationKind::Member.as_str()];
-                o.properties
-                    .insert("kind".into(), narrowed("OrganisationKind", member));
-                let none = ObjectBuilder::new().schema_type(Type::Null).build();
-                o.properties.insert("partner_type".into(), none.into());
-            },
-            &|o| {
-                let partner = [OrganisationKind::Partner.as_str()];
-                o.properties
-                    .insert("kind".into(), narrowed("OrganisationKind", partner));
-                let partner_type = Ref::from_schema_name("PartnerType");
-                o.properties
-                    .insert("partner_type".into(), RefOr::Ref(partner_type));
-                require(o, "partner_type");
-            },
+        vec![
+            Shape::default()
+                .narrow("kind", one_of([OrganisationKind::Member.as_str()]))
+                .narrow("partner_type", json!({ "type": "null" })),
+            Shape::default()
+                .narrow("kind", one_of([OrganisationKind::Partner.as_str()]))
+                .narrow("partner_type", partner_type)
+                .require("partner_type"),
         ],
     );
 }
@@ -177,6 +191,82 @@ pub fn add_to(doc: &mut OpenApi) {
 #[cfg(test)]
 mod tests {
     use super::trimmed;
+    use serde_json::{Value, json};
+
+    /// Whether `body` is valid against the published component `name`.
+    fn valid(doc: &Value, name: &str, body: Value) -> bool {
+        let mut root = doc.clone();
+        root["$ref"] = json!(format!("#/components/schemas/{name}"));
+        let validator = jsonschema::draft202012::new(&root).expect("the schema compiles");
+        validator.is_valid(&body)
+    }
+
+    #[test]
+    fn the_published_shapes_accept_what_the_server_accepts_and_keep_each_field_described() {
+        let doc = crate::openapi::document(&crate::openapi::spec());
+        let org = |extra: Value| {
+            let mut b =
+                json!({"name": "Harm Reduction Nairobi", "country": "KE", "region": "africa"});
+            b.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            b
+        };
+        for (extra, accepted) in [
+            (json!({"kind": "member"}), true),
+            (json!({"kind": "member", "partner_type": "donor"}), false),
+            (json!({"kind": "partner"}), false),
+            (json!({"kind": "partner", "partner_type": "donor"}), true),
+            (json!({"kind": "member", "country": "XX"}), false),
+            (json!({"kind": "member", "colour": "red"}), false),
+        ] {
+            let body = org(extra);
+            assert_eq!(
+                valid(&doc, "NewOrganisation", body.clone()),
+                accepted,
+                "{body}"
+            );
+        }
+
+        let decision = |b: Value| valid(&doc, "MembershipCommand", b);
+        assert!(decision(json!({"action": "renew"})));
+        assert!(!decision(json!({"action": "suspend"})));
+        assert!(!decision(json!({"action": "withdraw", "reason": "   "})));
+        assert!(decision(
+            json!({"action": "suspend", "reason": "Dues unpaid since March"})
+        ));
+
+        let fund = |currency: &str, amount: &str| {
+            let body = json!({
+                "donor_organisation_id": "01936b2e-0000-7000-8000-000000000000",
+                "title": "Core support", "reference": "D-1", "currency": currency,
+                "amount": amount, "starts_on": "2027-01-01", "ends_on": "2027-12-31"
+            });
+            valid(&doc, "NewFund", body)
+        };
+        assert!(fund("JPY", "1000") && !fund("JPY", "1000.5"));
+        assert!(fund("USD", "10.50") && !fund("USD", "10.505"));
+        assert!(fund("KWD", "1.125") && !fund("KWD", "1.1255"));
+        assert!(!fund("XXX", "10"));
+
+        // Each field is described once, where it is declared, not lost inside a shape.
+        let schemas = &doc["components"]["schemas"];
+        for (name, field) in [
+            ("MembershipCommand", "reason"),
+            ("MembershipCommand", "action"),
+            ("NewFund", "amount"),
+            ("NewOrganisation", "kind"),
+        ] {
+            assert!(
+                schemas[name]["properties"][field]["description"].is_string(),
+                "{name}.{field}"
+            );
+        }
+        assert_eq!(
+            schemas["NewGrant"]["allOf"],
+            json!([{"$ref": "#/components/schemas/CurrencyAmount"}])
+        );
+    }
 
     #[test]
     fn trimmed_lengths_are_spelled_into_the_pattern() {

@@ -198,10 +198,14 @@ pub fn spec_for(public_base_url: &str, base_currency: &str) -> utoipa::openapi::
 }
 
 /// The document as it is published (served at `/openapi.json` and committed): `spec` as
-/// JSON, with the parameters several operations share stated once under
-/// `components/parameters` ([`shared::share_parameters`]).
+/// JSON, with the rules that tie two fields together ([`cross_field`]), the code lists
+/// written once under `components/schemas` ([`shared::name_code_lists`]) and the
+/// parameters several operations share stated once under `components/parameters`
+/// ([`shared::share_parameters`]).
 pub fn document(spec: &utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut doc = serde_json::to_value(spec).unwrap_or_default();
+    cross_field::add_to(&mut doc);
+    shared::name_code_lists(&mut doc);
     shared::share_parameters(&mut doc);
     doc
 }
@@ -228,7 +232,6 @@ fn build(base_currency: &str) -> utoipa::openapi::OpenApi {
     reference_page_items(&mut doc);
     untagged_views_are_any_of(&mut doc);
     text::add_to(&mut doc);
-    cross_field::add_to(&mut doc);
     crate::openapi::contract::Contract.modify(&mut doc);
     crate::webhooks::openapi::add_to(&mut doc);
     doc

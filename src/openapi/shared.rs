@@ -139,6 +139,99 @@ pub fn share_parameters(doc: &mut Value) {
     }
 }
 
+/// The code lists that schemas and parameters take their values from, each under the name
+/// it is published as: `(name, description, values)`.
+fn code_lists() -> Vec<(&'static str, &'static str, Value)> {
+    use crate::codes::schema::{country, currency, language, pillar, priority_area, region};
+    [
+        (
+            "CountryCode",
+            "An assigned ISO 3166-1 alpha-2 country code.",
+            country(),
+        ),
+        (
+            "CurrencyCode",
+            "An ISO 4217 currency code the service accepts.",
+            currency(),
+        ),
+        ("LanguageCode", "An ISO 639-1 language code.", language()),
+        ("Region", "A region of the network.", region()),
+        (
+            "Pillar",
+            "One of the network's five strategic pillars.",
+            pillar(),
+        ),
+        (
+            "PriorityArea",
+            "One of the network's five priority areas.",
+            priority_area(),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, description, schema)| {
+        let values = serde_json::to_value(schema.enum_values).unwrap_or_default();
+        (name, description, values)
+    })
+    .collect()
+}
+
+/// Replaces every enumeration of a whole code list (the 249 countries, say) by a `$ref` to
+/// the list, written once under `components/schemas`; a nullable one becomes `anyOf` the
+/// list and `null`. A client generator then sees one named type instead of many copies.
+pub fn name_code_lists(doc: &mut Value) {
+    fn visit(v: &mut Value, lists: &[(&str, &str, Value)], used: &mut Vec<usize>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::Array(values)) = o.get("enum") {
+                    let nullable = values.contains(&Value::Null);
+                    let named: Vec<Value> =
+                        values.iter().filter(|v| !v.is_null()).cloned().collect();
+                    if let Some(i) = lists
+                        .iter()
+                        .position(|l| l.2 == Value::Array(named.clone()))
+                    {
+                        o.remove("enum");
+                        o.remove("type");
+                        let list = serde_json::json!({ "$ref": format!("#/components/schemas/{}", lists[i].0) });
+                        if nullable {
+                            o.insert(
+                                "anyOf".into(),
+                                serde_json::json!([list, { "type": "null" }]),
+                            );
+                        } else if let Value::Object(r) = list {
+                            o.extend(r);
+                        }
+                        if !used.contains(&i) {
+                            used.push(i);
+                        }
+                        return;
+                    }
+                }
+                o.values_mut().for_each(|v| visit(v, lists, used));
+            }
+            Value::Array(a) => a.iter_mut().for_each(|v| visit(v, lists, used)),
+            _ => {}
+        }
+    }
+    let lists = code_lists();
+    let mut used = Vec::new();
+    visit(doc, &lists, &mut used);
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for i in used {
+            let (name, description, values) = &lists[i];
+            let schema = serde_json::json!({
+                "type": "string",
+                "description": description,
+                "enum": values,
+            });
+            schemas.insert((*name).to_string(), schema);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +266,42 @@ mod tests {
             doc["components"]["parameters"].as_object().unwrap().len(),
             3
         );
+    }
+
+    #[test]
+    fn a_whole_code_list_is_written_once_and_referred_to() {
+        let countries = serde_json::to_value(crate::codes::schema::country()).unwrap();
+        let nullable = serde_json::to_value(crate::codes::schema::or_null(
+            crate::codes::schema::country(),
+        ))
+        .unwrap();
+        let other = serde_json::to_value(crate::codes::schema::one_of(["AD", "AE"])).unwrap();
+        let mut doc = json!({
+            "paths": {"/organisations": {"get": {"parameters": [
+                {"name": "country", "in": "query", "schema": countries}
+            ]}}},
+            "components": {"schemas": {"Patch": {"properties": {
+                "country": {"description": "Where.", "enum": nullable["enum"], "type": nullable["type"]},
+                "near": other,
+            }}}}
+        });
+        name_code_lists(&mut doc);
+        let country = json!({"$ref": "#/components/schemas/CountryCode"});
+        assert_eq!(
+            doc["paths"]["/organisations"]["get"]["parameters"][0]["schema"],
+            country
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["Patch"]["properties"]["country"],
+            json!({"description": "Where.", "anyOf": [country, {"type": "null"}]})
+        );
+        // A list that is not a whole code list stays inline.
+        assert_eq!(
+            doc["components"]["schemas"]["Patch"]["properties"]["near"],
+            other
+        );
+        let named = &doc["components"]["schemas"]["CountryCode"];
+        assert_eq!(named["enum"].as_array().unwrap().len(), 249);
+        assert!(doc["components"]["schemas"].get("CurrencyCode").is_none());
     }
 }
