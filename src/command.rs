@@ -168,9 +168,14 @@ impl<'c> Ctx<'c> {
         })
     }
 
-    /// Queues a partner-app event in the command's transaction through the registered
-    /// publisher (the webhooks outbox): nothing is sent for a change that rolls back.
-    pub fn publish(&mut self, event: DomainEvent) -> Result<(), ApiError> {
+    /// Queues the partner-app event `name` (`grant.updated`, say) about `entity_id` in the
+    /// command's transaction through the registered publisher (the webhooks outbox): nothing
+    /// is sent for a change that rolls back.
+    pub fn publish(&mut self, name: &'static str, entity_id: &str) -> Result<(), ApiError> {
+        let event = DomainEvent {
+            name,
+            entity_id: entity_id.to_string(),
+        };
         match PUBLISHER.get() {
             Some(publish) => publish(self.conn, &event),
             None => Ok(()),

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::organisation::{self, Organisation, OrganisationRow};
 use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::command::{self, Ctx, DomainEvent};
+use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::organisations;
@@ -236,10 +236,7 @@ pub fn apply(
         Some(before_snap),
         Some(after_snap),
     )?;
-    ctx.publish(DomainEvent {
-        name: "membership.changed",
-        entity_id: before.id.clone(),
-    })?;
+    ctx.publish("membership.changed", &before.id)?;
     if let Change::Decide(_) = change {
         super::renewal::close_open(ctx, &before.id)?;
     }

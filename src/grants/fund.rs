@@ -12,7 +12,7 @@ use super::check::{Refusal, collect, done, text_field};
 use super::fx;
 use crate::auth::caller::{GrantStaff, Staff};
 use crate::auth::principal::{RequestMeta, UserPrincipal};
-use crate::command::{self, Audited, Ctx, DomainEvent};
+use crate::command::{self, Audited, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{funds, organisations};
@@ -311,10 +311,7 @@ pub fn create(
             .values(&row)
             .execute(ctx.conn)?;
         ctx.audit("created", None, Some(&Fund::from(row.clone())))?;
-        ctx.publish(DomainEvent {
-            name: "fund.created",
-            entity_id: row.id.clone(),
-        })?;
+        ctx.publish("fund.created", &row.id)?;
         Ok(row)
     })
 }
@@ -463,10 +460,7 @@ pub fn update(
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;
-        ctx.publish(DomainEvent {
-            name: "fund.updated",
-            entity_id: after.id.clone(),
-        })?;
+        ctx.publish("fund.updated", &after.id)?;
         Ok(after)
     })
 }
@@ -541,10 +535,7 @@ pub fn approve_increase(
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;
-        ctx.publish(DomainEvent {
-            name: "fund.updated",
-            entity_id: after.id.clone(),
-        })?;
+        ctx.publish("fund.updated", &after.id)?;
         Ok(after)
     })
 }

@@ -16,7 +16,7 @@ use super::notice::{
 use crate::auth::Principal;
 use crate::auth::caller::{GrantStaff, OrgMember};
 use crate::auth::principal::RequestMeta;
-use crate::command::{self, Audited, Ctx, DomainEvent};
+use crate::command::{self, Audited, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::grant_reports;
@@ -403,10 +403,7 @@ pub fn run(
             Some(&Report::from(before)),
             Some(&Report::from(after.clone())),
         )?;
-        ctx.publish(DomainEvent {
-            name: "report.updated",
-            entity_id: after.id.clone(),
-        })?;
+        ctx.publish("report.updated", &after.id)?;
         tell(ctx, &g, &after, &command)?;
         Ok(after)
     })

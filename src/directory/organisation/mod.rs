@@ -25,7 +25,7 @@ use crate::auth::Principal;
 use crate::auth::caller::{Admin, OrgMember};
 use crate::auth::principal::RequestMeta;
 use crate::codes;
-use crate::command::{self, Ctx, DomainEvent};
+use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{organisation_tags, organisations};
@@ -309,10 +309,7 @@ pub fn insert_in(ctx: &mut Ctx<'_>, row: OrganisationRow) -> Result<Organisation
     search::document::sync(ctx.conn, &row)?;
     slugs::claimed(ctx.conn, &row.slug)?;
     ctx.audit::<Organisation>("created", None, Some(&row.clone().into()))?;
-    ctx.publish(DomainEvent {
-        name: "organisation.created",
-        entity_id: row.id.clone(),
-    })?;
+    ctx.publish("organisation.created", &row.id)?;
     Ok(row)
 }
 
@@ -526,10 +523,7 @@ pub fn update(
             (true, false) => "organisation.unhidden",
             _ => "organisation.updated",
         };
-        ctx.publish(DomainEvent {
-            name,
-            entity_id: after.id.clone(),
-        })?;
+        ctx.publish(name, &after.id)?;
         Ok(after)
     })
 }

@@ -8,7 +8,7 @@ use super::contributors::{self, Contribution};
 use super::{Grant, GrantCommand, GrantFacts, GrantRow, GrantStatus, by_id, transition};
 use crate::auth::caller::GrantStaff;
 use crate::auth::principal::RequestMeta;
-use crate::command::{self, Ctx, DomainEvent};
+use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::grants;
@@ -100,10 +100,7 @@ pub fn run(
             _ => None,
         };
         if let Some(name) = event {
-            ctx.publish(DomainEvent {
-                name,
-                entity_id: after.id.clone(),
-            })?;
+            ctx.publish(name, &after.id)?;
         }
         tell(ctx, &after, command, reason)?;
         Ok(after)

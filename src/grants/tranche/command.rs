@@ -11,7 +11,7 @@ use super::{
 use crate::auth::caller::OrgMember;
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role};
-use crate::command::{self, Ctx, DomainEvent};
+use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, grant_reports, grants};
@@ -355,10 +355,7 @@ pub fn run(
             Some(&Tranche::from_row(before, &g.currency)),
             Some(&Tranche::from_row(after.clone(), &g.currency)),
         )?;
-        ctx.publish(DomainEvent {
-            name: "disbursement.updated",
-            entity_id: after.id.clone(),
-        })?;
+        ctx.publish("disbursement.updated", &after.id)?;
         tell(ctx, &g, &after, step)?;
         Ok(after)
     })
