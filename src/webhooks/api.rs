@@ -166,8 +166,9 @@ pub async fn delete_webhook(
     meta: RequestMeta,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let config = state.config.clone();
     state
-        .db(move |c| service::delete(c, &who, &meta, &id))
+        .db(move |c| service::delete(c, &config, &who, &meta, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -239,11 +240,13 @@ pub async fn list_webhook_deliveries(
 pub async fn retry_webhook_delivery(
     state: web::Data<AppState>,
     who: Principal,
+    meta: RequestMeta,
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<Delivery>, ApiError> {
     let (id, delivery_id) = path.into_inner();
+    let config = state.config.clone();
     let d = state
-        .db(move |c| service::retry(c, &who, &id, &delivery_id))
+        .db(move |c| service::retry(c, &config, &who, &meta, &id, &delivery_id))
         .await?;
     Ok(web::Json(d))
 }
@@ -263,6 +266,7 @@ pub async fn retry_webhook_delivery(
 pub async fn replay_webhook(
     state: web::Data<AppState>,
     who: Principal,
+    meta: RequestMeta,
     id: web::Path<String>,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -279,8 +283,9 @@ pub async fn replay_webhook(
             )
         })?
         .naive_utc();
+    let config = state.config.clone();
     let r = state
-        .db(move |c| service::replay(c, &who, &id, since))
+        .db(move |c| service::replay(c, &config, &who, &meta, &id, since))
         .await?;
     Ok(HttpResponse::Accepted().json(r))
 }

@@ -306,6 +306,13 @@ pub struct Subscription {
     pub updated_at: String,
 }
 
+impl crate::command::Audited for Subscription {
+    const ENTITY: &'static str = "webhook_subscription";
+    fn entity_id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl From<SubscriptionRow> for Subscription {
     fn from(r: SubscriptionRow) -> Self {
         let now = chrono::Utc::now().naive_utc();

@@ -7,13 +7,18 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::model::*;
-use crate::audit::{self, Event};
+use serde::Serialize;
+
+use crate::audit::Actor;
+use crate::command::{self, Ctx, Message};
 use crate::config::Config;
 use crate::db::schema::{
     api_clients, organisations, webhook_attempts, webhook_deliveries, webhook_subscriptions,
 };
 use crate::db::{DbConn, write_tx};
 use crate::error::ApiError;
+use crate::notify::Kind;
+use crate::notify::matrix::{Event, Parties};
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
@@ -186,28 +191,10 @@ pub fn settle(
                 } else {
                     format!("A delivery failed {attempts} times over several days.")
                 };
-                diesel::update(sub)
-                    .set((
-                        webhook_subscriptions::enabled.eq(false),
-                        webhook_subscriptions::disabled_reason.eq(Some(&reason)),
-                        webhook_subscriptions::consecutive_failures
-                            .eq(webhook_subscriptions::consecutive_failures + 1),
-                        webhook_subscriptions::updated_at.eq(now()),
-                    ))
-                    .execute(c)?;
-                audit::record(
-                    c,
-                    Event {
-                        actor: &crate::audit::Actor::System,
-                        action: "webhook_subscription.disabled",
-                        entity_type: "webhook_subscription",
-                        entity_id: &row.subscription_id,
-                        before: None,
-                        after: Some(serde_json::json!({ "gone": gone, "attempts": attempts })),
-                        request_id: None,
-                    },
-                )?;
-                notify_admins(c, config, &row.subscription_id, &reason)?;
+                let meta = crate::auth::principal::RequestMeta::default();
+                command::run(c, config, &Actor::System, &meta, |ctx| {
+                    disable(ctx, &row.subscription_id, reason)
+                })?;
             }
             _ => {}
         }
@@ -232,28 +219,58 @@ pub fn settle_all(
     })
 }
 
-/// Tells every active admin that a subscription was disabled (in the caller's transaction).
-fn notify_admins(c: &mut DbConn, config: &Config, sub: &str, reason: &str) -> Result<(), ApiError> {
-    let (url, org): (String, String) = webhook_subscriptions::table
-        .inner_join(api_clients::table.inner_join(organisations::table))
-        .filter(webhook_subscriptions::id.eq(sub))
-        .select((webhook_subscriptions::url, organisations::name))
-        .first(c)?;
-    let ctx = serde_json::json!({ "organisation_name": org, "webhook_url": url, "reason": reason });
-    let author = crate::notify::matrix::Author {
-        user_id: None,
-        name: config.network_name.clone(),
-    };
-    crate::notify::matrix::deliver(
-        c,
-        config,
-        &author,
-        crate::notify::matrix::Event::WebhookDisabled,
-        crate::notify::Kind::WebhookDisabled,
-        &crate::notify::matrix::Parties::default(),
-        ctx,
-        &|_| None,
+/// The email to every active admin that a partner app's subscription was disabled.
+#[derive(Debug, Serialize)]
+struct SubscriptionDisabled {
+    /// The organisation of the partner app.
+    organisation_name: String,
+    /// Where deliveries went.
+    webhook_url: String,
+    /// Why it was disabled.
+    reason: String,
+}
+
+impl Message for SubscriptionDisabled {
+    const KIND: Kind = Kind::WebhookDisabled;
+}
+
+/// Disables a subscription whose receiver is gone or failing, audits it and tells the admins.
+fn disable(ctx: &mut Ctx<'_>, id: &str, reason: String) -> Result<(), ApiError> {
+    let before: SubscriptionRow = webhook_subscriptions::table
+        .find(id)
+        .select(SubscriptionRow::as_select())
+        .first(ctx.conn)?;
+    let mut after = before.clone();
+    after.enabled = false;
+    after.disabled_reason = Some(reason.clone());
+    after.consecutive_failures += 1;
+    after.updated_at = ctx.now;
+    diesel::update(webhook_subscriptions::table.find(id))
+        .set((
+            webhook_subscriptions::enabled.eq(false),
+            webhook_subscriptions::disabled_reason.eq(Some(&reason)),
+            webhook_subscriptions::consecutive_failures
+                .eq(webhook_subscriptions::consecutive_failures + 1),
+            webhook_subscriptions::updated_at.eq(ctx.now),
+        ))
+        .execute(ctx.conn)?;
+    let organisation_name: String = api_clients::table
+        .inner_join(organisations::table)
+        .filter(api_clients::id.eq(&before.api_client_id))
+        .select(organisations::name)
+        .first(ctx.conn)?;
+    let webhook_url = before.url.clone();
+    ctx.audit(
+        "disabled",
+        Some(&Subscription::from(before)),
+        Some(&Subscription::from(after)),
     )?;
+    let msg = SubscriptionDisabled {
+        organisation_name,
+        webhook_url,
+        reason,
+    };
+    ctx.tell(Event::WebhookDisabled, &Parties::default(), &msg)?;
     Ok(())
 }
 

@@ -1,18 +1,18 @@
 //! Subscription rules (who manages which, URL checks, secrets and their rotation) and the
 //! delivery log with retry and replay. The dispatcher's steps are in `outbox.rs`. No HTTP here.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::events::{self, body};
 use super::model::*;
 use super::sign;
-use crate::audit::{self, Event};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role, Scope};
+use crate::command;
 use crate::config::Config;
+use crate::db::DbConn;
 use crate::db::schema::{api_clients, webhook_attempts, webhook_deliveries, webhook_subscriptions};
-use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{self, Page};
 
@@ -20,10 +20,6 @@ use crate::pagination::{self, Page};
 pub const RESPONSE_BODY_KEEP: usize = 4096;
 /// Most deliveries one replay queues.
 pub const REPLAY_MAX: i64 = 10_000;
-
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
 
 /// Whose subscriptions the caller manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,34 +130,6 @@ fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
     }
 }
 
-fn snapshot(row: &SubscriptionRow) -> Option<serde_json::Value> {
-    audit::snapshot(&Subscription::from(row.clone()))
-}
-
-fn record(
-    c: &mut DbConn,
-    who: &Principal,
-    meta: &RequestMeta,
-    action: &str,
-    id: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> Result<(), ApiError> {
-    audit::record(
-        c,
-        Event {
-            actor: &who.actor(),
-            action,
-            entity_type: "webhook_subscription",
-            entity_id: id,
-            before,
-            after,
-            request_id: meta.request_id.as_deref(),
-        },
-    )?;
-    Ok(())
-}
-
 /// Creates a subscription and queues its `ping`. The secret is returned this once.
 pub fn create(
     conn: &mut DbConn,
@@ -195,7 +163,8 @@ pub fn create(
             None
         }
     };
-    write_tx(conn, |c| {
+    command::run(conn, config, who, meta, |ctx| {
+        let c = &mut *ctx.conn;
         if let (Manager::Admin, Some(id)) = (&manager, &owner) {
             let live: Option<Option<NaiveDateTime>> = api_clients::table
                 .find(id)
@@ -226,10 +195,11 @@ pub fn create(
             previous_secret: None,
             previous_secret_until: None,
             consecutive_failures: 0,
-            created_at: now(),
-            updated_at: now(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
             version: 1,
         };
+        let c = &mut *ctx.conn;
         diesel::insert_into(webhook_subscriptions::table)
             .values(&row)
             .execute(c)?;
@@ -242,15 +212,7 @@ pub fn create(
             &body(EventType::Ping, &ping),
             None,
         )?;
-        record(
-            c,
-            who,
-            meta,
-            "webhook_subscription.created",
-            &row.id,
-            None,
-            snapshot(&row),
-        )?;
+        ctx.audit("created", None, Some(&Subscription::from(row.clone())))?;
         Ok(CreatedSubscription {
             secret: row.secret.clone(),
             subscription: row.into(),
@@ -306,8 +268,8 @@ pub fn update(
     patch: SubscriptionPatch,
 ) -> Result<Subscription, ApiError> {
     let manager = Manager::of(who)?;
-    write_tx(conn, |c| {
-        let before = owned(c, &manager, id)?;
+    command::run(conn, config, who, meta, |ctx| {
+        let before = owned(ctx.conn, &manager, id)?;
         let mut after = before.clone();
         let mut errors = Vec::new();
         if let Some(u) = &patch.url {
@@ -327,7 +289,7 @@ pub fn update(
             }
         }
         done(errors)?;
-        after.updated_at = now();
+        after.updated_at = ctx.now;
         after.version += 1;
         diesel::update(webhook_subscriptions::table.find(id))
             .set((
@@ -340,30 +302,25 @@ pub fn update(
                 webhook_subscriptions::updated_at.eq(after.updated_at),
                 webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
             ))
-            .execute(c)?;
-        record(
-            c,
-            who,
-            meta,
-            "webhook_subscription.updated",
-            id,
-            snapshot(&before),
-            snapshot(&after),
-        )?;
-        Ok(after.into())
+            .execute(ctx.conn)?;
+        let after = Subscription::from(after);
+        ctx.audit("updated", Some(&Subscription::from(before)), Some(&after))?;
+        Ok(after)
     })
 }
 
 /// Deletes a subscription with its deliveries and their log.
 pub fn delete(
     conn: &mut DbConn,
+    config: &Config,
     who: &Principal,
     meta: &RequestMeta,
     id: &str,
 ) -> Result<(), ApiError> {
     let manager = Manager::of(who)?;
-    write_tx(conn, |c| {
-        let before = owned(c, &manager, id)?;
+    command::run(conn, config, who, meta, |ctx| {
+        let before = owned(ctx.conn, &manager, id)?;
+        let c = &mut *ctx.conn;
         // Explicit deletes: no reliance on ON DELETE CASCADE being enabled.
         let deliveries = webhook_deliveries::table
             .filter(webhook_deliveries::subscription_id.eq(id))
@@ -377,16 +334,7 @@ pub fn delete(
         )
         .execute(c)?;
         diesel::delete(webhook_subscriptions::table.find(id)).execute(c)?;
-        record(
-            c,
-            who,
-            meta,
-            "webhook_subscription.deleted",
-            id,
-            snapshot(&before),
-            None,
-        )?;
-        Ok(())
+        ctx.audit("deleted", Some(&Subscription::from(before)), None)
     })
 }
 
@@ -399,28 +347,32 @@ pub fn rotate_secret(
     id: &str,
 ) -> Result<RotatedSecret, ApiError> {
     let manager = Manager::of(who)?;
-    write_tx(conn, |c| {
-        let before = owned(c, &manager, id)?;
+    command::run(conn, config, who, meta, |ctx| {
+        let before = owned(ctx.conn, &manager, id)?;
         let secret = sign::new_secret();
         let window = config.webhooks.rotation_window_secs;
-        let until = (window > 0).then(|| now() + Duration::seconds(window));
+        let until = (window > 0).then(|| ctx.now + Duration::seconds(window));
         diesel::update(webhook_subscriptions::table.find(id))
             .set((
                 webhook_subscriptions::secret.eq(&secret),
                 webhook_subscriptions::previous_secret.eq(until.map(|_| before.secret.clone())),
                 webhook_subscriptions::previous_secret_until.eq(until),
-                webhook_subscriptions::updated_at.eq(now()),
+                webhook_subscriptions::updated_at.eq(ctx.now),
                 webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
             ))
-            .execute(c)?;
-        record(
-            c,
-            who,
-            meta,
-            "webhook_subscription.secret_rotated",
-            id,
-            None,
-            None,
+            .execute(ctx.conn)?;
+        // The secrets are never in the trail: the views before and after show the new
+        // version and when the old secret stops signing.
+        let mut after = before.clone();
+        after.previous_secret = until.map(|_| before.secret.clone());
+        after.previous_secret_until = until;
+        after.updated_at = ctx.now;
+        after.version += 1;
+        let after = Subscription::from(after);
+        ctx.audit(
+            "secret_rotated",
+            Some(&Subscription::from(before)),
+            Some(&after),
         )?;
         Ok(RotatedSecret {
             secret,
@@ -497,13 +449,15 @@ pub fn deliveries(
 /// gets one more attempt; a pending one is made due now.
 pub fn retry(
     conn: &mut DbConn,
+    config: &Config,
     who: &Principal,
+    meta: &RequestMeta,
     id: &str,
     delivery_id: &str,
 ) -> Result<Delivery, ApiError> {
     let manager = Manager::of(who)?;
-    write_tx(conn, |c| {
-        let sub = owned(c, &manager, id)?;
+    command::run(conn, config, who, meta, |ctx| {
+        let sub = owned(ctx.conn, &manager, id)?;
         if !sub.enabled {
             return Err(ApiError::Conflict {
                 code: crate::error::ConflictCode::SubscriptionDisabled,
@@ -517,17 +471,25 @@ pub fn retry(
         )
         .set((
             webhook_deliveries::status.eq(DeliveryStatus::Pending),
-            webhook_deliveries::next_attempt_at.eq(now()),
+            webhook_deliveries::next_attempt_at.eq(ctx.now),
         ))
-        .execute(c)?;
+        .execute(ctx.conn)?;
         if n == 0 {
             return Err(ApiError::NotFound);
         }
         let row: DeliveryRow = webhook_deliveries::table
             .find(delivery_id)
             .select(DeliveryRow::as_select())
-            .first(c)?;
-        Ok(with_attempts(c, vec![row])?.remove(0))
+            .first(ctx.conn)?;
+        let after = serde_json::json!({ "delivery_id": delivery_id, "status": row.status });
+        ctx.audit_raw(
+            "webhook_subscription.delivery_retried",
+            "webhook_subscription",
+            id,
+            None,
+            Some(after),
+        )?;
+        Ok(with_attempts(ctx.conn, vec![row])?.remove(0))
     })
 }
 
@@ -535,13 +497,16 @@ pub fn retry(
 /// original order and with their original `webhook-id`.
 pub fn replay(
     conn: &mut DbConn,
+    config: &Config,
     who: &Principal,
+    meta: &RequestMeta,
     id: &str,
     since: NaiveDateTime,
 ) -> Result<ReplayResult, ApiError> {
     let manager = Manager::of(who)?;
-    write_tx(conn, |c| {
-        let sub = owned(c, &manager, id)?;
+    command::run(conn, config, who, meta, |ctx| {
+        let sub = owned(ctx.conn, &manager, id)?;
+        let c = &mut *ctx.conn;
         if !sub.enabled {
             return Err(ApiError::Conflict {
                 code: crate::error::ConflictCode::SubscriptionDisabled,
@@ -567,6 +532,14 @@ pub fn replay(
             events::enqueue(c, id, event, &r.resource_key, &r.body, Some(&r.message_id))?;
             queued += 1;
         }
+        let after = serde_json::json!({ "since": crate::kit::rfc3339(since), "queued": queued });
+        ctx.audit_raw(
+            "webhook_subscription.replayed",
+            "webhook_subscription",
+            id,
+            None,
+            Some(after),
+        )?;
         Ok(ReplayResult { queued })
     })
 }

@@ -754,3 +754,56 @@ async fn sigkill_during_a_burst_loses_no_delivery_and_keeps_each_resource_in_ord
     }
     rx.stop().await;
 }
+
+on_both! {
+    async fn every_change_to_a_subscription_is_in_the_audit_trail_before_and_after_without_its_secret(backend) {
+        let app = TestApp::start_with(backend, LOOPBACK).await;
+        let rx = Receiver::start().await;
+        let admin = app.admin().await;
+        let token = partner(&app, &admin, &["directory:read", "webhooks:manage"]).await;
+        let (id, secret) = subscribe(&app, &token, &rx.url(), &["organisation.created"]).await;
+        deliver(&app).await;
+        let hook = format!("/api/v1/webhooks/{id}");
+        app.patch(&hook).bearer(&token).json(&json!({"description": "CRM sync"})).send().await.expect(200);
+        let rotated = app.post(&format!("{hook}/rotate-secret")).bearer(&token).send().await.expect(200);
+        let log = app.get(&format!("{hook}/deliveries")).bearer(&token).send().await.expect(200);
+        let ping = log.body["data"][0]["id"].as_str().unwrap().to_string();
+        app.post(&format!("{hook}/deliveries/{ping}/retry")).bearer(&token).send().await.expect(200);
+        app.post(&format!("{hook}/replay?since=2000-01-01T00:00:00Z")).bearer(&token).send().await.expect(202);
+        rx.answer(410);
+        deliver(&app).await;
+        app.delete(&hook).bearer(&admin.token).send().await.expect(204);
+
+        let trail = crate::grants::audit_actions(&app, &id).await;
+        let actions: Vec<&str> = trail.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "webhook_subscription.created",
+                "webhook_subscription.updated",
+                "webhook_subscription.secret_rotated",
+                "webhook_subscription.delivery_retried",
+                "webhook_subscription.replayed",
+                "webhook_subscription.disabled",
+                "webhook_subscription.deleted",
+            ]
+        );
+        let json = |s: &Option<String>| s.as_deref().map(|s| serde_json::from_str::<Value>(s).unwrap());
+        let (before, after) = (json(&trail[1].2).unwrap(), json(&trail[1].3).unwrap());
+        assert_eq!((&before["description"], &after["description"]), (&json!("test receiver"), &json!("CRM sync")));
+        let after = json(&trail[2].3).unwrap();
+        assert_eq!(after["previous_secret_valid_until"], rotated.body["previous_secret_valid_until"]);
+        let (before, after) = (json(&trail[5].2).unwrap(), json(&trail[5].3).unwrap());
+        assert_eq!((&before["enabled"], &after["enabled"]), (&json!(true), &json!(false)));
+        assert_eq!(after["disabled_reason"], "The receiver answered 410 Gone.");
+        assert!(trail[5].1.is_none(), "the service disabled it, not a person");
+        assert!(json(&trail[6].2).is_some() && trail[6].3.is_none());
+        let new_secret = rotated.body["secret"].as_str().unwrap();
+        for (action, _, before, after) in &trail {
+            for text in [before, after].into_iter().flatten() {
+                assert!(!text.contains(&secret) && !text.contains(new_secret) && !text.contains("whsec_"), "{action}: {text}");
+            }
+        }
+        rx.stop().await;
+    }
+}
