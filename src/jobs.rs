@@ -5,12 +5,18 @@
 use crate::AppState;
 use crate::error::ApiError;
 
-/// Runs every daily job for `today`.
+/// Runs every daily job for `today`, and forgets the authentication counters whose window
+/// ended a day ago (`auth::throttle::purge`), so that table holds only live limits.
 pub async fn run_daily(state: &AppState, today: chrono::NaiveDate) -> Result<(), ApiError> {
-    // Both run even if one fails, so a directory problem does not hold back report reminders.
+    // All run even if one fails, so a directory problem does not hold back report reminders.
     let directory = crate::directory::jobs::run(state, today).await.map(|_| ());
     let grants = crate::grants::jobs::run(state, today).await;
-    directory.and(grants)
+    let now = chrono::Utc::now().naive_utc();
+    let throttle = state
+        .db(move |c| Ok(crate::auth::throttle::purge(c, now)?))
+        .await
+        .map(|_| ());
+    directory.and(grants).and(throttle)
 }
 
 /// Runs the daily jobs at start and then every hour, until `shutdown` turns true.

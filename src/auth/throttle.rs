@@ -161,7 +161,7 @@ pub fn clear(conn: &mut DbConn, prefix: &str) -> QueryResult<usize> {
     diesel::delete(t::table.filter(t::key.like(pattern).escape('\\'))).execute(conn)
 }
 
-/// Removes rows whose window ended long ago (called by the hourly jobs, or at will).
+/// Removes rows whose window ended long ago and that lock nothing (`jobs::run_daily`).
 pub fn purge(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(
         t::table

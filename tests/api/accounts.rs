@@ -258,3 +258,28 @@ on_both! {
         app.post("/api/v1/auth/login").json(&login_body(&user.email, "a brand new password")).send().await.expect(200);
     }
 }
+
+on_both! {
+    async fn the_daily_jobs_forget_login_counters_whose_window_ended_a_day_ago(backend) {
+        let app = TestApp::start(backend).await;
+        let user = app.user("member", Some(&app.member_org("Org").await)).await;
+        post_from(&app, "198.51.100.7", "/api/v1/auth/login", &login_body(&user.email, "wrong password!!")).await.expect_problem(401);
+        let keys = throttle_keys(&app).await;
+        assert!(keys.len() >= 2, "{keys:?}");
+        // One counter's window started two days ago; the others are today's.
+        let old = keys[0].clone();
+        let key = old.clone();
+        let two_days_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(2);
+        app.db(move |c| {
+            diesel::update(auth_throttle::table.find(key))
+                .set((auth_throttle::window_start.eq(two_days_ago), auth_throttle::locked_until.eq(None::<chrono::NaiveDateTime>)))
+                .execute(c)
+                .unwrap()
+        })
+        .await;
+        idpc_hub::jobs::run_daily(&app.state, chrono::Utc::now().date_naive()).await.expect("daily jobs");
+        let left = throttle_keys(&app).await;
+        assert!(!left.contains(&old), "{old} is forgotten");
+        assert_eq!(left.len(), keys.len() - 1, "today's counters stay: {left:?}");
+    }
+}
