@@ -111,12 +111,7 @@ fn currency_amount(doc: &mut Value, users: &[&str]) {
         "description": "An `amount` with at most the decimals of its `currency` (none for JPY, two for USD, three for KWD).",
         "anyOf": any_of,
     });
-    if let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        schemas.insert("CurrencyAmount".into(), schema);
-    }
+    super::shared::add_schema(doc, "CurrencyAmount", schema);
     for name in users {
         let shared = json!([{ "$ref": "#/components/schemas/CurrencyAmount" }]);
         constrain(doc, name, "allOf", shared);

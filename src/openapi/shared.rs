@@ -216,19 +216,24 @@ pub fn name_code_lists(doc: &mut Value) {
     let lists = code_lists();
     let mut used = Vec::new();
     visit(doc, &lists, &mut used);
+    for i in used {
+        let (name, description, values) = &lists[i];
+        let schema = serde_json::json!({
+            "type": "string",
+            "description": description,
+            "enum": values,
+        });
+        add_schema(doc, name, schema);
+    }
+}
+
+/// Adds (or replaces) the component schema `name` of the published document.
+pub(super) fn add_schema(doc: &mut Value, name: &str, schema: Value) {
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     {
-        for i in used {
-            let (name, description, values) = &lists[i];
-            let schema = serde_json::json!({
-                "type": "string",
-                "description": description,
-                "enum": values,
-            });
-            schemas.insert((*name).to_string(), schema);
-        }
+        schemas.insert(name.to_string(), schema);
     }
 }
 

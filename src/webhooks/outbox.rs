@@ -5,10 +5,9 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
-
-use super::model::*;
 use serde::Serialize;
 
+use super::model::*;
 use crate::audit::Actor;
 use crate::command::{self, Ctx, Message};
 use crate::config::Config;

@@ -164,12 +164,11 @@ pub fn create(
         }
     };
     command::run(conn, config, who, meta, |ctx| {
-        let c = &mut *ctx.conn;
         if let (Manager::Admin, Some(id)) = (&manager, &owner) {
             let live: Option<Option<NaiveDateTime>> = api_clients::table
                 .find(id)
                 .select(api_clients::revoked_at)
-                .first(c)
+                .first(ctx.conn)
                 .optional()?;
             if !matches!(live, Some(None)) {
                 errors.push(FieldError::new(
@@ -199,23 +198,24 @@ pub fn create(
             updated_at: ctx.now,
             version: 1,
         };
-        let c = &mut *ctx.conn;
         diesel::insert_into(webhook_subscriptions::table)
             .values(&row)
-            .execute(c)?;
+            .execute(ctx.conn)?;
         let ping = serde_json::json!({ "subscription_id": row.id });
         events::enqueue(
-            c,
+            ctx.conn,
             &row.id,
             EventType::Ping,
             &format!("subscription:{}", row.id),
             &body(EventType::Ping, &ping),
             None,
         )?;
-        ctx.audit("created", None, Some(&Subscription::from(row.clone())))?;
+        let secret = row.secret.clone();
+        let subscription = Subscription::from(row);
+        ctx.audit("created", None, Some(&subscription))?;
         Ok(CreatedSubscription {
-            secret: row.secret.clone(),
-            subscription: row.into(),
+            secret,
+            subscription,
         })
     })
 }
