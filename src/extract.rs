@@ -121,12 +121,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 fn control_characters(value: &serde_json::Value, path: &str, out: &mut Vec<FieldError>) {
     use serde_json::Value;
     match value {
-        Value::String(s) if s.chars().any(|c| crate::kit::is_forbidden_control(c, true)) => {
-            out.push(FieldError::new(
+        Value::String(s) => {
+            crate::kit::control_characters(
+                out,
                 if path.is_empty() { "body" } else { path },
-                "control_character",
-                "Remove control characters (such as NUL or escape codes) from this text.",
-            ));
+                s,
+                true,
+            );
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {

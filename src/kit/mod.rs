@@ -7,7 +7,7 @@ pub mod text_enum;
 
 use chrono::NaiveDateTime;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 
 /// Formats a stored UTC timestamp as RFC 3339 with a `Z` suffix.
 pub fn rfc3339(t: NaiveDateTime) -> String {
@@ -48,6 +48,24 @@ pub fn check_name(field: &str, name: &str, min: usize, max: usize) -> Result<Str
         ));
     }
     Ok(name.trim().to_string())
+}
+
+/// Collects a `control_character` error when `value` holds a control character: NUL,
+/// escape codes, DEL, C1, and (unless `multiline`) tab and line breaks. The one text check
+/// of every input: the JSON extractor runs it on every string of a body (line breaks
+/// allowed), the console on every field of every form, services on single-line fields.
+pub fn control_characters(errors: &mut Vec<FieldError>, field: &str, value: &str, multiline: bool) {
+    if value.chars().any(|c| is_forbidden_control(c, multiline)) {
+        errors.push(FieldError::new(
+            field,
+            "control_character",
+            if multiline {
+                "Remove control characters (such as NUL or escape codes) from this text."
+            } else {
+                "Remove control characters (such as NUL, escape codes, tabs or line breaks) from this text."
+            },
+        ));
+    }
 }
 
 /// True for a character no text input may carry: C0 controls (NUL, escape …), DEL and C1.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::page::{Failure, Form, error_page, on_form, render};
 use super::session::{Visitor, safe_next, see_other};
-use super::{Posted, posted, visitor};
+use super::{Posted, form_text, posted, visitor};
 use crate::AppState;
 use crate::auth::Role;
 use crate::auth::principal::RequestMeta;
@@ -109,7 +109,11 @@ pub async fn sign_in(
         email: f.get("email").cloned().unwrap_or_default(),
         password: f.get("password").cloned().unwrap_or_default(),
     };
-    match session::login(&state, meta, login).await {
+    let signed = match form_text(&f) {
+        Ok(()) => session::login(&state, meta, login).await,
+        Err(e) => Err(e),
+    };
+    match signed {
         Ok(pair) => {
             let mut res = HttpResponse::SeeOther();
             v.apply(&mut res);
@@ -214,7 +218,11 @@ pub async fn accept(
         password: f.get("password").cloned().unwrap_or_default(),
         display_name: f.get("display_name").cloned().unwrap_or_default(),
     };
-    match account::accept_invitation(&state, meta, cmd).await {
+    let accepted = match form_text(&f) {
+        Ok(()) => account::accept_invitation(&state, meta, cmd).await,
+        Err(e) => Err(e),
+    };
+    match accepted {
         Ok(pair) => {
             let mut res = HttpResponse::SeeOther();
             v.apply(&mut res);
@@ -267,6 +275,20 @@ pub async fn forgot(
     };
     let form = Form::posted("forgot", &f);
     let email = f.get("email").cloned().unwrap_or_default();
+    if let Err(e) = form_text(&f) {
+        return match on_form(e, form, &["email"]) {
+            Failure::Form(status, form) => form_page(
+                &v,
+                &state,
+                status,
+                "forgot.html",
+                "Forgot your password",
+                form,
+                context! {},
+            ),
+            Failure::Page(e) => error_page(&v, name(&state), e, "/forgot-password"),
+        };
+    }
     if email.trim().is_empty() || !email.contains('@') {
         return form_page(
             &v,
@@ -339,7 +361,11 @@ pub async fn reset(
         token: token.clone(),
         password: f.get("password").cloned().unwrap_or_default(),
     };
-    match account::confirm_password_reset(&state, meta, cmd).await {
+    let changed = match form_text(&f) {
+        Ok(()) => account::confirm_password_reset(&state, meta, cmd).await,
+        Err(e) => Err(e),
+    };
+    match changed {
         Ok(()) => render(
             &v,
             name(&state),

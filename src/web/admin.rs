@@ -10,7 +10,7 @@ use minijinja::context;
 use super::page::{Failure, Form, error_page, on_form, render};
 use super::session::{Visitor, see_other};
 use super::work::{Done, network};
-use super::{Posted, posted_signed_in, signed_in_visitor};
+use super::{Posted, form_text, posted_signed_in, signed_in_visitor};
 use crate::AppState;
 use crate::auth::caller::{Admin, OrgMember, Staff};
 use crate::auth::principal::RequestMeta;
@@ -151,18 +151,22 @@ pub async fn decide(
     let (aid, what) = (id.clone(), verb.clone());
     let reason = f.get("reason").cloned().unwrap_or_default();
     let today = chrono::Utc::now().date_naive();
+    let checked = form_text(&f);
     let done = state
-        .db(move |c| match what.as_str() {
-            "review" => applications::start_review(c, &config, &admin, &meta, &aid),
-            "approve" => applications::approve(c, &config, &admin, &meta, &aid, today),
-            _ => applications::reject(
-                c,
-                &config,
-                &admin,
-                &meta,
-                &aid,
-                RejectApplication { reason },
-            ),
+        .db(move |c| {
+            checked?;
+            match what.as_str() {
+                "review" => applications::start_review(c, &config, &admin, &meta, &aid),
+                "approve" => applications::approve(c, &config, &admin, &meta, &aid, today),
+                _ => applications::reject(
+                    c,
+                    &config,
+                    &admin,
+                    &meta,
+                    &aid,
+                    RejectApplication { reason },
+                ),
+            }
         })
         .await;
     match done {
@@ -234,12 +238,15 @@ pub async fn request_renewal(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (Posted(v, _), who) = match posted_signed_in(&req, &state, &body).await {
+    let (Posted(v, f), who) = match posted_signed_in(&req, &state, &body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
     let id = id.into_inner();
     let page = format!("/organisations/{id}/membership");
+    if let Err(e) = form_text(&f) {
+        return error_page(&v, network(&state), e, &page);
+    }
     let member = match OrgMember::try_from(&who) {
         Ok(m) => m,
         Err(e) => return error_page(&v, network(&state), e, &page),

@@ -126,6 +126,22 @@ pub async fn posted(
     Ok(Posted(v, f))
 }
 
+/// The API's text check on every field of a posted form (`kit::control_characters`, line
+/// breaks allowed as in a JSON body): a NUL or an escape code is a field error shown on the
+/// form, before any service or database sees it. The services then check lengths and
+/// formats as they do for the API.
+pub fn form_text(fields: &BTreeMap<String, String>) -> Result<(), crate::error::ApiError> {
+    let mut errors = Vec::new();
+    for (name, value) in fields {
+        crate::kit::control_characters(&mut errors, name, value, true);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::error::ApiError::Validation(errors))
+    }
+}
+
 /// The signed-in caller, or the sign-in page (coming back to `req`'s page afterwards).
 #[expect(
     clippy::result_large_err,

@@ -82,7 +82,14 @@ impl Form {
         let values = fields
             .iter()
             .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "password"))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            // A refused control character is not echoed into the page.
+            .map(|(k, v)| {
+                let shown = v
+                    .chars()
+                    .filter(|c| !crate::kit::is_forbidden_control(*c, true))
+                    .collect();
+                (k.clone(), shown)
+            })
             .collect();
         Self {
             name: name.into(),

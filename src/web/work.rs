@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::page::{Failure, Form, error_page, on_form, render};
 use super::session::{Visitor, see_other};
-use super::{Posted, posted_signed_in, signed_in_visitor};
+use super::{Posted, form_text, posted_signed_in, signed_in_visitor};
 use crate::AppState;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
@@ -363,6 +363,18 @@ pub async fn move_tranche(
     };
     let (id, verb) = path.into_inner();
     let page = format!("/disbursements/{id}");
+    if let Err(e) = form_text(&f) {
+        return match on_form(
+            e,
+            Form::posted(&verb, &f),
+            &["reason", "payment_reference", "paid_on"],
+        ) {
+            Failure::Form(status, form) => {
+                tranche_page(&v, &state, &who, id, &page, status, Some(form), None).await
+            }
+            Failure::Page(e) => error_page(&v, network(&state), e, &page),
+        };
+    }
     let cmd = match tranche_command(&verb, &f) {
         Ok(c) => c,
         Err(form) if form.name == "unknown" => {
@@ -496,9 +508,14 @@ pub async fn move_report(
     };
     let config = state.config.clone();
     let (w, rid) = (who.clone(), id.clone());
-    let moved = state
-        .db(move |c| report::run(c, &config, &w, &meta, &rid, cmd))
-        .await;
+    let moved = match form_text(&f) {
+        Ok(()) => {
+            state
+                .db(move |c| report::run(c, &config, &w, &meta, &rid, cmd))
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match moved {
         Ok(_) => see_other(&v, &format!("{page}?done={verb}")),
         Err(e) => match on_form(

@@ -378,3 +378,116 @@ on_both! {
         assert!(!r.text.contains("Ask for renewal"));
     }
 }
+
+/// A refused answer to a form: the form again (a page, 400), with the error at `field`.
+fn refused_at(r: &crate::common::http::Resp, field_id: &str, what: &str) {
+    assert_eq!(r.status, 400, "{what}: {}", r.text);
+    assert!(is_page(&r.text), "{what} answers a page: {}", r.text);
+    assert!(r.text.contains(&format!("id=\"{field_id}-error\"")), "{what}: the error is at {field_id}: {}", r.text);
+    assert!(!r.text.contains('\0') && !r.text.contains('\u{1b}'), "{what}: nothing refused is echoed");
+}
+
+on_both! {
+    async fn a_nul_or_an_escape_code_in_any_console_form_is_shown_at_its_field_and_nothing_is_stored(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let grant = active(&app, &w, "1000.00").await;
+        app.emails().await;
+        for bad in ["with\0nul", "with\u{1b}[31mescape"] {
+            // Anonymous forms: sign in, forgot password.
+            let mut anon = Browser::new(&app);
+            anon.get("/sign-in").await;
+            let email = format!("{bad}@example.org");
+            let r = anon.submit("/sign-in", &[("email", &email), ("password", PASSWORD)]).await;
+            refused_at(&r, "sign_in-email", "sign-in");
+            assert!(!anon.cookies.contains_key("idpc_session"));
+            let r = anon.submit("/sign-in", &[("email", &w.member.email), ("password", bad)]).await;
+            refused_at(&r, "sign_in-password", "sign-in password");
+            let r = anon.submit("/forgot-password", &[("email", &email)]).await;
+            refused_at(&r, "forgot-email", "forgot-password");
+            assert!(app.emails().await.is_empty(), "no reset is sent");
+
+            // An invitation and a reset link: a bad name or password changes nothing.
+            let invited = format!("invited-{}@staff.example", bad.len());
+            app.post("/api/v1/users").bearer(&w.admin.token)
+                .json(&json!({"email": invited, "display_name": "Invited", "role": "grant_officer"})).send().await.expect(201);
+            let invite = app.emails().await.iter().find_map(|m| m.link_param("http://hub.test/accept-invitation", "token")).expect("an invitation");
+            let r = anon.submit("/accept-invitation", &[("token", &invite), ("display_name", bad), ("password", NEW_PASSWORD)]).await;
+            refused_at(&r, "accept-display_name", "accept-invitation");
+            assert!(!anon.cookies.contains_key("idpc_session"));
+            let forgetful = app.user("grant_officer", None).await;
+            app.post("/api/v1/auth/password-reset").json(&json!({"email": forgetful.email})).send().await.expect(202);
+            let reset = app.emails().await.iter().find_map(|m| m.link_param("http://hub.test/reset-password", "token")).expect("a reset link");
+            let r = anon.submit("/reset-password", &[("token", &reset), ("password", &format!("{bad} long enough"))]).await;
+            refused_at(&r, "reset-password", "reset-password");
+            // Both links still work: the refused forms used up nothing.
+            app.post("/api/v1/auth/invitations/accept").json(&json!({"token": invite, "password": NEW_PASSWORD, "display_name": "Invited"})).send().await.expect(200);
+            app.post("/api/v1/auth/password-reset/confirm").json(&json!({"token": reset, "password": NEW_PASSWORD})).send().await.expect(204);
+
+            // Tranche decisions.
+            let tranche = request_tranche(&app, &w, &grant, "100.00").await;
+            let mut officer = Browser::new(&app);
+            officer.sign_in(&w.officer.email, PASSWORD).await;
+            let r = officer.submit(&format!("/disbursements/{tranche}/reject"), &[("reason", bad)]).await;
+            refused_at(&r, "reject-reason", "tranche reject");
+            assert_eq!(tranche_status(&app, &w, &tranche).await, "requested");
+            officer.submit(&format!("/disbursements/{tranche}/approve"), &[]).await;
+            assert_eq!(tranche_status(&app, &w, &tranche).await, "approved");
+            let mut finance = Browser::new(&app);
+            finance.sign_in(&w.finance.email, PASSWORD).await;
+            let today = Utc::now().date_naive().to_string();
+            let r = finance.submit(&format!("/disbursements/{tranche}/pay"), &[("payment_reference", bad), ("paid_on", &today)]).await;
+            refused_at(&r, "pay-payment_reference", "tranche pay");
+            assert_eq!(tranche_status(&app, &w, &tranche).await, "approved");
+            finance.submit(&format!("/disbursements/{tranche}/pay"), &[("payment_reference", "BANK-1"), ("paid_on", &today)]).await;
+            let r = finance.submit(&format!("/disbursements/{tranche}/reverse"), &[("reason", bad)]).await;
+            refused_at(&r, "reverse-reason", "tranche reverse");
+            assert_eq!(tranche_status(&app, &w, &tranche).await, "paid");
+
+            // Report decisions.
+            let report = ask_report(&app, &w, &grant).await;
+            let mut member = Browser::new(&app);
+            member.sign_in(&w.member.email, PASSWORD).await;
+            let r = member.submit(&format!("/reports/{report}/submit"), &[("summary", bad), ("document_url", "https://docs.example/r.pdf")]).await;
+            refused_at(&r, "submit-summary", "report submit");
+            let status = app.get(&format!("/api/v1/reports/{report}")).bearer(&w.officer.token).send().await.expect(200);
+            assert_eq!(status.body["status"], "due");
+            app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token)
+                .json(&json!({"summary": "What we did", "document_url": "https://docs.example/r.pdf"})).send().await.expect(200);
+            let r = officer.submit(&format!("/reports/{report}/return"), &[("reason", bad)]).await;
+            refused_at(&r, "return-reason", "report return");
+            let status = app.get(&format!("/api/v1/reports/{report}")).bearer(&w.officer.token).send().await.expect(200);
+            assert_eq!(status.body["status"], "submitted");
+
+            // A membership application's decision.
+            let r = app.post("/api/v1/membership-applications").json(&json!({
+                "organisation": {"name": format!("Rede {}", bad.len()), "country": "BR", "region": "latin_america_caribbean",
+                    "focus_areas": ["support_dont_punish"]},
+                "contact": {"name": "Carla", "email": format!("carla{}@apply.example", bad.len())},
+                "motivation": "We want to join the network's advocacy for drug policy reform.",
+            })).send().await.expect(201);
+            let application = r.body["id"].as_str().unwrap().to_string();
+            let mut admin = Browser::new(&app);
+            admin.sign_in(&w.admin.email, PASSWORD).await;
+            let r = admin.submit(&format!("/admin/membership-applications/{application}/reject"), &[("reason", bad)]).await;
+            refused_at(&r, "reject-reason", "application reject");
+            let a = app.get(&format!("/api/v1/membership-applications/{application}")).bearer(&w.admin.token).send().await.expect(200);
+            assert_eq!(a.body["status"], "submitted");
+
+            // The renewal form carries no text of its own: a smuggled one is refused too.
+            let r = member.submit(&format!("/organisations/{}/membership/renewal-request", w.grantee), &[("note", bad)]).await;
+            assert_eq!(r.status, 400, "{}", r.text);
+            assert!(is_page(&r.text));
+            let grantee = w.grantee.clone();
+            let open: i64 = app
+                .db(move |c| {
+                    use diesel::prelude::*;
+                    use idpc_hub::db::schema::membership_renewal_requests as r;
+                    r::table.filter(r::organisation_id.eq(&grantee)).count().get_result(c).unwrap()
+                })
+                .await;
+            assert_eq!(open, 0, "no renewal is asked");
+            app.emails().await;
+        }
+    }
+}

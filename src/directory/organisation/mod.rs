@@ -74,25 +74,9 @@ pub fn id_form_error() -> FieldError {
     )
 }
 
-/// Collects a `control_character` error when `value` holds a control character: NUL,
-/// escape codes, DEL, C1, and (unless `multiline`) tab and line breaks. The same rule and
-/// code as the JSON extractor's check, which allows line breaks everywhere.
-pub fn control_characters(errors: &mut Vec<FieldError>, field: &str, value: &str, multiline: bool) {
-    if value
-        .chars()
-        .any(|c| crate::kit::is_forbidden_control(c, multiline))
-    {
-        errors.push(FieldError::new(
-            field,
-            "control_character",
-            if multiline {
-                "Remove control characters (such as NUL or escape codes) from this text."
-            } else {
-                "Remove control characters (such as NUL, escape codes, tabs or line breaks) from this text."
-            },
-        ));
-    }
-}
+/// The shared text check (`kit::control_characters`), where the directory's validators
+/// have always found it.
+pub use crate::kit::control_characters;
 
 /// True for 2-80 lower-case letters, digits and inner hyphens, not in the form of an id.
 pub fn valid_slug(s: &str) -> bool {
