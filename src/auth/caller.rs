@@ -14,6 +14,7 @@ use diesel::prelude::*;
 
 use crate::audit::{Acting, Actor};
 use crate::db::DbConn;
+use crate::directory::membership::MembershipStatus;
 use crate::db::schema::organisations;
 use crate::error::ApiError;
 
@@ -111,41 +112,35 @@ impl OrgMember {
     }
 }
 
-crate::text_enum! {
-    /// A member organisation's standing, as `organisations.membership_status` stores it.
-    pub enum MembershipStanding {
-        /// A member in good standing.
-        Active = "active",
-        /// The period ended; still a member while it may renew.
-        Grace = "grace",
-        /// The grace period passed without renewal.
-        Lapsed = "lapsed",
-        /// Suspended by the secretariat.
-        Suspended = "suspended",
-        /// Left the network, or was removed.
-        Withdrawn = "withdrawn",
-    }
-}
-
 impl OrgMember {
-    /// 403 naming why when the member's organisation is suspended or has withdrawn: its
-    /// users keep reading but may not write (request tranches, edit the profile, submit
-    /// reports). Call it at the top of every member write, inside or before its command.
+    /// 403 naming why when the member's organisation may not write: suspended or withdrawn
+    /// (its users keep reading until the secretariat restores it), or still an applicant
+    /// (nothing to change until the application is approved). Call it at the top of every
+    /// member write, inside or before its command.
     pub fn require_in_good_standing(&self, conn: &mut DbConn) -> Result<(), ApiError> {
-        let standing: Option<MembershipStanding> = organisations::table
+        // The column's one enum: every value it may hold reads back, so none is a 500.
+        let standing: Option<MembershipStatus> = organisations::table
             .find(&self.organisation_id)
             .select(organisations::membership_status)
-            .first::<Option<MembershipStanding>>(conn)
+            .first::<Option<MembershipStatus>>(conn)
             .optional()?
             .flatten();
         match standing {
-            Some(s @ (MembershipStanding::Suspended | MembershipStanding::Withdrawn)) => {
+            Some(s @ (MembershipStatus::Suspended | MembershipStatus::Withdrawn)) => {
                 Err(ApiError::Forbidden(format!(
                     "Your organisation's membership is {s}: its users can read but not make \
                      changes until the secretariat restores it."
                 )))
             }
-            _ => Ok(()),
+            Some(MembershipStatus::Applicant) => Err(ApiError::Forbidden(
+                "Your organisation's membership application is not approved yet: its users \
+                 can read but not make changes until the secretariat approves it."
+                    .into(),
+            )),
+            Some(
+                MembershipStatus::Active | MembershipStatus::Grace | MembershipStatus::Lapsed,
+            )
+            | None => Ok(()),
         }
     }
 }

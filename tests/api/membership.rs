@@ -457,3 +457,60 @@ on_both! {
         assert_eq!(count_applications(&app).await, 1);
     }
 }
+
+on_both! {
+    async fn members_of_an_applicant_organisation_are_refused_writes_naming_why_never_with_a_500(backend) {
+        let app = TestApp::start(backend).await;
+        let w = crate::grants::world(&app).await;
+        let g = crate::grants::active(&app, &w, "1000.00").await;
+        let report = app.post(&format!("/api/v1/grants/{g}/reports")).bearer(&w.officer.token)
+            .json(&json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Mid-term"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        let grantee = w.grantee.clone();
+        app.db(move |c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::organisations as o;
+            diesel::update(o::table.find(grantee)).set(o::membership_status.eq("applicant")).execute(c).unwrap();
+        }).await;
+        let why = "membership application is not approved yet";
+        // Reading goes on.
+        app.get(&format!("/api/v1/grants/{g}")).bearer(&w.member.token).send().await.expect(200);
+        let own = app.get(&format!("/api/v1/organisations/{}", w.grantee)).bearer(&w.member.token).send().await.expect(200);
+        assert_eq!(own.body["membership"]["status"], "applicant");
+        let version = own.body["version"].as_i64().unwrap();
+        let r = app.patch(&format!("/api/v1/organisations/{}", w.grantee)).bearer(&w.member.token)
+            .header("if-match", &format!("\"{version}\"")).json(&json!({"profile": {"city": "Quito"}})).send().await.expect_problem(403);
+        assert!(r.body["detail"].as_str().unwrap().contains(why), "{}", r.text);
+        let r = app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.member.token)
+            .json(&json!({"amount": "10.00", "planned_date": "2026-05-01"})).send().await.expect_problem(403);
+        assert!(r.body["detail"].as_str().unwrap().contains(why), "{}", r.text);
+        let r = app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token)
+            .json(&json!({"summary": "Done", "document_url": "https://example.org/r.pdf"})).send().await.expect_problem(403);
+        assert!(r.body["detail"].as_str().unwrap().contains(why), "{}", r.text);
+        // Nothing was written.
+        let own = app.get(&format!("/api/v1/organisations/{}", w.grantee)).bearer(&w.member.token).send().await.expect(200);
+        assert_ne!(own.body["profile"]["city"], "Quito");
+        let r = app.get(&format!("/api/v1/reports/{report}")).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(r.body["status"], "due");
+    }
+}
+
+on_both! {
+    async fn an_application_named_like_an_organisations_id_never_gets_that_id_as_its_slug(backend) {
+        let app = TestApp::start(backend).await;
+        let admin = app.admin().await;
+        let existing = app.member_org("Harm Reduction Kenya").await;
+        let id = submit(&app, &existing, "copycat@apply.example").await;
+        let r = app.post(&format!("/api/v1/membership-applications/{id}/approve")).bearer(&admin.token).send().await.expect(200);
+        let new_org = r.body["organisation_id"].as_str().unwrap().to_string();
+        let created = app.get(&format!("/api/v1/organisations/{new_org}")).bearer(&admin.token).send().await.expect(200);
+        let slug = created.body["slug"].as_str().unwrap().to_string();
+        assert_ne!(slug, existing);
+        assert!(uuid::Uuid::try_parse(&slug).is_err(), "a slug never has an id's form: {slug}");
+        assert_eq!(created.body["name"], existing.as_str());
+        // The id still names the organisation it belongs to, and the slug the new one.
+        let original = app.get(&format!("/api/v1/organisations/{existing}")).bearer(&admin.token).send().await.expect(200);
+        assert_eq!(original.body["name"], "Harm Reduction Kenya");
+        let by_slug = app.get(&format!("/api/v1/organisations/{slug}")).bearer(&admin.token).send().await.expect(200);
+        assert_eq!(by_slug.body["id"], new_org.as_str());
+    }
+}

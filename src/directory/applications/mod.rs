@@ -442,7 +442,12 @@ fn free_slug(c: &mut DbConn, name: &str) -> Result<String, ApiError> {
         base = "member".into();
     }
     base.truncate(70);
-    let base = base.trim_end_matches('-').to_string();
+    let mut base = base.trim_end_matches('-').to_string();
+    // A name written like an id (a UUID, perhaps another organisation's) would make a slug
+    // that `/organisations/{id_or_slug}` reads as that id: a slug never has an id's form.
+    if organisation::has_id_form(&base) {
+        base = format!("org-{base}");
+    }
     for n in 1..=50 {
         let candidate = if n == 1 {
             base.clone()
