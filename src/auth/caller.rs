@@ -14,8 +14,8 @@ use diesel::prelude::*;
 
 use crate::audit::{Acting, Actor};
 use crate::db::DbConn;
-use crate::directory::membership::MembershipStatus;
 use crate::db::schema::organisations;
+use crate::directory::membership::MembershipStatus;
 use crate::error::ApiError;
 
 fn forbidden(roles: &[Role]) -> ApiError {
@@ -137,9 +137,7 @@ impl OrgMember {
                  can read but not make changes until the secretariat approves it."
                     .into(),
             )),
-            Some(
-                MembershipStatus::Active | MembershipStatus::Grace | MembershipStatus::Lapsed,
-            )
+            Some(MembershipStatus::Active | MembershipStatus::Grace | MembershipStatus::Lapsed)
             | None => Ok(()),
         }
     }

@@ -183,14 +183,20 @@ pub(super) fn peek_one_time_token(
     purpose: &str,
     now: NaiveDateTime,
 ) -> Result<Option<(String, String)>, ApiError> {
-    Ok(one_time_tokens::table
+    let found = one_time_tokens::table
         .filter(one_time_tokens::token_hash.eq(hash_opaque(token.trim())))
         .filter(one_time_tokens::purpose.eq(purpose))
         .filter(one_time_tokens::used_at.is_null())
         .filter(one_time_tokens::expires_at.gt(now))
         .select((one_time_tokens::id, one_time_tokens::user_id))
         .first(conn)
-        .optional()?)
+        .optional()?;
+    // A token still sitting in an outbox row that was never sent was read from the outbox,
+    // not from the email: it does not work (see `notify::service::unsent_message_holds`).
+    match found {
+        Some(_) if crate::notify::service::unsent_message_holds(conn, token.trim())? => Ok(None),
+        found => Ok(found),
+    }
 }
 
 /// Spends a one-time token; returns its user id, or a 400 naming `token`.

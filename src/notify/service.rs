@@ -107,8 +107,13 @@ pub fn claim(
     })
 }
 
-/// Marks a message sent, if this worker still holds its lease.
+/// Marks a message sent, if this worker still holds its lease, and redacts its one-time
+/// links in the same transaction: no moment exists where a sent row holds a usable token.
 pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiError> {
+    crate::db::write_tx(conn, |c| mark_sent_in_tx(c, id, worker))
+}
+
+fn mark_sent_in_tx(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiError> {
     let now = Utc::now().naive_utc();
     let n = diesel::update(
         outbox::table
@@ -131,8 +136,35 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiE
     Ok(n == 1)
 }
 
-/// A sent message keeps no usable one-time link: every `token=` query value in its bodies
-/// becomes `[redacted]` (the recipient's copy is the only one that works).
+/// True when a message that was never sent (pending, or dead before its redaction) holds
+/// `token` in a link. Such a token does not work: until the recipient has been sent it, a
+/// token readable in the outbox (by an admin or in the database) would be a usable copy.
+/// Sent and dead rows are redacted, so once sent the recipient's copy is the only one.
+pub fn unsent_message_holds(conn: &mut DbConn, token: &str) -> Result<bool, ApiError> {
+    // A token is URL-safe base64: `_` is a LIKE wildcard and is escaped.
+    let escaped: String = token
+        .chars()
+        .flat_map(|c| match c {
+            '_' | '%' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%token={escaped}%");
+    let n: i64 = outbox::table
+        .filter(outbox::status.ne(OutboxStatus::Sent))
+        .filter(
+            outbox::body_text
+                .like(&pattern)
+                .escape('\\')
+                .or(outbox::body_html.like(&pattern).escape('\\')),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// A sent (or dead) message keeps no usable one-time link: every `token=` query value in its
+/// bodies becomes `[redacted]` (the recipient's copy is the only one that works).
 pub fn redact_sent(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
     let bodies: Option<(String, String)> = outbox::table
         .find(id)
@@ -153,6 +185,43 @@ pub fn redact_sent(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Spends every one-time token whose link a message holds: a message that will never be
+/// sent leaves no token that works, even one read from its row while it waited.
+fn void_tokens(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    use crate::db::schema::one_time_tokens;
+    let text: String = outbox::table
+        .find(id)
+        .select(outbox::body_text)
+        .first(conn)?;
+    let hashes: Vec<String> = tokens_in(&text)
+        .iter()
+        .map(|t| crate::auth::tokens::hash_opaque(t))
+        .collect();
+    if !hashes.is_empty() {
+        diesel::update(
+            one_time_tokens::table
+                .filter(one_time_tokens::token_hash.eq_any(hashes))
+                .filter(one_time_tokens::used_at.is_null()),
+        )
+        .set(one_time_tokens::used_at.eq(Some(now)))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The value of every `token=` parameter in `s`.
+fn tokens_in(s: &str) -> Vec<String> {
+    s.split("token=")
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// Replaces the value of every `token=` parameter in `s` with `[redacted]`.
@@ -198,21 +267,29 @@ pub fn mark_failed(
     };
     let next = now + backoff(config.outbox_retry_base_ms, attempts);
     let error: String = error.chars().take(2000).collect();
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(&row.id))
-            .filter(outbox::lease_owner.eq(worker)),
-    )
-    .set((
-        outbox::status.eq(status),
-        outbox::attempts.eq(attempts),
-        outbox::next_attempt_at.eq(next),
-        outbox::lease_owner.eq(None::<String>),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(Some(error)),
-    ))
-    .execute(conn)?;
-    Ok(status)
+    crate::db::write_tx(conn, |c| {
+        let n = diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(&row.id))
+                .filter(outbox::lease_owner.eq(worker)),
+        )
+        .set((
+            outbox::status.eq(status),
+            outbox::attempts.eq(attempts),
+            outbox::next_attempt_at.eq(next),
+            outbox::lease_owner.eq(None::<String>),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error)),
+        ))
+        .execute(c)?;
+        // A dead message keeps no token either: nobody was sent it, and a retry by an admin
+        // sends the link redacted (the person asks for a new one).
+        if n == 1 && status == OutboxStatus::Dead {
+            void_tokens(c, &row.id, now)?;
+            redact_sent(c, &row.id)?;
+        }
+        Ok(status)
+    })
 }
 
 /// Gives a leased message back untouched (shutdown before sending).
@@ -383,5 +460,14 @@ mod tests {
             "Open http://x/accept?token=[redacted] now.\n<a href=\"http://x/r?token=[redacted]\">"
         );
         assert_eq!(redact_tokens("no link here"), "no link here");
+    }
+
+    #[test]
+    fn every_token_of_a_body_is_found_to_be_voided() {
+        assert_eq!(
+            tokens_in("a http://x/accept?token=Ab-c_9 b <a href=\"http://x/r?token=Q1\">"),
+            vec!["Ab-c_9".to_string(), "Q1".to_string()]
+        );
+        assert!(tokens_in("token=[redacted]").is_empty());
     }
 }

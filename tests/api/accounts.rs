@@ -259,6 +259,41 @@ on_both! {
     }
 }
 
+/// The token of the first `token=` link in `body`.
+fn token_in(body: &str) -> String {
+    body.split("token=")
+        .nth(1)
+        .expect("a link with a token")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+on_both! {
+    async fn a_reset_token_read_from_an_outbox_row_never_works_pending_or_dead(backend) {
+        let port = crate::common::MailSink::reserve_port();
+        let app = TestApp::start_with(backend, &[("SMTP_PORT", &port.to_string()), ("OUTBOX_MAX_ATTEMPTS", "1"), ("SMTP_TIMEOUT_SECS", "1")]).await;
+        let user = app.user("finance_officer", None).await;
+        app.post("/api/v1/auth/password-reset").json(&json!({"email": user.email})).send().await.expect(202);
+        let pending: (String, String) = app.db(|c| outbox::table.select((outbox::status, outbox::body_text)).first(c).unwrap()).await;
+        assert_eq!(pending.0, "pending");
+        let token = token_in(&pending.1);
+        assert!(token.len() > 20, "{}", pending.1);
+        // Read from the queue before it was sent: refused, naming the token.
+        let r = app.post("/api/v1/auth/password-reset/confirm").json(&json!({"token": token, "password": "an outbox reader's password"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "token");
+        // The mail server is down: one attempt and the message is dead, its link redacted.
+        app.deliver_mail().await;
+        let dead: (String, String, String) = app.db(|c| outbox::table.select((outbox::status, outbox::body_text, outbox::body_html)).first(c).unwrap()).await;
+        assert_eq!(dead.0, "dead");
+        assert!(!dead.1.contains(&token) && !dead.2.contains(&token), "a dead row keeps its token");
+        assert!(dead.1.contains("token=[redacted]"), "{}", dead.1);
+        app.post("/api/v1/auth/password-reset/confirm").json(&json!({"token": token, "password": "an outbox reader's password"})).send().await.expect_problem(400);
+        app.post("/api/v1/auth/login").json(&login_body(&user.email, "an outbox reader's password")).send().await.expect_problem(401);
+        app.post("/api/v1/auth/login").json(&login_body(&user.email, PASSWORD)).send().await.expect(200);
+    }
+}
+
 on_both! {
     async fn the_daily_jobs_forget_login_counters_whose_window_ended_a_day_ago(backend) {
         let app = TestApp::start(backend).await;

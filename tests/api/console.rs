@@ -383,8 +383,15 @@ on_both! {
 fn refused_at(r: &crate::common::http::Resp, field_id: &str, what: &str) {
     assert_eq!(r.status, 400, "{what}: {}", r.text);
     assert!(is_page(&r.text), "{what} answers a page: {}", r.text);
-    assert!(r.text.contains(&format!("id=\"{field_id}-error\"")), "{what}: the error is at {field_id}: {}", r.text);
-    assert!(!r.text.contains('\0') && !r.text.contains('\u{1b}'), "{what}: nothing refused is echoed");
+    assert!(
+        r.text.contains(&format!("id=\"{field_id}-error\"")),
+        "{what}: the error is at {field_id}: {}",
+        r.text
+    );
+    assert!(
+        !r.text.contains('\0') && !r.text.contains('\u{1b}'),
+        "{what}: nothing refused is echoed"
+    );
 }
 
 on_both! {
