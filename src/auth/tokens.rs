@@ -60,6 +60,9 @@ pub struct JwtKeys {
     verifying: HashMap<String, DecodingKey>,
     issuer: String,
     ttl_secs: i64,
+    /// The console's CSRF key: derived from the signing secret for that one purpose, so a
+    /// form token can never be used as, or reveal, anything the signing key protects.
+    console_csrf: [u8; 32],
 }
 
 impl JwtKeys {
@@ -89,7 +92,18 @@ impl JwtKeys {
                 .collect(),
             issuer: config.public_base_url.clone(),
             ttl_secs: config.access_token_ttl_secs,
+            console_csrf: Sha256::new()
+                .chain_update(b"idpc-hub console csrf v1\0")
+                .chain_update(first.secret.0.as_bytes())
+                .finalize()
+                .into(),
         })
+    }
+
+    /// The key of the console's CSRF tokens (rotates with the signing key: a form opened
+    /// before a rotation asks to be reloaded).
+    pub fn console_csrf_key(&self) -> &[u8; 32] {
+        &self.console_csrf
     }
 
     /// Access token lifetime in seconds.

@@ -94,6 +94,7 @@ pub async fn visitor(req: &HttpRequest, state: &AppState) -> Result<Visitor, Htt
             user: None,
             name: String::new(),
             csrf: String::new(),
+            browser: String::new(),
             new_csrf: false,
             token: None,
             marked_only: false,

@@ -1,29 +1,64 @@
 //! Who is at the console: the session cookie (the refresh token of a server-side session of
 //! `identity::session`, kept HttpOnly and SameSite=Strict, so logout and password resets end
 //! it too) and the CSRF token every form carries. A POST whose token does not match its
-//! cookie is refused before anything else is read.
+//! browser and session is refused before anything else is read.
+//!
+//! The CSRF token is bound to the session: it is an HMAC (a key derived from the signing
+//! key) of this browser's random CSRF cookie and of the session's id, so a token taken from
+//! another browser or another session, or a cookie planted by a sibling site, is refused.
+//! When `PUBLIC_BASE_URL` is https the session and CSRF cookies carry the `__Host-` prefix
+//! (Secure, Path=/, no Domain: no subdomain can set or shadow them); over http, in
+//! development, browsers refuse `__Host-` cookies without Secure, so the names are plain.
 
 use std::collections::BTreeMap;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieAge};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
+use sha2::Sha256;
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::principal::UserPrincipal;
 use crate::error::ApiError;
 
-/// The session cookie: the session's refresh token.
+/// The session cookie over http: the session's refresh token.
 pub const SESSION_COOKIE: &str = "idpc_session";
-/// The CSRF cookie; every form posts the same value back.
+/// The CSRF cookie over http: this browser's random CSRF secret.
 pub const CSRF_COOKIE: &str = "idpc_csrf";
+/// The session cookie over https.
+pub const HOST_SESSION_COOKIE: &str = "__Host-idpc_session";
+/// The CSRF cookie over https.
+pub const HOST_CSRF_COOKIE: &str = "__Host-idpc_csrf";
 /// A readable mark that a session exists. SameSite=Strict cookies are not sent when a person
 /// follows a link from a mail client, so a page that sees the mark but not the session
 /// reloads itself once from its own origin (which sends them) instead of asking to sign in.
 pub const MARK_COOKIE: &str = "idpc_signed_in";
 /// The form field of the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
+
+/// The names of the session and CSRF cookies: `__Host-` prefixed when cookies are Secure.
+pub fn cookie_names(secure: bool) -> (&'static str, &'static str) {
+    if secure {
+        (HOST_SESSION_COOKIE, HOST_CSRF_COOKIE)
+    } else {
+        (SESSION_COOKIE, CSRF_COOKIE)
+    }
+}
+
+/// The form token of a browser secret and a session id (empty without a session).
+pub fn csrf_token(key: &[u8], browser: &str, session_id: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        // HMAC takes a key of any length; unreachable, and an empty token matches nothing.
+        return String::new();
+    };
+    mac.update(b"csrf\0");
+    mac.update(browser.as_bytes());
+    mac.update(b"\0");
+    mac.update(session_id.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
 
 /// The person at the console, signed in or not.
 #[derive(Debug, Clone)]
@@ -32,8 +67,10 @@ pub struct Visitor {
     pub user: Option<UserPrincipal>,
     /// Its display name.
     pub name: String,
-    /// The CSRF token of this browser.
+    /// The CSRF token of this browser and session, as forms carry it.
     pub csrf: String,
+    /// This browser's CSRF secret (the CSRF cookie's value).
+    pub browser: String,
     /// The CSRF cookie must be set on the answer (it was missing).
     pub new_csrf: bool,
     /// The session cookie's value, when one was sent.
@@ -54,12 +91,13 @@ impl Visitor {
     /// Reads the cookies of `req` and the session they name.
     pub async fn of(req: &HttpRequest, state: &AppState) -> Result<Visitor, ApiError> {
         let secure = state.config.public_base_url.starts_with("https://");
-        let (csrf, new_csrf) = match req.cookie(CSRF_COOKIE) {
+        let (session_cookie, csrf_cookie) = cookie_names(secure);
+        let (browser, new_csrf) = match req.cookie(csrf_cookie) {
             Some(c) if c.value().len() == 64 => (c.value().to_string(), false),
             _ => (random_token(), true),
         };
         let token = req
-            .cookie(SESSION_COOKIE)
+            .cookie(session_cookie)
             .map(|c| c.value().to_string())
             .filter(|t| !t.is_empty());
         let found = match token.clone() {
@@ -75,10 +113,13 @@ impl Visitor {
             Some((u, n)) => (Some(u), n),
             None => (None, String::new()),
         };
+        let session_id = user.as_ref().map_or("", |u| u.session_id.as_str());
+        let csrf = csrf_token(state.jwt.console_csrf_key(), &browser, session_id);
         Ok(Visitor {
             user,
             name,
             csrf,
+            browser,
             new_csrf,
             token,
             marked_only,
@@ -91,13 +132,15 @@ impl Visitor {
         self.user.clone().map(Principal::User)
     }
 
-    /// True when the posted form carries this browser's CSRF token (and the cookie existed
-    /// before this request).
+    /// True when the posted form carries the CSRF token of this browser and this session
+    /// (and the cookie existed before this request).
     pub fn csrf_matches(&self, fields: &BTreeMap<String, String>) -> bool {
         let Some(sent) = fields.get(CSRF_FIELD) else {
             return false;
         };
-        !self.new_csrf && constant_time_eq(sent.as_bytes(), self.csrf.as_bytes())
+        !self.new_csrf
+            && !self.csrf.is_empty()
+            && constant_time_eq(sent.as_bytes(), self.csrf.as_bytes())
     }
 
     fn cookie<'a>(&self, name: &'a str, value: String, strict: bool) -> Cookie<'a> {
@@ -122,7 +165,8 @@ impl Visitor {
              frame-ancestors 'none'; base-uri 'none'",
         ));
         if self.new_csrf {
-            res.cookie(self.cookie(CSRF_COOKIE, self.csrf.clone(), true));
+            let (_, csrf_cookie) = cookie_names(self.secure);
+            res.cookie(self.cookie(csrf_cookie, self.browser.clone(), true));
         }
         if self.user.is_some() {
             res.cookie(self.cookie(MARK_COOKIE, "1".into(), false));
@@ -131,13 +175,13 @@ impl Visitor {
 
     /// Sets the session cookie of a session just opened.
     pub fn start_session(&self, res: &mut HttpResponseBuilder, refresh_token: String) {
-        res.cookie(self.cookie(SESSION_COOKIE, refresh_token, true));
+        res.cookie(self.cookie(cookie_names(self.secure).0, refresh_token, true));
         res.cookie(self.cookie(MARK_COOKIE, "1".into(), false));
     }
 
     /// Removes the session cookie and its mark.
     pub fn end_session(&self, res: &mut HttpResponseBuilder) {
-        for name in [SESSION_COOKIE, MARK_COOKIE] {
+        for name in [cookie_names(self.secure).0, MARK_COOKIE] {
             let mut c = self.cookie(name, String::new(), true);
             c.set_max_age(CookieAge::ZERO);
             res.cookie(c);
@@ -193,6 +237,27 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn a_csrf_token_belongs_to_one_browser_and_one_session() {
+        let key = [7u8; 32];
+        let t = csrf_token(&key, "browser-a", "session-1");
+        assert_eq!(t.len(), 64);
+        assert_eq!(t, csrf_token(&key, "browser-a", "session-1"));
+        assert_ne!(t, csrf_token(&key, "browser-a", "session-2"));
+        assert_ne!(t, csrf_token(&key, "browser-b", "session-1"));
+        assert_ne!(t, csrf_token(&key, "browser-a", ""));
+        assert_ne!(t, csrf_token(&[8u8; 32], "browser-a", "session-1"));
+    }
+
+    #[test]
+    fn https_cookies_carry_the_host_prefix_and_http_ones_do_not() {
+        assert_eq!(
+            cookie_names(true),
+            ("__Host-idpc_session", "__Host-idpc_csrf")
+        );
+        assert_eq!(cookie_names(false), ("idpc_session", "idpc_csrf"));
     }
 
     #[test]

@@ -266,8 +266,9 @@ on_both! {
         let mut b = Browser::new(&app);
         b.get("/sign-in").await;
         let csrf = b.csrf();
+        let cookie = b.cookies["idpc_csrf"].clone();
         let body = format!("csrf={csrf}&email={}&password={}", crate::common::console::encode(&w.finance.email), crate::common::console::encode(PASSWORD));
-        let r = app.post("/sign-in").header("cookie", &format!("idpc_csrf={csrf}")).body("application/x-www-form-urlencoded", body).send().await;
+        let r = app.post("/sign-in").header("cookie", &format!("idpc_csrf={cookie}")).body("application/x-www-form-urlencoded", body).send().await;
         assert_eq!(r.status, 303);
         let session = r.headers.get_all("set-cookie").filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("idpc_session=")).expect("a session cookie").to_string();
         assert!(session.contains("HttpOnly"), "{session}");
@@ -496,5 +497,63 @@ on_both! {
             assert_eq!(open, 0, "no renewal is asked");
             app.emails().await;
         }
+    }
+}
+
+on_both! {
+    async fn a_csrf_token_of_another_session_or_browser_is_refused(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let grant = active(&app, &w, "1000.00").await;
+        let tranche = request_tranche(&app, &w, &grant, "100.00").await;
+        let approve = format!("/disbursements/{tranche}/approve");
+        let mut first = Browser::new(&app);
+        first.get("/sign-in").await;
+        let before_sign_in = first.csrf();
+        first.sign_in(&w.officer.email, PASSWORD).await;
+        let mut second = Browser::new(&app);
+        second.sign_in(&w.officer.email, PASSWORD).await;
+        assert_ne!(first.csrf(), second.csrf(), "each session has its own token");
+        assert_ne!(first.csrf(), before_sign_in, "signing in changes the token");
+        assert_ne!(first.csrf(), first.cookies["idpc_csrf"], "the token is not the cookie");
+        // The same user's other session, the browser's token from before signing in, and
+        // the cookie's value itself: all refused, nothing approved.
+        for token in [second.csrf(), before_sign_in.clone(), first.cookies["idpc_csrf"].clone()] {
+            let r = first.post_raw(&approve, &[("csrf".into(), token)]).await;
+            assert_eq!(r.status, 403, "{}", r.text);
+            assert!(r.text.contains("This form has expired"), "{}", r.text);
+        }
+        assert_eq!(tranche_status(&app, &w, &tranche).await, "requested");
+        // Signing out ends the token with the session.
+        let old = second.csrf();
+        second.submit("/sign-out", &[]).await;
+        second.sign_in(&w.officer.email, PASSWORD).await;
+        let r = second.post_raw(&approve, &[("csrf".into(), old)]).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(tranche_status(&app, &w, &tranche).await, "requested");
+        let r = first.submit(&approve, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(tranche_status(&app, &w, &tranche).await, "approved");
+    }
+}
+
+on_both! {
+    async fn over_https_the_session_and_csrf_cookies_are_host_prefixed_and_secure(backend) {
+        let app = TestApp::start_with(backend, &[("PUBLIC_BASE_URL", "https://hub.example")]).await;
+        let user = app.user("grant_officer", None).await;
+        let mut b = Browser::new(&app);
+        let page = b.get("/sign-in").await;
+        let set: Vec<String> = page.headers.get_all("set-cookie").filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+        let csrf = set.iter().find(|c| c.starts_with("__Host-idpc_csrf=")).unwrap_or_else(|| panic!("a __Host- CSRF cookie: {set:?}"));
+        for attr in ["Secure", "Path=/", "HttpOnly", "SameSite=Strict"] {
+            assert!(csrf.contains(attr), "{attr} in {csrf}");
+        }
+        assert!(!csrf.to_ascii_lowercase().contains("domain="), "{csrf}");
+        assert!(!b.cookies.contains_key("idpc_csrf"));
+        let r = b.submit("/sign-in", &[("email", &user.email), ("password", PASSWORD), ("next", "/")]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(b.cookies.contains_key("__Host-idpc_session"), "{:?}", b.cookies.keys());
+        assert!(!b.cookies.contains_key("idpc_session"));
+        assert!(r.text.contains("Sign out"), "signed in: {}", r.text);
     }
 }

@@ -14,6 +14,8 @@ pub struct Browser<'a> {
     app: &'a TestApp,
     /// Cookie name → value.
     pub cookies: BTreeMap<String, String>,
+    /// The CSRF token of the last page that carried a form (it is bound to the session).
+    pub form_token: Option<String>,
 }
 
 /// The path (and query) of a link of the test app's emails (`http://hub.test/…`).
@@ -61,6 +63,7 @@ impl<'a> Browser<'a> {
         Self {
             app,
             cookies: BTreeMap::new(),
+            form_token: None,
         }
     }
 
@@ -99,6 +102,11 @@ impl<'a> Browser<'a> {
         }
         let r = send(&self.app.svc, tr).await;
         self.keep_cookies(&r);
+        let marker = "name=\"csrf\" value=\"";
+        if let Some(i) = r.text.find(marker) {
+            let rest = &r.text[i + marker.len()..];
+            self.form_token = rest.split('"').next().map(str::to_string);
+        }
         r
     }
 
@@ -124,9 +132,9 @@ impl<'a> Browser<'a> {
         self.follow(r).await
     }
 
-    /// The CSRF token this browser's forms carry.
+    /// The CSRF token this browser's forms carry, as the last page with a form gave it.
     pub fn csrf(&self) -> String {
-        self.cookies.get("idpc_csrf").cloned().unwrap_or_default()
+        self.form_token.clone().unwrap_or_default()
     }
 
     /// Posts a form with the CSRF token (after a page gave one), following redirects.
