@@ -169,7 +169,7 @@ pub struct NewFund {
     #[schema(
         min_length = 2,
         max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*$"
     )]
     pub title: String,
     /// The donor's reference, 1–100 characters.
@@ -200,7 +200,7 @@ pub struct FundPatch {
     #[schema(
         min_length = 2,
         max_length = 200,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*$"
     )]
     pub title: Option<String>,
     /// The donor's reference, 1–100 characters.
@@ -258,6 +258,7 @@ pub fn create(
 ) -> Result<FundRow, ApiError> {
     let mut errors = Vec::new();
     let title = text_field(&mut errors, "title", &req.title, 2, 200);
+    crate::kit::invisible_characters(&mut errors, "title", &title);
     let reference = text_field(&mut errors, "reference", &req.reference, 1, 100);
     let currency = collect(
         money::currency("currency", &req.currency).map_err(ApiError::from),
@@ -371,6 +372,9 @@ pub fn update(
             .as_deref()
             .map(|t| text_field(&mut errors, "title", t, 2, 200))
             .unwrap_or(before.title.clone());
+        if patch.title.is_some() {
+            crate::kit::invisible_characters(&mut errors, "title", &title);
+        }
         let reference = patch
             .reference
             .as_deref()

@@ -47,6 +47,11 @@ pub fn check_name(field: &str, name: &str, min: usize, max: usize) -> Result<Str
             format!("A name needs {min} to {max} printable characters."),
         ));
     }
+    let mut invisible = Vec::new();
+    invisible_characters(&mut invisible, field, name);
+    if let Some(e) = invisible.pop() {
+        return Err(ApiError::Validation(vec![e]));
+    }
     Ok(name.trim().to_string())
 }
 
@@ -64,6 +69,34 @@ pub fn control_characters(errors: &mut Vec<FieldError>, field: &str, value: &str
             } else {
                 "Remove control characters (such as NUL, escape codes, tabs or line breaks) from this text."
             },
+        ));
+    }
+}
+
+/// True for a character that changes how a name is displayed without being seen: bidi
+/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and zero-width
+/// characters (U+200B–U+200D, U+2060, U+FEFF). A name holding one can impersonate another
+/// (`Kenya` next to `Ken\u{200B}ya`) or show its text reversed in a list.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
+/// The characters `is_invisible_format` refuses, as the body of a regular expression class:
+/// the name patterns of the OpenAPI document carry it (a test keeps the two equal).
+pub const INVISIBLE_CLASS: &str = "\\u200B-\\u200D\\u202A-\\u202E\\u2060\\u2066-\\u2069\\uFEFF";
+
+/// Collects an `invisible_character` error when the name `value` holds a bidi override or
+/// a zero-width character (`is_invisible_format`). Names only: such characters have uses
+/// in running text, none in a name shown in a list, an email or an export.
+pub fn invisible_characters(errors: &mut Vec<FieldError>, field: &str, value: &str) {
+    if value.chars().any(is_invisible_format) {
+        errors.push(FieldError::new(
+            field,
+            "invisible_character",
+            "Remove invisible characters (bidi overrides or zero-width characters) from this name.",
         ));
     }
 }
@@ -146,6 +179,31 @@ mod tests {
                 assert_eq!(listed, is_forbidden_control(c, multiline), "{c:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_documented_invisible_class_is_the_checked_one() {
+        // The class is a list of `\uHHHH` and `\uHHHH-\uHHHH`; read it back and compare.
+        let mut ranges = Vec::new();
+        for part in INVISIBLE_CLASS.split("\\u").filter(|s| !s.is_empty()) {
+            let v = u32::from_str_radix(part.trim_end_matches('-'), 16).unwrap();
+            match ranges.last_mut() {
+                Some((_, end @ None)) => *end = Some(v),
+                _ => ranges.push((v, if part.ends_with('-') { None } else { Some(v) })),
+            }
+        }
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let listed = ranges
+                .iter()
+                .any(|&(a, b)| (a..=b.unwrap()).contains(&(c as u32)));
+            assert_eq!(listed, is_invisible_format(c), "{c:?}");
+        }
+        let mut errors = Vec::new();
+        invisible_characters(&mut errors, "name", "Ken\u{200B}ya");
+        invisible_characters(&mut errors, "name", "Kenya");
+        assert_eq!(errors.len(), 1);
+        assert!(check_name("name", "\u{202E}ayneK", 1, 50).is_err());
+        assert!(check_name("name", "Kenya", 1, 50).is_ok());
     }
 
     #[test]

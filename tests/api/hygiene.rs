@@ -211,3 +211,64 @@ on_both! {
         }
     }
 }
+
+on_both! {
+    async fn bidi_overrides_and_zero_width_characters_in_names_are_refused_naming_the_field(backend) {
+        use crate::common::console::Browser;
+        let app = TestApp::start_with(backend, &[("APPLICATION_RATE_LIMIT_PER_IP", "100")]).await;
+        let w = crate::grants::world(&app).await;
+        let tricks = ["\u{202E}ayneK", "Ken\u{200B}ya", "Ken\u{2066}ya\u{2069}", "\u{FEFF}Kenya", "Ken\u{2060}ya", "Ken\u{200D}ya"];
+        for (i, name) in tricks.iter().enumerate() {
+            let mut failures = Vec::new();
+            let mut check = |what: &str, r: crate::common::http::Resp, field: &str| {
+                if r.status != 400 || r.first_error_field() != field {
+                    failures.push(format!("{what}: {} {}", r.status, r.text));
+                }
+            };
+            check("new organisation", app.post("/api/v1/organisations").bearer(&w.admin.token)
+                .json(&json!({"name": name, "kind": "member", "country": "KE", "region": "africa"})).send().await, "name");
+            let org = app.get(&format!("/api/v1/organisations/{}", w.grantee)).bearer(&w.admin.token).send().await.expect(200);
+            let etag = org.header("etag").unwrap();
+            for field in ["name", "acronym"] {
+                check(&format!("organisation {field}"), app.patch(&format!("/api/v1/organisations/{}", w.grantee)).bearer(&w.admin.token)
+                    .header("if-match", &etag).json(&json!({field: name})).send().await, field);
+            }
+            check("new user", app.post("/api/v1/users").bearer(&w.admin.token)
+                .json(&json!({"email": format!("trick{i}@staff.example"), "display_name": name, "role": "grant_officer"})).send().await, "display_name");
+            check("own name", app.patch("/api/v1/me").bearer(&w.officer.token).json(&json!({"display_name": name})).send().await, "display_name");
+            check("application", app.post("/api/v1/membership-applications").json(&json!({
+                "organisation": {"name": name, "country": "BR", "region": "latin_america_caribbean", "focus_areas": ["support_dont_punish"]},
+                "contact": {"name": "Carla", "email": format!("trick{i}@apply.example")},
+                "motivation": "We want to join the network's advocacy for drug policy reform.",
+            })).send().await, "organisation.name");
+            let mut grant = crate::grants::grant_body(&w.fund, &w.grantee, "USD", "100.00");
+            grant["title"] = json!(name);
+            check("grant title", app.post("/api/v1/grants").bearer(&w.officer.token).json(&grant).send().await, "title");
+            check("fund title", app.post("/api/v1/funds").bearer(&w.officer.token).json(&json!({
+                "donor_organisation_id": w.donor, "title": name, "reference": format!("T-{i}"),
+                "currency": "USD", "amount": "100.00", "starts_on": "2026-01-01", "ends_on": "2027-12-31",
+            })).send().await, "title");
+            assert!(failures.is_empty(), "{name:?}: {failures:#?}");
+        }
+        // Nothing was stored under a trick name.
+        let list = app.get("/api/v1/organisations?limit=100").bearer(&w.admin.token).send().await.expect(200);
+        assert!(!list.text.contains("ayneK") && !list.text.contains("\\u200b"), "{}", list.text);
+        // The console's invitation form shows it at the field.
+        app.emails().await;
+        app.post("/api/v1/users").bearer(&w.admin.token)
+            .json(&json!({"email": "invited@staff.example", "display_name": "Invited", "role": "grant_officer"})).send().await.expect(201);
+        let token = app.emails().await.iter().find_map(|m| m.link_param("http://hub.test/accept-invitation", "token")).unwrap();
+        let mut b = Browser::new(&app);
+        let r = b.submit("/accept-invitation", &[("token", &token), ("display_name", "Ken\u{200B}ya"), ("password", "a long enough password")]).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.text.contains("id=\"accept-display_name-error\""), "{}", r.text);
+        // The documented name patterns exclude them, so a schema-valid name is never refused.
+        let doc = app.get("/openapi.json").send().await.expect(200).body;
+        for (schema, field) in [("NewOrganisation", "name"), ("OrganisationPatch", "name"), ("OrganisationPatch", "acronym"), ("NewUser", "display_name"),
+                                ("MePatch", "display_name"), ("AcceptInvitation", "display_name"), ("ApplicationOrganisation", "name"),
+                                ("NewGrant", "title"), ("GrantPatch", "title"), ("NewFund", "title"), ("FundPatch", "title")] {
+            let pattern = doc["components"]["schemas"][schema]["properties"][field]["pattern"].as_str().unwrap_or_else(|| panic!("{schema}.{field} has a pattern"));
+            assert!(pattern.contains(idpc_hub::kit::INVISIBLE_CLASS), "{schema}.{field}: {pattern}");
+        }
+    }
+}

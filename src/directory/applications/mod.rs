@@ -103,6 +103,7 @@ pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>),
     let mut e: Vec<FieldError> = Vec::new();
     let o = &a.organisation;
     control_characters(&mut e, "organisation.name", &o.name, false);
+    crate::kit::invisible_characters(&mut e, "organisation.name", &o.name);
     control_characters(&mut e, "contact.name", &a.contact.name, false);
     if let Some(d) = &o.description {
         control_characters(&mut e, "organisation.description", d, true);

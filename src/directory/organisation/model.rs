@@ -403,7 +403,7 @@ pub struct NewOrganisation {
     #[schema(
         min_length = 2,
         max_length = 200,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*[^\s\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF][^\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*$"
     )]
     pub name: String,
     /// URL-safe unique name (lower-case letters, digits, single hyphens); derived from the name when omitted (transliterated; `organisation-` and eight random hex digits when the name gives none).
@@ -444,7 +444,7 @@ pub struct OrganisationPatch {
     /// Name, 2–200 characters once spaces around it are trimmed, on one line; cannot be
     /// cleared.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = String, pattern = r"^[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]{0,198}[^\s\x00-\x1F\x7F-\x9F][ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
+    #[schema(value_type = String, pattern = r"^[ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\s\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF][^\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]{0,198}[^\s\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF][ \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub name: Option<Option<String>>,
     /// URL-safe unique name (admin only); cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]
@@ -455,9 +455,9 @@ pub struct OrganisationPatch {
         pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
     )]
     pub slug: Option<Option<String>>,
-    /// Short name, up to 20 characters.
+    /// Short name, up to 20 characters; no control, bidi-override or zero-width characters.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[^\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*$")]
     pub acronym: Option<Option<String>>,
     /// member or partner (admin only); cannot be cleared.
     #[serde(default, deserialize_with = "patch_field")]

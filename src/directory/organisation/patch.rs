@@ -92,6 +92,7 @@ pub fn apply_patch(
         && let Some(n) = required(&mut e, "name", v)
     {
         control_characters(&mut e, "name", &n, false);
+        crate::kit::invisible_characters(&mut e, "name", &n);
         let n = n.trim().to_string();
         if !(2..=200).contains(&n.chars().count()) {
             e.push(FieldError::new(
@@ -118,6 +119,9 @@ pub fn apply_patch(
         row.slug = s;
     }
     if let Some(v) = p.acronym {
+        if let Some(a) = &v {
+            crate::kit::invisible_characters(&mut e, "acronym", a);
+        }
         row.acronym = opt_text(&mut e, "acronym", v, 20);
     }
     if let Some(v) = p.kind

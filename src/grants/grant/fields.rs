@@ -95,6 +95,7 @@ pub fn check(
         ));
     }
     let title = text_field(&mut errors, "title", title, 2, 200);
+    crate::kit::invisible_characters(&mut errors, "title", &title);
     let description = text_field(&mut errors, "description", description, 0, 10_000);
     if !codes::PILLARS.contains(&pillar) {
         errors.push(FieldError::new(
