@@ -1,5 +1,24 @@
 //! Fixed code lists of the domain: ISO 3166-1 alpha-2 countries, ISO 639-1 languages,
-//! regions, priority areas and strategic pillars.
+//! regions, priority areas, strategic pillars, and the membership standings (one enum for the
+//! column that the directory writes and the caller checks read).
+
+crate::text_enum! {
+    /// The standing of a member organisation.
+    pub enum MembershipStatus {
+        /// Applied; becomes active when an admin approves the application.
+        Applicant = "applicant",
+        /// A member in good standing.
+        Active = "active",
+        /// The period ended; still a member while it may renew.
+        Grace = "grace",
+        /// The grace period passed without renewal.
+        Lapsed = "lapsed",
+        /// Suspended by the secretariat.
+        Suspended = "suspended",
+        /// Left the network, or was removed.
+        Withdrawn = "withdrawn",
+    }
+}
 
 /// ISO 3166-1 alpha-2 codes (officially assigned).
 pub const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ \

@@ -13,9 +13,9 @@ use super::principal::{Principal, Role, UserPrincipal};
 use diesel::prelude::*;
 
 use crate::audit::{Acting, Actor};
+use crate::codes::MembershipStatus;
 use crate::db::DbConn;
 use crate::db::schema::organisations;
-use crate::directory::membership::MembershipStatus;
 use crate::error::ApiError;
 
 fn forbidden(roles: &[Role]) -> ApiError {

@@ -64,14 +64,16 @@ fn exists(c: &mut DbConn, email: &str) -> Result<bool, ApiError> {
 }
 
 /// The token of the newest invitation emailed to `email`, read from the queued email as the
-/// invitee would read it.
+/// invitee would read it. The demo hands the email over itself (`notify::service::
+/// hand_over`): a token still waiting in an unsent outbox row does not work.
 fn invitation_token(c: &mut DbConn, email: &str) -> Result<String, ApiError> {
-    let body: String = outbox::table
+    let (id, body): (String, String) = outbox::table
         .filter(outbox::recipient_email.eq(email))
         .filter(outbox::kind.eq(Kind::Invitation.name()))
         .order(outbox::created_at.desc())
-        .select(outbox::body_text)
+        .select((outbox::id, outbox::body_text))
         .first(c)?;
+    crate::notify::service::hand_over(c, &id)?;
     body.split("token=")
         .nth(1)
         .map(|rest| {

@@ -23,23 +23,9 @@ use crate::notify::{Kind, links, long_date};
 /// A membership period lasts a year from its start (or from the previous end on renewal).
 pub const PERIOD_MONTHS: u32 = 12;
 
-crate::text_enum! {
-    /// The standing of a member organisation.
-    pub enum MembershipStatus {
-        /// Applied; becomes active when an admin approves the application.
-        Applicant = "applicant",
-        /// A member in good standing.
-        Active = "active",
-        /// The period ended; still a member while it may renew.
-        Grace = "grace",
-        /// The grace period passed without renewal.
-        Lapsed = "lapsed",
-        /// Suspended by the secretariat.
-        Suspended = "suspended",
-        /// Left the network, or was removed.
-        Withdrawn = "withdrawn",
-    }
-}
+/// The standing of a member organisation: one enum for `organisations.membership_status`,
+/// defined with the domain's code lists so the caller checks (`auth::caller`) read the same.
+pub use crate::codes::MembershipStatus;
 
 crate::text_enum! {
     /// A membership decision.

@@ -136,6 +136,28 @@ fn mark_sent_in_tx(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, Ap
     Ok(n == 1)
 }
 
+/// Marks a pending message as delivered by other means than the notifier (the demo data
+/// reads its own invitations), redacting its links as sending would: its tokens then work
+/// for whoever was handed the message, and the row keeps none.
+pub fn hand_over(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    crate::db::write_tx(conn, |c| {
+        let now = Utc::now().naive_utc();
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(id))
+                .filter(outbox::status.eq(OutboxStatus::Pending)),
+        )
+        .set((
+            outbox::status.eq(OutboxStatus::Sent),
+            outbox::sent_at.eq(Some(now)),
+            outbox::lease_owner.eq(None::<String>),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(c)?;
+        redact_sent(c, id)
+    })
+}
+
 /// True when a message that was never sent (pending, or dead before its redaction) holds
 /// `token` in a link. Such a token does not work: until the recipient has been sent it, a
 /// token readable in the outbox (by an admin or in the database) would be a usable copy.
