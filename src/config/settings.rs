@@ -308,4 +308,9 @@ pub const SETTINGS: &[Setting] = &[
         default: "500",
         help: "how often the webhook dispatcher looks for due deliveries, in ms",
     },
+    Setting {
+        name: "WEBHOOK_REPLAYS_PER_HOUR",
+        default: "5",
+        help: "replays one webhook subscription may ask for in any hour (1-1000); more are 429",
+    },
 ];

@@ -311,7 +311,7 @@ pub fn create(
             .values(&row)
             .execute(ctx.conn)?;
         ctx.audit("created", None, Some(&Fund::from(row.clone())))?;
-        ctx.publish("fund.created", &row.id)?;
+        ctx.publish(command::DomainEvent::FundCreated, &row.id)?;
         Ok(row)
     })
 }
@@ -460,7 +460,7 @@ pub fn update(
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;
-        ctx.publish("fund.updated", &after.id)?;
+        ctx.publish(command::DomainEvent::FundUpdated, &after.id)?;
         Ok(after)
     })
 }
@@ -535,7 +535,7 @@ pub fn approve_increase(
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;
-        ctx.publish("fund.updated", &after.id)?;
+        ctx.publish(command::DomainEvent::FundUpdated, &after.id)?;
         Ok(after)
     })
 }

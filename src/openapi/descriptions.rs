@@ -351,7 +351,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "replay_webhook",
-        "The owning app, or admins; the subscription must be enabled. At most a bounded number of deliveries per call.",
+        "The owning app, or admins; the subscription must be enabled. At most a bounded number of deliveries per call, and `WEBHOOK_REPLAYS_PER_HOUR` calls per subscription in any hour (429 with `Retry-After` beyond). Each event is rendered through today's partner view: nothing hidden since is sent again.",
     ),
 ];
 

@@ -309,7 +309,7 @@ pub fn insert_in(ctx: &mut Ctx<'_>, row: OrganisationRow) -> Result<Organisation
     search::document::sync(ctx.conn, &row)?;
     slugs::claimed(ctx.conn, &row.slug)?;
     ctx.audit::<Organisation>("created", None, Some(&row.clone().into()))?;
-    ctx.publish("organisation.created", &row.id)?;
+    ctx.publish(command::DomainEvent::OrganisationCreated, &row.id)?;
     Ok(row)
 }
 
@@ -518,14 +518,34 @@ pub fn update(
             Some(&before.clone().into()),
             Some(&after.clone().into()),
         )?;
-        let name = match (before.hidden_from_public, after.hidden_from_public) {
-            (false, true) => "organisation.hidden",
-            (true, false) => "organisation.unhidden",
-            _ => "organisation.updated",
+        let event = match (before.hidden_from_public, after.hidden_from_public) {
+            (false, true) => command::DomainEvent::OrganisationHidden,
+            (true, false) => command::DomainEvent::OrganisationUnhidden,
+            _ => command::DomainEvent::OrganisationUpdated,
         };
-        ctx.publish(name, &after.id)?;
+        ctx.publish(event, &after.id)?;
+        if before.hidden_from_public != after.hidden_from_public {
+            grantee_visibility_changed(ctx, &after.id)?;
+        }
         Ok(after)
     })
+}
+
+/// A grantee hidden or shown again: partner apps hear of each of its published grants as
+/// they now read it (the neutral view while it is hidden), in the transaction of the change.
+fn grantee_visibility_changed(ctx: &mut Ctx<'_>, org: &str) -> Result<(), ApiError> {
+    use crate::db::schema::grants;
+    use crate::grants::grant::GrantStatus;
+    let ids: Vec<String> = grants::table
+        .filter(grants::grantee_organisation_id.eq(org))
+        .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
+        .order(grants::id.asc())
+        .select(grants::id)
+        .load(ctx.conn)?;
+    for id in ids {
+        ctx.publish(command::DomainEvent::GrantUpdated, &id)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -355,7 +355,12 @@ pub fn run(
             Some(&Tranche::from_row(before, &g.currency)),
             Some(&Tranche::from_row(after.clone(), &g.currency)),
         )?;
-        ctx.publish("disbursement.updated", &after.id)?;
+        // Partner apps never see a tranche; a payment or its reversal shows in the grant's
+        // `amount_disbursed` and the fund's `disbursed`.
+        if matches!(step, TrancheMove::Paid | TrancheMove::Reversed) {
+            ctx.publish(command::DomainEvent::GrantUpdated, &g.id)?;
+            ctx.publish(command::DomainEvent::FundUpdated, &g.fund_id)?;
+        }
         tell(ctx, &g, &after, step)?;
         Ok(after)
     })
