@@ -285,6 +285,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        activated_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 

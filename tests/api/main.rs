@@ -8,6 +8,7 @@ mod architecture;
 mod audit;
 mod authorization;
 mod binary;
+mod business_dates;
 mod browser;
 mod console;
 mod controls;

@@ -143,7 +143,17 @@ fn apply(
                 budget::release_from_fund(ctx, before)?;
             }
         }
-        GrantCommand::Activate | GrantCommand::Close => {}
+        // The business dates are columns, so exports never read them from audit actions.
+        GrantCommand::Activate => {
+            diesel::update(row)
+                .set(grants::activated_at.eq(Some(ctx.now)))
+                .execute(ctx.conn)?;
+        }
+        GrantCommand::Close => {
+            diesel::update(row)
+                .set(grants::closed_at.eq(Some(ctx.now)))
+                .execute(ctx.conn)?;
+        }
     }
     if matches!(command, GrantCommand::Cancel | GrantCommand::Close) {
         tranche::command::cancel_waiting(ctx, before)?;
