@@ -264,7 +264,38 @@ pub fn enqueue(
 /// start).
 pub fn publish_domain(conn: &mut DbConn, p: &Published) -> Result<(), ApiError> {
     let event = WebhookEvent::load(conn, p.event, &p.entity_id)?;
-    publish(conn, event)
+    publish(conn, event)?;
+    if matches!(
+        p.event,
+        DomainEvent::OrganisationHidden | DomainEvent::OrganisationUnhidden
+    ) {
+        visibility_changed(conn, &p.entity_id)?;
+    }
+    Ok(())
+}
+
+/// An organisation hidden or shown again changes how apps read its grants and funds: each
+/// published grant to it is sent again as `grant.updated` (the neutral view while it is
+/// hidden) and each fund it gives as `fund.updated`, in the transaction of the change.
+fn visibility_changed(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
+    let grant_rows: Vec<GrantRow> = grants::table
+        .filter(grants::grantee_organisation_id.eq(org))
+        .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
+        .order(grants::id.asc())
+        .select(GrantRow::as_select())
+        .load(conn)?;
+    for g in grant_rows {
+        publish(conn, WebhookEvent::GrantUpdated(g))?;
+    }
+    let fund_rows: Vec<FundRow> = funds::table
+        .filter(funds::donor_organisation_id.eq(org))
+        .order(funds::id.asc())
+        .select(FundRow::as_select())
+        .load(conn)?;
+    for f in fund_rows {
+        publish(conn, WebhookEvent::FundUpdated(f))?;
+    }
+    Ok(())
 }
 
 /// Records `event` for every enabled subscription that asked for it and whose app may read

@@ -913,7 +913,11 @@ on_both! {
         set_hidden(&app, &w.admin, &w.grantee, true).await;
         set_hidden(&app, &w.admin, &w.donor, true).await;
         deliver(&app).await;
-        rx.take();
+        // Hiding the donor sends each of its funds again, naming no donor.
+        let hid = rx.take();
+        let funds: Vec<&Hit> = hid.iter().filter(|h| h.event() == "fund.updated").collect();
+        assert_eq!(funds.len(), 2, "{hid:?}");
+        assert!(funds.iter().all(|h| h.json()["data"]["donor_withheld"] == true && !names(h)));
 
         app.post(&format!("/api/v1/webhooks/{id}/replay?since=2000-01-01T00:00:00Z")).bearer(&token).send().await.expect(202);
         deliver(&app).await;

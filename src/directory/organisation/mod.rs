@@ -524,28 +524,8 @@ pub fn update(
             _ => command::DomainEvent::OrganisationUpdated,
         };
         ctx.publish(event, &after.id)?;
-        if before.hidden_from_public != after.hidden_from_public {
-            grantee_visibility_changed(ctx, &after.id)?;
-        }
         Ok(after)
     })
-}
-
-/// A grantee hidden or shown again: partner apps hear of each of its published grants as
-/// they now read it (the neutral view while it is hidden), in the transaction of the change.
-fn grantee_visibility_changed(ctx: &mut Ctx<'_>, org: &str) -> Result<(), ApiError> {
-    use crate::db::schema::grants;
-    use crate::grants::grant::GrantStatus;
-    let ids: Vec<String> = grants::table
-        .filter(grants::grantee_organisation_id.eq(org))
-        .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
-        .order(grants::id.asc())
-        .select(grants::id)
-        .load(ctx.conn)?;
-    for id in ids {
-        ctx.publish(command::DomainEvent::GrantUpdated, &id)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
