@@ -11,9 +11,7 @@ use super::WITHHELD_NAME;
 use super::publication::FundPublicationRow;
 use super::settings::OpenData;
 use crate::db::DbConn;
-use crate::db::schema::{
-    disbursements, fund_publications, funds, grants, organisations,
-};
+use crate::db::schema::{disbursements, fund_publications, funds, grants, organisations};
 use crate::directory::OrganisationRow;
 use crate::directory::identifiers;
 use crate::directory::visibility;

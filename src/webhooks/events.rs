@@ -1,6 +1,8 @@
-//! The event seam: [`publish`] is called by the domain services inside their write
-//! transaction and records one delivery per matching subscription. It shows a partner app
-//! only what its scopes let it read over REST, and never a hidden organisation's data.
+//! The event seam: the command context hands every [`Published`] change to
+//! [`publish_domain`] inside its write transaction, which records one delivery per matching
+//! subscription. It shows a partner app only what its scopes let it read over REST, through
+//! the same views (a withheld grantee's grant in the neutral view, a withheld donor's fund
+//! naming no donor), and a replay renders past events through today's views ([`replayed`]).
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -52,7 +54,11 @@ impl WebhookEvent {
     /// The event of `kind` about `entity_id`, with the entity read as it stands now (inside
     /// the command's transaction, or at a replay); `None` when the entity is gone. The match
     /// is exhaustive: a new [`DomainEvent`] does not compile until its payload is decided.
-    pub fn load(conn: &mut DbConn, kind: DomainEvent, entity_id: &str) -> QueryResult<Option<Self>> {
+    pub fn load(
+        conn: &mut DbConn,
+        kind: DomainEvent,
+        entity_id: &str,
+    ) -> QueryResult<Option<Self>> {
         use DomainEvent as D;
         use WebhookEvent as E;
         let org = |conn: &mut DbConn| {
@@ -325,7 +331,8 @@ pub fn publish(conn: &mut DbConn, event: impl Into<Option<WebhookEvent>>) -> Res
         {
             continue;
         }
-        let b = body_text.get_or_insert_with(|| body(shown.event, Utc::now().naive_utc(), &shown.data));
+        let b =
+            body_text.get_or_insert_with(|| body(shown.event, Utc::now().naive_utc(), &shown.data));
         enqueue(conn, &id, shown.event, &shown.resource_key, b, None)?;
     }
     Ok(())

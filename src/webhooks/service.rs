@@ -535,7 +535,13 @@ pub fn replay(
             .limit(REPLAY_MAX)
             .select(DeliveryRow::as_select())
             .load(c)?;
-        let mut seen = std::collections::HashSet::new();
+        // A message still waiting to go out (from an earlier replay, say) is not queued twice.
+        let pending: Vec<String> = webhook_deliveries::table
+            .filter(webhook_deliveries::subscription_id.eq(id))
+            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
+            .select(webhook_deliveries::message_id)
+            .load(c)?;
+        let mut seen: std::collections::HashSet<String> = pending.into_iter().collect();
         let mut queued = 0;
         for r in rows {
             // A message replayed before appears once.
@@ -557,13 +563,7 @@ pub fn replay(
             queued += 1;
         }
         let after = serde_json::json!({ "since": crate::kit::rfc3339(since), "queued": queued });
-        ctx.audit_raw(
-            REPLAYED,
-            "webhook_subscription",
-            id,
-            None,
-            Some(after),
-        )?;
+        ctx.audit_raw(REPLAYED, "webhook_subscription", id, None, Some(after))?;
         Ok(ReplayResult { queued })
     })
 }

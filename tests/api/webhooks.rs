@@ -815,7 +815,13 @@ on_both! {
 /// Hides (or shows again) an organisation as an admin does.
 async fn set_hidden(app: &TestApp, admin: &TestUser, org: &str, hidden: bool) {
     let path = format!("/api/v1/organisations/{org}");
-    let v = app.get(&path).bearer(&admin.token).send().await.expect(200).body["version"]
+    let v = app
+        .get(&path)
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["version"]
         .as_i64()
         .unwrap();
     app.patch(&path)
@@ -828,13 +834,40 @@ async fn set_hidden(app: &TestApp, admin: &TestUser, org: &str, hidden: bool) {
 }
 
 /// An active grant to `grantee` whose title names `name`; returns its id.
-async fn active_grant_naming(app: &TestApp, w: &crate::grants::World, grantee: &str, name: &str) -> String {
+async fn active_grant_naming(
+    app: &TestApp,
+    w: &crate::grants::World,
+    grantee: &str,
+    name: &str,
+) -> String {
     let mut body = crate::grants::grant_body(&w.fund, grantee, "USD", "800.00");
     body["title"] = json!(format!("Paralegals of {name}"));
-    let g = app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await.expect(201).body["id"].as_str().unwrap().to_string();
-    app.post(&format!("/api/v1/grants/{g}/submit")).bearer(&w.officer.token).send().await.expect(200);
-    app.post(&format!("/api/v1/grants/{g}/approve")).bearer(&w.officer2.token).send().await.expect(200);
-    app.post(&format!("/api/v1/grants/{g}/activate")).bearer(&w.officer.token).send().await.expect(200);
+    let g = app
+        .post("/api/v1/grants")
+        .bearer(&w.officer.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&format!("/api/v1/grants/{g}/submit"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/grants/{g}/approve"))
+        .bearer(&w.officer2.token)
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/grants/{g}/activate"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
     g
 }
 
@@ -842,8 +875,16 @@ async fn active_grant_naming(app: &TestApp, w: &crate::grants::World, grantee: &
 fn assert_neutral(data: &Value) {
     assert_eq!(data["grantee_withheld"], true, "{data}");
     assert_eq!(data["grantee_organisation_id"], Value::Null, "{data}");
-    assert_eq!(data["title"], idpc_hub::grants::access::WITHHELD_TITLE, "{data}");
-    assert_eq!(data["description"], idpc_hub::grants::access::WITHHELD_DESCRIPTION, "{data}");
+    assert_eq!(
+        data["title"],
+        idpc_hub::grants::access::WITHHELD_TITLE,
+        "{data}"
+    );
+    assert_eq!(
+        data["description"],
+        idpc_hub::grants::access::WITHHELD_DESCRIPTION,
+        "{data}"
+    );
     assert_eq!(data["grantee_region"], "europe", "the region only");
 }
 
