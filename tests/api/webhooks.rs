@@ -1047,18 +1047,30 @@ on_both! {
         env.push(("WEBHOOK_REPLAYS_PER_HOUR", "2"));
         let app = TestApp::start_with(backend, &env).await;
         let two = app.second_instance().await;
+        let rx = Receiver::start().await;
         let w = crate::grants::world(&app).await;
         let token = partner(&app, &w.admin, &["grants:read", "webhooks:manage"]).await;
-        let (id, _) = subscribe(&app, &token, "http://127.0.0.1:9/hook", &["fund.created"]).await;
-        let (other, _) = subscribe(&app, &token, "http://127.0.0.1:9/other", &["fund.created"]).await;
+        let (id, _) = subscribe(&app, &token, &rx.url(), &["fund.created"]).await;
+        let (other, _) = subscribe(&app, &token, &rx.url(), &["fund.created"]).await;
+        crate::grants::create_fund(&app, &w.officer, &w.donor, "EUR", "100.00").await;
+        assert_eq!(deliver(&app).await, 4, "two pings, two fund.created");
         let replay = |sub: &str| format!("/api/v1/webhooks/{sub}/replay?since=2000-01-01T00:00:00Z");
-        app.post(&replay(&id)).bearer(&token).send().await.expect(202);
-        two.post(&replay(&id)).bearer(&token).send().await.expect(202);
+        let first = app.post(&replay(&id)).bearer(&token).send().await.expect(202);
+        assert_eq!(first.body["queued"], 2);
+        // What the first replay queued is still waiting: a second one does not queue it again.
+        let second = two.post(&replay(&id)).bearer(&token).send().await.expect(202);
+        assert_eq!(second.body["queued"], 0);
         for instance in [&app, &two] {
             let r = instance.post(&replay(&id)).bearer(&token).send().await.expect_problem(429);
+            assert_eq!(r.body["status"], 429);
             let wait: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
             assert!((1..=3600).contains(&wait), "{wait}");
         }
+        // The limit is per subscription.
         app.post(&replay(&other)).bearer(&token).send().await.expect(202);
+        rx.take();
+        deliver(&app).await;
+        assert_eq!(rx.take().len(), 4, "each replayed message once");
+        rx.stop().await;
     }
 }
