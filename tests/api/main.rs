@@ -10,6 +10,7 @@ mod authorization;
 mod binary;
 mod browser;
 mod console;
+mod concurrency;
 mod controls;
 mod demo_data;
 mod directory;
