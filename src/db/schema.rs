@@ -267,7 +267,7 @@ diesel::table! {
     fund_raises (id) {
         id -> Text,
         fund_id -> Text,
-        raise -> BigInt,
+        increase -> BigInt,
         asked_by -> Text,
         confirmed_by -> Nullable<Text>,
         applied_at -> Timestamp,

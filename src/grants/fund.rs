@@ -545,7 +545,7 @@ fn raised_alone_in_window(ctx: &mut Ctx<'_>, fund_id: &str) -> Result<i64, ApiEr
         .filter(fund_raises::fund_id.eq(fund_id))
         .filter(fund_raises::confirmed_by.is_null())
         .filter(fund_raises::applied_at.ge(since))
-        .select(fund_raises::raise)
+        .select(fund_raises::increase)
         .load(ctx.conn)?;
     Ok(raises.iter().fold(0_i64, |acc, r| acc.saturating_add(*r)))
 }
@@ -577,7 +577,7 @@ fn record_raise(
         .values((
             fund_raises::id.eq(uuid::Uuid::now_v7().to_string()),
             fund_raises::fund_id.eq(fund_id),
-            fund_raises::raise.eq(raise),
+            fund_raises::increase.eq(raise),
             fund_raises::asked_by.eq(asked_by),
             fund_raises::confirmed_by.eq(confirmed_by),
             fund_raises::applied_at.eq(ctx.now),

@@ -26,7 +26,7 @@ FROM fx_rates;
 CREATE TABLE fund_raises (
     id TEXT PRIMARY KEY NOT NULL,
     fund_id TEXT NOT NULL REFERENCES funds (id),
-    raise BIGINT NOT NULL CHECK (raise > 0),
+    increase BIGINT NOT NULL CHECK (increase > 0),
     asked_by TEXT NOT NULL,
     confirmed_by TEXT,
     applied_at TIMESTAMP NOT NULL
