@@ -194,16 +194,16 @@ on_both! {
 
         // Reference rates: a move within the band applies and tells officers and finance; a
         // larger one waits for the other finance officers and admins.
-        let day = crate::grants::rate_date();
+        let rate_day = crate::grants::rate_date();
         let put = |who: &TestUser, rate: &str| {
             app.req(actix_web::http::Method::PUT, "/api/v1/fx-rates/GBP").bearer(&who.token)
-                .json(&json!({"rate": rate, "as_of": day})).send()
+                .json(&json!({"rate": rate, "as_of": rate_day})).send()
         };
         put(f1, "1.30").await.expect(200);
         walk.step(&app, Some(f1), &[("FxRateChanged", "fx_rate_changed", emails(&[o1, o2, o3, f2]))]).await;
         put(f1, "2.00").await.expect(202);
         walk.step(&app, Some(f1), &[("FxRateAwaitsConfirmation", "fx_rate_pending", emails(&[f2, admin, admin2]))]).await;
-        app.post("/api/v1/fx-rates/GBP/confirm").bearer(&admin.token).json(&json!({"rate": "2.00", "as_of": day})).send().await.expect(200);
+        app.post("/api/v1/fx-rates/GBP/confirm").bearer(&admin.token).json(&json!({"rate": "2.00", "as_of": rate_day})).send().await.expect(200);
         walk.step(&app, Some(admin), &[("FxRateChanged", "fx_rate_changed", emails(&[o1, o2, o3, f1, f2]))]).await;
         let g = app.post("/api/v1/grants").bearer(&o1.token).json(&grant_body(&w.fund, &w.grantee, "USD", "90000.00")).send().await.expect(201);
         let grant = id(&g);
