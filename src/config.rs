@@ -476,8 +476,12 @@ impl Config {
             0,
             100,
         )?;
-        let fx_rate_max_age_days =
-            parse_range("FX_RATE_MAX_AGE_DAYS", &get("FX_RATE_MAX_AGE_DAYS"), 1, 3650)?;
+        let fx_rate_max_age_days = parse_range(
+            "FX_RATE_MAX_AGE_DAYS",
+            &get("FX_RATE_MAX_AGE_DAYS"),
+            1,
+            3650,
+        )?;
         let webhooks = crate::config::webhooks::parse(&get, app_env)?;
         Ok(Self {
             bind_addr,

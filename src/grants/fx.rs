@@ -269,15 +269,15 @@ fn known(config: &Config, currency: &str) -> Result<String, ApiError> {
 
 /// Every reference rate (staff), by currency, with the rate that waits for each.
 pub fn list(conn: &mut DbConn, config: &Config, _who: &Staff) -> Result<Vec<FxRate>, ApiError> {
-    let rows: Vec<FxRateRow> = fx_rates::table
-        .select(FxRateRow::as_select())
-        .load(conn)?;
+    let rows: Vec<FxRateRow> = fx_rates::table.select(FxRateRow::as_select()).load(conn)?;
     let pending: Vec<FxRateChangeRow> = fx_rate_history::table
         .filter(fx_rate_history::status.eq(FxRateStatus::Pending))
         .select(FxRateChangeRow::as_select())
         .load(conn)?;
-    let mut by_currency: std::collections::BTreeMap<String, (Option<FxRateRow>, Option<FxRateChangeRow>)> =
-        std::collections::BTreeMap::new();
+    let mut by_currency: std::collections::BTreeMap<
+        String,
+        (Option<FxRateRow>, Option<FxRateChangeRow>),
+    > = std::collections::BTreeMap::new();
     for r in rows {
         let c = r.currency.clone();
         by_currency.entry(c).or_default().0 = Some(r);
@@ -503,8 +503,9 @@ fn insert_change(conn: &mut DbConn, change: &FxRateChangeRow) -> Result<(), ApiE
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
             Err(ApiError::Conflict {
                 code: ConflictCode::ConcurrentUpdate,
-                detail: "Another rate for this currency was set at the same time; reload and retry."
-                    .into(),
+                detail:
+                    "Another rate for this currency was set at the same time; reload and retry."
+                        .into(),
             })
         }
         Err(e) => Err(e.into()),

@@ -301,12 +301,15 @@ async fn world(app: &TestApp) -> World {
         .await
         .expect(201);
     // Its amount is above the raise threshold: a second person (the finance officer) confirms it.
-    app.post(&format!("/api/v1/funds/{}/amount-increase/approve", id_of(&fund.body)))
-        .bearer(&fo.token)
-        .json(&json!({"amount": "10000000.00"}))
-        .send()
-        .await
-        .expect(200);
+    app.post(&format!(
+        "/api/v1/funds/{}/amount-increase/approve",
+        id_of(&fund.body)
+    ))
+    .bearer(&fo.token)
+    .json(&json!({"amount": "10000000.00"}))
+    .send()
+    .await
+    .expect(200);
     let s = Setup {
         app,
         admin: admin.token.clone(),

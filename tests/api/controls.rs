@@ -513,17 +513,29 @@ async fn mails(app: &TestApp) -> Vec<(String, String)> {
 }
 
 fn sent(kind: &str, to: &[&crate::common::TestUser]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = to.iter().map(|u| (kind.to_string(), u.email.clone())).collect();
+    let mut out: Vec<(String, String)> = to
+        .iter()
+        .map(|u| (kind.to_string(), u.email.clone()))
+        .collect();
     out.sort();
     out
 }
 
-async fn put_rate(app: &TestApp, token: &str, currency: &str, rate: &str, as_of: &str) -> crate::common::http::Resp {
-    app.req(actix_web::http::Method::PUT, &format!("/api/v1/fx-rates/{currency}"))
-        .bearer(token)
-        .json(&json!({"rate": rate, "as_of": as_of}))
-        .send()
-        .await
+async fn put_rate(
+    app: &TestApp,
+    token: &str,
+    currency: &str,
+    rate: &str,
+    as_of: &str,
+) -> crate::common::http::Resp {
+    app.req(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/fx-rates/{currency}"),
+    )
+    .bearer(token)
+    .json(&json!({"rate": rate, "as_of": as_of}))
+    .send()
+    .await
 }
 
 on_both! {
@@ -654,7 +666,12 @@ on_both! {
 }
 
 async fn fund_of(app: &TestApp, w: &World, id: &str) -> Value {
-    app.get(&format!("/api/v1/funds/{id}")).bearer(&w.finance.token).send().await.expect(200).body
+    app.get(&format!("/api/v1/funds/{id}"))
+        .bearer(&w.finance.token)
+        .send()
+        .await
+        .expect(200)
+        .body
 }
 
 on_both! {

@@ -34,7 +34,13 @@ pub async fn world_with_fund(app: &TestApp, currency: &str, amount: &str) -> Wor
     let fund = create_fund(app, &officer, &donor, currency, amount).await;
     // A fund above the raise threshold waits for a second person: the admin confirms it.
     let path = format!("/api/v1/funds/{fund}");
-    let f = app.get(&path).bearer(&admin.token).send().await.expect(200).body;
+    let f = app
+        .get(&path)
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body;
     if let Some(pending) = f["pending_amount"].as_str() {
         app.post(&format!("{path}/amount-increase/approve"))
             .bearer(&admin.token)
