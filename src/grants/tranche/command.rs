@@ -8,7 +8,7 @@ use super::{
     NewTranche, PayBody, Tranche, TrancheCommand, TrancheFacts, TrancheMove, TrancheRow,
     TrancheStatus, by_id, transition,
 };
-use crate::auth::caller::OrgMember;
+use crate::auth::caller::{Finance, GrantStaff, OrgMember};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role};
 use crate::command::{self, Ctx};
@@ -284,19 +284,19 @@ pub fn run(
     id: &str,
     command: TrancheCommand,
 ) -> Result<TrancheRow, ApiError> {
-    // Role checks first: 403 for the action, whatever the tranche.
+    // Role checks first, here in the command, by the typed caller each move needs: 403 for
+    // the action, whatever the tranche.
     let me = match &command {
         TrancheCommand::Pay(_) | TrancheCommand::Reverse(_) => {
-            who.require_role(&[Role::FinanceOfficer])?
+            Finance::try_from(who)?.user().clone()
         }
         TrancheCommand::Approve | TrancheCommand::Reject(_) => {
-            who.require_role(&[Role::Admin, Role::GrantOfficer])?
+            GrantStaff::try_from(who)?.user().clone()
         }
-        TrancheCommand::Cancel => {
-            who.require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
-        }
-    }
-    .clone();
+        TrancheCommand::Cancel => who
+            .require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
+            .clone(),
+    };
     let command = checked(command)?;
     let reader = Reader::try_from(who)?;
     command::run(conn, config, &me, meta, |ctx| {
