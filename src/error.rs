@@ -98,6 +98,9 @@ crate::text_enum! {
         InvitationPending = "invitation_pending",
         /// The organisation is not a member.
         NotAMember = "not_a_member",
+        /// What waits for confirmation is not what the confirmation names: it changed since
+        /// it was read.
+        PendingChanged = "pending_changed",
         /// Only a draft may be changed this way.
         NotDraft = "not_draft",
         /// The user is not waiting on an invitation.

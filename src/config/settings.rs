@@ -224,6 +224,21 @@ pub const SETTINGS: &[Setting] = &[
         help: "raise of a fund's amount (in BASE_CURRENCY) above which a second finance officer or admin must confirm it",
     },
     Setting {
+        name: "FUND_INCREASE_WINDOW_DAYS",
+        default: "30",
+        help: "rolling window (1-3650 days) over which the raises of a fund that one person applied alone are added up against FUND_INCREASE_SECOND_APPROVAL_THRESHOLD",
+    },
+    Setting {
+        name: "FX_RATE_CHANGE_BAND_PERCENT",
+        default: "15",
+        help: "how far (0-100 %) a new reference rate may move from the confirmed one and still apply at once; beyond it (and for a currency's first rate) a second finance officer or admin confirms it",
+    },
+    Setting {
+        name: "FX_RATE_MAX_AGE_DAYS",
+        default: "366",
+        help: "how many days (1-3650) in the past the date (as_of) of a new reference rate may lie",
+    },
+    Setting {
         name: "OPEN_DATA_ORG_ID",
         default: "",
         help: "the network's own org-id identifier in the 360Giving and IATI exports, e.g. GB-COH-01234567 (scheme from standards/org-id/schemes.csv); empty uses GIVING_PREFIX",

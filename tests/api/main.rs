@@ -10,6 +10,7 @@ mod authorization;
 mod binary;
 mod browser;
 mod business_dates;
+mod concurrency;
 mod console;
 mod controls;
 mod demo_data;
