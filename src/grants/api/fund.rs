@@ -40,11 +40,8 @@ pub async fn create_fund(
     let config = state.config.clone();
     if req.headers().contains_key(idempotency::HEADER) {
         let fp = super::fingerprint(&body.0)?;
-        let st = state.clone();
-        return idempotency::run(&state, &who, &req, fp, || async move {
-            let row = st
-                .db(move |c| fund::create(c, &config, &staff, &meta, body.0))
-                .await?;
+        return idempotency::run(&state, &who, &req, fp, move |c| {
+            let row = fund::create(c, &config, &staff, &meta, body.0)?;
             Outcome::created(format!("/api/v1/funds/{}", row.id), &Fund::from(row))
         })
         .await;
@@ -159,13 +156,10 @@ pub async fn approve_fund_increase(
     let me = who
         .require_role(&[Role::FinanceOfficer, Role::Admin])?
         .clone();
-    let st = state.clone();
+    let config = state.config.clone();
     let id = id.into_inner();
-    idempotency::run(&state, &who, &req, serde_json::Value::Null, || async move {
-        let config = st.config.clone();
-        let row = st
-            .db(move |c| fund::approve_increase(c, &config, &me, &meta, &id))
-            .await?;
+    idempotency::run(&state, &who, &req, serde_json::Value::Null, move |c| {
+        let row = fund::approve_increase(c, &config, &me, &meta, &id)?;
         Outcome::ok(&Fund::from(row))
     })
     .await
