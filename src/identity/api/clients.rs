@@ -71,7 +71,7 @@ pub async fn token(
     crate::auth::throttle::limit(
         &state,
         vec![(
-            format!("token:ip:{}", meta.ip),
+            format!("token:ip:{}", crate::config::address_bucket(&meta.ip)),
             state.config.auth_rate_limit_per_ip,
         )],
     )
