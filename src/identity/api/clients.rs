@@ -117,14 +117,14 @@ pub async fn token(
     let jwt = state.jwt.clone();
     let outcome = state
         .db(move |c| {
-            Ok(clients::client_credentials(
+            clients::client_credentials(
                 c,
                 &jwt,
                 form.grant_type.as_deref(),
                 form.scope.as_deref(),
                 client_id.as_deref(),
                 client_secret.as_deref(),
-            ))
+            )
         })
         .await?;
     Ok(match outcome {
