@@ -380,10 +380,7 @@ impl From<diesel::result::Error> for ApiError {
 
 /// The answer while the database cannot be reached.
 fn unreachable_database() -> ApiError {
-    ApiError::Unavailable(
-        "The database is unreachable; retry shortly.".into(),
-        5,
-    )
+    ApiError::Unavailable("The database is unreachable; retry shortly.".into(), 5)
 }
 
 impl From<crate::db::DbError> for ApiError {

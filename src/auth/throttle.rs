@@ -145,8 +145,19 @@ pub fn failures(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> QueryResult
 /// Counts a lockout notice for `account`: true for the first one in [`LOCK_NOTICE_PERIOD`],
 /// the only one that is sent. The count is one conditional statement, so two instances
 /// locking two addresses at once still send one.
-pub fn first_lock_notice(conn: &mut DbConn, account: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    Ok(count(conn, &format!("lock-notice:{account}"), LOCK_NOTICE_PERIOD, now)?.hits == 1)
+pub fn first_lock_notice(
+    conn: &mut DbConn,
+    account: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    Ok(count(
+        conn,
+        &format!("lock-notice:{account}"),
+        LOCK_NOTICE_PERIOD,
+        now,
+    )?
+    .hits
+        == 1)
 }
 
 /// Counts a failure on `key` and extends its lockout by the backoff. Returns the failures so

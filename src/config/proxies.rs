@@ -89,7 +89,10 @@ mod tests {
             address_bucket("2001:db8:1:2:ffff:ffff:ffff:ffff"),
             address_bucket("2001:db8:1:2::1")
         );
-        assert_ne!(address_bucket("2001:db8:1:3::1"), address_bucket("2001:db8:1:2::1"));
+        assert_ne!(
+            address_bucket("2001:db8:1:3::1"),
+            address_bucket("2001:db8:1:2::1")
+        );
         assert_eq!(address_bucket("192.0.2.7"), "192.0.2.7");
         assert_ne!(address_bucket("192.0.2.8"), address_bucket("192.0.2.7"));
         assert_eq!(address_bucket("::ffff:192.0.2.7"), "192.0.2.7");

@@ -172,7 +172,14 @@ pub fn client_credentials(
             .optional()?,
         None => None,
     };
-    Ok(grant(jwt, grant_type, requested_scope, client_id, client_secret, row))
+    Ok(grant(
+        jwt,
+        grant_type,
+        requested_scope,
+        client_id,
+        client_secret,
+        row,
+    ))
 }
 
 /// The grant's rules once the client's row (if any) is read.

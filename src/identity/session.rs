@@ -14,9 +14,9 @@ use crate::audit::Actor;
 use crate::auth::UserStatus;
 use crate::auth::principal::RequestMeta;
 use crate::auth::throttle;
-use crate::config::address_bucket;
 use crate::auth::tokens::hash_opaque;
 use crate::command::{self, Message};
+use crate::config::address_bucket;
 use crate::db::DbConn;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::ApiError;
@@ -87,7 +87,9 @@ fn limit_account(
         now,
     )?;
     if c.hits > i32::try_from(max).unwrap_or(i32::MAX) && throttle::failures(conn, key, now)? > 0 {
-        let retry = (c.window_start + throttle::RATE_WINDOW - now).num_seconds().max(1);
+        let retry = (c.window_start + throttle::RATE_WINDOW - now)
+            .num_seconds()
+            .max(1);
         return Err(ApiError::TooManyRequests(retry.unsigned_abs()));
     }
     Ok(())

@@ -317,8 +317,10 @@ async fn killed_between_commit_and_answer(backend: Backend) {
     // The test app's settings (its JWT keys sign the tokens the binary must accept).
     let settings = crate::common::base_env(&app.db.url, app.mail.port);
     let env = |port: u16, crash: bool| {
-        let mut vars: Vec<(&str, String)> =
-            settings.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let mut vars: Vec<(&str, String)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         vars.push(("PORT", port.to_string()));
         if crash {
             vars.push((idpc_hub::idempotency::CRASH_AFTER_COMMIT, "1".into()));
@@ -332,14 +334,25 @@ async fn killed_between_commit_and_answer(backend: Backend) {
     let mut first = spawn(dir.path(), &env(port, true));
     wait_ready(port);
     let answer = http_post_keyed(port, &path, &w.member.token, "crash-1", body);
-    assert!(answer.is_none(), "no answer from a server that died: {answer:?}");
+    assert!(
+        answer.is_none(),
+        "no answer from a server that died: {answer:?}"
+    );
     let status = first.0.wait().unwrap();
     assert!(!status.success(), "the process aborted");
     let g = grant.clone();
     let (tranches, completed): (Vec<String>, Vec<bool>) = app
         .db(move |c| {
-            let t = d::table.filter(d::grant_id.eq(g)).select(d::id).load(c).unwrap();
-            let k = k::table.filter(k::idem_key.eq("crash-1")).select(k::completed).load(c).unwrap();
+            let t = d::table
+                .filter(d::grant_id.eq(g))
+                .select(d::id)
+                .load(c)
+                .unwrap();
+            let k = k::table
+                .filter(k::idem_key.eq("crash-1"))
+                .select(k::completed)
+                .load(c)
+                .unwrap();
             (t, k)
         })
         .await;
@@ -356,7 +369,13 @@ async fn killed_between_commit_and_answer(backend: Backend) {
     let replayed: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(replayed["id"], tranches[0].as_str());
     let count: i64 = app
-        .db(move |c| d::table.filter(d::grant_id.eq(grant)).count().get_result(c).unwrap())
+        .db(move |c| {
+            d::table
+                .filter(d::grant_id.eq(grant))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
         .await;
     assert_eq!(count, 1, "one tranche after the retry");
 }

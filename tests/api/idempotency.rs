@@ -108,7 +108,10 @@ on_both! {
 
 /// Holds the grant row `grant` (PostgreSQL) or the whole database (SQLite, whose writers are
 /// serialised) from a separate connection until `release` fires, so a command on it waits.
-fn hold_grant(url: String, grant: String) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+fn hold_grant(
+    url: String,
+    grant: String,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     use diesel::connection::SimpleConnection;
     let (release, released) = std::sync::mpsc::channel::<()>();
     let (held_tx, held) = std::sync::mpsc::channel::<()>();
@@ -117,7 +120,9 @@ fn hold_grant(url: String, grant: String) -> (std::sync::mpsc::Sender<()>, std::
         let mut c = idpc_hub::db::establish(&url).unwrap();
         match url {
             idpc_hub::db::DatabaseUrl::Postgres(_) => c
-                .batch_execute(&format!("BEGIN; SELECT id FROM grants WHERE id = '{grant}' FOR UPDATE;"))
+                .batch_execute(&format!(
+                    "BEGIN; SELECT id FROM grants WHERE id = '{grant}' FOR UPDATE;"
+                ))
                 .unwrap(),
             idpc_hub::db::DatabaseUrl::Sqlite(_) => c.batch_execute("BEGIN IMMEDIATE;").unwrap(),
         }

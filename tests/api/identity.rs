@@ -553,8 +553,14 @@ on_both! {
 /// included) terminated, as when the server goes down.
 fn take_postgres_down(url: &str, down: bool) {
     let name = url.rsplit_once('/').unwrap().1.to_string();
-    let mut admin = diesel::PgConnection::establish(&crate::common::db::admin_url().unwrap()).unwrap();
-    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {}", !down)).execute(&mut admin).unwrap();
+    let mut admin =
+        diesel::PgConnection::establish(&crate::common::db::admin_url().unwrap()).unwrap();
+    diesel::sql_query(format!(
+        "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {}",
+        !down
+    ))
+    .execute(&mut admin)
+    .unwrap();
     if down {
         diesel::sql_query(format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
@@ -565,28 +571,51 @@ fn take_postgres_down(url: &str, down: bool) {
 }
 
 #[actix_web::test]
-#[cfg_attr(not(idpc_pg_tests), ignore = "TEST_DATABASE_URL was not set: not run on PostgreSQL")]
+#[cfg_attr(
+    not(idpc_pg_tests),
+    ignore = "TEST_DATABASE_URL was not set: not run on PostgreSQL"
+)]
 async fn while_the_database_is_down_the_token_endpoint_login_and_every_route_answer_503() {
     let app = TestApp::start(Backend::Postgres).await;
     let admin = app.admin().await;
     let org = app.member_org("Partner Org").await;
     let (client_id, secret, _) = app.api_client(&admin, &org, &["directory:read"]).await;
     let url = app.db.url.clone();
-    actix_web::web::block(move || take_postgres_down(&url, true)).await.unwrap();
+    actix_web::web::block(move || take_postgres_down(&url, true))
+        .await
+        .unwrap();
     let answers = [
         app.post("/api/v1/auth/token")
-            .body("application/x-www-form-urlencoded", format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}"))
-            .send().await,
-        app.post("/api/v1/auth/login").json(&login_body(&admin.email, PASSWORD)).send().await,
+            .body(
+                "application/x-www-form-urlencoded",
+                format!(
+                    "grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+                ),
+            )
+            .send()
+            .await,
+        app.post("/api/v1/auth/login")
+            .json(&login_body(&admin.email, PASSWORD))
+            .send()
+            .await,
         app.get("/api/v1/organisations").send().await,
         app.get("/api/v1/grants").bearer(&admin.token).send().await,
     ];
     let url = app.db.url.clone();
-    actix_web::web::block(move || take_postgres_down(&url, false)).await.unwrap();
+    actix_web::web::block(move || take_postgres_down(&url, false))
+        .await
+        .unwrap();
     for r in answers {
         assert_eq!(r.status, 503, "{}", r.text);
-        assert_eq!(r.header("content-type").as_deref(), Some("application/problem+json"));
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
         assert!(r.header("retry-after").is_some());
-        assert!(!r.text.contains("terminat") && !r.text.contains("server"), "no database detail: {}", r.text);
+        assert!(
+            !r.text.contains("terminat") && !r.text.contains("server"),
+            "no database detail: {}",
+            r.text
+        );
     }
 }
