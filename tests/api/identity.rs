@@ -496,15 +496,15 @@ on_both! {
         let mut wrong = Vec::new();
         for i in 1..=11 {
             let ip = format!("198.51.100.{i}");
-            wrong.push(app.post("/api/v1/auth/login").from_ip(&ip).json(&login_body(&owner.email, "wrong password!!")).send().await.expect_problem(401));
-            app.post("/api/v1/auth/login").from_ip(&ip).json(&login_body(ghost, "wrong password!!")).send().await.expect_problem(401);
+            wrong.push(app.post("/api/v1/auth/login").peer_ip(&ip).json(&login_body(&owner.email, "wrong password!!")).send().await.expect_problem(401));
+            app.post("/api/v1/auth/login").peer_ip(&ip).json(&login_body(ghost, "wrong password!!")).send().await.expect_problem(401);
         }
         // The owner, from an address that never failed: in.
-        let ok = app.post("/api/v1/auth/login").from_ip("203.0.113.9").json(&login_body(&owner.email, PASSWORD)).send().await.expect(200);
+        let ok = app.post("/api/v1/auth/login").peer_ip("203.0.113.9").json(&login_body(&owner.email, PASSWORD)).send().await.expect(200);
         assert!(ok.body["access_token"].is_string());
         // A guessing address is slowed with 429, and a known account reads as an unknown one.
-        let known = app.post("/api/v1/auth/login").from_ip("198.51.100.1").json(&login_body(&owner.email, "another guess!!")).send().await.expect_problem(429);
-        let unknown = app.post("/api/v1/auth/login").from_ip("198.51.100.1").json(&login_body(ghost, "another guess!!")).send().await.expect_problem(429);
+        let known = app.post("/api/v1/auth/login").peer_ip("198.51.100.1").json(&login_body(&owner.email, "another guess!!")).send().await.expect_problem(429);
+        let unknown = app.post("/api/v1/auth/login").peer_ip("198.51.100.1").json(&login_body(ghost, "another guess!!")).send().await.expect_problem(429);
         assert_eq!(known.body["detail"], unknown.body["detail"]);
         assert!(known.header("retry-after").is_some() && unknown.header("retry-after").is_some());
         assert_eq!(wrong[10].body["detail"], wrong[0].body["detail"], "the 11th wrong login reads as the first");
@@ -518,16 +518,16 @@ on_both! {
         let owner = app.user("finance_officer", None).await;
         for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
             for _ in 0..5 {
-                app.post("/api/v1/auth/login").from_ip(ip).json(&login_body(&owner.email, "wrong password!!")).send().await.expect_problem(401);
+                app.post("/api/v1/auth/login").peer_ip(ip).json(&login_body(&owner.email, "wrong password!!")).send().await.expect_problem(401);
             }
             // That address is locked out: even the right password reads as a wrong one there.
-            app.post("/api/v1/auth/login").from_ip(ip).json(&login_body(&owner.email, PASSWORD)).send().await.expect_problem(401);
+            app.post("/api/v1/auth/login").peer_ip(ip).json(&login_body(&owner.email, PASSWORD)).send().await.expect_problem(401);
         }
         let mails = app.emails().await;
         assert_eq!(mails.len(), 1, "three lockouts, one email");
         assert_eq!(mails[0].recipient(), owner.email);
         // And the owner still signs in from elsewhere.
-        app.post("/api/v1/auth/login").from_ip("203.0.113.9").json(&login_body(&owner.email, PASSWORD)).send().await.expect(200);
+        app.post("/api/v1/auth/login").peer_ip("203.0.113.9").json(&login_body(&owner.email, PASSWORD)).send().await.expect(200);
     }
 }
 
@@ -535,7 +535,7 @@ on_both! {
     async fn per_address_limits_count_an_ipv6_slash_64_as_one_address(backend) {
         let app = TestApp::start_with(backend, &[("AUTH_RATE_LIMIT_PER_IP", "3"), ("TRUSTED_PROXIES", "10.0.0.1")]).await;
         let via_proxy = |client: &str| {
-            app.post("/api/v1/auth/login").from_ip("10.0.0.1").header("x-forwarded-for", client)
+            app.post("/api/v1/auth/login").peer_ip("10.0.0.1").header("x-forwarded-for", client)
                 .json(&login_body("someone@x.example", "whatever password"))
         };
         for client in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aaaa::3"] {

@@ -161,7 +161,7 @@ impl Req<'_> {
         }
     }
     /// Sends from the TCP peer `ip` (otherwise the app sees no peer: `unknown`).
-    pub fn from_ip(mut self, ip: &str) -> Self {
+    pub fn peer_ip(mut self, ip: &str) -> Self {
         let ip: std::net::IpAddr = ip.parse().expect("an IP address");
         self.tr = self.tr.peer_addr(std::net::SocketAddr::new(ip, 40000));
         self
