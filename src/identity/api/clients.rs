@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::error::docs::{AuthErrors, BodyErrors, NotFoundError, QueryErrors, RateLimited};
+use crate::error::docs::{
+    AuthErrors, BodyErrors, NotFoundError, QueryErrors, RateLimited, Unavailable,
+};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::identity::clients;
@@ -58,7 +60,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
         (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        RateLimited,
+        RateLimited, Unavailable,
     )
 )]
 #[post("/auth/token")]
