@@ -165,6 +165,9 @@ pub fn client_credentials(
     client_secret: Option<&str>,
 ) -> Result<Result<ClientToken, OAuthFailure>, ApiError> {
     let row: Option<ApiClientRow> = match client_id {
+        // No client id holds a control character, and PostgreSQL refuses a NUL in a query
+        // parameter: such an id is an unknown client, not a database error.
+        Some(id) if id.chars().any(char::is_control) => None,
         Some(id) => api_clients::table
             .filter(api_clients::client_id.eq(id))
             .select(ApiClientRow::as_select())
