@@ -1,5 +1,5 @@
 //! Idempotency-Key on money-moving POSTs: one effect per key, replays, 422 on another body,
-//! 409 while in flight, and 24-hour expiry.
+//! a duplicate that waits for the first (409 past its bound), and 24-hour expiry.
 
 use futures_util::future::join_all;
 use serde_json::json;
@@ -191,4 +191,69 @@ on_both! {
         }).await;
         assert_eq!(keys, 0);
     }
+}
+
+/// PostgreSQL only: SQLite's writers queue on one database lock, so there the held command
+/// itself would time out behind the test's lock rather than hold its key.
+#[actix_web::test]
+#[cfg_attr(
+    not(idpc_pg_tests),
+    ignore = "TEST_DATABASE_URL was not set: not run on PostgreSQL"
+)]
+async fn a_duplicate_that_waits_longer_than_its_bound_gets_409_and_the_first_still_runs_once() {
+    let app = TestApp::start(crate::common::Backend::Postgres).await;
+    let other = app.second_instance().await;
+    let w = world(&app).await;
+    let grant = active(&app, &w, "1000.00").await;
+    let path = format!("/api/v1/grants/{grant}/disbursements");
+    let body = json!({"amount": "100.00", "planned_date": "2026-05-01", "note": "Held long"});
+    let (release, holder) = hold_grant(app.db.url.clone(), grant.clone());
+    let hold = idpc_hub::idempotency::WAIT + std::time::Duration::from_secs(2);
+    let first = app
+        .post(&path)
+        .bearer(&w.member.token)
+        .header("idempotency-key", "held-2")
+        .json(&body)
+        .send();
+    let retry = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+        other
+            .post(&path)
+            .bearer(&w.member.token)
+            .header("idempotency-key", "held-2")
+            .json(&body)
+            .send()
+            .await
+    };
+    let releaser = async {
+        actix_web::rt::time::sleep(hold).await;
+        release.send(()).unwrap();
+    };
+    let (a, b, ()) = futures_util::join!(first, retry, releaser);
+    holder.join().unwrap();
+    assert_eq!(a.status, 201, "{}", a.text);
+    assert_eq!(b.status, 409, "{}", b.text);
+    assert_eq!(b.body["type"], "urn:idpc-hub:problem:idempotency-in-flight");
+    // Afterwards the key replays the first answer.
+    let again = other
+        .post(&path)
+        .bearer(&w.member.token)
+        .header("idempotency-key", "held-2")
+        .json(&body)
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(again.body, a.body);
+    let count: i64 = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::disbursements as d;
+            d::table
+                .filter(d::grant_id.eq(grant))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(count, 1);
 }
