@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 pub use crate::db::DatabaseUrl;
-pub use proxies::IpRange;
+pub use proxies::{IpRange, address_bucket};
 
 mod proxies;
 

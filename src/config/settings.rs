@@ -91,12 +91,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "AUTH_RATE_LIMIT_PER_IP",
         default: "30",
-        help: "login, token and password-reset requests per client IP per minute",
+        help: "login, token and password-reset requests per client IP (IPv6: per /64) per minute",
     },
     Setting {
         name: "AUTH_RATE_LIMIT_PER_ACCOUNT",
         default: "10",
-        help: "login and password-reset requests per account per minute",
+        help: "login and password-reset requests per account per minute; past it a login from an address that failed for the account gets 429, any other goes on to the password check",
     },
     Setting {
         name: "TRUSTED_PROXIES",

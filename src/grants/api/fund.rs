@@ -39,11 +39,8 @@ pub async fn create_fund(
     let config = state.config.clone();
     if req.headers().contains_key(idempotency::HEADER) {
         let fp = super::fingerprint(&body.0)?;
-        let st = state.clone();
-        return idempotency::run(&state, &who, &req, fp, || async move {
-            let row = st
-                .db(move |c| fund::create(c, &config, &staff, &meta, body.0))
-                .await?;
+        return idempotency::run(&state, &who, &req, fp, move |c| {
+            let row = fund::create(c, &config, &staff, &meta, body.0)?;
             Outcome::created(format!("/api/v1/funds/{}", row.id), &Fund::from(row))
         })
         .await;
@@ -176,14 +173,11 @@ pub async fn approve_fund_increase(
     body: Json<ConfirmIncrease>,
 ) -> Result<HttpResponse, ApiError> {
     let me = FinanceOrAdmin::try_from(&who)?;
-    let st = state.clone();
+    let config = state.config.clone();
     let id = id.into_inner();
     let fp = super::fingerprint(&body.0)?;
-    idempotency::run(&state, &who, &req, fp, || async move {
-        let config = st.config.clone();
-        let row = st
-            .db(move |c| fund::approve_increase(c, &config, &me, &meta, &id, body.0))
-            .await?;
+    idempotency::run(&state, &who, &req, fp, move |c| {
+        let row = fund::approve_increase(c, &config, &me, &meta, &id, body.0)?;
         Outcome::ok(&Fund::from(row))
     })
     .await
