@@ -28,18 +28,48 @@ pub trait Message: Serialize {
     const KIND: Kind;
 }
 
-/// A change worth telling partner apps about; queued by [`Ctx::publish`] in the same
-/// transaction as the change.
+/// The kinds of change a command announces to partner apps, queued by [`Ctx::publish`] in
+/// the same transaction as the change. The webhooks match this exhaustively to decide each
+/// one's payload, so a new kind does not compile until its payload (or its silence) is
+/// decided. Tranches and reports have no kind: partner apps never see them (DESIGN.md); a
+/// payment shows through the grant's `amount_disbursed` as [`DomainEvent::GrantUpdated`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainEvent {
+    /// An organisation was created.
+    OrganisationCreated,
+    /// An organisation's profile changed.
+    OrganisationUpdated,
+    /// An organisation was hidden from the public.
+    OrganisationHidden,
+    /// A hidden organisation is public again.
+    OrganisationUnhidden,
+    /// A member's standing changed.
+    MembershipChanged,
+    /// A grant was approved (it is now public).
+    GrantPublished,
+    /// A published grant changed (activated, paid, its grantee hidden or shown).
+    GrantUpdated,
+    /// A published grant was closed.
+    GrantClosed,
+    /// A published grant was cancelled.
+    GrantCancelled,
+    /// A fund was created.
+    FundCreated,
+    /// A fund changed.
+    FundUpdated,
+}
+
+/// One published change: its kind and the id of the entity it is about.
 #[derive(Debug, Clone)]
-pub struct DomainEvent {
-    /// Event name, e.g. `grant.updated`.
-    pub name: &'static str,
-    /// Entity id.
+pub struct Published {
+    /// What happened.
+    pub event: DomainEvent,
+    /// The entity's id (organisation, grant or fund, by the kind).
     pub entity_id: String,
 }
 
-/// Records a [`DomainEvent`] inside the command's transaction.
-pub type Publisher = fn(&mut DbConn, &DomainEvent) -> Result<(), ApiError>;
+/// Records a [`Published`] change inside the command's transaction.
+pub type Publisher = fn(&mut DbConn, &Published) -> Result<(), ApiError>;
 
 static PUBLISHER: std::sync::OnceLock<Publisher> = std::sync::OnceLock::new();
 
@@ -168,16 +198,16 @@ impl<'c> Ctx<'c> {
         })
     }
 
-    /// Queues the partner-app event `name` (`grant.updated`, say) about `entity_id` in the
-    /// command's transaction through the registered publisher (the webhooks outbox): nothing
-    /// is sent for a change that rolls back.
-    pub fn publish(&mut self, name: &'static str, entity_id: &str) -> Result<(), ApiError> {
-        let event = DomainEvent {
-            name,
+    /// Queues the partner-app event `event` about `entity_id` in the command's transaction
+    /// through the registered publisher (the webhooks outbox): nothing is sent for a change
+    /// that rolls back.
+    pub fn publish(&mut self, event: DomainEvent, entity_id: &str) -> Result<(), ApiError> {
+        let published = Published {
+            event,
             entity_id: entity_id.to_string(),
         };
         match PUBLISHER.get() {
-            Some(publish) => publish(self.conn, &event),
+            Some(publish) => publish(self.conn, &published),
             None => Ok(()),
         }
     }

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 pub use crate::db::DatabaseUrl;
-pub use proxies::IpRange;
+pub use proxies::{IpRange, address_bucket};
 
 mod proxies;
 
@@ -177,6 +177,13 @@ pub struct Config {
     pub second_approval_window_days: i64,
     /// Raise of a fund's amount (minor units of the base currency) that needs a second person.
     pub fund_increase_threshold: i64,
+    /// Days over which the raises of a fund that one person applied alone are added up.
+    pub fund_increase_window_days: i64,
+    /// How far (percent) a new reference rate may move from the confirmed one and still
+    /// apply without a second person.
+    pub fx_rate_change_band_percent: i64,
+    /// How old (days) the date of a new reference rate may be.
+    pub fx_rate_max_age_days: i64,
     /// Webhook delivery settings (`WEBHOOK_*`).
     pub webhooks: crate::config::webhooks::WebhookSettings,
 }
@@ -457,6 +464,24 @@ impl Config {
             1,
             3650,
         )?;
+        let fund_increase_window_days = parse_range(
+            "FUND_INCREASE_WINDOW_DAYS",
+            &get("FUND_INCREASE_WINDOW_DAYS"),
+            1,
+            3650,
+        )?;
+        let fx_rate_change_band_percent = parse_range(
+            "FX_RATE_CHANGE_BAND_PERCENT",
+            &get("FX_RATE_CHANGE_BAND_PERCENT"),
+            0,
+            100,
+        )?;
+        let fx_rate_max_age_days = parse_range(
+            "FX_RATE_MAX_AGE_DAYS",
+            &get("FX_RATE_MAX_AGE_DAYS"),
+            1,
+            3650,
+        )?;
         let webhooks = crate::config::webhooks::parse(&get, app_env)?;
         Ok(Self {
             bind_addr,
@@ -498,6 +523,9 @@ impl Config {
             second_approval_threshold,
             second_approval_window_days,
             fund_increase_threshold,
+            fund_increase_window_days,
+            fx_rate_change_band_percent,
+            fx_rate_max_age_days,
             webhooks,
         })
     }

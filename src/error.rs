@@ -98,6 +98,9 @@ crate::text_enum! {
         InvitationPending = "invitation_pending",
         /// The organisation is not a member.
         NotAMember = "not_a_member",
+        /// What waits for confirmation is not what the confirmation names: it changed since
+        /// it was read.
+        PendingChanged = "pending_changed",
         /// Only a draft may be changed this way.
         NotDraft = "not_draft",
         /// The user is not waiting on an invitation.
@@ -359,9 +362,28 @@ impl From<diesel::result::Error> for ApiError {
                     detail: "A concurrent request changed the same data; retry.".into(),
                 }
             }
+            // The server went away or the link to it broke: an outage, not a bug. 503 with
+            // Retry-After on every route, so clients and load balancers back off and retry.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                tracing::error!(error = %info.message(), "database unreachable");
+                unreachable_database()
+            }
+            // SQLite's busy timeout ran out behind another writer.
+            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                tracing::warn!("database busy: {}", info.message());
+                ApiError::Unavailable("The database is busy; retry shortly.".into(), 1)
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }
+}
+
+/// The answer while the database cannot be reached.
+fn unreachable_database() -> ApiError {
+    ApiError::Unavailable("The database is unreachable; retry shortly.".into(), 5)
 }
 
 impl From<crate::db::DbError> for ApiError {
@@ -371,6 +393,10 @@ impl From<crate::db::DbError> for ApiError {
             crate::db::DbError::Pool(p) => {
                 tracing::warn!(error = %p, "database pool exhausted");
                 ApiError::Unavailable("The database is busy; retry shortly.".into(), 1)
+            }
+            crate::db::DbError::Connection(c) => {
+                tracing::error!(error = %c, "database unreachable");
+                unreachable_database()
             }
             other => ApiError::Internal(other.to_string()),
         }
@@ -547,6 +573,25 @@ mod tests {
             let res = e.error_response();
             assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "7");
         }
+    }
+
+    #[test]
+    fn a_lost_database_connection_is_503_with_retry_after_not_500() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        for kind in [
+            DatabaseErrorKind::ClosedConnection,
+            DatabaseErrorKind::UnableToSendCommand,
+        ] {
+            let e: ApiError = Error::DatabaseError(kind, Box::new(String::from("gone"))).into();
+            let res = e.error_response();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(res.headers().get(header::RETRY_AFTER).is_some());
+        }
+        let e: ApiError = crate::db::DbError::Connection(diesel::ConnectionError::BadConnection(
+            "refused".into(),
+        ))
+        .into();
+        assert_eq!(e.error_response().status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! `Idempotency-Key` for POSTs that create or move money: the same key and body replay the
-//! first response; the same key with another body is a 422; a duplicate while the first is
-//! still running is a 409. Keys live 24 hours and are purged as new ones arrive.
+//! first response; the same key with another body is a 422. Keys live 24 hours and are
+//! purged as new ones arrive.
 //!
-//! The key is claimed FIRST, in its own committed transaction, so of ten concurrent requests
-//! with one key exactly one runs the command; the unique (caller, key) constraint decides.
-//! Only successful answers are stored: a failed command changed nothing (its transaction was
-//! rolled back), so the key is released and a retry runs it afresh. A key whose holder died
-//! before recording an outcome is leased: after [`LEASE`] a retry takes it over.
-
-use std::future::Future;
+//! Exactly once: the key is claimed, the command runs and its outcome is stored in ONE write
+//! transaction on one connection, so a key row exists only together with the committed effect
+//! and its answer; a crash at any point leaves both or neither. A duplicate that arrives while
+//! the first is running waits on the key (PostgreSQL blocks the second INSERT of a unique key
+//! until the first transaction ends; SQLite serialises writers with BEGIN IMMEDIATE) and then
+//! replays the stored answer; a duplicate that waits longer than [`WAIT`] gets 409. A failed
+//! command rolls back its key with it, so a retry runs it afresh. There is no lease: nothing
+//! ever takes over a key whose command may have committed.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -21,17 +22,21 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::db::schema::idempotency_keys;
-use crate::db::{DbConn, write_tx};
+use crate::db::{DbConn, backend, write_tx};
 use crate::error::ApiError;
 
 /// The request header.
 pub const HEADER: &str = crate::middleware::IDEMPOTENCY_KEY;
 /// How long a key is remembered.
 pub const TTL: Duration = Duration::hours(24);
-/// How long a claimed key may stay without an outcome before another request may take it
-/// over: a process that died mid-command leaves its key retryable after this lease.
-pub const LEASE: Duration = Duration::seconds(30);
+/// How long a duplicate waits for the request holding its key before it gets 409 (as long as
+/// SQLite's busy timeout, so both backends answer alike).
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Test hook: when this variable is `1` and `APP_ENV` is not `production`, the process aborts
+/// right after a keyed command committed and before it answers, as a crash would. The binary
+/// test of exactly-once uses it; it is not a setting and production never honours it.
+pub const CRASH_AFTER_COMMIT: &str = "IDPC_TEST_CRASH_AFTER_COMMIT";
 /// A successful answer of a command, as stored for replay.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -75,11 +80,6 @@ impl Outcome {
     }
 }
 
-enum Claim {
-    Fresh,
-    Replay(Outcome),
-}
-
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
 struct KeyRow {
@@ -89,7 +89,6 @@ struct KeyRow {
     status_code: Option<i32>,
     location: Option<String>,
     response_body: Option<String>,
-    created_at: chrono::NaiveDateTime,
 }
 
 fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -117,88 +116,149 @@ fn caller_of(who: &Principal) -> String {
     }
 }
 
-fn claim(
-    conn: &mut DbConn,
-    caller: &str,
-    key: &str,
-    method_path: &str,
-    hash: &str,
-) -> Result<Claim, ApiError> {
+/// What a keyed request ends with.
+enum Answer {
+    /// The command ran now and this is its answer.
+    Ran(Outcome),
+    /// An earlier request with this key ran it: its stored answer.
+    Replay(Outcome),
+}
+
+/// Why a keyed transaction failed: the command's own error, or the database's (kept apart so
+/// a wait on a held key that timed out reads as 409, not as an internal error).
+enum Failure {
+    Api(ApiError),
+    Db(DieselError),
+}
+
+impl From<DieselError> for Failure {
+    fn from(e: DieselError) -> Self {
+        Failure::Db(e)
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Api(e)
+    }
+}
+
+fn in_flight() -> ApiError {
+    ApiError::Conflict {
+        code: crate::error::ConflictCode::IdempotencyInFlight,
+        detail: "A request with this Idempotency-Key is still being processed; retry shortly."
+            .into(),
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Api(e) => e,
+            Failure::Db(e) if backend::is_lock_wait_timeout(&e) => in_flight(),
+            Failure::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The request a key was first used for.
+struct Request<'a> {
+    caller: &'a str,
+    key: &'a str,
+    method_path: &'a str,
+    hash: &'a str,
+}
+
+/// Claims the key inside the caller's transaction: `None` when it is new (the row is written
+/// and becomes visible only when the transaction commits), or the stored answer of the request
+/// that used it first. Waits while another transaction holds the same key.
+fn claim(c: &mut DbConn, r: &Request<'_>) -> Result<Option<Outcome>, Failure> {
     let now = Utc::now().naive_utc();
-    write_tx(conn, |c| {
-        // Opportunistic purge; the index on created_at keeps it cheap.
-        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - TTL)))
-            .execute(c)?;
-        let inserted = c.transaction(|c| {
-            diesel::insert_into(idempotency_keys::table)
-                .values((
-                    idempotency_keys::caller_id.eq(caller),
-                    idempotency_keys::idem_key.eq(key),
-                    idempotency_keys::method_path.eq(method_path),
-                    idempotency_keys::request_hash.eq(hash),
-                    idempotency_keys::completed.eq(false),
-                    idempotency_keys::created_at.eq(now),
-                ))
-                .execute(c)
-        });
-        match inserted {
-            Ok(_) => return Ok(Claim::Fresh),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
-            Err(e) => return Err(e.into()),
+    // Opportunistic purge; the index on created_at keeps it cheap.
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - TTL)))
+        .execute(c)?;
+    backend::bound_lock_wait(c, Some(WAIT))?;
+    // A savepoint, so finding the key taken does not abort the transaction on PostgreSQL.
+    let inserted = c.transaction(|c| {
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::caller_id.eq(r.caller),
+                idempotency_keys::idem_key.eq(r.key),
+                idempotency_keys::method_path.eq(r.method_path),
+                idempotency_keys::request_hash.eq(r.hash),
+                idempotency_keys::completed.eq(false),
+                idempotency_keys::created_at.eq(now),
+            ))
+            .execute(c)
+    });
+    backend::bound_lock_wait(c, None)?;
+    match inserted {
+        Ok(_) => return Ok(None),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let row: KeyRow = idempotency_keys::table
+        .find((r.caller, r.key))
+        .select(KeyRow::as_select())
+        .first(c)?;
+    if row.method_path != r.method_path || row.request_hash != r.hash {
+        return Err(ApiError::Unprocessable {
+            code: crate::error::ConflictCode::IdempotencyKeyReused,
+            detail: "This Idempotency-Key was already used with another request; use a new key."
+                .into(),
         }
-        let row: KeyRow = idempotency_keys::table
-            .find((caller, key))
-            .select(KeyRow::as_select())
-            .first(c)?;
-        if row.method_path != method_path || row.request_hash != hash {
-            return Err(ApiError::Unprocessable {
-                code: crate::error::ConflictCode::IdempotencyKeyReused,
-                detail:
-                    "This Idempotency-Key was already used with another request; use a new key."
-                        .into(),
-            });
-        }
-        if !row.completed {
-            // The holder's lease ran out with no outcome (it crashed): take the key over. The
-            // conditional UPDATE lets one of several concurrent retries win.
-            let taken = diesel::update(
-                idempotency_keys::table
-                    .find((caller, key))
-                    .filter(idempotency_keys::completed.eq(false))
-                    .filter(idempotency_keys::created_at.eq(row.created_at))
-                    .filter(idempotency_keys::created_at.lt(now - LEASE)),
-            )
-            .set(idempotency_keys::created_at.eq(now))
-            .execute(c)?;
-            if taken == 1 {
-                return Ok(Claim::Fresh);
-            }
-            return Err(ApiError::Conflict {
-                code: crate::error::ConflictCode::IdempotencyInFlight,
-                detail:
-                    "A request with this Idempotency-Key is still being processed; retry shortly."
-                        .into(),
-            });
-        }
-        let body = row
-            .response_body
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .unwrap_or(serde_json::Value::Null);
-        Ok(Claim::Replay(Outcome {
-            status: row
-                .status_code
-                .and_then(|s| u16::try_from(s).ok())
-                .unwrap_or(200),
-            location: row.location,
-            body,
-        }))
-    })
+        .into());
+    }
+    if !row.completed {
+        // Only rows claimed before outcomes were stored in the command's own transaction can
+        // be incomplete; whether their command committed is unknown, so they are never rerun.
+        return Err(in_flight().into());
+    }
+    let body = match row.response_body.as_deref() {
+        Some(b) => serde_json::from_str(b).map_err(ApiError::internal)?,
+        None => serde_json::Value::Null,
+    };
+    Ok(Some(Outcome {
+        status: row
+            .status_code
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(200),
+        location: row.location,
+        body,
+    }))
+}
+
+/// Stores the command's answer on its key, in the command's transaction.
+fn record(c: &mut DbConn, r: &Request<'_>, outcome: &Outcome) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.find((r.caller, r.key)))
+        .set((
+            idempotency_keys::completed.eq(true),
+            idempotency_keys::status_code.eq(Some(i32::from(outcome.status))),
+            idempotency_keys::location.eq(outcome.location.clone()),
+            idempotency_keys::response_body.eq(Some(outcome.body.to_string())),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Aborts the process after a keyed command committed when the test hook asks for it.
+fn crash_after_commit_if_asked(state: &AppState) {
+    static ASKED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let asked = *ASKED.get_or_init(|| {
+        std::env::var(CRASH_AFTER_COMMIT).is_ok_and(|v| v == "1")
+            && state.config.app_env != crate::config::AppEnv::Production
+    });
+    if asked {
+        tracing::error!("{CRASH_AFTER_COMMIT} is set: aborting after commit, before answering");
+        std::process::abort();
+    }
 }
 
 /// Runs `command` at most once per (caller, `Idempotency-Key`); without the header it just
-/// runs it. `fingerprint` is the parsed request body: equal bodies hash equally.
-pub async fn run<F, Fut>(
+/// runs it. `fingerprint` is the parsed request body: equal bodies hash equally. `command`
+/// gets the connection inside the key's write transaction: its writes (through
+/// `command::run`, which nests as a savepoint) commit together with the key and its answer.
+pub async fn run<F>(
     state: &AppState,
     who: &Principal,
     req: &HttpRequest,
@@ -206,62 +266,40 @@ pub async fn run<F, Fut>(
     command: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Outcome, ApiError>>,
+    F: FnOnce(&mut DbConn) -> Result<Outcome, ApiError> + Send + 'static,
 {
     let Some(key) = key_of(req)? else {
-        return Ok(command().await?.response(false));
+        return Ok(state.db(command).await?.response(false));
     };
     let caller = caller_of(who);
     let method_path = format!("{} {}", req.method(), req.path());
     let hash = hex::encode(Sha256::digest(
         format!("{method_path}\n{fingerprint}").as_bytes(),
     ));
-    let claimed = {
-        let (caller, key, method_path, hash) =
-            (caller.clone(), key.clone(), method_path.clone(), hash);
-        state
-            .db(move |c| claim(c, &caller, &key, &method_path, &hash))
-            .await?
-    };
-    if let Claim::Replay(outcome) = claimed {
-        return Ok(outcome.response(true));
-    }
-    let result = command().await;
-    let stored = match &result {
-        Ok(outcome) => {
-            let (status, location, body) = (
-                i32::from(outcome.status),
-                outcome.location.clone(),
-                outcome.body.to_string(),
-            );
-            state
-                .db(move |c| {
-                    diesel::update(idempotency_keys::table.find((&caller, &key)))
-                        .set((
-                            idempotency_keys::completed.eq(true),
-                            idempotency_keys::status_code.eq(Some(status)),
-                            idempotency_keys::location.eq(location),
-                            idempotency_keys::response_body.eq(Some(body)),
-                        ))
-                        .execute(c)?;
-                    Ok(())
-                })
-                .await
+    let answer = state
+        .db(move |c| {
+            let r = Request {
+                caller: &caller,
+                key: &key,
+                method_path: &method_path,
+                hash: &hash,
+            };
+            let answer = write_tx(c, |c| -> Result<Answer, Failure> {
+                if let Some(stored) = claim(c, &r)? {
+                    return Ok(Answer::Replay(stored));
+                }
+                let outcome = command(c)?;
+                record(c, &r, &outcome)?;
+                Ok(Answer::Ran(outcome))
+            })?;
+            Ok(answer)
+        })
+        .await?;
+    Ok(match answer {
+        Answer::Ran(outcome) => {
+            crash_after_commit_if_asked(state);
+            outcome.response(false)
         }
-        Err(_) => {
-            state
-                .db(move |c| {
-                    diesel::delete(idempotency_keys::table.find((&caller, &key))).execute(c)?;
-                    Ok(())
-                })
-                .await
-        }
-    };
-    if let Err(e) = stored {
-        // The command's own result stands; a later retry with this key gets 409 until the
-        // lease runs out.
-        tracing::warn!(error = %e, "could not record the idempotency key outcome");
-    }
-    Ok(result?.response(false))
+        Answer::Replay(outcome) => outcome.response(true),
+    })
 }

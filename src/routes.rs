@@ -67,6 +67,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::fx::list_fx_rates)
                 .service(grants::api::fx::get_fx_rate)
                 .service(grants::api::fx::put_fx_rate)
+                .service(grants::api::fx::confirm_fx_rate)
+                .service(grants::api::fx::fx_rate_history)
                 .service(grants::api::grant::create_grant)
                 .service(grants::api::grant::list_grants)
                 .service(grants::api::export::grants_csv)

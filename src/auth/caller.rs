@@ -93,6 +93,11 @@ role_caller!(
     Finance: FinanceOfficer
 );
 role_caller!(
+    /// Keeps and confirms what moves money's reference points: the exchange rates and the
+    /// raises of funds that wait for a second person.
+    FinanceOrAdmin: FinanceOfficer | Admin
+);
+role_caller!(
     /// Any staff user: reads every fund, grant, tranche and report.
     Staff: Admin | GrantOfficer | FinanceOfficer
 );
@@ -203,6 +208,9 @@ mod tests {
         assert!(GrantStaff::try_from(&user(Role::Admin)).is_ok());
         assert!(GrantStaff::try_from(&user(Role::FinanceOfficer)).is_err());
         assert!(Finance::try_from(&user(Role::Admin)).is_err());
+        assert!(FinanceOrAdmin::try_from(&user(Role::Admin)).is_ok());
+        assert!(FinanceOrAdmin::try_from(&user(Role::FinanceOfficer)).is_ok());
+        assert!(FinanceOrAdmin::try_from(&user(Role::GrantOfficer)).is_err());
         assert!(Admin::try_from(&user(Role::GrantOfficer)).is_err());
         assert!(Staff::try_from(&user(Role::Member)).is_err());
         let m = OrgMember::try_from(&user(Role::Member)).unwrap();

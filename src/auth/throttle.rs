@@ -21,6 +21,9 @@ pub const RATE_WINDOW: Duration = Duration::seconds(60);
 pub const FAILURE_WINDOW: Duration = Duration::hours(24);
 /// Failures (of one account from one address) before a lockout starts.
 pub const LOCK_AFTER: i32 = 5;
+/// The owner of an account is told of a lockout at most once per this period, however many
+/// addresses get locked out of it (the longest lockout).
+pub const LOCK_NOTICE_PERIOD: Duration = Duration::hours(1);
 
 /// The state of one key after counting an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +133,31 @@ pub fn is_locked(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> QueryResul
     Ok(read(conn, key)?
         .and_then(|c| c.locked_until)
         .is_some_and(|t| t > now))
+}
+
+/// The failures counted on `key` within [`FAILURE_WINDOW`] (0 when none).
+pub fn failures(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> QueryResult<i32> {
+    Ok(read(conn, key)?
+        .filter(|c| c.window_start > now - FAILURE_WINDOW)
+        .map_or(0, |c| c.hits))
+}
+
+/// Counts a lockout notice for `account`: true for the first one in [`LOCK_NOTICE_PERIOD`],
+/// the only one that is sent. The count is one conditional statement, so two instances
+/// locking two addresses at once still send one.
+pub fn first_lock_notice(
+    conn: &mut DbConn,
+    account: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    Ok(count(
+        conn,
+        &format!("lock-notice:{account}"),
+        LOCK_NOTICE_PERIOD,
+        now,
+    )?
+    .hits
+        == 1)
 }
 
 /// Counts a failure on `key` and extends its lockout by the backoff. Returns the failures so

@@ -63,9 +63,41 @@ pub fn parse_list(s: &str) -> Result<Vec<IpRange>, String> {
         .collect()
 }
 
+/// The bucket per-address limits count `ip` (as `client_ip` renders it) in: an IPv4 address
+/// alone, an IPv6 address by its /64, since one subscriber usually holds a whole /64 and
+/// could otherwise step to a fresh address for every attempt. Anything unparsable (`unknown`)
+/// is its own bucket.
+pub fn address_bucket(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(|a| a.to_canonical()) {
+        Ok(IpAddr::V6(a)) => {
+            let net = std::net::Ipv6Addr::from(u128::from(a) & (u128::MAX << 64));
+            format!("{net}/64")
+        }
+        Ok(IpAddr::V4(a)) => a.to_string(),
+        Err(_) => ip.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_addresses_of_one_slash_64_share_a_bucket_and_ipv4_addresses_do_not() {
+        assert_eq!(address_bucket("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_bucket("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            address_bucket("2001:db8:1:2::1")
+        );
+        assert_ne!(
+            address_bucket("2001:db8:1:3::1"),
+            address_bucket("2001:db8:1:2::1")
+        );
+        assert_eq!(address_bucket("192.0.2.7"), "192.0.2.7");
+        assert_ne!(address_bucket("192.0.2.8"), address_bucket("192.0.2.7"));
+        assert_eq!(address_bucket("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_bucket("unknown"), "unknown");
+    }
 
     #[test]
     fn single_addresses_and_ranges_match_what_they_cover() {

@@ -91,12 +91,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "AUTH_RATE_LIMIT_PER_IP",
         default: "30",
-        help: "login, token and password-reset requests per client IP per minute",
+        help: "login, token and password-reset requests per client IP (IPv6: per /64) per minute",
     },
     Setting {
         name: "AUTH_RATE_LIMIT_PER_ACCOUNT",
         default: "10",
-        help: "login and password-reset requests per account per minute",
+        help: "login and password-reset requests per account per minute; past it a login from an address that failed for the account gets 429, any other goes on to the password check",
     },
     Setting {
         name: "TRUSTED_PROXIES",
@@ -224,6 +224,21 @@ pub const SETTINGS: &[Setting] = &[
         help: "raise of a fund's amount (in BASE_CURRENCY) above which a second finance officer or admin must confirm it",
     },
     Setting {
+        name: "FUND_INCREASE_WINDOW_DAYS",
+        default: "30",
+        help: "rolling window (1-3650 days) over which the raises of a fund that one person applied alone are added up against FUND_INCREASE_SECOND_APPROVAL_THRESHOLD",
+    },
+    Setting {
+        name: "FX_RATE_CHANGE_BAND_PERCENT",
+        default: "15",
+        help: "how far (0-100 %) a new reference rate may move from the confirmed one and still apply at once; beyond it (and for a currency's first rate) a second finance officer or admin confirms it",
+    },
+    Setting {
+        name: "FX_RATE_MAX_AGE_DAYS",
+        default: "366",
+        help: "how many days (1-3650) in the past the date (as_of) of a new reference rate may lie",
+    },
+    Setting {
         name: "OPEN_DATA_ORG_ID",
         default: "",
         help: "the network's own org-id identifier in the 360Giving and IATI exports, e.g. GB-COH-01234567 (scheme from standards/org-id/schemes.csv); empty uses GIVING_PREFIX",
@@ -307,5 +322,10 @@ pub const SETTINGS: &[Setting] = &[
         name: "WEBHOOK_POLL_MS",
         default: "500",
         help: "how often the webhook dispatcher looks for due deliveries, in ms",
+    },
+    Setting {
+        name: "WEBHOOK_REPLAYS_PER_HOUR",
+        default: "5",
+        help: "replays one webhook subscription may ask for in any hour (1-1000); more are 429",
     },
 ];

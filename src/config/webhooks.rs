@@ -27,6 +27,9 @@ pub struct WebhookSettings {
     pub log_retention_days: i64,
     /// How often the dispatcher looks for due deliveries.
     pub poll_ms: u64,
+    /// Replays one subscription may ask for in any hour; a replay re-sends up to
+    /// `REPLAY_MAX` deliveries, so an unbounded number of them floods the receiver.
+    pub replays_per_hour: i64,
 }
 
 fn int(var: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
@@ -106,5 +109,11 @@ pub fn parse(
             3650,
         )?,
         poll_ms: int("WEBHOOK_POLL_MS", &get("WEBHOOK_POLL_MS"), 10, 600_000)? as u64,
+        replays_per_hour: int(
+            "WEBHOOK_REPLAYS_PER_HOUR",
+            &get("WEBHOOK_REPLAYS_PER_HOUR"),
+            1,
+            1000,
+        )?,
     })
 }

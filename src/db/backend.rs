@@ -37,3 +37,30 @@ pub fn database_name(conn: &mut DbConn) -> QueryResult<String> {
         .get_result::<Name>(conn)
         .map(|n| n.name)
 }
+
+/// Bounds how long the following statements of this transaction wait for a row lock held by
+/// another transaction (`None` restores the default). PostgreSQL waits without end unless
+/// told; SQLite's writers already wait at most the connection's busy timeout, so it is a no-op
+/// there.
+pub fn bound_lock_wait(conn: &mut DbConn, wait: Option<std::time::Duration>) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(_) => {
+            let sql = match wait {
+                Some(w) => format!("SET LOCAL lock_timeout = '{}ms'", w.as_millis()),
+                None => "SET LOCAL lock_timeout TO DEFAULT".to_string(),
+            };
+            diesel::sql_query(sql).execute(conn).map(|_| ())
+        }
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// True when `e` is a wait for another transaction's lock that ran out: PostgreSQL's
+/// `lock_timeout` (SQLSTATE 55P03) or SQLite's busy timeout ("database is locked").
+pub fn is_lock_wait_timeout(e: &diesel::result::Error) -> bool {
+    let diesel::result::Error::DatabaseError(_, info) = e else {
+        return false;
+    };
+    let m = info.message();
+    m.contains("lock timeout") || m.contains("database is locked")
+}

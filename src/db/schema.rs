@@ -225,6 +225,7 @@ diesel::table! {
         pending_amount -> Nullable<BigInt>,
         pending_by -> Nullable<Text>,
         pending_at -> Nullable<Timestamp>,
+        opening_pending -> Bool,
     }
 }
 
@@ -245,6 +246,31 @@ diesel::table! {
         as_of -> Date,
         updated_by -> Text,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    fx_rate_history (id) {
+        id -> Text,
+        currency -> Text,
+        rate_micros -> BigInt,
+        as_of -> Date,
+        status -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    fund_raises (id) {
+        id -> Text,
+        fund_id -> Text,
+        increase -> BigInt,
+        asked_by -> Text,
+        confirmed_by -> Nullable<Text>,
+        applied_at -> Timestamp,
     }
 }
 
@@ -285,6 +311,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        activated_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -427,6 +455,7 @@ diesel::joinable!(grant_reports -> grants (grant_id));
 diesel::joinable!(disbursements -> grants (grant_id));
 diesel::joinable!(organisation_identifiers -> organisations (organisation_id));
 diesel::joinable!(fund_publications -> funds (fund_id));
+diesel::joinable!(fund_raises -> funds (fund_id));
 diesel::joinable!(grant_contributors -> grants (grant_id));
 diesel::joinable!(membership_renewal_requests -> organisations (organisation_id));
 diesel::joinable!(webhook_subscriptions -> api_clients (api_client_id));
@@ -456,6 +485,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     fund_publications,
     grant_contributors,
     fx_rates,
+    fx_rate_history,
+    fund_raises,
     webhook_subscriptions,
     webhook_deliveries,
     webhook_attempts,

@@ -17,7 +17,7 @@ use crate::db::DbConn;
 use crate::db::schema::funds;
 use crate::error::ApiError;
 use crate::grants::fund::{self, NewFund};
-use crate::grants::fx::{self, FxRateBody, RateKeeper};
+use crate::grants::fx::{self, FxRateBody, FxRateConfirmBody, RateKeeper};
 use crate::grants::grant::GrantCommand;
 use crate::grants::report::{ReportCommand, ReportKind};
 use crate::grants::tranche::TrancheCommand;
@@ -86,7 +86,15 @@ fn rates(c: &mut DbConn, config: &Config, cast: &Cast) -> Result<(), ApiError> {
             rate: money::format_rate(i64::try_from(micros).unwrap_or(RATE_SCALE)),
             as_of: days_from_today(-1),
         };
-        fx::put(c, config, &keeper, &meta(), code, body)?;
+        // A currency's first rate waits for a second person: the admin confirms it.
+        let confirm = FxRateConfirmBody {
+            rate: body.rate.clone(),
+            as_of: body.as_of,
+        };
+        if let fx::Outcome::Pending(_) = fx::put(c, config, &keeper, &meta(), code, body)? {
+            let admin = RateKeeper::try_from(&cast.admin)?;
+            fx::confirm(c, config, &admin, &meta(), code, confirm)?;
+        }
     }
     Ok(())
 }
@@ -99,6 +107,7 @@ fn new_fund(
     c: &mut DbConn,
     config: &Config,
     officer: &Principal,
+    confirmer: &Principal,
     (donor, title, reference, currency, amount): Donation<'_>,
 ) -> Result<fund::FundRow, ApiError> {
     let donor_organisation_id = org(c, donor)?;
@@ -112,7 +121,21 @@ fn new_fund(
         starts_on: start,
         ends_on: start.checked_add_days(Days::new(3 * 365)).unwrap_or(start),
     };
-    fund::create(c, config, &staff(officer)?, &meta(), req)
+    let row = fund::create(c, config, &staff(officer)?, &meta(), req)?;
+    // A fund above the threshold waits for a second person: the admin confirms it.
+    match row.pending_amount {
+        Some(p) if row.opening_pending => fund::approve_increase(
+            c,
+            config,
+            &crate::auth::caller::FinanceOrAdmin::try_from(confirmer)?,
+            &meta(),
+            &row.id,
+            fund::ConfirmIncrease {
+                amount: money::format(p, &row.currency),
+            },
+        ),
+        _ => Ok(row),
+    }
 }
 
 /// Seeds the EUR and GBP funds and everything that hangs off them, once.
@@ -130,6 +153,7 @@ pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<(), ApiError> {
         c,
         config,
         &cast.officer,
+        &cast.admin,
         (
             super::DONOR_EUR,
             "Community-led harm reduction in Europe and beyond",
@@ -142,6 +166,7 @@ pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<(), ApiError> {
         c,
         config,
         &cast.officer2,
+        &cast.admin,
         (
             super::DONOR_GBP,
             "Decriminalisation advocacy programme",

@@ -432,7 +432,7 @@ pub async fn submit_application(
 ) -> Result<HttpResponse, ApiError> {
     // Counted in the database, so every instance behind one address enforces one limit.
     let per_ip = (
-        format!("application:ip:{}", meta.ip),
+        format!("application:ip:{}", crate::config::address_bucket(&meta.ip)),
         state.config.application_rate_limit_per_ip,
     );
     crate::auth::throttle::limit(&state, vec![per_ip]).await?;

@@ -222,7 +222,7 @@ pub fn apply(
         Some(before_snap),
         Some(after_snap),
     )?;
-    ctx.publish("membership.changed", &before.id)?;
+    ctx.publish(command::DomainEvent::MembershipChanged, &before.id)?;
     if let Change::Decide(_) = change {
         super::renewal::close_open(ctx, &before.id)?;
     }

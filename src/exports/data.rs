@@ -11,9 +11,7 @@ use super::WITHHELD_NAME;
 use super::publication::FundPublicationRow;
 use super::settings::OpenData;
 use crate::db::DbConn;
-use crate::db::schema::{
-    audit_events, disbursements, fund_publications, funds, grants, organisations,
-};
+use crate::db::schema::{disbursements, fund_publications, funds, grants, organisations};
 use crate::directory::OrganisationRow;
 use crate::directory::identifiers;
 use crate::directory::visibility;
@@ -195,17 +193,6 @@ pub fn load(conn: &mut DbConn) -> Result<OpenDataSet, ApiError> {
         .order(disbursements::id.asc())
         .select(DisbursementRow::as_select())
         .load(conn)?;
-    let changes: Vec<(String, String, NaiveDateTime)> = audit_events::table
-        .filter(audit_events::entity_type.eq("grant"))
-        .filter(audit_events::entity_id.eq_any(&grant_ids))
-        .filter(audit_events::action.eq_any(["grant.active", "grant.closed"]))
-        .order(audit_events::occurred_at.asc())
-        .select((
-            audit_events::entity_id,
-            audit_events::action,
-            audit_events::occurred_at,
-        ))
-        .load(conn)?;
     let mut modified: Option<NaiveDateTime> = None;
     let mut bump = |t: NaiveDateTime| {
         if modified.is_none_or(|m| t > m) {
@@ -233,19 +220,13 @@ pub fn load(conn: &mut DbConn) -> Result<OpenDataSet, ApiError> {
         for d in &mine {
             bump(d.updated_at);
         }
-        let when = |action: &str| {
-            changes
-                .iter()
-                .find(|(id, a, _)| *id == g.id && a == action)
-                .map(|(_, _, t)| *t)
-        };
         let publication = pub_of(&f.id);
         if let Some(p) = &publication {
             bump(p.updated_at);
         }
         out.push(Published {
-            activated_at: when("grant.active"),
-            closed_at: when("grant.closed"),
+            activated_at: g.activated_at,
+            closed_at: g.closed_at,
             grantee: Party::of(&o),
             donor,
             publication,

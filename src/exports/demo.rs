@@ -134,6 +134,20 @@ fn seed_in(c: &mut DbConn, config: &Config) -> Result<usize, ApiError> {
                 .unwrap_or(year_start),
         },
     )?;
+    // A fund above the raise threshold waits for a second person: the admin confirms it.
+    let fund = match fund.pending_amount {
+        Some(p) if fund.opening_pending => fund::approve_increase(
+            c,
+            config,
+            &crate::auth::caller::FinanceOrAdmin::try_from(&admin)?,
+            &meta,
+            &fund.id,
+            fund::ConfirmIncrease {
+                amount: crate::money::format(p, &fund.currency),
+            },
+        )?,
+        _ => fund,
+    };
     super::publication::set(
         c,
         config,

@@ -147,7 +147,7 @@ fn incoming_grant(f: &PublishedFund, config: &Config) -> Value {
             config.open_data.org_name, f.donor.name, fund.reference
         ),
         "currency": fund.currency,
-        "amountAwarded": money::json_number(fund.amount, &fund.currency),
+        "amountAwarded": money::json_number(fund.amount_in_force(), &fund.currency),
         "awardDate": award.to_string(),
         "plannedDates": [{"startDate": fund.starts_on.to_string(), "endDate": fund.ends_on.to_string()}],
         "recipientOrganization": [network(config)],

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::fund::{Fund, FundRow};
+use super::fund::{FundRow, FundStatus};
 use super::grant::{self, GrantRow, GrantStatus};
 use super::tranche::{self, TrancheRow};
 use crate::auth::caller::Staff;
@@ -116,16 +116,70 @@ pub fn partner_view(g: GrantRow, grantee: &OrganisationRow) -> PartnerGrant {
     }
 }
 
-/// A fund as a partner app hears of it (webhooks; apps do not read funds over REST): the fund
-/// without a raise that waits for confirmation, nor who asked for it (a staff id).
-pub fn partner_fund(f: FundRow) -> Result<serde_json::Value, ApiError> {
-    let mut v = serde_json::to_value(Fund::from(f)).map_err(ApiError::internal)?;
-    if let serde_json::Value::Object(m) = &mut v {
-        for internal in ["pending_amount", "pending_by", "pending_at"] {
-            m.remove(internal);
-        }
+/// Title of a fund whose donor is withheld (its own title might name the donor).
+pub const WITHHELD_FUND_TITLE: &str = "Fund from a donor whose identity is withheld";
+
+/// A fund as a partner app hears of it (webhooks; apps do not read funds over REST): the
+/// published fields only, never a raise that waits for confirmation nor who asked for it; a
+/// fund of a withheld donor names no donor (no id, a neutral title, no donor reference).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PartnerFund {
+    /// UUID v7.
+    pub id: String,
+    /// The donor organisation; null when its identity is withheld.
+    pub donor_organisation_id: Option<String>,
+    /// True when the donor's identity is withheld for its safety.
+    pub donor_withheld: bool,
+    /// Title (neutral when the donor is withheld).
+    pub title: String,
+    /// The donor's reference for this fund; null when the donor is withheld.
+    pub reference: Option<String>,
+    /// ISO 4217 code of every amount of this fund.
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// Amount received or pledged.
+    #[schema(example = "250000.00")]
+    pub amount: String,
+    /// Sum of approved onward grants, in fund currency.
+    pub awarded: String,
+    /// Sum of paid tranches, in fund currency.
+    pub disbursed: String,
+    /// Amount not yet awarded.
+    pub remaining: String,
+    /// Start of the period (YYYY-MM-DD).
+    pub starts_on: NaiveDate,
+    /// End of the period (YYYY-MM-DD).
+    pub ends_on: NaiveDate,
+    /// active or closed.
+    pub status: FundStatus,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// The one place that decides what a partner app hears of a fund.
+pub fn partner_fund(f: FundRow, donor: &OrganisationRow) -> PartnerFund {
+    let withheld = visibility::is_withheld(donor);
+    let c = f.currency.as_str();
+    PartnerFund {
+        amount: money::format(f.amount, c),
+        awarded: money::format(f.awarded, c),
+        disbursed: money::format(f.disbursed, c),
+        remaining: money::format(f.amount - f.awarded, c),
+        donor_organisation_id: (!withheld).then(|| donor.id.clone()),
+        donor_withheld: withheld,
+        title: if withheld {
+            WITHHELD_FUND_TITLE.to_string()
+        } else {
+            f.title
+        },
+        reference: (!withheld).then_some(f.reference),
+        status: f.status,
+        updated_at: rfc3339(f.updated_at),
+        id: f.id,
+        currency: f.currency,
+        starts_on: f.starts_on,
+        ends_on: f.ends_on,
     }
-    Ok(v)
 }
 
 /// [`partner_view`] of grants, loading their grantees.

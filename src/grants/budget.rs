@@ -6,8 +6,8 @@
 //!   `paid` never exceeds `committed` (commit, pay, reverse, release);
 //! - a fund's `disbursed` follows the grant's payments, converted at the grant's rate.
 //!
-//! Row locks are always taken in the order tranche → grant → fund, so concurrent commands on
-//! PostgreSQL cannot deadlock.
+//! Row locks are always taken in the order grant → tranche → fund (a tranche command locks
+//! its grant first), so concurrent commands on PostgreSQL cannot deadlock.
 //!
 //! Every move is an audit event of the fund (`fund.reserved`, `fund.released`,
 //! `fund.committed`, `fund.uncommitted`, `fund.paid`, `fund.reversed`), written through the
@@ -79,6 +79,7 @@ pub fn reserve_in_fund(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> 
         funds::table
             .find(&g.fund_id)
             .filter(funds::status.eq(FundStatus::Active))
+            .filter(funds::opening_pending.eq(false))
             .filter((funds::awarded + x).le(funds::amount)),
     )
     .set((
@@ -91,8 +92,9 @@ pub fn reserve_in_fund(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> 
         return Err(ApiError::Conflict {
             code: ConflictCode::FundExhausted,
             detail: format!(
-                "The fund has {} {} left (or is closed); this grant needs {} {}.",
-                money::format(f.amount - f.awarded, &f.currency),
+                "The fund has {} {} left (or is closed, or its amount waits for a second \
+                 person); this grant needs {} {}.",
+                money::format(f.amount_in_force() - f.awarded, &f.currency),
                 f.currency,
                 money::format(x, &f.currency),
                 f.currency

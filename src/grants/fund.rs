@@ -1,7 +1,13 @@
 //! Funds: money the network receives from a donor, its life (active, closed) and its edits.
-//! What a fund has awarded and disbursed moves only through `budget`. A raise of its amount
-//! above `FUND_INCREASE_SECOND_APPROVAL_THRESHOLD` (in the base currency) waits as
-//! `pending_amount` until a different finance officer or admin confirms it.
+//! What a fund has awarded and disbursed moves only through `budget`.
+//!
+//! Raises are under four eyes: the raises of a fund that one person applied alone within
+//! `FUND_INCREASE_WINDOW_DAYS` are added up, and a raise that takes that sum above
+//! `FUND_INCREASE_SECOND_APPROVAL_THRESHOLD` (in the base currency) waits as `pending_amount`
+//! until a finance officer or admin other than its author confirms it, naming the amount.
+//! A fund created above the threshold waits the same way (`opening_pending`: it has no
+//! amount and takes no grants until then). Every such command locks the fund's row first, so
+//! the window it sums is the committed one on both backends.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -10,16 +16,18 @@ use utoipa::ToSchema;
 
 use super::check::{Refusal, collect, done, text_field};
 use super::fx;
-use crate::auth::caller::{GrantStaff, Staff};
-use crate::auth::principal::{RequestMeta, UserPrincipal};
-use crate::command::{self, Audited, Ctx};
+use crate::auth::caller::{FinanceOrAdmin, GrantStaff, Staff};
+use crate::auth::principal::RequestMeta;
+use crate::command::{self, Audited, Ctx, Message};
 use crate::config::Config;
 use crate::db::DbConn;
-use crate::db::schema::{funds, organisations};
+use crate::db::schema::{fund_raises, funds, organisations};
 use crate::directory::OrganisationRow;
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::rfc3339;
 use crate::money;
+use crate::notify::matrix::{Event, Parties};
+use crate::notify::{Kind, links};
 use crate::pagination::{self, Page};
 
 crate::text_enum! {
@@ -79,6 +87,17 @@ pub struct FundRow {
     pub pending_by: Option<String>,
     /// When.
     pub pending_at: Option<chrono::NaiveDateTime>,
+    /// A new fund whose amount (`pending_amount`) waits for a second person; `amount` then
+    /// holds the requested amount only because the column must be positive, and counts for
+    /// nothing.
+    pub opening_pending: bool,
+}
+
+impl FundRow {
+    /// The amount that applies: none while a new fund's amount waits for confirmation.
+    pub fn amount_in_force(&self) -> i64 {
+        if self.opening_pending { 0 } else { self.amount }
+    }
 }
 
 /// A fund as the API shows it.
@@ -120,6 +139,10 @@ pub struct Fund {
     pub pending_by: Option<String>,
     /// When the pending raise was asked for (RFC 3339).
     pub pending_at: Option<String>,
+    /// True while a new fund created above FUND_INCREASE_SECOND_APPROVAL_THRESHOLD waits for
+    /// a second person: its `amount` is 0 and it takes no grants until its `pending_amount`
+    /// is confirmed.
+    pub opening_pending: bool,
     /// Created (RFC 3339).
     pub created_at: String,
     /// Last change (RFC 3339).
@@ -129,11 +152,13 @@ pub struct Fund {
 impl From<FundRow> for Fund {
     fn from(r: FundRow) -> Self {
         let c = r.currency.as_str();
+        let amount = r.amount_in_force();
         Self {
-            amount: money::format(r.amount, c),
+            amount: money::format(amount, c),
             awarded: money::format(r.awarded, c),
             disbursed: money::format(r.disbursed, c),
-            remaining: money::format(r.amount - r.awarded, c),
+            remaining: money::format(amount - r.awarded, c),
+            opening_pending: r.opening_pending,
             pending_amount: r.pending_amount.map(|p| money::format(p, c)),
             pending_by: r.pending_by,
             pending_at: r.pending_at.map(rfc3339),
@@ -288,6 +313,8 @@ pub fn create(
         let (Some(currency), Some(amount)) = (currency, amount) else {
             return Err(ApiError::internal("validated amount missing"));
         };
+        // A new fund is a raise from nothing: above the threshold, its amount waits.
+        let waits = above_threshold(ctx, amount, &currency)?;
         let row = FundRow {
             id: uuid::Uuid::now_v7().to_string(),
             donor_organisation_id: req.donor_organisation_id.clone(),
@@ -304,15 +331,19 @@ pub fn create(
             created_at: ctx.now,
             updated_at: ctx.now,
             version: 1,
-            pending_amount: None,
-            pending_by: None,
-            pending_at: None,
+            pending_amount: waits.then_some(amount),
+            pending_by: waits.then(|| who.id.clone()),
+            pending_at: waits.then_some(ctx.now),
+            opening_pending: waits,
         };
         diesel::insert_into(funds::table)
             .values(&row)
             .execute(ctx.conn)?;
         ctx.audit("created", None, Some(&Fund::from(row.clone())))?;
-        ctx.publish("fund.created", &row.id)?;
+        ctx.publish(command::DomainEvent::FundCreated, &row.id)?;
+        if waits {
+            tell_pending(ctx, &row)?;
+        }
         Ok(row)
     })
 }
@@ -322,10 +353,12 @@ pub fn get(conn: &mut DbConn, _who: &Staff, id: &str) -> Result<FundRow, ApiErro
     by_id(conn, id)
 }
 
-/// Lists funds, oldest first.
+/// Lists funds, oldest first; with `pending`, only those whose amount waits for a second
+/// person (the confirmers' queue).
 pub fn list(
     conn: &mut DbConn,
     _who: &Staff,
+    pending: bool,
     limit: i64,
     cursor: Option<&str>,
 ) -> Result<Page<Fund>, ApiError> {
@@ -335,11 +368,16 @@ pub fn list(
         .order(funds::id.asc())
         .limit(limit + 1)
         .into_boxed();
+    let mut count = funds::table.count().into_boxed();
+    if pending {
+        q = q.filter(funds::pending_amount.is_not_null());
+        count = count.filter(funds::pending_amount.is_not_null());
+    }
     if let Some(a) = after {
         q = q.filter(funds::id.gt(a[0].clone()));
     }
     let mut rows: Vec<FundRow> = q.load(conn)?;
-    let total: i64 = funds::table.count().get_result(conn)?;
+    let total: i64 = count.get_result(conn)?;
     let next_cursor = pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
     Ok(Page {
         data: rows.into_iter().map(Fund::from).collect(),
@@ -360,6 +398,7 @@ pub fn update(
     patch: FundPatch,
 ) -> Result<FundRow, ApiError> {
     command::run(conn, config, who, meta, |ctx| {
+        lock(ctx.conn, id)?;
         let before = by_id(ctx.conn, id)?;
         if before.version != version {
             return Err(ApiError::PreconditionFailed {
@@ -406,11 +445,13 @@ pub fn update(
             },
         };
         done(errors)?;
-        // A raise above the threshold waits for a second person; any other amount given
-        // replaces a raise that waits.
-        let (amount, pending) = match &patch.amount {
+        // A raise that takes the window above the threshold waits for a second person; any
+        // other amount given replaces a raise that waits. While a new fund's amount waits,
+        // the column keeps the latest amount asked for (it must stay positive).
+        let (amount, opening, pending) = match &patch.amount {
             None => (
                 before.amount,
+                before.opening_pending,
                 (
                     before.pending_amount,
                     before.pending_by.clone(),
@@ -418,11 +459,18 @@ pub fn update(
                 ),
             ),
             Some(_) if needs_second_person(ctx, &before, amount)? => (
-                before.amount,
+                if before.opening_pending {
+                    amount
+                } else {
+                    before.amount
+                },
+                before.opening_pending,
                 (Some(amount), Some(who.id.clone()), Some(ctx.now)),
             ),
-            Some(_) => (amount, (None, None, None)),
+            Some(_) => (amount, false, (None, None, None)),
         };
+        let raised = amount - before.amount_in_force();
+        let asked = patch.amount.is_some() && pending.0.is_some();
         let n = diesel::update(
             funds::table
                 .find(id)
@@ -439,11 +487,15 @@ pub fn update(
             funds::pending_amount.eq(pending.0),
             funds::pending_by.eq(pending.1),
             funds::pending_at.eq(pending.2),
+            funds::opening_pending.eq(opening),
             funds::updated_at.eq(ctx.now),
             funds::version.eq(funds::version + 1),
         ))
         .execute(ctx.conn)?;
         let after = by_id(ctx.conn, id)?;
+        if n == 1 && !after.opening_pending && raised > 0 && !before.opening_pending {
+            record_raise(ctx, id, raised, &who.id, None)?;
+        }
         if n == 0 {
             if after.version != version {
                 return Err(ApiError::PreconditionFailed {
@@ -464,37 +516,143 @@ pub fn update(
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;
-        ctx.publish("fund.updated", &after.id)?;
+        ctx.publish(command::DomainEvent::FundUpdated, &after.id)?;
+        if asked {
+            tell_pending(ctx, &after)?;
+        }
         Ok(after)
     })
 }
 
-/// True when raising `before`'s amount to `amount` needs a second person: the raise, in the
-/// base currency, is above FUND_INCREASE_SECOND_APPROVAL_THRESHOLD, or cannot be converted.
+/// Locks a fund's row for the transaction (a no-op UPDATE, portable to both backends), so
+/// that what a rule then reads of it and of its raises is what the last writer committed.
+fn lock(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+    diesel::update(funds::table.find(id))
+        .set(funds::updated_at.eq(funds::updated_at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// True when `amount` of `currency` is above FUND_INCREASE_SECOND_APPROVAL_THRESHOLD in the
+/// base currency, or cannot be converted.
+fn above_threshold(ctx: &mut Ctx<'_>, amount: i64, currency: &str) -> Result<bool, ApiError> {
+    Ok(match fx::to_base(ctx.conn, ctx.config, amount, currency)? {
+        Some(v) => v > ctx.config.fund_increase_threshold,
+        None => true,
+    })
+}
+
+/// What the raises of `fund_id` that one person applied alone add up to within the window.
+fn raised_alone_in_window(ctx: &mut Ctx<'_>, fund_id: &str) -> Result<i64, ApiError> {
+    let since = ctx.now - chrono::Duration::days(ctx.config.fund_increase_window_days);
+    let raises: Vec<i64> = fund_raises::table
+        .filter(fund_raises::fund_id.eq(fund_id))
+        .filter(fund_raises::confirmed_by.is_null())
+        .filter(fund_raises::applied_at.ge(since))
+        .select(fund_raises::increase)
+        .load(ctx.conn)?;
+    Ok(raises.iter().fold(0_i64, |acc, r| acc.saturating_add(*r)))
+}
+
+/// True when setting `before`'s amount to `amount` needs a second person: a new fund's
+/// amount above the threshold, or a raise that, with the raises applied alone on this fund
+/// within the window, is above it (or cannot be converted). The caller holds the fund's lock.
 fn needs_second_person(ctx: &mut Ctx<'_>, before: &FundRow, amount: i64) -> Result<bool, ApiError> {
+    if before.opening_pending {
+        return above_threshold(ctx, amount, &before.currency);
+    }
     let raise = amount.saturating_sub(before.amount);
     if raise <= 0 {
         return Ok(false);
     }
-    Ok(
-        match fx::to_base(ctx.conn, ctx.config, raise, &before.currency)? {
-            Some(v) => v > ctx.config.fund_increase_threshold,
-            None => true,
-        },
-    )
+    let total = raised_alone_in_window(ctx, &before.id)?.saturating_add(raise);
+    above_threshold(ctx, total, &before.currency)
 }
 
-/// Confirms the raise of a fund's amount that waits: a finance officer or admin other than
-/// the one who asked for it (409 `self_approval` otherwise). The UPDATE applies exactly the
-/// raise that was read, and never below what is awarded.
+/// Records a raise that applied: alone (`confirmed_by` none) it counts in the window.
+fn record_raise(
+    ctx: &mut Ctx<'_>,
+    fund_id: &str,
+    raise: i64,
+    asked_by: &str,
+    confirmed_by: Option<&str>,
+) -> Result<(), ApiError> {
+    diesel::insert_into(fund_raises::table)
+        .values((
+            fund_raises::id.eq(uuid::Uuid::now_v7().to_string()),
+            fund_raises::fund_id.eq(fund_id),
+            fund_raises::increase.eq(raise),
+            fund_raises::asked_by.eq(asked_by),
+            fund_raises::confirmed_by.eq(confirmed_by),
+            fund_raises::applied_at.eq(ctx.now),
+        ))
+        .execute(ctx.conn)?;
+    Ok(())
+}
+
+/// What the email about a fund's amount that waits says.
+#[derive(Debug, Serialize)]
+pub struct FundIncreasePendingMail {
+    /// The fund's title.
+    pub fund_title: String,
+    /// The donor's reference.
+    pub fund_reference: String,
+    /// The amount in force.
+    pub amount: String,
+    /// The amount that waits.
+    pub pending_amount: String,
+    /// What awaits the recipient's approval.
+    pub inbox_link: String,
+}
+
+impl Message for FundIncreasePendingMail {
+    const KIND: Kind = Kind::FundIncreasePending;
+}
+
+/// Tells finance and admins (never the asker) that `f`'s amount waits for them.
+fn tell_pending(ctx: &mut Ctx<'_>, f: &FundRow) -> Result<(), ApiError> {
+    let Some(pending) = f.pending_amount else {
+        return Ok(());
+    };
+    let mail = FundIncreasePendingMail {
+        fund_title: f.title.clone(),
+        fund_reference: f.reference.clone(),
+        amount: money::for_people(f.amount_in_force(), &f.currency),
+        pending_amount: money::for_people(pending, &f.currency),
+        inbox_link: links::inbox(ctx.config),
+    };
+    ctx.tell(
+        Event::FundIncreaseAwaitsConfirmation,
+        &Parties::default(),
+        &mail,
+    )?;
+    Ok(())
+}
+
+/// Confirm the amount of a fund that waits, naming it as read.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmIncrease {
+    /// The amount that waits, as read (`pending_amount`): if another amount waits by now,
+    /// the confirmation is refused (409 `pending_changed`).
+    #[schema(example = "900000.00")]
+    pub amount: String,
+}
+
+/// Confirms the raise of a fund's amount that waits (or a new fund's amount): a finance
+/// officer or admin other than the one who asked for it (409 `self_approval` otherwise),
+/// naming the amount read (409 `pending_changed` when another waits by now). The UPDATE
+/// applies exactly that amount, and never below what is awarded.
 pub fn approve_increase(
     conn: &mut DbConn,
     config: &Config,
-    who: &UserPrincipal,
+    who: &FinanceOrAdmin,
     meta: &RequestMeta,
     id: &str,
+    body: ConfirmIncrease,
 ) -> Result<FundRow, ApiError> {
     command::run(conn, config, who, meta, |ctx| {
+        lock(ctx.conn, id)?;
         let before = by_id(ctx.conn, id)?;
         let (Some(raise), Some(asked_by)) = (before.pending_amount, before.pending_by.clone())
         else {
@@ -503,6 +661,17 @@ pub fn approve_increase(
                 detail: "No raise of this fund's amount waits for confirmation.".into(),
             });
         };
+        let named = money::parse_amount("amount", &body.amount, &before.currency)?;
+        if named != raise {
+            return Err(ApiError::Conflict {
+                code: ConflictCode::PendingChanged,
+                detail: format!(
+                    "The amount that waits is {} {}, not the one named; read the fund again.",
+                    money::format(raise, &before.currency),
+                    before.currency
+                ),
+            });
+        }
         if asked_by == who.id {
             return Err(ApiError::Conflict {
                 code: ConflictCode::SelfApproval,
@@ -523,6 +692,7 @@ pub fn approve_increase(
             funds::pending_amount.eq(None::<i64>),
             funds::pending_by.eq(None::<String>),
             funds::pending_at.eq(None::<chrono::NaiveDateTime>),
+            funds::opening_pending.eq(false),
             funds::updated_at.eq(ctx.now),
             funds::version.eq(funds::version + 1),
         ))
@@ -533,13 +703,17 @@ pub fn approve_increase(
                 detail: "The fund changed meanwhile; reload and retry.".into(),
             });
         }
+        let raised = raise - before.amount_in_force();
+        if raised > 0 {
+            record_raise(ctx, id, raised, &asked_by, Some(&who.id))?;
+        }
         let after = by_id(ctx.conn, id)?;
         ctx.audit(
             "amount_increase_approved",
             Some(&Fund::from(before)),
             Some(&Fund::from(after.clone())),
         )?;
-        ctx.publish("fund.updated", &after.id)?;
+        ctx.publish(command::DomainEvent::FundUpdated, &after.id)?;
         Ok(after)
     })
 }

@@ -403,7 +403,6 @@ pub fn run(
             Some(&Report::from(before)),
             Some(&Report::from(after.clone())),
         )?;
-        ctx.publish("report.updated", &after.id)?;
         tell(ctx, &g, &after, &command)?;
         Ok(after)
     })

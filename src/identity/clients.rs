@@ -153,7 +153,9 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The OAuth2 client-credentials grant (RFC 6749 §4.4).
+/// The OAuth2 client-credentials grant (RFC 6749 §4.4). The outer error is the database's
+/// (503 while it is unreachable, never an OAuth error that blames the client); the inner one
+/// is the OAuth answer.
 pub fn client_credentials(
     conn: &mut DbConn,
     jwt: &JwtKeys,
@@ -161,6 +163,36 @@ pub fn client_credentials(
     requested_scope: Option<&str>,
     client_id: Option<&str>,
     client_secret: Option<&str>,
+) -> Result<Result<ClientToken, OAuthFailure>, ApiError> {
+    let row: Option<ApiClientRow> = match client_id {
+        // No client id holds a control character, and PostgreSQL refuses a NUL in a query
+        // parameter: such an id is an unknown client, not a database error.
+        Some(id) if id.chars().any(char::is_control) => None,
+        Some(id) => api_clients::table
+            .filter(api_clients::client_id.eq(id))
+            .select(ApiClientRow::as_select())
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    Ok(grant(
+        jwt,
+        grant_type,
+        requested_scope,
+        client_id,
+        client_secret,
+        row,
+    ))
+}
+
+/// The grant's rules once the client's row (if any) is read.
+fn grant(
+    jwt: &JwtKeys,
+    grant_type: Option<&str>,
+    requested_scope: Option<&str>,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+    row: Option<ApiClientRow>,
 ) -> Result<ClientToken, OAuthFailure> {
     let grant_type =
         grant_type.ok_or_else(|| oauth(400, "invalid_request", "grant_type is required."))?;
@@ -171,25 +203,13 @@ pub fn client_credentials(
             "Only client_credentials is supported here.",
         ));
     }
-    let (Some(client_id), Some(secret)) = (client_id, client_secret) else {
+    let (Some(_), Some(secret)) = (client_id, client_secret) else {
         return Err(oauth(
             401,
             "invalid_client",
             "Client authentication is required (HTTP Basic or client_id and client_secret).",
         ));
     };
-    let row: Option<ApiClientRow> = api_clients::table
-        .filter(api_clients::client_id.eq(client_id))
-        .select(ApiClientRow::as_select())
-        .first(conn)
-        .optional()
-        .map_err(|_| {
-            oauth(
-                400,
-                "invalid_request",
-                "The request could not be processed.",
-            )
-        })?;
     let client = match row {
         Some(r)
             if r.revoked_at.is_none() && constant_time_eq(&r.secret_hash, &hash_opaque(secret)) =>

@@ -16,6 +16,7 @@ use crate::auth::principal::RequestMeta;
 use crate::auth::throttle;
 use crate::auth::tokens::hash_opaque;
 use crate::command::{self, Message};
+use crate::config::address_bucket;
 use crate::db::DbConn;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::error::ApiError;
@@ -48,7 +49,7 @@ pub(super) async fn rate_limit(
     account: Option<&str>,
 ) -> Result<(), ApiError> {
     let mut limits = vec![(
-        format!("{what}:ip:{}", meta.ip),
+        format!("{what}:ip:{}", address_bucket(&meta.ip)),
         state.config.auth_rate_limit_per_ip,
     )];
     if let Some(a) = account {
@@ -60,10 +61,38 @@ pub(super) async fn rate_limit(
     throttle::limit(state, limits).await
 }
 
-/// The lockout key of an account's password checks from one address: failures lock that
-/// pair only, so a guesser elsewhere cannot lock the owner out.
+/// The lockout key of an account's password checks from one address (an IPv6 /64): failures
+/// lock that pair only, so a guesser elsewhere cannot lock the owner out.
 pub(super) fn lock_key(what: &str, account: &str, ip: &str) -> String {
-    format!("{}{ip}", lock_prefix(what, account))
+    format!("{}{}", lock_prefix(what, account), address_bucket(ip))
+}
+
+/// The per-account limit of logins, which slows guessing without refusing the owner: every
+/// attempt on `account` counts, and once the account is over its limit for the minute only
+/// addresses that already failed for it (their lockout key `key` holds failures) get 429. An
+/// address that never failed for it goes on to the password check, so eleven wrong logins from
+/// anywhere never keep the owner out. Keyed by the email as typed: known and unknown accounts
+/// answer alike.
+fn limit_account(
+    conn: &mut DbConn,
+    max: u32,
+    account: &str,
+    key: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let c = throttle::count(
+        conn,
+        &format!("login:account:{account}"),
+        throttle::RATE_WINDOW,
+        now,
+    )?;
+    if c.hits > i32::try_from(max).unwrap_or(i32::MAX) && throttle::failures(conn, key, now)? > 0 {
+        let retry = (c.window_start + throttle::RATE_WINDOW - now)
+            .num_seconds()
+            .max(1);
+        return Err(ApiError::TooManyRequests(retry.unsigned_abs()));
+    }
+    Ok(())
 }
 
 /// The prefix of every lockout key of an account (all addresses), to clear them at once.
@@ -72,22 +101,25 @@ pub(super) fn lock_prefix(what: &str, account: &str) -> String {
 }
 
 /// Email and password login. A locked pair (account, address) answers exactly as a wrong
-/// password, after the same password work, for known and unknown emails alike.
+/// password, after the same password work, for known and unknown emails alike; the owner at
+/// an address that has not failed is never refused for what others did (`limit_account`).
 pub async fn login(
     state: &AppState,
     meta: RequestMeta,
     req: LoginRequest,
 ) -> Result<TokenPair, ApiError> {
     let email = req.email.trim().to_lowercase();
-    rate_limit(state, &meta, "login", Some(&email)).await?;
+    rate_limit(state, &meta, "login", None).await?;
     if req.password.chars().count() > crate::auth::password::MAX_LEN {
         return Err(bad_credentials());
     }
     let key = lock_key("login", &email, &meta.ip);
     let (lookup, k) = (email.clone(), key.clone());
+    let max = state.config.auth_rate_limit_per_account;
     let (user, locked) = state
         .db(move |c| {
             let now = chrono::Utc::now().naive_utc();
+            limit_account(c, max, &lookup, &k, now)?;
             Ok((user_by_email(c, &lookup)?, throttle::is_locked(c, &k, now)?))
         })
         .await?;
@@ -146,6 +178,13 @@ fn record_failure(
     };
     command::run(conn, config, &Actor::Anonymous, meta, |ctx| {
         let (failures, lock) = throttle::fail(ctx.conn, key, ctx.now)?;
+        // Each address locked out is one lock, but the owner hears of it once per period.
+        let lock = match lock {
+            Some(lock) if throttle::first_lock_notice(ctx.conn, &user.email, ctx.now)? => {
+                Some(lock)
+            }
+            _ => None,
+        };
         if let Some(lock) = lock {
             ctx.tell(
                 Event::AccountLocked,

@@ -236,16 +236,18 @@ pub(super) fn check_organisation(conn: &mut DbConn, field: &str, id: &str) -> Re
     Ok(())
 }
 
-/// The display name of user `id`, or the secretariat when there is none.
-pub(super) fn display_name_of(conn: &mut DbConn, id: Option<&str>) -> String {
-    id.and_then(|id| {
-        users::table
+/// The display name of user `id`, or the secretariat when there is none. A failed read is
+/// returned, not read as "none": inside a PostgreSQL transaction it aborts the transaction.
+pub(super) fn display_name_of(conn: &mut DbConn, id: Option<&str>) -> Result<String, ApiError> {
+    let name = match id {
+        Some(id) => users::table
             .find(id)
             .select(users::display_name)
             .first::<String>(conn)
-            .ok()
-    })
-    .unwrap_or_else(|| "The secretariat".into())
+            .optional()?,
+        None => None,
+    };
+    Ok(name.unwrap_or_else(|| "The secretariat".into()))
 }
 
 /// Inserts a user row, turning a duplicate email into 409.

@@ -126,7 +126,7 @@ pub fn create_user(
         }
         let row = new_invited(email, name, req.role, req.organisation_id.clone());
         insert_user(ctx.conn, &row)?;
-        let inviter = display_name_of(ctx.conn, Some(&admin.id));
+        let inviter = display_name_of(ctx.conn, Some(&admin.id))?;
         send_invitation(ctx, &row, &inviter)?;
         ctx.audit::<User>("created", None, Some(&row.clone().into()))?;
         Ok(row)
@@ -175,7 +175,7 @@ pub fn invite_member(
 }
 
 /// The display name of a user (for "invited by" lines), or the secretariat.
-pub fn display_name_or_secretariat(conn: &mut DbConn, who: &Principal) -> String {
+pub fn display_name_or_secretariat(conn: &mut DbConn, who: &Principal) -> Result<String, ApiError> {
     display_name_of(conn, who.user().map(|u| u.id.as_str()))
 }
 
@@ -215,7 +215,7 @@ pub fn resend_invitation(
             has_password: user.password_hash.is_some(),
         };
         transition(user.status, UserCommand::ResendInvitation, facts)?;
-        let inviter = display_name_of(ctx.conn, Some(&admin.id));
+        let inviter = display_name_of(ctx.conn, Some(&admin.id))?;
         send_invitation(ctx, &user, &inviter)?;
         ctx.audit_raw("user.invitation_resent", "user", &user.id, None, None)?;
         Ok(user)

@@ -103,6 +103,12 @@ pub enum Event {
     AccountLocked,
     /// A partner app's webhook subscription was disabled after failures.
     WebhookDisabled,
+    /// A fund's amount (a raise, or a new fund's) waits for a second person.
+    FundIncreaseAwaitsConfirmation,
+    /// A new reference rate waits for a second person.
+    FxRateAwaitsConfirmation,
+    /// A new reference rate applies.
+    FxRateChanged,
 }
 
 /// Who hears of an event, resolved from the event's [`Parties`] when it happens.
@@ -212,6 +218,9 @@ pub const MATRIX: &[Line] = &[
     line(Event::PasswordChanged, Kind::PasswordChanged, &[A::Addressee], "The owner learns of it (and acts if it was not them)."),
     line(Event::AccountLocked, Kind::AccountLocked, &[A::Addressee], "The owner learns of it (and acts if it was not them)."),
     line(Event::WebhookDisabled, Kind::WebhookDisabled, &[A::Admins], "Admins tell the partner."),
+    line(Event::FundIncreaseAwaitsConfirmation, Kind::FundIncreasePending, &[A::Finance, A::Admins], "A finance officer or admin other than the one who asked must confirm it before it applies."),
+    line(Event::FxRateAwaitsConfirmation, Kind::FxRatePending, &[A::Finance, A::Admins], "A finance officer or admin other than the one who set it must confirm it before it applies."),
+    line(Event::FxRateChanged, Kind::FxRateChanged, &[A::GrantOfficers, A::Finance], "Grant rates, tranche approvals and fund limits follow it; officers and finance check what it moves."),
 ];
 
 /// The people an event concerns; each [`Audience`] is resolved from these.

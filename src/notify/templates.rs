@@ -85,6 +85,12 @@ pub enum Kind {
     ReportAccepted,
     /// A partner app's webhook subscription was disabled (to every active admin).
     WebhookDisabled,
+    /// A fund's amount (or a new fund's) waits for a second person (to finance and admins).
+    FundIncreasePending,
+    /// A reference rate waits for a second person (to finance and admins).
+    FxRatePending,
+    /// A reference rate changed (to grant officers and finance).
+    FxRateChanged,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -279,6 +285,21 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "webhook_disabled",
         "[{{ network_name }}] A partner app's webhook was disabled",
     ),
+    (
+        Kind::FundIncreasePending,
+        "fund_increase_pending",
+        "[{{ network_name }}] The amount of fund {{ fund_reference }} awaits your confirmation: {{ pending_amount }}",
+    ),
+    (
+        Kind::FxRatePending,
+        "fx_rate_pending",
+        "[{{ network_name }}] A new reference rate for {{ currency }} awaits your confirmation",
+    ),
+    (
+        Kind::FxRateChanged,
+        "fx_rate_changed",
+        "[{{ network_name }}] The reference rate of {{ currency }} is now {{ rate }} {{ base_currency }}",
+    ),
 ];
 
 macro_rules! template_files {
@@ -329,6 +350,9 @@ const FILES: &[(&str, &str)] = template_files!(
     "report_returned",
     "report_accepted",
     "webhook_disabled",
+    "fund_increase_pending",
+    "fx_rate_pending",
+    "fx_rate_changed",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 
@@ -423,6 +447,9 @@ mod tests {
             "planned_end": "31 December 2026", "paid": "USD 5.00", "planned_date": "1 May 2026",
             "requested_by_name": "Member", "approvals_required": 2, "requires_report": null,
             "paid_on": "2 May 2026", "inbox_link": "http://x/inbox", "report_kind": "narrative",
+            "fund_title": "Core", "fund_reference": "OSF-1", "pending_amount": "USD 900,000.00",
+            "currency": "GBP", "base_currency": "USD", "rate": "1.270000", "as_of": "15 January 2026",
+            "previous_rate": "1.250000", "first_rate": false,
         })
     }
 

@@ -180,7 +180,15 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ("get_fx_rate", "Staff. One reference rate. Changes nothing."),
     (
         "put_fx_rate",
-        "Finance officers and admins. Sets a reference rate; grants' stored rates must lie within the configured band around it. Audited.",
+        "Finance officers and admins. Sets a reference rate; grants' stored rates must lie within the configured band around it. Within FX_RATE_CHANGE_BAND_PERCENT of the confirmed rate it applies at once and emails grant officers and finance; otherwise (and for a currency's first rate) it waits for a second person and emails finance and admins. Audited.",
+    ),
+    (
+        "confirm_fx_rate",
+        "A finance officer or admin other than the one who set it. Applies the rate that waits, named as read; emails grant officers and finance. Audited.",
+    ),
+    (
+        "fx_rate_history",
+        "Staff. Every rate set for a currency, newest first, with who set and who confirmed it. Changes nothing.",
     ),
     // grants
     (
@@ -351,7 +359,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "replay_webhook",
-        "The owning app, or admins; the subscription must be enabled. At most a bounded number of deliveries per call.",
+        "The owning app, or admins; the subscription must be enabled. At most a bounded number of deliveries per call, and `WEBHOOK_REPLAYS_PER_HOUR` calls per subscription in any hour (429 with `Retry-After` beyond). Each event is rendered through today's partner view: nothing hidden since is sent again.",
     ),
 ];
 

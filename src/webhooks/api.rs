@@ -13,7 +13,9 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
-use crate::error::docs::{AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors};
+use crate::error::docs::{
+    AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors, RateLimited,
+};
 use crate::extract::Json;
 use crate::pagination::{self, Page};
 
@@ -252,14 +254,14 @@ pub async fn retry_webhook_delivery(
 }
 
 /// Re-send everything recorded since a time (what a receiver missed), in the original order
-/// and with the original `webhook-id`s.
+/// and with the original `webhook-id`s, each as the app may read it today.
 #[utoipa::path(
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(("id" = String, Path, description = "Subscription id"), ReplayQuery),
     responses(
         (status = 202, description = "Queued", body = ReplayResult),
-        QueryErrors, AuthErrors, NotFoundError, ConflictError,
+        QueryErrors, AuthErrors, NotFoundError, ConflictError, RateLimited,
     )
 )]
 #[post("/webhooks/{id}/replay")]

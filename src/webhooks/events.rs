@@ -1,14 +1,16 @@
-//! The event seam: [`publish`] is called by the domain services inside their write
-//! transaction and records one delivery per matching subscription. It shows a partner app
-//! only what its scopes let it read over REST, and never a hidden organisation's data.
+//! The event seam: the command context hands every [`Published`] change to
+//! [`publish_domain`] inside its write transaction, which records one delivery per matching
+//! subscription. It shows a partner app only what its scopes let it read over REST, through
+//! the same views (a withheld grantee's grant in the neutral view, a withheld donor's fund
+//! naming no donor), and a replay renders past events through today's views ([`replayed`]).
 
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::model::{DeliveryRow, DeliveryStatus, EventType, events_from_text};
 use crate::auth::Scope;
-use crate::command::DomainEvent;
+use crate::command::{DomainEvent, Published};
 use crate::db::DbConn;
 use crate::db::schema::{api_clients, organisations, webhook_deliveries, webhook_subscriptions};
 use crate::db::schema::{funds, grants};
@@ -20,8 +22,8 @@ use crate::grants::fund::FundRow;
 use crate::grants::grant::{GrantRow, GrantStatus};
 use crate::kit::rfc3339;
 
-/// A change partner apps may be told about. Built by the domain code from its rows; what a
-/// partner app may see of them is decided here.
+/// A change partner apps may be told about, with the entity as it stands now. What a
+/// partner app may see of it is decided by [`shown`].
 #[derive(Debug, Clone)]
 pub enum WebhookEvent {
     /// An organisation was created.
@@ -36,7 +38,7 @@ pub enum WebhookEvent {
     MembershipChanged(OrganisationRow),
     /// A grant was approved.
     GrantPublished(GrantRow),
-    /// A published grant changed (e.g. activated).
+    /// A published grant changed (e.g. activated, paid, its grantee hidden).
     GrantUpdated(GrantRow),
     /// A published grant was closed.
     GrantClosed(GrantRow),
@@ -49,73 +51,70 @@ pub enum WebhookEvent {
 }
 
 impl WebhookEvent {
-    /// The event of an organisation edit: hidden, unhidden, a membership change or an update.
-    pub fn organisation_changed(before: &OrganisationRow, after: &OrganisationRow) -> Self {
-        match (before.hidden_from_public, after.hidden_from_public) {
-            (false, true) => WebhookEvent::OrganisationHidden(after.id.clone()),
-            (true, false) => WebhookEvent::OrganisationUnhidden(after.clone()),
-            _ if before.membership_status != after.membership_status => {
-                WebhookEvent::MembershipChanged(after.clone())
-            }
-            _ => WebhookEvent::OrganisationUpdated(after.clone()),
-        }
-    }
-
-    /// The event of a grant state change, if partner apps are told about it: approval
-    /// publishes; activation updates; closing closes; cancelling a published grant cancels.
-    pub fn grant_transition(before: &GrantRow, after: &GrantRow) -> Option<Self> {
-        let was_public = GrantStatus::PUBLISHED.contains(&before.status);
-        match after.status {
-            GrantStatus::Approved if !was_public => {
-                Some(WebhookEvent::GrantPublished(after.clone()))
-            }
-            GrantStatus::Closed if was_public => Some(WebhookEvent::GrantClosed(after.clone())),
-            GrantStatus::Cancelled if was_public => {
-                Some(WebhookEvent::GrantCancelled(after.clone()))
-            }
-            s if was_public && GrantStatus::PUBLISHED.contains(&s) => {
-                Some(WebhookEvent::GrantUpdated(after.clone()))
-            }
-            _ => None,
-        }
-    }
-
-    /// The event a command published through the command context, with the entity read as
-    /// it now stands in the command's transaction; `None` for events apps do not receive.
-    pub fn from_domain(conn: &mut DbConn, e: &DomainEvent) -> QueryResult<Option<Self>> {
+    /// The event of `kind` about `entity_id`, with the entity read as it stands now (inside
+    /// the command's transaction, or at a replay); `None` when the entity is gone. The match
+    /// is exhaustive: a new [`DomainEvent`] does not compile until its payload is decided.
+    pub fn load(
+        conn: &mut DbConn,
+        kind: DomainEvent,
+        entity_id: &str,
+    ) -> QueryResult<Option<Self>> {
+        use DomainEvent as D;
+        use WebhookEvent as E;
         let org = |conn: &mut DbConn| {
             organisations::table
-                .find(&e.entity_id)
+                .find(entity_id)
                 .select(OrganisationRow::as_select())
                 .first(conn)
+                .optional()
         };
         let grant = |conn: &mut DbConn| {
             grants::table
-                .find(&e.entity_id)
+                .find(entity_id)
                 .select(GrantRow::as_select())
                 .first(conn)
+                .optional()
         };
         let fund = |conn: &mut DbConn| {
             funds::table
-                .find(&e.entity_id)
+                .find(entity_id)
                 .select(FundRow::as_select())
                 .first(conn)
+                .optional()
         };
-        Ok(Some(match e.name {
-            "organisation.created" => WebhookEvent::OrganisationCreated(org(conn)?),
-            "organisation.updated" => WebhookEvent::OrganisationUpdated(org(conn)?),
-            "organisation.hidden" => WebhookEvent::OrganisationHidden(e.entity_id.clone()),
-            "organisation.unhidden" => WebhookEvent::OrganisationUnhidden(org(conn)?),
-            "membership.changed" => WebhookEvent::MembershipChanged(org(conn)?),
-            "grant.published" => WebhookEvent::GrantPublished(grant(conn)?),
-            "grant.updated" => WebhookEvent::GrantUpdated(grant(conn)?),
-            "grant.closed" => WebhookEvent::GrantClosed(grant(conn)?),
-            "grant.cancelled" => WebhookEvent::GrantCancelled(grant(conn)?),
-            "fund.created" => WebhookEvent::FundCreated(fund(conn)?),
-            "fund.updated" => WebhookEvent::FundUpdated(fund(conn)?),
-            _ => return Ok(None),
-        }))
+        Ok(match kind {
+            D::OrganisationCreated => org(conn)?.map(E::OrganisationCreated),
+            D::OrganisationUpdated => org(conn)?.map(E::OrganisationUpdated),
+            D::OrganisationHidden => Some(E::OrganisationHidden(entity_id.to_string())),
+            D::OrganisationUnhidden => org(conn)?.map(E::OrganisationUnhidden),
+            D::MembershipChanged => org(conn)?.map(E::MembershipChanged),
+            D::GrantPublished => grant(conn)?.map(E::GrantPublished),
+            D::GrantUpdated => grant(conn)?.map(E::GrantUpdated),
+            D::GrantClosed => grant(conn)?.map(E::GrantClosed),
+            D::GrantCancelled => grant(conn)?.map(E::GrantCancelled),
+            D::FundCreated => fund(conn)?.map(E::FundCreated),
+            D::FundUpdated => fund(conn)?.map(E::FundUpdated),
+        })
     }
+}
+
+/// The published change a wire type stands for; `None` for `ping`, which is no change.
+pub fn domain_kind(event: EventType) -> Option<DomainEvent> {
+    use DomainEvent as D;
+    Some(match event {
+        EventType::OrganisationCreated => D::OrganisationCreated,
+        EventType::OrganisationUpdated => D::OrganisationUpdated,
+        EventType::OrganisationHidden => D::OrganisationHidden,
+        EventType::OrganisationUnhidden => D::OrganisationUnhidden,
+        EventType::MembershipChanged => D::MembershipChanged,
+        EventType::GrantPublished => D::GrantPublished,
+        EventType::GrantUpdated => D::GrantUpdated,
+        EventType::GrantClosed => D::GrantClosed,
+        EventType::GrantCancelled => D::GrantCancelled,
+        EventType::FundCreated => D::FundCreated,
+        EventType::FundUpdated => D::FundUpdated,
+        EventType::Ping => return None,
+    })
 }
 
 /// What a partner app receives of an event: its type, the scope it needs, the resource it
@@ -140,15 +139,6 @@ pub fn partner_grant(conn: &mut DbConn, row: GrantRow) -> Result<Value, ApiError
 fn public_org(row: OrganisationRow) -> Value {
     let groups = Viewer::Public.field_groups(&row);
     serde_json::to_value(Organisation::view(row, groups)).unwrap_or(Value::Null)
-}
-
-fn grantee_hidden(conn: &mut DbConn, org: &str) -> QueryResult<bool> {
-    Ok(organisations::table
-        .find(org)
-        .select(organisations::hidden_from_public)
-        .first::<bool>(conn)
-        .optional()?
-        .unwrap_or(true))
 }
 
 /// Decides what partner apps see of `event`; `None` when they see nothing.
@@ -191,14 +181,10 @@ pub fn shown(conn: &mut DbConn, event: WebhookEvent) -> Result<Option<Shown>, Ap
             })
         }
         E::MembershipChanged(_) => None,
+        // Partner apps read published grants only; a grant to a withheld grantee is shown
+        // through the same neutral view as over REST (no name, no id, its region only).
         E::GrantPublished(g) | E::GrantUpdated(g) | E::GrantClosed(g)
             if !GrantStatus::PUBLISHED.contains(&g.status) =>
-        {
-            let _ = g;
-            None
-        }
-        E::GrantPublished(g) | E::GrantUpdated(g) | E::GrantClosed(g) | E::GrantCancelled(g)
-            if grantee_hidden(conn, &g.grantee_organisation_id)? =>
         {
             let _ = g;
             None
@@ -207,8 +193,8 @@ pub fn shown(conn: &mut DbConn, event: WebhookEvent) -> Result<Option<Shown>, Ap
         E::GrantUpdated(g) => Some(grant(conn, EventType::GrantUpdated, g)?),
         E::GrantClosed(g) => Some(grant(conn, EventType::GrantClosed, g)?),
         E::GrantCancelled(g) => Some(grant(conn, EventType::GrantCancelled, g)?),
-        E::FundCreated(f) => Some(fund(EventType::FundCreated, f)?),
-        E::FundUpdated(f) => Some(fund(EventType::FundUpdated, f)?),
+        E::FundCreated(f) => Some(fund(conn, EventType::FundCreated, f)?),
+        E::FundUpdated(f) => Some(fund(conn, EventType::FundUpdated, f)?),
     };
     Ok(shown)
 }
@@ -222,20 +208,22 @@ fn grant(conn: &mut DbConn, event: EventType, g: GrantRow) -> Result<Shown, ApiE
     })
 }
 
-fn fund(event: EventType, f: FundRow) -> Result<Shown, ApiError> {
+fn fund(conn: &mut DbConn, event: EventType, f: FundRow) -> Result<Shown, ApiError> {
+    let donor = access::organisation(conn, &f.donor_organisation_id)?
+        .ok_or_else(|| ApiError::internal("fund without its donor"))?;
     Ok(Shown {
         event,
         scope: Scope::GrantsRead,
         resource_key: format!("fund:{}", f.id),
-        data: access::partner_fund(f)?,
+        data: serde_json::to_value(access::partner_fund(f, &donor)).map_err(ApiError::internal)?,
     })
 }
 
-/// The JSON body of an event: `{"type", "timestamp", "data"}`.
-pub fn body(event: EventType, data: &Value) -> String {
+/// The JSON body of an event that happened at `at`: `{"type", "timestamp", "data"}`.
+pub fn body(event: EventType, at: NaiveDateTime, data: &Value) -> String {
     json!({
         "type": event.as_str(),
-        "timestamp": rfc3339(Utc::now().naive_utc()),
+        "timestamp": rfc3339(at),
         "data": data,
     })
     .to_string()
@@ -278,10 +266,42 @@ pub fn enqueue(
     Ok(id)
 }
 
-/// The publisher the command context calls for every [`DomainEvent`] (registered at start).
-pub fn publish_domain(conn: &mut DbConn, e: &DomainEvent) -> Result<(), ApiError> {
-    let event = WebhookEvent::from_domain(conn, e)?;
-    publish(conn, event)
+/// The publisher the command context calls for every [`Published`] change (registered at
+/// start).
+pub fn publish_domain(conn: &mut DbConn, p: &Published) -> Result<(), ApiError> {
+    let event = WebhookEvent::load(conn, p.event, &p.entity_id)?;
+    publish(conn, event)?;
+    if matches!(
+        p.event,
+        DomainEvent::OrganisationHidden | DomainEvent::OrganisationUnhidden
+    ) {
+        visibility_changed(conn, &p.entity_id)?;
+    }
+    Ok(())
+}
+
+/// An organisation hidden or shown again changes how apps read its grants and funds: each
+/// published grant to it is sent again as `grant.updated` (the neutral view while it is
+/// hidden) and each fund it gives as `fund.updated`, in the transaction of the change.
+fn visibility_changed(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
+    let grant_rows: Vec<GrantRow> = grants::table
+        .filter(grants::grantee_organisation_id.eq(org))
+        .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
+        .order(grants::id.asc())
+        .select(GrantRow::as_select())
+        .load(conn)?;
+    for g in grant_rows {
+        publish(conn, WebhookEvent::GrantUpdated(g))?;
+    }
+    let fund_rows: Vec<FundRow> = funds::table
+        .filter(funds::donor_organisation_id.eq(org))
+        .order(funds::id.asc())
+        .select(FundRow::as_select())
+        .load(conn)?;
+    for f in fund_rows {
+        publish(conn, WebhookEvent::FundUpdated(f))?;
+    }
+    Ok(())
 }
 
 /// Records `event` for every enabled subscription that asked for it and whose app may read
@@ -311,8 +331,39 @@ pub fn publish(conn: &mut DbConn, event: impl Into<Option<WebhookEvent>>) -> Res
         {
             continue;
         }
-        let b = body_text.get_or_insert_with(|| body(shown.event, &shown.data));
+        let b =
+            body_text.get_or_insert_with(|| body(shown.event, Utc::now().naive_utc(), &shown.data));
         enqueue(conn, &id, shown.event, &shown.resource_key, b, None)?;
     }
     Ok(())
+}
+
+/// What a replay sends for a past delivery of `event` about `resource_key`, recorded at `at`:
+/// the event rendered through today's partner view, so nothing hidden since is sent again.
+/// `None` when today's view shows nothing (an organisation now hidden, a grant no longer
+/// published) or the app may no longer read it; a ping is sent as recorded.
+pub fn replayed(
+    conn: &mut DbConn,
+    event: EventType,
+    resource_key: &str,
+    recorded_body: &str,
+    at: NaiveDateTime,
+    scopes: &[Scope],
+) -> Result<Option<String>, ApiError> {
+    let Some(kind) = domain_kind(event) else {
+        return Ok(Some(recorded_body.to_string()));
+    };
+    let Some((_, entity_id)) = resource_key.split_once(':') else {
+        return Ok(None);
+    };
+    let Some(loaded) = WebhookEvent::load(conn, kind, entity_id)? else {
+        return Ok(None);
+    };
+    let Some(shown) = shown(conn, loaded)? else {
+        return Ok(None);
+    };
+    if shown.event != event || !scopes.contains(&shown.scope) {
+        return Ok(None);
+    }
+    Ok(Some(body(shown.event, at, &shown.data)))
 }

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 `webhooks` section: one entry per event type, with the Standard Webhooks
-//! headers and the payload schema. utoipa 5 has no model for it, so it is added as a
+//! headers and the payload schema. Tranches and reports are no events: partner apps never see
+//! them (a payment shows in `grant.updated` and `fund.updated`). utoipa 5 has no model for it, so it is added as a
 //! top-level member through the document's extensions map.
 
 use serde_json::{Value, json};
@@ -36,11 +37,11 @@ fn data_schema(e: EventType) -> Value {
         | EventType::GrantClosed
         | EventType::GrantCancelled => json!({
             "allOf": [{"$ref": "#/components/schemas/PartnerGrant"}],
-            "description": "The grant as partner apps read it over REST (its published fields: never a tranche, a report, a staff id or a note). Never sent for grants to hidden organisations, and only to apps with grants:read."
+            "description": "The grant as partner apps read it over REST (its published fields: never a tranche, a report, a staff id or a note). A grant to a hidden organisation carries the neutral view (grantee_withheld, no grantee id, a neutral title and description); hiding or showing a grantee sends grant.updated for each of its published grants. A payment or its reversal shows as grant.updated (amount_disbursed). Only to apps with grants:read."
         }),
         EventType::FundCreated | EventType::FundUpdated => json!({
-            "allOf": [{"$ref": "#/components/schemas/Fund"}],
-            "description": "The fund, without a raise that waits for confirmation (pending_amount, pending_by, pending_at are never sent). Only to apps with grants:read."
+            "allOf": [{"$ref": "#/components/schemas/PartnerFund"}],
+            "description": "The fund's published fields (never a raise waiting for confirmation, nor who asked for it); a fund of a hidden donor names no donor. Only to apps with grants:read."
         }),
         EventType::Ping => json!({
             "type": "object",
@@ -120,8 +121,14 @@ pub fn section() -> Value {
     Value::Object(out)
 }
 
-/// Adds the `webhooks` section and the `webhooks` tag to `doc`.
+/// Adds the `webhooks` section, the schemas only webhooks use and the `webhooks` tag to `doc`.
 pub fn add_to(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::{PartialSchema, ToSchema};
+    type Fund = crate::grants::access::PartnerFund;
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(Fund::name().into_owned(), Fund::schema());
     doc.extensions
         .get_or_insert_with(Default::default)
         .insert("webhooks".into(), section());

@@ -9,10 +9,12 @@ use super::model::*;
 use super::sign;
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role, Scope};
-use crate::command;
+use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
-use crate::db::schema::{api_clients, webhook_attempts, webhook_deliveries, webhook_subscriptions};
+use crate::db::schema::{
+    api_clients, audit_events, webhook_attempts, webhook_deliveries, webhook_subscriptions,
+};
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{self, Page};
 
@@ -207,7 +209,7 @@ pub fn create(
             &row.id,
             EventType::Ping,
             &format!("subscription:{}", row.id),
-            &body(EventType::Ping, &ping),
+            &body(EventType::Ping, ctx.now, &ping),
             None,
         )?;
         let secret = row.secret.clone();
@@ -494,7 +496,12 @@ pub fn retry(
 }
 
 /// Queues again every delivery of the subscription recorded at or after `since`, in their
-/// original order and with their original `webhook-id`.
+/// original order and with their original `webhook-id`, each rendered through today's
+/// partner view: an event whose entity the app may no longer see (an organisation hidden
+/// since, a grant no longer published) is not sent again, a grant to a grantee hidden since
+/// carries the neutral view, and a fund never its withheld donor. At most
+/// `WEBHOOK_REPLAYS_PER_HOUR` replays per subscription in any hour, counted in the audit trail
+/// under a lock on the subscription's row, so every instance shares the limit.
 pub fn replay(
     conn: &mut DbConn,
     config: &Config,
@@ -506,13 +513,20 @@ pub fn replay(
     let manager = Manager::of(who)?;
     command::run(conn, config, who, meta, |ctx| {
         let sub = owned(ctx.conn, &manager, id)?;
-        let c = &mut *ctx.conn;
         if !sub.enabled {
             return Err(ApiError::Conflict {
                 code: crate::error::ConflictCode::SubscriptionDisabled,
                 detail: "Enable the subscription first (PATCH enabled=true).".into(),
             });
         }
+        check_replay_limit(ctx, id, config.webhooks.replays_per_hour)?;
+        let c = &mut *ctx.conn;
+        let scopes: String = api_clients::table
+            .find(&sub.api_client_id)
+            .select(api_clients::scopes)
+            .first(c)?;
+        let scopes = Scope::parse_list(&scopes);
+        let wanted = events_from_text(&sub.events);
         let rows: Vec<DeliveryRow> = webhook_deliveries::table
             .filter(webhook_deliveries::subscription_id.eq(id))
             .filter(webhook_deliveries::created_at.ge(since))
@@ -521,25 +535,62 @@ pub fn replay(
             .limit(REPLAY_MAX)
             .select(DeliveryRow::as_select())
             .load(c)?;
-        let mut seen = std::collections::HashSet::new();
+        // A message still waiting to go out (from an earlier replay, say) is not queued twice.
+        let pending: Vec<String> = webhook_deliveries::table
+            .filter(webhook_deliveries::subscription_id.eq(id))
+            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
+            .select(webhook_deliveries::message_id)
+            .load(c)?;
+        let mut seen: std::collections::HashSet<String> = pending.into_iter().collect();
         let mut queued = 0;
         for r in rows {
             // A message replayed before appears once.
             if !seen.insert(r.message_id.clone()) {
                 continue;
             }
-            let event = EventType::parse(&r.event_type).unwrap_or(EventType::Ping);
-            events::enqueue(c, id, event, &r.resource_key, &r.body, Some(&r.message_id))?;
+            let Some(event) = EventType::parse(&r.event_type) else {
+                continue;
+            };
+            if !wanted.contains(&event) && event != EventType::Ping {
+                continue;
+            }
+            let Some(body) =
+                events::replayed(c, event, &r.resource_key, &r.body, r.created_at, &scopes)?
+            else {
+                continue;
+            };
+            events::enqueue(c, id, event, &r.resource_key, &body, Some(&r.message_id))?;
             queued += 1;
         }
         let after = serde_json::json!({ "since": crate::kit::rfc3339(since), "queued": queued });
-        ctx.audit_raw(
-            "webhook_subscription.replayed",
-            "webhook_subscription",
-            id,
-            None,
-            Some(after),
-        )?;
+        ctx.audit_raw(REPLAYED, "webhook_subscription", id, None, Some(after))?;
         Ok(ReplayResult { queued })
     })
+}
+
+/// The audit action of a replay; the replay limit counts these.
+const REPLAYED: &str = "webhook_subscription.replayed";
+
+/// Refuses a replay beyond `per_hour` in the last hour (429 with `Retry-After`: when the
+/// oldest of them leaves the window). The no-op update locks the subscription's row first, so
+/// concurrent replays of one subscription count one after another on PostgreSQL too.
+fn check_replay_limit(ctx: &mut Ctx<'_>, id: &str, per_hour: i64) -> Result<(), ApiError> {
+    diesel::update(webhook_subscriptions::table.find(id))
+        .set(webhook_subscriptions::version.eq(webhook_subscriptions::version))
+        .execute(ctx.conn)?;
+    let window = Duration::hours(1);
+    let recent: Vec<NaiveDateTime> = audit_events::table
+        .filter(audit_events::entity_type.eq("webhook_subscription"))
+        .filter(audit_events::entity_id.eq(id))
+        .filter(audit_events::action.eq(REPLAYED))
+        .filter(audit_events::occurred_at.gt(ctx.now - window))
+        .order(audit_events::occurred_at.asc())
+        .select(audit_events::occurred_at)
+        .load(ctx.conn)?;
+    if (recent.len() as i64) < per_hour {
+        return Ok(());
+    }
+    let frees_at = recent[recent.len() - per_hour as usize] + window;
+    let wait = (frees_at - ctx.now).num_seconds().max(1);
+    Err(ApiError::TooManyRequests(u64::try_from(wait).unwrap_or(1)))
 }

@@ -300,6 +300,16 @@ async fn world(app: &TestApp) -> World {
         .send()
         .await
         .expect(201);
+    // Its amount is above the raise threshold: a second person (the finance officer) confirms it.
+    app.post(&format!(
+        "/api/v1/funds/{}/amount-increase/approve",
+        id_of(&fund.body)
+    ))
+    .bearer(&fo.token)
+    .json(&json!({"amount": "10000000.00"}))
+    .send()
+    .await
+    .expect(200);
     let s = Setup {
         app,
         admin: admin.token.clone(),
@@ -675,9 +685,10 @@ fn rows(w: &World) -> Vec<Row> {
         .if_match(),
         row("GET", format!("/api/v1/funds/{fund}/history"), HISTORY),
         // No raise waits on this fund: finance officers and admins are told so.
-        row(
+        with_body(
             "POST",
             format!("/api/v1/funds/{fund}/amount-increase/approve"),
+            |_| json!({"amount": "1.00"}),
             [401, 403, 403, 403, 409, 409, 403, 403],
         ),
         // How a fund is published in open data.
@@ -692,11 +703,20 @@ fn rows(w: &World) -> Vec<Row> {
         with_body(
             "PUT",
             "/api/v1/fx-rates/EUR",
-            |_| json!({"rate": "1.08", "as_of": "2026-01-15"}),
-            [401, 403, 403, 403, 200, 200, 403, 403],
+            |_| json!({"rate": "1.08", "as_of": crate::grants::rate_date()}),
+            // The first EUR rate here: it waits for a second person.
+            [401, 403, 403, 403, 202, 202, 403, 403],
         ),
         row("GET", "/api/v1/fx-rates", READ_STAFF),
         row("GET", "/api/v1/fx-rates/EUR", READ_STAFF),
+        row("GET", "/api/v1/fx-rates/EUR/history", READ_STAFF),
+        // The finance officer confirms the admin's rate; then none waits for the admin.
+        with_body(
+            "POST",
+            "/api/v1/fx-rates/EUR/confirm",
+            |_| json!({"rate": "1.08", "as_of": crate::grants::rate_date()}),
+            [401, 403, 403, 403, 200, 409, 403, 403],
+        ),
         // Grants
         with_body(
             "POST",

@@ -278,3 +278,118 @@ fn bad_settings_stop_the_start_with_one_line_naming_the_variable() {
         );
     }
 }
+
+/// A plain HTTP/1.1 POST of a JSON body with a bearer token and an Idempotency-Key; `None`
+/// when the server closed the connection without answering.
+fn http_post_keyed(
+    port: u16,
+    path: &str,
+    token: &str,
+    key: &str,
+    body: &str,
+) -> Option<(u16, String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nIdempotency-Key: {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.split_whitespace().nth(1)?.parse().ok()?;
+    let (head, body) = out.split_once("\r\n\r\n")?;
+    Some((status, head.to_ascii_lowercase(), body.to_string()))
+}
+
+async fn killed_between_commit_and_answer(backend: Backend) {
+    use crate::grants::{active, world};
+    use diesel::prelude::*;
+    use idpc_hub::db::schema::{disbursements as d, idempotency_keys as k};
+
+    let app = crate::common::TestApp::start(backend).await;
+    let w = world(&app).await;
+    let grant = active(&app, &w, "1000.00").await;
+    let dir = tempfile::tempdir().unwrap();
+    // The test app's settings (its JWT keys sign the tokens the binary must accept).
+    let settings = crate::common::base_env(&app.db.url, app.mail.port);
+    let env = |port: u16, crash: bool| {
+        let mut vars: Vec<(&str, String)> = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        vars.push(("PORT", port.to_string()));
+        if crash {
+            vars.push((idpc_hub::idempotency::CRASH_AFTER_COMMIT, "1".into()));
+        }
+        vars
+    };
+    let path = format!("/api/v1/grants/{grant}/disbursements");
+    let body = r#"{"amount": "100.00", "planned_date": "2026-05-01", "note": "Crash"}"#;
+    // First life: the command commits, then the process dies before answering.
+    let port = free_port();
+    let mut first = spawn(dir.path(), &env(port, true));
+    wait_ready(port);
+    let answer = http_post_keyed(port, &path, &w.member.token, "crash-1", body);
+    assert!(
+        answer.is_none(),
+        "no answer from a server that died: {answer:?}"
+    );
+    let status = first.0.wait().unwrap();
+    assert!(!status.success(), "the process aborted");
+    let g = grant.clone();
+    let (tranches, completed): (Vec<String>, Vec<bool>) = app
+        .db(move |c| {
+            let t = d::table
+                .filter(d::grant_id.eq(g))
+                .select(d::id)
+                .load(c)
+                .unwrap();
+            let k = k::table
+                .filter(k::idem_key.eq("crash-1"))
+                .select(k::completed)
+                .load(c)
+                .unwrap();
+            (t, k)
+        })
+        .await;
+    assert_eq!(tranches.len(), 1, "the effect committed");
+    assert_eq!(completed, vec![true], "with its answer");
+    // Second life: the retry replays the answer the first life stored, and runs nothing.
+    let port = free_port();
+    let _second = spawn(dir.path(), &env(port, false));
+    wait_ready(port);
+    let (status, head, body) =
+        http_post_keyed(port, &path, &w.member.token, "crash-1", body).expect("an answer");
+    assert_eq!(status, 201, "{body}");
+    assert!(head.contains("idempotent-replayed: true"), "{head}");
+    let replayed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(replayed["id"], tranches[0].as_str());
+    let count: i64 = app
+        .db(move |c| {
+            d::table
+                .filter(d::grant_id.eq(grant))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(count, 1, "one tranche after the retry");
+}
+
+#[actix_web::test]
+async fn a_server_killed_between_commit_and_answer_replays_the_first_answer_on_sqlite() {
+    killed_between_commit_and_answer(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+#[cfg_attr(
+    not(idpc_pg_tests),
+    ignore = "TEST_DATABASE_URL was not set: not run on PostgreSQL"
+)]
+async fn a_server_killed_between_commit_and_answer_replays_the_first_answer_on_postgres() {
+    killed_between_commit_and_answer(Backend::Postgres).await;
+}

@@ -64,7 +64,7 @@ on_both! {
 }
 
 on_both! {
-    async fn a_submitter_cannot_approve_and_an_edit_after_submission_returns_the_grant_to_draft(backend) {
+    async fn a_submitter_cannot_approve_and_an_edit_after_submission_returns_the_grant_to_draft_and_bars_its_editor(backend) {
         let app = TestApp::start(backend).await;
         let w = world(&app).await;
         let g = draft(&app, &w, "1000.00").await;
@@ -79,9 +79,45 @@ on_both! {
         assert_eq!(r.body["status"], "draft");
         let r = app.post(&format!("{path}/approve")).bearer(&w.admin.token).send().await.expect_problem(409);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:invalid-transition");
-        // The admin only changed the title: once resubmitted by the author, the admin may approve.
+        // The title is what an approver reads: the admin who rewrote it wrote the grant, and
+        // may not approve it once resubmitted; a person who wrote none of it may.
         app.post(&format!("{path}/submit")).bearer(&w.officer.token).send().await.expect(200);
-        app.post(&format!("{path}/approve")).bearer(&w.admin.token).send().await.expect(200);
+        let r = app.post(&format!("{path}/approve")).bearer(&w.admin.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval");
+        assert!(r.body["detail"].as_str().unwrap().contains("you edited its title"), "{}", r.text);
+        let third = app.user("grant_officer", None).await;
+        app.post(&format!("{path}/approve")).bearer(&third.token).send().await.expect(200);
+    }
+}
+
+on_both! {
+    async fn whoever_edits_any_field_of_a_grant_after_it_was_created_may_not_approve_it(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let third = app.user("grant_officer", None).await;
+        for (patch, why, recorded) in [
+            (json!({"title": "Paralegals in Mombasa"}), "you edited its title", "edited_title"),
+            (json!({"description": "Legal aid, and bail funds"}), "you edited its description", "edited_description"),
+            (json!({"pillar": "building_evidence"}), "you edited its pillar", "edited_pillar"),
+            (json!({"priority_areas": ["women_drug_policy"]}), "you edited its priority areas", "edited_priority_areas"),
+            (json!({"planned_start": "2026-03-01"}), "you edited its dates", "edited_dates"),
+            (json!({"planned_end": "2026-11-30"}), "you edited its dates", "edited_dates"),
+            (json!({"amount": "1200.00"}), "you edited its amount", "edited_amount"),
+        ] {
+            let id = draft(&app, &w, "1000.00").await["id"].as_str().unwrap().to_string();
+            let path = format!("/api/v1/grants/{id}");
+            // officer2 edits one field only; the creator submits.
+            app.patch(&path).bearer(&w.officer2.token).header("if-match", "\"1\"").json(&patch).send().await.expect(200);
+            app.post(&format!("{path}/submit")).bearer(&w.officer.token).send().await.expect(200);
+            let r = app.post(&format!("{path}/approve")).bearer(&w.officer2.token).send().await.expect_problem(409);
+            assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval", "{patch}");
+            assert!(r.body["detail"].as_str().unwrap().contains(why), "{patch}: {}", r.text);
+            assert_eq!(grant_status(&app, &w, &id).await["status"], "submitted");
+            assert!(contributions(&app, &id).await.contains(&(w.officer2.id.clone(), recorded.to_string())), "{patch}");
+            // Someone who wrote nothing of it may approve it (and the grant is released again).
+            app.post(&format!("{path}/approve")).bearer(&third.token).send().await.expect(200);
+            app.post(&format!("{path}/cancel")).bearer(&third.token).json(&json!({"reason": "Test over"})).send().await.expect(200);
+        }
     }
 }
 
@@ -127,25 +163,29 @@ on_both! {
                     .bearer(&token).json(&body).send().await
             }
         };
-        put(w.officer.token.clone(), "EUR", json!({"rate": "1.1", "as_of": "2026-02-01"})).await.expect_problem(403);
-        let r = put(w.finance.token.clone(), "EUR", json!({"rate": "1.1234567", "as_of": "2026-02-01"})).await.expect_problem(400);
+        let day = crate::grants::rate_date();
+        put(w.officer.token.clone(), "EUR", json!({"rate": "1.1", "as_of": day})).await.expect_problem(403);
+        let r = put(w.finance.token.clone(), "EUR", json!({"rate": "1.1234567", "as_of": day})).await.expect_problem(400);
         assert_eq!(r.first_error_field(), "rate");
-        let r = put(w.finance.token.clone(), "USD", json!({"rate": "1", "as_of": "2026-02-01"})).await.expect_problem(400);
+        let r = put(w.finance.token.clone(), "USD", json!({"rate": "1", "as_of": day})).await.expect_problem(400);
         assert_eq!(r.first_error_field(), "currency");
-        let r = put(w.admin.token.clone(), "EUR", json!({"rate": "1.1", "as_of": "2026-02-01"})).await.expect(200);
+        // Within the change band of the confirmed 1.08: applies at once.
+        let r = put(w.admin.token.clone(), "EUR", json!({"rate": "1.1", "as_of": day})).await.expect(200);
         assert_eq!(r.body["rate"], "1.100000");
         assert_eq!(r.body["base_currency"], "USD");
+        assert_eq!(r.body["pending"], Value::Null);
         let r = app.get("/api/v1/fx-rates/EUR").bearer(&w.officer.token).send().await.expect(200);
-        assert_eq!(r.body["as_of"], "2026-02-01");
+        assert_eq!(r.body["as_of"], day.as_str());
         let list = app.get("/api/v1/fx-rates").bearer(&w.officer.token).send().await.expect(200);
         assert_eq!(list.body.as_array().unwrap().len(), 3);
         app.get("/api/v1/fx-rates/CHF").bearer(&w.officer.token).send().await.expect_problem(404);
         app.get("/api/v1/fx-rates").bearer(&w.member.token).send().await.expect_problem(403);
         let audit = crate::grants::audit_actions(&app, "EUR").await;
         let actions: Vec<&str> = audit.iter().map(|a| a.0.as_str()).collect();
-        assert_eq!(actions, ["fx_rate.created", "fx_rate.updated"]);
-        assert!(audit[1].2.as_deref().unwrap().contains("1.080000"));
-        assert!(audit[1].3.as_deref().unwrap().contains("1.100000"));
+        // The first rate was proposed by finance and confirmed by the admin (the world).
+        assert_eq!(actions, ["fx_rate.proposed", "fx_rate.created", "fx_rate.updated"]);
+        assert!(audit[2].2.as_deref().unwrap().contains("1.080000"));
+        assert!(audit[2].3.as_deref().unwrap().contains("1.100000"));
     }
 }
 
@@ -342,17 +382,20 @@ on_both! {
         assert_eq!(r.body["pending_amount"], "900000.00");
         assert_eq!(r.body["pending_by"], w.officer.id.as_str());
         let approve = format!("{fund}/amount-increase/approve");
+        let confirm = |who: &str, amount: &str| {
+            app.post(&approve).bearer(who).json(&json!({"amount": amount})).send()
+        };
         // A grant officer does not confirm; nor does whoever asked (an admin asks here).
-        app.post(&approve).bearer(&w.officer2.token).send().await.expect_problem(403);
+        confirm(&w.officer2.token, "900000.00").await.expect_problem(403);
         let r = patch("\"3\"", "800000.00", &w.admin.token).await.expect(200);
         assert_eq!(r.body["pending_by"], w.admin.id.as_str(), "a new raise replaces the one that waited");
-        let r = app.post(&approve).bearer(&w.admin.token).send().await.expect_problem(409);
+        let r = confirm(&w.admin.token, "800000.00").await.expect_problem(409);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval");
-        // A different finance officer confirms it.
-        let r = app.post(&approve).bearer(&other_finance.token).send().await.expect(200);
+        // A different finance officer confirms it, naming the amount.
+        let r = confirm(&other_finance.token, "800000.00").await.expect(200);
         assert_eq!(r.body["amount"], "800000.00");
         assert_eq!(r.body["pending_amount"], Value::Null);
-        app.post(&approve).bearer(&w.finance.token).send().await.expect_problem(409);
+        confirm(&w.finance.token, "800000.00").await.expect_problem(409);
         // The fund's history shows who asked and who confirmed.
         let h = app.get(&format!("{fund}/history?limit=100")).bearer(&w.finance.token).send().await.expect(200).body;
         let last = h["data"].as_array().unwrap().last().unwrap().clone();
@@ -417,7 +460,7 @@ on_both! {
         }
         for rate in ["1e300", "9223372036854775807", "99999999999999999999.999999"] {
             let r = app.req(actix_web::http::Method::PUT, "/api/v1/fx-rates/EUR").bearer(&w.finance.token)
-                .json(&json!({"rate": rate, "as_of": "2026-01-15"})).send().await;
+                .json(&json!({"rate": rate, "as_of": crate::grants::rate_date()})).send().await;
             check(&format!("PUT /fx-rates rate {rate}"), r, "rate");
         }
         // Grants: the amount itself, an absurd rate, and a conversion past the money bound.
@@ -454,5 +497,289 @@ on_both! {
             check(&format!("POST tranche {amount}"), r, "amount");
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
+
+/// (kind, recipient) of every email delivered since the last call, sorted.
+async fn mails(app: &TestApp) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = app
+        .emails()
+        .await
+        .iter()
+        .map(|m| (m.header("X-IDPC-Kind").unwrap_or_default(), m.recipient()))
+        .collect();
+    out.sort();
+    out
+}
+
+fn sent(kind: &str, to: &[&crate::common::TestUser]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = to
+        .iter()
+        .map(|u| (kind.to_string(), u.email.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+async fn put_rate(
+    app: &TestApp,
+    token: &str,
+    currency: &str,
+    rate: &str,
+    as_of: &str,
+) -> crate::common::http::Resp {
+    app.req(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/fx-rates/{currency}"),
+    )
+    .bearer(token)
+    .json(&json!({"rate": rate, "as_of": as_of}))
+    .send()
+    .await
+}
+
+on_both! {
+    async fn a_rate_outside_the_change_band_waits_for_a_second_person_and_a_grant_at_it_is_refused(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let finance2 = app.user("finance_officer", None).await;
+        let day = crate::grants::rate_date();
+        mails(&app).await;
+        // GBP is 1.27; 0.000001 is far outside the 15 % change band: it waits, and says so.
+        let r = put_rate(&app, &w.finance.token, "GBP", "0.000001", &day).await.expect(202);
+        assert_eq!(r.body["rate"], "1.270000");
+        assert_eq!(r.body["pending"]["rate"], "0.000001");
+        assert_eq!(r.body["pending"]["proposed_by"], w.finance.id.as_str());
+        // The confirmers (other finance officers and admins) hear of it; not its author.
+        assert_eq!(mails(&app).await, sent("fx_rate_pending", &[&finance2, &w.admin]));
+        let r = app.get("/api/v1/fx-rates/GBP").bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(r.body["rate"], "1.270000");
+        assert_eq!(r.body["pending"]["rate"], "0.000001");
+        let list = app.get("/api/v1/fx-rates").bearer(&w.officer.token).send().await.expect(200).body;
+        let gbp = list.as_array().unwrap().iter().find(|r| r["currency"] == "GBP").unwrap().clone();
+        assert_eq!(gbp["rate"], "1.270000");
+        assert_eq!(gbp["pending"]["rate"], "0.000001");
+        // A GBP 5,000,000.00 grant priced at the unconfirmed rate is refused: it is not the reference.
+        let mut body = grant_body(&w.fund, &w.grantee, "GBP", "5000000.00");
+        body["fx_rate"] = json!("0.000001");
+        body["fx_rate_date"] = json!(day);
+        let r = app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "fx_rate");
+        assert_eq!(r.body["errors"][0]["code"], "outside_band");
+        // Tranche limits still convert at 1.27: GBP 45,000.00 is above USD 50,000.00.
+        let g = active_in(&app, &w, "GBP", "60000.00", "1.27").await;
+        assert_eq!(tranche(&app, &w, &g, "45000.00").await.expect(201).body["approvals_required"], 2);
+        mails(&app).await;
+        // Its author may not confirm it; a confirmation naming another rate is refused.
+        let confirm = |token: String, rate: &'static str| {
+            let (app, day) = (&app, day.clone());
+            async move {
+                app.post("/api/v1/fx-rates/GBP/confirm").bearer(&token)
+                    .json(&json!({"rate": rate, "as_of": day})).send().await
+            }
+        };
+        let r = confirm(w.finance.token.clone(), "0.000001").await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval");
+        confirm(w.officer.token.clone(), "0.000001").await.expect_problem(403);
+        // Another finance officer replaces it with 1.60 before anyone confirms: the admin who
+        // read 0.000001 is refused, and confirms 1.60 once read.
+        put_rate(&app, &finance2.token, "GBP", "1.60", &day).await.expect(202);
+        mails(&app).await;
+        let r = confirm(w.admin.token.clone(), "0.000001").await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:pending-changed");
+        assert_eq!(app.get("/api/v1/fx-rates/GBP").bearer(&w.officer.token).send().await.expect(200).body["rate"], "1.270000");
+        let r = confirm(w.admin.token.clone(), "1.60").await.expect(200);
+        assert_eq!(r.body["rate"], "1.600000");
+        assert_eq!(r.body["pending"], Value::Null);
+        // Grant officers and finance hear that the rate changed (the admin acted).
+        let mut to = vec![&w.officer, &w.officer2, &w.finance, &finance2];
+        to.sort_by(|a, b| a.email.cmp(&b.email));
+        assert_eq!(mails(&app).await, sent("fx_rate_changed", &to));
+        // The history, newest first: who set each rate and who confirmed it.
+        let h = app.get("/api/v1/fx-rates/GBP/history").bearer(&w.finance.token).send().await.expect(200).body;
+        let rows: Vec<(String, String, Value)> = h["data"].as_array().unwrap().iter()
+            .map(|e| (e["rate"].as_str().unwrap().to_string(), e["status"].as_str().unwrap().to_string(), e["confirmed_by"].clone()))
+            .collect();
+        assert_eq!(rows, vec![
+            ("1.600000".to_string(), "applied".to_string(), json!(w.admin.id)),
+            ("0.000001".to_string(), "superseded".to_string(), Value::Null),
+            ("1.270000".to_string(), "applied".to_string(), json!(w.admin.id)),
+        ]);
+        assert_eq!(h["total"], 3);
+        let page = app.get("/api/v1/fx-rates/GBP/history?limit=1").bearer(&w.officer.token).send().await.expect(200).body;
+        let next = page["next_cursor"].as_str().unwrap().to_string();
+        let page2 = app.get(&format!("/api/v1/fx-rates/GBP/history?limit=1&cursor={next}")).bearer(&w.officer.token).send().await.expect(200).body;
+        assert_eq!(page2["data"][0]["rate"], "0.000001");
+        app.get("/api/v1/fx-rates/GBP/history").bearer(&w.member.token).send().await.expect_problem(403);
+        app.get("/api/v1/fx-rates/CHF/history").bearer(&w.finance.token).send().await.expect_problem(404);
+    }
+}
+
+on_both! {
+    async fn the_first_rate_of_a_currency_does_not_apply_until_a_second_person_confirms_it(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let day = crate::grants::rate_date();
+        let r = put_rate(&app, &w.admin.token, "CHF", "1.12", &day).await.expect(202);
+        assert_eq!(r.body["rate"], Value::Null);
+        assert_eq!(r.body["pending"]["rate"], "1.120000");
+        // Until confirmed there is no reference: a CHF grant is refused.
+        let mut chf = grant_body(&w.fund, &w.grantee, "CHF", "1000.00");
+        chf["fx_rate"] = json!("1.12");
+        chf["fx_rate_date"] = json!(day);
+        let r = app.post("/api/v1/grants").bearer(&w.officer.token).json(&chf).send().await.expect_problem(400);
+        assert_eq!(r.body["errors"][0]["code"], "no_reference_rate");
+        let stored: i64 = app.db(|c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::fx_rates as f;
+            f::table.filter(f::currency.eq("CHF")).count().get_result(c).unwrap()
+        }).await;
+        assert_eq!(stored, 0);
+        let r = app.post("/api/v1/fx-rates/CHF/confirm").bearer(&w.finance.token)
+            .json(&json!({"rate": "1.120000", "as_of": day})).send().await.expect(200);
+        assert_eq!(r.body["rate"], "1.120000");
+        app.post("/api/v1/grants").bearer(&w.officer.token).json(&chf).send().await.expect(201);
+        // A move within the band now applies at once, by one person.
+        let r = put_rate(&app, &w.finance.token, "CHF", "1.20", &day).await.expect(200);
+        assert_eq!(r.body["rate"], "1.200000");
+    }
+}
+
+on_both! {
+    async fn a_rate_of_absurd_magnitude_or_dated_in_the_future_or_too_long_ago_is_refused_naming_the_field(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let day = crate::grants::rate_date();
+        let r = put_rate(&app, &w.finance.token, "EUR", "20000", &day).await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "rate");
+        assert_eq!(r.body["errors"][0]["code"], "out_of_bounds");
+        let ahead = (chrono::Utc::now().date_naive() + chrono::Days::new(5)).to_string();
+        let old = (chrono::Utc::now().date_naive() - chrono::Days::new(400)).to_string();
+        for (as_of, code) in [(ahead.as_str(), "in_future"), (old.as_str(), "too_old"), ("0000-01-01", "too_old")] {
+            let r = put_rate(&app, &w.finance.token, "EUR", "1.08", as_of).await.expect_problem(400);
+            assert_eq!(r.first_error_field(), "as_of", "{as_of}");
+            assert_eq!(r.body["errors"][0]["code"], code, "{as_of}");
+        }
+        let h = app.get("/api/v1/fx-rates/EUR/history").bearer(&w.finance.token).send().await.expect(200).body;
+        assert_eq!(h["total"], 1, "nothing refused is stored");
+    }
+}
+
+async fn fund_of(app: &TestApp, w: &World, id: &str) -> Value {
+    app.get(&format!("/api/v1/funds/{id}"))
+        .bearer(&w.finance.token)
+        .send()
+        .await
+        .expect(200)
+        .body
+}
+
+on_both! {
+    async fn ten_raises_of_a_fund_by_one_officer_within_the_window_wait_from_the_one_that_crosses_the_threshold(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let finance2 = app.user("finance_officer", None).await;
+        mails(&app).await;
+        let path = format!("/api/v1/funds/{}", w.fund);
+        let mut outcomes = Vec::new();
+        for _ in 0..10 {
+            let f = fund_of(&app, &w, &w.fund).await;
+            let amount: f64 = f["amount"].as_str().unwrap().parse().unwrap();
+            let r = app.patch(&path).bearer(&w.officer.token).header("if-match", &format!("\"{}\"", f["version"]))
+                .json(&json!({"amount": format!("{:.2}", amount + 100000.0)})).send().await.expect(200);
+            outcomes.push((r.body["amount"].as_str().unwrap().to_string(), r.body["pending_amount"].clone()));
+        }
+        // The first 100,000.00 is at the threshold and applies; the second would make
+        // 200,000.00 raised alone within the window: it and every later one wait.
+        assert_eq!(outcomes[0], ("200000.00".to_string(), Value::Null));
+        for o in &outcomes[1..] {
+            assert_eq!(o, &("200000.00".to_string(), json!("300000.00")));
+        }
+        // Each raise that waits is emailed to who may confirm it (finance, admins), not its asker.
+        let mut to: Vec<(String, String)> = Vec::new();
+        for _ in 0..9 {
+            to.extend(sent("fund_increase_pending", &[&w.finance, &finance2, &w.admin]));
+        }
+        to.sort();
+        assert_eq!(mails(&app).await, to);
+        // It is in their queue.
+        let q = app.get("/api/v1/funds?pending=true").bearer(&finance2.token).send().await.expect(200).body;
+        assert_eq!(q["total"], 1);
+        assert_eq!(q["data"][0]["id"], w.fund.as_str());
+        assert_eq!(app.get("/api/v1/funds").bearer(&finance2.token).send().await.expect(200).body["total"], 1);
+        let r = app.post(&format!("{path}/amount-increase/approve")).bearer(&finance2.token)
+            .json(&json!({"amount": "300000.00"})).send().await.expect(200);
+        assert_eq!(r.body["amount"], "300000.00");
+        assert_eq!(app.get("/api/v1/funds?pending=true").bearer(&finance2.token).send().await.expect(200).body["total"], 0);
+        // The confirmed raise was decided by two; the first one, applied alone, still counts:
+        // another 100,000.00 by the officer within the window waits too.
+        let f = fund_of(&app, &w, &w.fund).await;
+        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", &format!("\"{}\"", f["version"]))
+            .json(&json!({"amount": "400000.00"})).send().await.expect(200);
+        assert_eq!(r.body["pending_amount"], "400000.00");
+        assert_eq!(r.body["amount"], "300000.00");
+    }
+}
+
+on_both! {
+    async fn a_fund_created_above_the_threshold_has_no_amount_and_takes_no_grant_until_a_second_person_confirms_it(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        mails(&app).await;
+        let r = app.post("/api/v1/funds").bearer(&w.officer.token).json(&json!({
+            "donor_organisation_id": w.donor, "title": "Huge pledge", "reference": "HP-1",
+            "currency": "USD", "amount": "9999999999999.99", "starts_on": "2026-01-01", "ends_on": "2027-12-31",
+        })).send().await.expect(201);
+        let fund = r.body["id"].as_str().unwrap().to_string();
+        assert_eq!(r.body["amount"], "0.00");
+        assert_eq!(r.body["remaining"], "0.00");
+        assert_eq!(r.body["pending_amount"], "9999999999999.99");
+        assert_eq!(r.body["opening_pending"], true);
+        assert_eq!(mails(&app).await, sent("fund_increase_pending", &[&w.finance, &w.admin]));
+        // A grant on it cannot be approved.
+        let id = app.post("/api/v1/grants").bearer(&w.officer.token).json(&grant_body(&fund, &w.grantee, "USD", "1000.00"))
+            .send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        app.post(&format!("/api/v1/grants/{id}/submit")).bearer(&w.officer.token).send().await.expect(200);
+        let r = app.post(&format!("/api/v1/grants/{id}/approve")).bearer(&w.officer2.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:fund-exhausted");
+        // Its creator cannot confirm it (a grant officer may not at all); finance does.
+        let approve = format!("/api/v1/funds/{fund}/amount-increase/approve");
+        app.post(&approve).bearer(&w.officer.token).json(&json!({"amount": "9999999999999.99"})).send().await.expect_problem(403);
+        let r = app.post(&approve).bearer(&w.finance.token).json(&json!({"amount": "9999999999999.99"})).send().await.expect(200);
+        assert_eq!(r.body["amount"], "9999999999999.99");
+        assert_eq!(r.body["opening_pending"], false);
+        app.post(&format!("/api/v1/grants/{id}/approve")).bearer(&w.officer2.token).send().await.expect(200);
+        // A fund within the threshold applies at once.
+        let r = app.post("/api/v1/funds").bearer(&w.officer.token).json(&json!({
+            "donor_organisation_id": w.donor, "title": "Small pledge", "reference": "SP-1",
+            "currency": "USD", "amount": "100000.00", "starts_on": "2026-01-01", "ends_on": "2027-12-31",
+        })).send().await.expect(201);
+        assert_eq!(r.body["amount"], "100000.00");
+        assert_eq!(r.body["pending_amount"], Value::Null);
+    }
+}
+
+on_both! {
+    async fn confirming_a_raise_that_changed_after_it_was_read_is_refused(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let path = format!("/api/v1/funds/{}", w.fund);
+        app.patch(&path).bearer(&w.officer.token).header("if-match", "\"1\"")
+            .json(&json!({"amount": "1100000.00"})).send().await.expect(200);
+        // Finance reads 1,100,000.00; the officer then asks for 99,100,000.00.
+        let read = fund_of(&app, &w, &w.fund).await;
+        assert_eq!(read["pending_amount"], "1100000.00");
+        app.patch(&path).bearer(&w.officer.token).header("if-match", "\"2\"")
+            .json(&json!({"amount": "99100000.00"})).send().await.expect(200);
+        let r = app.post(&format!("{path}/amount-increase/approve")).bearer(&w.finance.token)
+            .json(&json!({"amount": read["pending_amount"]})).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:pending-changed");
+        let now = fund_of(&app, &w, &w.fund).await;
+        assert_eq!(now["amount"], "100000.00");
+        assert_eq!(now["pending_amount"], "99100000.00");
+        // An amount that is not an amount is a 400 naming it.
+        let r = app.post(&format!("{path}/amount-increase/approve")).bearer(&w.finance.token)
+            .json(&json!({"amount": "lots"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "amount");
     }
 }

@@ -32,18 +32,42 @@ pub async fn world_with_fund(app: &TestApp, currency: &str, amount: &str) -> Wor
     let member = app.user("member", Some(&grantee)).await;
     let donor = app.donor_org("Open Society Donor").await;
     let fund = create_fund(app, &officer, &donor, currency, amount).await;
+    // A fund above the raise threshold waits for a second person: the admin confirms it.
+    let path = format!("/api/v1/funds/{fund}");
+    let f = app
+        .get(&path)
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body;
+    if let Some(pending) = f["pending_amount"].as_str() {
+        app.post(&format!("{path}/amount-increase/approve"))
+            .bearer(&admin.token)
+            .json(&json!({"amount": pending}))
+            .send()
+            .await
+            .expect(200);
+    }
     // Finance keeps the reference rates (in USD) that grants in other currencies are checked
-    // against.
+    // against; a currency's first rate waits until a second person (the admin) confirms it.
+    let as_of = rate_date();
     for (c, rate) in [("EUR", "1.08"), ("JPY", "0.0067"), ("GBP", "1.27")] {
         app.req(
             actix_web::http::Method::PUT,
             &format!("/api/v1/fx-rates/{c}"),
         )
         .bearer(&finance.token)
-        .json(&json!({"rate": rate, "as_of": "2026-01-15"}))
+        .json(&json!({"rate": rate, "as_of": as_of}))
         .send()
         .await
-        .expect(200);
+        .expect(202);
+        app.post(&format!("/api/v1/fx-rates/{c}/confirm"))
+            .bearer(&admin.token)
+            .json(&json!({"rate": rate, "as_of": as_of}))
+            .send()
+            .await
+            .expect(200);
     }
     World {
         admin,
@@ -55,6 +79,11 @@ pub async fn world_with_fund(app: &TestApp, currency: &str, amount: &str) -> Wor
         donor,
         fund,
     }
+}
+
+/// The date the world's reference rates carry: a recent one, as finance would give.
+pub fn rate_date() -> String {
+    (chrono::Utc::now().date_naive() - chrono::Days::new(3)).to_string()
 }
 
 pub async fn create_fund(

@@ -1,5 +1,5 @@
 //! Idempotency-Key on money-moving POSTs: one effect per key, replays, 422 on another body,
-//! 409 while in flight, and 24-hour expiry.
+//! a duplicate that waits for the first (409 past its bound), and 24-hour expiry.
 
 use futures_util::future::join_all;
 use serde_json::json;
@@ -104,4 +104,156 @@ on_both! {
         assert_ne!(second.body["id"], first.body["id"]);
         assert!(second.header("idempotent-replayed").is_none());
     }
+}
+
+/// Holds the grant row `grant` (PostgreSQL) or the whole database (SQLite, whose writers are
+/// serialised) from a separate connection until `release` fires, so a command on it waits.
+fn hold_grant(
+    url: String,
+    grant: String,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    use diesel::connection::SimpleConnection;
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held_tx, held) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let url = idpc_hub::db::DatabaseUrl::parse(&url).unwrap();
+        let mut c = idpc_hub::db::establish(&url).unwrap();
+        match url {
+            idpc_hub::db::DatabaseUrl::Postgres(_) => c
+                .batch_execute(&format!(
+                    "BEGIN; SELECT id FROM grants WHERE id = '{grant}' FOR UPDATE;"
+                ))
+                .unwrap(),
+            idpc_hub::db::DatabaseUrl::Sqlite(_) => c.batch_execute("BEGIN IMMEDIATE;").unwrap(),
+        }
+        held_tx.send(()).unwrap();
+        let _ = released.recv();
+        c.batch_execute("ROLLBACK;").unwrap();
+    });
+    held.recv().unwrap();
+    (release, thread)
+}
+
+on_both! {
+    async fn a_duplicate_on_another_instance_while_the_command_is_held_waits_and_never_runs_it_twice(backend) {
+        let app = TestApp::start(backend).await;
+        let other = app.second_instance().await;
+        let w = world(&app).await;
+        let grant = active(&app, &w, "1000.00").await;
+        let path = format!("/api/v1/grants/{grant}/disbursements");
+        let body = json!({"amount": "100.00", "planned_date": "2026-05-01", "note": "Held"});
+        let (release, holder) = hold_grant(app.db.url.clone(), grant.clone());
+        let started = std::time::Instant::now();
+        let hold = std::time::Duration::from_secs(3);
+        let first = app.post(&path).bearer(&w.member.token).header("idempotency-key", "held-1").json(&body).send();
+        let retry = async {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+            other.post(&path).bearer(&w.member.token).header("idempotency-key", "held-1").json(&body).send().await
+        };
+        let releaser = async {
+            actix_web::rt::time::sleep(hold).await;
+            release.send(()).unwrap();
+        };
+        let (a, b, ()) = futures_util::join!(first, retry, releaser);
+        holder.join().unwrap();
+        assert!(started.elapsed() >= hold, "both waited for the held row");
+        let ran: Vec<_> = [&a, &b].into_iter().filter(|r| r.status == 201 && r.header("idempotent-replayed").is_none()).collect();
+        assert_eq!(ran.len(), 1, "exactly one ran: {} {} / {} {}", a.status, a.text, b.status, b.text);
+        // The duplicate waited for the first instead of being turned away, then replayed it.
+        let replayed: Vec<_> = [&a, &b].into_iter().filter(|r| r.header("idempotent-replayed").as_deref() == Some("true")).collect();
+        assert_eq!(replayed.len(), 1, "{} {} / {} {}", a.status, a.text, b.status, b.text);
+        assert_eq!(replayed[0].status, 201);
+        assert_eq!(replayed[0].body, ran[0].body, "the duplicate replays the first answer");
+        let count: i64 = app.db(move |c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::disbursements as d;
+            d::table.filter(d::grant_id.eq(grant)).count().get_result(c).unwrap()
+        }).await;
+        assert_eq!(count, 1, "one tranche in the database");
+    }
+}
+
+on_both! {
+    async fn a_failed_command_leaves_no_key_behind(backend) {
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let grant = active(&app, &w, "100.00").await;
+        let path = format!("/api/v1/grants/{grant}/disbursements");
+        // More than the grant: refused inside the command, after its key was claimed; the key
+        // rolls back with it.
+        let r = app.post(&path).bearer(&w.member.token).header("idempotency-key", "too-much")
+            .json(&json!({"amount": "500.00", "planned_date": "2026-05-01"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "amount");
+        let keys: i64 = app.db(|c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::idempotency_keys as k;
+            k::table.filter(k::idem_key.eq("too-much")).count().get_result(c).unwrap()
+        }).await;
+        assert_eq!(keys, 0);
+    }
+}
+
+/// PostgreSQL only: SQLite's writers queue on one database lock, so there the held command
+/// itself would time out behind the test's lock rather than hold its key.
+#[actix_web::test]
+#[cfg_attr(
+    not(idpc_pg_tests),
+    ignore = "TEST_DATABASE_URL was not set: not run on PostgreSQL"
+)]
+async fn a_duplicate_that_waits_longer_than_its_bound_gets_409_and_the_first_still_runs_once() {
+    let app = TestApp::start(crate::common::Backend::Postgres).await;
+    let other = app.second_instance().await;
+    let w = world(&app).await;
+    let grant = active(&app, &w, "1000.00").await;
+    let path = format!("/api/v1/grants/{grant}/disbursements");
+    let body = json!({"amount": "100.00", "planned_date": "2026-05-01", "note": "Held long"});
+    let (release, holder) = hold_grant(app.db.url.clone(), grant.clone());
+    let hold = idpc_hub::idempotency::WAIT + std::time::Duration::from_secs(2);
+    let first = app
+        .post(&path)
+        .bearer(&w.member.token)
+        .header("idempotency-key", "held-2")
+        .json(&body)
+        .send();
+    let retry = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(500)).await;
+        other
+            .post(&path)
+            .bearer(&w.member.token)
+            .header("idempotency-key", "held-2")
+            .json(&body)
+            .send()
+            .await
+    };
+    let releaser = async {
+        actix_web::rt::time::sleep(hold).await;
+        release.send(()).unwrap();
+    };
+    let (a, b, ()) = futures_util::join!(first, retry, releaser);
+    holder.join().unwrap();
+    assert_eq!(a.status, 201, "{}", a.text);
+    assert_eq!(b.status, 409, "{}", b.text);
+    assert_eq!(b.body["type"], "urn:idpc-hub:problem:idempotency-in-flight");
+    // Afterwards the key replays the first answer.
+    let again = other
+        .post(&path)
+        .bearer(&w.member.token)
+        .header("idempotency-key", "held-2")
+        .json(&body)
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(again.body, a.body);
+    let count: i64 = app
+        .db(move |c| {
+            use diesel::prelude::*;
+            use idpc_hub::db::schema::disbursements as d;
+            d::table
+                .filter(d::grant_id.eq(grant))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(count, 1);
 }

@@ -487,3 +487,150 @@ on_both! {
         let _ = client_id;
     }
 }
+
+on_both! {
+    async fn eleven_wrong_logins_from_eleven_addresses_never_keep_the_owner_out(backend) {
+        let app = TestApp::start_with(backend, &[("AUTH_RATE_LIMIT_PER_ACCOUNT", "10")]).await;
+        let owner = app.user("finance_officer", None).await;
+        let ghost = "nobody@nowhere.example";
+        let mut wrong = Vec::new();
+        for i in 1..=11 {
+            let ip = format!("198.51.100.{i}");
+            wrong.push(app.post("/api/v1/auth/login").peer_ip(&ip).json(&login_body(&owner.email, "wrong password!!")).send().await.expect_problem(401));
+            app.post("/api/v1/auth/login").peer_ip(&ip).json(&login_body(ghost, "wrong password!!")).send().await.expect_problem(401);
+        }
+        // The owner, from an address that never failed: in.
+        let ok = app.post("/api/v1/auth/login").peer_ip("203.0.113.9").json(&login_body(&owner.email, PASSWORD)).send().await.expect(200);
+        assert!(ok.body["access_token"].is_string());
+        // A guessing address is slowed with 429, and a known account reads as an unknown one.
+        let known = app.post("/api/v1/auth/login").peer_ip("198.51.100.1").json(&login_body(&owner.email, "another guess!!")).send().await.expect_problem(429);
+        let unknown = app.post("/api/v1/auth/login").peer_ip("198.51.100.1").json(&login_body(ghost, "another guess!!")).send().await.expect_problem(429);
+        // (Each names its own Retry-After, counted from when that email's window started.)
+        for field in ["type", "title", "status"] {
+            assert_eq!(known.body[field], unknown.body[field], "{field}");
+        }
+        assert!(known.header("retry-after").is_some() && unknown.header("retry-after").is_some());
+        assert_eq!(wrong[10].body["detail"], wrong[0].body["detail"], "the 11th wrong login reads as the first");
+        assert!(app.emails().await.is_empty(), "no address failed five times: nothing locked");
+    }
+}
+
+on_both! {
+    async fn the_owner_hears_of_a_lockout_once_per_period_however_many_addresses_lock(backend) {
+        let app = TestApp::start(backend).await;
+        let owner = app.user("finance_officer", None).await;
+        for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+            for _ in 0..5 {
+                app.post("/api/v1/auth/login").peer_ip(ip).json(&login_body(&owner.email, "wrong password!!")).send().await.expect_problem(401);
+            }
+            // That address is locked out: even the right password reads as a wrong one there.
+            app.post("/api/v1/auth/login").peer_ip(ip).json(&login_body(&owner.email, PASSWORD)).send().await.expect_problem(401);
+        }
+        let mails = app.emails().await;
+        assert_eq!(mails.len(), 1, "three lockouts, one email");
+        assert_eq!(mails[0].recipient(), owner.email);
+        // And the owner still signs in from elsewhere.
+        app.post("/api/v1/auth/login").peer_ip("203.0.113.9").json(&login_body(&owner.email, PASSWORD)).send().await.expect(200);
+    }
+}
+
+on_both! {
+    async fn per_address_limits_count_an_ipv6_slash_64_as_one_address(backend) {
+        let app = TestApp::start_with(backend, &[("AUTH_RATE_LIMIT_PER_IP", "3"), ("TRUSTED_PROXIES", "10.0.0.1")]).await;
+        let via_proxy = |client: &str| {
+            app.post("/api/v1/auth/login").peer_ip("10.0.0.1").header("x-forwarded-for", client)
+                .json(&login_body("someone@x.example", "whatever password"))
+        };
+        for client in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aaaa::3"] {
+            via_proxy(client).send().await.expect_problem(401);
+        }
+        // A fourth address of the same /64 is the same bucket.
+        let r = via_proxy("2001:db8:1:2:ffff:ffff:ffff:ffff").send().await.expect_problem(429);
+        assert!(r.header("retry-after").is_some());
+        // The next /64 is another subscriber.
+        via_proxy("2001:db8:1:3::1").send().await.expect_problem(401);
+    }
+}
+
+/// Cuts the test database off: no new connections, and every open one (the app's pool's
+/// included) terminated, as when the server goes down.
+fn take_postgres_down(url: &str, down: bool) {
+    let name = url.rsplit_once('/').unwrap().1.to_string();
+    let mut admin =
+        diesel::PgConnection::establish(&crate::common::db::admin_url().unwrap()).unwrap();
+    diesel::sql_query(format!(
+        "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {}",
+        !down
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    if down {
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .execute(&mut admin)
+        .unwrap();
+    }
+}
+
+#[actix_web::test]
+#[cfg_attr(
+    not(idpc_pg_tests),
+    ignore = "TEST_DATABASE_URL was not set: not run on PostgreSQL"
+)]
+async fn while_the_database_is_down_the_token_endpoint_login_and_every_route_answer_503() {
+    let app = TestApp::start(Backend::Postgres).await;
+    let admin = app.admin().await;
+    let org = app.member_org("Partner Org").await;
+    let (client_id, secret, _) = app.api_client(&admin, &org, &["directory:read"]).await;
+    let url = app.db.url.clone();
+    actix_web::web::block(move || take_postgres_down(&url, true))
+        .await
+        .unwrap();
+    let answers = [
+        app.post("/api/v1/auth/token")
+            .body(
+                "application/x-www-form-urlencoded",
+                format!(
+                    "grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+                ),
+            )
+            .send()
+            .await,
+        app.post("/api/v1/auth/login")
+            .json(&login_body(&admin.email, PASSWORD))
+            .send()
+            .await,
+        app.get("/api/v1/organisations").send().await,
+        app.get("/api/v1/grants").bearer(&admin.token).send().await,
+    ];
+    let url = app.db.url.clone();
+    actix_web::web::block(move || take_postgres_down(&url, false))
+        .await
+        .unwrap();
+    // Once the server is back, the pool drops its dead connections and serves again: at most
+    // one failure per pooled connection, then 200.
+    let mut back = false;
+    for _ in 0..12 {
+        let r = app.get("/api/v1/organisations").send().await;
+        if r.status == 200 {
+            back = true;
+            break;
+        }
+        assert_eq!(r.status, 503, "{}", r.text);
+    }
+    assert!(back, "the service recovers when the database is back");
+    for r in answers {
+        assert_eq!(r.status, 503, "{}", r.text);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        assert!(r.header("retry-after").is_some());
+        assert!(
+            !r.text.contains("terminat") && !r.text.contains("server"),
+            "no database detail: {}",
+            r.text
+        );
+    }
+}

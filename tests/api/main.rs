@@ -9,6 +9,8 @@ mod audit;
 mod authorization;
 mod binary;
 mod browser;
+mod business_dates;
+mod concurrency;
 mod console;
 mod controls;
 mod demo_data;

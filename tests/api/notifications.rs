@@ -181,11 +181,30 @@ on_both! {
         walk.step(&app, None, &[("AccountLocked", "account_locked", emails(&[&owner]))]).await;
 
         // Funds and drafts ask nothing of anyone.
-        let fund = create_fund(&app, o1, &w.donor, "USD", "500000.00").await;
+        let fund = create_fund(&app, o1, &w.donor, "USD", "50000.00").await;
         walk.silent(&app, "FundCreated").await;
         let tag = etag(&app, &format!("/api/v1/funds/{fund}"), &o1.token).await;
         app.patch(&format!("/api/v1/funds/{fund}")).bearer(&o1.token).header("if-match", &tag).json(&json!({"title": "Core support 2027"})).send().await.expect(200);
         walk.silent(&app, "FundUpdated").await;
+        // A fund above the raise threshold waits: finance and admins may confirm it.
+        let big = create_fund(&app, o1, &w.donor, "USD", "500000.00").await;
+        walk.step(&app, Some(o1), &[("FundIncreaseAwaitsConfirmation", "fund_increase_pending", emails(&[f1, f2, admin, admin2]))]).await;
+        app.post(&format!("/api/v1/funds/{big}/amount-increase/approve")).bearer(&f2.token).json(&json!({"amount": "500000.00"})).send().await.expect(200);
+        walk.silent(&app, "FundUpdated").await;
+
+        // Reference rates: a move within the band applies and tells officers and finance; a
+        // larger one waits for the other finance officers and admins.
+        let rate_day = crate::grants::rate_date();
+        let put = |who: &TestUser, rate: &str| {
+            app.req(actix_web::http::Method::PUT, "/api/v1/fx-rates/GBP").bearer(&who.token)
+                .json(&json!({"rate": rate, "as_of": rate_day})).send()
+        };
+        put(f1, "1.30").await.expect(200);
+        walk.step(&app, Some(f1), &[("FxRateChanged", "fx_rate_changed", emails(&[o1, o2, o3, f2]))]).await;
+        put(f1, "2.00").await.expect(202);
+        walk.step(&app, Some(f1), &[("FxRateAwaitsConfirmation", "fx_rate_pending", emails(&[f2, admin, admin2]))]).await;
+        app.post("/api/v1/fx-rates/GBP/confirm").bearer(&admin.token).json(&json!({"rate": "2.00", "as_of": rate_day})).send().await.expect(200);
+        walk.step(&app, Some(admin), &[("FxRateChanged", "fx_rate_changed", emails(&[o1, o2, o3, f1, f2]))]).await;
         let g = app.post("/api/v1/grants").bearer(&o1.token).json(&grant_body(&w.fund, &w.grantee, "USD", "90000.00")).send().await.expect(201);
         let grant = id(&g);
         walk.silent(&app, "GrantCreated").await;

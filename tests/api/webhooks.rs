@@ -391,8 +391,11 @@ on_both! {
         assert_eq!(hits[hidden_at].json()["data"], json!({"id": quiet}), "the id only");
         for h in &hits[hidden_at..] {
             assert!(!h.body.contains(secret_name) && !h.body.contains("criminalised"), "{}", h.body);
-            assert_ne!(h.json()["data"]["id"], g.as_str(), "no event of a grant to a hidden organisation");
+            if h.json()["data"]["id"] == g.as_str() {
+                assert_neutral(&h.json()["data"]);
+            }
         }
+        assert!(hits.iter().any(|h| h.event() == "grant.published" && h.json()["data"]["id"] == g.as_str()), "a grant to a hidden organisation, in the neutral view");
         assert!(hits.iter().any(|h| h.event() == "grant.published" && h.json()["data"]["id"] == visible.as_str()));
 
         let dir_hits = rx2.take();
@@ -404,8 +407,9 @@ on_both! {
         app.patch(&format!("/api/v1/organisations/{quiet}")).bearer(&w.admin.token).header("if-match", &format!("\"{v}\"")).json(&json!({"hidden_from_public": false})).send().await.expect(200);
         deliver(&app).await;
         let back = rx.take();
-        assert_eq!(back.len(), 1);
-        assert_eq!(back[0].event(), "organisation.unhidden");
+        let events: Vec<String> = back.iter().map(Hit::event).collect();
+        assert_eq!(events, ["organisation.unhidden", "grant.updated"], "the grant comes back with its grantee");
+        assert_eq!(back[1].json()["data"]["grantee_organisation_id"], quiet.as_str());
         assert_eq!(back[0].json()["data"]["name"], secret_name);
         assert!(back[0].json()["data"].get("hidden_from_public").is_none(), "the public view");
         rx.stop().await;
@@ -804,6 +808,269 @@ on_both! {
                 assert!(!text.contains(&secret) && !text.contains(new_secret) && !text.contains("whsec_"), "{action}: {text}");
             }
         }
+        rx.stop().await;
+    }
+}
+
+/// Hides (or shows again) an organisation as an admin does.
+async fn set_hidden(app: &TestApp, admin: &TestUser, org: &str, hidden: bool) {
+    let path = format!("/api/v1/organisations/{org}");
+    let v = app
+        .get(&path)
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["version"]
+        .as_i64()
+        .unwrap();
+    app.patch(&path)
+        .bearer(&admin.token)
+        .header("if-match", &format!("\"{v}\""))
+        .json(&json!({"hidden_from_public": hidden}))
+        .send()
+        .await
+        .expect(200);
+}
+
+/// An active grant to `grantee` whose title names `name`; returns its id.
+async fn active_grant_naming(
+    app: &TestApp,
+    w: &crate::grants::World,
+    grantee: &str,
+    name: &str,
+) -> String {
+    let mut body = crate::grants::grant_body(&w.fund, grantee, "USD", "800.00");
+    body["title"] = json!(format!("Paralegals of {name}"));
+    let g = app
+        .post("/api/v1/grants")
+        .bearer(&w.officer.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&format!("/api/v1/grants/{g}/submit"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/grants/{g}/approve"))
+        .bearer(&w.officer2.token)
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/grants/{g}/activate"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
+    g
+}
+
+/// The grant fields that name nobody: what a grant to a withheld grantee shows.
+fn assert_neutral(data: &Value) {
+    assert_eq!(data["grantee_withheld"], true, "{data}");
+    assert_eq!(data["grantee_organisation_id"], Value::Null, "{data}");
+    assert_eq!(
+        data["title"],
+        idpc_hub::grants::access::WITHHELD_TITLE,
+        "{data}"
+    );
+    assert_eq!(
+        data["description"],
+        idpc_hub::grants::access::WITHHELD_DESCRIPTION,
+        "{data}"
+    );
+    assert_eq!(data["grantee_region"], "europe", "the region only");
+}
+
+on_both! {
+    async fn hiding_a_grantee_sends_grant_updated_with_the_neutral_view_for_each_of_its_published_grants(backend) {
+        let app = TestApp::start_with(backend, LOOPBACK).await;
+        let rx = Receiver::start().await;
+        let w = crate::grants::world(&app).await;
+        let token = partner(&app, &w.admin, &["directory:read", "grants:read", "webhooks:manage"]).await;
+        subscribe(&app, &token, &rx.url(), ALL_EVENTS).await;
+        let name = "Harm Reduction Kenya";
+        let g1 = active_grant_naming(&app, &w, &w.grantee, name).await;
+        let g2 = active_grant_naming(&app, &w, &w.grantee, name).await;
+        // A draft is not published: hiding its grantee tells apps nothing of it.
+        let draft = crate::grants::draft(&app, &w, "100.00").await["id"].as_str().unwrap().to_string();
+        deliver(&app).await;
+        assert!(rx.take().iter().any(|h| h.body.contains(name)), "before hiding, the grants name the grantee");
+
+        set_hidden(&app, &w.admin, &w.grantee, true).await;
+        deliver(&app).await;
+        let hits = rx.take();
+        let events: Vec<String> = hits.iter().map(Hit::event).collect();
+        assert_eq!(events, ["organisation.hidden", "grant.updated", "grant.updated"], "{events:?}");
+        assert_eq!(hits[0].json()["data"], json!({"id": w.grantee}));
+        let mut updated: Vec<String> = hits[1..].iter().map(|h| h.json()["data"]["id"].as_str().unwrap().to_string()).collect();
+        updated.sort();
+        let mut expected = vec![g1.clone(), g2.clone()];
+        expected.sort();
+        assert_eq!(updated, expected, "one grant.updated per published grant, none for the draft {draft}");
+        for h in &hits[1..] {
+            assert_neutral(&h.json()["data"]);
+            assert!(!h.body.contains(name) && !h.body.contains(&w.grantee), "{}", h.body);
+        }
+
+        // Shown again: each grant comes back with its grantee.
+        set_hidden(&app, &w.admin, &w.grantee, false).await;
+        deliver(&app).await;
+        let back = rx.take();
+        let grants: Vec<&Hit> = back.iter().filter(|h| h.event() == "grant.updated").collect();
+        assert_eq!(grants.len(), 2);
+        assert!(grants.iter().all(|h| h.json()["data"]["grantee_organisation_id"] == w.grantee.as_str() && h.body.contains(name)));
+        rx.stop().await;
+    }
+}
+
+on_both! {
+    async fn a_replay_after_hiding_an_organisation_sends_nothing_that_names_it_and_no_hidden_donor_id(backend) {
+        let app = TestApp::start_with(backend, LOOPBACK).await;
+        let rx = Receiver::start().await;
+        let w = crate::grants::world(&app).await;
+        let token = partner(&app, &w.admin, &["directory:read", "grants:read", "webhooks:manage"]).await;
+        let (id, _) = subscribe(&app, &token, &rx.url(), ALL_EVENTS).await;
+        let (grantee_name, donor_name) = ("Harm Reduction Kenya", "Open Society Donor");
+        let fund = crate::grants::create_fund(&app, &w.officer, &w.donor, "USD", "5000.00").await;
+        let g = active_grant_naming(&app, &w, &w.grantee, grantee_name).await;
+        let v = app.get(&format!("/api/v1/organisations/{}", w.grantee)).bearer(&w.admin.token).send().await.expect(200).body["version"].as_i64().unwrap();
+        app.patch(&format!("/api/v1/organisations/{}", w.grantee)).bearer(&w.admin.token).header("if-match", &format!("\"{v}\""))
+            .json(&json!({"profile": {"description": "Works where drug use is criminalised"}})).send().await.expect(200);
+        deliver(&app).await;
+        let before = rx.take();
+        let names = |h: &Hit| [grantee_name, w.grantee.as_str(), donor_name, w.donor.as_str(), "criminalised", "OSF-2026-7"].iter().any(|s| h.body.contains(s));
+        assert!(before.iter().any(|h| h.event() == "organisation.updated" && h.body.contains("criminalised")));
+        assert!(before.iter().any(|h| h.event() == "fund.created" && h.json()["data"]["donor_organisation_id"] == w.donor.as_str()));
+        let published = before.iter().find(|h| h.event() == "grant.published").expect("published").clone();
+        assert!(names(&published), "before hiding, the grant names its grantee");
+
+        set_hidden(&app, &w.admin, &w.grantee, true).await;
+        set_hidden(&app, &w.admin, &w.donor, true).await;
+        deliver(&app).await;
+        // Hiding the donor sends each of its funds again, naming no donor.
+        let hid = rx.take();
+        let funds: Vec<&Hit> = hid.iter().filter(|h| h.event() == "fund.updated").collect();
+        assert_eq!(funds.len(), 2, "{hid:?}");
+        assert!(funds.iter().all(|h| h.json()["data"]["donor_withheld"] == true && !names(h)));
+
+        app.post(&format!("/api/v1/webhooks/{id}/replay?since=2000-01-01T00:00:00Z")).bearer(&token).send().await.expect(202);
+        deliver(&app).await;
+        let replayed = rx.take();
+        assert!(!replayed.is_empty());
+        for h in &replayed {
+            if h.event() == "organisation.hidden" {
+                assert!(h.json()["data"] == json!({"id": w.grantee}) || h.json()["data"] == json!({"id": w.donor}), "{}", h.body);
+            } else {
+                assert!(!names(h), "a replay names a hidden organisation: {}", h.body);
+            }
+            assert!(!["organisation.created", "organisation.updated", "membership.changed"].contains(&h.event().as_str()), "{}", h.body);
+        }
+        let grant = replayed.iter().find(|h| h.event() == "grant.published").expect("the grant, in today's view");
+        assert_eq!(grant.id, published.id, "the same webhook-id");
+        assert_eq!(grant.json()["data"]["id"], g.as_str());
+        assert_neutral(&grant.json()["data"]);
+        let f = replayed.iter().find(|h| h.event() == "fund.created" && h.json()["data"]["id"] == fund.as_str()).expect("the fund");
+        assert_eq!(f.json()["data"]["donor_organisation_id"], Value::Null);
+        assert_eq!(f.json()["data"]["donor_withheld"], true);
+        // Live fund events name no hidden donor either.
+        app.patch(&format!("/api/v1/funds/{fund}")).bearer(&w.officer.token).header("if-match", "\"1\"").json(&json!({"title": "Core support 2026-27"})).send().await.expect(200);
+        deliver(&app).await;
+        let live = rx.take();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].event(), "fund.updated");
+        assert!(!names(&live[0]), "{}", live[0].body);
+        rx.stop().await;
+    }
+}
+
+on_both! {
+    async fn tranches_and_reports_are_not_events_and_a_payment_updates_the_grant_and_the_fund(backend) {
+        let app = TestApp::start_with(backend, LOOPBACK).await;
+        let rx = Receiver::start().await;
+        let w = crate::grants::world(&app).await;
+        let token = partner(&app, &w.admin, &["directory:read", "grants:read", "webhooks:manage"]).await;
+        // Not in the catalogue: subscribing to them is refused, and the document has no entry.
+        for gone in ["disbursement.updated", "report.updated"] {
+            app.post("/api/v1/webhooks").bearer(&token).json(&json!({"url": rx.url(), "events": [gone]})).send().await.expect_problem(400);
+        }
+        let doc = app.get("/openapi.json").send().await.expect(200).body;
+        let hooks = doc["webhooks"].as_object().unwrap();
+        assert!(hooks.contains_key("grant.updated"));
+        assert!(!hooks.contains_key("disbursement.updated") && !hooks.contains_key("report.updated"));
+
+        subscribe(&app, &token, &rx.url(), ALL_EVENTS).await;
+        let g = crate::grants::active(&app, &w, "900.00").await;
+        deliver(&app).await;
+        rx.take();
+        let t = app.post(&format!("/api/v1/grants/{g}/disbursements")).bearer(&w.officer.token)
+            .json(&json!({"amount": "400.00", "planned_date": "2026-05-01", "note": "Tranche"}))
+            .send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        app.post(&format!("/api/v1/disbursements/{t}/approve")).bearer(&w.officer2.token).send().await.expect(200);
+        let report = app.post(&format!("/api/v1/grants/{g}/reports")).bearer(&w.officer.token)
+            .json(&json!({"kind": "narrative", "due_on": "2026-09-30", "title": "Annual report"}))
+            .send().await.expect(201).body["id"].as_str().unwrap().to_string();
+        app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token)
+            .json(&json!({"summary": "Done", "document_url": "https://example.org/annual.pdf"})).send().await.expect(200);
+        deliver(&app).await;
+        assert!(rx.take().is_empty(), "requesting and approving a tranche, asking for and submitting a report: no event");
+
+        let today = chrono::Utc::now().date_naive().to_string();
+        app.post(&format!("/api/v1/disbursements/{t}/pay")).bearer(&w.finance.token)
+            .json(&json!({"payment_reference": "PAY-1", "paid_on": today})).send().await.expect(200);
+        deliver(&app).await;
+        let hits = rx.take();
+        let events: Vec<String> = hits.iter().map(Hit::event).collect();
+        assert_eq!(events, ["grant.updated", "fund.updated"]);
+        assert_eq!(hits[0].json()["data"]["id"], g.as_str());
+        assert_eq!(hits[0].json()["data"]["amount_disbursed"], "400.00");
+        assert_eq!(hits[1].json()["data"]["id"], w.fund.as_str());
+        assert_eq!(hits[1].json()["data"]["disbursed"], "400.00");
+        for h in &hits {
+            assert!(!h.body.contains(&t) && !h.body.contains(&report) && !h.body.contains("PAY-1"), "{}", h.body);
+        }
+        let kinds: Vec<String> = app.db(|c| webhook_deliveries::table.select(webhook_deliveries::event_type).load(c).unwrap()).await;
+        assert!(kinds.iter().all(|k| !k.starts_with("disbursement.") && !k.starts_with("report.")), "{kinds:?}");
+        rx.stop().await;
+    }
+}
+
+on_both! {
+    async fn replays_beyond_the_hourly_limit_answer_429_with_retry_after_on_every_instance(backend) {
+        let mut env = LOOPBACK.to_vec();
+        env.push(("WEBHOOK_REPLAYS_PER_HOUR", "2"));
+        let app = TestApp::start_with(backend, &env).await;
+        let two = app.second_instance().await;
+        let rx = Receiver::start().await;
+        let w = crate::grants::world(&app).await;
+        let token = partner(&app, &w.admin, &["grants:read", "webhooks:manage"]).await;
+        let (id, _) = subscribe(&app, &token, &rx.url(), &["fund.created"]).await;
+        let (other, _) = subscribe(&app, &token, &rx.url(), &["fund.created"]).await;
+        crate::grants::create_fund(&app, &w.officer, &w.donor, "EUR", "100.00").await;
+        assert_eq!(deliver(&app).await, 4, "two pings, two fund.created");
+        let replay = |sub: &str| format!("/api/v1/webhooks/{sub}/replay?since=2000-01-01T00:00:00Z");
+        let first = app.post(&replay(&id)).bearer(&token).send().await.expect(202);
+        assert_eq!(first.body["queued"], 2);
+        // What the first replay queued is still waiting: a second one does not queue it again.
+        let second = two.post(&replay(&id)).bearer(&token).send().await.expect(202);
+        assert_eq!(second.body["queued"], 0);
+        for instance in [&app, &two] {
+            let r = instance.post(&replay(&id)).bearer(&token).send().await.expect_problem(429);
+            assert_eq!(r.body["status"], 429);
+            let wait: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
+            assert!((1..=3600).contains(&wait), "{wait}");
+        }
+        // The limit is per subscription.
+        app.post(&replay(&other)).bearer(&token).send().await.expect(202);
+        rx.take();
+        deliver(&app).await;
+        assert_eq!(rx.take().len(), 4, "each replayed message once");
         rx.stop().await;
     }
 }

@@ -524,7 +524,7 @@ pub fn approve(
         let inviter = crate::identity::display_name_or_secretariat(
             ctx.conn,
             &Principal::User(admin.user().clone()),
-        );
+        )?;
         let actor = ctx.actor.clone();
         crate::identity::invite_member(
             ctx.conn,

@@ -293,7 +293,7 @@ pub fn insert_in(ctx: &mut Ctx<'_>, row: OrganisationRow) -> Result<Organisation
     search::document::sync(ctx.conn, &row)?;
     slugs::claimed(ctx.conn, &row.slug)?;
     ctx.audit::<Organisation>("created", None, Some(&row.clone().into()))?;
-    ctx.publish("organisation.created", &row.id)?;
+    ctx.publish(command::DomainEvent::OrganisationCreated, &row.id)?;
     Ok(row)
 }
 
@@ -502,12 +502,12 @@ pub fn update(
             Some(&before.clone().into()),
             Some(&after.clone().into()),
         )?;
-        let name = match (before.hidden_from_public, after.hidden_from_public) {
-            (false, true) => "organisation.hidden",
-            (true, false) => "organisation.unhidden",
-            _ => "organisation.updated",
+        let event = match (before.hidden_from_public, after.hidden_from_public) {
+            (false, true) => command::DomainEvent::OrganisationHidden,
+            (true, false) => command::DomainEvent::OrganisationUnhidden,
+            _ => command::DomainEvent::OrganisationUpdated,
         };
-        ctx.publish(name, &after.id)?;
+        ctx.publish(event, &after.id)?;
         Ok(after)
     })
 }

@@ -4,8 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::AppState;
-use crate::auth::Role;
-use crate::auth::caller::{GrantStaff, Staff};
+use crate::auth::caller::{FinanceOrAdmin, GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
 use crate::error::docs::{
@@ -13,9 +12,9 @@ use crate::error::docs::{
     VersionErrors,
 };
 use crate::extract::{IfMatch, Json, etag};
-use crate::grants::fund::{self, Fund, FundPatch, NewFund};
+use crate::grants::fund::{self, ConfirmIncrease, Fund, FundPatch, NewFund};
 use crate::idempotency::{self, Outcome};
-use crate::pagination::{self, Page, PageParams};
+use crate::pagination::{self, Page};
 
 /// Create a fund (admins and grant officers). Accepts Idempotency-Key.
 #[utoipa::path(
@@ -40,11 +39,8 @@ pub async fn create_fund(
     let config = state.config.clone();
     if req.headers().contains_key(idempotency::HEADER) {
         let fp = super::fingerprint(&body.0)?;
-        let st = state.clone();
-        return idempotency::run(&state, &who, &req, fp, || async move {
-            let row = st
-                .db(move |c| fund::create(c, &config, &staff, &meta, body.0))
-                .await?;
+        return idempotency::run(&state, &who, &req, fp, move |c| {
+            let row = fund::create(c, &config, &staff, &meta, body.0)?;
             Outcome::created(format!("/api/v1/funds/{}", row.id), &Fund::from(row))
         })
         .await;
@@ -58,11 +54,27 @@ pub async fn create_fund(
         .json(Fund::from(row)))
 }
 
-/// List funds (staff).
+/// Filters of the fund list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FundListParams {
+    /// Page size, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Only funds whose amount waits for a second person (a raise, or a new fund's amount):
+    /// the queue of finance officers and admins.
+    #[serde(default)]
+    pub pending: bool,
+}
+
+/// List funds (staff); `pending=true` lists those whose amount waits for confirmation.
 #[utoipa::path(
     tag = "funds",
     security(("bearer" = [])),
-    params(PageParams),
+    params(FundListParams),
     responses(
         (status = 200, description = "A page of funds", body = Page<Fund>),
         QueryErrors, AuthErrors,
@@ -72,13 +84,14 @@ pub async fn create_fund(
 pub async fn list_funds(
     state: web::Data<AppState>,
     who: crate::auth::Principal,
-    q: web::Query<PageParams>,
+    q: web::Query<FundListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let who = Staff::try_from(&who)?;
     let cursor = q.cursor.clone();
+    let pending = q.pending;
     let page = state
-        .db(move |c| fund::list(c, &who, limit, cursor.as_deref()))
+        .db(move |c| fund::list(c, &who, pending, limit, cursor.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -136,16 +149,18 @@ pub async fn update_fund(
         .json(Fund::from(row)))
 }
 
-/// Confirm the raise of a fund's amount that waits as `pending_amount` (a finance officer or
-/// admin other than the one who asked for it: 409 `self_approval` otherwise; 409 when none
-/// waits). Accepts Idempotency-Key.
+/// Confirm the amount of a fund that waits as `pending_amount` (a raise, or a new fund's
+/// amount), naming the amount read: a finance officer or admin other than the one who asked
+/// for it (409 `self_approval` otherwise; 409 `pending_changed` when another amount waits by
+/// now; 409 when none waits). Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "funds",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Fund id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    request_body = ConfirmIncrease,
     responses(
         (status = 200, description = "The fund with its new amount", body = Fund),
-        QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
+        BodyErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
     )
 )]
 #[post("/funds/{id}/amount-increase/approve")]
@@ -155,17 +170,14 @@ pub async fn approve_fund_increase(
     meta: RequestMeta,
     id: web::Path<String>,
     req: HttpRequest,
+    body: Json<ConfirmIncrease>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = who
-        .require_role(&[Role::FinanceOfficer, Role::Admin])?
-        .clone();
-    let st = state.clone();
+    let me = FinanceOrAdmin::try_from(&who)?;
+    let config = state.config.clone();
     let id = id.into_inner();
-    idempotency::run(&state, &who, &req, serde_json::Value::Null, || async move {
-        let config = st.config.clone();
-        let row = st
-            .db(move |c| fund::approve_increase(c, &config, &me, &meta, &id))
-            .await?;
+    let fp = super::fingerprint(&body.0)?;
+    idempotency::run(&state, &who, &req, fp, move |c| {
+        let row = fund::approve_increase(c, &config, &me, &meta, &id, body.0)?;
         Outcome::ok(&Fund::from(row))
     })
     .await

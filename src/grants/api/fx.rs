@@ -1,17 +1,18 @@
 //! Handlers of the reference exchange rates.
 
-use actix_web::{HttpResponse, get, put, web};
+use actix_web::{HttpResponse, get, post, put, web};
 
 use crate::AppState;
-use crate::auth::Principal;
-use crate::auth::caller::Staff;
+use crate::auth::caller::{FinanceOrAdmin, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
-use crate::error::docs::{AuthErrors, BodyErrors, NotFoundError};
+use crate::error::docs::{AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors};
 use crate::extract::Json;
-use crate::grants::fx::{self, FxRate, FxRateBody, RateKeeper};
+use crate::grants::fx::{self, FxRate, FxRateBody, FxRateChange, FxRateConfirmBody, Outcome};
+use crate::pagination::{self, Page, PageParams};
 
-/// Every reference exchange rate against the base currency (staff).
+/// Every reference exchange rate against the base currency, with the rate that waits for a
+/// second person beside each (staff).
 #[utoipa::path(
     tag = "funds",
     security(("bearer" = [])),
@@ -30,7 +31,7 @@ pub async fn list_fx_rates(
     Ok(HttpResponse::Ok().json(rates))
 }
 
-/// The reference exchange rate of a currency (staff).
+/// The reference exchange rate of a currency, and the rate that waits, if any (staff).
 #[utoipa::path(
     tag = "funds",
     security(("bearer" = [])),
@@ -54,29 +55,89 @@ pub async fn get_fx_rate(
 }
 
 /// Set the reference exchange rate of a currency: units of the base currency per one unit
-/// (finance officers and admins; audited).
+/// (finance officers and admins; audited). Within FX_RATE_CHANGE_BAND_PERCENT of the
+/// confirmed rate it applies at once (200); otherwise, and for a currency's first rate, it
+/// waits as `pending` for another finance officer or admin to confirm it (202).
 #[utoipa::path(
     tag = "funds",
     security(("bearer" = [])),
     params(("currency" = String, Path, description = "ISO 4217 code")),
     request_body = FxRateBody,
     responses(
-        (status = 200, description = "The rate", body = FxRate),
-        AuthErrors, BodyErrors,
+        (status = 200, description = "The rate applies", body = FxRate),
+        (status = 202, description = "The rate waits for a second person (`pending`)", body = FxRate),
+        AuthErrors, BodyErrors, ConflictError,
     )
 )]
 #[put("/fx-rates/{currency}")]
 pub async fn put_fx_rate(
     state: web::Data<AppState>,
-    who: Principal,
+    who: FinanceOrAdmin,
     meta: RequestMeta,
     currency: web::Path<String>,
     body: Json<FxRateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = RateKeeper::try_from(&who)?;
     let config = state.config.clone();
-    let rate = state
+    let outcome = state
         .db(move |c| fx::put(c, &config, &who, &meta, &currency, body.0))
         .await?;
+    Ok(match outcome {
+        Outcome::Applied(rate) => HttpResponse::Ok().json(rate),
+        Outcome::Pending(rate) => HttpResponse::Accepted().json(rate),
+    })
+}
+
+/// Confirm the rate of a currency that waits, naming the rate and date read (a finance
+/// officer or admin other than the one who set it; 409 `self_approval` otherwise, 409
+/// `pending_changed` when another rate waits by now). The rate then applies; audited.
+#[utoipa::path(
+    tag = "funds",
+    security(("bearer" = [])),
+    params(("currency" = String, Path, description = "ISO 4217 code")),
+    request_body = FxRateConfirmBody,
+    responses(
+        (status = 200, description = "The rate applies", body = FxRate),
+        AuthErrors, BodyErrors, ConflictError,
+    )
+)]
+#[post("/fx-rates/{currency}/confirm")]
+pub async fn confirm_fx_rate(
+    state: web::Data<AppState>,
+    who: FinanceOrAdmin,
+    meta: RequestMeta,
+    currency: web::Path<String>,
+    body: Json<FxRateConfirmBody>,
+) -> Result<HttpResponse, ApiError> {
+    let config = state.config.clone();
+    let rate = state
+        .db(move |c| fx::confirm(c, &config, &who, &meta, &currency, body.0))
+        .await?;
     Ok(HttpResponse::Ok().json(rate))
+}
+
+/// The history of a currency's reference rate, newest first: every rate set, whether it
+/// applied at once, was confirmed (and by whom), waits, or was superseded (staff).
+#[utoipa::path(
+    tag = "funds",
+    security(("bearer" = [])),
+    params(("currency" = String, Path, description = "ISO 4217 code"), PageParams),
+    responses(
+        (status = 200, description = "A page of the rate's history", body = Page<FxRateChange>),
+        QueryErrors, AuthErrors, NotFoundError,
+    )
+)]
+#[get("/fx-rates/{currency}/history")]
+pub async fn fx_rate_history(
+    state: web::Data<AppState>,
+    who: Staff,
+    currency: web::Path<String>,
+    q: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(q.limit)?;
+    let cursor = q.cursor.clone();
+    let config = state.config.clone();
+    let page = state
+        .db(move |c| fx::history(c, &config, &who, &currency, limit, cursor.as_deref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -68,13 +68,10 @@ pub async fn create_grant(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0;
     let fingerprint = fingerprint(&new)?;
-    let st = state.clone();
+    let config = state.config.clone();
     let staff = GrantStaff::try_from(&who)?;
-    idempotency::run(&state, &who, &req, fingerprint, || async move {
-        let config = st.config.clone();
-        let row = st
-            .db(move |c| edit::create(c, &config, &staff, &meta, new))
-            .await?;
+    idempotency::run(&state, &who, &req, fingerprint, move |c| {
+        let row = edit::create(c, &config, &staff, &meta, new)?;
         Outcome::created(format!("/api/v1/grants/{}", row.id), &Grant::from(row))
     })
     .await
@@ -197,11 +194,11 @@ async fn move_grant_once(
     reason: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let fingerprint = fingerprint(&reason)?;
-    let st = state.clone();
-    let w = who.clone();
-    idempotency::run(&state, &who, &req, fingerprint, || async move {
-        let g = move_grant(&st, &w, meta, id, command, reason).await?;
-        Outcome::ok(&g)
+    let staff = GrantStaff::try_from(&who)?;
+    let config = state.config.clone();
+    idempotency::run(&state, &who, &req, fingerprint, move |c| {
+        let row = command::run(c, &config, &staff, &meta, &id, command, reason)?;
+        Outcome::ok(&Grant::from(row))
     })
     .await
 }

@@ -52,23 +52,6 @@ fn answer(c: &mut DbConn, row: TrancheRow) -> Result<Tranche, ApiError> {
     Ok(Tranche::from_row(row, &currency))
 }
 
-/// Runs a tranche command and answers with the tranche.
-async fn move_tranche(
-    state: &web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    id: String,
-    cmd: TrancheCommand,
-) -> Result<Tranche, ApiError> {
-    let config = state.config.clone();
-    state
-        .db(move |c| {
-            let row = command::run(c, &config, &who, &meta, &id, cmd)?;
-            answer(c, row)
-        })
-        .await
-}
-
 /// Runs a tranche command under `Idempotency-Key`, `fingerprint` being its parsed body.
 async fn move_tranche_once(
     state: web::Data<AppState>,
@@ -79,11 +62,11 @@ async fn move_tranche_once(
     cmd: TrancheCommand,
     fingerprint: serde_json::Value,
 ) -> Result<HttpResponse, ApiError> {
-    let st = state.clone();
+    let config = state.config.clone();
     let w = who.clone();
-    idempotency::run(&state, &who, &req, fingerprint, || async move {
-        let out = move_tranche(&st, w, meta, id, cmd).await?;
-        Outcome::ok(&out)
+    idempotency::run(&state, &who, &req, fingerprint, move |c| {
+        let row = command::run(c, &config, &w, &meta, &id, cmd)?;
+        Outcome::ok(&answer(c, row)?)
     })
     .await
 }
@@ -110,16 +93,11 @@ pub async fn request_disbursement(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0;
     let fingerprint = fingerprint(&new)?;
-    let st = state.clone();
+    let config = state.config.clone();
     let w = who.clone();
-    idempotency::run(&state, &who, &req, fingerprint, || async move {
-        let config = st.config.clone();
-        let out = st
-            .db(move |c| {
-                let row = command::request(c, &config, &w, &meta, &id, new)?;
-                answer(c, row)
-            })
-            .await?;
+    idempotency::run(&state, &who, &req, fingerprint, move |c| {
+        let row = command::request(c, &config, &w, &meta, &id, new)?;
+        let out = answer(c, row)?;
         Outcome::created(format!("/api/v1/disbursements/{}", out.id), &out)
     })
     .await

@@ -93,14 +93,16 @@ pub fn run(
         // Partner apps hear of published grants only: approval publishes one.
         let was_public = GrantStatus::PUBLISHED.contains(&before.status);
         let event = match after.status {
-            GrantStatus::Approved if !was_public => Some("grant.published"),
-            GrantStatus::Closed if was_public => Some("grant.closed"),
-            GrantStatus::Cancelled if was_public => Some("grant.cancelled"),
-            s if was_public && GrantStatus::PUBLISHED.contains(&s) => Some("grant.updated"),
+            GrantStatus::Approved if !was_public => Some(command::DomainEvent::GrantPublished),
+            GrantStatus::Closed if was_public => Some(command::DomainEvent::GrantClosed),
+            GrantStatus::Cancelled if was_public => Some(command::DomainEvent::GrantCancelled),
+            s if was_public && GrantStatus::PUBLISHED.contains(&s) => {
+                Some(command::DomainEvent::GrantUpdated)
+            }
             _ => None,
         };
-        if let Some(name) = event {
-            ctx.publish(name, &after.id)?;
+        if let Some(event) = event {
+            ctx.publish(event, &after.id)?;
         }
         tell(ctx, &after, command, reason)?;
         Ok(after)
@@ -141,7 +143,17 @@ fn apply(
                 budget::release_from_fund(ctx, before)?;
             }
         }
-        GrantCommand::Activate | GrantCommand::Close => {}
+        // The business dates are columns, so exports never read them from audit actions.
+        GrantCommand::Activate => {
+            diesel::update(row)
+                .set(grants::activated_at.eq(Some(ctx.now)))
+                .execute(ctx.conn)?;
+        }
+        GrantCommand::Close => {
+            diesel::update(row)
+                .set(grants::closed_at.eq(Some(ctx.now)))
+                .execute(ctx.conn)?;
+        }
     }
     if matches!(command, GrantCommand::Cancel | GrantCommand::Close) {
         tranche::command::cancel_waiting(ctx, before)?;

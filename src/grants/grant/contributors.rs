@@ -1,6 +1,7 @@
-//! Four eyes on grants: everyone who wrote a grant — its creator, each editor of its amount,
-//! grantee, fund, currency or rate, and each submitter — is recorded, and none of them may
-//! approve it.
+//! Four eyes on grants: everyone who wrote a grant — its creator, each editor of any of its
+//! fields (money, grantee, fund, title, description, pillar, priority areas, dates), and each
+//! submitter — is recorded, and none of them may approve it. A title or a description is
+//! what the approver reads to decide, so rewriting it is writing the grant.
 
 use diesel::prelude::*;
 
@@ -23,8 +24,18 @@ crate::text_enum! {
         EditedFund = "edited_fund",
         /// Changed the currency.
         EditedCurrency = "edited_currency",
-        /// Changed the exchange rate.
+        /// Changed the exchange rate (or its date).
         EditedFxRate = "edited_fx_rate",
+        /// Changed the title.
+        EditedTitle = "edited_title",
+        /// Changed the description.
+        EditedDescription = "edited_description",
+        /// Changed the strategic pillar.
+        EditedPillar = "edited_pillar",
+        /// Changed the priority areas.
+        EditedPriorityAreas = "edited_priority_areas",
+        /// Changed the planned dates.
+        EditedDates = "edited_dates",
         /// Submitted it for approval.
         Submitted = "submitted",
     }
@@ -40,6 +51,11 @@ impl Contribution {
             Contribution::EditedFund => "you edited its fund",
             Contribution::EditedCurrency => "you edited its currency",
             Contribution::EditedFxRate => "you edited its exchange rate",
+            Contribution::EditedTitle => "you edited its title",
+            Contribution::EditedDescription => "you edited its description",
+            Contribution::EditedPillar => "you edited its pillar",
+            Contribution::EditedPriorityAreas => "you edited its priority areas",
+            Contribution::EditedDates => "you edited its dates",
             Contribution::Submitted => "you submitted it",
         }
     }
@@ -64,8 +80,8 @@ pub fn record(
     Ok(())
 }
 
-/// The contributions that changed between `before` and `after` (the fields whose author may
-/// not approve).
+/// The contributions that changed between `before` and `after`: every field a person writes
+/// (the counters and status are not written by an edit).
 pub fn edits(before: &GrantRow, after: &GrantRow) -> Vec<Contribution> {
     let mut out = Vec::new();
     if before.amount != after.amount {
@@ -80,8 +96,23 @@ pub fn edits(before: &GrantRow, after: &GrantRow) -> Vec<Contribution> {
     if before.currency != after.currency {
         out.push(Contribution::EditedCurrency);
     }
-    if before.fx_rate_micros != after.fx_rate_micros {
+    if before.fx_rate_micros != after.fx_rate_micros || before.fx_rate_date != after.fx_rate_date {
         out.push(Contribution::EditedFxRate);
+    }
+    if before.title != after.title {
+        out.push(Contribution::EditedTitle);
+    }
+    if before.description != after.description {
+        out.push(Contribution::EditedDescription);
+    }
+    if before.pillar != after.pillar {
+        out.push(Contribution::EditedPillar);
+    }
+    if before.priority_areas != after.priority_areas {
+        out.push(Contribution::EditedPriorityAreas);
+    }
+    if before.planned_start != after.planned_start || before.planned_end != after.planned_end {
+        out.push(Contribution::EditedDates);
     }
     out
 }

@@ -124,6 +124,8 @@ pub fn create(
             created_at: ctx.now,
             updated_at: ctx.now,
             version: 1,
+            activated_at: None,
+            closed_at: None,
         };
         diesel::insert_into(grants::table)
             .values(&row)

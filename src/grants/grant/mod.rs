@@ -250,6 +250,10 @@ pub struct GrantRow {
     pub updated_at: NaiveDateTime,
     /// Optimistic-concurrency version.
     pub version: i64,
+    /// When it became active (the business date the exports publish).
+    pub activated_at: Option<NaiveDateTime>,
+    /// When it was closed.
+    pub closed_at: Option<NaiveDateTime>,
 }
 
 impl GrantRow {

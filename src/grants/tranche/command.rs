@@ -8,7 +8,7 @@ use super::{
     NewTranche, PayBody, Tranche, TrancheCommand, TrancheFacts, TrancheMove, TrancheRow,
     TrancheStatus, by_id, transition,
 };
-use crate::auth::caller::OrgMember;
+use crate::auth::caller::{Finance, GrantStaff, OrgMember};
 use crate::auth::principal::RequestMeta;
 use crate::auth::{Principal, Role};
 use crate::command::{self, Ctx};
@@ -43,8 +43,21 @@ pub fn approvals_required(
     })
 }
 
+/// Locks a grant's row for the transaction (a no-op UPDATE, portable to both backends). A
+/// rule that sums other rows of the grant (the split window, what is left uncommitted) reads
+/// them after this, so under PostgreSQL's READ COMMITTED a concurrent command waits here and
+/// then sees what the one before it committed; SQLite's write transactions are serial anyway.
+fn lock_grant(conn: &mut DbConn, grant_id: &str) -> Result<(), ApiError> {
+    diesel::update(grants::table.find(grant_id))
+        .set(grants::updated_at.eq(grants::updated_at))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// True when what `me` approved of this grant within the window, with `amount`, is above the
 /// threshold in the base currency (so splitting a payment does not avoid a second approver).
+/// The caller holds the grant's lock, so two approvals by one officer cannot both miss the
+/// other.
 fn window_exceeded(
     ctx: &mut Ctx<'_>,
     g: &GrantRow,
@@ -76,9 +89,7 @@ fn window_exceeded(
 /// 409 `grant_exhausted` when `amount` is above what the grant has not committed nor been
 /// asked for yet. The grant row is locked first, so two requests cannot both take the rest.
 fn check_uncommitted(ctx: &mut Ctx<'_>, g: &GrantRow, amount: i64) -> Result<(), ApiError> {
-    diesel::update(grants::table.find(&g.id))
-        .set(grants::updated_at.eq(grants::updated_at))
-        .execute(ctx.conn)?;
+    lock_grant(ctx.conn, &g.id)?;
     let g = grant::by_id(ctx.conn, &g.id)?;
     let pending: Vec<i64> = disbursements::table
         .filter(disbursements::grant_id.eq(&g.id))
@@ -273,22 +284,26 @@ pub fn run(
     id: &str,
     command: TrancheCommand,
 ) -> Result<TrancheRow, ApiError> {
-    // Role checks first: 403 for the action, whatever the tranche.
+    // Role checks first, here in the command, by the typed caller each move needs: 403 for
+    // the action, whatever the tranche.
     let me = match &command {
         TrancheCommand::Pay(_) | TrancheCommand::Reverse(_) => {
-            who.require_role(&[Role::FinanceOfficer])?
+            Finance::try_from(who)?.user().clone()
         }
         TrancheCommand::Approve | TrancheCommand::Reject(_) => {
-            who.require_role(&[Role::Admin, Role::GrantOfficer])?
+            GrantStaff::try_from(who)?.user().clone()
         }
-        TrancheCommand::Cancel => {
-            who.require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
-        }
-    }
-    .clone();
+        TrancheCommand::Cancel => who
+            .require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
+            .clone(),
+    };
     let command = checked(command)?;
     let reader = Reader::try_from(who)?;
     command::run(conn, config, &me, meta, |ctx| {
+        // Lock the grant first (every tranche command takes grant → tranche → fund), then
+        // read the tranche and its grant as committed by whoever held the lock before.
+        let (_, g) = access::visible_tranche(ctx.conn, &reader, id)?;
+        lock_grant(ctx.conn, &g.id)?;
         let (before, g) = access::visible_tranche(ctx.conn, &reader, id)?;
         if me.role == Role::Member && before.requested_by != me.id {
             return Err(ApiError::Forbidden(
@@ -355,7 +370,12 @@ pub fn run(
             Some(&Tranche::from_row(before, &g.currency)),
             Some(&Tranche::from_row(after.clone(), &g.currency)),
         )?;
-        ctx.publish("disbursement.updated", &after.id)?;
+        // Partner apps never see a tranche; a payment or its reversal shows in the grant's
+        // `amount_disbursed` and the fund's `disbursed`.
+        if matches!(step, TrancheMove::Paid | TrancheMove::Reversed) {
+            ctx.publish(command::DomainEvent::GrantUpdated, &g.id)?;
+            ctx.publish(command::DomainEvent::FundUpdated, &g.fund_id)?;
+        }
         tell(ctx, &g, &after, step)?;
         Ok(after)
     })

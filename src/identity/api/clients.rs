@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::error::docs::{AuthErrors, BodyErrors, NotFoundError, QueryErrors, RateLimited};
+use crate::error::docs::{
+    AuthErrors, BodyErrors, NotFoundError, QueryErrors, RateLimited, Unavailable,
+};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::identity::clients;
@@ -58,7 +60,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
         (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        RateLimited,
+        RateLimited, Unavailable,
     )
 )]
 #[post("/auth/token")]
@@ -71,7 +73,7 @@ pub async fn token(
     crate::auth::throttle::limit(
         &state,
         vec![(
-            format!("token:ip:{}", meta.ip),
+            format!("token:ip:{}", crate::config::address_bucket(&meta.ip)),
             state.config.auth_rate_limit_per_ip,
         )],
     )
@@ -117,14 +119,14 @@ pub async fn token(
     let jwt = state.jwt.clone();
     let outcome = state
         .db(move |c| {
-            Ok(clients::client_credentials(
+            clients::client_credentials(
                 c,
                 &jwt,
                 form.grant_type.as_deref(),
                 form.scope.as_deref(),
                 client_id.as_deref(),
                 client_secret.as_deref(),
-            ))
+            )
         })
         .await?;
     Ok(match outcome {

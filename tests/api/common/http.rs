@@ -160,6 +160,12 @@ impl Req<'_> {
             None => self,
         }
     }
+    /// Sends from the TCP peer `ip` (otherwise the app sees no peer: `unknown`).
+    pub fn peer_ip(mut self, ip: &str) -> Self {
+        let ip: std::net::IpAddr = ip.parse().expect("an IP address");
+        self.tr = self.tr.peer_addr(std::net::SocketAddr::new(ip, 40000));
+        self
+    }
     /// A header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.tr = self.tr.insert_header((name.to_string(), value.to_string()));

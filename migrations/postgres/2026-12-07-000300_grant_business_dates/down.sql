@@ -1,0 +1,1 @@
+ALTER TABLE grants DROP COLUMN closed_at, DROP COLUMN activated_at;

@@ -1,0 +1,2 @@
+ALTER TABLE grants DROP COLUMN closed_at;
+ALTER TABLE grants DROP COLUMN activated_at;
