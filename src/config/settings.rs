@@ -1,6 +1,6 @@
 //! Every setting the service reads, declared once: name, type, default, meaning and parser.
 //! `Config::from_map`, `.env.example`, the README's configuration table and the start-up
-//! errors all come from the [`settings!`] list below; nothing else names a variable.
+//! errors all come from the `settings!` list below; nothing else names a variable.
 //!
 //! How to add a setting:
 //! 1. Add one entry to the list below, where it belongs in `.env.example`: a `///` line
@@ -13,8 +13,9 @@
 //!    not compile, and the parse error already names the variable.
 //! 3. Regenerate: `cargo run -q -- env-example > .env.example` and paste
 //!    `cargo run -q -- env-example --readme` over README.md's table (tests check both).
+//!    A misspelling of the new name is then reported at start like any other (its first
+//!    word counts as a settings prefix); a variable read elsewhere goes in [`ALSO_READ`].
 
-use std::marker::PhantomData;
 use std::net::IpAddr;
 
 use super::parse;
@@ -42,7 +43,6 @@ pub struct Var<T: 'static> {
     pub default: &'static str,
     /// Turns the raw text into the value, or says what was expected.
     pub parse: fn(&str) -> parse::Parsed<T>,
-    _type: PhantomData<fn() -> T>,
 }
 
 /// Declares every setting once; makes [`SETTINGS`] (for the documents) and one typed
@@ -57,7 +57,6 @@ macro_rules! settings {
         }),+];
 
         /// The typed handle of each setting: `env.get(&var::PORT)`.
-        #[allow(non_upper_case_globals, reason = "each constant is named as its variable")]
         pub mod var {
             use super::*;
             $(
@@ -66,7 +65,6 @@ macro_rules! settings {
                     name: stringify!($name),
                     default: $default,
                     parse: $parse,
-                    _type: PhantomData,
                 };
             )+
         }
