@@ -20,7 +20,6 @@ pub use proxies::IpRange;
 
 mod proxies;
 
-pub use render::Unknown;
 pub use settings::{ALSO_READ, SETTINGS, Setting, Var, var};
 
 /// `development` or `production`.
