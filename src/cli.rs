@@ -23,7 +23,11 @@ pub enum Command {
     /// Print the OpenAPI document.
     Openapi,
     /// Print `.env.example`, generated from the settings.
-    EnvExample,
+    EnvExample {
+        /// Print README.md's configuration table instead.
+        #[arg(long)]
+        readme: bool,
+    },
     /// Create an active admin; the password comes from IDPC_ADMIN_PASSWORD or a TTY prompt.
     CreateAdmin {
         /// The admin's email address.

@@ -1,9 +1,12 @@
 //! Typed settings, read once from the environment (and `.env`) and validated at start.
 //!
-//! Every variable is declared in [`SETTINGS`]; `.env.example` and the README table are
-//! generated from that list, and a bad value stops the start with one line naming it.
+//! Every variable is declared once in `config/settings.rs`; this parser, `.env.example`, the
+//! README table and the start-up errors come from those declarations, and a bad value stops
+//! the start with one line naming it.
 
 pub mod open_data;
+mod parse;
+mod render;
 mod settings;
 pub mod webhooks;
 
@@ -17,7 +20,7 @@ pub use proxies::{IpRange, address_bucket};
 
 mod proxies;
 
-pub use settings::{SETTINGS, Setting};
+pub use settings::{ALSO_READ, SETTINGS, Setting, Var, var};
 
 /// `development` or `production`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,15 +189,27 @@ pub struct Config {
     pub fx_rate_max_age_days: i64,
     /// Webhook delivery settings (`WEBHOOK_*`).
     pub webhooks: crate::config::webhooks::WebhookSettings,
+    /// Lines to log once logging is set up: variables that look like settings but are none
+    /// (a refusal in production, a warning in development).
+    pub warnings: Vec<String>,
 }
 
 /// A bad setting: the variable and the accepted form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// The variable at fault.
-    pub var: &'static str,
+    pub var: String,
     /// What was expected.
     pub message: String,
+}
+
+impl ConfigError {
+    fn new(var: &str, message: impl Into<String>) -> Self {
+        Self {
+            var: var.to_string(),
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -205,6 +220,26 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The variables as set, read only through the declared settings ([`var`]).
+pub struct Env<'a> {
+    vars: &'a BTreeMap<String, String>,
+}
+
+impl Env<'_> {
+    /// The raw text of a setting: trimmed, the default when unset or empty.
+    pub fn raw<T>(&self, setting: &Var<T>) -> &str {
+        match self.vars.get(setting.name).map(|v| v.trim()) {
+            Some(v) if !v.is_empty() => v,
+            _ => setting.default,
+        }
+    }
+
+    /// The parsed value of a setting; its error names the variable.
+    pub fn get<T>(&self, setting: &Var<T>) -> Result<T, ConfigError> {
+        (setting.parse)(self.raw(setting)).map_err(|m| ConfigError::new(setting.name, m))
+    }
+}
+
 impl Config {
     /// Reads the process environment (after loading `.env` if present).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -213,320 +248,72 @@ impl Config {
         Self::from_map(&vars)
     }
 
-    /// Reads settings from a map; unset or empty values take their default.
+    /// Reads settings from a map; unset or empty values take their default. A variable that
+    /// looks like a setting but is none is refused in production and a warning otherwise.
     pub fn from_map(vars: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| -> String {
-            match vars.get(name) {
-                Some(v) if !v.trim().is_empty() => v.trim().to_string(),
-                _ => SETTINGS
-                    .iter()
-                    .find(|s| s.name == name)
-                    .map(|s| s.default.to_string())
-                    .unwrap_or_default(),
-            }
-        };
-        let err = |var: &'static str, message: &str| ConfigError {
-            var,
-            message: message.to_string(),
-        };
-
-        let bind_addr = get("BIND_ADDR").parse::<IpAddr>().map_err(|_| {
-            err(
-                "BIND_ADDR",
-                "expected an IP address such as 127.0.0.1 or 0.0.0.0",
-            )
-        })?;
-        let port = parse_range("PORT", &get("PORT"), 1, 65535)? as u16;
-        let database_url =
-            DatabaseUrl::parse(&get("DATABASE_URL")).map_err(|m| err("DATABASE_URL", &m))?;
-        let pool_raw = get("DATABASE_POOL_SIZE");
-        let database_pool_size = if pool_raw.is_empty() {
-            match database_url {
-                // SQLite runs every query on this process's CPU: past one connection per
-                // core (plus one for the background worker) a connection adds only memory,
-                // about 25 MiB each under load at 100,000 organisations, and no throughput
-                // (bench/results/directory.md).
-                DatabaseUrl::Sqlite(_) => {
-                    std::thread::available_parallelism()
-                        .map_or(2, |n| n.get() as u32)
-                        .clamp(1, 16)
-                        + 1
-                }
-                DatabaseUrl::Postgres(_) => 16,
-            }
-        } else {
-            parse_range("DATABASE_POOL_SIZE", &pool_raw, 1, 256)? as u32
-        };
-        let app_env = match get("APP_ENV").as_str() {
-            "development" => AppEnv::Development,
-            "production" => AppEnv::Production,
-            _ => return Err(err("APP_ENV", "expected development or production")),
-        };
-        let public_base_url = get("PUBLIC_BASE_URL");
-        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
-            return Err(err(
-                "PUBLIC_BASE_URL",
-                "expected an http:// or https:// URL",
-            ));
-        }
-        let public_base_url = public_base_url.trim_end_matches('/').to_string();
-        let app_base_url = match get("APP_BASE_URL") {
-            u if u.is_empty() => public_base_url.clone(),
-            u if u.starts_with("http://") || u.starts_with("https://") => {
-                u.trim_end_matches('/').to_string()
-            }
-            _ => {
-                return Err(err(
-                    "APP_BASE_URL",
-                    "expected an http:// or https:// URL, or empty for PUBLIC_BASE_URL",
-                ));
-            }
-        };
-        let network_name = get("NETWORK_NAME");
+        let env = Env { vars };
+        let app_env = env.get(&var::APP_ENV)?;
+        let warnings = unknown_settings(vars, app_env)?;
+        let database_url = env.get(&var::DATABASE_URL)?;
+        let public_base_url = env.get(&var::PUBLIC_BASE_URL)?;
+        let network_name = env.get(&var::NETWORK_NAME)?;
         // The transport first: a production start with `MAIL_TRANSPORT=log` names that variable.
-        let mail_transport = match get("MAIL_TRANSPORT").as_str() {
-            "smtp" => MailTransportKind::Smtp,
-            "file" => MailTransportKind::File,
-            "log" => MailTransportKind::Log,
-            _ => return Err(err("MAIL_TRANSPORT", "expected smtp, file or log")),
-        };
-        // In production `file` and `log` would both drop every email silently.
-        if mail_transport != MailTransportKind::Smtp && app_env == AppEnv::Production {
-            return Err(ConfigError {
-                var: "MAIL_TRANSPORT",
-                message: format!(
-                    "{} is refused when APP_ENV=production; use smtp",
-                    get("MAIL_TRANSPORT")
-                ),
-            });
-        }
-        let jwt_keys = parse_jwt_keys(&get("JWT_KEYS"))?;
-        if jwt_keys.is_empty() && app_env == AppEnv::Production {
-            return Err(err(
-                "JWT_KEYS",
-                "required when APP_ENV=production: kid:secret[,kid:secret...]",
-            ));
-        }
-        let access_token_ttl_secs = parse_range(
-            "ACCESS_TOKEN_TTL_SECS",
-            &get("ACCESS_TOKEN_TTL_SECS"),
-            60,
-            86_400,
-        )?;
-        let refresh_token_ttl_days = parse_range(
-            "REFRESH_TOKEN_TTL_DAYS",
-            &get("REFRESH_TOKEN_TTL_DAYS"),
-            1,
-            365,
-        )?;
-        let argon2_memory_kib = parse_range(
-            "ARGON2_MEMORY_KIB",
-            &get("ARGON2_MEMORY_KIB"),
-            19_456,
-            4_194_304,
-        )? as u32;
-        let argon2_iterations =
-            parse_range("ARGON2_ITERATIONS", &get("ARGON2_ITERATIONS"), 2, 100)? as u32;
-        let argon2_parallelism =
-            parse_range("ARGON2_PARALLELISM", &get("ARGON2_PARALLELISM"), 1, 64)? as u32;
-        let password_hash_concurrency = parse_range(
-            "PASSWORD_HASH_CONCURRENCY",
-            &get("PASSWORD_HASH_CONCURRENCY"),
-            1,
-            1024,
-        )? as usize;
-        let auth_rate_limit_per_ip = parse_range(
-            "AUTH_RATE_LIMIT_PER_IP",
-            &get("AUTH_RATE_LIMIT_PER_IP"),
-            1,
-            1_000_000,
-        )? as u32;
-        let auth_rate_limit_per_account = parse_range(
-            "AUTH_RATE_LIMIT_PER_ACCOUNT",
-            &get("AUTH_RATE_LIMIT_PER_ACCOUNT"),
-            1,
-            1_000_000,
-        )? as u32;
-        let trusted_proxies =
-            proxies::parse_list(&get("TRUSTED_PROXIES")).map_err(|m| err("TRUSTED_PROXIES", &m))?;
-        let security = match get("SMTP_SECURITY").as_str() {
-            "none" => SmtpSecurity::None,
-            "starttls" => SmtpSecurity::Starttls,
-            "tls" => SmtpSecurity::Tls,
-            _ => return Err(err("SMTP_SECURITY", "expected none, starttls or tls")),
-        };
-        let smtp_host = get("SMTP_HOST");
-        if mail_transport == MailTransportKind::Smtp && smtp_host.is_empty() {
-            return Err(err("SMTP_HOST", "required when MAIL_TRANSPORT=smtp"));
-        }
-        let optional = |name: &'static str| Some(get(name)).filter(|v| !v.is_empty());
-        let smtp = SmtpConfig {
-            host: smtp_host,
-            port: parse_range("SMTP_PORT", &get("SMTP_PORT"), 1, 65535)? as u16,
-            security,
-            username: optional("SMTP_USERNAME"),
-            password: optional("SMTP_PASSWORD").map(Secret),
-            timeout_secs: parse_range("SMTP_TIMEOUT_SECS", &get("SMTP_TIMEOUT_SECS"), 1, 600)?
-                as u64,
-        };
-        let mail_from = get("MAIL_FROM");
-        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(err(
-                "MAIL_FROM",
-                "expected a mailbox such as IDPC <no-reply@example.org>",
-            ));
-        }
-        let outbox_max_attempts =
-            parse_range("OUTBOX_MAX_ATTEMPTS", &get("OUTBOX_MAX_ATTEMPTS"), 1, 100)? as i32;
-        let outbox_retry_base_ms = parse_range(
-            "OUTBOX_RETRY_BASE_MS",
-            &get("OUTBOX_RETRY_BASE_MS"),
-            1,
-            3_600_000,
-        )?;
-        let outbox_poll_ms =
-            parse_range("OUTBOX_POLL_MS", &get("OUTBOX_POLL_MS"), 10, 600_000)? as u64;
-        let worker_enabled = parse_bool("WORKER_ENABLED", &get("WORKER_ENABLED"))?;
-        let max_body_bytes =
-            parse_range("MAX_BODY_BYTES", &get("MAX_BODY_BYTES"), 1024, 1 << 30)? as usize;
-        let cors_allowed_origins: Vec<String> = get("CORS_ALLOWED_ORIGINS")
-            .split(',')
-            .map(|s| s.trim().trim_end_matches('/').to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if let Some(bad) = cors_allowed_origins
-            .iter()
-            .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
-        {
-            return Err(err(
-                "CORS_ALLOWED_ORIGINS",
-                &format!("expected comma-separated http(s) origins, got {bad:?}"),
-            ));
-        }
-        let log_format = match get("LOG_FORMAT").as_str() {
-            "pretty" => LogFormat::Pretty,
-            "json" => LogFormat::Json,
-            _ => return Err(err("LOG_FORMAT", "expected pretty or json")),
-        };
-        let rust_log = get("RUST_LOG");
-        // Checked here so a typo stops the start instead of silently logging at `info`.
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&rust_log) {
-            return Err(ConfigError {
-                var: "RUST_LOG",
-                message: format!("not a valid tracing filter ({e}), got {rust_log:?}"),
-            });
-        }
-        let data_dir = match &database_url {
-            DatabaseUrl::Sqlite(p) => p
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(".")),
-            DatabaseUrl::Postgres(_) => PathBuf::from("data"),
-        };
-        let application_rate_limit_per_ip = parse_range(
-            "APPLICATION_RATE_LIMIT_PER_IP",
-            &get("APPLICATION_RATE_LIMIT_PER_IP"),
-            1,
-            1_000_000,
-        )? as u32;
-        let application_limit_per_email_per_day = parse_range(
-            "APPLICATION_LIMIT_PER_EMAIL_PER_DAY",
-            &get("APPLICATION_LIMIT_PER_EMAIL_PER_DAY"),
-            1,
-            1_000_000,
-        )? as u32;
-        let membership_grace_days = parse_range(
-            "MEMBERSHIP_GRACE_DAYS",
-            &get("MEMBERSHIP_GRACE_DAYS"),
-            0,
-            365,
-        )?;
-        let open_data =
-            open_data::OpenData::parse(&get, &network_name).map_err(|(var, m)| err(var, &m))?;
-        let base_currency = crate::money::currency("BASE_CURRENCY", &get("BASE_CURRENCY"))
-            .map_err(|_| err("BASE_CURRENCY", "expected an ISO 4217 code such as USD"))?;
-        let fx_rate_band_percent =
-            parse_range("FX_RATE_BAND_PERCENT", &get("FX_RATE_BAND_PERCENT"), 0, 100)?;
-        let base_amount = |var: &'static str| {
-            crate::money::parse_amount(var, get(var).trim(), &base_currency).map_err(|_| {
-                err(
-                    var,
-                    &format!("expected a positive amount in {base_currency}, such as 50000.00"),
-                )
-            })
-        };
-        let second_approval_threshold = base_amount("SECOND_APPROVAL_THRESHOLD")?;
-        let fund_increase_threshold = base_amount("FUND_INCREASE_SECOND_APPROVAL_THRESHOLD")?;
-        let second_approval_window_days = parse_range(
-            "SECOND_APPROVAL_WINDOW_DAYS",
-            &get("SECOND_APPROVAL_WINDOW_DAYS"),
-            1,
-            3650,
-        )?;
-        let fund_increase_window_days = parse_range(
-            "FUND_INCREASE_WINDOW_DAYS",
-            &get("FUND_INCREASE_WINDOW_DAYS"),
-            1,
-            3650,
-        )?;
-        let fx_rate_change_band_percent = parse_range(
-            "FX_RATE_CHANGE_BAND_PERCENT",
-            &get("FX_RATE_CHANGE_BAND_PERCENT"),
-            0,
-            100,
-        )?;
-        let fx_rate_max_age_days = parse_range(
-            "FX_RATE_MAX_AGE_DAYS",
-            &get("FX_RATE_MAX_AGE_DAYS"),
-            1,
-            3650,
-        )?;
-        let webhooks = crate::config::webhooks::parse(&get, app_env)?;
+        let mail_transport = mail_transport(&env, app_env)?;
+        let base_currency = env.get(&var::BASE_CURRENCY)?;
         Ok(Self {
-            bind_addr,
-            port,
+            bind_addr: env.get(&var::BIND_ADDR)?,
+            port: env.get(&var::PORT)?,
+            database_pool_size: pool_size(&env, &database_url)?,
+            data_dir: data_dir(&database_url),
             database_url,
-            database_pool_size,
             app_env,
+            app_base_url: (env.get(&var::APP_BASE_URL)?).unwrap_or_else(|| public_base_url.clone()),
             public_base_url,
-            app_base_url,
-            network_name,
-            jwt_keys,
-            access_token_ttl_secs,
-            refresh_token_ttl_days,
-            argon2_memory_kib,
-            argon2_iterations,
-            argon2_parallelism,
-            password_hash_concurrency,
-            auth_rate_limit_per_ip,
-            auth_rate_limit_per_account,
-            trusted_proxies,
+            jwt_keys: jwt_keys(&env, app_env)?,
+            access_token_ttl_secs: env.get(&var::ACCESS_TOKEN_TTL_SECS)?,
+            refresh_token_ttl_days: env.get(&var::REFRESH_TOKEN_TTL_DAYS)?,
+            argon2_memory_kib: env.get(&var::ARGON2_MEMORY_KIB)?,
+            argon2_iterations: env.get(&var::ARGON2_ITERATIONS)?,
+            argon2_parallelism: env.get(&var::ARGON2_PARALLELISM)?,
+            password_hash_concurrency: env.get(&var::PASSWORD_HASH_CONCURRENCY)?,
+            auth_rate_limit_per_ip: env.get(&var::AUTH_RATE_LIMIT_PER_IP)?,
+            auth_rate_limit_per_account: env.get(&var::AUTH_RATE_LIMIT_PER_ACCOUNT)?,
+            trusted_proxies: env.get(&var::TRUSTED_PROXIES)?,
+            smtp: smtp(&env, mail_transport)?,
             mail_transport,
-            smtp,
-            mail_from,
-            outbox_max_attempts,
-            outbox_retry_base_ms,
-            outbox_poll_ms,
-            worker_enabled,
-            max_body_bytes,
-            cors_allowed_origins,
-            log_format,
-            rust_log,
-            data_dir,
-            application_rate_limit_per_ip,
-            application_limit_per_email_per_day,
-            membership_grace_days,
-            open_data,
+            mail_from: env.get(&var::MAIL_FROM)?,
+            outbox_max_attempts: env.get(&var::OUTBOX_MAX_ATTEMPTS)?,
+            outbox_retry_base_ms: env.get(&var::OUTBOX_RETRY_BASE_MS)?,
+            outbox_poll_ms: env.get(&var::OUTBOX_POLL_MS)?,
+            worker_enabled: env.get(&var::WORKER_ENABLED)?,
+            max_body_bytes: env.get(&var::MAX_BODY_BYTES)?,
+            cors_allowed_origins: env.get(&var::CORS_ALLOWED_ORIGINS)?,
+            log_format: env.get(&var::LOG_FORMAT)?,
+            rust_log: env.get(&var::RUST_LOG)?,
+            application_rate_limit_per_ip: env.get(&var::APPLICATION_RATE_LIMIT_PER_IP)?,
+            application_limit_per_email_per_day: env
+                .get(&var::APPLICATION_LIMIT_PER_EMAIL_PER_DAY)?,
+            membership_grace_days: env.get(&var::MEMBERSHIP_GRACE_DAYS)?,
+            open_data: open_data::OpenData::parse(&env, &network_name)?,
+            network_name,
+            fx_rate_band_percent: env.get(&var::FX_RATE_BAND_PERCENT)?,
+            second_approval_threshold: base_amount(
+                &env,
+                &var::SECOND_APPROVAL_THRESHOLD,
+                &base_currency,
+            )?,
+            fund_increase_threshold: base_amount(
+                &env,
+                &var::FUND_INCREASE_SECOND_APPROVAL_THRESHOLD,
+                &base_currency,
+            )?,
             base_currency,
-            fx_rate_band_percent,
-            second_approval_threshold,
-            second_approval_window_days,
-            fund_increase_threshold,
-            fund_increase_window_days,
-            fx_rate_change_band_percent,
-            fx_rate_max_age_days,
-            webhooks,
+            second_approval_window_days: env.get(&var::SECOND_APPROVAL_WINDOW_DAYS)?,
+            fund_increase_window_days: env.get(&var::FUND_INCREASE_WINDOW_DAYS)?,
+            fx_rate_change_band_percent: env.get(&var::FX_RATE_CHANGE_BAND_PERCENT)?,
+            fx_rate_max_age_days: env.get(&var::FX_RATE_MAX_AGE_DAYS)?,
+            webhooks: webhooks::parse(&env, app_env)?,
+            warnings,
         })
     }
 
@@ -536,82 +323,126 @@ impl Config {
     }
 }
 
-fn parse_range(var: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
-    match raw.parse::<i64>() {
-        Ok(v) if (min..=max).contains(&v) => Ok(v),
-        _ => Err(ConfigError {
-            var,
-            message: format!("expected an integer from {min} to {max}, got {raw:?}"),
-        }),
+/// Variables that look like settings but are none: refused in production, where a typo
+/// would silently run on a default; one warning each otherwise.
+fn unknown_settings(
+    vars: &BTreeMap<String, String>,
+    app_env: AppEnv,
+) -> Result<Vec<String>, ConfigError> {
+    let unknown = render::unknown_settings(vars);
+    if let (Some(first), AppEnv::Production) = (unknown.first(), app_env) {
+        return Err(ConfigError::new(&first.name, first.message()));
+    }
+    Ok(unknown
+        .iter()
+        .map(|u| format!("ignored setting {}: {}", u.name, u.message()))
+        .collect())
+}
+
+fn pool_size(env: &Env<'_>, database_url: &DatabaseUrl) -> Result<u32, ConfigError> {
+    Ok(match (env.get(&var::DATABASE_POOL_SIZE)?, database_url) {
+        (Some(n), _) => n,
+        // SQLite runs every query on this process's CPU: past one connection per
+        // core (plus one for the background worker) a connection adds only memory,
+        // about 25 MiB each under load at 100,000 organisations, and no throughput
+        // (bench/results/directory.md).
+        (None, DatabaseUrl::Sqlite(_)) => {
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get() as u32)
+                .clamp(1, 16)
+                + 1
+        }
+        (None, DatabaseUrl::Postgres(_)) => 16,
+    })
+}
+
+fn data_dir(database_url: &DatabaseUrl) -> PathBuf {
+    match database_url {
+        DatabaseUrl::Sqlite(p) => p
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        DatabaseUrl::Postgres(_) => PathBuf::from("data"),
     }
 }
 
-fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
-    // Exactly `true` or `false`: `yes`, `1` or `TRUE` would be guesses, and a guess about
-    // whether a worker runs is a bad one to make silently.
-    match raw {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ConfigError {
-            var,
-            message: format!("expected true or false, got {raw:?}"),
-        }),
+fn mail_transport(env: &Env<'_>, app_env: AppEnv) -> Result<MailTransportKind, ConfigError> {
+    let transport = env.get(&var::MAIL_TRANSPORT)?;
+    // In production `file` and `log` would both drop every email silently.
+    if transport != MailTransportKind::Smtp && app_env == AppEnv::Production {
+        return Err(ConfigError::new(
+            var::MAIL_TRANSPORT.name,
+            format!(
+                "{} is refused when APP_ENV=production; use smtp",
+                env.raw(&var::MAIL_TRANSPORT)
+            ),
+        ));
     }
+    Ok(transport)
 }
 
-fn parse_jwt_keys(raw: &str) -> Result<Vec<JwtKey>, ConfigError> {
-    let bad = |m: &str| ConfigError {
-        var: "JWT_KEYS",
-        message: m.to_string(),
-    };
-    let mut keys: Vec<JwtKey> = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (kid, secret) = part
-            .split_once(':')
-            .ok_or_else(|| bad("expected kid:secret[,kid:secret...]"))?;
-        if kid.is_empty()
-            || !kid
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(bad("each kid must be letters, digits, - or _"));
-        }
-        if secret.len() < 32 {
-            return Err(bad("each secret must be at least 32 bytes"));
-        }
-        if keys.iter().any(|k| k.kid == kid) {
-            return Err(bad("each kid must be unique"));
-        }
-        keys.push(JwtKey {
-            kid: kid.to_string(),
-            secret: Secret(secret.to_string()),
-        });
+fn jwt_keys(env: &Env<'_>, app_env: AppEnv) -> Result<Vec<JwtKey>, ConfigError> {
+    let keys = env.get(&var::JWT_KEYS)?;
+    if keys.is_empty() && app_env == AppEnv::Production {
+        return Err(ConfigError::new(
+            var::JWT_KEYS.name,
+            "required when APP_ENV=production: kid:secret[,kid:secret...]",
+        ));
     }
     Ok(keys)
 }
 
-/// Renders `.env.example` from [`SETTINGS`].
-pub fn env_example() -> String {
-    let mut out = String::from(
-        "# idpc-hub settings. Copy to .env and adjust; every line shows the default.\n\
-         # Generated from src/config.rs (SETTINGS); a test fails when this file is stale.\n",
-    );
-    for s in SETTINGS {
-        out.push_str(&format!(
-            "\n# {}\n{}={}\n",
-            s.help,
-            s.name,
-            quote_env(s.default)
+fn smtp(env: &Env<'_>, transport: MailTransportKind) -> Result<SmtpConfig, ConfigError> {
+    let security = env.get(&var::SMTP_SECURITY)?;
+    let host = env.get(&var::SMTP_HOST)?;
+    if transport == MailTransportKind::Smtp && host.is_empty() {
+        return Err(ConfigError::new(
+            var::SMTP_HOST.name,
+            "required when MAIL_TRANSPORT=smtp",
         ));
     }
-    out
+    Ok(SmtpConfig {
+        host,
+        port: env.get(&var::SMTP_PORT)?,
+        security,
+        username: env.get(&var::SMTP_USERNAME)?,
+        password: env.get(&var::SMTP_PASSWORD)?,
+        timeout_secs: env.get(&var::SMTP_TIMEOUT_SECS)?,
+    })
 }
 
-fn quote_env(v: &str) -> String {
-    if v.contains(' ') || v.contains('<') {
-        format!("\"{v}\"")
+/// An amount of the base currency in minor units (the currency fixes the decimals).
+fn base_amount(
+    env: &Env<'_>,
+    setting: &Var<String>,
+    base_currency: &str,
+) -> Result<i64, ConfigError> {
+    let raw = env.get(setting)?;
+    crate::money::parse_amount(setting.name, &raw, base_currency).map_err(|_| {
+        ConfigError::new(
+            setting.name,
+            format!("expected a positive amount in {base_currency}, such as 50000.00"),
+        )
+    })
+}
+
+/// Renders `.env.example` from [`SETTINGS`].
+pub fn env_example() -> String {
+    render::env_example()
+}
+
+/// Renders README.md's configuration table from [`SETTINGS`].
+pub fn readme_table() -> String {
+    render::readme_table()
+}
+
+/// What `env-example` prints: `.env.example`, or with `--readme` the README table.
+pub fn generated(readme: bool) -> String {
+    if readme {
+        readme_table()
     } else {
-        v.to_string()
+        env_example()
     }
 }
 
@@ -709,6 +540,51 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.var, "MAIL_TRANSPORT");
         assert!(e.to_string().contains("log"));
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_a_warning_in_development() {
+        let c = Config::from_map(&map(&[("SMTP_HSOT", "mail.example")])).unwrap();
+        assert_eq!(
+            c.warnings,
+            ["ignored setting SMTP_HSOT: not a known setting; did you mean SMTP_HOST?"]
+        );
+        assert!(Config::from_map(&map(&[])).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_setting_stops_a_production_start_naming_it_and_the_closest_setting() {
+        let e = Config::from_map(&map(&[
+            ("APP_ENV", "production"),
+            ("MAIL_TRANSPORT", "smtp"),
+            ("SMTP_HOST", "mail.example"),
+            ("JWT_KEYS", "k1:0123456789abcdef0123456789abcdef"),
+            ("WEBHOOK_MAX_ATTEMPT", "3"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid configuration: WEBHOOK_MAX_ATTEMPT: not a known setting; \
+             did you mean WEBHOOK_MAX_ATTEMPTS?"
+        );
+    }
+
+    #[test]
+    fn every_setting_default_parses() {
+        // A default that its own parser refuses would stop every start that leaves it unset.
+        let c = Config::from_map(&map(&[])).unwrap();
+        assert_eq!(c.webhooks.max_attempts, 16);
+        assert_eq!(c.open_data.org_name, "IDPC");
+        assert_eq!(c.app_base_url, c.public_base_url);
+    }
+
+    #[test]
+    fn every_setting_is_declared_once() {
+        let mut names: Vec<&str> = SETTINGS.iter().chain(ALSO_READ).map(|s| s.name).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all);
     }
 
     #[test]

@@ -218,6 +218,9 @@ pub fn build_app(
 
 /// Runs a subcommand that needs configuration.
 pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     match command {
         cli::Command::Migrate => {
             // The pool creates the SQLite folder when needed.
@@ -238,8 +241,8 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             print!("{}", openapi::spec_json());
             Ok(())
         }
-        cli::Command::EnvExample => {
-            print!("{}", config::env_example());
+        cli::Command::EnvExample { readme } => {
+            print!("{}", config::generated(readme));
             Ok(())
         }
         cli::Command::CreateAdmin { email, name } => {

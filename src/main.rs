@@ -12,7 +12,7 @@ fn main() {
     // These two print generated files and need no configuration.
     match command {
         Command::Openapi => return print!("{}", idpc_hub::openapi::spec_json()),
-        Command::EnvExample => return print!("{}", idpc_hub::config::env_example()),
+        Command::EnvExample { readme } => return print!("{}", idpc_hub::config::generated(readme)),
         _ => {}
     }
     let config = match Config::from_env() {

@@ -1,8 +1,9 @@
 //! Settings of the open-data exports (360Giving and IATI): who the network is in the data,
 //! the licence, and how priority areas map onto DAC sector codes. Declared with the other
-//! settings in `config::SETTINGS`; `exports::settings` re-exports it.
+//! settings in `config/settings.rs`; `exports::settings` re-exports it.
 
 use crate::codes;
+use crate::config::{ConfigError, Env, var};
 use crate::kit::org_id as identifiers;
 
 /// The network as a publisher of open data.
@@ -40,86 +41,74 @@ impl OpenData {
             .map(|(_, c)| c.as_str())
     }
 
-    /// Reads the settings through `get` (which applies the defaults); `network_name` is the
-    /// fallback name. Errors name the variable.
-    pub fn parse(
-        get: &dyn Fn(&'static str) -> String,
-        network_name: &str,
-    ) -> Result<Self, (&'static str, String)> {
-        let org_id = get("OPEN_DATA_ORG_ID");
-        let org_id = if org_id.is_empty() {
-            None
-        } else {
-            match identifiers::split(&org_id) {
-                Some(_) => Some(org_id),
-                None => {
-                    return Err((
-                        "OPEN_DATA_ORG_ID",
-                        format!(
-                            "expected an org-id identifier whose scheme is in standards/org-id/schemes.csv (e.g. GB-COH-01234567), got {org_id:?}"
-                        ),
-                    ));
-                }
-            }
-        };
-        let org_name = match get("OPEN_DATA_ORG_NAME") {
-            n if n.is_empty() => network_name.to_string(),
-            n => n,
-        };
-        let org_type = get("OPEN_DATA_ORG_TYPE");
-        if !ORGANISATION_TYPES.contains(&org_type.as_str()) {
-            return Err((
-                "OPEN_DATA_ORG_TYPE",
-                format!(
-                    "expected an IATI OrganisationType code ({}), got {org_type:?}",
-                    ORGANISATION_TYPES.join(", ")
-                ),
-            ));
-        }
-        let giving_prefix = get("GIVING_PREFIX");
-        let ok_prefix = giving_prefix.len() > 5
-            && giving_prefix.starts_with("360G-")
-            && giving_prefix[5..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !ok_prefix {
-            return Err((
-                "GIVING_PREFIX",
-                format!(
-                    "expected 360G- followed by letters, digits or hyphens, got {giving_prefix:?}"
-                ),
-            ));
-        }
-        let website = get("OPEN_DATA_PUBLISHER_WEBSITE");
-        let publisher_website = if website.is_empty() {
-            None
-        } else if is_http_url(&website) {
-            Some(website)
-        } else {
-            return Err((
-                "OPEN_DATA_PUBLISHER_WEBSITE",
-                "expected an http:// or https:// URL".into(),
-            ));
-        };
-        let license = get("OPEN_DATA_LICENSE");
-        if !is_http_url(&license) {
-            return Err((
-                "OPEN_DATA_LICENSE",
-                "expected the licence's canonical http:// or https:// URL".into(),
-            ));
-        }
-        let dac_sectors =
-            parse_sectors(&get("IATI_DAC_SECTORS")).map_err(|m| ("IATI_DAC_SECTORS", m))?;
+    /// Reads the settings (declared in `settings.rs` with the parsers below);
+    /// `network_name` is the fallback name. Errors name the variable.
+    pub fn parse(env: &Env<'_>, network_name: &str) -> Result<Self, ConfigError> {
         Ok(Self {
-            org_id,
-            org_name,
-            org_type,
-            giving_prefix,
-            publisher_website,
-            license,
-            dac_sectors,
+            org_id: env.get(&var::OPEN_DATA_ORG_ID)?,
+            org_name: (env.get(&var::OPEN_DATA_ORG_NAME)?)
+                .unwrap_or_else(|| network_name.to_string()),
+            org_type: env.get(&var::OPEN_DATA_ORG_TYPE)?,
+            giving_prefix: env.get(&var::GIVING_PREFIX)?,
+            publisher_website: env.get(&var::OPEN_DATA_PUBLISHER_WEBSITE)?,
+            license: env.get(&var::OPEN_DATA_LICENSE)?,
+            dac_sectors: env.get(&var::IATI_DAC_SECTORS)?,
         })
     }
+}
+
+/// `OPEN_DATA_ORG_ID`: an org-id identifier of a known scheme; empty means none.
+pub fn org_id(raw: &str) -> Result<Option<String>, String> {
+    match raw {
+        "" => Ok(None),
+        id if identifiers::split(id).is_some() => Ok(Some(id.to_string())),
+        id => Err(format!(
+            "expected an org-id identifier whose scheme is in standards/org-id/schemes.csv (e.g. GB-COH-01234567), got {id:?}"
+        )),
+    }
+}
+
+/// `OPEN_DATA_ORG_TYPE`: an IATI OrganisationType code.
+pub fn org_type(raw: &str) -> Result<String, String> {
+    if !ORGANISATION_TYPES.contains(&raw) {
+        return Err(format!(
+            "expected an IATI OrganisationType code ({}), got {raw:?}",
+            ORGANISATION_TYPES.join(", ")
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+/// `GIVING_PREFIX`: `360G-` followed by letters, digits or hyphens.
+pub fn giving_prefix(raw: &str) -> Result<String, String> {
+    let ok = raw.len() > 5
+        && raw.starts_with("360G-")
+        && raw[5..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !ok {
+        return Err(format!(
+            "expected 360G- followed by letters, digits or hyphens, got {raw:?}"
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+/// `OPEN_DATA_PUBLISHER_WEBSITE`: an http(s) URL; empty means none.
+pub fn website(raw: &str) -> Result<Option<String>, String> {
+    match raw {
+        "" => Ok(None),
+        url if is_http_url(url) => Ok(Some(url.to_string())),
+        _ => Err("expected an http:// or https:// URL".into()),
+    }
+}
+
+/// `OPEN_DATA_LICENSE`: the licence's canonical URL.
+pub fn license(raw: &str) -> Result<String, String> {
+    if !is_http_url(raw) {
+        return Err("expected the licence's canonical http:// or https:// URL".into());
+    }
+    Ok(raw.to_string())
 }
 
 /// IATI OrganisationType codes (10 government … 90 other).

@@ -1,7 +1,31 @@
-//! Every setting the service reads, with its default and meaning: the single source of
-//! `.env.example` and the README's configuration table.
+//! Every setting the service reads, declared once: name, type, default, meaning and parser.
+//! `Config::from_map`, `.env.example`, the README's configuration table and the start-up
+//! errors all come from the `settings!` list below; nothing else names a variable.
+//!
+//! How to add a setting:
+//! 1. Add one entry to the list below, where it belongs in `.env.example`: a `///` line
+//!    (its meaning and accepted form: it becomes the README row and the `.env.example`
+//!    comment), then `NAME: Type = "default", parser;` with a parser from `parse.rs`
+//!    (`parse::int::<u32, 1, 100>`, `parse::boolean`, `parse::text`, …) or a new
+//!    `fn(&str) -> Result<Type, String>` there. An empty default means unset.
+//! 2. Read it in `Config::from_map` (or the group parser it calls) with
+//!    `env.get(&var::NAME)?` and add the field to `Config`. A misspelt `var::NAME` does
+//!    not compile, and the parse error already names the variable.
+//! 3. Regenerate: `cargo run -q -- env-example > .env.example` and paste
+//!    `cargo run -q -- env-example --readme` over README.md's table (tests check both).
+//!    A misspelling of the new name is then reported at start like any other (its first
+//!    word counts as a settings prefix); a variable read elsewhere goes in [`ALSO_READ`].
 
-/// One configuration variable: its name, default and what it means.
+use std::net::IpAddr;
+
+use super::parse;
+use super::{
+    AppEnv, DatabaseUrl, IpRange, JwtKey, LogFormat, MailTransportKind, Secret, SmtpSecurity,
+    open_data, webhooks,
+};
+use crate::kit::ssrf::Cidr;
+
+/// One configuration variable as documented: its name, default and what it means.
 pub struct Setting {
     /// Environment variable name.
     pub name: &'static str,
@@ -11,321 +35,216 @@ pub struct Setting {
     pub help: &'static str,
 }
 
-/// Every setting the service reads. The single source for `.env.example`.
-pub const SETTINGS: &[Setting] = &[
+/// One configuration variable as read: its name, default and parser to `T`.
+pub struct Var<T: 'static> {
+    /// Environment variable name.
+    pub name: &'static str,
+    /// Default, used when the variable is unset or empty.
+    pub default: &'static str,
+    /// Turns the raw text into the value, or says what was expected.
+    pub parse: fn(&str) -> parse::Parsed<T>,
+}
+
+/// Declares every setting once; makes [`SETTINGS`] (for the documents) and one typed
+/// [`var`] constant per setting (for the parser).
+macro_rules! settings {
+    ($( $(#[doc = $doc:literal])+ $name:ident : $ty:ty = $default:literal, $parse:expr; )+) => {
+        /// Every setting the service reads, in `.env.example` order.
+        pub const SETTINGS: &[Setting] = &[$(Setting {
+            name: stringify!($name),
+            default: $default,
+            help: concat!($($doc),+),
+        }),+];
+
+        /// The typed handle of each setting: `env.get(&var::PORT)`.
+        pub mod var {
+            use super::*;
+            $(
+                $(#[doc = $doc])+
+                pub const $name: Var<$ty> = Var {
+                    name: stringify!($name),
+                    default: $default,
+                    parse: $parse,
+                };
+            )+
+        }
+    };
+}
+
+settings! {
+    /// IP address the API listens on
+    BIND_ADDR: IpAddr = "127.0.0.1", parse::ip;
+    /// TCP port the API listens on (1-65535)
+    PORT: u16 = "8080", parse::int::<u16, 1, 65535>;
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DB; any other scheme is refused
+    DATABASE_URL: DatabaseUrl = "sqlite://data/idpc-hub.db", DatabaseUrl::parse;
+    /// connections in the pool (1-256); empty means one per CPU core plus one for SQLite (its
+    /// queries run on this process's CPU), 16 for PostgreSQL
+    DATABASE_POOL_SIZE: Option<u32> = "", parse::optional_int::<u32, 1, 256>;
+    /// development or production; production refuses generated secrets and the file and log mail
+    /// transports
+    APP_ENV: AppEnv = "development", parse::app_env;
+    /// base URL of this service (http:// or https://): the token issuer, the OpenAPI server and the
+    /// default of `APP_BASE_URL`
+    PUBLIC_BASE_URL: String = "http://127.0.0.1:8080", parse::base_url;
+    /// base URL of the pages every email link opens (http:// or https://); empty means
+    /// `PUBLIC_BASE_URL`, the built-in console; a network with its own front end serves the
+    /// console paths of src/notify/links.rs there
+    APP_BASE_URL: Option<String> = "", parse::optional_base_url;
+    /// the network's name in emails and exports
+    NETWORK_NAME: String = "IDPC", parse::text;
+    /// kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated
+    /// into data/ in development when empty
+    JWT_KEYS: Vec<JwtKey> = "", parse::jwt_keys;
+    /// lifetime of an access token in seconds (60-86400)
+    ACCESS_TOKEN_TTL_SECS: i64 = "900", parse::int::<i64, 60, 86_400>;
+    /// lifetime of a refresh token in days (1-365)
+    REFRESH_TOKEN_TTL_DAYS: i64 = "30", parse::int::<i64, 1, 365>;
+    /// argon2id memory cost in KiB (at least 19456 = 19 MiB)
+    ARGON2_MEMORY_KIB: u32 = "19456", parse::int::<u32, 19_456, 4_194_304>;
+    /// argon2id time cost (at least 2)
+    ARGON2_ITERATIONS: u32 = "2", parse::int::<u32, 2, 100>;
+    /// argon2id lanes (at least 1)
+    ARGON2_PARALLELISM: u32 = "1", parse::int::<u32, 1, 64>;
+    /// password hashes computed at once; requests beyond this get 503 with Retry-After
+    PASSWORD_HASH_CONCURRENCY: usize = "4", parse::int::<usize, 1, 1024>;
+    /// login, token and password-reset requests per client IP (IPv6: per /64) per minute
+    AUTH_RATE_LIMIT_PER_IP: u32 = "30", parse::int::<u32, 1, 1_000_000>;
+    /// login and password-reset requests per account per minute; past it a login from an address
+    /// that failed for the account gets 429, any other goes on to the password check
+    AUTH_RATE_LIMIT_PER_ACCOUNT: u32 = "10", parse::int::<u32, 1, 1_000_000>;
+    /// comma-separated IPs or CIDR ranges of proxies whose X-Forwarded-For names the client; empty
+    /// trusts none
+    TRUSTED_PROXIES: Vec<IpRange> = "", parse::proxies;
+    /// smtp, file (.eml files under data/mail/) or log
+    MAIL_TRANSPORT: MailTransportKind = "file", parse::mail_transport;
+    /// SMTP server host (required when MAIL_TRANSPORT=smtp)
+    SMTP_HOST: String = "", parse::text;
+    /// SMTP server port
+    SMTP_PORT: u16 = "587", parse::int::<u16, 1, 65535>;
+    /// none, starttls or tls
+    SMTP_SECURITY: SmtpSecurity = "starttls", parse::smtp_security;
+    /// SMTP user name (optional)
+    SMTP_USERNAME: Option<String> = "", parse::optional_text;
+    /// SMTP password (optional)
+    SMTP_PASSWORD: Option<Secret> = "", parse::optional_secret;
+    /// SMTP connect and command timeout in seconds
+    SMTP_TIMEOUT_SECS: u64 = "10", parse::int::<u64, 1, 600>;
+    /// sender mailbox of every email
+    MAIL_FROM: String = "IDPC <no-reply@localhost>", parse::mailbox;
+    /// send attempts before an outbox message is marked dead (1-100)
+    OUTBOX_MAX_ATTEMPTS: i32 = "8", parse::int::<i32, 1, 100>;
+    /// first retry delay in ms; doubles each attempt, with jitter
+    OUTBOX_RETRY_BASE_MS: i64 = "2000", parse::int::<i64, 1, 3_600_000>;
+    /// how often the notifier looks for due messages, in ms
+    OUTBOX_POLL_MS: u64 = "1000", parse::int::<u64, 10, 600_000>;
+    /// run the notifier worker inside serve (true/false); `idpc-hub worker` runs it alone
+    WORKER_ENABLED: bool = "true", parse::boolean;
+    /// largest accepted request body in bytes
+    MAX_BODY_BYTES: usize = "1048576", parse::int::<usize, 1024, { 1 << 30 }>;
+    /// comma-separated origins allowed to call the API from a browser; empty allows none
+    CORS_ALLOWED_ORIGINS: Vec<String> = "", parse::origins;
+    /// pretty or json (json is the production choice)
+    LOG_FORMAT: LogFormat = "pretty", parse::log_format;
+    /// tracing filter, e.g. info or idpc_hub=debug
+    RUST_LOG: String = "info", parse::tracing_filter;
+    /// membership applications accepted per client IP per minute (counted in the database, shared
+    /// by every instance)
+    APPLICATION_RATE_LIMIT_PER_IP: u32 = "5", parse::int::<u32, 1, 1_000_000>;
+    /// membership applications accepted per contact email in 24 hours (counted in the database)
+    APPLICATION_LIMIT_PER_EMAIL_PER_DAY: u32 = "3", parse::int::<u32, 1, 1_000_000>;
+    /// days after a membership period ends before the membership lapses (0-365)
+    MEMBERSHIP_GRACE_DAYS: i64 = "30", parse::int::<i64, 0, 365>;
+    /// ISO 4217 code in which every limit is set and the fx-rates table is kept
+    BASE_CURRENCY: String = "USD", parse::currency;
+    /// how far (0-100 %) a grant's fx_rate may lie from the reference rate of the fx-rates table
+    FX_RATE_BAND_PERCENT: i64 = "10", parse::int::<i64, 0, 100>;
+    /// amount in BASE_CURRENCY above which a tranche (or one officer's approvals on a grant within
+    /// the window, with it) needs two approvers
+    SECOND_APPROVAL_THRESHOLD: String = "50000.00", parse::amount_text;
+    /// rolling window (1-3650 days) over which one officer's approved tranches of a grant are added
+    /// up against SECOND_APPROVAL_THRESHOLD
+    SECOND_APPROVAL_WINDOW_DAYS: i64 = "30", parse::int::<i64, 1, 3650>;
+    /// raise of a fund's amount (in BASE_CURRENCY) above which a second finance officer or admin
+    /// must confirm it
+    FUND_INCREASE_SECOND_APPROVAL_THRESHOLD: String = "100000.00", parse::amount_text;
+    /// rolling window (1-3650 days) over which the raises of a fund that one person applied alone
+    /// are added up against FUND_INCREASE_SECOND_APPROVAL_THRESHOLD
+    FUND_INCREASE_WINDOW_DAYS: i64 = "30", parse::int::<i64, 1, 3650>;
+    /// how far (0-100 %) a new reference rate may move from the confirmed one and still apply at
+    /// once; beyond it (and for a currency's first rate) a second finance officer or admin
+    /// confirms it
+    FX_RATE_CHANGE_BAND_PERCENT: i64 = "15", parse::int::<i64, 0, 100>;
+    /// how many days (1-3650) in the past the date (as_of) of a new reference rate may lie
+    FX_RATE_MAX_AGE_DAYS: i64 = "366", parse::int::<i64, 1, 3650>;
+    /// the network's own org-id identifier in the 360Giving and IATI exports, e.g. GB-COH-01234567
+    /// (scheme from standards/org-id/schemes.csv); empty uses GIVING_PREFIX
+    OPEN_DATA_ORG_ID: Option<String> = "", open_data::org_id;
+    /// the network's name as funder and reporting organisation in the exports; empty uses
+    /// NETWORK_NAME
+    OPEN_DATA_ORG_NAME: Option<String> = "", parse::optional_text;
+    /// IATI OrganisationType code of the network as reporting organisation (21 international NGO,
+    /// 22 national NGO, 23 regional NGO, 60 foundation, ...)
+    OPEN_DATA_ORG_TYPE: String = "21", open_data::org_type;
+    /// 360Giving identifier prefix (360G-...): grant ids and the ids of organisations without an
+    /// identifier start with it
+    GIVING_PREFIX: String = "360G-IDPC", open_data::giving_prefix;
+    /// website of the publisher in the 360Giving package (http(s) URL; optional)
+    OPEN_DATA_PUBLISHER_WEBSITE: Option<String> = "", open_data::website;
+    /// canonical URL of the licence of the exported open data
+    OPEN_DATA_LICENSE: String = "https://creativecommons.org/licenses/by/4.0/", open_data::license;
+    /// area:code per priority area (every area once): the DAC 5-digit purpose code of IATI sectors
+    /// (15130 legal and judicial development, 15170 women's rights organisations, 16063 narcotics
+    /// control, 15150 democratic participation and civil society)
+    IATI_DAC_SECTORS: Vec<(String, String)> = "decriminalisation_justice_reform:15130,women_drug_policy:15170,support_dont_punish:16063,cross_un_common_position:16063,civil_society_space:15150", open_data::parse_sectors;
+    /// comma-separated CIDR ranges webhook destinations may resolve to although loopback, private
+    /// or link-local (e.g. `127.0.0.0/8` for a local receiver); empty allows none
+    WEBHOOK_ALLOWED_CIDRS: Vec<Cidr> = "", webhooks::cidrs;
+    /// accept http:// webhook URLs in production (true/false); development always accepts them
+    WEBHOOK_ALLOW_HTTP: bool = "false", parse::lenient_boolean;
+    /// attempts before a webhook delivery fails for good and its subscription is disabled (1-100;
+    /// 16 at the default base spans about three days)
+    WEBHOOK_MAX_ATTEMPTS: i32 = "16", parse::int::<i32, 1, 100>;
+    /// first webhook retry delay in ms; doubles each attempt, with jitter
+    WEBHOOK_RETRY_BASE_MS: i64 = "8000", parse::int::<i64, 1, 3_600_000>;
+    /// total time of one webhook attempt in ms (connect, send, answer)
+    WEBHOOK_TIMEOUT_MS: u64 = "10000", parse::int::<u64, 100, 120_000>;
+    /// webhook attempts in flight per destination host and worker
+    WEBHOOK_CONCURRENCY_PER_DESTINATION: usize = "4", parse::int::<usize, 1, 1000>;
+    /// webhook attempts in flight per worker
+    WEBHOOK_CONCURRENCY: usize = "64", parse::int::<usize, 1, 10_000>;
+    /// seconds the previous webhook secret keeps signing after a rotation (0-2592000)
+    WEBHOOK_ROTATION_WINDOW_SECS: i64 = "86400", parse::int::<i64, 0, 2_592_000>;
+    /// days the webhook delivery log keeps response bodies
+    WEBHOOK_LOG_RETENTION_DAYS: i64 = "30", parse::int::<i64, 1, 3650>;
+    /// how often the webhook dispatcher looks for due deliveries, in ms
+    WEBHOOK_POLL_MS: u64 = "500", parse::int::<u64, 10, 600_000>;
+    /// replays one webhook subscription may ask for in any hour (1-1000); beyond, `429` with
+    /// `Retry-After`
+    WEBHOOK_REPLAYS_PER_HOUR: i64 = "5", parse::int::<i64, 1, 1000>;
+}
+
+/// Variables read outside `Config` (by a command or by the tests): allowed although they
+/// carry a settings prefix, and listed in the README with the settings.
+pub const ALSO_READ: &[Setting] = &[
     Setting {
-        name: "BIND_ADDR",
-        default: "127.0.0.1",
-        help: "IP address the API listens on",
-    },
-    Setting {
-        name: "PORT",
-        default: "8080",
-        help: "TCP port the API listens on (1-65535)",
-    },
-    Setting {
-        name: "DATABASE_URL",
-        default: "sqlite://data/idpc-hub.db",
-        help: "sqlite://PATH or postgres://USER@HOST:PORT/DB; any other scheme is refused",
-    },
-    Setting {
-        name: "DATABASE_POOL_SIZE",
+        name: "IDPC_ADMIN_PASSWORD",
         default: "",
-        help: "connections in the pool (1-256); empty means one per CPU core plus one for SQLite (its queries run on this process's CPU), 16 for PostgreSQL",
+        help: "`create-admin` only: the new admin's password (else it asks on a terminal)",
     },
     Setting {
-        name: "APP_ENV",
-        default: "development",
-        help: "development or production; production refuses generated secrets and the file and log mail transports",
-    },
-    Setting {
-        name: "PUBLIC_BASE_URL",
-        default: "http://127.0.0.1:8080",
-        help: "base URL of this service (http:// or https://): the token issuer, the OpenAPI server and the default of APP_BASE_URL",
-    },
-    Setting {
-        name: "APP_BASE_URL",
+        name: "TEST_DATABASE_URL",
         default: "",
-        help: "base URL of the pages every email link opens (http:// or https://); empty means PUBLIC_BASE_URL, the built-in console",
+        help: "tests only: when set, every test also runs on this PostgreSQL server, in a throwaway database",
     },
     Setting {
-        name: "NETWORK_NAME",
-        default: "IDPC",
-        help: "the network's name in emails and exports",
-    },
-    Setting {
-        name: "JWT_KEYS",
+        name: "IDPC_SKIP_BROWSER_TESTS",
         default: "",
-        help: "kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated into data/ in development when empty",
+        help: "tests only: `1` skips the browser test knowingly when no Chromium is installed",
     },
     Setting {
-        name: "ACCESS_TOKEN_TTL_SECS",
-        default: "900",
-        help: "lifetime of an access token in seconds (60-86400)",
-    },
-    Setting {
-        name: "REFRESH_TOKEN_TTL_DAYS",
-        default: "30",
-        help: "lifetime of a refresh token in days (1-365)",
-    },
-    Setting {
-        name: "ARGON2_MEMORY_KIB",
-        default: "19456",
-        help: "argon2id memory cost in KiB (at least 19456 = 19 MiB)",
-    },
-    Setting {
-        name: "ARGON2_ITERATIONS",
-        default: "2",
-        help: "argon2id time cost (at least 2)",
-    },
-    Setting {
-        name: "ARGON2_PARALLELISM",
-        default: "1",
-        help: "argon2id lanes (at least 1)",
-    },
-    Setting {
-        name: "PASSWORD_HASH_CONCURRENCY",
-        default: "4",
-        help: "password hashes computed at once; requests beyond this get 503 with Retry-After",
-    },
-    Setting {
-        name: "AUTH_RATE_LIMIT_PER_IP",
-        default: "30",
-        help: "login, token and password-reset requests per client IP (IPv6: per /64) per minute",
-    },
-    Setting {
-        name: "AUTH_RATE_LIMIT_PER_ACCOUNT",
-        default: "10",
-        help: "login and password-reset requests per account per minute; past it a login from an address that failed for the account gets 429, any other goes on to the password check",
-    },
-    Setting {
-        name: "TRUSTED_PROXIES",
+        name: "IDPC_SCREENSHOTS",
         default: "",
-        help: "comma-separated IPs or CIDR ranges of proxies whose X-Forwarded-For names the client; empty trusts none",
-    },
-    Setting {
-        name: "MAIL_TRANSPORT",
-        default: "file",
-        help: "smtp, file (.eml files under data/mail/) or log",
-    },
-    Setting {
-        name: "SMTP_HOST",
-        default: "",
-        help: "SMTP server host (required when MAIL_TRANSPORT=smtp)",
-    },
-    Setting {
-        name: "SMTP_PORT",
-        default: "587",
-        help: "SMTP server port",
-    },
-    Setting {
-        name: "SMTP_SECURITY",
-        default: "starttls",
-        help: "none, starttls or tls",
-    },
-    Setting {
-        name: "SMTP_USERNAME",
-        default: "",
-        help: "SMTP user name (optional)",
-    },
-    Setting {
-        name: "SMTP_PASSWORD",
-        default: "",
-        help: "SMTP password (optional)",
-    },
-    Setting {
-        name: "SMTP_TIMEOUT_SECS",
-        default: "10",
-        help: "SMTP connect and command timeout in seconds",
-    },
-    Setting {
-        name: "MAIL_FROM",
-        default: "IDPC <no-reply@localhost>",
-        help: "sender mailbox of every email",
-    },
-    Setting {
-        name: "OUTBOX_MAX_ATTEMPTS",
-        default: "8",
-        help: "send attempts before an outbox message is marked dead (1-100)",
-    },
-    Setting {
-        name: "OUTBOX_RETRY_BASE_MS",
-        default: "2000",
-        help: "first retry delay in ms; doubles each attempt, with jitter",
-    },
-    Setting {
-        name: "OUTBOX_POLL_MS",
-        default: "1000",
-        help: "how often the notifier looks for due messages, in ms",
-    },
-    Setting {
-        name: "WORKER_ENABLED",
-        default: "true",
-        help: "run the notifier worker inside serve (true/false); `idpc-hub worker` runs it alone",
-    },
-    Setting {
-        name: "MAX_BODY_BYTES",
-        default: "1048576",
-        help: "largest accepted request body in bytes",
-    },
-    Setting {
-        name: "CORS_ALLOWED_ORIGINS",
-        default: "",
-        help: "comma-separated origins allowed to call the API from a browser; empty allows none",
-    },
-    Setting {
-        name: "LOG_FORMAT",
-        default: "pretty",
-        help: "pretty or json (json is the production choice)",
-    },
-    Setting {
-        name: "RUST_LOG",
-        default: "info",
-        help: "tracing filter, e.g. info or idpc_hub=debug",
-    },
-    Setting {
-        name: "APPLICATION_RATE_LIMIT_PER_IP",
-        default: "5",
-        help: "membership applications accepted per client IP per minute (counted in the database, shared by every instance)",
-    },
-    Setting {
-        name: "APPLICATION_LIMIT_PER_EMAIL_PER_DAY",
-        default: "3",
-        help: "membership applications accepted per contact email in 24 hours (counted in the database)",
-    },
-    Setting {
-        name: "MEMBERSHIP_GRACE_DAYS",
-        default: "30",
-        help: "days after a membership period ends before the membership lapses (0-365)",
-    },
-    Setting {
-        name: "BASE_CURRENCY",
-        default: "USD",
-        help: "ISO 4217 code in which every limit is set and the fx-rates table is kept",
-    },
-    Setting {
-        name: "FX_RATE_BAND_PERCENT",
-        default: "10",
-        help: "how far (0-100 %) a grant's fx_rate may lie from the reference rate of the fx-rates table",
-    },
-    Setting {
-        name: "SECOND_APPROVAL_THRESHOLD",
-        default: "50000.00",
-        help: "amount in BASE_CURRENCY above which a tranche (or one officer's approvals on a grant within the window, with it) needs two approvers",
-    },
-    Setting {
-        name: "SECOND_APPROVAL_WINDOW_DAYS",
-        default: "30",
-        help: "rolling window (1-3650 days) over which one officer's approved tranches of a grant are added up against SECOND_APPROVAL_THRESHOLD",
-    },
-    Setting {
-        name: "FUND_INCREASE_SECOND_APPROVAL_THRESHOLD",
-        default: "100000.00",
-        help: "raise of a fund's amount (in BASE_CURRENCY) above which a second finance officer or admin must confirm it",
-    },
-    Setting {
-        name: "FUND_INCREASE_WINDOW_DAYS",
-        default: "30",
-        help: "rolling window (1-3650 days) over which the raises of a fund that one person applied alone are added up against FUND_INCREASE_SECOND_APPROVAL_THRESHOLD",
-    },
-    Setting {
-        name: "FX_RATE_CHANGE_BAND_PERCENT",
-        default: "15",
-        help: "how far (0-100 %) a new reference rate may move from the confirmed one and still apply at once; beyond it (and for a currency's first rate) a second finance officer or admin confirms it",
-    },
-    Setting {
-        name: "FX_RATE_MAX_AGE_DAYS",
-        default: "366",
-        help: "how many days (1-3650) in the past the date (as_of) of a new reference rate may lie",
-    },
-    Setting {
-        name: "OPEN_DATA_ORG_ID",
-        default: "",
-        help: "the network's own org-id identifier in the 360Giving and IATI exports, e.g. GB-COH-01234567 (scheme from standards/org-id/schemes.csv); empty uses GIVING_PREFIX",
-    },
-    Setting {
-        name: "OPEN_DATA_ORG_NAME",
-        default: "",
-        help: "the network's name as funder and reporting organisation in the exports; empty uses NETWORK_NAME",
-    },
-    Setting {
-        name: "OPEN_DATA_ORG_TYPE",
-        default: "21",
-        help: "IATI OrganisationType code of the network as reporting organisation (21 international NGO, 22 national NGO, 23 regional NGO, 60 foundation, ...)",
-    },
-    Setting {
-        name: "GIVING_PREFIX",
-        default: "360G-IDPC",
-        help: "360Giving identifier prefix (360G-...): grant ids and the ids of organisations without an identifier start with it",
-    },
-    Setting {
-        name: "OPEN_DATA_PUBLISHER_WEBSITE",
-        default: "",
-        help: "website of the publisher in the 360Giving package (http(s) URL; optional)",
-    },
-    Setting {
-        name: "OPEN_DATA_LICENSE",
-        default: "https://creativecommons.org/licenses/by/4.0/",
-        help: "canonical URL of the licence of the exported open data",
-    },
-    Setting {
-        name: "IATI_DAC_SECTORS",
-        default: "decriminalisation_justice_reform:15130,women_drug_policy:15170,support_dont_punish:16063,cross_un_common_position:16063,civil_society_space:15150",
-        help: "area:code per priority area (every area once): the DAC 5-digit purpose code of IATI sectors",
-    },
-    Setting {
-        name: "WEBHOOK_ALLOWED_CIDRS",
-        default: "",
-        help: "comma-separated CIDR ranges webhook destinations may resolve to although loopback, private or link-local (e.g. 127.0.0.0/8 for local receivers); empty allows none",
-    },
-    Setting {
-        name: "WEBHOOK_ALLOW_HTTP",
-        default: "false",
-        help: "accept http:// webhook URLs in production (true/false); development always accepts them",
-    },
-    Setting {
-        name: "WEBHOOK_MAX_ATTEMPTS",
-        default: "16",
-        help: "attempts before a webhook delivery fails for good and its subscription is disabled (1-100; 16 at the default base spans about three days)",
-    },
-    Setting {
-        name: "WEBHOOK_RETRY_BASE_MS",
-        default: "8000",
-        help: "first webhook retry delay in ms; doubles each attempt, with jitter",
-    },
-    Setting {
-        name: "WEBHOOK_TIMEOUT_MS",
-        default: "10000",
-        help: "total time of one webhook attempt in ms (connect, send, answer)",
-    },
-    Setting {
-        name: "WEBHOOK_CONCURRENCY_PER_DESTINATION",
-        default: "4",
-        help: "webhook attempts in flight per destination host and worker",
-    },
-    Setting {
-        name: "WEBHOOK_CONCURRENCY",
-        default: "64",
-        help: "webhook attempts in flight per worker",
-    },
-    Setting {
-        name: "WEBHOOK_ROTATION_WINDOW_SECS",
-        default: "86400",
-        help: "seconds the previous webhook secret keeps signing after a rotation (0-2592000)",
-    },
-    Setting {
-        name: "WEBHOOK_LOG_RETENTION_DAYS",
-        default: "30",
-        help: "days the webhook delivery log keeps response bodies",
-    },
-    Setting {
-        name: "WEBHOOK_POLL_MS",
-        default: "500",
-        help: "how often the webhook dispatcher looks for due deliveries, in ms",
-    },
-    Setting {
-        name: "WEBHOOK_REPLAYS_PER_HOUR",
-        default: "5",
-        help: "replays one webhook subscription may ask for in any hour (1-1000); more are 429",
+        help: "tests only: a folder where the browser test saves its screenshots",
     },
 ];

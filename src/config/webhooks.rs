@@ -1,7 +1,7 @@
-//! Webhook settings, parsed by `config::Config::from_map` through [`parse`] so that
-//! `config.rs` only gains the declarations of the variables and one field.
+//! Webhook settings, parsed by `config::Config::from_map` through [`parse`]; the variables
+//! are declared with the others in `config/settings.rs`.
 
-use crate::config::{AppEnv, ConfigError};
+use crate::config::{AppEnv, ConfigError, Env, var};
 use crate::kit::ssrf::Cidr;
 
 /// How webhooks are delivered.
@@ -32,88 +32,29 @@ pub struct WebhookSettings {
     pub replays_per_hour: i64,
 }
 
-fn int(var: &'static str, raw: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
-    match raw.parse::<i64>() {
-        Ok(v) if (min..=max).contains(&v) => Ok(v),
-        _ => Err(ConfigError {
-            var,
-            message: format!("expected an integer from {min} to {max}, got {raw:?}"),
-        }),
-    }
-}
-
-/// Reads the `WEBHOOK_*` settings with `get` (which applies the defaults of `SETTINGS`).
-pub fn parse(
-    get: &dyn Fn(&'static str) -> String,
-    env: AppEnv,
-) -> Result<WebhookSettings, ConfigError> {
-    let mut allowed_cidrs = Vec::new();
-    for part in get("WEBHOOK_ALLOWED_CIDRS")
-        .split(',')
+/// `WEBHOOK_ALLOWED_CIDRS`: comma-separated CIDR ranges.
+pub fn cidrs(raw: &str) -> Result<Vec<Cidr>, String> {
+    raw.split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
-    {
-        allowed_cidrs.push(Cidr::parse(part).map_err(|m| ConfigError {
-            var: "WEBHOOK_ALLOWED_CIDRS",
-            message: format!("{m}: {part:?}"),
-        })?);
-    }
-    let allow_http = match get("WEBHOOK_ALLOW_HTTP").to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => true,
-        "false" | "0" | "no" | "off" => env == AppEnv::Development,
-        other => {
-            return Err(ConfigError {
-                var: "WEBHOOK_ALLOW_HTTP",
-                message: format!("expected true or false, got {other:?}"),
-            });
-        }
-    };
+        .map(|part| Cidr::parse(part).map_err(|m| format!("{m}: {part:?}")))
+        .collect()
+}
+
+/// Reads the `WEBHOOK_*` settings (declared in `settings.rs`).
+pub fn parse(env: &Env<'_>, app_env: AppEnv) -> Result<WebhookSettings, ConfigError> {
     Ok(WebhookSettings {
-        allowed_cidrs,
-        allow_http,
-        max_attempts: int("WEBHOOK_MAX_ATTEMPTS", &get("WEBHOOK_MAX_ATTEMPTS"), 1, 100)? as i32,
-        retry_base_ms: int(
-            "WEBHOOK_RETRY_BASE_MS",
-            &get("WEBHOOK_RETRY_BASE_MS"),
-            1,
-            3_600_000,
-        )?,
-        timeout_ms: int(
-            "WEBHOOK_TIMEOUT_MS",
-            &get("WEBHOOK_TIMEOUT_MS"),
-            100,
-            120_000,
-        )? as u64,
-        per_destination: int(
-            "WEBHOOK_CONCURRENCY_PER_DESTINATION",
-            &get("WEBHOOK_CONCURRENCY_PER_DESTINATION"),
-            1,
-            1000,
-        )? as usize,
-        concurrency: int(
-            "WEBHOOK_CONCURRENCY",
-            &get("WEBHOOK_CONCURRENCY"),
-            1,
-            10_000,
-        )? as usize,
-        rotation_window_secs: int(
-            "WEBHOOK_ROTATION_WINDOW_SECS",
-            &get("WEBHOOK_ROTATION_WINDOW_SECS"),
-            0,
-            30 * 86_400,
-        )?,
-        log_retention_days: int(
-            "WEBHOOK_LOG_RETENTION_DAYS",
-            &get("WEBHOOK_LOG_RETENTION_DAYS"),
-            1,
-            3650,
-        )?,
-        poll_ms: int("WEBHOOK_POLL_MS", &get("WEBHOOK_POLL_MS"), 10, 600_000)? as u64,
-        replays_per_hour: int(
-            "WEBHOOK_REPLAYS_PER_HOUR",
-            &get("WEBHOOK_REPLAYS_PER_HOUR"),
-            1,
-            1000,
-        )?,
+        allowed_cidrs: env.get(&var::WEBHOOK_ALLOWED_CIDRS)?,
+        // Development always accepts plain http, so local receivers work.
+        allow_http: env.get(&var::WEBHOOK_ALLOW_HTTP)? || app_env == AppEnv::Development,
+        max_attempts: env.get(&var::WEBHOOK_MAX_ATTEMPTS)?,
+        retry_base_ms: env.get(&var::WEBHOOK_RETRY_BASE_MS)?,
+        timeout_ms: env.get(&var::WEBHOOK_TIMEOUT_MS)?,
+        per_destination: env.get(&var::WEBHOOK_CONCURRENCY_PER_DESTINATION)?,
+        concurrency: env.get(&var::WEBHOOK_CONCURRENCY)?,
+        rotation_window_secs: env.get(&var::WEBHOOK_ROTATION_WINDOW_SECS)?,
+        log_retention_days: env.get(&var::WEBHOOK_LOG_RETENTION_DAYS)?,
+        poll_ms: env.get(&var::WEBHOOK_POLL_MS)?,
+        replays_per_hour: env.get(&var::WEBHOOK_REPLAYS_PER_HOUR)?,
     })
 }

@@ -172,16 +172,8 @@ pub(crate) fn operations_mut(
 /// The document with the default `PUBLIC_BASE_URL` as its server: what `idpc-hub openapi`
 /// prints and the committed file holds, so the file does not depend on the machine.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let default = |name: &str, fallback: &'static str| {
-        crate::config::SETTINGS
-            .iter()
-            .find(|s| s.name == name)
-            .map_or(fallback, |s| s.default)
-    };
-    spec_for(
-        default("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
-        default("BASE_CURRENCY", "USD"),
-    )
+    use crate::config::var;
+    spec_for(var::PUBLIC_BASE_URL.default, var::BASE_CURRENCY.default)
 }
 
 /// The document as a deployment serves it at `/openapi.json`: its one server is the

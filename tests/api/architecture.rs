@@ -165,3 +165,38 @@ fn no_source_file_is_over_800_lines() {
         .collect();
     assert!(long.is_empty(), "split these by aggregate: {long:?}");
 }
+
+/// Settings are read through their declarations (`src/config/settings.rs`): outside
+/// `src/config*`, the environment is read only for a variable listed in `ALSO_READ`, so no
+/// variable escapes `.env.example`, the README table and the misspelling check.
+#[test]
+fn the_environment_is_read_only_through_declared_settings() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut stray = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap().to_string_lossy().to_string();
+        if rel.starts_with("config") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let Some(at) = line.find("env::var") else {
+                continue;
+            };
+            let name = line[at..]
+                .split('"')
+                .nth(1)
+                .filter(|_| line[at..].starts_with("env::var(\""));
+            let declared =
+                name.is_some_and(|n| idpc_hub::config::ALSO_READ.iter().any(|s| s.name == n));
+            if !declared {
+                stray.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "declare these in src/config/settings.rs (SETTINGS or ALSO_READ): {stray:?}"
+    );
+}

@@ -393,3 +393,46 @@ async fn a_server_killed_between_commit_and_answer_replays_the_first_answer_on_s
 async fn a_server_killed_between_commit_and_answer_replays_the_first_answer_on_postgres() {
     killed_between_commit_and_answer(Backend::Postgres).await;
 }
+
+/// A typo in a setting's name would otherwise leave the default silently in force.
+#[test]
+fn a_misspelt_setting_is_named_with_the_closest_one_a_warning_in_development() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("SMTP_HSOT", "mail.example")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("ignored setting SMTP_HSOT: not a known setting; did you mean SMTP_HOST?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_misspelt_setting_stops_a_production_start_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("APP_ENV", "production")
+        .env("IDPC_WORKER_ENABLED", "false")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: invalid configuration: IDPC_WORKER_ENABLED: not a known setting; \
+         did you mean WORKER_ENABLED?"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "stopped before opening a database"
+    );
+}

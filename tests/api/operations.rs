@@ -178,6 +178,24 @@ fn committed_env_example_matches_the_settings() {
     );
 }
 
+/// Regenerate with `cargo run -q -- env-example --readme` pasted between the markers.
+#[test]
+fn committed_readme_settings_table_matches_the_settings() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split_once("<!-- settings-table:")
+        .and_then(|(_, rest)| rest.split_once("-->\n"))
+        .and_then(|(_, rest)| rest.split_once("<!-- /settings-table -->"))
+        .map(|(table, _)| table)
+        .expect("README.md has the settings-table markers");
+    assert!(
+        table == idpc_hub::config::readme_table(),
+        "README.md's configuration table is stale: paste `cargo run -q -- env-example --readme` \
+         between its settings-table markers"
+    );
+}
+
 #[test]
 fn env_example_lists_every_setting_of_the_design() {
     let example = idpc_hub::config::env_example();
