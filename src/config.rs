@@ -255,7 +255,11 @@ impl Config {
             "production" => AppEnv::Production,
             _ => return Err(err("APP_ENV", "expected development or production")),
         };
-        let public_base_url = get("PUBLIC_BASE_URL");
+        // Unset, it follows PORT: changing only the port keeps every email link working.
+        let public_base_url = match get("PUBLIC_BASE_URL") {
+            u if u.is_empty() => format!("http://127.0.0.1:{port}"),
+            u => u,
+        };
         if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
             return Err(err(
                 "PUBLIC_BASE_URL",
@@ -608,6 +612,20 @@ mod tests {
         );
         assert_eq!(c.mail_transport, MailTransportKind::File);
         assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.public_base_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_default_public_base_url_follows_the_port() {
+        let c = Config::from_map(&map(&[("PORT", "9090")])).unwrap();
+        assert_eq!(c.public_base_url, "http://127.0.0.1:9090");
+        assert_eq!(c.app_base_url, "http://127.0.0.1:9090");
+        let set = Config::from_map(&map(&[
+            ("PORT", "9090"),
+            ("PUBLIC_BASE_URL", "https://hub.example.org/"),
+        ]))
+        .unwrap();
+        assert_eq!(set.public_base_url, "https://hub.example.org");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "DATABASE_URL",
         default: "sqlite://data/idpc-hub.db",
-        help: "sqlite://PATH or postgres://USER@HOST:PORT/DB; any other scheme is refused",
+        help: "sqlite://PATH (relative to the working directory; an absolute path takes three slashes: sqlite:///srv/idpc/hub.db) or postgres://USER@HOST:PORT/DB; any other scheme is refused",
     },
     Setting {
         name: "DATABASE_POOL_SIZE",
@@ -40,8 +40,8 @@ pub const SETTINGS: &[Setting] = &[
     },
     Setting {
         name: "PUBLIC_BASE_URL",
-        default: "http://127.0.0.1:8080",
-        help: "base URL of this service (http:// or https://): the token issuer, the OpenAPI server and the default of APP_BASE_URL",
+        default: "",
+        help: "base URL of this service (http:// or https://): the token issuer, the OpenAPI server and the default of APP_BASE_URL; empty means http://127.0.0.1:PORT",
     },
     Setting {
         name: "APP_BASE_URL",
@@ -56,7 +56,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "JWT_KEYS",
         default: "",
-        help: "kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated into data/ in development when empty",
+        help: "kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated in development when empty, into the folder of the SQLite file (data/ with PostgreSQL)",
     },
     Setting {
         name: "ACCESS_TOKEN_TTL_SECS",
@@ -106,7 +106,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "MAIL_TRANSPORT",
         default: "file",
-        help: "smtp, file (.eml files under data/mail/) or log",
+        help: "smtp, file (.eml files in mail/ beside the SQLite file, data/mail/ with PostgreSQL) or log",
     },
     Setting {
         name: "SMTP_HOST",
@@ -161,7 +161,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "WORKER_ENABLED",
         default: "true",
-        help: "run the notifier worker inside serve (true/false); `idpc-hub worker` runs it alone",
+        help: "run the background work inside serve (true/false): the notifier, the daily jobs and webhook delivery; `idpc-hub worker` runs them alone",
     },
     Setting {
         name: "MAX_BODY_BYTES",
@@ -186,7 +186,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         name: "APPLICATION_RATE_LIMIT_PER_IP",
         default: "5",
-        help: "membership applications accepted per client IP per minute (counted in the database, shared by every instance)",
+        help: "membership application attempts per client IP per minute, refused ones included (counted in the database, shared by every instance)",
     },
     Setting {
         name: "APPLICATION_LIMIT_PER_EMAIL_PER_DAY",

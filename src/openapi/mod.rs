@@ -177,7 +177,9 @@ pub fn spec() -> utoipa::openapi::OpenApi {
         crate::config::SETTINGS
             .iter()
             .find(|s| s.name == name)
-            .map_or(fallback, |s| s.default)
+            .map(|s| s.default)
+            .filter(|d| !d.is_empty())
+            .unwrap_or(fallback)
     };
     spec_for(
         default("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
