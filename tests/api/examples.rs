@@ -401,3 +401,45 @@ on_both! {
         assert_eq!(created, 9, "every creation of the document was checked");
     }
 }
+
+on_both! {
+    async fn the_readmes_first_hour_works_the_printed_secret_verifies_the_demo_ping_and_no_spent_invitation_is_mailed(backend) {
+        use crate::webhooks::{LOOPBACK, Receiver, deliver, stock_verify};
+        let app = TestApp::start_with(backend, LOOPBACK).await;
+        let seeded = idpc_hub::demo::seed(&app.state).await.unwrap();
+        let partner = seeded.partner_app.clone().expect("the partner app is new");
+        let printed = seeded.report();
+        for shown in [&partner.webhook_id, &partner.webhook_secret] {
+            assert!(printed.contains(shown.as_str()), "demo-data prints {shown}: {printed}");
+        }
+        assert!(printed.contains("WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8"), "{printed}");
+        // The accounts accepted their invitations during the seed: no spent link is mailed.
+        let mails = app.emails().await;
+        assert!(!mails.is_empty(), "the seed's other emails are sent");
+        let spent: Vec<String> = mails
+            .iter()
+            .filter(|m| m.link("http://hub.test/accept-invitation").is_some())
+            .map(|m| m.recipient())
+            .collect();
+        assert!(spent.is_empty(), "invitation links mailed after they were used: {spent:?}");
+
+        // The partner app may not change its own subscription (no webhooks:manage): the admin does.
+        let receiver = Receiver::start().await;
+        let patch = json!({"url": receiver.url(), "enabled": true});
+        let hook = format!("/api/v1/webhooks/{}", partner.webhook_id);
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            partner.client_id, partner.client_secret
+        );
+        let app_token = app.post("/api/v1/auth/token").body("application/x-www-form-urlencoded", form).send().await.expect(200);
+        let app_token = str_of(&app_token.body, "access_token");
+        app.patch(&hook).bearer(&app_token).json(&patch).send().await.expect_problem(403);
+        let admin = login(&app, "admin@demo.idpc.example", "demo-admin-password").await;
+        app.patch(&hook).bearer(&str_of(&admin, "access_token")).json(&patch).send().await.expect(200);
+        deliver(&app).await;
+        let hits = receiver.hits();
+        assert_eq!(hits.iter().map(|h| h.event()).collect::<Vec<_>>(), ["ping"], "{hits:?}");
+        assert!(stock_verify(&partner.webhook_secret, &hits[0]), "the printed secret verifies the ping");
+        receiver.stop().await;
+    }
+}
