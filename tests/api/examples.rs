@@ -443,3 +443,81 @@ on_both! {
         receiver.stop().await;
     }
 }
+
+/// The values of the enumeration a field refers to (through a nullable `oneOf` and a `$ref`).
+fn enum_of(doc: &Value, schema: &str, field: &str) -> Vec<String> {
+    let mut s = &doc["components"]["schemas"][schema]["properties"][field];
+    loop {
+        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            s = &doc["components"]["schemas"][r.rsplit('/').next().unwrap()];
+        } else if let Some(alts) = s
+            .get("oneOf")
+            .or_else(|| s.get("anyOf"))
+            .and_then(Value::as_array)
+        {
+            s = alts
+                .iter()
+                .find(|a| a.get("type") != Some(&json!("null")))
+                .unwrap();
+        } else {
+            break;
+        }
+    }
+    s["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{schema}.{field} is an enumeration: {s}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Whether `value` is valid for the field `field` of the component `schema`.
+fn field_accepts(doc: &Value, schema: &str, field: &str, value: &Value) -> bool {
+    errors_of(
+        doc,
+        &doc["components"]["schemas"][schema]["properties"][field],
+        value,
+    )
+    .is_empty()
+}
+
+on_both! {
+    async fn the_document_lists_only_the_statuses_and_lengths_the_server_accepts(backend) {
+        let app = TestApp::start(backend).await;
+        let doc = serde_json::to_value(&*app.state.openapi).unwrap();
+        let w = crate::grants::world(&app).await;
+
+        // A user's status: `invited` is where an account starts, not a value to set.
+        let statuses = enum_of(&doc, "UserPatch", "status");
+        assert_eq!(statuses, ["active", "disabled"]);
+        let user = app.user("finance_officer", None).await;
+        for status in statuses.iter().rev() {
+            app.patch(&format!("/api/v1/users/{}", user.id)).bearer(&w.admin.token)
+                .json(&json!({"status": status})).send().await.expect(200);
+        }
+        let r = app.patch(&format!("/api/v1/users/{}", user.id)).bearer(&w.admin.token)
+            .json(&json!({"status": "invited"})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "status");
+
+        // A fund's status: every listed value is accepted, anything else is outside the schema.
+        let statuses = enum_of(&doc, "FundPatch", "status");
+        assert_eq!(statuses, ["active", "closed"]);
+        let fund = format!("/api/v1/funds/{}", w.fund);
+        for status in statuses.iter().rev() {
+            let etag = app.get(&fund).bearer(&w.officer.token).send().await.expect(200).header("etag").unwrap();
+            app.patch(&fund).bearer(&w.officer.token).header("if-match", &etag)
+                .json(&json!({"status": status})).send().await.expect(200);
+        }
+
+        // An organisation's acronym: 20 characters once trimmed, as the schema now says.
+        let org = format!("/api/v1/organisations/{}", w.grantee);
+        for (acronym, accepted) in [(format!("  {}  ", "A".repeat(20)), true), ("A".repeat(21), false)] {
+            assert_eq!(field_accepts(&doc, "OrganisationPatch", "acronym", &json!(acronym)), accepted, "{acronym:?}");
+            let etag = app.get(&org).bearer(&w.admin.token).send().await.expect(200).header("etag").unwrap();
+            let r = app.patch(&org).bearer(&w.admin.token).header("if-match", &etag)
+                .body("application/merge-patch+json", json!({"acronym": acronym}).to_string())
+                .send().await;
+            assert_eq!(r.status, if accepted { 200 } else { 400 }, "{acronym:?}: {}", r.text);
+        }
+    }
+}
