@@ -458,6 +458,26 @@ fn problems() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The RFC 6749 error the token endpoint answers with `status`, as it renders one.
+fn oauth_error(status: &str) -> Option<Value> {
+    let (error, description) = match status {
+        "400" => (
+            "invalid_scope",
+            "The scope webhooks:manage is not granted to this client.",
+        ),
+        "401" => (
+            "invalid_client",
+            "Unknown client, wrong secret, or revoked client.",
+        ),
+        _ => return None,
+    };
+    serde_json::to_value(crate::identity::model::OAuthError {
+        error,
+        error_description: description.into(),
+    })
+    .ok()
+}
+
 /// The content entries (`{media type: {schema, ...}}`) of a request body or response.
 fn contents(v: &mut Value) -> impl Iterator<Item = &mut Value> {
     v.get_mut("content")
@@ -492,6 +512,14 @@ pub fn add_to(doc: &mut Value) {
                     continue;
                 };
                 for (status, response) in responses.iter_mut() {
+                    if let Some(example) = oauth_error(status) {
+                        // The token endpoint answers RFC 6749 errors, not problems.
+                        for media in contents(response) {
+                            if media["schema"]["$ref"] == "#/components/schemas/OAuthError" {
+                                media["example"] = example.clone();
+                            }
+                        }
+                    }
                     if !status.starts_with('2') {
                         continue;
                     }
