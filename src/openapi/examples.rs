@@ -478,6 +478,40 @@ fn oauth_error(status: &str) -> Option<Value> {
     .ok()
 }
 
+/// The status a command leaves its resource in, by the command's verb (the last segment of
+/// `POST /…/{id}/{verb}`).
+const AFTER: &[(&str, &str)] = &[
+    ("approve", "approved"),
+    ("reject", "rejected"),
+    ("cancel", "cancelled"),
+    ("pay", "paid"),
+    ("reverse", "reversed"),
+    ("submit", "submitted"),
+    ("activate", "active"),
+    ("close", "closed"),
+    ("accept", "accepted"),
+    ("return", "returned"),
+    ("review", "under_review"),
+];
+
+/// A command's answer shows the resource in the status the command leaves it in (an approval
+/// answers `approved`, not the first status of the list), when the schema lists that status.
+fn after_command(path: &str, schemas: &Value, media: &mut Value) {
+    let verb = path.rsplit('/').next().unwrap_or_default();
+    let Some((_, status)) = AFTER.iter().find(|(v, _)| *v == verb) else {
+        return;
+    };
+    let listed = resolve(schemas, &media["schema"])
+        .pointer("/properties/status")
+        .map(|s| resolve(schemas, s))
+        .and_then(|s| s.get("enum"))
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.iter().any(|v| v == status));
+    if listed {
+        media["example"]["status"] = json!(status);
+    }
+}
+
 /// The content entries (`{media type: {schema, ...}}`) of a request body or response.
 fn contents(v: &mut Value) -> impl Iterator<Item = &mut Value> {
     v.get_mut("content")
@@ -531,6 +565,7 @@ pub fn add_to(doc: &mut Value) {
                             Some(text) => text,
                             None => sample(&schemas, &media["schema"], "", 0),
                         };
+                        after_command(path, &schemas, media);
                     }
                 }
             }
