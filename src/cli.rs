@@ -16,7 +16,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API (and the notifier unless WORKER_ENABLED=false).
     Serve,
-    /// Run only the notifier worker.
+    /// Run only the background work: the notifier, the daily jobs and webhook delivery.
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,

@@ -255,14 +255,17 @@ impl Config {
         let app_env = env.get(&var::APP_ENV)?;
         let warnings = unknown_settings(vars, app_env)?;
         let database_url = env.get(&var::DATABASE_URL)?;
-        let public_base_url = env.get(&var::PUBLIC_BASE_URL)?;
+        let port = env.get(&var::PORT)?;
+        // Unset, it follows PORT: changing only the port keeps every email link working.
+        let public_base_url = (env.get(&var::PUBLIC_BASE_URL)?)
+            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
         let network_name = env.get(&var::NETWORK_NAME)?;
         // The transport first: a production start with `MAIL_TRANSPORT=log` names that variable.
         let mail_transport = mail_transport(&env, app_env)?;
         let base_currency = env.get(&var::BASE_CURRENCY)?;
         Ok(Self {
             bind_addr: env.get(&var::BIND_ADDR)?,
-            port: env.get(&var::PORT)?,
+            port,
             database_pool_size: pool_size(&env, &database_url)?,
             data_dir: data_dir(&database_url),
             database_url,
@@ -455,6 +458,19 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_default_public_base_url_follows_the_port() {
+        let c = Config::from_map(&map(&[("PORT", "9090")])).unwrap();
+        assert_eq!(c.public_base_url, "http://127.0.0.1:9090");
+        assert_eq!(c.app_base_url, "http://127.0.0.1:9090");
+        let set = Config::from_map(&map(&[
+            ("PORT", "9090"),
+            ("PUBLIC_BASE_URL", "https://hub.example.org/"),
+        ]))
+        .unwrap();
+        assert_eq!(set.public_base_url, "https://hub.example.org");
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(identity::api::resend_invitation)
                 .service(identity::api::list_clients)
                 .service(identity::api::create_client)
+                .service(identity::api::get_client)
                 .service(identity::api::revoke_client)
                 // Directory (fixed paths before /organisations/{id})
                 .service(directory::api::list_organisations)

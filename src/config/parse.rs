@@ -80,6 +80,14 @@ pub fn base_url(raw: &str) -> Parsed<String> {
     Ok(raw.trim_end_matches('/').to_string())
 }
 
+/// This service's base URL, or empty for the default that follows `PORT`.
+pub fn optional_public_base_url(raw: &str) -> Parsed<Option<String>> {
+    match raw {
+        "" => Ok(None),
+        u => base_url(u).map(Some),
+    }
+}
+
 /// A base URL, or empty for `PUBLIC_BASE_URL`.
 pub fn optional_base_url(raw: &str) -> Parsed<Option<String>> {
     match raw {

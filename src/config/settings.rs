@@ -76,7 +76,8 @@ settings! {
     BIND_ADDR: IpAddr = "127.0.0.1", parse::ip;
     /// TCP port the API listens on (1-65535)
     PORT: u16 = "8080", parse::int::<u16, 1, 65535>;
-    /// sqlite://PATH or postgres://USER@HOST:PORT/DB; any other scheme is refused
+    /// sqlite://PATH (relative to the working directory; an absolute path takes three slashes:
+    /// sqlite:///srv/idpc/hub.db) or postgres://USER@HOST:PORT/DB; any other scheme is refused
     DATABASE_URL: DatabaseUrl = "sqlite://data/idpc-hub.db", DatabaseUrl::parse;
     /// connections in the pool (1-256); empty means one per CPU core plus one for SQLite (its
     /// queries run on this process's CPU), 16 for PostgreSQL
@@ -85,16 +86,16 @@ settings! {
     /// transports
     APP_ENV: AppEnv = "development", parse::app_env;
     /// base URL of this service (http:// or https://): the token issuer, the OpenAPI server and the
-    /// default of `APP_BASE_URL`
-    PUBLIC_BASE_URL: String = "http://127.0.0.1:8080", parse::base_url;
+    /// default of `APP_BASE_URL`; empty means http://127.0.0.1:PORT
+    PUBLIC_BASE_URL: Option<String> = "", parse::optional_public_base_url;
     /// base URL of the pages every email link opens (http:// or https://); empty means
     /// `PUBLIC_BASE_URL`, the built-in console; a network with its own front end serves the
     /// console paths of src/notify/links.rs there
     APP_BASE_URL: Option<String> = "", parse::optional_base_url;
     /// the network's name in emails and exports
     NETWORK_NAME: String = "IDPC", parse::text;
-    /// kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated
-    /// into data/ in development when empty
+    /// kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated in
+    /// development when empty, into the folder of the SQLite file (data/ with PostgreSQL)
     JWT_KEYS: Vec<JwtKey> = "", parse::jwt_keys;
     /// lifetime of an access token in seconds (60-86400)
     ACCESS_TOKEN_TTL_SECS: i64 = "900", parse::int::<i64, 60, 86_400>;
@@ -116,7 +117,7 @@ settings! {
     /// comma-separated IPs or CIDR ranges of proxies whose X-Forwarded-For names the client; empty
     /// trusts none
     TRUSTED_PROXIES: Vec<IpRange> = "", parse::proxies;
-    /// smtp, file (.eml files under data/mail/) or log
+    /// smtp, file (.eml files in mail/ beside the SQLite file, data/mail/ with PostgreSQL) or log
     MAIL_TRANSPORT: MailTransportKind = "file", parse::mail_transport;
     /// SMTP server host (required when MAIL_TRANSPORT=smtp)
     SMTP_HOST: String = "", parse::text;
@@ -138,7 +139,8 @@ settings! {
     OUTBOX_RETRY_BASE_MS: i64 = "2000", parse::int::<i64, 1, 3_600_000>;
     /// how often the notifier looks for due messages, in ms
     OUTBOX_POLL_MS: u64 = "1000", parse::int::<u64, 10, 600_000>;
-    /// run the notifier worker inside serve (true/false); `idpc-hub worker` runs it alone
+    /// run the background work inside serve (true/false): the notifier, the daily jobs and webhook
+    /// delivery; `idpc-hub worker` runs them alone
     WORKER_ENABLED: bool = "true", parse::boolean;
     /// largest accepted request body in bytes
     MAX_BODY_BYTES: usize = "1048576", parse::int::<usize, 1024, { 1 << 30 }>;
@@ -148,8 +150,8 @@ settings! {
     LOG_FORMAT: LogFormat = "pretty", parse::log_format;
     /// tracing filter, e.g. info or idpc_hub=debug
     RUST_LOG: String = "info", parse::tracing_filter;
-    /// membership applications accepted per client IP per minute (counted in the database, shared
-    /// by every instance)
+    /// membership application attempts per client IP per minute, refused ones included (counted in
+    /// the database, shared by every instance)
     APPLICATION_RATE_LIMIT_PER_IP: u32 = "5", parse::int::<u32, 1, 1_000_000>;
     /// membership applications accepted per contact email in 24 hours (counted in the database)
     APPLICATION_LIMIT_PER_EMAIL_PER_DAY: u32 = "3", parse::int::<u32, 1, 1_000_000>;

@@ -96,6 +96,10 @@ pub struct PartnerApp {
     pub client_id: String,
     /// `client_secret`; never shown again.
     pub client_secret: String,
+    /// The id of its webhook subscription (created disabled).
+    pub webhook_id: String,
+    /// The subscription's signing secret (`whsec_…`), to verify deliveries; never shown again.
+    pub webhook_secret: String,
 }
 
 /// What one run created (zero everywhere when the network was already seeded).
@@ -171,6 +175,12 @@ impl Seeded {
                 "partner app \"{}\" (scopes directory:read grants:read); store the secret now, \
                  it is never shown again:\n  client_id     {}\n  client_secret {}\n",
                 app.name, app.client_id, app.client_secret
+            ));
+            out.push_str(&format!(
+                "its webhook subscription (disabled; an admin PATCHes /api/v1/webhooks/{{id}} with \
+                 your receiver's url and \"enabled\": true; a receiver on this machine also needs \
+                 WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8):\n  id             {}\n  signing secret {}\n",
+                app.webhook_id, app.webhook_secret
             ));
         }
         out

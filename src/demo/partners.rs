@@ -125,10 +125,12 @@ pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<Option<PartnerApp>
         enabled: Some(false),
         api_client_id: Some(created.client.id.clone()),
     };
-    webhooks::create(c, config, &admin_principal, &meta(), subscription)?;
+    let hook = webhooks::create(c, config, &admin_principal, &meta(), subscription)?;
     Ok(Some(PartnerApp {
         name: APP_NAME.into(),
         client_id: created.client.client_id,
         client_secret: created.client_secret,
+        webhook_id: hook.subscription.id,
+        webhook_secret: hook.secret,
     }))
 }

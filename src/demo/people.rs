@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::identity::model::{AcceptInvitation, NewUser};
 use crate::identity::{account, users as service};
 use crate::notify::Kind;
+use crate::notify::model::OutboxStatus;
 
 /// One demo account.
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +86,25 @@ fn invitation_token(c: &mut DbConn, email: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::internal("the invitation email carries no token"))
 }
 
+/// Records the invitations the seed read and accepted for `email` as delivered: their link is
+/// used, so the notifier must not write them out (into `data/mail/`) where a new user would
+/// open a link that only says it is spent after a password has been typed.
+fn delivered_by_hand(c: &mut DbConn, email: &str) -> Result<(), ApiError> {
+    let now = chrono::Utc::now().naive_utc();
+    diesel::update(
+        outbox::table
+            .filter(outbox::recipient_email.eq(email))
+            .filter(outbox::kind.eq(Kind::Invitation.name()))
+            .filter(outbox::status.eq(OutboxStatus::Pending)),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Sent),
+        outbox::sent_at.eq(Some(now)),
+    ))
+    .execute(c)?;
+    Ok(())
+}
+
 /// Creates the demo accounts that do not exist yet; returns those it created.
 pub(super) async fn seed(state: &AppState) -> Result<Vec<&'static super::DemoUser>, ApiError> {
     let mut created = Vec::new();
@@ -130,6 +150,7 @@ pub(super) async fn seed(state: &AppState) -> Result<Vec<&'static super::DemoUse
                 display_name: user.name.into(),
             };
             account::accept_invitation(state, meta(), accept).await?;
+            state.db(move |c| delivered_by_hand(c, email)).await?;
         }
         created.push(user);
     }

@@ -249,7 +249,7 @@ pub struct FundPatch {
     pub ends_on: Option<NaiveDate>,
     /// active or closed; a closed fund takes no new grants.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<FundStatus>)]
     pub status: Option<String>,
 }
 

@@ -93,6 +93,17 @@ pub fn list_clients(
     })
 }
 
+/// One API client (no secret): what the `Location` of its creation names.
+pub fn get_client(conn: &mut DbConn, _admin: &Admin, id: &str) -> Result<ApiClient, ApiError> {
+    api_clients::table
+        .find(id)
+        .select(ApiClientRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ApiClient::from)
+        .ok_or(ApiError::NotFound)
+}
+
 /// Revokes an API client; its tokens stop working at once.
 pub fn revoke_client(
     conn: &mut DbConn,

@@ -227,6 +227,16 @@ pub struct NewUser {
     pub organisation_id: Option<String>,
 }
 
+crate::text_enum! {
+    /// The statuses an admin may set: `invited` is where an account starts, never a choice.
+    pub enum UserStatusChange {
+        /// May log in again (an invited user must accept the invitation first).
+        Active = "active",
+        /// May not log in; every session ends at once.
+        Disabled = "disabled",
+    }
+}
+
 /// Change a user's role, status or organisation (admin).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -236,7 +246,7 @@ pub struct UserPatch {
     pub role: Option<Role>,
     /// New status: active or disabled.
     #[serde(default)]
-    pub status: Option<UserStatus>,
+    pub status: Option<UserStatusChange>,
     /// New organisation.
     #[serde(default)]
     pub organisation_id: Option<String>,

@@ -243,15 +243,13 @@ pub fn update_user(
         };
         let status = match patch.status {
             None => before.status,
-            Some(UserStatus::Invited) => {
-                return Err(ApiError::field(
-                    "status",
-                    "invalid",
-                    "A status can be set to active or disabled.",
-                ));
+            // `invited` is not in the patch's enum: the document lists only what is accepted.
+            Some(UserStatusChange::Active) => {
+                transition(before.status, UserCommand::Activate, facts)?
             }
-            Some(UserStatus::Active) => transition(before.status, UserCommand::Activate, facts)?,
-            Some(UserStatus::Disabled) => transition(before.status, UserCommand::Disable, facts)?,
+            Some(UserStatusChange::Disabled) => {
+                transition(before.status, UserCommand::Disable, facts)?
+            }
         };
         if role == Role::Member && org.is_none() {
             return Err(ApiError::field(

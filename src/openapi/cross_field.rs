@@ -37,6 +37,28 @@ pub fn trimmed(min: usize, max: usize, multiline: bool) -> String {
     format!("^[{s}]*{core}[{s}]*$")
 }
 
+/// The optional texts of an organisation patch that `organisation::patch` trims and then
+/// limits (`opt_text`): (schema, field, most characters, multi-line). Without the trimmed
+/// length in the pattern the document would call a 21-character acronym valid.
+const TRIMMED_PATCH_TEXTS: &[(&str, &str, usize, bool)] = &[
+    ("OrganisationPatch", "acronym", 20, false),
+    ("ProfilePatch", "city", 100, false),
+    ("ProfilePatch", "description", 5000, true),
+    ("ContactPatch", "name", 120, false),
+];
+
+/// States the trimmed length of [`TRIMMED_PATCH_TEXTS`] in their patterns.
+fn trimmed_lengths(doc: &mut Value) {
+    for (schema, field, max, multiline) in TRIMMED_PATCH_TEXTS {
+        if let Some(p) = doc
+            .pointer_mut(&format!("/components/schemas/{schema}/properties/{field}"))
+            .and_then(Value::as_object_mut)
+        {
+            p.insert("pattern".into(), json!(trimmed(0, *max, *multiline)));
+        }
+    }
+}
+
 /// A string schema with `pattern`, or a nullable one.
 fn string(pattern: String, nullable: bool) -> Value {
     let kind = if nullable {
@@ -148,6 +170,7 @@ fn unique_identifiers(doc: &mut Value) {
 
 pub fn add_to(doc: &mut Value) {
     unique_identifiers(doc);
+    trimmed_lengths(doc);
     currency_amount(doc, &["NewFund", "NewGrant"]);
     let with_reason = [MembershipAction::Suspend, MembershipAction::Withdraw];
     let others = MembershipAction::ALL

@@ -91,6 +91,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "Admins. Registers a partner app with scopes; its secret is in this answer only. Audited.",
     ),
     (
+        "get_client",
+        "Admins. One partner app with its scopes and whether it is revoked; the secret is never shown again. Changes nothing.",
+    ),
+    (
         "revoke_client",
         "Admins. Revokes a partner app: its tokens stop working at once. Audited.",
     ),

@@ -13,6 +13,7 @@ use crate::error::{FieldError, Problem};
 pub mod contract;
 mod cross_field;
 pub mod descriptions;
+pub mod examples;
 pub mod shared;
 mod text;
 
@@ -173,7 +174,9 @@ pub(crate) fn operations_mut(
 /// prints and the committed file holds, so the file does not depend on the machine.
 pub fn spec() -> utoipa::openapi::OpenApi {
     use crate::config::var;
-    spec_for(var::PUBLIC_BASE_URL.default, var::BASE_CURRENCY.default)
+    // PUBLIC_BASE_URL's default is empty (it follows PORT): the document names the default port.
+    let default_base = format!("http://127.0.0.1:{}", var::PORT.default);
+    spec_for(&default_base, var::BASE_CURRENCY.default)
 }
 
 /// The document as a deployment serves it at `/openapi.json`: its one server is the
@@ -193,12 +196,15 @@ pub fn spec_for(public_base_url: &str, base_currency: &str) -> utoipa::openapi::
 /// JSON, with the rules that tie two fields together ([`cross_field`]), the code lists
 /// written once under `components/schemas` ([`shared::name_code_lists`]) and the
 /// parameters several operations share stated once under `components/parameters`
-/// ([`shared::share_parameters`]).
+/// ([`shared::share_parameters`]), and an example on every request body and answer
+/// ([`examples::add_to`]).
 pub fn document(spec: &utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut doc = serde_json::to_value(spec).unwrap_or_default();
     cross_field::add_to(&mut doc);
     shared::name_code_lists(&mut doc);
     shared::share_parameters(&mut doc);
+    // Last: the examples are built from the schemas as they are published.
+    examples::add_to(&mut doc);
     doc
 }
 
@@ -317,9 +323,29 @@ mod size {
         }
     }
 
+    /// Removes the media-type examples issue 29 added: a feature asked for after issue 9, not
+    /// a restructuring, so they are not part of what issue 9's measure compares.
+    fn strip_media_examples(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::Object(content)) = o.get_mut("content") {
+                    for media in content.values_mut() {
+                        if let Some(m) = media.as_object_mut() {
+                            m.remove("example");
+                        }
+                    }
+                }
+                o.values_mut().for_each(strip_media_examples);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip_media_examples),
+            _ => {}
+        }
+    }
+
     #[test]
     fn the_operations_of_the_issue_9_baseline_take_no_more_room_than_they_did() {
-        let doc = super::document(&super::spec());
+        let mut doc = super::document(&super::spec());
+        strip_media_examples(&mut doc);
         let mut paths = Map::new();
         let mut count = 0;
         for line in include_str!("baseline_operations.txt").lines() {

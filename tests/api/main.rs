@@ -17,6 +17,7 @@ mod demo_data;
 mod directory;
 mod disbursements;
 mod errors;
+mod examples;
 mod exports;
 mod grants;
 mod history;

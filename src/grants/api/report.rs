@@ -40,7 +40,7 @@ async fn move_report(
     params(("id" = String, Path, description = "Grant id")),
     request_body = NewReport,
     responses(
-        (status = 201, description = "Created", body = Report, headers(("Location" = String, description = "URL of the grant"))),
+        (status = 201, description = "Created", body = Report, headers(("Location" = String, description = "URL of the report"))),
         AuthErrors, BodyErrors, NotFoundError, ConflictError,
     )
 )]
@@ -58,7 +58,7 @@ pub async fn create_report(
         .db(move |c| report::create(c, &config, &who, &meta, &id, body.0))
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/grants/{}", row.grant_id)))
+        .insert_header((header::LOCATION, format!("/api/v1/reports/{}", row.id)))
         .json(Report::from(row)))
 }
 

@@ -168,7 +168,7 @@ pub async fn list_clients(
     security(("bearer" = [])),
     request_body = NewApiClient,
     responses(
-        (status = 201, description = "Created; store the secret now", body = CreatedApiClient),
+        (status = 201, description = "Created; store the secret now", body = CreatedApiClient, headers(("Location" = String, description = "URL of the client"))),
         BodyErrors, AuthErrors,
     )
 )]
@@ -189,6 +189,30 @@ pub async fn create_client(
             format!("/api/v1/api-clients/{}", created.client.id),
         ))
         .json(created))
+}
+
+/// One partner app (admin). The secret is never shown again.
+#[utoipa::path(
+    tag = "api-clients",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "API client id")),
+    responses(
+        (status = 200, description = "The client", body = ApiClient),
+        AuthErrors, NotFoundError,
+    )
+)]
+#[get("/api-clients/{id}")]
+pub async fn get_client(
+    state: web::Data<AppState>,
+    admin: Admin,
+    id: web::Path<String>,
+) -> Result<web::Json<ApiClient>, ApiError> {
+    let id = id.into_inner();
+    Ok(web::Json(
+        state
+            .db(move |c| clients::get_client(c, &admin, &id))
+            .await?,
+    ))
 }
 
 /// Revoke a partner app (admin); its tokens stop working at once.
