@@ -26,7 +26,21 @@ fn spaces(multiline: bool) -> String {
 /// A text of `min`..=`max` characters once the spaces around it are trimmed (min 0 or 1),
 /// with none of the refused control characters.
 pub fn trimmed(min: usize, max: usize, multiline: bool) -> String {
-    let c = crate::kit::control_class(multiline);
+    trimmed_of(min, max, multiline, crate::kit::control_class(multiline).to_string())
+}
+
+/// As [`trimmed`], for a name: bidi overrides and zero-width characters are refused too
+/// (`kit::invisible_characters`).
+pub fn trimmed_name(min: usize, max: usize) -> String {
+    let c = format!(
+        "{}{}",
+        crate::kit::control_class(false),
+        crate::kit::INVISIBLE_CLASS
+    );
+    trimmed_of(min, max, false, c)
+}
+
+fn trimmed_of(min: usize, max: usize, multiline: bool, c: String) -> String {
     let s = spaces(multiline);
     let inner = format!("[^\\s{c}]([^{c}]{{0,{}}}[^\\s{c}])?", max.saturating_sub(2));
     let core = if min == 0 {
@@ -54,7 +68,13 @@ fn trimmed_lengths(doc: &mut Value) {
             .pointer_mut(&format!("/components/schemas/{schema}/properties/{field}"))
             .and_then(Value::as_object_mut)
         {
-            p.insert("pattern".into(), json!(trimmed(0, *max, *multiline)));
+            // The acronym is a name: it refuses invisible characters as the name does.
+            let pattern = if *field == "acronym" {
+                trimmed_name(0, *max)
+            } else {
+                trimmed(0, *max, *multiline)
+            };
+            p.insert("pattern".into(), json!(pattern));
         }
     }
 }

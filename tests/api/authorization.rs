@@ -576,6 +576,11 @@ fn rows(w: &World) -> Vec<Row> {
             |_| json!({"name": "Another app", "organisation_id": "00000000-0000-7000-8000-000000000000", "scopes": ["grants:read"]}),
             [401, 403, 403, 403, 403, 400, 403, 403],
         ),
+        row(
+            "GET",
+            format!("/api/v1/api-clients/{}", w.spare_client_ids[0]),
+            ADMIN_ONLY,
+        ),
         each(
             "DELETE",
             &w.spare_client_ids,

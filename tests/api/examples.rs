@@ -140,6 +140,11 @@ const PLAN: &[(&str, Who)] = &[
     ("POST /api/v1/funds", Who::Officer),
     ("PATCH /api/v1/funds/{id}", Who::Officer),
     ("PUT /api/v1/funds/{id}/publication", Who::Admin),
+    ("POST /api/v1/fx-rates/{currency}/confirm", Who::Admin),
+    (
+        "POST /api/v1/funds/{id}/amount-increase/approve",
+        Who::Admin,
+    ),
     ("POST /api/v1/grants", Who::Officer),
     ("PATCH /api/v1/grants/{id}", Who::Officer),
     ("POST /api/v1/grants/{id}/reject", Who::Officer2),
@@ -317,6 +322,28 @@ on_both! {
                     Some(str_of(&a, "id"))
                 }
                 "PUT /api/v1/fx-rates/{currency}" => Some("EUR".into()),
+                "POST /api/v1/fx-rates/{currency}/confirm" => {
+                    // A currency's first rate waits for a second person: finance proposes the
+                    // example's rate, the admin confirms it.
+                    let proposed = json!({"rate": str_of(&media["example"], "rate"), "as_of": str_of(&media["example"], "as_of")});
+                    app.req(Method::PUT, "/api/v1/fx-rates/CHF").auth(demo.token(Who::Finance))
+                        .json(&proposed).send().await.expect(202);
+                    Some("CHF".into())
+                }
+                "POST /api/v1/funds/{id}/amount-increase/approve" => {
+                    // An officer raises the fund above the second-person threshold; the admin
+                    // confirms the amount that waits.
+                    let officer = demo.token(Who::Officer);
+                    let id = str_of(&usd_fund, "id");
+                    let path = format!("/api/v1/funds/{id}");
+                    let current = app.get(&path).auth(officer).send().await.expect(200);
+                    let (units, cents) = current.body["amount"].as_str().unwrap().split_once('.').unwrap();
+                    let raised = format!("{}.{cents}", units.parse::<i64>().unwrap() + 500_000);
+                    let r = app.patch(&path).auth(officer).header("if-match", &current.header("etag").unwrap())
+                        .json(&json!({"amount": raised})).send().await.expect(200);
+                    swaps.push((str_of(&media["example"], "amount"), str_of(&r.body, "pending_amount")));
+                    Some(id)
+                }
                 "PATCH /api/v1/funds/{id}" | "PUT /api/v1/funds/{id}/publication" => Some(str_of(&usd_fund, "id")),
                 "PATCH /api/v1/grants/{id}" => {
                     Some(str_of(&first(&app, token, "/api/v1/grants?status=draft", |_| true).await, "id"))
