@@ -26,7 +26,12 @@ fn spaces(multiline: bool) -> String {
 /// A text of `min`..=`max` characters once the spaces around it are trimmed (min 0 or 1),
 /// with none of the refused control characters.
 pub fn trimmed(min: usize, max: usize, multiline: bool) -> String {
-    trimmed_of(min, max, multiline, crate::kit::control_class(multiline).to_string())
+    trimmed_of(
+        min,
+        max,
+        multiline,
+        crate::kit::control_class(multiline).to_string(),
+    )
 }
 
 /// As [`trimmed`], for a name: bidi overrides and zero-width characters are refused too

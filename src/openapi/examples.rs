@@ -51,10 +51,7 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             "FundPublication",
             json!({"publish_incoming": true, "regrant_type": "FRG010", "donor_activity_id": "GB-GOV-1-300123"}),
         ),
-        (
-            "ConfirmIncrease",
-            json!({"amount": "900000.00"}),
-        ),
+        ("ConfirmIncrease", json!({"amount": "900000.00"})),
         (
             "FxRateConfirmBody",
             json!({"rate": "1.085300", "as_of": "2026-12-01"}),
