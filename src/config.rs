@@ -257,8 +257,8 @@ impl Config {
         let database_url = env.get(&var::DATABASE_URL)?;
         let port = env.get(&var::PORT)?;
         // Unset, it follows PORT: changing only the port keeps every email link working.
-        let public_base_url = (env.get(&var::PUBLIC_BASE_URL)?)
-            .unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+        let public_base_url =
+            (env.get(&var::PUBLIC_BASE_URL)?).unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
         let network_name = env.get(&var::NETWORK_NAME)?;
         // The transport first: a production start with `MAIL_TRANSPORT=log` names that variable.
         let mail_transport = mail_transport(&env, app_env)?;
