@@ -245,7 +245,7 @@ fn record(c: &mut DbConn, r: &Request<'_>, outcome: &Outcome) -> QueryResult<()>
 fn crash_after_commit_if_asked(state: &AppState) {
     static ASKED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let asked = *ASKED.get_or_init(|| {
-        std::env::var(CRASH_AFTER_COMMIT).is_ok_and(|v| v == "1")
+        std::env::var("IDPC_TEST_CRASH_AFTER_COMMIT").is_ok_and(|v| v == "1")
             && state.config.app_env != crate::config::AppEnv::Production
     });
     if asked {

@@ -249,4 +249,9 @@ pub const ALSO_READ: &[Setting] = &[
         default: "",
         help: "tests only: a folder where the browser test saves its screenshots",
     },
+    Setting {
+        name: "IDPC_TEST_CRASH_AFTER_COMMIT",
+        default: "",
+        help: "tests only: `1` aborts the process after a keyed command commits, before it answers (never in production)",
+    },
 ];
