@@ -98,9 +98,9 @@ fn remind_one(
             r.user_id.as_deref().unwrap_or(&r.email)
         ))
     };
-    let mail = ReportMail::of(ctx.conn, ctx.config, grant, report, days);
+    let mail = ReportMail::of(ctx.conn, ctx.config, grant, report, days)?;
     let sent = if stage == Stage::Overdue {
-        let officer = ReportMail::of(ctx.conn, ctx.config, grant, report, days);
+        let officer = ReportMail::of(ctx.conn, ctx.config, grant, report, days)?;
         ctx.tell_keyed(
             Event::ReportOverdue,
             &parties,

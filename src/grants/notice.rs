@@ -31,19 +31,18 @@ pub struct GrantFacts {
 }
 
 impl GrantFacts {
-    /// The facts of `g`.
-    pub fn of(conn: &mut DbConn, config: &Config, g: &GrantRow) -> Self {
-        let grantee_name = super::access::organisation(conn, &g.grantee_organisation_id)
-            .ok()
-            .flatten()
+    /// The facts of `g`. A failed read is returned, not mapped to an empty name: inside a
+    /// PostgreSQL transaction it would otherwise resurface later as "transaction is aborted".
+    pub fn of(conn: &mut DbConn, config: &Config, g: &GrantRow) -> Result<Self, ApiError> {
+        let grantee_name = super::access::organisation(conn, &g.grantee_organisation_id)?
             .map(|o| o.name)
             .unwrap_or_default();
-        Self {
+        Ok(Self {
             grant_reference: g.reference.clone(),
             grant_title: g.title.clone(),
             grantee_name,
             grant_link: links::grant(config, &g.id),
-        }
+        })
     }
 }
 
@@ -110,15 +109,20 @@ pub struct GrantMail {
 
 impl GrantMail {
     /// The email of grant `g` (after the change).
-    pub fn of(conn: &mut DbConn, config: &Config, g: &GrantRow, reason: Option<String>) -> Self {
-        Self {
-            grant: GrantFacts::of(conn, config, g),
+    pub fn of(
+        conn: &mut DbConn,
+        config: &Config,
+        g: &GrantRow,
+        reason: Option<String>,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            grant: GrantFacts::of(conn, config, g)?,
             amount: amount(g.amount, &g.currency),
             paid: amount(g.paid, &g.currency),
             planned_end: long_date(g.planned_end),
             reason,
             link: links::grant(config, &g.id),
-        }
+        })
     }
 }
 
@@ -182,7 +186,7 @@ impl TrancheMail {
             None => None,
         };
         Ok(Self {
-            grant: GrantFacts::of(conn, config, g),
+            grant: GrantFacts::of(conn, config, g)?,
             amount: amount(t.amount, &g.currency),
             planned_date: long_date(t.planned_date),
             requested_by_name: display_name(conn, &t.requested_by)?,
@@ -250,16 +254,22 @@ pub struct ReportMail {
 
 impl ReportMail {
     /// The email of report `r` of grant `g`, `days` before it is due.
-    pub fn of(conn: &mut DbConn, config: &Config, g: &GrantRow, r: &ReportRow, days: i64) -> Self {
-        Self {
-            grant: GrantFacts::of(conn, config, g),
+    pub fn of(
+        conn: &mut DbConn,
+        config: &Config,
+        g: &GrantRow,
+        r: &ReportRow,
+        days: i64,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            grant: GrantFacts::of(conn, config, g)?,
             report_title: r.title.clone(),
             report_kind: r.kind.as_str().to_string(),
             due_on: long_date(r.due_on),
             days: days.max(0),
             reason: r.return_reason.clone(),
             link: links::report(config, &r.id),
-        }
+        })
     }
 }
 

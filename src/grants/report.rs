@@ -288,7 +288,7 @@ pub fn create(
             &g,
             &row,
             (row.due_on - ctx.now.date()).num_days(),
-        );
+        )?;
         ctx.tell(
             Event::ReportRequested,
             &notice::report_parties(&g, &row),
@@ -414,7 +414,7 @@ fn tell(
     r: &ReportRow,
     command: &ReportCommand,
 ) -> Result<(), ApiError> {
-    let mail = ReportMail::of(ctx.conn, ctx.config, g, r, 0);
+    let mail = ReportMail::of(ctx.conn, ctx.config, g, r, 0)?;
     let parties = notice::report_parties(g, r);
     match command {
         ReportCommand::Submit(_) => {

@@ -200,3 +200,38 @@ fn the_environment_is_read_only_through_declared_settings() {
         "declare these in src/config/settings.rs (SETTINGS or ALSO_READ): {stray:?}"
     );
 }
+
+/// No error is swallowed inside a write transaction (issue 21): a statement that reads or
+/// writes through the connection (`conn`, `ctx.conn`, a closure's `c`) never turns its result
+/// into a default with `.ok()` nor drops it with `let _ =`. On PostgreSQL a swallowed failure
+/// aborts the transaction and resurfaces far from its cause as "current transaction is
+/// aborted"; the read must return its error instead.
+#[test]
+fn no_database_result_is_swallowed_into_a_default() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let uses_conn =
+        |s: &str| s.contains("conn") || s.contains("(c,") || s.contains("(c)") || s.contains("(c ");
+    let mut stray = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&f).unwrap();
+        // Unit tests may unwrap as they like.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for statement in code.split([';', '{', '}']) {
+            let flat = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+            let swallowed = flat.contains(".ok()")
+                || (flat.starts_with("let _ =")
+                    && [".execute(", ".load(", ".first(", ".get_result("]
+                        .iter()
+                        .any(|call| flat.contains(call)));
+            if uses_conn(&flat) && swallowed {
+                stray.push(format!("{rel}: {flat}"));
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "return these results with `?` instead: {stray:#?}"
+    );
+}

@@ -168,7 +168,7 @@ fn tell(
     reason: Option<String>,
 ) -> Result<(), ApiError> {
     let parties = notice::parties(ctx.conn, after)?;
-    let mail = GrantMail::of(ctx.conn, ctx.config, after, reason);
+    let mail = GrantMail::of(ctx.conn, ctx.config, after, reason)?;
     match command {
         GrantCommand::Submit => {
             ctx.tell(Event::GrantSubmitted, &parties, &GrantSubmittedMail(mail))
