@@ -128,7 +128,8 @@ on_both! {
         let app = TestApp::start(backend).await;
         enqueue_reset(&app.state, ana(), true).await;
         // A worker claims it and dies before sending.
-        let claimed = app.db(|c| idpc_hub::notify::service::claim(c, "dead-worker", chrono::Duration::milliseconds(200), 10).unwrap()).await;
+        let now = app.clock.now().naive_utc();
+        let claimed = app.db(move |c| idpc_hub::notify::service::claim(c, "dead-worker", chrono::Duration::milliseconds(200), 10, now).unwrap()).await;
         assert_eq!(claimed.len(), 1);
         assert_eq!(app.deliver_mail().await, 0, "a live lease is respected");
         actix_web::rt::time::sleep(Duration::from_millis(300)).await;

@@ -649,6 +649,7 @@ fn seed_burst(url: &str, hook: &str, n: usize) -> String {
             json!({"type": "fund.created", "data": {"n": i, "resource": i % 10}}).to_string();
         idpc_hub::webhooks::events::enqueue(
             &mut conn,
+            now,
             "sub-1",
             EventType::FundCreated,
             &format!("fund:{}", i % 10),
