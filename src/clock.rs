@@ -13,8 +13,9 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 /// move, so leases, backoffs and timeouts that wait on real time still end.
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
-    /// Milliseconds added to real time; zero in production (nothing outside tests moves it).
-    offset_ms: Arc<AtomicI64>,
+    /// Microseconds added to real time (the database's precision, so a test that moves time
+    /// to a stored instant reaches it); zero in production (nothing outside tests moves it).
+    offset_us: Arc<AtomicI64>,
 }
 
 impl Clock {
@@ -25,7 +26,7 @@ impl Clock {
 
     /// The current instant.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+        Utc::now() + Duration::microseconds(self.offset_us.load(Ordering::SeqCst))
     }
 
     /// The current instant as stored in the database (UTC, no zone).
@@ -40,14 +41,14 @@ impl Clock {
 
     /// Moves time forward by `by` (backward when negative), for tests.
     pub fn advance(&self, by: Duration) {
-        self.offset_ms
-            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+        let us = by.num_microseconds().unwrap_or(i64::MAX);
+        self.offset_us.fetch_add(us, Ordering::SeqCst);
     }
 
     /// Moves time to `at`, from where it keeps flowing, for tests.
     pub fn set(&self, at: DateTime<Utc>) {
-        self.offset_ms
-            .store((at - Utc::now()).num_milliseconds(), Ordering::SeqCst);
+        let us = (at - Utc::now()).num_microseconds().unwrap_or(i64::MAX);
+        self.offset_us.store(us, Ordering::SeqCst);
     }
 }
 
