@@ -2,7 +2,7 @@
 //! webhook events commit in the same transaction as the change, and nothing is written by
 //! hand twice. A command never sends anything itself; the outbox workers do after commit.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::audit::{self, Acting, Actor};
@@ -69,7 +69,7 @@ pub struct Published {
 }
 
 /// Records a [`Published`] change inside the command's transaction.
-pub type Publisher = fn(&mut DbConn, &Published) -> Result<(), ApiError>;
+pub type Publisher = fn(&mut DbConn, &Published, NaiveDateTime) -> Result<(), ApiError>;
 
 static PUBLISHER: std::sync::OnceLock<Publisher> = std::sync::OnceLock::new();
 
@@ -134,6 +134,7 @@ impl<'c> Ctx<'c> {
                 before,
                 after,
                 request_id: self.request_id.as_deref(),
+                at: self.now,
             },
         )?;
         Ok(())
@@ -207,7 +208,7 @@ impl<'c> Ctx<'c> {
             entity_id: entity_id.to_string(),
         };
         match PUBLISHER.get() {
-            Some(publish) => publish(self.conn, &published),
+            Some(publish) => publish(self.conn, &published, self.now),
             None => Ok(()),
         }
     }
@@ -230,7 +231,7 @@ pub fn run<T>(
             config,
             actor,
             request_id,
-            now: Utc::now().naive_utc(),
+            now: config.clock.naive(),
         };
         f(&mut ctx)
     })

@@ -192,6 +192,9 @@ pub struct Config {
     /// Lines to log once logging is set up: variables that look like settings but are none
     /// (a refusal in production, a warning in development).
     pub warnings: Vec<String>,
+    /// The app's clock: not a setting but carried here so every command and check that has
+    /// the settings reads the same time (real in production, moved by tests).
+    pub clock: crate::clock::Clock,
 }
 
 /// A bad setting: the variable and the accepted form.
@@ -264,6 +267,7 @@ impl Config {
         let mail_transport = mail_transport(&env, app_env)?;
         let base_currency = env.get(&var::BASE_CURRENCY)?;
         Ok(Self {
+            clock: crate::clock::Clock::system(),
             bind_addr: env.get(&var::BIND_ADDR)?,
             port,
             database_pool_size: pool_size(&env, &database_url)?,

@@ -13,7 +13,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
@@ -167,13 +167,15 @@ struct Request<'a> {
     key: &'a str,
     method_path: &'a str,
     hash: &'a str,
+    /// When the request claims its key (from the app's clock).
+    now: NaiveDateTime,
 }
 
 /// Claims the key inside the caller's transaction: `None` when it is new (the row is written
 /// and becomes visible only when the transaction commits), or the stored answer of the request
 /// that used it first. Waits while another transaction holds the same key.
 fn claim(c: &mut DbConn, r: &Request<'_>) -> Result<Option<Outcome>, Failure> {
-    let now = Utc::now().naive_utc();
+    let now = r.now;
     // Opportunistic purge; the index on created_at keeps it cheap.
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(now - TTL)))
         .execute(c)?;
@@ -276,6 +278,7 @@ where
     let hash = hex::encode(Sha256::digest(
         format!("{method_path}\n{fingerprint}").as_bytes(),
     ));
+    let clock = state.clock().clone();
     let answer = state
         .db(move |c| {
             let r = Request {
@@ -283,6 +286,7 @@ where
                 key: &key,
                 method_path: &method_path,
                 hash: &hash,
+                now: clock.naive(),
             };
             let answer = write_tx(c, |c| -> Result<Answer, Failure> {
                 if let Some(stored) = claim(c, &r)? {

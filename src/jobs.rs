@@ -11,7 +11,7 @@ pub async fn run_daily(state: &AppState, today: chrono::NaiveDate) -> Result<(),
     // All run even if one fails, so a directory problem does not hold back report reminders.
     let directory = crate::directory::jobs::run(state, today).await.map(|_| ());
     let grants = crate::grants::jobs::run(state, today).await;
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock().naive();
     let throttle = state
         .db(move |c| Ok(crate::auth::throttle::purge(c, now)?))
         .await
@@ -26,7 +26,7 @@ pub async fn run_scheduler(state: AppState, mut shutdown: tokio::sync::watch::Re
         if *shutdown.borrow() {
             break;
         }
-        let today = chrono::Utc::now().date_naive();
+        let today = state.clock().today();
         if let Err(e) = run_daily(&state, today).await {
             tracing::error!(error = %e, "daily jobs failed");
         }

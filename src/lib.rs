@@ -11,6 +11,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod codes;
 pub mod command;
 pub mod config;
@@ -92,6 +93,11 @@ pub enum StartError {
 }
 
 impl AppState {
+    /// The app's clock (shared by its handlers, workers and jobs; see [`clock::Clock`]).
+    pub fn clock(&self) -> &clock::Clock {
+        &self.config.clock
+    }
+
     /// Connects the pool, applies migrations and prepares shared state.
     pub fn new(config: Config) -> Result<Self, StartError> {
         let pool = db::build_pool(&config.database_url, config.database_pool_size)?;

@@ -123,7 +123,7 @@ pub async fn retry_outbox(
     let row = state
         .db(move |c| {
             command::run(c, &config, &admin, &meta, |ctx| {
-                let row = service::retry_dead(ctx.conn, &id)?;
+                let row = service::retry_dead(ctx.conn, &id, ctx.now)?;
                 let after = OutboxMessage::from(row.clone());
                 ctx.audit("retried", None, Some(&after))?;
                 Ok(row)

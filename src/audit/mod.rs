@@ -3,7 +3,6 @@
 
 pub mod history;
 
-use chrono::Utc;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -62,6 +61,8 @@ pub struct Event<'a> {
     pub after: Option<serde_json::Value>,
     /// Request id, when the change came over HTTP.
     pub request_id: Option<&'a str>,
+    /// When it happened: the command's instant.
+    pub at: chrono::NaiveDateTime,
 }
 
 #[derive(Insertable)]
@@ -85,7 +86,7 @@ pub fn record(conn: &mut DbConn, e: Event<'_>) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values(NewAuditEvent {
             id: uuid::Uuid::now_v7().to_string(),
-            occurred_at: Utc::now().naive_utc(),
+            occurred_at: e.at,
             actor_kind: kind.into(),
             actor_id,
             action: e.action.into(),

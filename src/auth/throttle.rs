@@ -6,7 +6,7 @@
 //! exist. A lockout never answers differently from a wrong password: the caller decides what
 //! "locked" means for its answer (see `identity::session`).
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -104,8 +104,11 @@ fn read(conn: &mut DbConn, key: &str) -> QueryResult<Option<Count>> {
 }
 
 /// Counts one request on each `(key, max)`; 429 with Retry-After once any is over its max.
-pub fn hit(conn: &mut DbConn, limits: &[(String, u32)]) -> Result<(), ApiError> {
-    let now = Utc::now().naive_utc();
+pub fn hit(
+    conn: &mut DbConn,
+    limits: &[(String, u32)],
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     for (key, max) in limits {
         let c = count(conn, key, RATE_WINDOW, now)?;
         if c.hits > i32::try_from(*max).unwrap_or(i32::MAX) {
@@ -118,7 +121,8 @@ pub fn hit(conn: &mut DbConn, limits: &[(String, u32)]) -> Result<(), ApiError> 
 
 /// [`hit`] on the blocking pool.
 pub async fn limit(state: &AppState, limits: Vec<(String, u32)>) -> Result<(), ApiError> {
-    state.db(move |c| hit(c, &limits)).await
+    let now = state.clock().naive();
+    state.db(move |c| hit(c, &limits, now)).await
 }
 
 /// The lockout after `failures` failures: 30 s doubling per failure past the threshold, at

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
 };
@@ -50,6 +49,9 @@ pub struct Claims {
     /// Session (refresh-token family) of a user token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Not before (optional; a token that carries it is refused until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// Signing and verifying keys.
@@ -63,6 +65,8 @@ pub struct JwtKeys {
     /// The console's CSRF key: derived from the signing secret for that one purpose, so a
     /// form token can never be used as, or reveal, anything the signing key protects.
     console_csrf: [u8; 32],
+    /// The app's clock, for iat/exp when issuing and checking.
+    clock: crate::clock::Clock,
 }
 
 impl JwtKeys {
@@ -79,6 +83,7 @@ impl JwtKeys {
         };
         let first = &keys[0];
         Ok(Self {
+            clock: config.clock.clone(),
             signing_kid: first.kid.clone(),
             signing: EncodingKey::from_secret(first.secret.0.as_bytes()),
             verifying: keys
@@ -126,7 +131,7 @@ impl JwtKeys {
         scope: Option<String>,
         sid: Option<String>,
     ) -> Result<String, String> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: AUDIENCE.into(),
@@ -139,6 +144,7 @@ impl JwtKeys {
             org,
             scope,
             sid,
+            nbf: None,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.signing_kid.clone());
@@ -159,11 +165,19 @@ impl JwtKeys {
         v.set_issuer(&[&self.issuer]);
         v.set_audience(&[AUDIENCE]);
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        v.validate_exp = true;
-        // A token that is not valid yet is refused (when it says so; nbf is optional).
-        v.validate_nbf = true;
+        // exp and nbf are checked below against the app's clock, not the library's.
+        v.validate_exp = false;
+        v.validate_nbf = false;
         let data = decode::<Claims>(token, key, &v).map_err(|_| "invalid token")?;
-        if data.claims.iat > Utc::now().timestamp() + LEEWAY_SECS as i64 {
+        let (now, leeway) = (self.clock.now().timestamp(), LEEWAY_SECS as i64);
+        if data.claims.exp < now - leeway {
+            return Err("invalid token");
+        }
+        // A token that is not valid yet is refused (when it says so; nbf is optional).
+        if data.claims.nbf.is_some_and(|nbf| nbf > now + leeway) {
+            return Err("invalid token");
+        }
+        if data.claims.iat > now + leeway {
             return Err("token issued in the future");
         }
         Ok(data.claims)

@@ -169,7 +169,7 @@ fn generated_row(
     name: &str,
     place: usize,
     n: usize,
-    today: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
 ) -> crate::directory::OrganisationRow {
     use crate::codes::{PILLARS, PRIORITY_AREAS};
     use crate::directory::to_json_list;
@@ -184,7 +184,8 @@ fn generated_row(
         identifiers: Vec::new(),
     };
     let slug = crate::directory::slugify(name);
-    let mut row = crate::directory::new_row(&new, slug.clone(), today);
+    let today = now.date();
+    let mut row = crate::directory::new_row(&new, slug.clone(), now);
     let areas: Vec<String> = (0..1 + n % 3)
         .map(|j| PRIORITY_AREAS[(n + j * 2) % PRIORITY_AREAS.len()].to_string())
         .collect();
@@ -238,7 +239,7 @@ pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<usize, ApiError> {
         crate::directory::create(c, config, &Actor::System, Some(super::REQUEST_ID), new)?;
         created += 1;
     }
-    let today = chrono::Utc::now().date_naive();
+    let now = config.clock.naive();
     for (name, place, n) in generated() {
         if exists(c, &crate::directory::slugify(&name))? {
             continue;
@@ -248,7 +249,7 @@ pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<usize, ApiError> {
             config,
             &Actor::System,
             Some(super::REQUEST_ID),
-            generated_row(&name, place, n, today),
+            generated_row(&name, place, n, now),
         )?;
         created += 1;
     }

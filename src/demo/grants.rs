@@ -84,7 +84,7 @@ fn rates(c: &mut DbConn, config: &Config, cast: &Cast) -> Result<(), ApiError> {
             (i128::from(*usd) * i128::from(RATE_SCALE) + i128::from(base) / 2) / i128::from(base);
         let body = FxRateBody {
             rate: money::format_rate(i64::try_from(micros).unwrap_or(RATE_SCALE)),
-            as_of: days_from_today(-1),
+            as_of: days_from_today(config, -1),
         };
         // A currency's first rate waits for a second person: the admin confirms it.
         let confirm = FxRateConfirmBody {
@@ -111,7 +111,7 @@ fn new_fund(
     (donor, title, reference, currency, amount): Donation<'_>,
 ) -> Result<fund::FundRow, ApiError> {
     let donor_organisation_id = org(c, donor)?;
-    let start = days_from_today(-200);
+    let start = days_from_today(config, -200);
     let req = NewFund {
         donor_organisation_id,
         title: title.into(),

@@ -3,6 +3,7 @@
 //! the emailed invitation link with the demo password (`POST /auth/invitations/accept`).
 //! An account that exists already is left as it is.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::REQUEST_ID;
@@ -67,14 +68,14 @@ fn exists(c: &mut DbConn, email: &str) -> Result<bool, ApiError> {
 /// The token of the newest invitation emailed to `email`, read from the queued email as the
 /// invitee would read it. The demo hands the email over itself (`notify::service::
 /// hand_over`): a token still waiting in an unsent outbox row does not work.
-fn invitation_token(c: &mut DbConn, email: &str) -> Result<String, ApiError> {
+fn invitation_token(c: &mut DbConn, email: &str, now: NaiveDateTime) -> Result<String, ApiError> {
     let (id, body): (String, String) = outbox::table
         .filter(outbox::recipient_email.eq(email))
         .filter(outbox::kind.eq(Kind::Invitation.name()))
         .order(outbox::created_at.desc())
         .select((outbox::id, outbox::body_text))
         .first(c)?;
-    crate::notify::service::hand_over(c, &id)?;
+    crate::notify::service::hand_over(c, &id, now)?;
     body.split("token=")
         .nth(1)
         .map(|rest| {
@@ -89,8 +90,7 @@ fn invitation_token(c: &mut DbConn, email: &str) -> Result<String, ApiError> {
 /// Records the invitations the seed read and accepted for `email` as delivered: their link is
 /// used, so the notifier must not write them out (into `data/mail/`) where a new user would
 /// open a link that only says it is spent after a password has been typed.
-fn delivered_by_hand(c: &mut DbConn, email: &str) -> Result<(), ApiError> {
-    let now = chrono::Utc::now().naive_utc();
+fn delivered_by_hand(c: &mut DbConn, email: &str, now: NaiveDateTime) -> Result<(), ApiError> {
     diesel::update(
         outbox::table
             .filter(outbox::recipient_email.eq(email))
@@ -143,14 +143,16 @@ pub(super) async fn seed(state: &AppState) -> Result<Vec<&'static super::DemoUse
                     service::create_user(c, &config, &Admin::try_from(&admin)?, &meta(), req)
                 })
                 .await?;
-            let token = state.db(move |c| invitation_token(c, email)).await?;
+            let now = state.clock().naive();
+            let token = state.db(move |c| invitation_token(c, email, now)).await?;
             let accept = AcceptInvitation {
                 token,
                 password: user.password.into(),
                 display_name: user.name.into(),
             };
             account::accept_invitation(state, meta(), accept).await?;
-            state.db(move |c| delivered_by_hand(c, email)).await?;
+            let now = state.clock().naive();
+            state.db(move |c| delivered_by_hand(c, email, now)).await?;
         }
         created.push(user);
     }

@@ -2,7 +2,7 @@
 //! the caller the demo names: writing and moving grants, requesting and deciding tranches,
 //! asking for and deciding reports. Dates are relative to today, so the demo stays current.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
 
 use super::people::meta;
@@ -22,8 +22,8 @@ use crate::grants::tranche::{
 use crate::money;
 
 /// Today plus `days` (minus, when negative).
-pub(super) fn days_from_today(days: i64) -> NaiveDate {
-    let today = Utc::now().date_naive();
+pub(super) fn days_from_today(config: &Config, days: i64) -> NaiveDate {
+    let today = config.clock.today();
     let n = Days::new(days.unsigned_abs());
     if days < 0 {
         today.checked_sub_days(n)
@@ -69,11 +69,14 @@ pub(super) fn draft(
         (None, None)
     } else {
         match fx::reference_rate(c, config, plan.currency, &fund.currency)? {
-            Some(r) => (Some(money::format_rate(r)), Some(days_from_today(-1))),
+            Some(r) => (
+                Some(money::format_rate(r)),
+                Some(days_from_today(config, -1)),
+            ),
             None => return Ok(None),
         }
     };
-    let start = days_from_today(-120);
+    let start = days_from_today(config, -120);
     let grantee = org(c, plan.grantee)?;
     let g = grant::edit::create(
         c,
@@ -149,7 +152,7 @@ impl<'a> Tranches<'a> {
             &self.grant.id,
             NewTranche {
                 amount: money::format(minor, &self.grant.currency),
-                planned_date: days_from_today(planned_in_days),
+                planned_date: days_from_today(self.config, planned_in_days),
                 note: String::new(),
                 requires_report_id,
             },
@@ -190,7 +193,7 @@ impl<'a> Tranches<'a> {
     ) -> Result<TrancheRow, ApiError> {
         let body = PayBody {
             payment_reference: format!("DEMO-{}", &id[id.len() - 6..]),
-            paid_on: days_from_today(-paid_days_ago),
+            paid_on: days_from_today(self.config, -paid_days_ago),
         };
         self.run(finance, id, TrancheCommand::Pay(body))
     }
@@ -232,7 +235,7 @@ impl<'a> Reports<'a> {
     ) -> Result<ReportRow, ApiError> {
         let req = NewReport {
             kind,
-            due_on: days_from_today(due_in_days),
+            due_on: days_from_today(self.config, due_in_days),
             title: title.into(),
         };
         report::create(

@@ -3,7 +3,6 @@
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -372,7 +371,7 @@ pub async fn change_membership(
     body: Json<MembershipCommand>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, config) = (id.into_inner(), state.config.clone());
-    let today = Utc::now().date_naive();
+    let today = state.clock().today();
     let row = state
         .db(move |c| membership::decide(c, &config, &admin, &meta, &id, body.0, today))
         .await?;
@@ -404,7 +403,7 @@ pub async fn request_renewal(
 ) -> Result<HttpResponse, ApiError> {
     let member = OrgMember::try_from(&who)?;
     let (id, config) = (id.into_inner(), state.config.clone());
-    let today = Utc::now().date_naive();
+    let today = state.clock().today();
     let row = state
         .db(move |c| renewal::request(c, &config, &member, &meta, &id, today))
         .await?;
@@ -553,7 +552,7 @@ pub async fn approve_application(
     id: web::Path<String>,
 ) -> Result<web::Json<Application>, ApiError> {
     let (id, config) = (id.into_inner(), state.config.clone());
-    let today = Utc::now().date_naive();
+    let today = state.clock().today();
     let row = state
         .db(move |c| applications::approve(c, &config, &admin, &meta, &id, today))
         .await?;

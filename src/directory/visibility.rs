@@ -278,7 +278,7 @@ mod tests {
             identifiers: Vec::new(),
         };
         let mut r =
-            super::super::organisation::new_row(&new, "test".into(), chrono::NaiveDate::MIN);
+            super::super::organisation::new_row(&new, "test".into(), chrono::NaiveDateTime::MIN);
         r.membership_status = status;
         r.hidden_from_public = hidden;
         r

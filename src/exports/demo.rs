@@ -4,7 +4,7 @@
 //! true to say after `idpc-hub demo-data`. Written through the same service functions as the
 //! API (four eyes included). The identifiers are fictional, like the demo organisations.
 
-use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate};
 use diesel::prelude::*;
 
 use crate::AppState;
@@ -112,7 +112,7 @@ fn seed_in(c: &mut DbConn, config: &Config) -> Result<usize, ApiError> {
         .select(organisations::id)
         .first(c)
         .optional()?;
-    let today = Utc::now().date_naive();
+    let today = config.clock.today();
     let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
     let days_ago = |n: u64| today.checked_sub_days(Days::new(n)).unwrap_or(today);
     let grant_officer = GrantStaff::try_from(&officer)?;

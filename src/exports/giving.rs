@@ -169,9 +169,7 @@ pub fn package(set: &OpenDataSet, config: &Config) -> Value {
             .filter(|f| !f.donor.hidden)
             .map(|f| incoming_grant(f, config)),
     );
-    let modified = set
-        .modified
-        .unwrap_or_else(|| chrono::Utc::now().naive_utc());
+    let modified = set.modified.unwrap_or_else(|| config.clock.naive());
     let mut publisher = json!({
         "identifier": open.network_id(),
         "name": open.org_name,

@@ -371,9 +371,7 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
 /// The activity file. Its generated-datetime is the latest change in the data, so the same
 /// data gives the same bytes (and ETag).
 pub fn activities(set: &OpenDataSet, config: &Config) -> String {
-    let generated = set
-        .modified
-        .unwrap_or_else(|| chrono::Utc::now().naive_utc());
+    let generated = set.modified.unwrap_or_else(|| config.clock.naive());
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"{VERSION}\" generated-datetime=\"{}\">\n",
         rfc3339(generated)

@@ -400,7 +400,7 @@ fn checked(config: &Config, body: &FxRateBody) -> Result<i64, ApiError> {
             0
         }
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = config.clock.today();
     if body.as_of > today + chrono::Days::new(1) {
         errors.push(FieldError::new(
             "as_of",

@@ -263,13 +263,13 @@ pub fn reports(
     filter: &ReportFilter,
     limit: i64,
     cursor: Option<&str>,
+    today: chrono::NaiveDate,
 ) -> Result<Page<ReportItem>, ApiError> {
     if who.is_app() {
         return Err(ApiError::Forbidden(
             "Partner apps have no access to reports.".into(),
         ));
     }
-    let today = chrono::Utc::now().date_naive();
     let (status, overdue) = match filter.status.as_deref() {
         None => (None, false),
         Some("overdue") => (None, true),
@@ -328,15 +328,18 @@ pub fn reports(
     let total: i64 = build().count().get_result(conn)?;
     let next_cursor = pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
     Ok(Page {
-        data: report_items(conn, rows)?,
+        data: report_items(conn, rows, today)?,
         next_cursor,
         total,
     })
 }
 
 /// The list items of `rows`, with names.
-pub fn report_items(conn: &mut DbConn, rows: Vec<ReportRow>) -> Result<Vec<ReportItem>, ApiError> {
-    let today = chrono::Utc::now().date_naive();
+pub fn report_items(
+    conn: &mut DbConn,
+    rows: Vec<ReportRow>,
+    today: chrono::NaiveDate,
+) -> Result<Vec<ReportItem>, ApiError> {
     let grant_ids: Vec<String> = rows.iter().map(|r| r.grant_id.clone()).collect();
     let grant_bits: HashMap<String, (String, String, String)> = grants::table
         .filter(grants::id.eq_any(grant_ids))
@@ -374,14 +377,21 @@ pub fn report_items(conn: &mut DbConn, rows: Vec<ReportRow>) -> Result<Vec<Repor
 }
 
 /// A report the caller may see, with its grant's facts; anything else is 404.
-pub fn visible_report(conn: &mut DbConn, who: &Reader, id: &str) -> Result<ReportItem, ApiError> {
+pub fn visible_report(
+    conn: &mut DbConn,
+    who: &Reader,
+    id: &str,
+    today: chrono::NaiveDate,
+) -> Result<ReportItem, ApiError> {
     // Partner apps never see reports: whether one exists is not theirs to learn either.
     if who.is_app() {
         return Err(ApiError::NotFound);
     }
     let r = super::report::by_id(conn, id)?;
     super::access::visible_grant(conn, who, &r.grant_id).map_err(|_| ApiError::NotFound)?;
-    report_items(conn, vec![r])?.pop().ok_or(ApiError::NotFound)
+    report_items(conn, vec![r], today)?
+        .pop()
+        .ok_or(ApiError::NotFound)
 }
 
 /// A tranche the caller may see, as a list item; anything else is 404.

@@ -111,7 +111,7 @@ pub async fn request_password_reset(
 /// indexed read), so a bogus token costs no password hashing.
 async fn check_link(state: &AppState, token: &str, purpose: &'static str) -> Result<(), ApiError> {
     let token = token.to_string();
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock().naive();
     state
         .db(move |c| peek_one_time_token(c, &token, purpose, now))
         .await?
@@ -275,11 +275,10 @@ pub async fn change_password(
     check_policy("new_password", &req.new_password)?;
     let key = lock_key("password", &me.id, &meta.ip);
     let (id, k) = (me.id.clone(), key.clone());
+    let clock = state.clock().clone();
+    let now = clock.naive();
     let (user, locked) = state
-        .db(move |c| {
-            let now = chrono::Utc::now().naive_utc();
-            Ok((user_by_id(c, &id)?, throttle::is_locked(c, &k, now)?))
-        })
+        .db(move |c| Ok((user_by_id(c, &id)?, throttle::is_locked(c, &k, now)?)))
         .await?;
     let ok = state
         .hasher
@@ -287,7 +286,7 @@ pub async fn change_password(
         .await?;
     if !ok || locked {
         state
-            .db(move |c| Ok(throttle::fail(c, &key, chrono::Utc::now().naive_utc())?))
+            .db(move |c| Ok(throttle::fail(c, &key, clock.naive())?))
             .await?;
         return Err(ApiError::field(
             "current_password",

@@ -51,7 +51,7 @@ pub fn create_client(
         secret_hash: hash_opaque(&secret),
         scopes: scopes.join(" "),
         created_by: admin.id.clone(),
-        created_at: chrono::Utc::now().naive_utc(),
+        created_at: config.clock.naive(),
         revoked_at: None,
     };
     command::run(conn, config, admin, meta, |ctx| {

@@ -116,9 +116,10 @@ pub async fn login(
     let key = lock_key("login", &email, &meta.ip);
     let (lookup, k) = (email.clone(), key.clone());
     let max = state.config.auth_rate_limit_per_account;
+    let clock = state.clock().clone();
     let (user, locked) = state
         .db(move |c| {
-            let now = chrono::Utc::now().naive_utc();
+            let now = clock.naive();
             limit_account(c, max, &lookup, &k, now)?;
             Ok((user_by_email(c, &lookup)?, throttle::is_locked(c, &k, now)?))
         })
@@ -173,7 +174,7 @@ fn record_failure(
     key: &str,
 ) -> Result<(), ApiError> {
     let Some(user) = user else {
-        throttle::fail(conn, key, chrono::Utc::now().naive_utc())?;
+        throttle::fail(conn, key, config.clock.naive())?;
         return Ok(());
     };
     command::run(conn, config, &Actor::Anonymous, meta, |ctx| {
@@ -339,9 +340,9 @@ type SessionUserRow = (
 pub fn session_user(
     conn: &mut DbConn,
     refresh_token: &str,
+    now: NaiveDateTime,
 ) -> Result<Option<(crate::auth::principal::UserPrincipal, String)>, ApiError> {
     let hash = hash_opaque(refresh_token.trim());
-    let now = chrono::Utc::now().naive_utc();
     let token: Option<(String, NaiveDateTime, Option<NaiveDateTime>)> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(&hash))
         .select((

@@ -76,8 +76,13 @@ fn send_invitation(ctx: &mut Ctx<'_>, user: &UserRow, invited_by: &str) -> Resul
     Ok(())
 }
 
-fn new_invited(email: String, display_name: String, role: Role, org: Option<String>) -> UserRow {
-    let now = chrono::Utc::now().naive_utc();
+fn new_invited(
+    now: chrono::NaiveDateTime,
+    email: String,
+    display_name: String,
+    role: Role,
+    org: Option<String>,
+) -> UserRow {
     UserRow {
         id: uuid::Uuid::now_v7().to_string(),
         email,
@@ -124,7 +129,7 @@ pub fn create_user(
         if let Some(org) = &req.organisation_id {
             check_organisation(ctx.conn, "organisation_id", org)?;
         }
-        let row = new_invited(email, name, req.role, req.organisation_id.clone());
+        let row = new_invited(ctx.now, email, name, req.role, req.organisation_id.clone());
         insert_user(ctx.conn, &row)?;
         let inviter = display_name_of(ctx.conn, Some(&admin.id))?;
         send_invitation(ctx, &row, &inviter)?;
@@ -145,7 +150,13 @@ pub fn invite_member_in(
 ) -> Result<UserRow, ApiError> {
     let email = normalise_email("email", email)?;
     let name = check_display_name("display_name", display_name)?;
-    let row = new_invited(email, name, Role::Member, Some(organisation_id.to_string()));
+    let row = new_invited(
+        ctx.now,
+        email,
+        name,
+        Role::Member,
+        Some(organisation_id.to_string()),
+    );
     insert_user(ctx.conn, &row)?;
     send_invitation(ctx, &row, inviter_name)?;
     ctx.audit::<User>("created", None, Some(&row.clone().into()))?;
@@ -169,7 +180,7 @@ pub fn invite_member(
         config,
         actor: actor.clone(),
         request_id: request_id.map(str::to_string),
-        now: chrono::Utc::now().naive_utc(),
+        now: config.clock.naive(),
     };
     invite_member_in(&mut ctx, inviter_name, email, display_name, organisation_id)
 }
@@ -348,7 +359,13 @@ pub fn create_admin(
                 role: Role::Admin,
                 status: UserStatus::Active,
                 password_hash: Some(password_hash.clone()),
-                ..new_invited(email.clone(), display_name.to_string(), Role::Admin, None)
+                ..new_invited(
+                    ctx.now,
+                    email.clone(),
+                    display_name.to_string(),
+                    Role::Admin,
+                    None,
+                )
             };
             insert_user(ctx.conn, &row)?;
             ctx.audit::<User>("created", None, Some(&row.clone().into()))?;

@@ -1,7 +1,7 @@
 //! Outbox rules: how a message is enqueued, claimed, marked sent, retried and given up on.
 //! No HTTP here; the worker and the admin API call these functions.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::Value;
@@ -51,7 +51,7 @@ pub fn enqueue(
     let rendered = templates::render(kind, &context)
         .map_err(|e| ApiError::Internal(format!("template {kind:?}: {e:#}")))?;
     let id = uuid::Uuid::now_v7().to_string();
-    let now = Utc::now().naive_utc();
+    let now = config.clock.naive();
     let row = OutboxRow {
         message_id: format!("<{id}@{}>", mail_domain(&config.mail_from)),
         id: id.clone(),
@@ -100,8 +100,8 @@ pub fn claim(
     worker: &str,
     lease: Duration,
     limit: i64,
+    now: NaiveDateTime,
 ) -> Result<Vec<OutboxRow>, ApiError> {
-    let now = Utc::now().naive_utc();
     crate::db::write_tx(conn, |c| {
         claim_outbox(c, worker, now, now + lease, limit).map_err(ApiError::from)
     })
@@ -109,12 +109,21 @@ pub fn claim(
 
 /// Marks a message sent, if this worker still holds its lease, and redacts its one-time
 /// links in the same transaction: no moment exists where a sent row holds a usable token.
-pub fn mark_sent(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiError> {
-    crate::db::write_tx(conn, |c| mark_sent_in_tx(c, id, worker))
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: &str,
+    worker: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    crate::db::write_tx(conn, |c| mark_sent_in_tx(c, id, worker, now))
 }
 
-fn mark_sent_in_tx(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, ApiError> {
-    let now = Utc::now().naive_utc();
+fn mark_sent_in_tx(
+    conn: &mut DbConn,
+    id: &str,
+    worker: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
     let n = diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
@@ -139,9 +148,8 @@ fn mark_sent_in_tx(conn: &mut DbConn, id: &str, worker: &str) -> Result<bool, Ap
 /// Marks a pending message as delivered by other means than the notifier (the demo data
 /// reads its own invitations), redacting its links as sending would: its tokens then work
 /// for whoever was handed the message, and the row keeps none.
-pub fn hand_over(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
+pub fn hand_over(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
     crate::db::write_tx(conn, |c| {
-        let now = Utc::now().naive_utc();
         diesel::update(
             outbox::table
                 .filter(outbox::id.eq(id))
@@ -281,7 +289,7 @@ pub fn mark_failed(
     config: &Config,
 ) -> Result<OutboxStatus, ApiError> {
     let attempts = row.attempts + 1;
-    let now = Utc::now().naive_utc();
+    let now = config.clock.naive();
     let status = if attempts >= config.outbox_max_attempts {
         OutboxStatus::Dead
     } else {
@@ -330,8 +338,7 @@ pub fn release(conn: &mut DbConn, id: &str, worker: &str) -> Result<(), ApiError
 }
 
 /// Puts a dead message back in the queue with a fresh attempt budget.
-pub fn retry_dead(conn: &mut DbConn, id: &str) -> Result<OutboxRow, ApiError> {
-    let now = Utc::now().naive_utc();
+pub fn retry_dead(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<OutboxRow, ApiError> {
     let n = diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
@@ -431,7 +438,7 @@ pub async fn refresh_metrics(state: &AppState) -> Result<(), ApiError> {
         state.metrics.outbox.with_label_values(&[s.as_str()]).set(n);
     }
     let age = oldest
-        .map(|t| (Utc::now().naive_utc() - t).num_seconds().max(0))
+        .map(|t| (state.clock().naive() - t).num_seconds().max(0))
         .unwrap_or(0);
     state.metrics.outbox_oldest_pending_age.set(age);
     Ok(())

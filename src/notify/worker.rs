@@ -50,9 +50,10 @@ impl Notifier {
     ) -> Result<usize, ApiError> {
         let worker = self.worker_id.clone();
         let lease = self.lease;
+        let now = self.state.clock().naive();
         let rows = self
             .state
-            .db(move |c| service::claim(c, &worker, lease, BATCH))
+            .db(move |c| service::claim(c, &worker, lease, BATCH, now))
             .await?;
         let mut attempted = 0;
         for row in rows {
@@ -70,9 +71,10 @@ impl Notifier {
             match outcome {
                 Ok(()) => {
                     let id = row.id.clone();
+                    let now = self.state.clock().naive();
                     let kept = self
                         .state
-                        .db(move |c| service::mark_sent(c, &id, &worker))
+                        .db(move |c| service::mark_sent(c, &id, &worker, now))
                         .await?;
                     if kept {
                         tracing::info!(id = %row.id, kind = %row.kind, to = %row.recipient_email, "email sent");

@@ -150,7 +150,7 @@ pub async fn decide(
     let config = state.config.clone();
     let (aid, what) = (id.clone(), verb.clone());
     let reason = f.get("reason").cloned().unwrap_or_default();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clock().today();
     let checked = form_text(&f);
     let done = state
         .db(move |c| {
@@ -252,7 +252,7 @@ pub async fn request_renewal(
         Err(e) => return error_page(&v, network(&state), e, &page),
     };
     let config = state.config.clone();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clock().today();
     let done = state
         .db(move |c| renewal::request(c, &config, &member, &meta, &id, today))
         .await;

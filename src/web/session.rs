@@ -102,8 +102,9 @@ impl Visitor {
             .filter(|t| !t.is_empty());
         let found = match token.clone() {
             Some(t) => {
+                let now = state.clock().naive();
                 state
-                    .db(move |c| crate::identity::session::session_user(c, &t))
+                    .db(move |c| crate::identity::session::session_user(c, &t, now))
                     .await?
             }
             None => None,

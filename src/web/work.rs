@@ -81,7 +81,8 @@ pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
                 status: Some(ReportStatus::Submitted.as_str().into()),
                 grant_id: None,
             };
-            let reports = queue::reports(c, &reader, &submitted, LIST_LIMIT, None)?;
+            let today = config.clock.today();
+            let reports = queue::reports(c, &reader, &submitted, LIST_LIMIT, None, today)?;
             Ok((tranches.data, reports.data))
         })
         .await;
@@ -156,13 +157,19 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
         .db(move |c| {
             let grants = read::list(c, &reader, &GrantFilter::default(), LIST_LIMIT, None)?;
             let (owed, tranches) = if is_member {
-                let owed = queue::reports(c, &reader, &ReportFilter::default(), LIST_LIMIT, None)?
-                    .data
-                    .into_iter()
-                    .filter(|r| {
-                        matches!(r.report.status, ReportStatus::Due | ReportStatus::Returned)
-                    })
-                    .collect();
+                let today = config.clock.today();
+                let owed = queue::reports(
+                    c,
+                    &reader,
+                    &ReportFilter::default(),
+                    LIST_LIMIT,
+                    None,
+                    today,
+                )?
+                .data
+                .into_iter()
+                .filter(|r| matches!(r.report.status, ReportStatus::Due | ReportStatus::Returned))
+                .collect();
                 // The member's grants are the ones it may see, so are their tranches.
                 let mut rows = Vec::new();
                 for g in &grants.data {
@@ -432,8 +439,9 @@ async fn report_page(
         Ok(r) => r,
         Err(e) => return error_page(v, network(state), e, path),
     };
+    let today = state.clock().today();
     let found = state
-        .db(move |c| queue::visible_report(c, &reader, &id))
+        .db(move |c| queue::visible_report(c, &reader, &id, today))
         .await;
     let r = match found {
         Ok(r) => r,

@@ -99,8 +99,9 @@ pub async fn list_webhooks(
 ) -> Result<web::Json<Page<Subscription>>, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let cursor = q.cursor.clone();
+    let now = state.clock().naive();
     let page = state
-        .db(move |c| service::list(c, &who, limit, cursor.as_deref()))
+        .db(move |c| service::list(c, &who, limit, cursor.as_deref(), now))
         .await?;
     Ok(web::Json(page))
 }
@@ -121,7 +122,8 @@ pub async fn get_webhook(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<web::Json<Subscription>, ApiError> {
-    let s = state.db(move |c| service::get(c, &who, &id)).await?;
+    let now = state.clock().naive();
+    let s = state.db(move |c| service::get(c, &who, &id, now)).await?;
     Ok(web::Json(s))
 }
 

@@ -4,7 +4,7 @@
 //! the same views (a withheld grantee's grant in the neutral view, a withheld donor's fund
 //! naming no donor), and a replay renders past events through today's views ([`replayed`]).
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
@@ -232,6 +232,7 @@ pub fn body(event: EventType, at: NaiveDateTime, data: &Value) -> String {
 /// Inserts one pending delivery of `body` for subscription `sub`.
 pub fn enqueue(
     conn: &mut DbConn,
+    now: NaiveDateTime,
     sub: &str,
     event: EventType,
     resource_key: &str,
@@ -239,7 +240,6 @@ pub fn enqueue(
     message_id: Option<&str>,
 ) -> Result<String, ApiError> {
     let id = uuid::Uuid::now_v7().to_string();
-    let now = Utc::now().naive_utc();
     let row = DeliveryRow {
         message_id: message_id
             .map(str::to_string)
@@ -268,14 +268,18 @@ pub fn enqueue(
 
 /// The publisher the command context calls for every [`Published`] change (registered at
 /// start).
-pub fn publish_domain(conn: &mut DbConn, p: &Published) -> Result<(), ApiError> {
+pub fn publish_domain(
+    conn: &mut DbConn,
+    p: &Published,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let event = WebhookEvent::load(conn, p.event, &p.entity_id)?;
-    publish(conn, event)?;
+    publish(conn, event, now)?;
     if matches!(
         p.event,
         DomainEvent::OrganisationHidden | DomainEvent::OrganisationUnhidden
     ) {
-        visibility_changed(conn, &p.entity_id)?;
+        visibility_changed(conn, &p.entity_id, now)?;
     }
     Ok(())
 }
@@ -283,7 +287,7 @@ pub fn publish_domain(conn: &mut DbConn, p: &Published) -> Result<(), ApiError> 
 /// An organisation hidden or shown again changes how apps read its grants and funds: each
 /// published grant to it is sent again as `grant.updated` (the neutral view while it is
 /// hidden) and each fund it gives as `fund.updated`, in the transaction of the change.
-fn visibility_changed(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
+fn visibility_changed(conn: &mut DbConn, org: &str, now: NaiveDateTime) -> Result<(), ApiError> {
     let grant_rows: Vec<GrantRow> = grants::table
         .filter(grants::grantee_organisation_id.eq(org))
         .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
@@ -291,7 +295,7 @@ fn visibility_changed(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
         .select(GrantRow::as_select())
         .load(conn)?;
     for g in grant_rows {
-        publish(conn, WebhookEvent::GrantUpdated(g))?;
+        publish(conn, WebhookEvent::GrantUpdated(g), now)?;
     }
     let fund_rows: Vec<FundRow> = funds::table
         .filter(funds::donor_organisation_id.eq(org))
@@ -299,14 +303,18 @@ fn visibility_changed(conn: &mut DbConn, org: &str) -> Result<(), ApiError> {
         .select(FundRow::as_select())
         .load(conn)?;
     for f in fund_rows {
-        publish(conn, WebhookEvent::FundUpdated(f))?;
+        publish(conn, WebhookEvent::FundUpdated(f), now)?;
     }
     Ok(())
 }
 
 /// Records `event` for every enabled subscription that asked for it and whose app may read
 /// it. Call it inside the transaction of the change: a rollback sends nothing.
-pub fn publish(conn: &mut DbConn, event: impl Into<Option<WebhookEvent>>) -> Result<(), ApiError> {
+pub fn publish(
+    conn: &mut DbConn,
+    event: impl Into<Option<WebhookEvent>>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let Some(event) = event.into() else {
         return Ok(());
     };
@@ -331,9 +339,8 @@ pub fn publish(conn: &mut DbConn, event: impl Into<Option<WebhookEvent>>) -> Res
         {
             continue;
         }
-        let b =
-            body_text.get_or_insert_with(|| body(shown.event, Utc::now().naive_utc(), &shown.data));
-        enqueue(conn, &id, shown.event, &shown.resource_key, b, None)?;
+        let b = body_text.get_or_insert_with(|| body(shown.event, now, &shown.data));
+        enqueue(conn, now, &id, shown.event, &shown.resource_key, b, None)?;
     }
     Ok(())
 }

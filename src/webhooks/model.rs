@@ -313,9 +313,9 @@ impl crate::command::Audited for Subscription {
     }
 }
 
-impl From<SubscriptionRow> for Subscription {
-    fn from(r: SubscriptionRow) -> Self {
-        let now = chrono::Utc::now().naive_utc();
+impl Subscription {
+    /// The wire form of `r` as of `now` (a previous secret shows only while it still works).
+    pub fn at(r: SubscriptionRow, now: chrono::NaiveDateTime) -> Self {
         Self {
             events: events_from_text(&r.events),
             previous_secret_valid_until: r

@@ -2,7 +2,7 @@
 //! LOCKED on PostgreSQL), record each attempt, schedule the next one with backoff, or give up,
 //! disable the subscription and tell the admins. No HTTP here.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
@@ -19,10 +19,6 @@ use crate::error::ApiError;
 use crate::notify::Kind;
 use crate::notify::matrix::{Event, Parties};
 
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
-
 /// Claims up to `limit` due deliveries of enabled subscriptions of unrevoked apps for `worker`. A delivery
 /// waits while an earlier one of the same resource and subscription is pending, so each
 /// receiver sees a resource's events in order. PostgreSQL skips rows other workers lock.
@@ -31,8 +27,8 @@ pub fn claim(
     worker: &str,
     lease: Duration,
     limit: i64,
+    now: NaiveDateTime,
 ) -> Result<Vec<DeliveryRow>, ApiError> {
-    let now = now();
     let (pg, lite) = (
         "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
            SELECT d.id FROM webhook_deliveries d \
@@ -160,7 +156,8 @@ pub fn settle(
             webhook_deliveries::last_status_code.eq(o.status.map(i32::from)),
             webhook_deliveries::last_error.eq(&error),
             webhook_deliveries::last_attempt_at.eq(Some(o.at)),
-            webhook_deliveries::delivered_at.eq((settled == Settled::Delivered).then_some(now())),
+            webhook_deliveries::delivered_at
+                .eq((settled == Settled::Delivered).then_some(config.clock.naive())),
         ))
         .execute(c)?;
         if n == 0 {
@@ -261,8 +258,8 @@ fn disable(ctx: &mut Ctx<'_>, id: &str, reason: String) -> Result<(), ApiError> 
     let webhook_url = before.url.clone();
     ctx.audit(
         "disabled",
-        Some(&Subscription::from(before)),
-        Some(&Subscription::from(after)),
+        Some(&Subscription::at(before, ctx.now)),
+        Some(&Subscription::at(after, ctx.now)),
     )?;
     let msg = SubscriptionDisabled {
         organisation_name,
@@ -289,8 +286,8 @@ pub fn release(conn: &mut DbConn, id: &str, worker: &str) -> Result<(), ApiError
 }
 
 /// Forgets receivers' answers older than the retention period.
-pub fn prune(conn: &mut DbConn, days: i64) -> Result<usize, ApiError> {
-    let cutoff = now() - Duration::days(days);
+pub fn prune(conn: &mut DbConn, days: i64, now: NaiveDateTime) -> Result<usize, ApiError> {
+    let cutoff = now - Duration::days(days);
     Ok(diesel::update(
         webhook_attempts::table
             .filter(webhook_attempts::attempted_at.lt(cutoff))

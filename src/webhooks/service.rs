@@ -206,6 +206,7 @@ pub fn create(
         let ping = serde_json::json!({ "subscription_id": row.id });
         events::enqueue(
             ctx.conn,
+            ctx.now,
             &row.id,
             EventType::Ping,
             &format!("subscription:{}", row.id),
@@ -213,7 +214,7 @@ pub fn create(
             None,
         )?;
         let secret = row.secret.clone();
-        let subscription = Subscription::from(row);
+        let subscription = Subscription::at(row, ctx.now);
         ctx.audit("created", None, Some(&subscription))?;
         Ok(CreatedSubscription {
             secret,
@@ -228,6 +229,7 @@ pub fn list(
     who: &Principal,
     limit: i64,
     cursor: Option<&str>,
+    now: chrono::NaiveDateTime,
 ) -> Result<Page<Subscription>, ApiError> {
     let manager = Manager::of(who)?;
     let after = pagination::decode_cursor(cursor, 1)?;
@@ -248,16 +250,21 @@ pub fn list(
     let total: i64 = count.get_result(conn)?;
     let next_cursor = crate::pagination::page_cursor(&mut rows, limit, |r| r.id.clone());
     Ok(Page {
-        data: rows.into_iter().map(Subscription::from).collect(),
+        data: rows.into_iter().map(|r| Subscription::at(r, now)).collect(),
         next_cursor,
         total,
     })
 }
 
 /// One subscription.
-pub fn get(conn: &mut DbConn, who: &Principal, id: &str) -> Result<Subscription, ApiError> {
+pub fn get(
+    conn: &mut DbConn,
+    who: &Principal,
+    id: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Subscription, ApiError> {
     let manager = Manager::of(who)?;
-    Ok(owned(conn, &manager, id)?.into())
+    Ok(Subscription::at(owned(conn, &manager, id)?, now))
 }
 
 /// Applies a merge patch.
@@ -305,8 +312,12 @@ pub fn update(
                 webhook_subscriptions::version.eq(webhook_subscriptions::version + 1),
             ))
             .execute(ctx.conn)?;
-        let after = Subscription::from(after);
-        ctx.audit("updated", Some(&Subscription::from(before)), Some(&after))?;
+        let after = Subscription::at(after, ctx.now);
+        ctx.audit(
+            "updated",
+            Some(&Subscription::at(before, ctx.now)),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }
@@ -336,7 +347,7 @@ pub fn delete(
         )
         .execute(c)?;
         diesel::delete(webhook_subscriptions::table.find(id)).execute(c)?;
-        ctx.audit("deleted", Some(&Subscription::from(before)), None)
+        ctx.audit("deleted", Some(&Subscription::at(before, ctx.now)), None)
     })
 }
 
@@ -370,10 +381,10 @@ pub fn rotate_secret(
         after.previous_secret_until = until;
         after.updated_at = ctx.now;
         after.version += 1;
-        let after = Subscription::from(after);
+        let after = Subscription::at(after, ctx.now);
         ctx.audit(
             "secret_rotated",
-            Some(&Subscription::from(before)),
+            Some(&Subscription::at(before, ctx.now)),
             Some(&after),
         )?;
         Ok(RotatedSecret {
@@ -520,6 +531,7 @@ pub fn replay(
             });
         }
         check_replay_limit(ctx, id, config.webhooks.replays_per_hour)?;
+        let now = ctx.now;
         let c = &mut *ctx.conn;
         let scopes: String = api_clients::table
             .find(&sub.api_client_id)
@@ -559,7 +571,15 @@ pub fn replay(
             else {
                 continue;
             };
-            events::enqueue(c, id, event, &r.resource_key, &body, Some(&r.message_id))?;
+            events::enqueue(
+                c,
+                now,
+                id,
+                event,
+                &r.resource_key,
+                &body,
+                Some(&r.message_id),
+            )?;
             queued += 1;
         }
         let after = serde_json::json!({ "since": crate::kit::rfc3339(since), "queued": queued });

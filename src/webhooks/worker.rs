@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
@@ -158,10 +158,11 @@ impl Dispatcher {
         }
         let (worker, lease) = (self.0.worker_id.clone(), self.0.lease);
         let limit = free.min(200) as i64;
+        let now = self.0.state.clock().naive();
         let rows = self
             .0
             .state
-            .db(move |c| service::claim(c, &worker, lease, limit))
+            .db(move |c| service::claim(c, &worker, lease, limit, now))
             .await?;
         if rows.is_empty() {
             return Ok(0);
@@ -254,7 +255,7 @@ impl Dispatcher {
 
     /// One signed POST. Never follows a redirect; the guard refuses internal addresses.
     pub async fn attempt(&self, row: &DeliveryRow, sub: &SubscriptionRow) -> Outcome {
-        let at = Utc::now().naive_utc();
+        let at = self.0.state.clock().naive();
         let start = Instant::now();
         let fail = |error: String| Outcome {
             at,
@@ -281,7 +282,7 @@ impl Dispatcher {
         {
             return fail(e);
         }
-        let ts = Utc::now().timestamp();
+        let ts = at.and_utc().timestamp();
         let signature =
             sign::signature_header(&sub.signing_secrets(at), &row.message_id, ts, &row.body);
         let sent = self
@@ -330,7 +331,13 @@ impl Dispatcher {
             }
             if last_prune.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
                 last_prune = Some(Instant::now());
-                if let Err(e) = self.0.state.db(move |c| service::prune(c, retention)).await {
+                let now = self.0.state.clock().naive();
+                if let Err(e) = self
+                    .0
+                    .state
+                    .db(move |c| service::prune(c, retention, now))
+                    .await
+                {
                     tracing::warn!(error = %e, "webhook log pruning failed");
                 }
             }

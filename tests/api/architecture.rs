@@ -235,3 +235,32 @@ fn no_database_result_is_swallowed_into_a_default() {
         "return these results with `?` instead: {stray:#?}"
     );
 }
+
+/// One clock (`src/clock.rs`): a command has one instant and a test moves time instead of
+/// sleeping only if nothing else in `src/` reads the system time.
+#[test]
+fn the_current_time_is_read_only_through_the_clock() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut stray = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap().to_string_lossy().to_string();
+        if rel == "clock.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            if ["Utc::now()", "SystemTime::now()", "Local::now()"]
+                .iter()
+                .any(|call| compact.contains(call))
+            {
+                stray.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "take the time from the app's Clock (AppState::clock, Config::clock or Ctx::now): {stray:?}"
+    );
+}

@@ -634,3 +634,15 @@ async fn while_the_database_is_down_the_token_endpoint_login_and_every_route_ans
         );
     }
 }
+
+on_both! {
+    async fn an_access_token_is_refused_once_its_lifetime_and_leeway_have_passed(backend) {
+        let app = TestApp::start(backend).await;
+        let user = app.user("admin", None).await;
+        // 900 s of lifetime plus 30 s of leeway: still good just before the end.
+        app.clock.advance(chrono::Duration::seconds(900 + 20));
+        app.get("/api/v1/me").bearer(&user.token).send().await.expect(200);
+        app.clock.advance(chrono::Duration::seconds(20));
+        app.get("/api/v1/me").bearer(&user.token).send().await.expect_problem(401);
+    }
+}

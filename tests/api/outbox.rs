@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::Utc;
 use diesel::prelude::*;
 use idpc_hub::AppState;
 use idpc_hub::db::schema::outbox;
@@ -87,13 +86,12 @@ on_both! {
         let notifier = Notifier::new(app.state.clone()).unwrap();
         let mut delays = Vec::new();
         for attempt in 1..=3 {
-            // Wait until every message is due again, then try.
-            loop {
-                let due = rows(&app).await.iter().all(|r| r.next_attempt_at <= Utc::now().naive_utc());
-                if due { break; }
-                actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+            // Move time to when the last message is due again, then try.
+            let due = rows(&app).await.iter().map(|r| r.next_attempt_at).max().unwrap();
+            if due > app.clock.naive() {
+                app.clock.advance(due - app.clock.naive());
             }
-            let tried_at = Utc::now().naive_utc();
+            let tried_at = app.clock.naive();
             assert_eq!(notifier.run_once(None).await.unwrap(), 3);
             let now_rows = rows(&app).await;
             for r in &now_rows {
@@ -109,7 +107,8 @@ on_both! {
         let sink = MailSink::start_on(port);
         // Each message has its own jittered retry time: deliver as each falls due, for as long
         // as the longest delay could be (twice the first message's, with room to spare).
-        let deadline = std::time::Instant::now() + Duration::from_millis(2 * delays[2] as u64 + 2000);
+        app.clock.advance(chrono::Duration::milliseconds(2 * delays[2] + 2000));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while sink.all().len() < 3 && std::time::Instant::now() < deadline {
             app.deliver_mail().await;
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
@@ -128,10 +127,11 @@ on_both! {
         let app = TestApp::start(backend).await;
         enqueue_reset(&app.state, ana(), true).await;
         // A worker claims it and dies before sending.
-        let claimed = app.db(|c| idpc_hub::notify::service::claim(c, "dead-worker", chrono::Duration::milliseconds(200), 10).unwrap()).await;
+        let now = app.clock.now().naive_utc();
+        let claimed = app.db(move |c| idpc_hub::notify::service::claim(c, "dead-worker", chrono::Duration::milliseconds(200), 10, now).unwrap()).await;
         assert_eq!(claimed.len(), 1);
         assert_eq!(app.deliver_mail().await, 0, "a live lease is respected");
-        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        app.clock.advance(chrono::Duration::milliseconds(300));
         assert_eq!(app.deliver_mail().await, 1);
         assert_eq!(app.mail.take().len(), 1);
     }
@@ -236,7 +236,8 @@ on_both! {
         enqueue_reset(&app.state, ana(), true).await;
         let notifier = Notifier::new(app.state.clone()).unwrap();
         for _ in 0..2 {
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            // Past the retry delay (10 ms base, jittered).
+            app.clock.advance(chrono::Duration::milliseconds(50));
             notifier.run_once(None).await.unwrap();
         }
         let dead = app.get("/api/v1/admin/outbox?status=dead").bearer(&admin.token).send().await.expect(200);

@@ -202,12 +202,10 @@ pub async fn deliver(app: &TestApp) -> usize {
 
 /// Makes every pending delivery due now (instead of waiting out the backoff).
 pub async fn due_now(app: &TestApp) {
-    app.db(|c| {
+    let now = app.clock.naive();
+    app.db(move |c| {
         diesel::update(webhook_deliveries::table.filter(webhook_deliveries::status.eq("pending")))
-            .set(
-                webhook_deliveries::next_attempt_at
-                    .eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
-            )
+            .set(webhook_deliveries::next_attempt_at.eq(now - chrono::Duration::seconds(1)))
             .execute(c)
             .unwrap()
     })
@@ -649,6 +647,7 @@ fn seed_burst(url: &str, hook: &str, n: usize) -> String {
             json!({"type": "fund.created", "data": {"n": i, "resource": i % 10}}).to_string();
         idpc_hub::webhooks::events::enqueue(
             &mut conn,
+            now,
             "sub-1",
             EventType::FundCreated,
             &format!("fund:{}", i % 10),

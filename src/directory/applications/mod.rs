@@ -493,7 +493,7 @@ pub fn approve(
             region: before.region.clone(),
             identifiers: Vec::new(),
         };
-        let mut row = organisation::new_row(&new, slug, today);
+        let mut row = organisation::new_row(&new, slug, today.and_time(ctx.now.time()));
         let admitted = membership::transition(
             MembershipStatus::Applicant,
             Change::Admit,

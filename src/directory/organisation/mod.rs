@@ -7,7 +7,7 @@ pub mod model;
 pub mod patch;
 pub mod slugs;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -184,8 +184,8 @@ pub fn check_place(errors: &mut Vec<FieldError>, prefix: &str, country: &str, re
 }
 
 /// A fresh row for a new organisation: members start active, on an open-ended period.
-pub fn new_row(n: &NewOrganisation, slug: String, today: NaiveDate) -> OrganisationRow {
-    let now = Utc::now().naive_utc();
+pub fn new_row(n: &NewOrganisation, slug: String, now: NaiveDateTime) -> OrganisationRow {
+    let today = now.date();
     let member = n.kind == OrganisationKind::Member;
     OrganisationRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -260,7 +260,7 @@ pub fn create_in(ctx: &mut Ctx<'_>, n: NewOrganisation) -> Result<OrganisationRo
             "Use lower-case letters, digits and single hyphens.",
         ));
     }
-    let row = new_row(&n, slug, ctx.now.date());
+    let row = new_row(&n, slug, ctx.now);
     insert_in(ctx, row)
 }
 
@@ -451,7 +451,7 @@ pub fn update(
             });
         }
         let mut after = before.clone();
-        let errors = apply_patch(&mut after, patch, admin);
+        let errors = apply_patch(&mut after, patch, admin, ctx.now.year());
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }

@@ -1,8 +1,6 @@
 //! Merge-patch of an organisation (RFC 7386): applies a patch to a row and collects every
 //! field error, so one answer names them all. Pure: no database.
 
-use chrono::{Datelike, Utc};
-
 use super::model::*;
 use super::{
     check_codes, check_place, control_characters, has_id_form, id_form_error, valid_slug, valid_url,
@@ -86,6 +84,7 @@ pub fn apply_patch(
     row: &mut OrganisationRow,
     p: OrganisationPatch,
     admin: bool,
+    this_year: i32,
 ) -> Vec<FieldError> {
     let mut e = Vec::new();
     if let Some(v) = p.name
@@ -221,7 +220,7 @@ pub fn apply_patch(
             row.languages = to_json_list(&list);
         }
         if let Some(v) = pp.founded_year {
-            let max = Utc::now().year();
+            let max = this_year;
             if let Some(y) = v
                 && !(1800..=max).contains(&y)
             {

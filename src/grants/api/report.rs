@@ -191,8 +191,9 @@ pub async fn list_reports(
         status: q.status,
         grant_id: q.grant_id,
     };
+    let today = state.clock().today();
     let page = state
-        .db(move |c| queue::reports(c, &reader, &filter, limit, q.cursor.as_deref()))
+        .db(move |c| queue::reports(c, &reader, &filter, limit, q.cursor.as_deref(), today))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -214,8 +215,9 @@ pub async fn get_report(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reader = Reader::try_from(&who)?;
+    let today = state.clock().today();
     let item = state
-        .db(move |c| queue::visible_report(c, &reader, &id))
+        .db(move |c| queue::visible_report(c, &reader, &id, today))
         .await?;
     Ok(HttpResponse::Ok().json(item))
 }

@@ -233,7 +233,7 @@ pub fn request(
 }
 
 /// Checks the text of a command's body.
-fn checked(command: TrancheCommand) -> Result<TrancheCommand, ApiError> {
+fn checked(command: TrancheCommand, today: chrono::NaiveDate) -> Result<TrancheCommand, ApiError> {
     let mut errors = Vec::new();
     let command = match command {
         TrancheCommand::Reject(r) => {
@@ -243,7 +243,7 @@ fn checked(command: TrancheCommand) -> Result<TrancheCommand, ApiError> {
             TrancheCommand::Reverse(text_field(&mut errors, "reason", &r, 1, 2000))
         }
         TrancheCommand::Pay(p) => TrancheCommand::Pay(PayBody {
-            paid_on: paid_on_not_ahead(&mut errors, p.paid_on),
+            paid_on: paid_on_not_ahead(&mut errors, p.paid_on, today),
             payment_reference: text_field(
                 &mut errors,
                 "payment_reference",
@@ -263,8 +263,9 @@ fn checked(command: TrancheCommand) -> Result<TrancheCommand, ApiError> {
 fn paid_on_not_ahead(
     errors: &mut Vec<FieldError>,
     paid_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
 ) -> chrono::NaiveDate {
-    if paid_on > chrono::Utc::now().date_naive() + chrono::Days::new(1) {
+    if paid_on > today + chrono::Days::new(1) {
         errors.push(FieldError::new(
             "paid_on",
             "in_future",
@@ -297,7 +298,7 @@ pub fn run(
             .require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
             .clone(),
     };
-    let command = checked(command)?;
+    let command = checked(command, config.clock.today())?;
     let reader = Reader::try_from(who)?;
     command::run(conn, config, &me, meta, |ctx| {
         // Lock the grant first (every tranche command takes grant → tranche → fund), then

@@ -11,6 +11,7 @@ pub mod mail;
 
 use std::collections::BTreeMap;
 
+use idpc_hub::clock::Clock;
 use idpc_hub::config::Config;
 use idpc_hub::notify::worker::Notifier;
 use idpc_hub::{AppState, build_app};
@@ -59,6 +60,8 @@ pub struct TestApp {
     pub extra_env: BTreeMap<String, String>,
     /// The database, dropped with the app.
     pub db: TestDb,
+    /// The app's clock: a test moves time (`app.clock.advance(..)`) instead of sleeping.
+    pub clock: idpc_hub::clock::Clock,
 }
 
 impl TestApp {
@@ -85,7 +88,18 @@ impl TestApp {
 
     /// Starts an app on an existing database and sink (several apps may share them).
     pub async fn from_parts(db: TestDb, mail: MailSink, vars: BTreeMap<String, String>) -> TestApp {
-        let config = Config::from_map(&vars).expect("test config is valid");
+        Self::on_clock(db, mail, vars, Clock::system()).await
+    }
+
+    /// [`TestApp::from_parts`] reading time from `clock` (shared with another app).
+    async fn on_clock(
+        db: TestDb,
+        mail: MailSink,
+        vars: BTreeMap<String, String>,
+        clock: Clock,
+    ) -> TestApp {
+        let mut config = Config::from_map(&vars).expect("test config is valid");
+        config.clock = clock;
         let state = actix_web::web::block(move || AppState::new(config))
             .await
             .unwrap()
@@ -93,6 +107,7 @@ impl TestApp {
         let svc = http::init(build_app(state.clone())).await;
         TestApp {
             svc,
+            clock: state.clock().clone(),
             state,
             mail,
             extra_env: BTreeMap::new(),
@@ -102,6 +117,7 @@ impl TestApp {
 
     /// A second instance of the service on the same database (its own pool, limits held in
     /// memory, workers and mail sink), as a second `serve` process behind a load balancer.
+    /// Both read the same clock: moving one's time moves the other's.
     pub async fn second_instance(&self) -> TestApp {
         let mail = MailSink::start();
         let db = TestDb::alias(&self.db);
@@ -109,7 +125,7 @@ impl TestApp {
         for (k, v) in self.extra_env.iter() {
             vars.insert(k.clone(), v.clone());
         }
-        Self::from_parts(db, mail, vars).await
+        Self::on_clock(db, mail, vars, self.clock.clone()).await
     }
 
     /// Sends every due outbox message now, as the notifier would. Returns how many were sent.
