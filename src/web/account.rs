@@ -275,32 +275,26 @@ pub async fn forgot(
     };
     let form = Form::posted("forgot", &f);
     let email = f.get("email").cloned().unwrap_or_default();
-    if let Err(e) = form_text(&f) {
-        return match on_form(e, form, &["email"]) {
-            Failure::Form(status, form) => form_page(
+    // The API's own checks first (control characters), then the address's shape; a refusal
+    // of either, or of the command, shows the form again at its field.
+    let asked = match form_text(&f) {
+        Err(e) => Err(e),
+        Ok(()) if email.trim().is_empty() || !email.contains('@') => {
+            return form_page(
                 &v,
                 &state,
-                status,
+                StatusCode::BAD_REQUEST,
                 "forgot.html",
                 "Forgot your password",
-                form,
+                form.at("email", "Give the email address of your account."),
                 context! {},
-            ),
-            Failure::Page(e) => error_page(&v, name(&state), e, "/forgot-password"),
-        };
-    }
-    if email.trim().is_empty() || !email.contains('@') {
-        return form_page(
-            &v,
-            &state,
-            StatusCode::BAD_REQUEST,
-            "forgot.html",
-            "Forgot your password",
-            form.at("email", "Give the email address of your account."),
-            context! {},
-        );
-    }
-    match account::request_password_reset(&state, meta, PasswordResetRequest { email }).await {
+            );
+        }
+        Ok(()) => {
+            account::request_password_reset(&state, meta, PasswordResetRequest { email }).await
+        }
+    };
+    match asked {
         Ok(()) => super::page::message(
             &v,
             name(&state),
