@@ -81,6 +81,15 @@ pub struct JwtKey {
     pub secret: Secret,
 }
 
+/// One key of the at-rest key ring: its id and the 32 key bytes (hex inside the secret).
+#[derive(Clone, Debug)]
+pub struct EncryptionKey {
+    /// Key id, stored beside everything it encrypted.
+    pub kid: String,
+    /// The key, hex-encoded.
+    pub key: Secret,
+}
+
 /// SMTP settings.
 #[derive(Clone, Debug)]
 pub struct SmtpConfig {
@@ -118,6 +127,8 @@ pub struct Config {
     pub app_base_url: String,
     /// The network's name.
     pub network_name: String,
+    /// At-rest encryption keys (first encrypts); empty means "generate in development".
+    pub encryption_keys: Vec<EncryptionKey>,
     /// Signing keys; empty means "generate in development".
     pub jwt_keys: Vec<JwtKey>,
     /// Access token lifetime in seconds.
@@ -277,6 +288,7 @@ impl Config {
             app_base_url: (env.get(&var::APP_BASE_URL)?).unwrap_or_else(|| public_base_url.clone()),
             public_base_url,
             jwt_keys: jwt_keys(&env, app_env)?,
+            encryption_keys: encryption_keys(&env, app_env)?,
             access_token_ttl_secs: env.get(&var::ACCESS_TOKEN_TTL_SECS)?,
             refresh_token_ttl_days: env.get(&var::REFRESH_TOKEN_TTL_DAYS)?,
             argon2_memory_kib: env.get(&var::ARGON2_MEMORY_KIB)?,
@@ -395,6 +407,17 @@ fn jwt_keys(env: &Env<'_>, app_env: AppEnv) -> Result<Vec<JwtKey>, ConfigError> 
         return Err(ConfigError::new(
             var::JWT_KEYS.name,
             "required when APP_ENV=production: kid:secret[,kid:secret...]",
+        ));
+    }
+    Ok(keys)
+}
+
+fn encryption_keys(env: &Env<'_>, app_env: AppEnv) -> Result<Vec<EncryptionKey>, ConfigError> {
+    let keys = env.get(&var::ENCRYPTION_KEYS)?;
+    if keys.is_empty() && app_env == AppEnv::Production {
+        return Err(ConfigError::new(
+            var::ENCRYPTION_KEYS.name,
+            "required when APP_ENV=production: kid:KEY[,kid:KEY...] (openssl rand -base64 32)",
         ));
     }
     Ok(keys)

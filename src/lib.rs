@@ -15,6 +15,7 @@ pub mod clock;
 pub mod codes;
 pub mod command;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod directory;
@@ -79,6 +80,8 @@ pub struct AppState {
     pub jwt: auth::tokens::JwtKeys,
     /// Bounded argon2id hasher.
     pub hasher: auth::password::Hasher,
+    /// At-rest encryption keys (document files, bank account numbers).
+    pub keyring: crypto::KeyRing,
 }
 
 /// Failure to start.
@@ -121,6 +124,7 @@ impl AppState {
         let openapi_etag = openapi::etag(&document);
         let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
         let hasher = auth::password::Hasher::new(&config).map_err(StartError::Other)?;
+        let keyring = crypto::KeyRing::from_config(&config).map_err(StartError::Other)?;
         hasher.warm_up();
         let db_permits = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         Ok(Self {
@@ -133,6 +137,7 @@ impl AppState {
             openapi_etag,
             jwt,
             hasher,
+            keyring,
         })
     }
 

@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
-use super::{AppEnv, IpRange, JwtKey, LogFormat, MailTransportKind, Secret, SmtpSecurity};
+use super::{
+    AppEnv, EncryptionKey, IpRange, JwtKey, LogFormat, MailTransportKind, Secret, SmtpSecurity,
+};
 
 /// What a parser returns: the value, or what was expected.
 pub type Parsed<T> = Result<T, String>;
@@ -182,6 +184,39 @@ pub fn currency(raw: &str) -> Parsed<String> {
 /// `Config::from_map`), so here it is only the text.
 pub fn amount_text(raw: &str) -> Parsed<String> {
     Ok(raw.to_string())
+}
+
+/// `kid:KEY[,kid:KEY...]`: kids unique and plain, each KEY 32 bytes in standard base64.
+pub fn encryption_keys(raw: &str) -> Parsed<Vec<EncryptionKey>> {
+    use base64::Engine as _;
+    let mut keys: Vec<EncryptionKey> = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (kid, key) = part
+            .split_once(':')
+            .ok_or("expected kid:KEY[,kid:KEY...] with KEY 32 bytes in base64")?;
+        if kid.is_empty()
+            || kid.len() > 32
+            || !kid
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err("each kid must be 1-32 letters, digits, - or _".into());
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(key.trim())
+            .map_err(|_| "each KEY must be base64 (openssl rand -base64 32)")?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "each KEY must be exactly 32 bytes (openssl rand -base64 32)")?;
+        if keys.iter().any(|k| k.kid == kid) {
+            return Err("each kid must be unique".into());
+        }
+        keys.push(EncryptionKey {
+            kid: kid.to_string(),
+            key: Secret(hex::encode(key)),
+        });
+    }
+    Ok(keys)
 }
 
 /// `kid:secret[,kid:secret...]`: kids unique and plain, secrets of 32 bytes or more.

@@ -20,8 +20,8 @@ use std::net::IpAddr;
 
 use super::parse;
 use super::{
-    AppEnv, DatabaseUrl, IpRange, JwtKey, LogFormat, MailTransportKind, Secret, SmtpSecurity,
-    open_data, webhooks,
+    AppEnv, DatabaseUrl, EncryptionKey, IpRange, JwtKey, LogFormat, MailTransportKind, Secret,
+    SmtpSecurity, open_data, webhooks,
 };
 use crate::kit::ssrf::Cidr;
 
@@ -97,6 +97,11 @@ settings! {
     /// kid:secret[,kid:secret...]; the first signs, all verify; secrets of 32+ bytes; generated in
     /// development when empty, into the folder of the SQLite file (data/ with PostgreSQL)
     JWT_KEYS: Vec<JwtKey> = "", parse::jwt_keys;
+    /// kid:KEY[,kid:KEY...], each KEY 32 random bytes in base64: the keys that encrypt what is
+    /// stored at rest (document files, bank account numbers); the first encrypts, all decrypt, so
+    /// a rotation puts the new key first and keeps the old ones; generated in development when
+    /// empty, into the folder of the SQLite file (data/ with PostgreSQL)
+    ENCRYPTION_KEYS: Vec<EncryptionKey> = "", parse::encryption_keys;
     /// lifetime of an access token in seconds (60-86400)
     ACCESS_TOKEN_TTL_SECS: i64 = "900", parse::int::<i64, 60, 86_400>;
     /// lifetime of a refresh token in days (1-365)
