@@ -26,6 +26,9 @@ pub use mail::{MailSink, Received};
 pub const TEST_JWT_KEYS: &str =
     "k1:test-secret-one-0123456789abcdef0123,k0:test-secret-old-0123456789abcdef0123";
 
+/// The at-rest key ring of tests: `e1` encrypts, `e0` (an older key) still decrypts.
+pub const TEST_ENCRYPTION_KEYS: &str = "e1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=,e0:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
 /// Runs a test body on each backend: `mod name { fn sqlite(); fn postgres(); }`.
 #[macro_export]
 macro_rules! on_both {
@@ -173,6 +176,7 @@ pub fn base_env(database_url: &str, smtp_port: u16) -> BTreeMap<String, String> 
         ("PUBLIC_BASE_URL", "http://hub.test".into()),
         ("NETWORK_NAME", "IDPC".into()),
         ("JWT_KEYS", TEST_JWT_KEYS.into()),
+        ("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS.into()),
         ("WORKER_ENABLED", "false".into()),
         ("OUTBOX_RETRY_BASE_MS", "50".into()),
         ("AUTH_RATE_LIMIT_PER_IP", "100000".into()),
