@@ -1,7 +1,7 @@
 //! Outbox rules: how a message is enqueued, claimed, marked sent, retried and given up on.
 //! No HTTP here; the worker and the admin API call these functions.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::Value;
@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::outbox;
 use crate::error::ApiError;
+use crate::queue::{self, Attempt, Job, Policy, Settled};
 use crate::{AppState, pagination};
 
 /// Who receives a message.
@@ -94,57 +95,6 @@ fn mail_domain(from: &str) -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-/// Claims up to `limit` due messages for `worker` until `lease_until`.
-pub fn claim(
-    conn: &mut DbConn,
-    worker: &str,
-    lease: Duration,
-    limit: i64,
-    now: NaiveDateTime,
-) -> Result<Vec<OutboxRow>, ApiError> {
-    crate::db::write_tx(conn, |c| {
-        claim_outbox(c, worker, now, now + lease, limit).map_err(ApiError::from)
-    })
-}
-
-/// Marks a message sent, if this worker still holds its lease, and redacts its one-time
-/// links in the same transaction: no moment exists where a sent row holds a usable token.
-pub fn mark_sent(
-    conn: &mut DbConn,
-    id: &str,
-    worker: &str,
-    now: NaiveDateTime,
-) -> Result<bool, ApiError> {
-    crate::db::write_tx(conn, |c| mark_sent_in_tx(c, id, worker, now))
-}
-
-fn mark_sent_in_tx(
-    conn: &mut DbConn,
-    id: &str,
-    worker: &str,
-    now: NaiveDateTime,
-) -> Result<bool, ApiError> {
-    let n = diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::lease_owner.eq(worker))
-            .filter(outbox::status.eq(OutboxStatus::Pending)),
-    )
-    .set((
-        outbox::status.eq(OutboxStatus::Sent),
-        outbox::sent_at.eq(Some(now)),
-        outbox::attempts.eq(outbox::attempts + 1),
-        outbox::lease_owner.eq(None::<String>),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
-    if n == 1 {
-        redact_sent(conn, id)?;
-    }
-    Ok(n == 1)
-}
-
 /// Marks a pending message as delivered by other means than the notifier (the demo data
 /// reads its own invitations), redacting its links as sending would: its tokens then work
 /// for whoever was handed the message, and the row keeps none.
@@ -158,8 +108,6 @@ pub fn hand_over(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), 
         .set((
             outbox::status.eq(OutboxStatus::Sent),
             outbox::sent_at.eq(Some(now)),
-            outbox::lease_owner.eq(None::<String>),
-            outbox::lease_until.eq(None::<NaiveDateTime>),
         ))
         .execute(c)?;
         redact_sent(c, id)
@@ -273,88 +221,14 @@ pub fn redact_tokens(s: &str) -> String {
     out
 }
 
-/// Delay before retry `attempt` (1-based): base · 2^(attempt−1), plus up to 25 % jitter.
-pub fn backoff(base_ms: i64, attempt: i32) -> Duration {
-    let exp = base_ms.saturating_mul(1_i64 << (attempt.clamp(1, 30) - 1));
-    let jitter = (exp / 4).max(1);
-    Duration::milliseconds(exp + rand::random::<i64>().rem_euclid(jitter))
-}
-
-/// Records a failed attempt: schedules a retry, or marks the message dead after `max_attempts`.
-pub fn mark_failed(
-    conn: &mut DbConn,
-    row: &OutboxRow,
-    worker: &str,
-    error: &str,
-    config: &Config,
-) -> Result<OutboxStatus, ApiError> {
-    let attempts = row.attempts + 1;
-    let now = config.clock.naive();
-    let status = if attempts >= config.outbox_max_attempts {
-        OutboxStatus::Dead
-    } else {
-        OutboxStatus::Pending
-    };
-    let next = now + backoff(config.outbox_retry_base_ms, attempts);
-    let error: String = error.chars().take(2000).collect();
-    crate::db::write_tx(conn, |c| {
-        let n = diesel::update(
-            outbox::table
-                .filter(outbox::id.eq(&row.id))
-                .filter(outbox::lease_owner.eq(worker)),
-        )
-        .set((
-            outbox::status.eq(status),
-            outbox::attempts.eq(attempts),
-            outbox::next_attempt_at.eq(next),
-            outbox::lease_owner.eq(None::<String>),
-            outbox::lease_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(Some(error)),
-        ))
-        .execute(c)?;
-        // A dead message keeps no token either: nobody was sent it, and a retry by an admin
-        // sends the link redacted (the person asks for a new one).
-        if n == 1 && status == OutboxStatus::Dead {
-            void_tokens(c, &row.id, now)?;
-            redact_sent(c, &row.id)?;
-        }
-        Ok(status)
-    })
-}
-
-/// Gives a leased message back untouched (shutdown before sending).
-pub fn release(conn: &mut DbConn, id: &str, worker: &str) -> Result<(), ApiError> {
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::lease_owner.eq(worker)),
-    )
-    .set((
-        outbox::lease_owner.eq(None::<String>),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
-    Ok(())
-}
-
 /// Puts a dead message back in the queue with a fresh attempt budget.
 pub fn retry_dead(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<OutboxRow, ApiError> {
-    let n = diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(id))
-            .filter(outbox::status.eq(OutboxStatus::Dead)),
-    )
-    .set((
-        outbox::status.eq(OutboxStatus::Pending),
-        outbox::attempts.eq(0),
-        outbox::next_attempt_at.eq(now),
-    ))
-    .execute(conn)?;
+    let requeued = queue::requeue_dead::<OutboxRow>(conn, id, now)?;
     let row: OutboxRow = outbox::table
         .find(id)
         .select(OutboxRow::as_select())
         .first(conn)?;
-    if n == 0 {
+    if !requeued {
         return Err(ApiError::Conflict {
             code: crate::error::ConflictCode::OutboxNotDead,
             detail: format!(
@@ -444,36 +318,58 @@ pub async fn refresh_metrics(state: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Claims due outbox rows for one worker. PostgreSQL skips rows another worker has locked,
-/// so several instances never take the same row; SQLite has one writer at a time anyway.
-fn claim_outbox(
-    conn: &mut DbConn,
-    worker: &str,
-    now: chrono::NaiveDateTime,
-    lease_until: chrono::NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
-    use diesel::sql_types::{BigInt, Text, Timestamp};
-    let sql = match conn {
-        DbConn::Pg(_) => {
-            "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE id IN (\
-               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
-               AND (lease_until IS NULL OR lease_until < $3) \
-               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
+/// Email is a kind of job on the one queue: sent once the transport accepted it, dead after
+/// `OUTBOX_MAX_ATTEMPTS`. A sent or dead message keeps no usable one-time link.
+impl Job for OutboxRow {
+    const TABLE: &'static str = "outbox";
+    const DELIVERED: &'static str = OutboxStatus::Sent.as_str();
+    const DEAD: &'static str = OutboxStatus::Dead.as_str();
+    type Report = ();
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn attempts(&self) -> i32 {
+        self.attempts
+    }
+
+    fn next_attempt_at(&self) -> NaiveDateTime {
+        self.next_attempt_at
+    }
+
+    fn policy(config: &Config) -> Policy {
+        Policy {
+            max_attempts: config.outbox_max_attempts,
+            retry_base_ms: config.outbox_retry_base_ms,
         }
-        DbConn::Sqlite(_) => {
-            "UPDATE outbox SET lease_owner = ?1, lease_until = ?2 WHERE id IN (\
-               SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?3 \
-               AND (lease_until IS NULL OR lease_until < ?3) \
-               ORDER BY next_attempt_at, id LIMIT ?4) RETURNING *"
+    }
+
+    /// A sent message is redacted in the transaction that marks it sent: no moment exists
+    /// where a sent row holds a usable token. A dead one keeps no token either: nobody was
+    /// sent it, and a retry by an admin sends the link redacted (the person asks again).
+    fn on_settled(
+        &self,
+        conn: &mut DbConn,
+        config: &Config,
+        _attempt: &Attempt<()>,
+        settled: Settled,
+    ) -> Result<(), ApiError> {
+        let now = config.clock.naive();
+        match settled {
+            Settled::Delivered => {
+                diesel::update(outbox::table.find(&self.id))
+                    .set(outbox::sent_at.eq(Some(now)))
+                    .execute(conn)?;
+                redact_sent(conn, &self.id)
+            }
+            Settled::Dead => {
+                void_tokens(conn, &self.id, now)?;
+                redact_sent(conn, &self.id)
+            }
+            Settled::Retry | Settled::LeaseLost => Ok(()),
         }
-    };
-    diesel::sql_query(sql)
-        .bind::<Text, _>(worker)
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .load(conn)
+    }
 }
 
 #[cfg(test)]

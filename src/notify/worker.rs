@@ -1,27 +1,48 @@
-//! The notifier: claims due outbox rows under a lease, sends them, and records the outcome.
-//! A message is marked sent only after the transport accepted it; at shutdown, rows not yet
-//! started are released for the next run.
+//! The notifier: the queue's worker with email as its delivery. A message is marked sent
+//! only after the transport accepted it (see `queue::worker` for claiming, leases, retries).
 
-use chrono::Duration;
 use lettre::message::Mailbox;
 use tokio::sync::watch;
 
-use super::service;
+use super::model::OutboxRow;
 use super::transport::Transport;
 use crate::AppState;
+use crate::clock::Clock;
+use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::queue::{Attempt, Delivery, Failure, Worker};
 
 /// Messages claimed per round.
 const BATCH: i64 = 20;
 
-/// One notifier instance.
-pub struct Notifier {
-    state: AppState,
+/// Email as a delivery: one message through the configured transport.
+pub struct Mail {
     transport: Transport,
     from: Mailbox,
-    worker_id: String,
-    lease: Duration,
+    clock: Clock,
 }
+
+impl Delivery for Mail {
+    type Job = OutboxRow;
+    type Round = ();
+
+    fn prepare(_conn: &mut DbConn, _jobs: &[OutboxRow]) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn deliver(&self, row: &OutboxRow, _round: &()) -> Attempt<()> {
+        let at = self.clock.naive();
+        let result = self.transport.send(row, &self.from).await;
+        Attempt {
+            at,
+            result: result.map_err(Failure::transient),
+            report: (),
+        }
+    }
+}
+
+/// One notifier instance.
+pub struct Notifier(Worker<Mail>);
 
 impl Notifier {
     /// Builds a notifier with the configured transport.
@@ -32,15 +53,14 @@ impl Notifier {
             .mail_from
             .parse()
             .map_err(|e| format!("MAIL_FROM: {e}"))?;
-        // The lease outlives the longest possible send so a live worker never loses its row.
-        let lease = Duration::seconds((state.config.smtp.timeout_secs as i64) * 2 + 5);
-        Ok(Self {
-            state,
+        let mail = Mail {
             transport,
             from,
-            worker_id: format!("w-{}", uuid::Uuid::now_v7()),
-            lease,
-        })
+            clock: state.clock().clone(),
+        };
+        let timeout = std::time::Duration::from_secs(state.config.smtp.timeout_secs);
+        let poll = std::time::Duration::from_millis(state.config.outbox_poll_ms);
+        Ok(Self(Worker::new(state, mail, "notifier", BATCH, timeout, poll)))
     }
 
     /// One round: claim due messages and send them. Returns how many were attempted.
@@ -48,76 +68,11 @@ impl Notifier {
         &self,
         shutdown: Option<&watch::Receiver<bool>>,
     ) -> Result<usize, ApiError> {
-        let worker = self.worker_id.clone();
-        let lease = self.lease;
-        let now = self.state.clock().naive();
-        let rows = self
-            .state
-            .db(move |c| service::claim(c, &worker, lease, BATCH, now))
-            .await?;
-        let mut attempted = 0;
-        for row in rows {
-            if shutdown.is_some_and(|s| *s.borrow()) {
-                let (id, worker) = (row.id.clone(), self.worker_id.clone());
-                self.state
-                    .db(move |c| service::release(c, &id, &worker))
-                    .await?;
-                continue;
-            }
-            attempted += 1;
-            let outcome = self.transport.send(&row, &self.from).await;
-            let worker = self.worker_id.clone();
-            let config = self.state.config.clone();
-            match outcome {
-                Ok(()) => {
-                    let id = row.id.clone();
-                    let now = self.state.clock().naive();
-                    let kept = self
-                        .state
-                        .db(move |c| service::mark_sent(c, &id, &worker, now))
-                        .await?;
-                    if kept {
-                        tracing::info!(id = %row.id, kind = %row.kind, to = %row.recipient_email, "email sent");
-                    } else {
-                        tracing::warn!(id = %row.id, "email sent after its lease was lost");
-                    }
-                }
-                Err(e) => {
-                    let r = row.clone();
-                    let err = e.clone();
-                    let status = self
-                        .state
-                        .db(move |c| service::mark_failed(c, &r, &worker, &err, &config))
-                        .await?;
-                    tracing::warn!(id = %row.id, attempts = row.attempts + 1, status = status.as_str(), error = %e, "email failed");
-                }
-            }
-        }
-        Ok(attempted)
+        self.0.run_once(shutdown).await
     }
 
     /// Runs until `shutdown` turns true, polling every `OUTBOX_POLL_MS`.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let poll = std::time::Duration::from_millis(self.state.config.outbox_poll_ms);
-        tracing::info!(worker = %self.worker_id, "notifier started");
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            let busy = match self.run_once(Some(&shutdown)).await {
-                Ok(n) => n > 0,
-                Err(e) => {
-                    tracing::error!(error = %e, "notifier round failed");
-                    false
-                }
-            };
-            if !busy {
-                tokio::select! {
-                    _ = tokio::time::sleep(poll) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-        }
-        tracing::info!(worker = %self.worker_id, "notifier stopped");
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        self.0.run(shutdown).await
     }
 }

@@ -1,10 +1,9 @@
-//! The outbox steps the dispatcher takes: claim due deliveries under a lease (FOR UPDATE SKIP
-//! LOCKED on PostgreSQL), record each attempt, schedule the next one with backoff, or give up,
-//! disable the subscription and tell the admins. No HTTP here.
+//! Webhook deliveries as jobs on the one queue (`crate::queue`): which are due, what an
+//! attempt records (the receiver's answer), and what giving up does (disable the subscription
+//! and tell the admins). No HTTP here.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 
 use super::model::*;
@@ -14,58 +13,11 @@ use crate::config::Config;
 use crate::db::schema::{
     api_clients, organisations, webhook_attempts, webhook_deliveries, webhook_subscriptions,
 };
-use crate::db::{DbConn, write_tx};
+use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::notify::Kind;
 use crate::notify::matrix::{Event, Parties};
-
-/// Claims up to `limit` due deliveries of enabled subscriptions of unrevoked apps for `worker`. A delivery
-/// waits while an earlier one of the same resource and subscription is pending, so each
-/// receiver sees a resource's events in order. PostgreSQL skips rows other workers lock.
-pub fn claim(
-    conn: &mut DbConn,
-    worker: &str,
-    lease: Duration,
-    limit: i64,
-    now: NaiveDateTime,
-) -> Result<Vec<DeliveryRow>, ApiError> {
-    let (pg, lite) = (
-        "UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (\
-           SELECT d.id FROM webhook_deliveries d \
-           JOIN webhook_subscriptions s ON s.id = d.subscription_id \
-           JOIN api_clients a ON a.id = s.api_client_id AND a.revoked_at IS NULL \
-           WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-           AND (d.lease_until IS NULL OR d.lease_until < $3) AND s.enabled \
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-             WHERE e.subscription_id = d.subscription_id AND e.resource_key = d.resource_key \
-             AND e.status = 'pending' AND e.id < d.id) \
-           ORDER BY d.next_attempt_at, d.id LIMIT $4 FOR UPDATE OF d SKIP LOCKED) RETURNING *",
-        "UPDATE webhook_deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id IN (\
-           SELECT d.id FROM webhook_deliveries d \
-           JOIN webhook_subscriptions s ON s.id = d.subscription_id \
-           JOIN api_clients a ON a.id = s.api_client_id AND a.revoked_at IS NULL \
-           WHERE d.status = 'pending' AND d.next_attempt_at <= ?3 \
-           AND (d.lease_until IS NULL OR d.lease_until < ?3) AND s.enabled \
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-             WHERE e.subscription_id = d.subscription_id AND e.resource_key = d.resource_key \
-             AND e.status = 'pending' AND e.id < d.id) \
-           ORDER BY d.next_attempt_at, d.id LIMIT ?4) RETURNING *",
-    );
-    let sql = match conn {
-        DbConn::Pg(_) => pg,
-        DbConn::Sqlite(_) => lite,
-    };
-    write_tx(conn, |c| {
-        let mut rows: Vec<DeliveryRow> = diesel::sql_query(sql)
-            .bind::<Text, _>(worker)
-            .bind::<Timestamp, _>(now + lease)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
-            .load(c)?;
-        rows.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
-        Ok(rows)
-    })
-}
+use crate::queue::{Attempt, Job, Policy, Settled};
 
 /// The subscriptions of claimed deliveries.
 pub fn subscriptions(conn: &mut DbConn, ids: &[String]) -> Result<Vec<SubscriptionRow>, ApiError> {
@@ -75,144 +27,107 @@ pub fn subscriptions(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Subscripti
         .load(conn)?)
 }
 
-/// What one attempt gave.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// When it started.
-    pub at: NaiveDateTime,
+/// What a receiver answered to one attempt.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
     /// HTTP status, if an answer came.
     pub status: Option<u16>,
-    /// Error text (connection, timeout, refusal, non-2xx).
-    pub error: Option<String>,
     /// Start of the answer.
     pub body: Option<String>,
     /// Duration.
     pub duration_ms: i64,
 }
 
-impl Outcome {
-    /// A 2xx answer.
-    pub fn ok(&self) -> bool {
-        self.status.is_some_and(|s| (200..300).contains(&s))
+/// A webhook delivery is a kind of job on the one queue. It is claimed only while its
+/// subscription is enabled and its app unrevoked, and only after every earlier pending
+/// delivery of the same resource to the same subscription, so each receiver sees a
+/// resource's events in order. A 410 Gone is dead at once; dead disables the subscription.
+impl Job for DeliveryRow {
+    const TABLE: &'static str = "webhook_deliveries";
+    const JOINS: &'static str = " JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+        JOIN api_clients a ON a.id = s.api_client_id AND a.revoked_at IS NULL";
+    const ELIGIBLE: &'static str = " AND s.enabled AND NOT EXISTS (\
+        SELECT 1 FROM webhook_deliveries e \
+        WHERE e.subscription_id = d.subscription_id AND e.resource_key = d.resource_key \
+        AND e.status = 'pending' AND e.id < d.id)";
+    const DELIVERED: &'static str = DeliveryStatus::Delivered.as_str();
+    const DEAD: &'static str = DeliveryStatus::Failed.as_str();
+    type Report = Answer;
+
+    fn id(&self) -> &str {
+        &self.id
     }
-}
 
-/// What became of a delivery after an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Settled {
-    /// 2xx.
-    Delivered,
-    /// Will be retried.
-    Retry,
-    /// Gave up (attempts exhausted or 410); the subscription was disabled.
-    Failed,
-    /// The lease was lost meanwhile; another worker owns the row.
-    LeaseLost,
-}
+    fn attempts(&self) -> i32 {
+        self.attempts
+    }
 
-/// Delay before retry `attempt` (1-based): base · 2^(attempt−1), plus up to 25 % jitter.
-pub fn backoff(base_ms: i64, attempt: i32) -> Duration {
-    crate::notify::service::backoff(base_ms, attempt)
-}
+    fn next_attempt_at(&self) -> NaiveDateTime {
+        self.next_attempt_at
+    }
 
-/// Records an attempt and settles the delivery: delivered, retried later, or failed for good.
-/// A 410 Gone, or a delivery failing for good, disables the subscription.
-pub fn settle(
-    conn: &mut DbConn,
-    config: &Config,
-    row: &DeliveryRow,
-    worker: &str,
-    o: &Outcome,
-) -> Result<Settled, ApiError> {
-    let attempts = row.attempts + 1;
-    let gone = o.status == Some(410);
-    let settled = if o.ok() {
-        Settled::Delivered
-    } else if gone || attempts >= config.webhooks.max_attempts {
-        Settled::Failed
-    } else {
-        Settled::Retry
-    };
-    let status = match settled {
-        Settled::Delivered => DeliveryStatus::Delivered,
-        Settled::Failed => DeliveryStatus::Failed,
-        _ => DeliveryStatus::Pending,
-    };
-    let error: Option<String> = o.error.as_ref().map(|e| e.chars().take(2000).collect());
-    let next = o.at + backoff(config.webhooks.retry_base_ms, attempts);
-    write_tx(conn, |c| {
-        let n = diesel::update(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::id.eq(&row.id))
-                .filter(webhook_deliveries::lease_owner.eq(worker))
-                .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending)),
-        )
-        .set((
-            webhook_deliveries::status.eq(status),
-            webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-            webhook_deliveries::next_attempt_at.eq(next),
-            webhook_deliveries::lease_owner.eq(None::<String>),
-            webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
-            webhook_deliveries::last_status_code.eq(o.status.map(i32::from)),
-            webhook_deliveries::last_error.eq(&error),
-            webhook_deliveries::last_attempt_at.eq(Some(o.at)),
-            webhook_deliveries::delivered_at
-                .eq((settled == Settled::Delivered).then_some(config.clock.naive())),
-        ))
-        .execute(c)?;
-        if n == 0 {
-            return Ok(Settled::LeaseLost);
+    fn policy(config: &Config) -> Policy {
+        Policy {
+            max_attempts: config.webhooks.max_attempts,
+            retry_base_ms: config.webhooks.retry_base_ms,
         }
+    }
+
+    /// Logs the attempt with the receiver's answer; a delivery resets the subscription's
+    /// failure count, a dead one disables the subscription and tells the admins.
+    fn on_settled(
+        &self,
+        conn: &mut DbConn,
+        config: &Config,
+        attempt: &Attempt<Answer>,
+        settled: Settled,
+    ) -> Result<(), ApiError> {
+        let answer = &attempt.report;
+        let error = attempt.error();
+        diesel::update(webhook_deliveries::table.find(&self.id))
+            .set((
+                webhook_deliveries::last_status_code.eq(answer.status.map(i32::from)),
+                webhook_deliveries::last_attempt_at.eq(Some(attempt.at)),
+                webhook_deliveries::delivered_at
+                    .eq((settled == Settled::Delivered).then_some(config.clock.naive())),
+            ))
+            .execute(conn)?;
         diesel::insert_into(webhook_attempts::table)
             .values(&AttemptRow {
                 id: uuid::Uuid::now_v7().to_string(),
-                delivery_id: row.id.clone(),
-                attempted_at: o.at,
-                status_code: o.status.map(i32::from),
-                error: error.clone(),
-                response_body: o.body.clone(),
-                duration_ms: o.duration_ms,
+                delivery_id: self.id.clone(),
+                attempted_at: attempt.at,
+                status_code: answer.status.map(i32::from),
+                error,
+                response_body: answer.body.clone(),
+                duration_ms: answer.duration_ms,
             })
-            .execute(c)?;
-        let sub = webhook_subscriptions::table.find(&row.subscription_id);
+            .execute(conn)?;
+        let sub = webhook_subscriptions::table.find(&self.subscription_id);
         match settled {
             Settled::Delivered => {
                 diesel::update(sub.filter(webhook_subscriptions::consecutive_failures.ne(0)))
                     .set(webhook_subscriptions::consecutive_failures.eq(0))
-                    .execute(c)?;
+                    .execute(conn)?;
             }
-            Settled::Failed => {
-                let reason = if gone {
+            Settled::Dead => {
+                let reason = if answer.status == Some(410) {
                     "The receiver answered 410 Gone.".to_string()
                 } else {
-                    format!("A delivery failed {attempts} times over several days.")
+                    format!(
+                        "A delivery failed {} times over several days.",
+                        self.attempts + 1
+                    )
                 };
                 let meta = crate::auth::principal::RequestMeta::default();
-                command::run(c, config, &Actor::System, &meta, |ctx| {
-                    disable(ctx, &row.subscription_id, reason)
+                command::run(conn, config, &Actor::System, &meta, |ctx| {
+                    disable(ctx, &self.subscription_id, reason)
                 })?;
             }
-            _ => {}
+            Settled::Retry | Settled::LeaseLost => {}
         }
-        Ok(settled)
-    })
-}
-
-/// Settles the outcomes of several attempts in one transaction (one commit per round, not
-/// per delivery). On an error nothing is recorded and the rows are retried once their
-/// leases expire, with the same `webhook-id`.
-pub fn settle_all(
-    conn: &mut DbConn,
-    config: &Config,
-    items: &[(DeliveryRow, Outcome)],
-    worker: &str,
-) -> Result<Vec<Settled>, ApiError> {
-    write_tx(conn, |c| {
-        items
-            .iter()
-            .map(|(row, o)| settle(c, config, row, worker, o))
-            .collect()
-    })
+        Ok(())
+    }
 }
 
 /// The email to every active admin that a partner app's subscription was disabled.
@@ -267,21 +182,6 @@ fn disable(ctx: &mut Ctx<'_>, id: &str, reason: String) -> Result<(), ApiError> 
         reason,
     };
     ctx.tell(Event::WebhookDisabled, &Parties::default(), &msg)?;
-    Ok(())
-}
-
-/// Gives a leased delivery back untouched (shutdown before sending).
-pub fn release(conn: &mut DbConn, id: &str, worker: &str) -> Result<(), ApiError> {
-    diesel::update(
-        webhook_deliveries::table
-            .filter(webhook_deliveries::id.eq(id))
-            .filter(webhook_deliveries::lease_owner.eq(worker)),
-    )
-    .set((
-        webhook_deliveries::lease_owner.eq(None::<String>),
-        webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
     Ok(())
 }
 

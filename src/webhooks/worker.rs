@@ -1,23 +1,25 @@
-//! The dispatcher: claims due deliveries under a lease, POSTs them signed, records each
-//! attempt and settles the row. Attempts run concurrently, bounded per destination and per
-//! worker, so a slow receiver never holds up the others. Redirects are never followed and
-//! every destination passes the SSRF guard at send time.
+//! The dispatcher: webhook POSTs as a delivery on the one queue (`crate::queue`: claim, lease,
+//! backoff, dead letter). Unlike the sequential `queue::Worker`, attempts run concurrently,
+//! bounded per destination and per worker, so a slow receiver never holds up the others; their
+//! outcomes are settled in batches. Redirects are never followed and every destination passes
+//! the SSRF guard at send time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chrono::Duration;
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::model::{DeliveryRow, SubscriptionRow};
-use super::outbox::{self as service, Outcome, Settled};
+use super::outbox::{self as service, Answer};
 use super::service::RESPONSE_BODY_KEEP;
 use super::sign;
 use crate::AppState;
+use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::kit::ssrf;
+use crate::queue::{self, Attempt, Delivery, Failure, Settled, poll_loop};
 
 /// Metrics of the dispatcher.
 #[derive(Clone)]
@@ -55,7 +57,7 @@ struct Inner {
     state: AppState,
     client: reqwest::Client,
     worker_id: String,
-    lease: Duration,
+    lease: chrono::Duration,
     total: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     done: Arc<Notify>,
@@ -66,9 +68,12 @@ struct Inner {
 /// An attempt made, waiting to be recorded; its permits are held until it is.
 type Finished = (
     DeliveryRow,
-    Outcome,
+    Attempt<Answer>,
     (OwnedSemaphorePermit, OwnedSemaphorePermit),
 );
+
+/// The subscriptions of one round's deliveries, by id.
+type Subscriptions = HashMap<String, SubscriptionRow>;
 
 /// One dispatcher instance (cheap to clone).
 #[derive(Clone)]
@@ -120,8 +125,7 @@ impl Dispatcher {
             }))
             .build()
             .map_err(|e| format!("webhook HTTP client: {e}"))?;
-        // The lease outlives an attempt and the recording of its outcome, so a live worker keeps it.
-        let lease = Duration::milliseconds(s.timeout_ms as i64 * 2 + 2_000);
+        let lease = queue::lease(timeout);
         let total = Arc::new(Semaphore::new(s.concurrency));
         let metrics = DispatchMetrics::new(&state.metrics.registry);
         Ok(Self(Arc::new(Inner {
@@ -162,20 +166,13 @@ impl Dispatcher {
         let rows = self
             .0
             .state
-            .db(move |c| service::claim(c, &worker, lease, limit, now))
+            .db(move |c| queue::claim::<DeliveryRow>(c, &worker, lease, limit, now))
             .await?;
         if rows.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<String> = rows.iter().map(|r| r.subscription_id.clone()).collect();
-        let subs: HashMap<String, SubscriptionRow> = self
-            .0
-            .state
-            .db(move |c| service::subscriptions(c, &ids))
-            .await?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
+        let claimed = rows.clone();
+        let subs = Arc::new(self.0.state.db(move |c| Self::prepare(c, &claimed)).await?);
         let mut started = 0;
         for row in rows {
             let sub = subs.get(&row.subscription_id).cloned();
@@ -191,18 +188,18 @@ impl Dispatcher {
                 }),
                 _ => None,
             };
-            let (Some(sub), Some(permits)) = (sub, permits) else {
+            let (Some(_), Some(permits)) = (sub, permits) else {
                 let (id, worker) = (row.id.clone(), self.0.worker_id.clone());
                 self.0
                     .state
-                    .db(move |c| service::release(c, &id, &worker))
+                    .db(move |c| queue::release::<DeliveryRow>(c, &id, &worker))
                     .await?;
                 continue;
             };
             started += 1;
-            let (me, settler) = (self.clone(), self.settler());
+            let (me, settler, subs) = (self.clone(), self.settler(), subs.clone());
             actix_web::rt::spawn(async move {
-                let outcome = me.attempt(&row, &sub).await;
+                let outcome = me.deliver(&row, &subs).await;
                 drop(me);
                 if let Some(tx) = settler {
                     // The settler ends only with the dispatcher; then the lease expires.
@@ -254,15 +251,16 @@ impl Dispatcher {
     }
 
     /// One signed POST. Never follows a redirect; the guard refuses internal addresses.
-    pub async fn attempt(&self, row: &DeliveryRow, sub: &SubscriptionRow) -> Outcome {
+    async fn attempt(&self, row: &DeliveryRow, sub: &SubscriptionRow) -> Attempt<Answer> {
         let at = self.0.state.clock().naive();
         let start = Instant::now();
-        let fail = |error: String| Outcome {
+        let fail = |error: String| Attempt {
             at,
-            status: None,
-            error: Some(error),
-            body: None,
-            duration_ms: start.elapsed().as_millis() as i64,
+            result: Err(Failure::transient(error)),
+            report: Answer {
+                duration_ms: start.elapsed().as_millis() as i64,
+                ..Answer::default()
+            },
         };
         let settings = &self.0.state.config.webhooks;
         let url = match reqwest::Url::parse(&sub.url) {
@@ -310,54 +308,85 @@ impl Dispatcher {
         }
         body.truncate(RESPONSE_BODY_KEEP);
         let body = String::from_utf8_lossy(&body).into_owned();
-        Outcome {
+        let result = if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(Failure {
+                error: format!("HTTP {status}"),
+                permanent: status == 410,
+            })
+        };
+        Attempt {
             at,
-            status: Some(status),
-            error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
-            body: Some(body).filter(|b| !b.is_empty()),
-            duration_ms: start.elapsed().as_millis() as i64,
+            result,
+            report: Answer {
+                status: Some(status),
+                body: Some(body).filter(|b| !b.is_empty()),
+                duration_ms: start.elapsed().as_millis() as i64,
+            },
         }
     }
 
     /// Runs until `shutdown` turns true; in-flight attempts finish before it returns.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let poll = std::time::Duration::from_millis(self.0.state.config.webhooks.poll_ms);
-        let retention = self.0.state.config.webhooks.log_retention_days;
-        tracing::info!(worker = %self.0.worker_id, "webhook dispatcher started");
-        let mut last_prune: Option<Instant> = None;
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            if last_prune.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
-                last_prune = Some(Instant::now());
-                let now = self.0.state.clock().naive();
-                if let Err(e) = self
-                    .0
-                    .state
-                    .db(move |c| service::prune(c, retention, now))
-                    .await
-                {
-                    tracing::warn!(error = %e, "webhook log pruning failed");
+        let id = self.0.worker_id.clone();
+        let last_prune: std::cell::Cell<Option<Instant>> = std::cell::Cell::new(None);
+        let wake = self.0.done.clone();
+        poll_loop("webhook dispatcher", &id, poll, shutdown, Some(&wake), |s| {
+            let (me, last_prune) = (&self, &last_prune);
+            async move {
+                if last_prune.get().is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                    last_prune.set(Some(Instant::now()));
+                    me.prune().await;
                 }
+                me.round(Some(&s)).await
             }
-            let started = match self.round(Some(&shutdown)).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "webhook round failed");
-                    0
-                }
-            };
-            if started == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(poll) => {}
-                    _ = self.0.done.notified() => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-        }
+        })
+        .await;
         self.idle().await;
-        tracing::info!(worker = %self.0.worker_id, "webhook dispatcher stopped");
+    }
+
+    /// Forgets receivers' answers older than `WEBHOOK_LOG_RETENTION_DAYS`.
+    async fn prune(&self) {
+        let retention = self.0.state.config.webhooks.log_retention_days;
+        let now = self.0.state.clock().naive();
+        let pruned = self
+            .0
+            .state
+            .db(move |c| service::prune(c, retention, now))
+            .await;
+        if let Err(e) = pruned {
+            tracing::warn!(error = %e, "webhook log pruning failed");
+        }
+    }
+}
+
+/// How often the dispatcher forgets old receivers' answers.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Webhooks as a delivery on the one queue: a signed POST to the subscription's URL.
+impl Delivery for Dispatcher {
+    type Job = DeliveryRow;
+    type Round = Subscriptions;
+
+    fn prepare(conn: &mut DbConn, jobs: &[DeliveryRow]) -> Result<Subscriptions, ApiError> {
+        let ids: Vec<String> = jobs.iter().map(|r| r.subscription_id.clone()).collect();
+        Ok(service::subscriptions(conn, &ids)?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect())
+    }
+
+    async fn deliver(&self, row: &DeliveryRow, subs: &Subscriptions) -> Attempt<Answer> {
+        match subs.get(&row.subscription_id) {
+            Some(sub) => self.attempt(row, sub).await,
+            None => Attempt {
+                at: self.0.state.clock().naive(),
+                result: Err(Failure::transient("the subscription is gone")),
+                report: Answer::default(),
+            },
+        }
     }
 }
 
@@ -377,20 +406,20 @@ async fn settle_loop(
                 Err(_) => break,
             }
         }
-        let items: Vec<(DeliveryRow, Outcome)> = batch
+        let items: Vec<(DeliveryRow, Attempt<Answer>)> = batch
             .iter()
             .map(|(r, o, _)| (r.clone(), o.clone()))
             .collect();
         let (config, w, n) = (state.config.clone(), worker.clone(), items.len());
         let settled = state
-            .db(move |c| service::settle_all(c, &config, &items, &w))
+            .db(move |c| queue::settle_all(c, &config, &items, &w))
             .await;
         for (i, (row, outcome, _)) in batch.iter().enumerate() {
             let s = settled.as_ref().ok().and_then(|v| v.get(i)).copied();
             let label = match s {
                 Some(Settled::Delivered) => "delivered",
                 Some(Settled::Retry) => "retry",
-                Some(Settled::Failed) => "failed",
+                Some(Settled::Dead) => "failed",
                 Some(Settled::LeaseLost) => "lease_lost",
                 None => "error",
             };
@@ -398,10 +427,10 @@ async fn settle_loop(
                 m.attempts.with_label_values(&[label]).inc();
                 m.latency
                     .with_label_values(&[label])
-                    .observe(outcome.duration_ms as f64 / 1000.0);
+                    .observe(outcome.report.duration_ms as f64 / 1000.0);
             }
             if s != Some(Settled::Delivered) {
-                tracing::warn!(id = %row.id, subscription = %row.subscription_id, attempts = row.attempts + 1, outcome = label, status = ?outcome.status, error = ?outcome.error, "webhook not delivered");
+                tracing::warn!(id = %row.id, subscription = %row.subscription_id, attempts = row.attempts + 1, outcome = label, status = ?outcome.report.status, error = ?outcome.error(), "webhook not delivered");
             }
         }
         if let Err(e) = settled {

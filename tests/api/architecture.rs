@@ -264,3 +264,41 @@ fn the_current_time_is_read_only_through_the_clock() {
         "take the time from the app's Clock (AppState::clock, Config::clock or Ctx::now): {stray:?}"
     );
 }
+
+/// One queue (issue 22): claiming, leasing, backoff and the dead-letter step are written once,
+/// in `src/queue/`. Email, webhooks and every kind to come are a `queue::Job` and a
+/// `queue::Delivery` on it, never a second claim statement, lease or retry schedule.
+#[test]
+fn there_is_no_second_queue() {
+    // Compacted (no whitespace), so a line break or spacing does not hide one.
+    let queue_code = [
+        "SKIPLOCKED",
+        "SETlease_owner",
+        "lease_owner.eq(",
+        "lease_until.eq(",
+        "lease_until<",
+        "fnbackoff(",
+        "1_i64<<",
+    ];
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut stray = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap().to_string_lossy().to_string();
+        if rel.starts_with("queue") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            if queue_code.iter().any(|q| compact.contains(q)) {
+                stray.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "claim, lease and retry only through `crate::queue` (a `Job` and a `Delivery`): {stray:?}"
+    );
+}

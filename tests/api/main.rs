@@ -13,6 +13,7 @@ mod business_dates;
 mod concurrency;
 mod console;
 mod controls;
+mod delivery_queue;
 mod demo_data;
 mod directory;
 mod disbursements;

@@ -128,7 +128,7 @@ on_both! {
         enqueue_reset(&app.state, ana(), true).await;
         // A worker claims it and dies before sending.
         let now = app.clock.now().naive_utc();
-        let claimed = app.db(move |c| idpc_hub::notify::service::claim(c, "dead-worker", chrono::Duration::milliseconds(200), 10, now).unwrap()).await;
+        let claimed = app.db(move |c| idpc_hub::queue::claim::<OutboxRow>(c, "dead-worker", chrono::Duration::milliseconds(200), 10, now).unwrap()).await;
         assert_eq!(claimed.len(), 1);
         assert_eq!(app.deliver_mail().await, 0, "a live lease is respected");
         app.clock.advance(chrono::Duration::milliseconds(300));
