@@ -326,17 +326,7 @@ impl Job for OutboxRow {
     const DEAD: &'static str = OutboxStatus::Dead.as_str();
     type Report = ();
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn attempts(&self) -> i32 {
-        self.attempts
-    }
-
-    fn next_attempt_at(&self) -> NaiveDateTime {
-        self.next_attempt_at
-    }
+    crate::queue::job_columns!();
 
     fn policy(config: &Config) -> Policy {
         Policy {

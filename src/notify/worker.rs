@@ -60,7 +60,9 @@ impl Notifier {
         };
         let timeout = std::time::Duration::from_secs(state.config.smtp.timeout_secs);
         let poll = std::time::Duration::from_millis(state.config.outbox_poll_ms);
-        Ok(Self(Worker::new(state, mail, "notifier", BATCH, timeout, poll)))
+        Ok(Self(Worker::new(
+            state, mail, "notifier", BATCH, timeout, poll,
+        )))
     }
 
     /// One round: claim due messages and send them. Returns how many were attempted.

@@ -120,6 +120,24 @@ pub trait Job: QueryableByName<MultiBackend> + Clone + Send + 'static {
     ) -> Result<(), ApiError>;
 }
 
+/// The accessors of a [`Job`] whose row has the queue's columns as fields of the same names.
+macro_rules! job_columns {
+    () => {
+        fn id(&self) -> &str {
+            &self.id
+        }
+
+        fn attempts(&self) -> i32 {
+            self.attempts
+        }
+
+        fn next_attempt_at(&self) -> chrono::NaiveDateTime {
+            self.next_attempt_at
+        }
+    };
+}
+pub(crate) use job_columns;
+
 /// How one kind of job is delivered. An attempt never writes to the database: the queue
 /// records its outcome.
 pub trait Delivery {

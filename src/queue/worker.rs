@@ -73,7 +73,8 @@ impl<D: Delivery> Worker<D> {
             }
             attempted += 1;
             let attempt = self.delivery.deliver(&job, &round).await;
-            let (config, settling, recorded) = (self.state.config.clone(), job.clone(), attempt.clone());
+            let (config, settling, recorded) =
+                (self.state.config.clone(), job.clone(), attempt.clone());
             let settled = self
                 .state
                 .db(move |c| super::settle(c, &config, &settling, &worker, &recorded))

@@ -10,10 +10,10 @@ use super::model::*;
 use crate::audit::Actor;
 use crate::command::{self, Ctx, Message};
 use crate::config::Config;
+use crate::db::DbConn;
 use crate::db::schema::{
     api_clients, organisations, webhook_attempts, webhook_deliveries, webhook_subscriptions,
 };
-use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::notify::Kind;
 use crate::notify::matrix::{Event, Parties};
@@ -54,17 +54,7 @@ impl Job for DeliveryRow {
     const DEAD: &'static str = DeliveryStatus::Failed.as_str();
     type Report = Answer;
 
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn attempts(&self) -> i32 {
-        self.attempts
-    }
-
-    fn next_attempt_at(&self) -> NaiveDateTime {
-        self.next_attempt_at
-    }
+    crate::queue::job_columns!();
 
     fn policy(config: &Config) -> Policy {
         Policy {

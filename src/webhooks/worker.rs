@@ -333,16 +333,23 @@ impl Dispatcher {
         let id = self.0.worker_id.clone();
         let last_prune: std::cell::Cell<Option<Instant>> = std::cell::Cell::new(None);
         let wake = self.0.done.clone();
-        poll_loop("webhook dispatcher", &id, poll, shutdown, Some(&wake), |s| {
-            let (me, last_prune) = (&self, &last_prune);
-            async move {
-                if last_prune.get().is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-                    last_prune.set(Some(Instant::now()));
-                    me.prune().await;
+        poll_loop(
+            "webhook dispatcher",
+            &id,
+            poll,
+            shutdown,
+            Some(&wake),
+            |s| {
+                let (me, last_prune) = (&self, &last_prune);
+                async move {
+                    if last_prune.get().is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                        last_prune.set(Some(Instant::now()));
+                        me.prune().await;
+                    }
+                    me.round(Some(&s)).await
                 }
-                me.round(Some(&s)).await
-            }
-        })
+            },
+        )
         .await;
         self.idle().await;
     }

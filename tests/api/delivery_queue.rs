@@ -28,7 +28,10 @@ async fn enqueue_mail(app: &TestApp, n: usize) {
                 user_id: None,
             };
             let ctx = serde_json::json!({"link": "http://hub.test/forgot-password"});
-            write_tx(c, |c| enqueue(c, &config, Kind::PasswordChanged, &to, ctx, None)).unwrap();
+            write_tx(c, |c| {
+                enqueue(c, &config, Kind::PasswordChanged, &to, ctx, None)
+            })
+            .unwrap();
         }
     })
     .await;
