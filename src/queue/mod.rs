@@ -96,7 +96,8 @@ pub trait Job: QueryableByName<MultiBackend> + Clone + Send + 'static {
     const ELIGIBLE: &'static str = "";
     /// Its status word once delivered.
     const DELIVERED: &'static str;
-    /// Its status word in the dead-letter state.
+    /// Its status word in the dead-letter state, the one [`Settled::Dead`] (each kind keeps the
+    /// word its API has always shown: `dead` for email, `failed` for webhooks).
     const DEAD: &'static str;
     /// What an attempt reports besides its result.
     type Report: Clone + Send + 'static;
