@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::outbox;
 use crate::error::ApiError;
-use crate::queue::{self, Attempt, Job, Policy, Settled};
+use crate::queue::{self, Attempt, Job, Policy, Requeue, Settled};
 use crate::{AppState, pagination};
 
 /// Who receives a message.
@@ -223,7 +223,7 @@ pub fn redact_tokens(s: &str) -> String {
 
 /// Puts a dead message back in the queue with a fresh attempt budget.
 pub fn retry_dead(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<OutboxRow, ApiError> {
-    let requeued = queue::requeue_dead::<OutboxRow>(conn, id, now)?;
+    let requeued = queue::requeue::<OutboxRow>(conn, id, now, Requeue::DeadAfresh)?;
     let row: OutboxRow = outbox::table
         .find(id)
         .select(OutboxRow::as_select())

@@ -301,23 +301,37 @@ pub fn release<J: Job>(conn: &mut DbConn, id: &str, worker: &str) -> Result<(), 
     Ok(())
 }
 
-/// Takes a dead job out of the dead-letter state with a fresh attempt budget, due now.
-/// False when the job is not dead (or does not exist).
-pub fn requeue_dead<J: Job>(
+/// Which jobs a re-queue takes, and with what attempt budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requeue {
+    /// Only a dead job, with a fresh attempt budget (an admin's retry of dead mail).
+    DeadAfresh,
+    /// A job in any state, its attempts kept: a pending one is due at once, a dead one gets one
+    /// more attempt (a partner app's "send it again now").
+    DueNow,
+}
+
+/// Makes a job pending and due at `now`. False when `which` does not take it, or no such job.
+pub fn requeue<J: Job>(
     conn: &mut DbConn,
     id: &str,
     now: NaiveDateTime,
+    which: Requeue,
 ) -> Result<bool, ApiError> {
-    let sql = format!(
-        "UPDATE {t} SET status = '{PENDING}', attempts = 0, next_attempt_at = $1 \
-         WHERE id = $2 AND status = $3",
-        t = J::TABLE
-    );
+    let (t, dead) = (J::TABLE, J::DEAD);
+    let sql = match which {
+        Requeue::DeadAfresh => format!(
+            "UPDATE {t} SET status = '{PENDING}', attempts = 0, next_attempt_at = $1 \
+             WHERE id = $2 AND status = '{dead}'"
+        ),
+        Requeue::DueNow => {
+            format!("UPDATE {t} SET status = '{PENDING}', next_attempt_at = $1 WHERE id = $2")
+        }
+    };
     let sql = for_backend(conn, sql);
     let n = diesel::sql_query(sql)
         .bind::<Timestamp, _>(now)
         .bind::<Text, _>(id)
-        .bind::<Text, _>(J::DEAD)
         .execute(conn)?;
     Ok(n == 1)
 }

@@ -17,6 +17,7 @@ use crate::db::schema::{
 };
 use crate::error::{ApiError, FieldError};
 use crate::pagination::{self, Page};
+use crate::queue::{self, Requeue};
 
 /// Characters of a receiver's answer kept in the log.
 pub const RESPONSE_BODY_KEEP: usize = 4096;
@@ -477,17 +478,14 @@ pub fn retry(
                 detail: "Enable the subscription first (PATCH enabled=true).".into(),
             });
         }
-        let n = diesel::update(
-            webhook_deliveries::table
-                .filter(webhook_deliveries::id.eq(delivery_id))
-                .filter(webhook_deliveries::subscription_id.eq(id)),
-        )
-        .set((
-            webhook_deliveries::status.eq(DeliveryStatus::Pending),
-            webhook_deliveries::next_attempt_at.eq(ctx.now),
-        ))
-        .execute(ctx.conn)?;
-        if n == 0 {
+        let of_subscription: i64 = webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(delivery_id))
+            .filter(webhook_deliveries::subscription_id.eq(id))
+            .count()
+            .get_result(ctx.conn)?;
+        if of_subscription == 0
+            || !queue::requeue::<DeliveryRow>(ctx.conn, delivery_id, ctx.now, Requeue::DueNow)?
+        {
             return Err(ApiError::NotFound);
         }
         let row: DeliveryRow = webhook_deliveries::table

@@ -277,6 +277,7 @@ fn there_is_no_second_queue() {
         "lease_owner.eq(",
         "lease_until.eq(",
         "lease_until<",
+        "next_attempt_at.eq(",
         "fnbackoff(",
         "1_i64<<",
     ];
