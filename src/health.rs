@@ -31,7 +31,10 @@ pub struct Ready {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Live)))]
+#[utoipa::path(
+    description = "Anyone. Changes nothing; answers 200 while the process runs (for liveness probes).",
+    security(),
+    tag = "operations", responses((status = 200, description = "Alive", body = Live)))]
 #[get("/health/live")]
 pub async fn live() -> web::Json<Live> {
     web::Json(Live { status: "live" })
@@ -39,6 +42,8 @@ pub async fn live() -> web::Json<Live> {
 
 /// The database answers and every migration is applied.
 #[utoipa::path(
+    description = "Anyone. Changes nothing; 503 while the database is unreachable or a migration is pending (for readiness probes).",
+    security(),
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Ready),
@@ -77,6 +82,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiEr
 
 /// Prometheus metrics: requests and latency by route, pool and outbox state.
 #[utoipa::path(
+    description = "Anyone who can reach it (keep it off the public network). Prometheus text format; changes nothing.",
+    security(),
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
 )]

@@ -17,19 +17,11 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 
 use crate::AppState;
-use crate::config::Config;
 
 /// The draft's policy field: the quota and window of each limit on a route.
 pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 /// The draft's state field: what is left of a quota and when it resets.
 pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
-
-/// Token responses: never stored by any cache.
-const TOKEN_PATHS: &[&str] = &[
-    "/api/v1/auth/login",
-    "/api/v1/auth/refresh",
-    "/api/v1/auth/token",
-];
 
 /// Swagger UI assets and the document change only with a release.
 const DOCS_CACHE: &str = "public, max-age=3600";
@@ -38,20 +30,15 @@ const OPENAPI_CACHE: &str = "public, max-age=300";
 /// The window of every limit of `auth::throttle` (`RATE_WINDOW`), in seconds.
 const RATE_WINDOW_SECS: u32 = 60;
 
-/// The limits a POST route counts, as (policy name, quota per window). The counting lives in
-/// the handlers; this table states the same configured numbers for the headers.
-pub fn rate_limits(config: &Config, method: &Method, path: &str) -> Vec<(&'static str, u32)> {
-    if method != Method::POST {
-        return Vec::new();
-    }
-    let ip = ("ip", config.auth_rate_limit_per_ip);
-    let account = ("account", config.auth_rate_limit_per_account);
-    match path {
-        "/api/v1/auth/login" | "/api/v1/auth/password-reset" => vec![ip, account],
-        "/api/v1/auth/token" | "/api/v1/auth/password-reset/confirm" => vec![ip],
-        "/api/v1/membership-applications" => vec![("ip", config.application_rate_limit_per_ip)],
-        _ => Vec::new(),
-    }
+/// The limits the route's handler counts, as (policy name, quota per window): declared on
+/// the handler (`routes::RATE_LIMITS`), with the configured numbers.
+fn rate_limits(state: &AppState, method: &Method, path: &str) -> Vec<(&'static str, u32)> {
+    state
+        .routes
+        .limits(method.as_str(), path)
+        .iter()
+        .map(|limit| limit.policy(&state.config))
+        .collect()
 }
 
 /// A body that states its length and sends nothing: what a HEAD answer is. The HTTP/1
@@ -144,9 +131,8 @@ pub async fn conventions(
     }
 
     if !headers.contains_key(header::CACHE_CONTROL) {
-        let fitted = if TOKEN_PATHS.contains(&path.as_str()) {
-            "no-store"
-        } else if method == Method::GET && path == "/openapi.json" && status.is_success() {
+        // Answers to anything but GET (token answers among them) are never stored.
+        let fitted = if method == Method::GET && path == "/openapi.json" && status.is_success() {
             OPENAPI_CACHE
         } else if method == Method::GET && path.starts_with("/docs/") && status.is_success() {
             DOCS_CACHE
@@ -172,7 +158,7 @@ pub async fn conventions(
     }
 
     if let Some(state) = &state {
-        let limits = rate_limits(&state.config, &method, &path);
+        let limits = rate_limits(state, &method, &path);
         if !limits.is_empty() {
             let policy = limits
                 .iter()

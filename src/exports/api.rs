@@ -45,6 +45,8 @@ fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>) -> HttpRespon
 /// organisations hidden from the public are not named, identified or located beyond their
 /// region. Cacheable: answers 304 to a matching `If-None-Match`.
 #[utoipa::path(
+    description = "Anyone. Open data; changes nothing.",
+    security((), ("bearer" = []), ("oauth2" = ["grants:read"])),
     tag = "exports",
     responses(
         (status = 200, description = "A 360Giving 1.4 package", body = Object, headers(("ETag" = String, description = "Changes when the data changes"))),
@@ -72,6 +74,8 @@ pub async fn giving_export(
 /// disbursement per payment and a negative disbursement per reversal. Cacheable: answers 304
 /// to a matching `If-None-Match`.
 #[utoipa::path(
+    description = "Anyone. Open data; changes nothing.",
+    security((), ("bearer" = []), ("oauth2" = ["grants:read"])),
     tag = "exports",
     responses(
         (status = 200, description = "An IATI 2.03 iati-activities document", body = String, content_type = "application/xml", headers(("ETag" = String, description = "Changes when the data changes"))),
@@ -99,6 +103,7 @@ pub async fn iati_export(
 /// How a fund appears in open data (staff): published as an incoming grant or not, its
 /// regrantType, and the donor's IATI activity. Defaults when never set.
 #[utoipa::path(
+    description = "Staff. Changes nothing.",
     tag = "exports",
     params(("id" = String, Path, description = "Fund id")),
     security(("bearer" = [])),
@@ -121,6 +126,7 @@ pub async fn get_fund_publication(
 
 /// Set how a fund appears in open data (admins and grant officers).
 #[utoipa::path(
+    description = "Admins and grant officers. Changes how the fund appears in the open-data exports; audited.",
     tag = "exports",
     params(("id" = String, Path, description = "Fund id")),
     request_body = publication::FundPublication,

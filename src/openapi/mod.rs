@@ -12,7 +12,6 @@ use crate::error::{FieldError, Problem};
 
 pub mod contract;
 mod cross_field;
-pub mod descriptions;
 pub mod examples;
 pub mod shared;
 mod text;
@@ -200,6 +199,22 @@ pub fn spec_for(public_base_url: &str, base_currency: &str) -> utoipa::openapi::
 /// ([`examples::add_to`]).
 pub fn document(spec: &utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut doc = serde_json::to_value(spec).unwrap_or_default();
+    // The middleware's own fact: the headers state the limits at run time.
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
+            if let Some(op) = op.as_object_mut() {
+                op.remove(crate::routes::RATE_LIMITS);
+            }
+        }
+    }
     cross_field::add_to(&mut doc);
     shared::name_code_lists(&mut doc);
     shared::share_parameters(&mut doc);
@@ -216,15 +231,21 @@ pub fn etag(doc: &serde_json::Value) -> String {
     format!("\"{hex}\"")
 }
 
-fn build(base_currency: &str) -> utoipa::openapi::OpenApi {
+/// The document as utoipa collects it from the handlers of `routes::configure`, before
+/// any modifier: what each handler declares, and nothing else.
+pub(crate) fn collected() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    let mut doc = App::new()
+    App::new()
         .into_utoipa_app()
         .openapi(doc)
         .configure(crate::routes::configure)
         .split_for_parts()
-        .1;
+        .1
+}
+
+fn build(base_currency: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = collected();
     // After the routes are collected: this walks their operations.
     SharedParameters { base_currency }.modify(&mut doc);
     reference_page_items(&mut doc);

@@ -12,6 +12,7 @@ use crate::grants::csv;
 
 /// Every grant as CSV (staff).
 #[utoipa::path(
+    description = "Staff. Every grant the caller may see as CSV (formula injection defused). Changes nothing.",
     tag = "grants",
     security(("bearer" = [])),
     responses(
