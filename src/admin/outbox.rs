@@ -107,7 +107,7 @@ pub async fn list_outbox(
     description = "Admins. Gives a dead message a fresh attempt budget; audited.",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Outbox message id")),
+    params(("id" = uuid::Uuid, Path, description = "Outbox message id")),
     responses(
         (status = 200, description = "Pending again", body = OutboxMessage),
         AuthErrors, NotFoundError, ConflictError,

@@ -502,7 +502,7 @@ pub async fn list_applications(
 #[utoipa::path(
     description = "Admins. One application. Changes nothing.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
@@ -526,7 +526,7 @@ pub async fn get_application(
 #[utoipa::path(
     description = "Admins. Moves the application to under review; audited; the applicant is emailed.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
@@ -552,7 +552,7 @@ pub async fn review_application(
 #[utoipa::path(
     description = "Admins. Creates the member organisation and invites its contact as the first member user (emailed); audited.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application, with organisation_id", body = Application),
@@ -578,7 +578,7 @@ pub async fn approve_application(
 #[utoipa::path(
     description = "Admins, with a reason. Audited; the applicant is emailed the reason.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     request_body = RejectApplication,
     security(("bearer" = [])),
     responses(

@@ -105,7 +105,7 @@ pub async fn iati_export(
 #[utoipa::path(
     description = "Staff. Changes nothing.",
     tag = "exports",
-    params(("id" = String, Path, description = "Fund id")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The fund's publication choices", body = publication::FundPublication),
@@ -128,7 +128,7 @@ pub async fn get_fund_publication(
 #[utoipa::path(
     description = "Admins and grant officers. Changes how the fund appears in the open-data exports; audited.",
     tag = "exports",
-    params(("id" = String, Path, description = "Fund id")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id")),
     request_body = publication::FundPublication,
     security(("bearer" = [])),
     responses(

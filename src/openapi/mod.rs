@@ -89,7 +89,7 @@ impl Modify for SecuritySchemes {
 }
 
 /// The contract of parameters that many operations share, stated once: the request
-/// headers of optimistic concurrency and idempotency, the page size of every list, ids, and
+/// headers of optimistic concurrency and idempotency, the page size of every list, and
 /// the currency of an exchange rate (any but the deployment's base currency, whose rate is 1).
 struct SharedParameters<'a> {
     base_currency: &'a str,
@@ -99,23 +99,10 @@ impl Modify for SharedParameters<'_> {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::schema::{ObjectBuilder, Type};
         use utoipa::openapi::{RefOr, Schema};
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            // Every id is a UUID, except that an organisation is also found by its slug.
-            let by_slug = path.starts_with("/api/v1/organisations/");
+        for item in openapi.paths.paths.values_mut() {
             for op in operations_mut(item) {
                 for p in op.parameters.iter_mut().flatten() {
                     let schema = match p.name.as_str() {
-                        "id" | "delivery_id"
-                            if p.parameter_in == utoipa::openapi::path::ParameterIn::Path
-                                && !by_slug =>
-                        {
-                            ObjectBuilder::new()
-                                .schema_type(Type::String)
-                                .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
-                                    utoipa::openapi::schema::KnownFormat::Uuid,
-                                )))
-                                .build()
-                        }
                         // The codes `money::currency` accepts.
                         "currency"
                             if p.parameter_in == utoipa::openapi::path::ParameterIn::Path =>

@@ -113,7 +113,7 @@ pub async fn list_webhooks(
     description = "The owning app, or admins. Changes nothing.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The subscription", body = Subscription),
         AuthErrors, NotFoundError,
@@ -135,7 +135,7 @@ pub async fn get_webhook(
     description = "The owning app, or admins. Audited.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     request_body = SubscriptionPatch,
     responses(
         (status = 200, description = "The changed subscription", body = Subscription),
@@ -162,7 +162,7 @@ pub async fn update_webhook(
     description = "The owning app, or admins. Deletes the subscription with its delivery log; audited.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     responses(
         (status = 204, description = "Deleted"),
         AuthErrors, NotFoundError,
@@ -188,7 +188,7 @@ pub async fn delete_webhook(
     description = "The owning app, or admins. Audited; the new secret is in this answer only.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The new secret, shown this once", body = RotatedSecret),
         AuthErrors, NotFoundError,
@@ -213,7 +213,7 @@ pub async fn rotate_webhook_secret(
     description = "The owning app, or admins. Changes nothing.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id"), DeliveryQuery),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id"), DeliveryQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = Page<Delivery>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -240,8 +240,8 @@ pub async fn list_webhook_deliveries(
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(
-        ("id" = String, Path, description = "Subscription id"),
-        ("delivery_id" = String, Path, description = "Delivery id"),
+        ("id" = uuid::Uuid, Path, description = "Subscription id"),
+        ("delivery_id" = uuid::Uuid, Path, description = "Delivery id"),
     ),
     responses(
         (status = 200, description = "Queued for now", body = Delivery),
@@ -269,7 +269,7 @@ pub async fn retry_webhook_delivery(
     description = "The owning app, or admins; the subscription must be enabled. At most a bounded number of deliveries per call, and `WEBHOOK_REPLAYS_PER_HOUR` calls per subscription in any hour (429 with `Retry-After` beyond). Each event is rendered through today's partner view: nothing hidden since is sent again.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id"), ReplayQuery),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id"), ReplayQuery),
     responses(
         (status = 202, description = "Queued", body = ReplayResult),
         QueryErrors, AuthErrors, NotFoundError, ConflictError, RateLimited,

@@ -103,7 +103,7 @@ pub async fn list_funds(
     description = "Staff. A fund with what is reserved, awarded, paid and remaining. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id")),
     responses(
         (status = 200, description = "The fund", body = Fund, headers(("ETag" = String, description = "Version"))),
         AuthErrors, NotFoundError,
@@ -126,7 +126,7 @@ pub async fn get_fund(
     description = "Admins and grant officers. Changes a fund; its amount may never fall below what is reserved. Audited.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id"), ("If-Match" = String, Header, description = "ETag of the fund")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id"), ("If-Match" = String, Header, description = "ETag of the fund")),
     request_body = FundPatch,
     responses(
         (status = 200, description = "Updated", body = Fund, headers(("ETag" = String, description = "Version"))),
@@ -161,7 +161,7 @@ pub async fn update_fund(
     description = "A finance officer or admin other than the one who asked for the raise. Applies the pending amount to the fund; audited as an event of the fund.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ConfirmIncrease,
     responses(
         (status = 200, description = "The fund with its new amount", body = Fund),

@@ -119,7 +119,7 @@ pub async fn list_grants(
     description = "Staff, members of the grantee, and partner apps (published grants, partner view). Changes nothing.",
     tag = "grants",
     security(("bearer" = []), ("oauth2" = ["grants:read"])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The grant", body = GrantAnswer, headers(("ETag" = String, description = "Version"))),
         AuthErrors, NotFoundError,
@@ -143,7 +143,7 @@ pub async fn get_grant(
     description = "Grant officers and admins. Changes a draft grant; every editor of its amount, grantee, fund or currency becomes a contributor who may not approve it. Audited.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("If-Match" = String, Header, description = "ETag of the grant")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("If-Match" = String, Header, description = "ETag of the grant")),
     request_body = GrantPatch,
     responses(
         (status = 200, description = "Updated", body = Grant, headers(("ETag" = String, description = "Version"))),
@@ -212,7 +212,7 @@ async fn move_grant_once(
     description = "Grant officers and admins. Submits a draft for approval; the submitter becomes a contributor; the other grant officers are emailed. Audited.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -242,7 +242,7 @@ pub async fn submit_grant(
     description = "A grant officer or admin who contributed nothing to the grant (four eyes; 409 `self_approval` otherwise). Reserves the amount in the fund in the same UPDATE that checks the ceiling; the author and the grantee's members are emailed. Audited.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
@@ -273,7 +273,7 @@ pub async fn approve_grant(
     description = "Grant officers and admins, with a reason. Audited; its author is emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),
@@ -299,7 +299,7 @@ pub async fn reject_grant(
     description = "Grant officers and admins. An approved grant becomes active: tranches may then be requested. Audited; the grantee's members and the author are emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -329,7 +329,7 @@ pub async fn activate_grant(
     description = "Grant officers and admins. Closes an active grant once no approved tranche awaits payment. Audited; the grantee's members, the author and finance are emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -359,7 +359,7 @@ pub async fn close_grant(
     description = "Grant officers and admins. Cancels a grant without committed tranches; an approved award returns to the fund. Audited; the grantee's members, the author and finance are emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),

@@ -30,7 +30,7 @@ async fn answer(
     description = "Staff (admins, grant officers, finance); anyone else gets 404. Edits and every counter move of the fund, each with before and after. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Fund id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -58,7 +58,7 @@ pub async fn fund_history(
     description = "Staff; anyone else gets 404. Every audited change of the grant with before and after. Changes nothing.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -86,7 +86,7 @@ pub async fn grant_history(
     description = "Staff; anyone else gets 404. Every audited change of the tranche with before and after. Changes nothing.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -108,7 +108,7 @@ pub async fn disbursement_history(
     description = "Staff; anyone else gets 404. Every audited change of the report with before and after. Changes nothing.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Report id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,

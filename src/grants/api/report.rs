@@ -38,7 +38,7 @@ async fn move_report(
     description = "Grant officers and admins. Asks the grantee for a report with a due date; audited; the grantee's members are emailed.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     request_body = NewReport,
     responses(
         (status = 201, description = "Created", body = Report, headers(("Location" = String, description = "URL of the report"))),
@@ -68,7 +68,7 @@ pub async fn create_report(
     description = "Members of the grantee organisation in good standing. Submits the report; audited; the grant officers are emailed.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     request_body = SubmitReport,
     responses(
         (status = 200, description = "The updated report", body = Report),
@@ -98,7 +98,7 @@ pub async fn submit_report(
     description = "Grant officers and admins. Accepts a submitted report; the grantee is emailed. Audited.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses(
         (status = 200, description = "The updated report", body = Report),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -119,7 +119,7 @@ pub async fn accept_report(
     description = "Grant officers and admins, with a reason. Returns a submitted report for changes; the grantee is emailed. Audited.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated report", body = Report),
@@ -208,7 +208,7 @@ pub async fn list_reports(
     description = "Staff and members of the grantee; anyone else gets 404. Changes nothing.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses(
         (status = 200, description = "The report", body = ReportItem),
         AuthErrors, NotFoundError,

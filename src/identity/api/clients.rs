@@ -201,7 +201,7 @@ pub async fn create_client(
     description = "Admins. One partner app with its scopes and whether it is revoked; the secret is never shown again. Changes nothing.",
     tag = "api-clients",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "API client id")),
+    params(("id" = uuid::Uuid, Path, description = "API client id")),
     responses(
         (status = 200, description = "The client", body = ApiClient),
         AuthErrors, NotFoundError,
@@ -226,7 +226,7 @@ pub async fn get_client(
     description = "Admins. Revokes a partner app: its tokens stop working at once. Audited.",
     tag = "api-clients",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "API client id")),
+    params(("id" = uuid::Uuid, Path, description = "API client id")),
     responses(
         (status = 204, description = "Revoked"),
         AuthErrors, NotFoundError,

@@ -73,7 +73,7 @@ pub async fn create_user(
     description = "Admins see the whole account; grant officers and finance see another staff user's id, display name and role only (a member user is 404 to them). Changes nothing.",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user as the caller may see it", body = UserView),
         AuthErrors, NotFoundError,
@@ -96,7 +96,7 @@ pub async fn get_user(
     description = "Admins. Changes role, status or organisation; disabling ends every session at once. Audited; emails nothing.",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     request_body = UserPatch,
     responses(
         (status = 200, description = "Updated", body = User),
@@ -126,7 +126,7 @@ pub async fn update_user(
     description = "Admins. Issues a fresh invitation token (the old one stops working) and emails it again; audited.",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 202, description = "Invitation sent again", body = User),
         AuthErrors, NotFoundError, ConflictError,
