@@ -85,7 +85,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiEr
     description = "Anyone who can reach it (keep it off the public network). Prometheus text format; changes nothing.",
     security(),
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain", example = json!(crate::openapi::examples::metrics())))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -200,7 +200,7 @@ const EXPORT_PAGE: i64 = 500;
     params(FilterParams, ExportSortParams),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
-        (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv"),
+        (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv", example = json!(crate::openapi::examples::organisations_csv())),
         QueryErrors, AuthErrors
     )
 )]

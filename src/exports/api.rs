@@ -49,7 +49,7 @@ fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>) -> HttpRespon
     security((), ("bearer" = []), ("oauth2" = ["grants:read"])),
     tag = "exports",
     responses(
-        (status = 200, description = "A 360Giving 1.4 package", body = Object, headers(("ETag" = String, description = "Changes when the data changes"))),
+        (status = 200, description = "A 360Giving 1.4 package", body = Object, headers(("ETag" = String, description = "Changes when the data changes")), example = json!(crate::openapi::examples::giving_package())),
         (status = 304, description = "Not modified"),
         Unauthenticated,
     )
@@ -78,7 +78,7 @@ pub async fn giving_export(
     security((), ("bearer" = []), ("oauth2" = ["grants:read"])),
     tag = "exports",
     responses(
-        (status = 200, description = "An IATI 2.03 iati-activities document", body = String, content_type = "application/xml", headers(("ETag" = String, description = "Changes when the data changes"))),
+        (status = 200, description = "An IATI 2.03 iati-activities document", body = String, content_type = "application/xml", headers(("ETag" = String, description = "Changes when the data changes")), example = json!(crate::openapi::examples::iati_activities())),
         (status = 304, description = "Not modified"),
         Unauthenticated,
     )

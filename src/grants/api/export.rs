@@ -16,7 +16,7 @@ use crate::grants::csv;
     tag = "grants",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "CSV with a header row", body = String, content_type = "text/csv"),
+        (status = 200, description = "CSV with a header row", body = String, content_type = "text/csv", example = json!(crate::openapi::examples::grants_csv())),
         AuthErrors,
     )
 )]
