@@ -85,7 +85,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiEr
     description = "Anyone who can reach it (keep it off the public network). Prometheus text format; changes nothing.",
     security(),
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain", example = json!(crate::openapi::examples::metrics())))
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain", example = json!(metrics_example())))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
@@ -107,4 +107,13 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(m.render())
+}
+
+/// The example of the metrics answer: one counter.
+fn metrics_example() -> serde_json::Value {
+    serde_json::json!(
+        "# HELP idpc_hub_http_requests_total Total number of HTTP requests\n\
+         # TYPE idpc_hub_http_requests_total counter\n\
+         idpc_hub_http_requests_total{endpoint=\"/api/v1/grants\",method=\"GET\",status=\"200\"} 12\n"
+    )
 }

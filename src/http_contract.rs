@@ -30,8 +30,37 @@ const OPENAPI_CACHE: &str = "public, max-age=300";
 /// The window of every limit of `auth::throttle` (`RATE_WINDOW`), in seconds.
 const RATE_WINDOW_SECS: u32 = 60;
 
+/// The operation extension naming the rate limits a handler counts, declared on its
+/// `#[utoipa::path]` (the only route fact OpenAPI has no field for):
+/// `extensions(("x-rate-limits" = json!([Limit::AuthPerIp])))`. The headers of
+/// of this module read it from the route table; the published document leaves it out.
+pub const RATE_LIMITS: &str = "x-rate-limits";
+
+/// A limit a handler counts (through `auth::throttle`), named as `RateLimit-Policy` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Sign-in attempts per client address (`AUTH_RATE_LIMIT_PER_IP`).
+    AuthPerIp,
+    /// Sign-in attempts per account (`AUTH_RATE_LIMIT_PER_ACCOUNT`).
+    AuthPerAccount,
+    /// Membership applications per client address (`APPLICATION_RATE_LIMIT_PER_IP`).
+    ApplicationPerIp,
+}
+
+impl Limit {
+    /// The policy name in the headers and its configured quota per window.
+    pub fn policy(self, config: &crate::config::Config) -> (&'static str, u32) {
+        match self {
+            Limit::AuthPerIp => ("ip", config.auth_rate_limit_per_ip),
+            Limit::AuthPerAccount => ("account", config.auth_rate_limit_per_account),
+            Limit::ApplicationPerIp => ("ip", config.application_rate_limit_per_ip),
+        }
+    }
+}
+
 /// The limits the route's handler counts, as (policy name, quota per window): declared on
-/// the handler (`routes::RATE_LIMITS`), with the configured numbers.
+/// the handler ([`RATE_LIMITS`]), with the configured numbers.
 fn rate_limits(state: &AppState, method: &Method, path: &str) -> Vec<(&'static str, u32)> {
     state
         .routes

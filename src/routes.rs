@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
+use crate::http_contract::{Limit, RATE_LIMITS};
 use crate::{AppState, admin, directory, exports, grants, health, identity, webhooks};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
@@ -140,35 +141,6 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, spec: serde_json::Value) {
                 .finish()
         }),
     );
-}
-
-/// The operation extension naming the rate limits a handler counts, declared on its
-/// `#[utoipa::path]` (the only route fact OpenAPI has no field for):
-/// `extensions(("x-rate-limits" = json!([Limit::AuthPerIp])))`. The headers of
-/// `http_contract` read it from here; the published document leaves it out.
-pub const RATE_LIMITS: &str = "x-rate-limits";
-
-/// A limit a handler counts (through `auth::throttle`), named as `RateLimit-Policy` names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Limit {
-    /// Sign-in attempts per client address (`AUTH_RATE_LIMIT_PER_IP`).
-    AuthPerIp,
-    /// Sign-in attempts per account (`AUTH_RATE_LIMIT_PER_ACCOUNT`).
-    AuthPerAccount,
-    /// Membership applications per client address (`APPLICATION_RATE_LIMIT_PER_IP`).
-    ApplicationPerIp,
-}
-
-impl Limit {
-    /// The policy name in the headers and its configured quota per window.
-    pub fn policy(self, config: &crate::config::Config) -> (&'static str, u32) {
-        match self {
-            Limit::AuthPerIp => ("ip", config.auth_rate_limit_per_ip),
-            Limit::AuthPerAccount => ("account", config.auth_rate_limit_per_account),
-            Limit::ApplicationPerIp => ("ip", config.application_rate_limit_per_ip),
-        }
-    }
 }
 
 /// One documented operation, as the middleware needs it.

@@ -200,7 +200,7 @@ const EXPORT_PAGE: i64 = 500;
     params(FilterParams, ExportSortParams),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
-        (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv", example = json!(crate::openapi::examples::organisations_csv())),
+        (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv", example = json!(csv_example())),
         QueryErrors, AuthErrors
     )
 )]
@@ -425,7 +425,7 @@ pub async fn request_renewal(
 /// name is open.
 #[utoipa::path(
     description = "Anyone, without an account. Records the application; the applicant gets a confirmation (with no applicant text beyond their name) and every active admin a notice (applicant text never in a subject).",
-    extensions(("x-rate-limits" = json!([crate::routes::Limit::ApplicationPerIp]))),
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::ApplicationPerIp]))),
     tag = "membership",
     request_body = NewApplication,
     security(()),
@@ -599,4 +599,10 @@ pub async fn reject_application(
         .db(move |c| applications::reject(c, &config, &admin, &meta, &id, body.0))
         .await?;
     Ok(web::Json(row.into()))
+}
+
+/// The example of the CSV answer: its header row.
+fn csv_example() -> serde_json::Value {
+    let header = crate::directory::search::csv::CSV_HEADER;
+    serde_json::json!(format!("{}\r\n", header.join(",")))
 }

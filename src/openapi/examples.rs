@@ -395,56 +395,6 @@ fn merge(base: Value, over: Value) -> Value {
     }
 }
 
-// The answers that are not JSON objects of ours (CSV, XML, Prometheus text, the 360Giving
-// package): a short real one each, named as `example = ...` by its handler's response.
-
-fn csv(header: &[&str]) -> Value {
-    json!(format!("{}\r\n", header.join(",")))
-}
-
-/// `GET /api/v1/grants.csv`: the header row.
-pub fn grants_csv() -> Value {
-    csv(&crate::grants::csv::HEADER)
-}
-
-/// `GET /api/v1/organisations.csv`: the header row.
-pub fn organisations_csv() -> Value {
-    csv(crate::directory::search::csv::CSV_HEADER)
-}
-
-/// `GET /metrics`: one counter.
-pub fn metrics() -> Value {
-    json!(
-        "# HELP idpc_hub_http_requests_total Total number of HTTP requests\n\
-         # TYPE idpc_hub_http_requests_total counter\n\
-         idpc_hub_http_requests_total{endpoint=\"/api/v1/grants\",method=\"GET\",status=\"200\"} 12\n"
-    )
-}
-
-/// The IATI activity file, empty.
-pub fn iati_activities() -> Value {
-    json!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <iati-activities version=\"2.03\" generated-datetime=\"2026-11-30T09:30:00Z\">\n\
-         </iati-activities>\n"
-    )
-}
-
-/// The 360Giving package, without grants.
-pub fn giving_package() -> Value {
-    json!({
-        "version": crate::exports::giving::VERSION,
-        "title": "IDPC onward grants",
-        "identifier": "360G-IDPC-onward-grants",
-        "issued": "2026-11-30",
-        "modified": "2026-11-30T09:30:00Z",
-        "publisher": {"identifier": "360G-IDPC", "name": "IDPC", "prefix": "360G-IDPC"},
-        "license": "https://creativecommons.org/licenses/by/4.0/",
-        "accessURL": "http://127.0.0.1:8080/api/v1/exports/360giving.json",
-        "grants": []
-    })
-}
-
 /// The problem documents the main error answers show, rendered by the error type itself.
 fn problems() -> Vec<(&'static str, Value)> {
     let render = |e: ApiError, instance: &str| {

@@ -198,7 +198,7 @@ pub fn document(spec: &utoipa::openapi::OpenApi) -> serde_json::Value {
             .flat_map(|i| i.values_mut())
         {
             if let Some(op) = op.as_object_mut() {
-                op.remove(crate::routes::RATE_LIMITS);
+                op.remove(crate::http_contract::RATE_LIMITS);
             }
         }
     }
@@ -342,7 +342,7 @@ mod snapshot {
             op["operationId"].as_str().unwrap_or_default(),
             security.join(" | "),
         );
-        if let Some(limits) = op.get(crate::routes::RATE_LIMITS) {
+        if let Some(limits) = op.get(crate::http_contract::RATE_LIMITS) {
             let _ = writeln!(out, "  rate limits {limits}");
         }
         for p in op["parameters"].as_array().into_iter().flatten() {
@@ -379,9 +379,9 @@ mod snapshot {
             for (method, op) in item.as_object().into_iter().flatten() {
                 let mut op = op.clone();
                 if let Some(limits) =
-                    with_limits["paths"][path][method].get(crate::routes::RATE_LIMITS)
+                    with_limits["paths"][path][method].get(crate::http_contract::RATE_LIMITS)
                 {
-                    op[crate::routes::RATE_LIMITS] = limits.clone();
+                    op[crate::http_contract::RATE_LIMITS] = limits.clone();
                 }
                 operation(doc, method, path, &op, &mut out);
             }

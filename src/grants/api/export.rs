@@ -16,7 +16,7 @@ use crate::grants::csv;
     tag = "grants",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "CSV with a header row", body = String, content_type = "text/csv", example = json!(crate::openapi::examples::grants_csv())),
+        (status = 200, description = "CSV with a header row", body = String, content_type = "text/csv", example = json!(csv_example())),
         AuthErrors,
     )
 )]
@@ -34,4 +34,9 @@ pub async fn grants_csv(
             "attachment; filename=\"grants.csv\"",
         ))
         .body(csv))
+}
+
+/// The example of the CSV answer: its header row.
+fn csv_example() -> serde_json::Value {
+    serde_json::json!(format!("{}\r\n", csv::HEADER.join(",")))
 }

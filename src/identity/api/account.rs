@@ -14,7 +14,7 @@ use crate::identity::model::*;
 /// Ask for a password reset link. Always 202, whether or not the account exists.
 #[utoipa::path(
     description = "Anyone. Emails a one-time reset link (valid 30 minutes) if an active account has this address; answers 202 either way, so it reveals nothing. Rate-limited like login.",
-    extensions(("x-rate-limits" = json!([crate::routes::Limit::AuthPerIp, crate::routes::Limit::AuthPerAccount]))),
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp, crate::http_contract::Limit::AuthPerAccount]))),
     security(),
     tag = "auth",
     request_body = PasswordResetRequest,
@@ -36,7 +36,7 @@ pub async fn password_reset(
 /// Set a new password with the emailed token; every session of the user ends.
 #[utoipa::path(
     description = "Anyone holding an emailed reset token. The token is checked before any password work; on success the password changes, every session ends, a lockout is lifted and the owner is emailed that the password changed.",
-    extensions(("x-rate-limits" = json!([crate::routes::Limit::AuthPerIp]))),
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp]))),
     security(),
     tag = "auth",
     request_body = PasswordResetConfirm,

@@ -54,7 +54,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 /// OAuth2 client credentials for partner apps: HTTP Basic or form credentials.
 #[utoipa::path(
     description = "Partner apps (OAuth2 client credentials). Returns a short-lived access token with the scopes granted to the app. Emails nothing.",
-    extensions(("x-rate-limits" = json!([crate::routes::Limit::AuthPerIp]))),
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp]))),
     security(),
     tag = "auth",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),

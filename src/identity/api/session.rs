@@ -13,7 +13,7 @@ use crate::identity::session;
 /// Log in with email and password.
 #[utoipa::path(
     description = "Anyone. Returns an access and a refresh token. Wrong credentials, an unknown email and a throttled account all answer the same 401 after the same work; repeated failures are slowed per account and per address. Emails nothing.",
-    extensions(("x-rate-limits" = json!([crate::routes::Limit::AuthPerIp, crate::routes::Limit::AuthPerAccount]))),
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp, crate::http_contract::Limit::AuthPerAccount]))),
     security(),
     tag = "auth",
     request_body = LoginRequest,
