@@ -33,7 +33,7 @@ const RATE_WINDOW_SECS: u32 = 60;
 /// The operation extension naming the rate limits a handler counts, declared on its
 /// `#[utoipa::path]` (the only route fact OpenAPI has no field for):
 /// `extensions(("x-rate-limits" = json!([Limit::AuthPerIp])))`. The headers of
-/// of this module read it from the route table; the published document leaves it out.
+/// this module read it from the route table; the published document leaves it out.
 pub const RATE_LIMITS: &str = "x-rate-limits";
 
 /// A limit a handler counts (through `auth::throttle`), named as `RateLimit-Policy` names it.
