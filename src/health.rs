@@ -31,7 +31,10 @@ pub struct Ready {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Live)))]
+#[utoipa::path(
+    description = "Anyone. Changes nothing; answers 200 while the process runs (for liveness probes).",
+    security(),
+    tag = "operations", responses((status = 200, description = "Alive", body = Live)))]
 #[get("/health/live")]
 pub async fn live() -> web::Json<Live> {
     web::Json(Live { status: "live" })
@@ -39,6 +42,8 @@ pub async fn live() -> web::Json<Live> {
 
 /// The database answers and every migration is applied.
 #[utoipa::path(
+    description = "Anyone. Changes nothing; 503 while the database is unreachable or a migration is pending (for readiness probes).",
+    security(),
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Ready),
@@ -77,8 +82,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiEr
 
 /// Prometheus metrics: requests and latency by route, pool and outbox state.
 #[utoipa::path(
+    description = "Anyone who can reach it (keep it off the public network). Prometheus text format; changes nothing.",
+    security(),
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain", example = json!(metrics_example())))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
@@ -100,4 +107,13 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(m.render())
+}
+
+/// The example of the metrics answer: one counter.
+fn metrics_example() -> serde_json::Value {
+    serde_json::json!(
+        "# HELP idpc_hub_http_requests_total Total number of HTTP requests\n\
+         # TYPE idpc_hub_http_requests_total counter\n\
+         idpc_hub_http_requests_total{endpoint=\"/api/v1/grants\",method=\"GET\",status=\"200\"} 12\n"
+    )
 }

@@ -17,19 +17,11 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 
 use crate::AppState;
-use crate::config::Config;
 
 /// The draft's policy field: the quota and window of each limit on a route.
 pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 /// The draft's state field: what is left of a quota and when it resets.
 pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
-
-/// Token responses: never stored by any cache.
-const TOKEN_PATHS: &[&str] = &[
-    "/api/v1/auth/login",
-    "/api/v1/auth/refresh",
-    "/api/v1/auth/token",
-];
 
 /// Swagger UI assets and the document change only with a release.
 const DOCS_CACHE: &str = "public, max-age=3600";
@@ -38,20 +30,44 @@ const OPENAPI_CACHE: &str = "public, max-age=300";
 /// The window of every limit of `auth::throttle` (`RATE_WINDOW`), in seconds.
 const RATE_WINDOW_SECS: u32 = 60;
 
-/// The limits a POST route counts, as (policy name, quota per window). The counting lives in
-/// the handlers; this table states the same configured numbers for the headers.
-pub fn rate_limits(config: &Config, method: &Method, path: &str) -> Vec<(&'static str, u32)> {
-    if method != Method::POST {
-        return Vec::new();
+/// The operation extension naming the rate limits a handler counts, declared on its
+/// `#[utoipa::path]` (the only route fact OpenAPI has no field for):
+/// `extensions(("x-rate-limits" = json!([Limit::AuthPerIp])))`. The headers of
+/// this module read it from the route table; the published document leaves it out.
+pub const RATE_LIMITS: &str = "x-rate-limits";
+
+/// A limit a handler counts (through `auth::throttle`), named as `RateLimit-Policy` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Sign-in attempts per client address (`AUTH_RATE_LIMIT_PER_IP`).
+    AuthPerIp,
+    /// Sign-in attempts per account (`AUTH_RATE_LIMIT_PER_ACCOUNT`).
+    AuthPerAccount,
+    /// Membership applications per client address (`APPLICATION_RATE_LIMIT_PER_IP`).
+    ApplicationPerIp,
+}
+
+impl Limit {
+    /// The policy name in the headers and its configured quota per window.
+    pub fn policy(self, config: &crate::config::Config) -> (&'static str, u32) {
+        match self {
+            Limit::AuthPerIp => ("ip", config.auth_rate_limit_per_ip),
+            Limit::AuthPerAccount => ("account", config.auth_rate_limit_per_account),
+            Limit::ApplicationPerIp => ("ip", config.application_rate_limit_per_ip),
+        }
     }
-    let ip = ("ip", config.auth_rate_limit_per_ip);
-    let account = ("account", config.auth_rate_limit_per_account);
-    match path {
-        "/api/v1/auth/login" | "/api/v1/auth/password-reset" => vec![ip, account],
-        "/api/v1/auth/token" | "/api/v1/auth/password-reset/confirm" => vec![ip],
-        "/api/v1/membership-applications" => vec![("ip", config.application_rate_limit_per_ip)],
-        _ => Vec::new(),
-    }
+}
+
+/// The limits the route's handler counts, as (policy name, quota per window): declared on
+/// the handler ([`RATE_LIMITS`]), with the configured numbers.
+fn rate_limits(state: &AppState, method: &Method, path: &str) -> Vec<(&'static str, u32)> {
+    state
+        .routes
+        .limits(method.as_str(), path)
+        .iter()
+        .map(|limit| limit.policy(&state.config))
+        .collect()
 }
 
 /// A body that states its length and sends nothing: what a HEAD answer is. The HTTP/1
@@ -144,9 +160,8 @@ pub async fn conventions(
     }
 
     if !headers.contains_key(header::CACHE_CONTROL) {
-        let fitted = if TOKEN_PATHS.contains(&path.as_str()) {
-            "no-store"
-        } else if method == Method::GET && path == "/openapi.json" && status.is_success() {
+        // Answers to anything but GET (token answers among them) are never stored.
+        let fitted = if method == Method::GET && path == "/openapi.json" && status.is_success() {
             OPENAPI_CACHE
         } else if method == Method::GET && path.starts_with("/docs/") && status.is_success() {
             DOCS_CACHE
@@ -172,7 +187,7 @@ pub async fn conventions(
     }
 
     if let Some(state) = &state {
-        let limits = rate_limits(&state.config, &method, &path);
+        let limits = rate_limits(state, &method, &path);
         if !limits.is_empty() {
             let policy = limits
                 .iter()

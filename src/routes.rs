@@ -10,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
+use crate::http_contract::{Limit, RATE_LIMITS};
 use crate::{AppState, admin, directory, exports, grants, health, identity, webhooks};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
@@ -142,63 +143,89 @@ pub fn configure_app(cfg: &mut web::ServiceConfig, spec: serde_json::Value) {
     );
 }
 
-/// Path patterns of documented routes with their methods.
+/// One documented operation, as the middleware needs it.
+struct Operation {
+    method: &'static str,
+    /// It documents (and so honours) an `Idempotency-Key`.
+    idempotent: bool,
+    /// The limits its handler counts.
+    limits: Vec<Limit>,
+}
+
+/// What the middleware knows of each documented route, read from the operations the
+/// handlers declare (so nothing here names a path).
 pub struct RouteTable {
-    routes: Vec<(ResourceDef, Vec<String>)>,
-    /// POST routes that document (and so honour) an `Idempotency-Key`.
-    idempotent_posts: Vec<ResourceDef>,
+    routes: Vec<(ResourceDef, Vec<Operation>)>,
 }
 
 impl RouteTable {
     /// Builds the table from the OpenAPI document.
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
-        let mut routes = Vec::new();
-        let mut idempotent_posts = Vec::new();
-        for (path, item) in doc.paths.paths.iter() {
-            let takes_key = item.post.as_ref().is_some_and(|op| {
-                op.parameters
-                    .iter()
-                    .flatten()
-                    .any(|p| p.name == crate::idempotency::HEADER)
-            });
-            if takes_key {
-                idempotent_posts.push(ResourceDef::new(path.as_str()));
-            }
-            let mut methods = Vec::new();
-            let ops = [
-                ("GET", item.get.is_some()),
-                ("POST", item.post.is_some()),
-                ("PUT", item.put.is_some()),
-                ("PATCH", item.patch.is_some()),
-                ("DELETE", item.delete.is_some()),
-            ];
-            for (m, present) in ops {
-                if present {
-                    methods.push(m.to_string());
-                }
-            }
-            if methods.iter().any(|m| m == "GET") {
-                methods.push("HEAD".into());
-            }
-            routes.push((ResourceDef::new(path.as_str()), methods));
-        }
-        Self {
-            routes,
-            idempotent_posts,
-        }
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let ops = [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ];
+                let ops = ops
+                    .into_iter()
+                    .filter_map(|(method, op)| op.as_ref().map(|op| operation(method, op)))
+                    .collect();
+                (ResourceDef::new(path.as_str()), ops)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
+        let (_, ops) = self.routes.iter().find(|(def, _)| def.is_match(path))?;
+        ops.iter().find(|op| op.method == method)
     }
 
     /// True when `path` is a POST route that honours `Idempotency-Key`.
     pub fn honours_idempotency_key(&self, path: &str) -> bool {
-        self.idempotent_posts.iter().any(|def| def.is_match(path))
+        self.operation("POST", path).is_some_and(|op| op.idempotent)
+    }
+
+    /// The rate limits the handler of `method` on `path` counts.
+    pub fn limits(&self, method: &str, path: &str) -> &[Limit] {
+        self.operation(method, path)
+            .map_or(&[], |op| op.limits.as_slice())
     }
 
     /// The methods allowed on a path, when it is a known route.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
-        self.routes
-            .iter()
-            .find(|(def, _)| def.is_match(path))
-            .map(|(_, m)| m.clone())
+        let (_, ops) = self.routes.iter().find(|(def, _)| def.is_match(path))?;
+        let mut methods: Vec<String> = ops.iter().map(|op| op.method.to_string()).collect();
+        if methods.iter().any(|m| m == "GET") {
+            methods.push("HEAD".into());
+        }
+        Some(methods)
+    }
+}
+
+fn operation(method: &'static str, op: &utoipa::openapi::path::Operation) -> Operation {
+    let idempotent = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.name == crate::idempotency::HEADER);
+    let limits = op
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get(RATE_LIMITS))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    Operation {
+        method,
+        idempotent,
+        limits,
     }
 }
 

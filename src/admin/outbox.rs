@@ -75,6 +75,7 @@ impl From<OutboxRow> for OutboxMessage {
 
 /// List outbox messages, newest first (admin).
 #[utoipa::path(
+    description = "Admins. Messages with their delivery state; one-time links in sent bodies are already scrubbed. Changes nothing.",
     tag = "admin",
     security(("bearer" = [])),
     params(OutboxQuery),
@@ -103,9 +104,10 @@ pub async fn list_outbox(
 
 /// Re-queue a dead message with a fresh attempt budget (admin).
 #[utoipa::path(
+    description = "Admins. Gives a dead message a fresh attempt budget; audited.",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Outbox message id")),
+    params(("id" = uuid::Uuid, Path, description = "Outbox message id")),
     responses(
         (status = 200, description = "Pending again", body = OutboxMessage),
         AuthErrors, NotFoundError, ConflictError,

@@ -112,6 +112,7 @@ pub struct SortPageParams {
 
 /// Create an organisation (admin). Profile fields are set afterwards with PATCH.
 #[utoipa::path(
+    description = "Admins. Creates an organisation (a partner or a member); audited. Emails nothing.",
     tag = "directory",
     request_body = NewOrganisation,
     security(("bearer" = [])),
@@ -141,6 +142,7 @@ pub async fn create_organisation(
 /// the public and partner apps (`directory:read`) see public groups of listed organisations
 /// that are not hidden; members see members-level groups; staff see everything.
 #[utoipa::path(
+    description = "Anyone; what each caller sees follows the directory's one visibility rule. Changes nothing.",
     tag = "directory",
     params(FilterParams, SortPageParams),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
@@ -165,6 +167,7 @@ pub async fn list_organisations(
 /// what the caller may see, with the list's filters: a value's count is the list's total
 /// with that value added to the filters.
 #[utoipa::path(
+    description = "Anyone; counted over what the caller may see, with the list's filters. Changes nothing.",
     tag = "directory",
     params(FilterParams),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
@@ -192,11 +195,12 @@ const EXPORT_PAGE: i64 = 500;
 
 /// The directory as CSV, with the list's filters and visibility, streamed page by page.
 #[utoipa::path(
+    description = "Anyone; the list's visibility and filters as CSV (formula injection defused). Changes nothing.",
     tag = "directory",
     params(FilterParams, ExportSortParams),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
     responses(
-        (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv"),
+        (status = 200, description = "CSV with a header row; fields the caller may not see are empty", body = String, content_type = "text/csv", example = json!(csv_example())),
         QueryErrors, AuthErrors
     )
 )]
@@ -248,6 +252,7 @@ pub async fn export_organisations(
 /// An organisation by id or slug, as the caller may see it. Answers 304 to a matching
 /// `If-None-Match`, and 301 to the current slug when asked by an old one (after a rename).
 #[utoipa::path(
+    description = "Anyone; the field groups the caller may see. A hidden organisation is 404 to the public and to partner apps. Changes nothing.",
     tag = "directory",
     params(("id" = String, Path, description = "Organisation id or slug")),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
@@ -293,6 +298,7 @@ pub async fn get_organisation(
 /// Change an organisation (JSON merge-patch). Admins, or member users of that organisation;
 /// members may not change kind, slug, joined_on or membership. `If-Match` is required.
 #[utoipa::path(
+    description = "Admins, or member users of that organisation in good standing. Changes the profile (JSON merge patch); audited, and partner apps' webhooks hear of public changes.",
     tag = "directory",
     params(
         ("id" = String, Path, description = "Organisation id"),
@@ -327,6 +333,7 @@ pub async fn update_organisation(
 /// The organisation's audit history with before/after per field (admins and the
 /// organisation's own members; other members get 404, other staff and apps 403).
 #[utoipa::path(
+    description = "Admins and the organisation's own members. The audit trail, newest first. Changes nothing.",
     tag = "directory",
     params(("id" = String, Path, description = "Organisation id or slug"), crate::pagination::PageParams),
     security(("bearer" = [])),
@@ -353,6 +360,7 @@ pub async fn organisation_history(
 
 /// Decide on a member's standing (admin): suspend, reinstate, withdraw or renew.
 #[utoipa::path(
+    description = "Admins. Suspends, reinstates, withdraws or renews a membership; audited; the organisation's members and the admins are emailed, and an open renewal request is closed.",
     tag = "membership",
     params(("id" = String, Path, description = "Organisation id or slug")),
     request_body = MembershipCommand,
@@ -386,6 +394,7 @@ pub async fn change_membership(
 /// organisation; 409 `renewal_already_requested` while one is open, `invalid_transition` when
 /// the membership cannot be renewed (suspended, withdrawn).
 #[utoipa::path(
+    description = "Members of that organisation. Records one open renewal request and emails every active admin; an admin's membership decision closes it. Audited.",
     tag = "membership",
     params(("id" = String, Path, description = "Organisation id or slug")),
     security(("bearer" = [])),
@@ -415,6 +424,8 @@ pub async fn request_renewal(
 /// `duplicate_application` while an application of the same contact email or organisation
 /// name is open.
 #[utoipa::path(
+    description = "Anyone, without an account. Records the application; the applicant gets a confirmation (with no applicant text beyond their name) and every active admin a notice (applicant text never in a subject).",
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::ApplicationPerIp]))),
     tag = "membership",
     request_body = NewApplication,
     security(()),
@@ -462,6 +473,7 @@ pub struct ApplicationParams {
 
 /// Membership applications, oldest first (admin).
 #[utoipa::path(
+    description = "Admins. Applications with their status, oldest first. Changes nothing.",
     tag = "membership",
     params(ApplicationParams),
     security(("bearer" = [])),
@@ -488,8 +500,9 @@ pub async fn list_applications(
 
 /// One membership application (admin).
 #[utoipa::path(
+    description = "Admins. One application. Changes nothing.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
@@ -511,8 +524,9 @@ pub async fn get_application(
 
 /// Start reviewing an application (admin): submitted → under_review; emails the applicant.
 #[utoipa::path(
+    description = "Admins. Moves the application to under review; audited; the applicant is emailed.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application", body = Application),
@@ -536,8 +550,9 @@ pub async fn review_application(
 /// Approve an application (admin): creates the member organisation and invites the contact
 /// as its first member user by email.
 #[utoipa::path(
+    description = "Admins. Creates the member organisation and invites its contact as the first member user (emailed); audited.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The application, with organisation_id", body = Application),
@@ -561,8 +576,9 @@ pub async fn approve_application(
 
 /// Reject an application with a reason (admin); emails the applicant.
 #[utoipa::path(
+    description = "Admins, with a reason. Audited; the applicant is emailed the reason.",
     tag = "membership",
-    params(("id" = String, Path, description = "Application id")),
+    params(("id" = uuid::Uuid, Path, description = "Application id")),
     request_body = RejectApplication,
     security(("bearer" = [])),
     responses(
@@ -583,4 +599,10 @@ pub async fn reject_application(
         .db(move |c| applications::reject(c, &config, &admin, &meta, &id, body.0))
         .await?;
     Ok(web::Json(row.into()))
+}
+
+/// The example of the CSV answer: its header row.
+fn csv_example() -> serde_json::Value {
+    let header = crate::directory::search::csv::CSV_HEADER;
+    serde_json::json!(format!("{}\r\n", header.join(",")))
 }

@@ -45,9 +45,11 @@ fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>) -> HttpRespon
 /// organisations hidden from the public are not named, identified or located beyond their
 /// region. Cacheable: answers 304 to a matching `If-None-Match`.
 #[utoipa::path(
+    description = "Anyone. Open data; changes nothing.",
+    security((), ("bearer" = []), ("oauth2" = ["grants:read"])),
     tag = "exports",
     responses(
-        (status = 200, description = "A 360Giving 1.4 package", body = Object, headers(("ETag" = String, description = "Changes when the data changes"))),
+        (status = 200, description = "A 360Giving 1.4 package", body = Object, headers(("ETag" = String, description = "Changes when the data changes")), example = json!(giving_example())),
         (status = 304, description = "Not modified"),
         Unauthenticated,
     )
@@ -72,9 +74,11 @@ pub async fn giving_export(
 /// disbursement per payment and a negative disbursement per reversal. Cacheable: answers 304
 /// to a matching `If-None-Match`.
 #[utoipa::path(
+    description = "Anyone. Open data; changes nothing.",
+    security((), ("bearer" = []), ("oauth2" = ["grants:read"])),
     tag = "exports",
     responses(
-        (status = 200, description = "An IATI 2.03 iati-activities document", body = String, content_type = "application/xml", headers(("ETag" = String, description = "Changes when the data changes"))),
+        (status = 200, description = "An IATI 2.03 iati-activities document", body = String, content_type = "application/xml", headers(("ETag" = String, description = "Changes when the data changes")), example = json!(iati_example())),
         (status = 304, description = "Not modified"),
         Unauthenticated,
     )
@@ -99,8 +103,9 @@ pub async fn iati_export(
 /// How a fund appears in open data (staff): published as an incoming grant or not, its
 /// regrantType, and the donor's IATI activity. Defaults when never set.
 #[utoipa::path(
+    description = "Staff. Changes nothing.",
     tag = "exports",
-    params(("id" = String, Path, description = "Fund id")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The fund's publication choices", body = publication::FundPublication),
@@ -121,8 +126,9 @@ pub async fn get_fund_publication(
 
 /// Set how a fund appears in open data (admins and grant officers).
 #[utoipa::path(
+    description = "Admins and grant officers. Changes how the fund appears in the open-data exports; audited.",
     tag = "exports",
-    params(("id" = String, Path, description = "Fund id")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id")),
     request_body = publication::FundPublication,
     security(("bearer" = [])),
     responses(
@@ -146,4 +152,28 @@ pub async fn set_fund_publication(
         .db(move |c| publication::set(c, &config, &who, &meta, &id, body.0))
         .await?;
     Ok(web::Json(p))
+}
+
+/// The example of the IATI answer: an activity file without activities.
+fn iati_example() -> serde_json::Value {
+    serde_json::json!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <iati-activities version=\"2.03\" generated-datetime=\"2026-11-30T09:30:00Z\">\n\
+         </iati-activities>\n"
+    )
+}
+
+/// The example of the 360Giving answer: a package without grants.
+fn giving_example() -> serde_json::Value {
+    serde_json::json!({
+        "version": giving::VERSION,
+        "title": "IDPC onward grants",
+        "identifier": "360G-IDPC-onward-grants",
+        "issued": "2026-11-30",
+        "modified": "2026-11-30T09:30:00Z",
+        "publisher": {"identifier": "360G-IDPC", "name": "IDPC", "prefix": "360G-IDPC"},
+        "license": "https://creativecommons.org/licenses/by/4.0/",
+        "accessURL": "http://127.0.0.1:8080/api/v1/exports/360giving.json",
+        "grants": []
+    })
 }

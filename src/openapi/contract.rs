@@ -1,53 +1,19 @@
 //! The generic half of the OpenAPI contract, applied to every operation after the routes are
-//! collected, so operations added later get it without a line in their annotations: the
-//! security each operation accepts (public ones say `[]`; partner-app operations list the
-//! OAuth2 client-credentials scheme with its scope), a documented 500, and the headers the
-//! server sends on every answer (`X-Request-Id`), on 401 (`WWW-Authenticate`), 429 and 503
-//! (`Retry-After`, and the rate-limit fields on 429), on replays (`Idempotent-Replayed`) and
-//! on pages (`Link`), each stated once under `components.headers` and referenced.
+//! collected, so operations added later get it without a line in their annotations: what the
+//! description can add from the parameters (idempotency, `If-Match`, paging), a documented
+//! 500, and the headers the server sends on every answer (`X-Request-Id`), on 401
+//! (`WWW-Authenticate`), 429 and 503 (`Retry-After`, and the rate-limit fields on 429), on
+//! replays (`Idempotent-Replayed`) and on pages (`Link`), each stated once under
+//! `components.headers` and referenced. Who may call an operation (`security`) and its
+//! description are the handler's own, on its `#[utoipa::path]`.
 
 use serde_json::{Value, json};
 use utoipa::Modify;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::error::PROBLEM_JSON;
-
-/// Operations anyone may call without a token: `security: []`.
-const PUBLIC: &[(&str, &str)] = &[
-    ("GET", "/health/live"),
-    ("GET", "/health/ready"),
-    ("GET", "/metrics"),
-    ("POST", "/api/v1/auth/login"),
-    ("POST", "/api/v1/auth/refresh"),
-    ("POST", "/api/v1/auth/logout"),
-    ("POST", "/api/v1/auth/token"),
-    ("POST", "/api/v1/auth/password-reset"),
-    ("POST", "/api/v1/auth/password-reset/confirm"),
-    ("POST", "/api/v1/auth/invitations/accept"),
-];
-
-/// Operations a partner app may call with a client-credentials token, with the scope it
-/// needs and whether anonymous callers may call them too. Keyed by method and path.
-const PARTNER: &[(&str, &str, &str, bool)] = &[
-    ("GET", "/api/v1/grants", "grants:read", false),
-    ("GET", "/api/v1/grants/{id}", "grants:read", false),
-    ("GET", "/api/v1/organisations", "directory:read", true),
-    ("GET", "/api/v1/organisations/{id}", "directory:read", true),
-    (
-        "GET",
-        "/api/v1/organisations/facets",
-        "directory:read",
-        true,
-    ),
-    ("GET", "/api/v1/organisations.csv", "directory:read", true),
-    ("GET", "/api/v1/exports/360giving.json", "grants:read", true),
-];
-
-/// The scope of the open-data exports under `/api/v1/exports/` that the table does not name.
-const EXPORTS_PREFIX: &str = "/api/v1/exports/";
 
 /// The shared header components: (name in components, header name, description, schema).
 fn header_components() -> Vec<(&'static str, Value)> {
@@ -157,44 +123,10 @@ fn reference_headers(response: &mut Response, headers: &[(&str, &str)]) {
         .insert("headers".into(), Value::Object(map));
 }
 
-fn security_for(method: &str, path: &str, op: &mut Operation) {
-    let bearer = SecurityRequirement::new::<_, [&str; 0], &str>("bearer", []);
-    let anonymous = SecurityRequirement::default();
-    if PUBLIC.contains(&(method, path)) {
-        op.security.get_or_insert_with(Vec::new);
-        return;
-    }
-    let partner = PARTNER
-        .iter()
-        .find(|(m, p, _, _)| *m == method && *p == path)
-        .map(|(_, _, scope, anon)| (*scope, *anon))
-        .or_else(|| {
-            (method == "GET" && path.starts_with(EXPORTS_PREFIX)).then_some(("grants:read", true))
-        });
-    let security = op.security.get_or_insert_with(|| {
-        let mut v = Vec::new();
-        if partner.is_some_and(|(_, anon)| anon) {
-            v.push(anonymous.clone());
-        }
-        v.push(bearer.clone());
-        v
-    });
-    if let Some((scope, _)) = partner {
-        let app = SecurityRequirement::new("oauth2", [scope]);
-        if !security.contains(&app) {
-            security.push(app);
-        }
-    }
-}
-
 /// The operation's written description (who, what, emails) followed by what the document
 /// itself proves about retries, concurrency and paging.
 fn describe(op: &mut Operation, method: &str, idempotent: bool, versioned: bool, paged: bool) {
-    let id = op.operation_id.as_deref().unwrap_or_default();
-    let mut text = crate::openapi::descriptions::of(id)
-        .map(str::to_string)
-        .or_else(|| op.description.clone())
-        .unwrap_or_default();
+    let mut text = op.description.clone().unwrap_or_default();
     let mut add = |s: &str| {
         if !text.is_empty() {
             text.push_str("\n\n");
@@ -259,7 +191,7 @@ impl Modify for Contract {
             .get_or_insert_with(Extensions::default)
             .insert("headers".into(), Value::Object(headers));
 
-        for (path, item) in openapi.paths.paths.iter_mut() {
+        for item in openapi.paths.paths.values_mut() {
             let ops = [
                 ("GET", &mut item.get),
                 ("POST", &mut item.post),
@@ -269,7 +201,6 @@ impl Modify for Contract {
             ];
             for (method, op) in ops {
                 let Some(op) = op.as_mut() else { continue };
-                security_for(method, path, op);
                 let params = op.parameters.iter().flatten();
                 let mut idempotent = false;
                 let mut paged = false;
@@ -317,22 +248,22 @@ mod tests {
 
     #[test]
     fn every_operation_has_a_written_description() {
-        let doc = crate::openapi::spec();
+        // The handlers' own words, before the contract appends what the document proves.
+        let doc = crate::openapi::collected();
         let mut missing = Vec::new();
         for item in doc.paths.paths.values() {
             for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
                 .into_iter()
                 .flatten()
             {
-                let id = op.operation_id.clone().unwrap_or_default();
-                if crate::openapi::descriptions::of(&id).is_none() {
-                    missing.push(id);
+                if op.description.as_deref().is_none_or(str::is_empty) {
+                    missing.push(op.operation_id.clone().unwrap_or_default());
                 }
             }
         }
         assert!(
             missing.is_empty(),
-            "no description in src/openapi/descriptions.rs for {missing:?}"
+            "no `description = ...` on the #[utoipa::path] of {missing:?}"
         );
     }
 

@@ -395,38 +395,6 @@ fn merge(base: Value, over: Value) -> Value {
     }
 }
 
-/// The answers that are not JSON objects of ours (CSV, XML, Prometheus text, the 360Giving
-/// package): a short real one, by path.
-fn text_answer(path: &str) -> Option<Value> {
-    let csv = |header: &[&str]| json!(format!("{}\r\n", header.join(",")));
-    Some(match path {
-        "/api/v1/grants.csv" => csv(&crate::grants::csv::HEADER),
-        "/api/v1/organisations.csv" => csv(crate::directory::search::csv::CSV_HEADER),
-        "/metrics" => json!(
-            "# HELP idpc_hub_http_requests_total Total number of HTTP requests\n\
-             # TYPE idpc_hub_http_requests_total counter\n\
-             idpc_hub_http_requests_total{endpoint=\"/api/v1/grants\",method=\"GET\",status=\"200\"} 12\n"
-        ),
-        "/api/v1/exports/iati-activities.xml" => json!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-             <iati-activities version=\"2.03\" generated-datetime=\"2026-11-30T09:30:00Z\">\n\
-             </iati-activities>\n"
-        ),
-        "/api/v1/exports/360giving.json" => json!({
-            "version": crate::exports::giving::VERSION,
-            "title": "IDPC onward grants",
-            "identifier": "360G-IDPC-onward-grants",
-            "issued": "2026-11-30",
-            "modified": "2026-11-30T09:30:00Z",
-            "publisher": {"identifier": "360G-IDPC", "name": "IDPC", "prefix": "360G-IDPC"},
-            "license": "https://creativecommons.org/licenses/by/4.0/",
-            "accessURL": "http://127.0.0.1:8080/api/v1/exports/360giving.json",
-            "grants": []
-        }),
-        _ => return None,
-    })
-}
-
 /// The problem documents the main error answers show, rendered by the error type itself.
 fn problems() -> Vec<(&'static str, Value)> {
     let render = |e: ApiError, instance: &str| {
@@ -566,10 +534,7 @@ pub fn add_to(doc: &mut Value) {
                         if media.get("example").is_some() || !media["schema"].is_object() {
                             continue;
                         }
-                        media["example"] = match text_answer(path) {
-                            Some(text) => text,
-                            None => sample(&schemas, &media["schema"], "", 0),
-                        };
+                        media["example"] = sample(&schemas, &media["schema"], "", 0);
                         after_command(path, &schemas, media);
                     }
                 }

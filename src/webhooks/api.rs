@@ -54,6 +54,7 @@ pub struct ReplayQuery {
 
 /// Subscribe a partner app to events (apps with `webhooks:manage`, or admins naming the app).
 #[utoipa::path(
+    description = "Partner apps with `webhooks:manage`, or admins naming the app. Only HTTPS receivers on public addresses; a ping is queued. Audited.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     request_body = NewSubscription,
@@ -83,6 +84,7 @@ pub async fn create_webhook(
 
 /// List the caller's subscriptions (every subscription for admins).
 #[utoipa::path(
+    description = "Partner apps with `webhooks:manage` (their own) and admins (all). Changes nothing.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(SubscriptionQuery),
@@ -108,9 +110,10 @@ pub async fn list_webhooks(
 
 /// One subscription (never its secret).
 #[utoipa::path(
+    description = "The owning app, or admins. Changes nothing.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The subscription", body = Subscription),
         AuthErrors, NotFoundError,
@@ -129,9 +132,10 @@ pub async fn get_webhook(
 
 /// Change a subscription (merge patch). Enabling it again clears the reason it was disabled.
 #[utoipa::path(
+    description = "The owning app, or admins. Audited.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     request_body = SubscriptionPatch,
     responses(
         (status = 200, description = "The changed subscription", body = Subscription),
@@ -155,9 +159,10 @@ pub async fn update_webhook(
 
 /// Delete a subscription with its delivery log.
 #[utoipa::path(
+    description = "The owning app, or admins. Deletes the subscription with its delivery log; audited.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     responses(
         (status = 204, description = "Deleted"),
         AuthErrors, NotFoundError,
@@ -180,9 +185,10 @@ pub async fn delete_webhook(
 /// Replace the signing secret. During the rotation window deliveries carry signatures with
 /// both the new and the previous secret.
 #[utoipa::path(
+    description = "The owning app, or admins. Audited; the new secret is in this answer only.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id")),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id")),
     responses(
         (status = 200, description = "The new secret, shown this once", body = RotatedSecret),
         AuthErrors, NotFoundError,
@@ -204,9 +210,10 @@ pub async fn rotate_webhook_secret(
 
 /// The delivery log, newest first: status, attempts (each with its answer), next attempt.
 #[utoipa::path(
+    description = "The owning app, or admins. Changes nothing.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id"), DeliveryQuery),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id"), DeliveryQuery),
     responses(
         (status = 200, description = "A page of deliveries", body = Page<Delivery>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -229,11 +236,12 @@ pub async fn list_webhook_deliveries(
 
 /// Send a delivery again now, with the same `webhook-id` and body, signed afresh.
 #[utoipa::path(
+    description = "The owning app, or admins; the subscription must be enabled.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
     params(
-        ("id" = String, Path, description = "Subscription id"),
-        ("delivery_id" = String, Path, description = "Delivery id"),
+        ("id" = uuid::Uuid, Path, description = "Subscription id"),
+        ("delivery_id" = uuid::Uuid, Path, description = "Delivery id"),
     ),
     responses(
         (status = 200, description = "Queued for now", body = Delivery),
@@ -258,9 +266,10 @@ pub async fn retry_webhook_delivery(
 /// Re-send everything recorded since a time (what a receiver missed), in the original order
 /// and with the original `webhook-id`s, each as the app may read it today.
 #[utoipa::path(
+    description = "The owning app, or admins; the subscription must be enabled. At most a bounded number of deliveries per call, and `WEBHOOK_REPLAYS_PER_HOUR` calls per subscription in any hour (429 with `Retry-After` beyond). Each event is rendered through today's partner view: nothing hidden since is sent again.",
     tag = "webhooks",
     security(("bearer" = []), ("oauth2" = ["webhooks:manage"])),
-    params(("id" = String, Path, description = "Subscription id"), ReplayQuery),
+    params(("id" = uuid::Uuid, Path, description = "Subscription id"), ReplayQuery),
     responses(
         (status = 202, description = "Queued", body = ReplayResult),
         QueryErrors, AuthErrors, NotFoundError, ConflictError, RateLimited,

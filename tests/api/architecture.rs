@@ -303,3 +303,85 @@ fn there_is_no_second_queue() {
         "claim, lease and retry only through `crate::queue` (a `Job` and a `Delivery`): {stray:?}"
     );
 }
+
+/// Issue 22: what a route is (who may call it, its description, whether it takes an
+/// `Idempotency-Key`, the rate limits its handler counts, its examples) is declared once, on
+/// its handler's `#[utoipa::path]`, and read back from the document. So no code in `src/`
+/// keys anything by a route's path (a match arm, a comparison, a prefix test, an entry of a
+/// constant table), and no registry module keys anything by an operation id. A path as a
+/// value (a `Location`, a self-link, an example) is fine.
+#[test]
+fn no_route_is_named_by_a_string_outside_its_handler() {
+    let doc = idpc_hub::openapi::spec();
+    let mut paths = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for (path, item) in doc.paths.paths.iter() {
+        paths.insert(format!("\"{path}\""));
+        for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            ids.extend(op.operation_id.clone().map(|id| format!("\"{id}\"")));
+        }
+    }
+    let registries = [
+        "routes.rs",
+        "http_contract.rs",
+        "middleware.rs",
+        "idempotency.rs",
+        "openapi",
+    ];
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut stray = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap().to_string_lossy().to_string();
+        let registry = registries.iter().any(|r| rel.starts_with(r));
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut in_table = false;
+        for (i, line) in text.lines().enumerate() {
+            let code: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            if code.starts_with("#[cfg(test)]") {
+                break;
+            }
+            if code.starts_with("//") {
+                continue;
+            }
+            let table_start = (code.contains("const") || code.contains("static"))
+                && (code.contains(":&[&str") || code.contains(":&[(&str"));
+            in_table = (in_table || table_start) && !code.contains("];");
+            let keyed_by = |literals: &BTreeSet<String>| {
+                literals.iter().any(|l| {
+                    (in_table || table_start) && code.contains(l.as_str())
+                        || [
+                            format!("{l}=>"),
+                            format!("{l}|"),
+                            format!("|{l}"),
+                            format!("=={l}"),
+                            format!("!={l}"),
+                            format!("(\"GET\",{l}"),
+                            format!("(\"POST\",{l}"),
+                            format!("({l},"),
+                        ]
+                        .iter()
+                        .any(|shape| code.contains(shape.as_str()))
+                })
+            };
+            let prefix = [
+                "starts_with(\"/api",
+                "starts_with(\"/health",
+                "starts_with(\"/metrics",
+            ]
+            .iter()
+            .any(|m| code.contains(m));
+            if keyed_by(&paths) || prefix || registry && keyed_by(&ids) {
+                stray.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "declare the route's facts on its #[utoipa::path] (see docs/adding-an-endpoint.md), \
+         not in a table keyed by its path or operation id: {stray:?}"
+    );
+}

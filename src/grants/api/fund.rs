@@ -18,6 +18,7 @@ use crate::pagination::{self, Page};
 
 /// Create a fund (admins and grant officers). Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Admins and grant officers. Records money received from a donor; audited. Emails nothing.",
     tag = "funds",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
@@ -72,6 +73,7 @@ pub struct FundListParams {
 
 /// List funds (staff); `pending=true` lists those whose amount waits for confirmation.
 #[utoipa::path(
+    description = "Staff (admins, grant officers, finance). Funds with their counters. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
     params(FundListParams),
@@ -98,9 +100,10 @@ pub async fn list_funds(
 
 /// A fund with what is awarded, disbursed and remaining (staff).
 #[utoipa::path(
+    description = "Staff. A fund with what is reserved, awarded, paid and remaining. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id")),
     responses(
         (status = 200, description = "The fund", body = Fund, headers(("ETag" = String, description = "Version"))),
         AuthErrors, NotFoundError,
@@ -120,9 +123,10 @@ pub async fn get_fund(
 
 /// Change a fund (admins and grant officers; If-Match required).
 #[utoipa::path(
+    description = "Admins and grant officers. Changes a fund; its amount may never fall below what is reserved. Audited.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id"), ("If-Match" = String, Header, description = "ETag of the fund")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id"), ("If-Match" = String, Header, description = "ETag of the fund")),
     request_body = FundPatch,
     responses(
         (status = 200, description = "Updated", body = Fund, headers(("ETag" = String, description = "Version"))),
@@ -154,9 +158,10 @@ pub async fn update_fund(
 /// for it (409 `self_approval` otherwise; 409 `pending_changed` when another amount waits by
 /// now; 409 when none waits). Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "A finance officer or admin other than the one who asked for the raise. Applies the pending amount to the fund; audited as an event of the fund.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Fund id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ConfirmIncrease,
     responses(
         (status = 200, description = "The fund with its new amount", body = Fund),

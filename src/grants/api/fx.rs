@@ -14,6 +14,7 @@ use crate::pagination::{self, Page, PageParams};
 /// Every reference exchange rate against the base currency, with the rate that waits for a
 /// second person beside each (staff).
 #[utoipa::path(
+    description = "Staff. The reference rates against the base currency. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
     responses(
@@ -33,6 +34,7 @@ pub async fn list_fx_rates(
 
 /// The reference exchange rate of a currency, and the rate that waits, if any (staff).
 #[utoipa::path(
+    description = "Staff. One reference rate. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
     params(("currency" = String, Path, description = "ISO 4217 code")),
@@ -59,6 +61,7 @@ pub async fn get_fx_rate(
 /// confirmed rate it applies at once (200); otherwise, and for a currency's first rate, it
 /// waits as `pending` for another finance officer or admin to confirm it (202).
 #[utoipa::path(
+    description = "Finance officers and admins. Sets a reference rate; grants' stored rates must lie within the configured band around it. Within FX_RATE_CHANGE_BAND_PERCENT of the confirmed rate it applies at once and emails grant officers and finance; otherwise (and for a currency's first rate) it waits for a second person and emails finance and admins. Audited.",
     tag = "funds",
     security(("bearer" = [])),
     params(("currency" = String, Path, description = "ISO 4217 code")),
@@ -91,6 +94,7 @@ pub async fn put_fx_rate(
 /// officer or admin other than the one who set it; 409 `self_approval` otherwise, 409
 /// `pending_changed` when another rate waits by now). The rate then applies; audited.
 #[utoipa::path(
+    description = "A finance officer or admin other than the one who set it. Applies the rate that waits, named as read; emails grant officers and finance. Audited.",
     tag = "funds",
     security(("bearer" = [])),
     params(("currency" = String, Path, description = "ISO 4217 code")),
@@ -118,6 +122,7 @@ pub async fn confirm_fx_rate(
 /// The history of a currency's reference rate, newest first: every rate set, whether it
 /// applied at once, was confirmed (and by whom), waits, or was superseded (staff).
 #[utoipa::path(
+    description = "Staff. Every rate set for a currency, newest first, with who set and who confirmed it. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
     params(("currency" = String, Path, description = "ISO 4217 code"), PageParams),

@@ -49,6 +49,7 @@ pub struct GrantListParams {
 
 /// Create a draft grant (grant officers). Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Grant officers and admins. Creates a draft; audited. Emails nothing.",
     tag = "grants",
     security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
@@ -80,8 +81,9 @@ pub async fn create_grant(
 /// List the grants the caller may see, with filters. Partner apps get the published view of
 /// each (no staff ids or notes; neutral text for a withheld grantee).
 #[utoipa::path(
+    description = "Staff see every grant; members see their organisation's; partner apps (`grants:read`) see published grants, with the partner view only. Changes nothing.",
     tag = "grants",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("oauth2" = ["grants:read"])),
     params(GrantListParams),
     responses(
         (status = 200, description = "A page of grants", body = Page<GrantItem>),
@@ -114,9 +116,10 @@ pub async fn list_grants(
 
 /// A grant with its tranches, reports and totals; partner apps get its published view only.
 #[utoipa::path(
+    description = "Staff, members of the grantee, and partner apps (published grants, partner view). Changes nothing.",
     tag = "grants",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    security(("bearer" = []), ("oauth2" = ["grants:read"])),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The grant", body = GrantAnswer, headers(("ETag" = String, description = "Version"))),
         AuthErrors, NotFoundError,
@@ -137,9 +140,10 @@ pub async fn get_grant(
 
 /// Change a draft grant (grant officers; If-Match required).
 #[utoipa::path(
+    description = "Grant officers and admins. Changes a draft grant; every editor of its amount, grantee, fund or currency becomes a contributor who may not approve it. Audited.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("If-Match" = String, Header, description = "ETag of the grant")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("If-Match" = String, Header, description = "ETag of the grant")),
     request_body = GrantPatch,
     responses(
         (status = 200, description = "Updated", body = Grant, headers(("ETag" = String, description = "Version"))),
@@ -205,9 +209,10 @@ async fn move_grant_once(
 
 /// Submit a draft grant for approval; grant officers are emailed.
 #[utoipa::path(
+    description = "Grant officers and admins. Submits a draft for approval; the submitter becomes a contributor; the other grant officers are emailed. Audited.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -234,9 +239,10 @@ pub async fn submit_grant(
 
 /// Approve a submitted grant (a grant officer other than its author); counts it against the fund. Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "A grant officer or admin who contributed nothing to the grant (four eyes; 409 `self_approval` otherwise). Reserves the amount in the fund in the same UPDATE that checks the ceiling; the author and the grantee's members are emailed. Audited.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
@@ -264,9 +270,10 @@ pub async fn approve_grant(
 
 /// Reject a submitted grant with a reason. Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Grant officers and admins, with a reason. Audited; its author is emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),
@@ -289,9 +296,10 @@ pub async fn reject_grant(
 
 /// Activate an approved grant: tranches may then be requested.
 #[utoipa::path(
+    description = "Grant officers and admins. An approved grant becomes active: tranches may then be requested. Audited; the grantee's members and the author are emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -318,9 +326,10 @@ pub async fn activate_grant(
 
 /// Close an active grant once no approved tranche awaits payment.
 #[utoipa::path(
+    description = "Grant officers and admins. Closes an active grant once no approved tranche awaits payment. Audited; the grantee's members, the author and finance are emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     responses(
         (status = 200, description = "The updated grant", body = Grant),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -347,9 +356,10 @@ pub async fn close_grant(
 
 /// Cancel a grant without committed tranches; an approved award goes back to the fund. Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Grant officers and admins. Cancels a grant without committed tranches; an approved award returns to the fund. Audited; the grantee's members, the author and finance are emailed.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated grant", body = Grant),

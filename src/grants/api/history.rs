@@ -27,9 +27,10 @@ async fn answer(
 /// A fund's history: its edits and every move of its counters (reserve, release, commit,
 /// pay, reverse) with before → after per field (staff; others get 404).
 #[utoipa::path(
+    description = "Staff (admins, grant officers, finance); anyone else gets 404. Edits and every counter move of the fund, each with before and after. Changes nothing.",
     tag = "funds",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Fund id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Fund id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -54,9 +55,10 @@ pub async fn fund_history(
 
 /// A grant's history with before → after per field (staff; others get 404).
 #[utoipa::path(
+    description = "Staff; anyone else gets 404. Every audited change of the grant with before and after. Changes nothing.",
     tag = "grants",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -81,9 +83,10 @@ pub async fn grant_history(
 
 /// A tranche's history with before → after per field (staff; others get 404).
 #[utoipa::path(
+    description = "Staff; anyone else gets 404. Every audited change of the tranche with before and after. Changes nothing.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,
@@ -102,9 +105,10 @@ pub async fn disbursement_history(
 
 /// A report's history with before → after per field (staff; others get 404).
 #[utoipa::path(
+    description = "Staff; anyone else gets 404. Every audited change of the report with before and after. Changes nothing.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Report id"), PageParams),
     responses(
         (status = 200, description = "Audit events, oldest first", body = Page<HistoryEntry>),
         QueryErrors, AuthErrors, NotFoundError,

@@ -35,9 +35,10 @@ async fn move_report(
 
 /// Ask the grantee for a report (grant officers).
 #[utoipa::path(
+    description = "Grant officers and admins. Asks the grantee for a report with a due date; audited; the grantee's members are emailed.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id")),
     request_body = NewReport,
     responses(
         (status = 201, description = "Created", body = Report, headers(("Location" = String, description = "URL of the report"))),
@@ -64,9 +65,10 @@ pub async fn create_report(
 
 /// Submit a report (a member of the grantee organisation).
 #[utoipa::path(
+    description = "Members of the grantee organisation in good standing. Submits the report; audited; the grant officers are emailed.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     request_body = SubmitReport,
     responses(
         (status = 200, description = "The updated report", body = Report),
@@ -93,9 +95,10 @@ pub async fn submit_report(
 
 /// Accept a submitted report (grant officers); the grantee is emailed.
 #[utoipa::path(
+    description = "Grant officers and admins. Accepts a submitted report; the grantee is emailed. Audited.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses(
         (status = 200, description = "The updated report", body = Report),
         QueryErrors, AuthErrors, NotFoundError, ConflictError,
@@ -113,9 +116,10 @@ pub async fn accept_report(
 
 /// Return a submitted report with a reason (grant officers); the grantee is emailed.
 #[utoipa::path(
+    description = "Grant officers and admins, with a reason. Returns a submitted report for changes; the grantee is emailed. Audited.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated report", body = Report),
@@ -170,6 +174,7 @@ pub struct ReportListParams {
 /// Grant reports: staff see every report, a grantee's members their organisation's. Items
 /// carry the grant's reference and title and the grantee's and submitter's names.
 #[utoipa::path(
+    description = "Staff see every report; members of a grantee see their organisation's; partner apps never see reports. Filter by status and grant. Changes nothing.",
     tag = "reports",
     security(("bearer" = [])),
     params(ReportListParams),
@@ -200,9 +205,10 @@ pub async fn list_reports(
 
 /// A grant report, with its grant's reference and title and the grantee's name.
 #[utoipa::path(
+    description = "Staff and members of the grantee; anyone else gets 404. Changes nothing.",
     tag = "reports",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses(
         (status = 200, description = "The report", body = ReportItem),
         AuthErrors, NotFoundError,

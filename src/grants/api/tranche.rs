@@ -73,9 +73,10 @@ async fn move_tranche_once(
 
 /// Request a tranche (grant officers, or members of the grantee). Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Grant officers, or members of the grantee in good standing. Requests a tranche; refused at once (409 `grant_exhausted`) above what is left on the grant. The other grant officers are emailed, told whether it needs one approval or two. Audited.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Grant id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = NewTranche,
     responses(
         (status = 201, description = "Requested", body = Tranche, headers(("Location" = String, description = "URL of the tranche"))),
@@ -106,6 +107,7 @@ pub async fn request_disbursement(
 /// The approval queue and other tranche lists (staff). Items carry the grant's reference and
 /// title, the grantee's and the requester's names and the amount in the base currency.
 #[utoipa::path(
+    description = "Staff. Tranches with filters: the approval and payment queues. Changes nothing.",
     tag = "disbursements",
     security(("bearer" = [])),
     params(DisbursementListParams),
@@ -137,9 +139,10 @@ pub async fn list_disbursements(
 
 /// A tranche (staff, and members of the grantee; partner apps get 404).
 #[utoipa::path(
+    description = "Staff and members of the grantee. One tranche. Changes nothing.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id")),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id")),
     responses(
         (status = 200, description = "The tranche", body = Tranche),
         AuthErrors, NotFoundError,
@@ -160,9 +163,10 @@ pub async fn get_disbursement(
 
 /// Approve a tranche (not its requester; two different approvers above the threshold). Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "A grant officer or admin other than its requester; above the base-currency threshold (also counted over one officer's approvals in the rolling window) two different approvers. Commits the amount in the grant in the same UPDATE that checks it; when a second approval is still needed the other officers are asked by email; once fully approved finance, the requester and the grantee's members are emailed. Audited.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
         QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
@@ -183,9 +187,10 @@ pub async fn approve_disbursement(
 
 /// Reject a requested tranche with a reason. Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Grant officers and admins, with a reason. Audited; the requester is emailed.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
@@ -208,9 +213,10 @@ pub async fn reject_disbursement(
 
 /// Cancel a requested or approved tranche (its requester or a grant officer). Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Its requester or a grant officer. Cancels a requested or approved tranche; a committed amount returns to the grant. Audited; the requester is emailed.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
         QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
@@ -231,9 +237,10 @@ pub async fn cancel_disbursement(
 
 /// Record the payment of an approved tranche (finance officers only; exactly once). Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Finance officers only, exactly once. Records the payment (reference and date, not more than a day ahead) and moves the amount from committed to paid in the fund and grant; the requester and the grantee's members are emailed. Audited.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = PayBody,
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
@@ -257,9 +264,10 @@ pub async fn pay_disbursement(
 
 /// Reverse a paid tranche with a reason (finance officers only); the amount is released. Accepts Idempotency-Key.
 #[utoipa::path(
+    description = "Finance officers only, with a reason. Reverses a payment and releases its amount; audited; the grantee's members, finance and the grant officers are emailed.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    params(("id" = uuid::Uuid, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
     request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),

@@ -13,6 +13,9 @@ use crate::identity::model::*;
 
 /// Ask for a password reset link. Always 202, whether or not the account exists.
 #[utoipa::path(
+    description = "Anyone. Emails a one-time reset link (valid 30 minutes) if an active account has this address; answers 202 either way, so it reveals nothing. Rate-limited like login.",
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp, crate::http_contract::Limit::AuthPerAccount]))),
+    security(),
     tag = "auth",
     request_body = PasswordResetRequest,
     responses(
@@ -32,6 +35,9 @@ pub async fn password_reset(
 
 /// Set a new password with the emailed token; every session of the user ends.
 #[utoipa::path(
+    description = "Anyone holding an emailed reset token. The token is checked before any password work; on success the password changes, every session ends, a lockout is lifted and the owner is emailed that the password changed.",
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp]))),
+    security(),
     tag = "auth",
     request_body = PasswordResetConfirm,
     responses(
@@ -52,6 +58,8 @@ pub async fn password_reset_confirm(
 
 /// Accept an invitation: set a password and name, and get a token pair.
 #[utoipa::path(
+    description = "Anyone holding an emailed invitation token. Sets the password and display name, activates the account and returns a token pair. Rate-limited like login.",
+    security(),
     tag = "auth",
     request_body = AcceptInvitation,
     responses(
@@ -73,6 +81,7 @@ pub async fn accept_invitation(
 
 /// The caller's own account.
 #[utoipa::path(
+    description = "Any signed-in user. The caller's own account; changes nothing.",
     tag = "account",
     security(("bearer" = [])),
     responses(
@@ -89,6 +98,7 @@ pub async fn me(state: web::Data<AppState>, who: Principal) -> Result<web::Json<
 
 /// Change the caller's own profile.
 #[utoipa::path(
+    description = "Any signed-in user. Changes the caller's display name; audited. Emails nothing.",
     tag = "account",
     security(("bearer" = [])),
     request_body = MePatch,
@@ -115,6 +125,7 @@ pub async fn update_me(
 
 /// Change the caller's password; every other session ends.
 #[utoipa::path(
+    description = "Any signed-in user, with the current password (throttled like login). Every other session ends; the owner is emailed.",
     tag = "account",
     security(("bearer" = [])),
     request_body = ChangePassword,

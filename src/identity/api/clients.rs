@@ -53,6 +53,9 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 
 /// OAuth2 client credentials for partner apps: HTTP Basic or form credentials.
 #[utoipa::path(
+    description = "Partner apps (OAuth2 client credentials). Returns a short-lived access token with the scopes granted to the app. Emails nothing.",
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp]))),
+    security(),
     tag = "auth",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -139,6 +142,7 @@ pub async fn token(
 
 /// List API clients (admin). Secrets are never shown.
 #[utoipa::path(
+    description = "Admins. Partner apps with their scopes; secrets are never shown. Changes nothing.",
     tag = "api-clients",
     security(("bearer" = [])),
     params(PageParams),
@@ -164,6 +168,7 @@ pub async fn list_clients(
 
 /// Register a partner app (admin). The secret is in this response only.
 #[utoipa::path(
+    description = "Admins. Registers a partner app with scopes; its secret is in this answer only. Audited.",
     tag = "api-clients",
     security(("bearer" = [])),
     request_body = NewApiClient,
@@ -193,9 +198,10 @@ pub async fn create_client(
 
 /// One partner app (admin). The secret is never shown again.
 #[utoipa::path(
+    description = "Admins. One partner app with its scopes and whether it is revoked; the secret is never shown again. Changes nothing.",
     tag = "api-clients",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "API client id")),
+    params(("id" = uuid::Uuid, Path, description = "API client id")),
     responses(
         (status = 200, description = "The client", body = ApiClient),
         AuthErrors, NotFoundError,
@@ -217,9 +223,10 @@ pub async fn get_client(
 
 /// Revoke a partner app (admin); its tokens stop working at once.
 #[utoipa::path(
+    description = "Admins. Revokes a partner app: its tokens stop working at once. Audited.",
     tag = "api-clients",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "API client id")),
+    params(("id" = uuid::Uuid, Path, description = "API client id")),
     responses(
         (status = 204, description = "Revoked"),
         AuthErrors, NotFoundError,

@@ -12,6 +12,9 @@ use crate::identity::session;
 
 /// Log in with email and password.
 #[utoipa::path(
+    description = "Anyone. Returns an access and a refresh token. Wrong credentials, an unknown email and a throttled account all answer the same 401 after the same work; repeated failures are slowed per account and per address. Emails nothing.",
+    extensions(("x-rate-limits" = json!([crate::http_contract::Limit::AuthPerIp, crate::http_contract::Limit::AuthPerAccount]))),
+    security(),
     tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -31,6 +34,8 @@ pub async fn login(
 
 /// Exchange a refresh token for a new pair. The old one is spent; reusing it revokes the session.
 #[utoipa::path(
+    description = "Anyone holding a refresh token. Rotates it: the old one is spent, and presenting a spent one ends the whole session (theft detection). Emails nothing.",
+    security(),
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -49,6 +54,8 @@ pub async fn refresh(
 
 /// End the session of a refresh token; its access tokens stop working at once.
 #[utoipa::path(
+    description = "Anyone holding a refresh token. Ends that session; its access tokens stop working at once. Emails nothing.",
+    security(),
     tag = "auth",
     request_body = RefreshRequest,
     responses(

@@ -15,6 +15,7 @@ use crate::pagination::{self, Page, PageParams};
 
 /// List users (admin).
 #[utoipa::path(
+    description = "Admins. Users with role and status, cursor-paged. Changes nothing.",
     tag = "users",
     security(("bearer" = [])),
     params(PageParams),
@@ -40,6 +41,7 @@ pub async fn list_users(
 
 /// Create a user and email an invitation (admin).
 #[utoipa::path(
+    description = "Admins. Creates an invited user with a role (and an organisation for members) and emails the invitation link; audited.",
     tag = "users",
     security(("bearer" = [])),
     request_body = NewUser,
@@ -68,9 +70,10 @@ pub async fn create_user(
 /// display name and role of another staff user (a member user is 404 to them), so a queue
 /// can say who asked and who approved.
 #[utoipa::path(
+    description = "Admins see the whole account; grant officers and finance see another staff user's id, display name and role only (a member user is 404 to them). Changes nothing.",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user as the caller may see it", body = UserView),
         AuthErrors, NotFoundError,
@@ -90,9 +93,10 @@ pub async fn get_user(
 
 /// Change a user's role, status or organisation (admin). Disabling ends every session at once.
 #[utoipa::path(
+    description = "Admins. Changes role, status or organisation; disabling ends every session at once. Audited; emails nothing.",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     request_body = UserPatch,
     responses(
         (status = 200, description = "Updated", body = User),
@@ -119,9 +123,10 @@ pub async fn update_user(
 
 /// Re-send the invitation of a user who has not accepted yet (admin).
 #[utoipa::path(
+    description = "Admins. Issues a fresh invitation token (the old one stops working) and emails it again; audited.",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses(
         (status = 202, description = "Invitation sent again", body = User),
         AuthErrors, NotFoundError, ConflictError,
