@@ -266,6 +266,10 @@ pub async fn tranche(
 }
 
 /// The tranche command a form stands for, or the form with its errors.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the form shown again, once per request"
+)]
 fn tranche_command(verb: &str, f: &BTreeMap<String, String>) -> Result<TrancheCommand, Form> {
     let text = |k: &str| f.get(k).cloned().unwrap_or_default();
     Ok(match verb {

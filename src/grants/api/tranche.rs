@@ -206,8 +206,7 @@ pub async fn reject_disbursement(
     move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
 }
 
-/// Cancel a requested or approved tranche with a reason (its requester or a grant officer);
-/// finance is told when it was approved. Accepts Idempotency-Key.
+/// Cancel a requested or approved tranche with a reason (its requester or a grant officer); finance is told when it was approved. Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "disbursements",
     security(("bearer" = [])),
