@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDate;
 use minijinja::{Value, context};
 
 use super::page::{Failure, Form, error_page, offered, render};
@@ -16,7 +17,33 @@ use super::{Posted, form_text, posted_signed_in, signed_in_visitor};
 use crate::AppState;
 use crate::auth::{Principal, Role};
 use crate::db::DbConn;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
+
+/// The text of field `k` as posted (empty when it was not sent).
+pub fn text(f: &BTreeMap<String, String>, k: &str) -> String {
+    f.get(k).cloned().unwrap_or_default()
+}
+
+/// The date of field `k` (`YYYY-MM-DD`), or an error at that field (the day is then unused).
+pub fn date(f: &BTreeMap<String, String>, k: &str, errors: &mut Vec<FieldError>) -> NaiveDate {
+    NaiveDate::parse_from_str(text(f, k).trim(), "%Y-%m-%d").unwrap_or_else(|_| {
+        errors.push(FieldError::new(
+            k,
+            "invalid",
+            "Give a date as year-month-day.",
+        ));
+        NaiveDate::default()
+    })
+}
+
+/// `t` when reading the form found no field error; the errors otherwise, as the API's.
+pub fn checked<T>(errors: Vec<FieldError>, t: T) -> Result<T, ApiError> {
+    if errors.is_empty() {
+        Ok(t)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
 
 /// A page's answer; `Err` is the page that answers instead (error, sign-in, refused form).
 pub type Reply = Result<HttpResponse, HttpResponse>;

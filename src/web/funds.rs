@@ -3,26 +3,19 @@
 //! the asker confirms a raise (the link of the "awaits your confirmation" email). The moves are
 //! `fund::create`, `fund::update` and `fund::approve_increase`, as in the API.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::NaiveDate;
 use minijinja::context;
 
-use super::console::{Page, Reply, reply};
+use super::console::{Page, Reply, checked, date, reply, text};
 use super::page::Form;
 use super::work::LIST_LIMIT;
 use crate::AppState;
 use crate::auth::Role;
 use crate::auth::caller::{FinanceOrAdmin, GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::grants::access;
 use crate::grants::fund::{self, ConfirmIncrease, Fund, FundPatch, NewFund};
-
-fn text(f: &BTreeMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
 
 fn new_fund_form(donors: Vec<(String, String)>) -> Form {
     Form::new("fund", "/funds", "Create the fund")
@@ -76,17 +69,8 @@ pub async fn create_fund(
             let (p, f) = Page::post(&req, &state, &body).await?;
             let staff: GrantStaff = p.as_a()?;
             let mut errors = Vec::new();
-            let mut day = |k: &str| {
-                NaiveDate::parse_from_str(text(&f, k).trim(), "%Y-%m-%d").unwrap_or_else(|_| {
-                    errors.push(FieldError::new(
-                        k,
-                        "invalid",
-                        "Give a date as year-month-day.",
-                    ));
-                    NaiveDate::default()
-                })
-            };
-            let (starts_on, ends_on) = (day("starts_on"), day("ends_on"));
+            let starts_on = date(&f, "starts_on", &mut errors);
+            let ends_on = date(&f, "ends_on", &mut errors);
             let new = NewFund {
                 donor_organisation_id: text(&f, "donor_organisation_id"),
                 title: text(&f, "title"),
@@ -99,10 +83,7 @@ pub async fn create_fund(
             let config = p.state.config.clone();
             let made = p
                 .command(new_fund_form(Vec::new()), &f, move |c| {
-                    if !errors.is_empty() {
-                        return Err(ApiError::Validation(errors));
-                    }
-                    fund::create(c, &config, &staff, &meta, new)
+                    fund::create(c, &config, &staff, &meta, checked(errors, new)?)
                 })
                 .await?;
             match made {

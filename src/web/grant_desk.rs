@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::NaiveDate;
 use minijinja::{Value, context};
 
-use super::console::{Page, Reply, reply};
+use super::console::{Page, Reply, checked, date, reply, text};
 use super::page::Form;
 use super::work::LIST_LIMIT;
 use crate::AppState;
@@ -17,7 +16,7 @@ use crate::auth::Role;
 use crate::auth::caller::{GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::grants::access::{self, Reader};
 use crate::grants::fund;
 use crate::grants::grant::read::{self, GrantFilter, GrantItem};
@@ -25,31 +24,6 @@ use crate::grants::grant::{
     self, GrantCommand, GrantPatch, GrantRow, GrantStatus, NewGrant, command, contributors, edit,
 };
 use crate::grants::report::{self, NewReport, ReportKind};
-
-/// The text of field `k` as posted.
-fn text(f: &BTreeMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
-/// The date of field `k` (`YYYY-MM-DD`), or an error at that field.
-fn date(f: &BTreeMap<String, String>, k: &str, errors: &mut Vec<FieldError>) -> NaiveDate {
-    NaiveDate::parse_from_str(text(f, k).trim(), "%Y-%m-%d").unwrap_or_else(|_| {
-        errors.push(FieldError::new(
-            k,
-            "invalid",
-            "Give a date as year-month-day.",
-        ));
-        NaiveDate::default()
-    })
-}
-
-fn checked<T>(errors: Vec<FieldError>, t: T) -> Result<T, ApiError> {
-    if errors.is_empty() {
-        Ok(t)
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
 
 /// Submitted grants the caller may approve: none it wrote or edited.
 pub fn awaiting_me(c: &mut DbConn, reader: &Reader, me: &str) -> Result<Vec<GrantItem>, ApiError> {
