@@ -140,7 +140,16 @@ on_both! {
         app.post(&format!("/api/v1/disbursements/{rejected}/reject")).bearer(&w.officer.token)
             .json(&json!({"reason": "Not in the plan"})).send().await.expect(200);
         let cancelled = request_tranche(&app, &w, &grant, "400.00").await;
-        app.post(&format!("/api/v1/disbursements/{cancelled}/cancel")).bearer(&w.officer.token).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{cancelled}/cancel")).bearer(&w.officer.token).json(&json!({"reason": "Asked twice"})).send().await.expect(200);
+        // An approved tranche cancelled (finance is told) and a fund raise that waits (finance
+        // confirms it on the fund's page).
+        let withdrawn = request_tranche(&app, &w, &grant, "300.00").await;
+        app.post(&format!("/api/v1/disbursements/{withdrawn}/approve")).bearer(&w.officer.token).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{withdrawn}/cancel")).bearer(&w.officer2.token).json(&json!({"reason": "The partner withdrew"})).send().await.expect(200);
+        let fund = format!("/api/v1/funds/{}", w.fund);
+        let version = app.get(&fund).bearer(&w.officer.token).send().await.expect(200).body["version"].to_string();
+        app.patch(&fund).bearer(&w.officer.token).header("if-match", &format!("\"{version}\""))
+            .json(&json!({"amount": "400000.00"})).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{big}/pay")).bearer(&w.finance.token)
             .json(&json!({"payment_reference": "BANK-2", "paid_on": Utc::now().date_naive().to_string()})).send().await.expect(200);
         app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect(200);

@@ -152,6 +152,7 @@ const PLAN: &[(&str, Who)] = &[
     ("POST /api/v1/grants/{id}/reports", Who::Officer),
     ("POST /api/v1/grants/{id}/disbursements", Who::Member),
     ("POST /api/v1/disbursements/{id}/reject", Who::Officer2),
+    ("POST /api/v1/disbursements/{id}/cancel", Who::Officer),
     ("POST /api/v1/disbursements/{id}/pay", Who::Finance),
     ("POST /api/v1/disbursements/{id}/reverse", Who::Finance),
     ("POST /api/v1/reports/{id}/submit", Who::Member),
@@ -364,6 +365,9 @@ on_both! {
                 "POST /api/v1/disbursements/{id}/reject" => {
                     let t = first(&app, token, "/api/v1/disbursements?awaiting=me", |t| t["status"] == "requested").await;
                     Some(str_of(&t, "id"))
+                }
+                "POST /api/v1/disbursements/{id}/cancel" => {
+                    Some(str_of(&first(&app, token, "/api/v1/disbursements?status=requested", |_| true).await, "id"))
                 }
                 "POST /api/v1/disbursements/{id}/pay" => {
                     Some(str_of(&first(&app, token, "/api/v1/disbursements?status=approved", |_| true).await, "id"))
