@@ -35,6 +35,7 @@ pub mod money;
 pub mod notify;
 pub mod openapi;
 pub mod pagination;
+pub mod payments;
 pub mod routes;
 pub mod telemetry;
 pub mod web;

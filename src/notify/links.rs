@@ -28,6 +28,12 @@ pub const APPLICATION: &str = "/admin/membership-applications/{application_id}";
 /// (admins) and `.../membership/renewal-requests` (members).
 pub const MEMBERSHIP: &str = "/organisations/{organisation_id}/membership";
 
+/// A payee bank account (finance confirms it here); stands for
+/// `GET /api/v1/organisations/{id}/bank-accounts/{account_id}` and its `confirm` command.
+pub const BANK_ACCOUNT: &str = "/organisations/{organisation_id}/bank-accounts/{account_id}";
+/// A payment run; stands for `GET /api/v1/payment-runs/{id}` and its commands.
+pub const PAYMENT_RUN: &str = "/payment-runs/{run_id}";
+
 /// Every path pattern above, for a test that follows every link.
 pub const ALL: &[&str] = &[
     ACCEPT_INVITATION,
@@ -117,4 +123,14 @@ mod tests {
         );
         assert_eq!(fill(super::INBOX, "x"), "/inbox");
     }
+}
+
+/// The page of a payee bank account.
+pub fn bank_account(config: &Config, organisation_id: &str, account_id: &str) -> String {
+    absolute(config, &format!("/organisations/{organisation_id}/bank-accounts/{account_id}"))
+}
+
+/// The page of a payment run.
+pub fn payment_run(config: &Config, run_id: &str) -> String {
+    absolute(config, &fill(PAYMENT_RUN, run_id))
 }
