@@ -31,6 +31,7 @@ mod migrations;
 mod notifications;
 mod operations;
 mod outbox;
+mod payments;
 mod partner_boundary;
 mod queues;
 mod reports;
