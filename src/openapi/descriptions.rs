@@ -272,6 +272,63 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "reverse_disbursement",
         "Finance officers only, with a reason. Reverses a payment and releases its amount; audited; the grantee's members, finance and the grant officers are emailed.",
     ),
+    // bank accounts, payment runs, payments register
+    (
+        "propose_bank_account",
+        "The organisation's members in good standing, or finance. Stores the IBAN (checksum validated) or account number sealed with the at-rest key ring; the account is usable only after a finance officer other than the proposer confirms it and BANK_ACCOUNT_COOLING_OFF_HOURS pass. Every other member of the organisation is emailed that its bank details are changing, and finance is asked to confirm. Audited.",
+    ),
+    (
+        "list_bank_accounts",
+        "Finance (numbers in full), admins, grant officers and the organisation's own members (last four characters only). Another organisation's member and partner apps get 404. Changes nothing.",
+    ),
+    (
+        "get_bank_account",
+        "As the list: numbers in full for finance only. Changes nothing.",
+    ),
+    (
+        "confirm_bank_account",
+        "Finance officers other than the proposer (409 `self_approval`). Starts the cooling-off period; an account it replaces is retired. Every member of the organisation is emailed. Audited.",
+    ),
+    (
+        "retire_bank_account",
+        "The organisation's members, or finance. Nothing more is paid to the account. Audited; emails nothing.",
+    ),
+    (
+        "prepare_payment_run",
+        "Finance officers. Gathers approved tranches of one currency, each to a usable account of its grantee in that currency; a tranche already in an open run is 409 `already_in_run` (held by a unique index). The other finance officers are emailed to approve it. Audited.",
+    ),
+    (
+        "list_payment_runs",
+        "Finance officers. Changes nothing.",
+    ),
+    (
+        "get_payment_run",
+        "Finance officers. Changes nothing.",
+    ),
+    (
+        "approve_payment_run",
+        "A finance officer other than the preparer (409 `self_approval`). Its bank file can then be exported. Audited; emails nothing.",
+    ),
+    (
+        "record_payment_run",
+        "Finance officers, once per approved run. Pays each pending line's tranche through the tranche's own pay command (its rules, audit event and email to the grantee) in one transaction.",
+    ),
+    (
+        "return_payment_line",
+        "Finance officers. The line is closed with the reason and its tranche is approved again (a paid one gives its payment back to the grant and fund); the tranche's approvers and finance are emailed. Audited.",
+    ),
+    (
+        "payment_run_pain001",
+        "Finance officers, for approved runs (409 before). ISO 20022 pain.001.001.09, valid against the schema in standards/iso20022; holds account numbers in full. Changes nothing.",
+    ),
+    (
+        "payment_run_csv",
+        "Finance officers, for approved runs. The same lines as the bank file, with account numbers. Changes nothing.",
+    ),
+    (
+        "payments_register",
+        "Staff. Every paid and reversed tranche with its run, payee and masked account, and totals of the paid ones per currency and in the base currency (at the grant's stored rate). Changes nothing.",
+    ),
     // reports
     (
         "approve_fund_increase",

@@ -125,14 +125,16 @@ pub fn xml(
     ))
 }
 
+/// The columns of the CSV.
+pub const CSV_HEADER: [&str; 11] = [
+    "line", "reference", "payee_organisation_id", "holder_name", "account_number", "bic",
+    "bank_name", "bank_country", "currency", "amount", "status",
+];
+
 /// The same lines as CSV, one row per line, with a header.
 pub fn csv(run: &RunRow, lines: &[Detailed], keyring: &KeyRing) -> Result<String, ApiError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "line", "reference", "payee_organisation_id", "holder_name", "account_number", "bic",
-        "bank_name", "bank_country", "currency", "amount", "status",
-    ];
-    w.write_record(header).map_err(ApiError::internal)?;
+    w.write_record(CSV_HEADER).map_err(ApiError::internal)?;
     for d in lines {
         let a = &d.account;
         w.write_record([

@@ -358,3 +358,49 @@ on_both! {
         app.get("/api/v1/payments").bearer(&w.member.token).send().await.expect_problem(403);
     }
 }
+
+on_both! {
+    async fn the_links_of_the_account_and_run_emails_open_console_pages_where_finance_confirms_and_approves(backend) {
+        use crate::common::console::{Browser, path_of};
+        let app = TestApp::start_with(backend, &[("BANK_ACCOUNT_COOLING_OFF_HOURS", "0")]).await;
+        let w = world(&app).await;
+        let finance2 = app.user("finance_officer", None).await;
+        app.emails().await;
+        propose(&app, &w.member, &w.grantee, iban_account("EUR")).await;
+        let mails = app.emails().await;
+        let to_finance = mails.iter().find(|m| m.recipient() == w.finance.email).expect("finance is asked");
+        let link = to_finance.link("http://hub.test/organisations/").expect("a link to the account");
+        let mut b = Browser::new(&app);
+        b.sign_in(&w.finance.email, PASSWORD).await;
+        let page = b.open(&path_of(&link)).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(page.text.contains("****4931") || page.text.contains("DE44500105175407324931"), "{}", page.text);
+        let r = b.submit(&format!("{}/confirm", path_of(&link)), &[]).await;
+        assert!(r.status == 200 || r.status == 303, "{}", r.text);
+        let a = app.get(&format!("/api/v1{}", path_of(&link))).bearer(&w.finance.token).send().await.expect(200);
+        assert_eq!(a.body["status"], "confirmed");
+        // A member opens the same link and sees only the last four.
+        let mut m = Browser::new(&app);
+        m.sign_in(&w.member.email, PASSWORD).await;
+        let page = m.open(&path_of(&link)).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(page.text.contains("****4931") && !page.text.contains("5407324931"));
+        // The run email's link: the second finance officer approves there.
+        let grant = eur_grant(&app, &w, "900.00").await;
+        let d = approved(&app, &w, &grant, "100.00").await;
+        app.emails().await;
+        let r = app.post("/api/v1/payment-runs").bearer(&w.finance.token)
+            .json(&json!({"currency": "EUR", "value_date": app.clock.today().to_string(), "lines": [{"disbursement_id": d, "bank_account_id": a.body["id"]}]}))
+            .send().await.expect(201);
+        let mails = app.emails().await;
+        let link = mails.iter().find(|m| m.recipient() == finance2.email).and_then(|m| m.link("http://hub.test/payment-runs/")).expect("a link to the run");
+        let mut f2 = Browser::new(&app);
+        f2.sign_in(&finance2.email, PASSWORD).await;
+        let page = f2.open(&path_of(&link)).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(page.text.contains("Approve"), "{}", page.text);
+        f2.submit(&format!("{}/approve", path_of(&link)), &[]).await;
+        let run = app.get(&format!("/api/v1/payment-runs/{}", id(&r.body))).bearer(&w.finance.token).send().await.expect(200);
+        assert_eq!(run.body["status"], "approved");
+    }
+}
