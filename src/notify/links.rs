@@ -110,6 +110,19 @@ pub fn membership(config: &Config, organisation_id: &str) -> String {
     absolute(config, &fill(MEMBERSHIP, organisation_id))
 }
 
+/// The page of a payee bank account.
+pub fn bank_account(config: &Config, organisation_id: &str, account_id: &str) -> String {
+    absolute(
+        config,
+        &format!("/organisations/{organisation_id}/bank-accounts/{account_id}"),
+    )
+}
+
+/// The page of a payment run.
+pub fn payment_run(config: &Config, run_id: &str) -> String {
+    absolute(config, &fill(PAYMENT_RUN, run_id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::fill;
@@ -123,14 +136,4 @@ mod tests {
         );
         assert_eq!(fill(super::INBOX, "x"), "/inbox");
     }
-}
-
-/// The page of a payee bank account.
-pub fn bank_account(config: &Config, organisation_id: &str, account_id: &str) -> String {
-    absolute(config, &format!("/organisations/{organisation_id}/bank-accounts/{account_id}"))
-}
-
-/// The page of a payment run.
-pub fn payment_run(config: &Config, run_id: &str) -> String {
-    absolute(config, &fill(PAYMENT_RUN, run_id))
 }

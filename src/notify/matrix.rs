@@ -332,7 +332,11 @@ pub fn resolve(
         A::Requester => one(conn, &parties.requester),
         A::ReportOfficer => one(conn, &parties.report_officer),
         A::TrancheApprovers => {
-            let ids: Vec<&str> = parties.tranche_approvers.iter().map(String::as_str).collect();
+            let ids: Vec<&str> = parties
+                .tranche_approvers
+                .iter()
+                .map(String::as_str)
+                .collect();
             if ids.is_empty() {
                 Ok(Vec::new())
             } else {

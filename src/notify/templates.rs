@@ -475,7 +475,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> Value {
-        serde_json::json!({
+        let mut ctx = serde_json::json!({
             "network_name": "IDPC", "recipient_name": "<b>Ana</b>", "base_url": "http://x",
             "link": "http://x/accept?token=abc", "expires_in": "30 minutes", "locked_minutes": 5,
             "invited_by": "Admin", "organisation_name": "Org & Co",
@@ -490,10 +490,16 @@ mod tests {
             "fund_title": "Core", "fund_reference": "OSF-1", "pending_amount": "USD 900,000.00",
             "currency": "GBP", "base_currency": "USD", "rate": "1.270000", "as_of": "15 January 2026",
             "previous_rate": "1.250000", "first_rate": false,
+        });
+        let payments = serde_json::json!({
             "holder_name": "Org", "masked_number": "****1234", "usable_from": "4 May 2026 10:00 UTC",
             "account_link": "http://x/a", "run_link": "http://x/r", "control_sum": "EUR 3.00",
             "line_count": 3, "value_date": "4 May 2026",
-        })
+        });
+        if let (Value::Object(all), Value::Object(more)) = (&mut ctx, payments) {
+            all.extend(more);
+        }
+        ctx
     }
 
     #[test]

@@ -297,14 +297,8 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "prepare_payment_run",
         "Finance officers. Gathers approved tranches of one currency, each to a usable account of its grantee in that currency; a tranche already in an open run is 409 `already_in_run` (held by a unique index). The other finance officers are emailed to approve it. Audited.",
     ),
-    (
-        "list_payment_runs",
-        "Finance officers. Changes nothing.",
-    ),
-    (
-        "get_payment_run",
-        "Finance officers. Changes nothing.",
-    ),
+    ("list_payment_runs", "Finance officers. Changes nothing."),
+    ("get_payment_run", "Finance officers. Changes nothing."),
     (
         "approve_payment_run",
         "A finance officer other than the preparer (409 `self_approval`). Its bank file can then be exported. Audited; emails nothing.",

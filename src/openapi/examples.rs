@@ -193,7 +193,8 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
         (
             "RecordBody",
             json!({"bank_reference": "BANK-2026-12-0007", "paid_on": "2026-12-08"}),
-        ),        (
+        ),
+        (
             "PayBody",
             json!({"payment_reference": "BANK-2026-11-0042", "paid_on": "2026-11-30"}),
         ),

@@ -229,7 +229,12 @@ impl Viewer {
     }
 
     /// The account as this viewer sees it.
-    pub fn show(&self, r: &AccountRow, keyring: &KeyRing, now: NaiveDateTime) -> Result<BankAccount, ApiError> {
+    pub fn show(
+        &self,
+        r: &AccountRow,
+        keyring: &KeyRing,
+        now: NaiveDateTime,
+    ) -> Result<BankAccount, ApiError> {
         let full = matches!(self, Viewer::Finance);
         Ok(BankAccount {
             id: r.id.clone(),
@@ -311,13 +316,21 @@ struct Checked {
     bank_country: Option<String>,
 }
 
-fn check_iban(errors: &mut Vec<FieldError>, raw: &str, req: &NewAccount) -> Option<(String, String)> {
+fn check_iban(
+    errors: &mut Vec<FieldError>,
+    raw: &str,
+    req: &NewAccount,
+) -> Option<(String, String)> {
     for (field, given) in [
         ("account_number", req.account_number.is_some()),
         ("bank_name", req.bank_name.is_some()),
     ] {
         if given {
-            errors.push(FieldError::new(field, "not_with_iban", "An account with an IBAN takes no account number or bank name."));
+            errors.push(FieldError::new(
+                field,
+                "not_with_iban",
+                "An account with an IBAN takes no account number or bank name.",
+            ));
         }
     }
     match raw.parse::<iban::Iban>() {
@@ -326,35 +339,60 @@ fn check_iban(errors: &mut Vec<FieldError>, raw: &str, req: &NewAccount) -> Opti
             Some((i.electronic_str().to_string(), i.country_code().to_string()))
         }
         Err(_) => {
-            errors.push(FieldError::new("iban", "invalid_iban", "This is not a valid IBAN (its format or check digits are wrong)."));
+            errors.push(FieldError::new(
+                "iban",
+                "invalid_iban",
+                "This is not a valid IBAN (its format or check digits are wrong).",
+            ));
             None
         }
     }
 }
 
-fn check_local(errors: &mut Vec<FieldError>, req: &NewAccount) -> (String, Option<String>, Option<String>) {
+fn check_local(
+    errors: &mut Vec<FieldError>,
+    req: &NewAccount,
+) -> (String, Option<String>, Option<String>) {
     let number = match req.account_number.as_deref().map(str::trim) {
-        Some(n) if (1..=34).contains(&n.len()) && n.bytes().all(|c| c.is_ascii_alphanumeric()) => n.to_ascii_uppercase(),
+        Some(n) if (1..=34).contains(&n.len()) && n.bytes().all(|c| c.is_ascii_alphanumeric()) => {
+            n.to_ascii_uppercase()
+        }
         Some(_) => {
-            errors.push(FieldError::new("account_number", "invalid", "An account number is 1–34 letters and digits."));
+            errors.push(FieldError::new(
+                "account_number",
+                "invalid",
+                "An account number is 1–34 letters and digits.",
+            ));
             String::new()
         }
         None => {
-            errors.push(FieldError::new("account_number", "required", "Give an IBAN, or an account number with its bank name and country."));
+            errors.push(FieldError::new(
+                "account_number",
+                "required",
+                "Give an IBAN, or an account number with its bank name and country.",
+            ));
             String::new()
         }
     };
     let bank_name = match &req.bank_name {
         Some(b) => Some(text_field(errors, "bank_name", b, 1, 140)),
         None => {
-            errors.push(FieldError::new("bank_name", "required", "A local account names its bank."));
+            errors.push(FieldError::new(
+                "bank_name",
+                "required",
+                "A local account names its bank.",
+            ));
             None
         }
     };
     let country = match req.bank_country.as_deref() {
         Some(c) if codes::is_country(c) => Some(c.to_string()),
         _ => {
-            errors.push(FieldError::new("bank_country", "invalid_country", "The bank's country as an ISO 3166-1 alpha-2 code, e.g. KE."));
+            errors.push(FieldError::new(
+                "bank_country",
+                "invalid_country",
+                "The bank's country as an ISO 3166-1 alpha-2 code, e.g. KE.",
+            ));
             None
         }
     };
@@ -375,7 +413,11 @@ fn checked(req: &NewAccount) -> Result<Checked, ApiError> {
     };
     let bic = req.bic.trim().to_ascii_uppercase();
     if !is_bic(&bic) {
-        errors.push(FieldError::new("bic", "invalid_bic", "A SWIFT/BIC is 8 or 11 letters and digits, e.g. DEUTDEFF."));
+        errors.push(FieldError::new(
+            "bic",
+            "invalid_bic",
+            "A SWIFT/BIC is 8 or 11 letters and digits, e.g. DEUTDEFF.",
+        ));
     }
     let (scheme, number, bank_name, bank_country) = match &req.iban {
         Some(raw) => {
@@ -388,7 +430,15 @@ fn checked(req: &NewAccount) -> Result<Checked, ApiError> {
         }
     };
     done(errors)?;
-    Ok(Checked { holder_name, currency, scheme, number, bic, bank_name, bank_country })
+    Ok(Checked {
+        holder_name,
+        currency,
+        scheme,
+        number,
+        bic,
+        bank_name,
+        bank_country,
+    })
 }
 
 /// Who proposes: a member of the organisation in good standing, or finance.
@@ -397,7 +447,9 @@ fn proposer(conn: &mut DbConn, who: &Principal, organisation_id: &str) -> Result
     viewer.require(conn, organisation_id)?;
     match viewer {
         Viewer::Finance => Ok(()),
-        Viewer::Member(_) => crate::auth::caller::OrgMember::try_from(who)?.require_in_good_standing(conn),
+        Viewer::Member(_) => {
+            crate::auth::caller::OrgMember::try_from(who)?.require_in_good_standing(conn)
+        }
         Viewer::Staff => Err(ApiError::Forbidden(
             "Accounts are proposed by the organisation's members or by finance.".into(),
         )),
@@ -419,13 +471,27 @@ pub fn propose(
     command::run(conn, config, who, meta, |ctx| {
         proposer(ctx.conn, who, organisation_id)?;
         if let Some(old) = &req.replaces_id {
-            let replaced = by_id(ctx.conn, old).ok().filter(|r| r.organisation_id == organisation_id && r.status != AccountStatus::Retired);
+            let replaced = by_id(ctx.conn, old).ok().filter(|r| {
+                r.organisation_id == organisation_id && r.status != AccountStatus::Retired
+            });
             if replaced.is_none() {
-                return Err(ApiError::field("replaces_id", "unknown", "No account of this organisation in use has this id."));
+                return Err(ApiError::field(
+                    "replaces_id",
+                    "unknown",
+                    "No account of this organisation in use has this id.",
+                ));
             }
         }
         let id = uuid::Uuid::now_v7().to_string();
-        let last4: String = c.number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let last4: String = c
+            .number
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let row = AccountRow {
             number_sealed: keyring.seal(c.number.as_bytes(), &aad(&id)),
             id,
@@ -447,7 +513,9 @@ pub fn propose(
             retired_by: None,
             retired_at: None,
         };
-        diesel::insert_into(bank_accounts::table).values(&row).execute(ctx.conn)?;
+        diesel::insert_into(bank_accounts::table)
+            .values(&row)
+            .execute(ctx.conn)?;
         let shown = Viewer::Staff.show(&row, keyring, ctx.now)?;
         ctx.audit("proposed", None, Some(&shown))?;
         let mail = AccountMail::of(ctx, &row)?;
@@ -455,8 +523,16 @@ pub fn propose(
             organisation_id: Some(row.organisation_id.clone()),
             ..Parties::default()
         };
-        ctx.tell(Event::BankAccountProposed, &parties, &AccountChangingMail(mail.clone()))?;
-        ctx.tell(Event::BankAccountProposed, &parties, &AccountPendingMail(mail))?;
+        ctx.tell(
+            Event::BankAccountProposed,
+            &parties,
+            &AccountChangingMail(mail.clone()),
+        )?;
+        ctx.tell(
+            Event::BankAccountProposed,
+            &parties,
+            &AccountPendingMail(mail),
+        )?;
         Ok(row)
     })
 }
@@ -471,6 +547,10 @@ pub enum AccountCommand {
 }
 
 /// Confirms or retires an account of `organisation_id`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a command on an account of an organisation, with the key ring that shows it"
+)]
 pub fn run(
     conn: &mut DbConn,
     config: &Config,
@@ -489,7 +569,9 @@ pub fn run(
             AccountCommand::Confirm => confirm(ctx, &viewer, &before, &me)?,
             AccountCommand::Retire => {
                 if matches!(viewer, Viewer::Staff) {
-                    return Err(ApiError::Forbidden("Accounts are retired by the organisation's members or by finance.".into()));
+                    return Err(ApiError::Forbidden(
+                        "Accounts are retired by the organisation's members or by finance.".into(),
+                    ));
                 }
                 retire(ctx, &before, &me)?
             }
@@ -497,10 +579,14 @@ pub fn run(
         if moved == 0 {
             return Err(ApiError::Conflict {
                 code: ConflictCode::InvalidTransition,
-                detail: format!("The account is {}; it cannot be {}.", before.status, match cmd {
-                    AccountCommand::Confirm => "confirmed",
-                    AccountCommand::Retire => "retired",
-                }),
+                detail: format!(
+                    "The account is {}; it cannot be {}.",
+                    before.status,
+                    match cmd {
+                        AccountCommand::Confirm => "confirmed",
+                        AccountCommand::Retire => "retired",
+                    }
+                ),
             });
         }
         let after = by_id(ctx.conn, id)?;
@@ -508,13 +594,21 @@ pub fn run(
             AccountCommand::Confirm => "confirmed",
             AccountCommand::Retire => "retired",
         };
-        ctx.audit(verb, Some(&Viewer::Staff.show(&before, keyring, ctx.now)?), Some(&Viewer::Staff.show(&after, keyring, ctx.now)?))?;
+        ctx.audit(
+            verb,
+            Some(&Viewer::Staff.show(&before, keyring, ctx.now)?),
+            Some(&Viewer::Staff.show(&after, keyring, ctx.now)?),
+        )?;
         if cmd == AccountCommand::Confirm {
             if let Some(old) = &after.replaces_id {
                 let old = by_id(ctx.conn, old)?;
                 if retire(ctx, &old, &me)? == 1 {
                     let now = by_id(ctx.conn, &old.id)?;
-                    ctx.audit("retired", Some(&Viewer::Staff.show(&old, keyring, ctx.now)?), Some(&Viewer::Staff.show(&now, keyring, ctx.now)?))?;
+                    ctx.audit(
+                        "retired",
+                        Some(&Viewer::Staff.show(&old, keyring, ctx.now)?),
+                        Some(&Viewer::Staff.show(&now, keyring, ctx.now)?),
+                    )?;
                 }
             }
             let mail = AccountMail::of(ctx, &after)?;
@@ -522,20 +616,32 @@ pub fn run(
                 organisation_id: Some(after.organisation_id.clone()),
                 ..Parties::default()
             };
-            ctx.tell(Event::BankAccountConfirmed, &parties, &AccountConfirmedMail(mail))?;
+            ctx.tell(
+                Event::BankAccountConfirmed,
+                &parties,
+                &AccountConfirmedMail(mail),
+            )?;
         }
         Ok(after)
     })
 }
 
-fn confirm(ctx: &mut Ctx<'_>, viewer: &Viewer, before: &AccountRow, me: &str) -> Result<usize, ApiError> {
+fn confirm(
+    ctx: &mut Ctx<'_>,
+    viewer: &Viewer,
+    before: &AccountRow,
+    me: &str,
+) -> Result<usize, ApiError> {
     if !matches!(viewer, Viewer::Finance) {
-        return Err(ApiError::Forbidden("This action needs the role finance_officer.".into()));
+        return Err(ApiError::Forbidden(
+            "This action needs the role finance_officer.".into(),
+        ));
     }
     if before.proposed_by == me {
         return Err(ApiError::Conflict {
             code: ConflictCode::SelfApproval,
-            detail: "An account is confirmed by someone other than the person who proposed it.".into(),
+            detail: "An account is confirmed by someone other than the person who proposed it."
+                .into(),
         });
     }
     let usable_from = ctx.now + chrono::Duration::hours(ctx.config.bank_account_cooling_off_hours);
@@ -596,7 +702,9 @@ impl AccountMail {
             holder_name: r.holder_name.clone(),
             masked_number: r.masked(),
             currency: r.currency.clone(),
-            usable_from: r.usable_from.map(|u| u.format("%-d %B %Y %H:%M UTC").to_string()),
+            usable_from: r
+                .usable_from
+                .map(|u| u.format("%-d %B %Y %H:%M UTC").to_string()),
             account_link: crate::notify::links::bank_account(ctx.config, &r.organisation_id, &r.id),
         })
     }

@@ -61,7 +61,10 @@ pub async fn propose_bank_account(
     idempotency::run(&state, &who, &req, fp, move |c| {
         let row = accounts::propose(c, &config, &keyring, &w, &meta, &id, new)?;
         let shown = Viewer::try_from(&w)?.show(&row, &keyring, config.clock.naive())?;
-        Outcome::created(format!("/api/v1/organisations/{id}/bank-accounts/{}", row.id), &shown)
+        Outcome::created(
+            format!("/api/v1/organisations/{id}/bank-accounts/{}", row.id),
+            &shown,
+        )
     })
     .await
 }
@@ -94,7 +97,10 @@ pub async fn list_bank_accounts(
                 .iter()
                 .map(|r| viewer.show(r, &keyring, now))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(AccountList { total: data.len() as i64, data })
+            Ok(AccountList {
+                total: data.len() as i64,
+                data,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -164,7 +170,15 @@ pub async fn confirm_bank_account(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    move_account(state, who, meta, req, path.into_inner(), AccountCommand::Confirm).await
+    move_account(
+        state,
+        who,
+        meta,
+        req,
+        path.into_inner(),
+        AccountCommand::Confirm,
+    )
+    .await
 }
 
 /// Retire an account (its organisation's members, or finance): nothing more is paid to it. Accepts Idempotency-Key.
@@ -185,7 +199,15 @@ pub async fn retire_bank_account(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    move_account(state, who, meta, req, path.into_inner(), AccountCommand::Retire).await
+    move_account(
+        state,
+        who,
+        meta,
+        req,
+        path.into_inner(),
+        AccountCommand::Retire,
+    )
+    .await
 }
 
 /// Prepare a payment run of approved tranches in one currency (finance). Accepts Idempotency-Key.
@@ -367,7 +389,9 @@ pub async fn return_payment_line(
     let (config, keyring) = (state.config.clone(), state.keyring.clone());
     let (run, line) = path.into_inner();
     idempotency::run(&state, &who, &req, fp, move |c| {
-        Outcome::ok(&runs::return_line(c, &config, &keyring, &finance, &meta, &run, &line, &b.reason)?)
+        Outcome::ok(&runs::return_line(
+            c, &config, &keyring, &finance, &meta, &run, &line, &b.reason,
+        )?)
     })
     .await
 }

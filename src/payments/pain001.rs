@@ -83,7 +83,11 @@ fn transaction(run: &RunRow, d: &Detailed, number: &str) -> String {
         e2e = cut(&d.line.reference, 35),
         ccy = esc(&run.currency),
         amt = money::format(d.line.amount, &run.currency),
-        agent = agent(Some(&a.bic), a.bank_name.as_deref(), a.bank_country.as_deref()),
+        agent = agent(
+            Some(&a.bic),
+            a.bank_name.as_deref(),
+            a.bank_country.as_deref()
+        ),
         holder = cut(&a.holder_name, 140),
         acct = account_id(number, a.scheme == Scheme::Iban),
         rmt = cut(&d.line.reference, 140),
@@ -127,8 +131,17 @@ pub fn xml(
 
 /// The columns of the CSV.
 pub const CSV_HEADER: [&str; 11] = [
-    "line", "reference", "payee_organisation_id", "holder_name", "account_number", "bic",
-    "bank_name", "bank_country", "currency", "amount", "status",
+    "line",
+    "reference",
+    "payee_organisation_id",
+    "holder_name",
+    "account_number",
+    "bic",
+    "bank_name",
+    "bank_country",
+    "currency",
+    "amount",
+    "status",
 ];
 
 /// The same lines as CSV, one row per line, with a header.

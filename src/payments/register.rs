@@ -102,14 +102,26 @@ pub struct Register {
 }
 
 type Row = (
-    (String, TrancheStatus, i64, Option<NaiveDate>, Option<String>, Option<String>),
+    (
+        String,
+        TrancheStatus,
+        i64,
+        Option<NaiveDate>,
+        Option<String>,
+        Option<String>,
+    ),
     GrantRow,
     String,
 );
 
 /// The tranche's amount in the base currency: as is, at the grant's stored rate to a fund
 /// kept in the base currency, or else at the reference rate.
-fn in_base(conn: &mut DbConn, config: &Config, g: &GrantRow, amount: i64) -> Result<Option<i64>, ApiError> {
+fn in_base(
+    conn: &mut DbConn,
+    config: &Config,
+    g: &GrantRow,
+    amount: i64,
+) -> Result<Option<i64>, ApiError> {
     if g.currency == config.base_currency {
         Ok(Some(amount))
     } else if g.fund_currency == config.base_currency {
@@ -135,14 +147,23 @@ fn check(p: &RegisterParams) -> Result<Option<String>, ApiError> {
     if let (Some(f), Some(t)) = (p.from, p.to)
         && f > t
     {
-        errors.push(FieldError::new("to", "before_from", "`to` is on or after `from`."));
+        errors.push(FieldError::new(
+            "to",
+            "before_from",
+            "`to` is on or after `from`.",
+        ));
     }
     done(errors)?;
     Ok(currency)
 }
 
 /// The register under `p`.
-pub fn read(conn: &mut DbConn, config: &Config, _who: &Staff, p: &RegisterParams) -> Result<Register, ApiError> {
+pub fn read(
+    conn: &mut DbConn,
+    config: &Config,
+    _who: &Staff,
+    p: &RegisterParams,
+) -> Result<Register, ApiError> {
     let currency = check(p)?;
     let mut q = disbursements::table
         .inner_join(grants::table.inner_join(organisations::table))
@@ -189,12 +210,19 @@ pub fn read(conn: &mut DbConn, config: &Config, _who: &Staff, p: &RegisterParams
 fn assemble(conn: &mut DbConn, config: &Config, rows: Vec<Row>) -> Result<Register, ApiError> {
     let runs: HashMap<String, String> = payment_run_lines::table
         .filter(payment_run_lines::status.eq(LineStatus::Paid))
-        .select((payment_run_lines::disbursement_id, payment_run_lines::run_id))
+        .select((
+            payment_run_lines::disbursement_id,
+            payment_run_lines::run_id,
+        ))
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
     let accounts: HashMap<String, (String, String)> = bank_accounts::table
-        .select((bank_accounts::id, bank_accounts::holder_name, bank_accounts::number_last4))
+        .select((
+            bank_accounts::id,
+            bank_accounts::holder_name,
+            bank_accounts::number_last4,
+        ))
         .load::<(String, String, String)>(conn)?
         .into_iter()
         .map(|(id, h, l)| (id, (h, l)))
@@ -234,7 +262,11 @@ fn assemble(conn: &mut DbConn, config: &Config, rows: Vec<Row>) -> Result<Regist
         data,
         totals: totals
             .into_iter()
-            .map(|(c, (n, sum))| CurrencyTotal { paid: money::format(sum, &c), currency: c, count: n })
+            .map(|(c, (n, sum))| CurrencyTotal {
+                paid: money::format(sum, &c),
+                currency: c,
+                count: n,
+            })
             .collect(),
         total_in_base: base_total.map(|b| money::format(b, &config.base_currency)),
         base_currency: config.base_currency.clone(),

@@ -248,13 +248,21 @@ pub fn detailed(conn: &mut DbConn, run_id: &str) -> Result<Vec<Detailed>, ApiErr
         let t = tranche::by_id(conn, &line.disbursement_id)?;
         let grant = grant::by_id(conn, &t.grant_id)?;
         let account = accounts::by_id(conn, &line.bank_account_id)?;
-        out.push(Detailed { line, grant, account });
+        out.push(Detailed {
+            line,
+            grant,
+            account,
+        });
     }
     Ok(out)
 }
 
 /// The run as finance sees it (account numbers in full when `full`).
-pub fn show(conn: &mut DbConn, keyring: &crate::crypto::KeyRing, r: RunRow) -> Result<PaymentRun, ApiError> {
+pub fn show(
+    conn: &mut DbConn,
+    keyring: &crate::crypto::KeyRing,
+    r: RunRow,
+) -> Result<PaymentRun, ApiError> {
     let mut lines = Vec::new();
     for d in detailed(conn, &r.id)? {
         lines.push(RunLine {
@@ -309,10 +317,18 @@ fn checked(req: &NewRun, today: NaiveDate) -> Result<String, ApiError> {
         Err(e) => return Err(e),
     };
     if req.value_date < today {
-        errors.push(FieldError::new("value_date", "in_past", "The value date is today or later."));
+        errors.push(FieldError::new(
+            "value_date",
+            "in_past",
+            "The value date is today or later.",
+        ));
     }
     if req.lines.is_empty() || req.lines.len() > MAX_LINES {
-        errors.push(FieldError::new("lines", "invalid_length", "A run has 1 to 5000 lines."));
+        errors.push(FieldError::new(
+            "lines",
+            "invalid_length",
+            "A run has 1 to 5000 lines.",
+        ));
     }
     done(errors)?;
     Ok(currency)
@@ -329,23 +345,56 @@ fn check_line(
 ) -> Result<Option<(TrancheRow, GrantRow)>, ApiError> {
     let field = |f: &str| format!("lines[{i}].{f}");
     let Ok(t) = tranche::by_id(ctx.conn, &l.disbursement_id) else {
-        errors.push(FieldError::new(field("disbursement_id"), "unknown", "No tranche has this id."));
+        errors.push(FieldError::new(
+            field("disbursement_id"),
+            "unknown",
+            "No tranche has this id.",
+        ));
         return Ok(None);
     };
     let g = grant::by_id(ctx.conn, &t.grant_id)?;
     if t.status != TrancheStatus::Approved {
-        errors.push(FieldError::new(field("disbursement_id"), "not_approved", format!("The tranche is {}; a run pays approved tranches.", t.status)));
+        errors.push(FieldError::new(
+            field("disbursement_id"),
+            "not_approved",
+            format!("The tranche is {}; a run pays approved tranches.", t.status),
+        ));
     }
     if g.currency != currency {
-        errors.push(FieldError::new(field("disbursement_id"), "currency_mismatch", format!("The tranche is in {}; the run is in {currency}.", g.currency)));
+        errors.push(FieldError::new(
+            field("disbursement_id"),
+            "currency_mismatch",
+            format!(
+                "The tranche is in {}; the run is in {currency}.",
+                g.currency
+            ),
+        ));
     }
-    match accounts::by_id(ctx.conn, &l.bank_account_id).ok().filter(|a| a.organisation_id == g.grantee_organisation_id) {
-        None => errors.push(FieldError::new(field("bank_account_id"), "unknown", "The grantee has no bank account with this id.")),
-        Some(a) if a.currency != currency => errors.push(FieldError::new(field("bank_account_id"), "currency_mismatch", format!("The account is in {}; the run is in {currency}.", a.currency))),
+    match accounts::by_id(ctx.conn, &l.bank_account_id)
+        .ok()
+        .filter(|a| a.organisation_id == g.grantee_organisation_id)
+    {
+        None => errors.push(FieldError::new(
+            field("bank_account_id"),
+            "unknown",
+            "The grantee has no bank account with this id.",
+        )),
+        Some(a) if a.currency != currency => errors.push(FieldError::new(
+            field("bank_account_id"),
+            "currency_mismatch",
+            format!(
+                "The account is in {}; the run is in {currency}.",
+                a.currency
+            ),
+        )),
         Some(a) if !a.usable_at(ctx.now) => {
             return Err(ApiError::Conflict {
                 code: ConflictCode::AccountNotUsable,
-                detail: format!("The account of line {} is {} and not usable yet; nothing is paid to it before its cooling-off period ends.", i + 1, a.status),
+                detail: format!(
+                    "The account of line {} is {} and not usable yet; nothing is paid to it before its cooling-off period ends.",
+                    i + 1,
+                    a.status
+                ),
             });
         }
         Some(_) => {}
@@ -355,12 +404,20 @@ fn check_line(
 
 /// Inserts a line; a tranche already in an open line (this run's or another's) is a 409.
 fn insert_line(ctx: &mut Ctx<'_>, line: &LineRow) -> Result<(), ApiError> {
-    match diesel::insert_into(payment_run_lines::table).values(line).execute(ctx.conn) {
+    match diesel::insert_into(payment_run_lines::table)
+        .values(line)
+        .execute(ctx.conn)
+    {
         Ok(_) => Ok(()),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(ApiError::Conflict {
-            code: ConflictCode::AlreadyInRun,
-            detail: format!("Tranche {} is already in an open payment run.", line.disbursement_id),
-        }),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(ApiError::Conflict {
+                code: ConflictCode::AlreadyInRun,
+                detail: format!(
+                    "Tranche {} is already in an open payment run.",
+                    line.disbursement_id
+                ),
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -401,8 +458,15 @@ pub fn prepare(
             completed_by: None,
             completed_at: None,
         };
-        diesel::insert_into(payment_runs::table).values(&run).execute(ctx.conn)?;
-        for (i, (l, (t, g))) in req.lines.iter().zip(found.into_iter().flatten()).enumerate() {
+        diesel::insert_into(payment_runs::table)
+            .values(&run)
+            .execute(ctx.conn)?;
+        for (i, (l, (t, g))) in req
+            .lines
+            .iter()
+            .zip(found.into_iter().flatten())
+            .enumerate()
+        {
             let line = LineRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 run_id: run.id.clone(),
@@ -421,7 +485,11 @@ pub fn prepare(
         let shown = show(ctx.conn, keyring, run.clone())?;
         ctx.audit("prepared", None, Some(&masked(shown.clone())))?;
         let mail = RunMail::of(ctx.config, &run);
-        ctx.tell(Event::PaymentRunAwaitsApproval, &Parties::default(), &RunPendingMail(mail))?;
+        ctx.tell(
+            Event::PaymentRunAwaitsApproval,
+            &Parties::default(),
+            &RunPendingMail(mail),
+        )?;
         Ok(shown)
     })
 }
@@ -430,7 +498,13 @@ pub fn prepare(
 fn masked(mut run: PaymentRun) -> PaymentRun {
     for l in &mut run.lines {
         let n = l.account_number.chars().count();
-        l.account_number = format!("****{}", l.account_number.chars().skip(n.saturating_sub(4)).collect::<String>());
+        l.account_number = format!(
+            "****{}",
+            l.account_number
+                .chars()
+                .skip(n.saturating_sub(4))
+                .collect::<String>()
+        );
     }
     run
 }
@@ -449,7 +523,8 @@ pub fn approve(
         if before.prepared_by == who.id {
             return Err(ApiError::Conflict {
                 code: ConflictCode::SelfApproval,
-                detail: "A payment run is approved by a finance officer other than its preparer.".into(),
+                detail: "A payment run is approved by a finance officer other than its preparer."
+                    .into(),
             });
         }
         let n = diesel::update(
@@ -478,7 +553,12 @@ fn invalid(status: RunStatus, verb: &str) -> ApiError {
     }
 }
 
-fn audited_move(ctx: &mut Ctx<'_>, keyring: &crate::crypto::KeyRing, before: RunRow, verb: &str) -> Result<PaymentRun, ApiError> {
+fn audited_move(
+    ctx: &mut Ctx<'_>,
+    keyring: &crate::crypto::KeyRing,
+    before: RunRow,
+    verb: &str,
+) -> Result<PaymentRun, ApiError> {
     let after = by_id(ctx.conn, &before.id)?;
     let b = masked(show(ctx.conn, keyring, before)?);
     let a = show(ctx.conn, keyring, after)?;
@@ -503,13 +583,17 @@ pub fn record(
     done(errors)?;
     command::run(conn, config, &finance, meta, |ctx| {
         let before = by_id(ctx.conn, id)?;
-        let n = diesel::update(payment_runs::table.find(id).filter(payment_runs::status.eq(RunStatus::Approved)))
-            .set((
-                payment_runs::status.eq(RunStatus::Completed),
-                payment_runs::completed_by.eq(Some(&finance.id)),
-                payment_runs::completed_at.eq(Some(ctx.now)),
-            ))
-            .execute(ctx.conn)?;
+        let n = diesel::update(
+            payment_runs::table
+                .find(id)
+                .filter(payment_runs::status.eq(RunStatus::Approved)),
+        )
+        .set((
+            payment_runs::status.eq(RunStatus::Completed),
+            payment_runs::completed_by.eq(Some(&finance.id)),
+            payment_runs::completed_at.eq(Some(ctx.now)),
+        ))
+        .execute(ctx.conn)?;
         if n == 0 {
             return Err(invalid(before.status, "recorded paid"));
         }
@@ -522,14 +606,25 @@ pub fn record(
                 paid_on: body.paid_on,
                 bank_account_id: Some(line.bank_account_id.clone()),
             };
-            tranche::command::run(ctx.conn, ctx.config, who, meta, &line.disbursement_id, TrancheCommand::Pay(pay))?;
-            diesel::update(payment_run_lines::table.find(&line.id).filter(payment_run_lines::status.eq(LineStatus::Pending)))
-                .set((
-                    payment_run_lines::status.eq(LineStatus::Paid),
-                    payment_run_lines::bank_reference.eq(Some(&bank_reference)),
-                    payment_run_lines::paid_on.eq(Some(body.paid_on)),
-                ))
-                .execute(ctx.conn)?;
+            tranche::command::run(
+                ctx.conn,
+                ctx.config,
+                who,
+                meta,
+                &line.disbursement_id,
+                TrancheCommand::Pay(pay),
+            )?;
+            diesel::update(
+                payment_run_lines::table
+                    .find(&line.id)
+                    .filter(payment_run_lines::status.eq(LineStatus::Pending)),
+            )
+            .set((
+                payment_run_lines::status.eq(LineStatus::Paid),
+                payment_run_lines::bank_reference.eq(Some(&bank_reference)),
+                payment_run_lines::paid_on.eq(Some(body.paid_on)),
+            ))
+            .execute(ctx.conn)?;
         }
         audited_move(ctx, keyring, before, "completed")
     })
@@ -538,7 +633,10 @@ pub fn record(
 /// A line the bank returned: the line is closed with the reason, its tranche is approved
 /// again (a paid one gives its payment back to the grant and fund, keeping the commitment),
 /// and the tranche's approvers and finance are emailed.
-#[expect(clippy::too_many_arguments, reason = "a command on a line of a run, with its reason")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a command on a line of a run, with its reason"
+)]
 pub fn return_line(
     conn: &mut DbConn,
     config: &Config,
@@ -554,18 +652,34 @@ pub fn return_line(
     done(errors)?;
     command::run(conn, config, who, meta, |ctx| {
         let run = by_id(ctx.conn, run_id)?;
-        let line = lines_of(ctx.conn, run_id)?.into_iter().find(|l| l.id == line_id).ok_or(ApiError::NotFound)?;
+        let line = lines_of(ctx.conn, run_id)?
+            .into_iter()
+            .find(|l| l.id == line_id)
+            .ok_or(ApiError::NotFound)?;
         if run.status == RunStatus::Prepared || line.status == LineStatus::Returned {
             return Err(ApiError::Conflict {
                 code: ConflictCode::InvalidTransition,
-                detail: format!("The run is {} and the line {}; only a line of an approved run is returned.", run.status, line.status),
+                detail: format!(
+                    "The run is {} and the line {}; only a line of an approved run is returned.",
+                    run.status, line.status
+                ),
             });
         }
-        let n = diesel::update(payment_run_lines::table.find(line_id).filter(payment_run_lines::status.eq(line.status)))
-            .set((payment_run_lines::status.eq(LineStatus::Returned), payment_run_lines::return_reason.eq(Some(&reason))))
-            .execute(ctx.conn)?;
+        let n = diesel::update(
+            payment_run_lines::table
+                .find(line_id)
+                .filter(payment_run_lines::status.eq(line.status)),
+        )
+        .set((
+            payment_run_lines::status.eq(LineStatus::Returned),
+            payment_run_lines::return_reason.eq(Some(&reason)),
+        ))
+        .execute(ctx.conn)?;
         if n == 0 {
-            return Err(ApiError::Conflict { code: ConflictCode::ConcurrentUpdate, detail: "The line changed at the same time; retry.".into() });
+            return Err(ApiError::Conflict {
+                code: ConflictCode::ConcurrentUpdate,
+                detail: "The line changed at the same time; retry.".into(),
+            });
         }
         let (t, g) = reapprove(ctx, &line, &reason)?;
         let mail = ReturnedMail {
@@ -576,7 +690,10 @@ pub fn return_line(
             run_link: crate::notify::links::payment_run(ctx.config, run_id),
         };
         let parties = Parties {
-            tranche_approvers: [t.approver_1.clone(), t.approver_2.clone()].into_iter().flatten().collect(),
+            tranche_approvers: [t.approver_1.clone(), t.approver_2.clone()]
+                .into_iter()
+                .flatten()
+                .collect(),
             ..Parties::default()
         };
         ctx.tell(Event::PaymentReturned, &parties, &mail)?;
@@ -587,24 +704,35 @@ pub fn return_line(
 
 fn grantee_name(conn: &mut DbConn, g: &GrantRow) -> Result<String, ApiError> {
     use crate::db::schema::organisations;
-    Ok(organisations::table.find(&g.grantee_organisation_id).select(organisations::name).first(conn)?)
+    Ok(organisations::table
+        .find(&g.grantee_organisation_id)
+        .select(organisations::name)
+        .first(conn)?)
 }
 
 /// Puts a returned line's tranche back to approved with the reason (audited).
-fn reapprove(ctx: &mut Ctx<'_>, line: &LineRow, reason: &str) -> Result<(TrancheRow, GrantRow), ApiError> {
+fn reapprove(
+    ctx: &mut Ctx<'_>,
+    line: &LineRow,
+    reason: &str,
+) -> Result<(TrancheRow, GrantRow), ApiError> {
     let before = tranche::by_id(ctx.conn, &line.disbursement_id)?;
     let g = grant::by_id(ctx.conn, &before.grant_id)?;
     if before.status == TrancheStatus::Paid {
-        let n = diesel::update(disbursements::table.find(&before.id).filter(disbursements::status.eq(TrancheStatus::Paid)))
-            .set((
-                disbursements::status.eq(TrancheStatus::Approved),
-                disbursements::payment_reference.eq(None::<String>),
-                disbursements::paid_on.eq(None::<NaiveDate>),
-                disbursements::paid_by.eq(None::<String>),
-                disbursements::paid_at.eq(None::<NaiveDateTime>),
-                disbursements::bank_account_id.eq(None::<String>),
-            ))
-            .execute(ctx.conn)?;
+        let n = diesel::update(
+            disbursements::table
+                .find(&before.id)
+                .filter(disbursements::status.eq(TrancheStatus::Paid)),
+        )
+        .set((
+            disbursements::status.eq(TrancheStatus::Approved),
+            disbursements::payment_reference.eq(None::<String>),
+            disbursements::paid_on.eq(None::<NaiveDate>),
+            disbursements::paid_by.eq(None::<String>),
+            disbursements::paid_at.eq(None::<NaiveDateTime>),
+            disbursements::bank_account_id.eq(None::<String>),
+        ))
+        .execute(ctx.conn)?;
         if n == 1 {
             // The payment goes back; the amount stays committed to the grant.
             budget::reverse(ctx, &g, before.amount)?;
@@ -614,10 +742,17 @@ fn reapprove(ctx: &mut Ctx<'_>, line: &LineRow, reason: &str) -> Result<(Tranche
         }
     }
     diesel::update(disbursements::table.find(&before.id))
-        .set((disbursements::decision_reason.eq(Some(reason)), disbursements::updated_at.eq(ctx.now)))
+        .set((
+            disbursements::decision_reason.eq(Some(reason)),
+            disbursements::updated_at.eq(ctx.now),
+        ))
         .execute(ctx.conn)?;
     let after = tranche::by_id(ctx.conn, &before.id)?;
-    ctx.audit("returned", Some(&Tranche::from_row(before, &g.currency)), Some(&Tranche::from_row(after.clone(), &g.currency)))?;
+    ctx.audit(
+        "returned",
+        Some(&Tranche::from_row(before, &g.currency)),
+        Some(&Tranche::from_row(after.clone(), &g.currency)),
+    )?;
     Ok((after, g))
 }
 

@@ -84,7 +84,16 @@ pub async fn confirm_account(
     let w = who.clone();
     let done = state
         .db(move |c| {
-            accounts::run(c, &config, &keyring, &w, &meta, &org, &id, AccountCommand::Confirm)
+            accounts::run(
+                c,
+                &config,
+                &keyring,
+                &w,
+                &meta,
+                &org,
+                &id,
+                AccountCommand::Confirm,
+            )
         })
         .await;
     match done {

@@ -25,13 +25,21 @@ async fn mails(app: &TestApp) -> Vec<(String, String)> {
 }
 
 fn sent(kind: &str, to: &[&TestUser]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = to.iter().map(|u| (kind.to_string(), u.email.clone())).collect();
+    let mut out: Vec<(String, String)> = to
+        .iter()
+        .map(|u| (kind.to_string(), u.email.clone()))
+        .collect();
     out.sort();
     out
 }
 
 async fn login(app: &TestApp, email: &str) -> String {
-    let r = app.post("/api/v1/auth/login").json(&json!({"email": email, "password": PASSWORD})).send().await.expect(200);
+    let r = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect(200);
     r.body["access_token"].as_str().unwrap().to_string()
 }
 
@@ -40,7 +48,13 @@ fn id(v: &Value) -> String {
 }
 
 async fn propose(app: &TestApp, who: &TestUser, org: &str, body: Value) -> Value {
-    app.post(&format!("/api/v1/organisations/{org}/bank-accounts")).bearer(&who.token).json(&body).send().await.expect(201).body
+    app.post(&format!("/api/v1/organisations/{org}/bank-accounts"))
+        .bearer(&who.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .body
 }
 
 fn iban_account(currency: &str) -> Value {
@@ -50,7 +64,14 @@ fn iban_account(currency: &str) -> Value {
 /// A confirmed account of the grantee in `currency` (its member proposes, finance confirms).
 async fn confirmed_account(app: &TestApp, w: &World, currency: &str) -> String {
     let a = id(&propose(app, &w.member, &w.grantee, iban_account(currency)).await);
-    app.post(&format!("/api/v1/organisations/{}/bank-accounts/{a}/confirm", w.grantee)).bearer(&w.finance.token).send().await.expect(200);
+    app.post(&format!(
+        "/api/v1/organisations/{}/bank-accounts/{a}/confirm",
+        w.grantee
+    ))
+    .bearer(&w.finance.token)
+    .send()
+    .await
+    .expect(200);
     a
 }
 
@@ -59,19 +80,43 @@ async fn eur_grant(app: &TestApp, w: &World, amount: &str) -> String {
     let mut body = grant_body(&w.fund, &w.grantee, "EUR", amount);
     body["fx_rate"] = json!("1.08");
     body["fx_rate_date"] = json!(rate_date());
-    let g = id(&app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await.expect(201).body);
-    for (verb, who) in [("submit", &w.officer), ("approve", &w.officer2), ("activate", &w.officer)] {
-        app.post(&format!("/api/v1/grants/{g}/{verb}")).bearer(&who.token).send().await.expect(200);
+    let g = id(&app
+        .post("/api/v1/grants")
+        .bearer(&w.officer.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .body);
+    for (verb, who) in [
+        ("submit", &w.officer),
+        ("approve", &w.officer2),
+        ("activate", &w.officer),
+    ] {
+        app.post(&format!("/api/v1/grants/{g}/{verb}"))
+            .bearer(&who.token)
+            .send()
+            .await
+            .expect(200);
     }
     g
 }
 
 /// An approved tranche of `grant` (requested by the member, approved by the officer).
 async fn approved(app: &TestApp, w: &World, grant: &str, amount: &str) -> String {
-    let d = app.post(&format!("/api/v1/grants/{grant}/disbursements")).bearer(&w.member.token)
-        .json(&json!({"amount": amount, "planned_date": "2026-05-01", "note": "Tranche"})).send().await.expect(201);
+    let d = app
+        .post(&format!("/api/v1/grants/{grant}/disbursements"))
+        .bearer(&w.member.token)
+        .json(&json!({"amount": amount, "planned_date": "2026-05-01", "note": "Tranche"}))
+        .send()
+        .await
+        .expect(201);
     let d = id(&d.body);
-    app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer.token).send().await.expect(200);
+    app.post(&format!("/api/v1/disbursements/{d}/approve"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
     d
 }
 
@@ -79,7 +124,10 @@ fn sealed_columns(app: &TestApp) -> impl std::future::Future<Output = Vec<Vec<u8
     app.db(|c| {
         use diesel::prelude::*;
         use idpc_hub::db::schema::bank_accounts as a;
-        a::table.select(a::number_sealed).load::<Vec<u8>>(c).unwrap()
+        a::table
+            .select(a::number_sealed)
+            .load::<Vec<u8>>(c)
+            .unwrap()
     })
 }
 
@@ -210,10 +258,19 @@ async fn eur_run(app: &TestApp, w: &World) -> (String, Vec<String>, String) {
     for amount in ["1000.00", "2000.50", "300.25"] {
         tranches.push(approved(app, w, &grant, amount).await);
     }
-    let lines: Vec<Value> = tranches.iter().map(|d| json!({"disbursement_id": d, "bank_account_id": account})).collect();
+    let lines: Vec<Value> = tranches
+        .iter()
+        .map(|d| json!({"disbursement_id": d, "bank_account_id": account}))
+        .collect();
     let r = app.post("/api/v1/payment-runs").bearer(&w.finance.token)
         .json(&json!({"currency": "EUR", "value_date": app.clock.today().to_string(), "lines": lines})).send().await.expect(201);
-    assert_eq!((r.body["control_sum"].as_str(), r.body["line_count"].as_i64()), (Some("3300.75"), Some(3)));
+    assert_eq!(
+        (
+            r.body["control_sum"].as_str(),
+            r.body["line_count"].as_i64()
+        ),
+        (Some("3300.75"), Some(3))
+    );
     (id(&r.body), tranches, grant)
 }
 
@@ -221,12 +278,22 @@ fn validate_pain001(xml: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.xml");
     std::fs::write(&file, xml).unwrap();
-    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/standards/iso20022/pain.001.001.09.xsd");
-    std::process::Command::new("xmllint").args(["--noout", "--schema", xsd]).arg(&file).output().expect("xmllint runs")
+    let xsd = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/standards/iso20022/pain.001.001.09.xsd"
+    );
+    std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", xsd])
+        .arg(&file)
+        .output()
+        .expect("xmllint runs")
 }
 
 fn between<'a>(s: &'a str, open: &str, close: &str) -> Vec<&'a str> {
-    s.split(open).skip(1).map(|p| p.split(close).next().unwrap()).collect()
+    s.split(open)
+        .skip(1)
+        .map(|p| p.split(close).next().unwrap())
+        .collect()
 }
 
 on_both! {
