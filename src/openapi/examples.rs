@@ -186,7 +186,7 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             "NewRun",
             json!({
                 "currency": "USD",
-                "value_date": "2026-12-08",
+                "value_date": "2027-06-30",
                 "lines": [{"disbursement_id": id("disbursement"), "bank_account_id": id("bank_account")}]
             }),
         ),

@@ -259,12 +259,16 @@ impl Viewer {
 
 /// Loads an account (404 when unknown).
 pub fn by_id(conn: &mut DbConn, id: &str) -> Result<AccountRow, ApiError> {
-    bank_accounts::table
+    find(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+/// The account `id`, if there is one.
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<AccountRow>, ApiError> {
+    Ok(bank_accounts::table
         .find(id)
         .select(AccountRow::as_select())
         .first(conn)
-        .optional()?
-        .ok_or(ApiError::NotFound)
+        .optional()?)
 }
 
 /// The accounts of an organisation the viewer may see, oldest first.
@@ -471,7 +475,7 @@ pub fn propose(
     command::run(conn, config, who, meta, |ctx| {
         proposer(ctx.conn, who, organisation_id)?;
         if let Some(old) = &req.replaces_id {
-            let replaced = by_id(ctx.conn, old).ok().filter(|r| {
+            let replaced = find(ctx.conn, old)?.filter(|r| {
                 r.organisation_id == organisation_id && r.status != AccountStatus::Retired
             });
             if replaced.is_none() {

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod mail;
 pub mod pain001;
 pub mod register;
 pub mod runs;

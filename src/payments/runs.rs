@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::accounts::{self, AccountRow};
+use super::mail::{ReturnedMail, RunMail, RunPendingMail};
 use crate::auth::Principal;
 use crate::auth::caller::Finance;
 use crate::auth::principal::RequestMeta;
-use crate::command::{self, Audited, Ctx, Message};
+use crate::command::{self, Audited, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, payment_run_lines, payment_runs};
@@ -24,7 +25,6 @@ use crate::grants::grant::{self, GrantRow};
 use crate::grants::tranche::{self, PayBody, Tranche, TrancheCommand, TrancheRow, TrancheStatus};
 use crate::kit::rfc3339;
 use crate::money;
-use crate::notify::Kind;
 use crate::notify::matrix::{Event, Parties};
 
 /// Most lines one run holds.
@@ -344,13 +344,17 @@ fn check_line(
     l: &NewLine,
 ) -> Result<Option<(TrancheRow, GrantRow)>, ApiError> {
     let field = |f: &str| format!("lines[{i}].{f}");
-    let Ok(t) = tranche::by_id(ctx.conn, &l.disbursement_id) else {
-        errors.push(FieldError::new(
-            field("disbursement_id"),
-            "unknown",
-            "No tranche has this id.",
-        ));
-        return Ok(None);
+    let t = match tranche::by_id(ctx.conn, &l.disbursement_id) {
+        Ok(t) => t,
+        Err(ApiError::NotFound) => {
+            errors.push(FieldError::new(
+                field("disbursement_id"),
+                "unknown",
+                "No tranche has this id.",
+            ));
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
     };
     let g = grant::by_id(ctx.conn, &t.grant_id)?;
     if t.status != TrancheStatus::Approved {
@@ -370,8 +374,7 @@ fn check_line(
             ),
         ));
     }
-    match accounts::by_id(ctx.conn, &l.bank_account_id)
-        .ok()
+    match accounts::find(ctx.conn, &l.bank_account_id)?
         .filter(|a| a.organisation_id == g.grantee_organisation_id)
     {
         None => errors.push(FieldError::new(
@@ -754,54 +757,4 @@ fn reapprove(
         Some(&Tranche::from_row(after.clone(), &g.currency)),
     )?;
     Ok((after, g))
-}
-
-/// What the email about a run says.
-#[derive(Debug, Serialize)]
-pub struct RunMail {
-    /// Number of payments.
-    pub line_count: i32,
-    /// Their sum, as people write it.
-    pub control_sum: String,
-    /// The value date, written out.
-    pub value_date: String,
-    /// The run's page.
-    pub run_link: String,
-}
-
-impl RunMail {
-    fn of(config: &Config, r: &RunRow) -> Self {
-        Self {
-            line_count: r.line_count,
-            control_sum: money::for_people(r.control_sum, &r.currency),
-            value_date: r.value_date.format("%-d %B %Y").to_string(),
-            run_link: crate::notify::links::payment_run(config, &r.id),
-        }
-    }
-}
-
-/// To the other finance officers: a run waits for approval.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub struct RunPendingMail(pub RunMail);
-impl Message for RunPendingMail {
-    const KIND: Kind = Kind::PaymentRunPending;
-}
-
-/// To the tranche's approvers and finance: the bank returned a payment.
-#[derive(Debug, Serialize)]
-pub struct ReturnedMail {
-    /// The amount, as people write it.
-    pub amount: String,
-    /// The grant's reference.
-    pub grant_reference: String,
-    /// The payee.
-    pub grantee_name: String,
-    /// Why the bank returned it.
-    pub reason: String,
-    /// The run's page.
-    pub run_link: String,
-}
-impl Message for ReturnedMail {
-    const KIND: Kind = Kind::PaymentReturned;
 }
