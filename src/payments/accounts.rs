@@ -18,7 +18,7 @@ use crate::crypto::KeyRing;
 use crate::db::DbConn;
 use crate::db::schema::{bank_accounts, organisations};
 use crate::error::{ApiError, ConflictCode, FieldError};
-use crate::grants::check::{done, text_field};
+use crate::grants::check::{collect, done, text_field};
 use crate::kit::rfc3339;
 use crate::money;
 use crate::notify::Kind;
@@ -406,15 +406,11 @@ fn check_local(
 fn checked(req: &NewAccount) -> Result<Checked, ApiError> {
     let mut errors = Vec::new();
     let holder_name = text_field(&mut errors, "holder_name", &req.holder_name, 1, 140);
-    let currency = match money::currency("currency", &req.currency) {
-        Ok(c) => c,
-        Err(e) => {
-            if let ApiError::Validation(v) = ApiError::from(e) {
-                errors.extend(v);
-            }
-            String::new()
-        }
-    };
+    let currency = collect(
+        money::currency("currency", &req.currency).map_err(ApiError::from),
+        &mut errors,
+    )
+    .unwrap_or_default();
     let bic = req.bic.trim().to_ascii_uppercase();
     if !is_bic(&bic) {
         errors.push(FieldError::new(

@@ -18,12 +18,9 @@ use crate::error::docs::{
 };
 use crate::error::{ApiError, ConflictCode};
 use crate::extract::Json;
+use crate::grants::api::fingerprint;
 use crate::grants::grant::ReasonBody;
 use crate::idempotency::{self, Outcome};
-
-fn fingerprint<T: serde::Serialize>(body: &T) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(body).map_err(ApiError::internal)
-}
 
 /// The accounts of an organisation.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

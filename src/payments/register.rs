@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{bank_accounts, disbursements, grants, organisations, payment_run_lines};
 use crate::error::{ApiError, FieldError};
-use crate::grants::check::done;
+use crate::grants::check::{collect, done};
 use crate::grants::tranche::TrancheStatus;
 use crate::grants::{budget, fx, grant::GrantRow};
 use crate::money;
@@ -133,17 +133,12 @@ fn in_base(
 
 fn check(p: &RegisterParams) -> Result<Option<String>, ApiError> {
     let mut errors = Vec::new();
-    let currency = match &p.currency {
-        Some(c) => match money::currency("currency", c).map_err(ApiError::from) {
-            Ok(c) => Some(c),
-            Err(ApiError::Validation(e)) => {
-                errors.extend(e);
-                None
-            }
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
+    let currency = p.currency.as_ref().and_then(|c| {
+        collect(
+            money::currency("currency", c).map_err(ApiError::from),
+            &mut errors,
+        )
+    });
     if let (Some(f), Some(t)) = (p.from, p.to)
         && f > t
     {

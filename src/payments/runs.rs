@@ -20,7 +20,7 @@ use crate::db::DbConn;
 use crate::db::schema::{disbursements, payment_run_lines, payment_runs};
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::grants::budget;
-use crate::grants::check::{done, text_field};
+use crate::grants::check::{collect, done, text_field};
 use crate::grants::grant::{self, GrantRow};
 use crate::grants::tranche::{self, PayBody, Tranche, TrancheCommand, TrancheRow, TrancheStatus};
 use crate::kit::rfc3339;
@@ -308,14 +308,11 @@ pub fn list(conn: &mut DbConn, _who: &Finance, limit: i64) -> Result<Vec<RunRow>
 
 fn checked(req: &NewRun, today: NaiveDate) -> Result<String, ApiError> {
     let mut errors = Vec::new();
-    let currency = match money::currency("currency", &req.currency).map_err(ApiError::from) {
-        Ok(c) => c,
-        Err(ApiError::Validation(e)) => {
-            errors.extend(e);
-            String::new()
-        }
-        Err(e) => return Err(e),
-    };
+    let currency = collect(
+        money::currency("currency", &req.currency).map_err(ApiError::from),
+        &mut errors,
+    )
+    .unwrap_or_default();
     if req.value_date < today {
         errors.push(FieldError::new(
             "value_date",
