@@ -189,6 +189,12 @@ pub struct Config {
     pub second_approval_threshold: i64,
     /// Days over which one officer's approvals on a grant are added up.
     pub second_approval_window_days: i64,
+    /// Hours a confirmed payee bank account waits before it may be paid to.
+    pub bank_account_cooling_off_hours: i64,
+    /// The account payment runs are paid from (pain.001 `DbtrAcct`); unset refuses the export.
+    pub payment_debtor_account: Option<String>,
+    /// The BIC of the debtor account's bank.
+    pub payment_debtor_bic: Option<String>,
     /// Raise of a fund's amount (minor units of the base currency) that needs a second person.
     pub fund_increase_threshold: i64,
     /// Days over which the raises of a fund that one person applied alone are added up.
@@ -328,6 +334,9 @@ impl Config {
             )?,
             base_currency,
             second_approval_window_days: env.get(&var::SECOND_APPROVAL_WINDOW_DAYS)?,
+            bank_account_cooling_off_hours: env.get(&var::BANK_ACCOUNT_COOLING_OFF_HOURS)?,
+            payment_debtor_account: env.get(&var::PAYMENT_DEBTOR_ACCOUNT)?,
+            payment_debtor_bic: env.get(&var::PAYMENT_DEBTOR_BIC)?,
             fund_increase_window_days: env.get(&var::FUND_INCREASE_WINDOW_DAYS)?,
             fx_rate_change_band_percent: env.get(&var::FX_RATE_CHANGE_BAND_PERCENT)?,
             fx_rate_max_age_days: env.get(&var::FX_RATE_MAX_AGE_DAYS)?,

@@ -70,6 +70,12 @@ pub struct Problem {
 crate::text_enum! {
     /// Why a command was refused with 409 (or 422): the last part of the problem `type`.
     pub enum ConflictCode {
+        /// A payee bank account is not confirmed, is in its cooling-off period, or was retired.
+        AccountNotUsable = "account_not_usable",
+        /// A tranche is already in an open payment run.
+        AlreadyInRun = "already_in_run",
+        /// The network's own paying account (PAYMENT_DEBTOR_ACCOUNT) is not set.
+        DebtorAccountMissing = "debtor_account_missing",
         /// A fund's amount would fall below what it has already awarded.
         AmountBelowAwarded = "amount_below_awarded",
         /// Another request changed the same data at the same time; retry.

@@ -36,6 +36,7 @@ pub mod notify;
 pub mod openapi;
 pub mod pagination;
 pub mod queue;
+pub mod payments;
 pub mod routes;
 pub mod telemetry;
 pub mod web;

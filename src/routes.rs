@@ -11,7 +11,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
 use crate::http_contract::{Limit, RATE_LIMITS};
-use crate::{AppState, admin, directory, exports, grants, health, identity, webhooks};
+use crate::{AppState, admin, directory, exports, grants, health, identity, payments, webhooks};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -99,6 +99,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::report::accept_report)
                 .service(grants::api::report::return_report)
                 .service(grants::api::history::report_history)
+                // Payee bank accounts, payment runs and the payments register
+                .service(payments::api::propose_bank_account)
+                .service(payments::api::list_bank_accounts)
+                .service(payments::api::get_bank_account)
+                .service(payments::api::confirm_bank_account)
+                .service(payments::api::retire_bank_account)
+                .service(payments::api::prepare_payment_run)
+                .service(payments::api::list_payment_runs)
+                .service(payments::api::get_payment_run)
+                .service(payments::api::approve_payment_run)
+                .service(payments::api::record_payment_run)
+                .service(payments::api::return_payment_line)
+                .service(payments::api::payment_run_pain001)
+                .service(payments::api::payment_run_csv)
+                .service(payments::api::payments_register)
                 // Open data: 360Giving and IATI, and how a fund is published
                 .service(exports::api::giving_export)
                 .service(exports::api::iati_export)

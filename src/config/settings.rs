@@ -172,6 +172,14 @@ settings! {
     /// rolling window (1-3650 days) over which one officer's approved tranches of a grant are added
     /// up against SECOND_APPROVAL_THRESHOLD
     SECOND_APPROVAL_WINDOW_DAYS: i64 = "30", parse::int::<i64, 1, 3650>;
+    /// hours (0-720) a newly confirmed payee bank account waits before a tranche may be paid to it,
+    /// while the organisation's members are told of the change
+    BANK_ACCOUNT_COOLING_OFF_HOURS: i64 = "72", parse::int::<i64, 0, 720>;
+    /// the network's own account that payment runs are paid from, as written in the ISO 20022
+    /// pain.001 file (an IBAN, or an account number); empty refuses to export a run's bank file
+    PAYMENT_DEBTOR_ACCOUNT: Option<String> = "", parse::optional_text;
+    /// the BIC of PAYMENT_DEBTOR_ACCOUNT's bank; empty writes NOTPROVIDED
+    PAYMENT_DEBTOR_BIC: Option<String> = "", parse::optional_text;
     /// raise of a fund's amount (in BASE_CURRENCY) above which a second finance officer or admin
     /// must confirm it
     FUND_INCREASE_SECOND_APPROVAL_THRESHOLD: String = "100000.00", parse::amount_text;

@@ -363,6 +363,7 @@ diesel::table! {
         reversed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        bank_account_id -> Nullable<Text>,
     }
 }
 
@@ -441,6 +442,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bank_accounts (id) {
+        id -> Text,
+        organisation_id -> Text,
+        holder_name -> Text,
+        currency -> Text,
+        scheme -> Text,
+        number_sealed -> Binary,
+        number_last4 -> Text,
+        bic -> Text,
+        bank_name -> Nullable<Text>,
+        bank_country -> Nullable<Text>,
+        status -> Text,
+        replaces_id -> Nullable<Text>,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        usable_from -> Nullable<Timestamp>,
+        retired_by -> Nullable<Text>,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payment_runs (id) {
+        id -> Text,
+        currency -> Text,
+        value_date -> Date,
+        status -> Text,
+        line_count -> Integer,
+        control_sum -> BigInt,
+        prepared_by -> Text,
+        prepared_at -> Timestamp,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        completed_by -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payment_run_lines (id) {
+        id -> Text,
+        run_id -> Text,
+        line_no -> Integer,
+        disbursement_id -> Text,
+        bank_account_id -> Text,
+        amount -> BigInt,
+        reference -> Text,
+        status -> Text,
+        bank_reference -> Nullable<Text>,
+        paid_on -> Nullable<Date>,
+        return_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -461,6 +519,10 @@ diesel::joinable!(membership_renewal_requests -> organisations (organisation_id)
 diesel::joinable!(webhook_subscriptions -> api_clients (api_client_id));
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(bank_accounts -> organisations (organisation_id));
+diesel::joinable!(disbursements -> bank_accounts (bank_account_id));
+diesel::joinable!(payment_run_lines -> payment_runs (run_id));
+diesel::joinable!(payment_run_lines -> disbursements (disbursement_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -490,4 +552,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_subscriptions,
     webhook_deliveries,
     webhook_attempts,
+    bank_accounts,
+    payment_runs,
+    payment_run_lines,
 );

@@ -194,6 +194,7 @@ impl<'a> Tranches<'a> {
         let body = PayBody {
             payment_reference: format!("DEMO-{}", &id[id.len() - 6..]),
             paid_on: days_from_today(self.config, -paid_days_ago),
+            bank_account_id: None,
         };
         self.run(finance, id, TrancheCommand::Pay(body))
     }

@@ -250,6 +250,7 @@ fn seed_in(c: &mut DbConn, config: &Config) -> Result<usize, ApiError> {
                 TrancheCommand::Pay(PayBody {
                     payment_reference: format!("DEMO-{}", &d.id[d.id.len() - 6..]),
                     paid_on,
+                    bank_account_id: None,
                 }),
             )
         };

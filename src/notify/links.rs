@@ -31,6 +31,11 @@ pub const MEMBERSHIP: &str = "/organisations/{organisation_id}/membership";
 /// A fund, with a raise of its amount to confirm; stands for `GET /api/v1/funds/{fund_id}`
 /// and `POST /api/v1/funds/{fund_id}/amount-increase/approve`.
 pub const FUND: &str = "/funds/{fund_id}";
+/// A payee bank account (finance confirms it here); stands for
+/// `GET /api/v1/organisations/{id}/bank-accounts/{account_id}` and its `confirm` command.
+pub const BANK_ACCOUNT: &str = "/organisations/{organisation_id}/bank-accounts/{account_id}";
+/// A payment run; stands for `GET /api/v1/payment-runs/{id}` and its commands.
+pub const PAYMENT_RUN: &str = "/payment-runs/{run_id}";
 
 /// Every path pattern above, for a test that follows every link.
 pub const ALL: &[&str] = &[
@@ -112,6 +117,19 @@ pub fn application(config: &Config, application_id: &str) -> String {
 /// An organisation's membership page.
 pub fn membership(config: &Config, organisation_id: &str) -> String {
     absolute(config, &fill(MEMBERSHIP, organisation_id))
+}
+
+/// The page of a payee bank account.
+pub fn bank_account(config: &Config, organisation_id: &str, account_id: &str) -> String {
+    absolute(
+        config,
+        &format!("/organisations/{organisation_id}/bank-accounts/{account_id}"),
+    )
+}
+
+/// The page of a payment run.
+pub fn payment_run(config: &Config, run_id: &str) -> String {
+    absolute(config, &fill(PAYMENT_RUN, run_id))
 }
 
 #[cfg(test)]

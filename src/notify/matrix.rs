@@ -111,6 +111,14 @@ pub enum Event {
     FxRateAwaitsConfirmation,
     /// A new reference rate applies.
     FxRateChanged,
+    /// A payee bank account was proposed.
+    BankAccountProposed,
+    /// A payee bank account was confirmed: usable after the cooling-off period.
+    BankAccountConfirmed,
+    /// A payment run was prepared and waits for a second finance officer.
+    PaymentRunAwaitsApproval,
+    /// The bank returned a line of a payment run: its tranche is approved again.
+    PaymentReturned,
 }
 
 /// Who hears of an event, resolved from the event's [`Parties`] when it happens.
@@ -135,6 +143,8 @@ pub enum Audience {
     Requester,
     /// The officer who asked for the report.
     ReportOfficer,
+    /// The officers who approved the tranche.
+    TrancheApprovers,
 }
 
 /// One line of the matrix: an event, the message it sends, and to whom. An event may have
@@ -223,6 +233,11 @@ pub const MATRIX: &[Line] = &[
     line(Event::WebhookDisabled, Kind::WebhookDisabled, &[A::Admins], "Admins tell the partner."),
     line(Event::FundIncreaseAwaitsConfirmation, Kind::FundIncreasePending, &[A::Finance, A::Admins], "A finance officer or admin other than the one who asked must confirm it before it applies."),
     line(Event::FxRateAwaitsConfirmation, Kind::FxRatePending, &[A::Finance, A::Admins], "A finance officer or admin other than the one who set it must confirm it before it applies."),
+    line(Event::BankAccountProposed, Kind::BankAccountChanging, &[A::OrganisationMembers], "Every member learns where the organisation's money will go, and tells the secretariat if it was not them."),
+    line(Event::BankAccountProposed, Kind::BankAccountPending, &[A::Finance], "A finance officer other than the proposer must confirm it."),
+    line(Event::BankAccountConfirmed, Kind::BankAccountConfirmed, &[A::OrganisationMembers], "Members learn when it will be paid to; the cooling-off period is their time to object."),
+    line(Event::PaymentRunAwaitsApproval, Kind::PaymentRunPending, &[A::Finance], "Another finance officer (not the preparer) must approve it."),
+    line(Event::PaymentReturned, Kind::PaymentReturned, &[A::TrancheApprovers, A::Finance], "The tranche waits to be paid again: its approvers check the account, finance pays it."),
     line(Event::FxRateChanged, Kind::FxRateChanged, &[A::GrantOfficers, A::Finance], "Grant rates, tranche approvals and fund limits follow it; officers and finance check what it moves."),
 ];
 
@@ -241,6 +256,8 @@ pub struct Parties {
     pub not_approvers: Vec<String>,
     /// The one person the event is about.
     pub addressee: Option<Recipient>,
+    /// The officers who approved the tranche.
+    pub tranche_approvers: Vec<String>,
 }
 
 /// The lines of `event`.
@@ -317,6 +334,18 @@ pub fn resolve(
         A::GrantAuthor => one(conn, &parties.grant_author),
         A::Requester => one(conn, &parties.requester),
         A::ReportOfficer => one(conn, &parties.report_officer),
+        A::TrancheApprovers => {
+            let ids: Vec<&str> = parties
+                .tranche_approvers
+                .iter()
+                .map(String::as_str)
+                .collect();
+            if ids.is_empty() {
+                Ok(Vec::new())
+            } else {
+                users_where(conn, None, None, Some(&ids))
+            }
+        }
     }
 }
 

@@ -93,6 +93,16 @@ pub enum Kind {
     FxRatePending,
     /// A reference rate changed (to grant officers and finance).
     FxRateChanged,
+    /// An organisation's payee bank account is changing (to its members).
+    BankAccountChanging,
+    /// A payee bank account waits for confirmation (to finance).
+    BankAccountPending,
+    /// A payee bank account was confirmed and is usable after the cooling-off period (to members).
+    BankAccountConfirmed,
+    /// A payment run waits for a second finance officer's approval (to the other finance officers).
+    PaymentRunPending,
+    /// The bank returned a payment (to the tranche's approvers and finance).
+    PaymentReturned,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -307,6 +317,31 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "fx_rate_changed",
         "[{{ network_name }}] The reference rate of {{ currency }} is now {{ rate }} {{ base_currency }}",
     ),
+    (
+        Kind::BankAccountChanging,
+        "bank_account_changing",
+        "[{{ network_name }}] The bank details of {{ organisation_name }} are changing",
+    ),
+    (
+        Kind::BankAccountPending,
+        "bank_account_pending",
+        "[{{ network_name }}] A bank account of {{ organisation_name }} awaits your confirmation",
+    ),
+    (
+        Kind::BankAccountConfirmed,
+        "bank_account_confirmed",
+        "[{{ network_name }}] A new bank account of {{ organisation_name }} was confirmed",
+    ),
+    (
+        Kind::PaymentRunPending,
+        "payment_run_pending",
+        "[{{ network_name }}] A payment run of {{ control_sum }} awaits your approval",
+    ),
+    (
+        Kind::PaymentReturned,
+        "payment_returned",
+        "[{{ network_name }}] The bank returned a payment of {{ amount }} on grant {{ grant_reference }}",
+    ),
 ];
 
 macro_rules! template_files {
@@ -361,6 +396,11 @@ const FILES: &[(&str, &str)] = template_files!(
     "fund_increase_pending",
     "fx_rate_pending",
     "fx_rate_changed",
+    "bank_account_changing",
+    "bank_account_pending",
+    "bank_account_confirmed",
+    "payment_run_pending",
+    "payment_returned",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 
@@ -443,7 +483,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> Value {
-        serde_json::json!({
+        let mut ctx = serde_json::json!({
             "network_name": "IDPC", "recipient_name": "<b>Ana</b>", "base_url": "http://x",
             "link": "http://x/accept?token=abc", "expires_in": "30 minutes", "locked_minutes": 5,
             "invited_by": "Admin", "organisation_name": "Org & Co",
@@ -458,7 +498,16 @@ mod tests {
             "fund_title": "Core", "fund_reference": "OSF-1", "pending_amount": "USD 900,000.00",
             "currency": "GBP", "base_currency": "USD", "rate": "1.270000", "as_of": "15 January 2026",
             "previous_rate": "1.250000", "first_rate": false,
-        })
+        });
+        let payments = serde_json::json!({
+            "holder_name": "Org", "masked_number": "****1234", "usable_from": "4 May 2026 10:00 UTC",
+            "account_link": "http://x/a", "run_link": "http://x/r", "control_sum": "EUR 3.00",
+            "line_count": 3, "value_date": "4 May 2026",
+        });
+        if let (Value::Object(all), Value::Object(more)) = (&mut ctx, payments) {
+            all.extend(more);
+        }
+        ctx
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub const IDS: &[(&str, &str)] = &[
     ("grantee", "0193a4e2-6a40-7c55-8e21-4f0a9b3c2d17"),
     ("donor", "0193a4e2-6a3f-7d02-a1b4-7c9e5f6a8b20"),
     ("api_client", "0193a4e2-8f12-7a6b-b3c4-1d2e3f4a5b6c"),
+    ("disbursement", "0193a4e2-9a01-7b2c-8d3e-4f5a6b7c8d9e"),
+    ("bank_account", "0193a4e2-9b02-7c3d-9e4f-5a6b7c8d9eaf"),
 ];
 
 /// The example id named `name` in [`IDS`].
@@ -168,6 +170,29 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
         (
             "PasswordResetRequest",
             json!({"email": "member@demo.idpc.example"}),
+        ),
+        (
+            "NewAccount",
+            json!({
+                "holder_name": "Harm Reduction Network Kenya",
+                "currency": "KES",
+                "account_number": "0123456789012",
+                "bank_name": "Kenya Commercial Bank",
+                "bic": "KCBLKENX",
+                "bank_country": "KE"
+            }),
+        ),
+        (
+            "NewRun",
+            json!({
+                "currency": "USD",
+                "value_date": "2027-06-30",
+                "lines": [{"disbursement_id": id("disbursement"), "bank_account_id": id("bank_account")}]
+            }),
+        ),
+        (
+            "RecordBody",
+            json!({"bank_reference": "BANK-2026-12-0007", "paid_on": "2026-12-08"}),
         ),
         (
             "PayBody",

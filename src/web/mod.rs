@@ -9,6 +9,7 @@ pub mod console;
 pub mod funds;
 pub mod grant_desk;
 pub mod page;
+pub mod payments;
 pub mod session;
 pub mod work;
 
@@ -74,6 +75,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/organisations/{id}/membership/renewal-request",
             web::post().to(admin::request_renewal),
+        )
+        .route(
+            "/organisations/{id}/bank-accounts/{account_id}",
+            web::get().to(payments::account),
+        )
+        .route(
+            "/organisations/{id}/bank-accounts/{account_id}/confirm",
+            web::post().to(payments::confirm_account),
+        )
+        .route("/payment-runs/{id}", web::get().to(payments::run))
+        .route(
+            "/payment-runs/{id}/approve",
+            web::post().to(payments::approve_run),
         );
 }
 

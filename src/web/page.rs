@@ -42,6 +42,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/application.html"),
     ),
     ("membership.html", include_str!("templates/membership.html")),
+    (
+        "bank_account.html",
+        include_str!("templates/bank_account.html"),
+    ),
+    (
+        "payment_run.html",
+        include_str!("templates/payment_run.html"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {

@@ -283,6 +283,7 @@ fn tranche_command(verb: &str, f: &BTreeMap<String, String>) -> Result<TrancheCo
                 Ok(paid_on) => TrancheCommand::Pay(PayBody {
                     payment_reference: text("payment_reference"),
                     paid_on,
+                    bank_account_id: Some(text("bank_account_id")).filter(|a| !a.trim().is_empty()),
                 }),
                 Err(_) => {
                     let mut form = Form::posted("pay", f)

@@ -155,6 +155,13 @@ const PLAN: &[(&str, Who)] = &[
     ("POST /api/v1/disbursements/{id}/cancel", Who::Officer),
     ("POST /api/v1/disbursements/{id}/pay", Who::Finance),
     ("POST /api/v1/disbursements/{id}/reverse", Who::Finance),
+    ("POST /api/v1/organisations/{id}/bank-accounts", Who::Member),
+    ("POST /api/v1/payment-runs", Who::Finance),
+    ("POST /api/v1/payment-runs/{id}/record", Who::Finance),
+    (
+        "POST /api/v1/payment-runs/{id}/lines/{line_id}/return",
+        Who::Finance,
+    ),
     ("POST /api/v1/reports/{id}/submit", Who::Member),
     ("POST /api/v1/reports/{id}/return", Who::Officer),
     ("POST /api/v1/webhooks", Who::Admin),
@@ -240,7 +247,8 @@ fn swap(body: &Value, swaps: &[(String, String)]) -> Value {
 
 on_both! {
     async fn every_request_body_example_is_accepted_by_a_demo_server_and_each_created_location_gets_it(backend) {
-        let app = TestApp::start(backend).await;
+        // Accounts are usable at once, so the example run can pay to one.
+        let app = TestApp::start_with(backend, &[("BANK_ACCOUNT_COOLING_OFF_HOURS", "0")]).await;
         let seeded = idpc_hub::demo::seed(&app.state).await.unwrap();
         let partner = seeded.partner_app.clone().expect("the partner app is new");
         app.emails().await; // the seed's own mail
@@ -275,6 +283,8 @@ on_both! {
             "grantee" => kenya.clone(),
             "donor" => str_of(&usd_fund, "donor_organisation_id"),
             "api_client" => str_of(&client, "id"),
+            // Made by the steps that use them (a payment run's tranche and account).
+            "disbursement" | "bank_account" => idpc_hub::openapi::examples::IDS.iter().find(|(n, _)| *n == name).unwrap().1.to_string(),
             other => panic!("no demo id for the example id {other}"),
         };
         let base_swaps: Vec<(String, String)> = idpc_hub::openapi::examples::IDS
@@ -289,6 +299,8 @@ on_both! {
             let (content_type, media) = spec["requestBody"]["content"].as_object().unwrap().iter().next().unwrap();
             let token = demo.token(*who);
             let mut swaps = base_swaps.clone();
+            // A second id in the path (a line of a run).
+            let mut second: Option<String> = None;
             // The resource each command acts on, and the opaque values only the server makes.
             let target: Option<String> = match *op {
                 "POST /api/v1/auth/refresh" | "POST /api/v1/auth/logout" => {
@@ -381,6 +393,39 @@ on_both! {
                 "POST /api/v1/reports/{id}/return" => {
                     Some(str_of(&first(&app, token, "/api/v1/reports?status=submitted", |_| true).await, "id"))
                 }
+                "POST /api/v1/organisations/{id}/bank-accounts" => Some(kenya.clone()),
+                "POST /api/v1/payment-runs" => {
+                    // An approved USD tranche of the member's organisation and a confirmed
+                    // USD account of it.
+                    let member = demo.token(Who::Member);
+                    let g = first(&app, member, "/api/v1/grants?status=active", |g| g["grantee_organisation_id"] == kenya.as_str() && g["currency"] == "USD").await;
+                    let t = app.post(&format!("/api/v1/grants/{}/disbursements", str_of(&g, "id"))).auth(member)
+                        .json(&json!({"amount": "10.00", "planned_date": "2026-12-31"})).send().await.expect(201);
+                    let t = str_of(&t.body, "id");
+                    app.post(&format!("/api/v1/disbursements/{t}/approve")).auth(demo.token(Who::Officer)).send().await.expect(200);
+                    let a = app.post(&format!("/api/v1/organisations/{kenya}/bank-accounts")).auth(member)
+                        .json(&json!({"holder_name": "Harm Reduction Network Kenya", "currency": "USD", "iban": "DE44500105175407324931", "bic": "MARKDEF1500"}))
+                        .send().await.expect(201);
+                    let a = str_of(&a.body, "id");
+                    app.post(&format!("/api/v1/organisations/{kenya}/bank-accounts/{a}/confirm")).auth(token).send().await.expect(200);
+                    let ids = idpc_hub::openapi::examples::IDS;
+                    let placeholder = |n: &str| ids.iter().find(|(k, _)| *k == n).unwrap().1.to_string();
+                    swaps.push((placeholder("disbursement"), t));
+                    swaps.push((placeholder("bank_account"), a));
+                    None
+                }
+                "POST /api/v1/payment-runs/{id}/record" => {
+                    // A second finance officer approves the run the step before prepared.
+                    let run = app.get("/api/v1/payment-runs").auth(token).send().await.expect(200).body[0].clone();
+                    let finance2 = app.user("finance_officer", None).await;
+                    app.post(&format!("/api/v1/payment-runs/{}/approve", str_of(&run, "id"))).bearer(&finance2.token).send().await.expect(200);
+                    Some(str_of(&run, "id"))
+                }
+                "POST /api/v1/payment-runs/{id}/lines/{line_id}/return" => {
+                    let run = app.get("/api/v1/payment-runs").auth(token).send().await.expect(200).body[0].clone();
+                    second = Some(str_of(&run["lines"][0], "id"));
+                    Some(str_of(&run, "id"))
+                }
                 "PATCH /api/v1/webhooks/{id}" => {
                     Some(str_of(&first(&app, token, "/api/v1/webhooks", |_| true).await, "id"))
                 }
@@ -397,6 +442,10 @@ on_both! {
                 }
                 (None, None) => template.to_string(),
                 _ => panic!("{op}: a path id and a target go together"),
+            };
+            let path = match &second {
+                Some(line) => path.replace("{line_id}", line),
+                None => path,
             };
             let body = swap(&media["example"], &swaps);
             let mut req = app.req(Method::from_bytes(method.as_bytes()).unwrap(), &path).auth(token);
@@ -433,7 +482,7 @@ on_both! {
                 assert_eq!(got.body["id"], r.body["id"], "{op}: {location} is the created resource");
             }
         }
-        assert_eq!(created, 9, "every creation of the document was checked");
+        assert_eq!(created, 11, "every creation of the document was checked");
     }
 }
 

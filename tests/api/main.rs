@@ -35,6 +35,7 @@ mod notifications;
 mod operations;
 mod outbox;
 mod partner_boundary;
+mod payments;
 mod queues;
 mod reports;
 mod scale_out;

@@ -255,6 +255,7 @@ fn checked(command: TrancheCommand, today: chrono::NaiveDate) -> Result<TrancheC
                 1,
                 200,
             ),
+            bank_account_id: p.bank_account_id,
         }),
         other => other,
     };
@@ -459,6 +460,9 @@ fn apply(
             n
         }
         (TrancheMove::Paid, TrancheCommand::Pay(p)) => {
+            if let Some(a) = &p.bank_account_id {
+                payee_account(ctx, g, a)?;
+            }
             let n = diesel::update(base)
                 .set((
                     disbursements::status.eq(TrancheStatus::Paid),
@@ -466,6 +470,7 @@ fn apply(
                     disbursements::paid_on.eq(Some(p.paid_on)),
                     disbursements::paid_by.eq(Some(me)),
                     disbursements::paid_at.eq(Some(t)),
+                    disbursements::bank_account_id.eq(&p.bank_account_id),
                     disbursements::updated_at.eq(t),
                 ))
                 .execute(ctx.conn)?;
@@ -496,6 +501,37 @@ fn apply(
         }
     };
     Ok(n)
+}
+
+/// A tranche is paid only to a bank account of its grantee that a second person confirmed and
+/// whose cooling-off period has passed (`payments::accounts` keeps the accounts): 400 naming
+/// `bank_account_id` for another organisation's or an unknown account, 409 otherwise.
+fn payee_account(ctx: &mut Ctx<'_>, g: &GrantRow, id: &str) -> Result<(), ApiError> {
+    use crate::db::schema::bank_accounts as a;
+    let found: Option<(String, Option<chrono::NaiveDateTime>)> = a::table
+        .find(id)
+        .filter(a::organisation_id.eq(&g.grantee_organisation_id))
+        .select((a::status, a::usable_from))
+        .first(ctx.conn)
+        .optional()?;
+    match found {
+        None => Err(ApiError::field(
+            "bank_account_id",
+            "unknown",
+            "The grantee has no bank account with this id.",
+        )),
+        Some((status, Some(from))) if status == "confirmed" && from <= ctx.now => Ok(()),
+        Some((status, from)) => Err(ApiError::Conflict {
+            code: ConflictCode::AccountNotUsable,
+            detail: match from.filter(|_| status == "confirmed") {
+                Some(f) => format!(
+                    "The account is in its cooling-off period until {}; nothing is paid to it before.",
+                    crate::kit::rfc3339(f)
+                ),
+                None => format!("The account is {status}; only a confirmed account is paid to."),
+            },
+        }),
+    }
 }
 
 fn tell(

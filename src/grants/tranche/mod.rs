@@ -370,6 +370,10 @@ pub struct PayBody {
     pub payment_reference: String,
     /// Date of payment (YYYY-MM-DD).
     pub paid_on: NaiveDate,
+    /// The grantee's bank account paid to: confirmed and past its cooling-off period (409
+    /// `account_not_usable` otherwise).
+    #[serde(default)]
+    pub bank_account_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -395,6 +399,7 @@ mod tests {
         TrancheCommand::Pay(PayBody {
             payment_reference: "x".into(),
             paid_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            bank_account_id: None,
         })
     }
 
