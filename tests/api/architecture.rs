@@ -289,8 +289,7 @@ impl LongFunctions<'_> {
 fn is_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         a.path().is_ident("test")
-            || (a.path().is_ident("cfg")
-                && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
+            || (a.path().is_ident("cfg") && a.parse_args::<syn::Ident>().is_ok_and(|i| i == "test"))
     })
 }
 
@@ -304,16 +303,28 @@ impl<'ast> syn::visit::Visit<'ast> for LongFunctions<'_> {
         if is_test(&f.attrs) {
             return;
         }
-        self.measure(&f.sig.ident, f.sig.fn_token.span, f.block.brace_token.span.close());
+        self.measure(
+            &f.sig.ident,
+            f.sig.fn_token.span,
+            f.block.brace_token.span.close(),
+        );
         syn::visit::visit_item_fn(self, f);
     }
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.measure(&f.sig.ident, f.sig.fn_token.span, f.block.brace_token.span.close());
+        self.measure(
+            &f.sig.ident,
+            f.sig.fn_token.span,
+            f.block.brace_token.span.close(),
+        );
         syn::visit::visit_impl_item_fn(self, f);
     }
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
         if let Some(block) = &f.default {
-            self.measure(&f.sig.ident, f.sig.fn_token.span, block.brace_token.span.close());
+            self.measure(
+                &f.sig.ident,
+                f.sig.fn_token.span,
+                block.brace_token.span.close(),
+            );
         }
         syn::visit::visit_trait_item_fn(self, f);
     }
