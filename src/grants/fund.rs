@@ -482,7 +482,7 @@ fn amount_or_pending(
                 before.pending_at,
             ),
         ),
-        Some(_) if needs_second_person(ctx, &before, amount)? => (
+        Some(_) if needs_second_person(ctx, before, amount)? => (
             if before.opening_pending {
                 amount
             } else {
