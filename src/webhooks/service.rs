@@ -132,20 +132,13 @@ fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
     }
 }
 
-/// Creates a subscription and queues its `ping`. The secret is returned this once.
-pub fn create(
-    conn: &mut DbConn,
-    config: &Config,
-    who: &Principal,
-    meta: &RequestMeta,
-    req: NewSubscription,
-) -> Result<CreatedSubscription, ApiError> {
-    let manager = Manager::of(who)?;
-    let mut errors = Vec::new();
-    let url = check_url(&mut errors, config, &req.url);
-    let events = check_events(&mut errors, &req.events);
-    let description = check_description(&mut errors, req.description);
-    let owner = match (&manager, req.api_client_id) {
+/// Whose subscription it is: a partner app subscribes for itself; an admin names the app.
+fn check_owner(
+    errors: &mut Vec<FieldError>,
+    manager: &Manager,
+    api_client_id: Option<String>,
+) -> Option<String> {
+    match (manager, api_client_id) {
         (Manager::App(app), None) => Some(app.clone()),
         (Manager::App(_), Some(_)) => {
             errors.push(FieldError::new(
@@ -164,7 +157,23 @@ pub fn create(
             ));
             None
         }
-    };
+    }
+}
+
+/// Creates a subscription and queues its `ping`. The secret is returned this once.
+pub fn create(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    req: NewSubscription,
+) -> Result<CreatedSubscription, ApiError> {
+    let manager = Manager::of(who)?;
+    let mut errors = Vec::new();
+    let url = check_url(&mut errors, config, &req.url);
+    let events = check_events(&mut errors, &req.events);
+    let description = check_description(&mut errors, req.description);
+    let owner = check_owner(&mut errors, &manager, req.api_client_id);
     command::run(conn, config, who, meta, |ctx| {
         if let (Manager::Admin, Some(id)) = (&manager, &owner) {
             let live: Option<Option<NaiveDateTime>> = api_clients::table

@@ -348,8 +348,29 @@ fn no_function_in_src_is_over_80_lines() {
         syn::visit::Visit::visit_file(&mut visitor, &parsed);
         long.extend(visitor.found);
     }
+    let (waiting, long): (Vec<String>, Vec<String>) = long
+        .into_iter()
+        .partition(|f| WAITING_TO_BE_SPLIT.iter().any(|w| f.starts_with(w)));
     assert!(
         long.is_empty(),
         "split these into well-named pieces: {long:#?}"
     );
+    let split: Vec<&&str> = WAITING_TO_BE_SPLIT
+        .iter()
+        .filter(|w| !waiting.iter().any(|f| f.starts_with(**w)))
+        .collect();
+    assert!(
+        split.is_empty(),
+        "these are short now: take them off WAITING_TO_BE_SPLIT: {split:?}"
+    );
 }
+
+/// Long functions in files another change owns while issue 22 is worked on (the route
+/// registries and the OpenAPI post-processing are being replaced as a whole); each is taken
+/// off this list when it is split, and the list only shrinks.
+const WAITING_TO_BE_SPLIT: &[&str] = &[
+    "http_contract.rs:102 conventions ",
+    "openapi/contract.rs:228 modify ",
+    "openapi/examples.rs:32 request_bodies ",
+    "routes.rs:16 configure ",
+];
