@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::check::{Refusal, collect, done, text_field};
+use super::check::{Refusal, collect, text_field};
 use super::fx;
 use crate::auth::caller::{FinanceOrAdmin, GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{fund_raises, funds, organisations};
 use crate::directory::OrganisationRow;
+use crate::error::no_field_errors;
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::rfc3339;
 use crate::money;
@@ -309,7 +310,7 @@ pub fn create(
                 "Use the id of a partner organisation of type donor.",
             ));
         }
-        done(std::mem::take(&mut errors))?;
+        no_field_errors(std::mem::take(&mut errors))?;
         let (Some(currency), Some(amount)) = (currency, amount) else {
             return Err(ApiError::internal("validated amount missing"));
         };
@@ -547,7 +548,7 @@ fn read_patch(before: &FundRow, patch: &FundPatch) -> Result<FundEdit, ApiError>
             }
         },
     };
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(FundEdit {
         title,
         reference,

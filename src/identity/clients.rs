@@ -36,9 +36,7 @@ pub fn create_client(
             "Grant at least one scope.",
         ));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     let mut scopes: Vec<&str> = req.scopes.iter().map(|s| s.as_str()).collect();
     scopes.sort();
     scopes.dedup();

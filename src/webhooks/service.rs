@@ -15,7 +15,7 @@ use crate::db::DbConn;
 use crate::db::schema::{
     api_clients, audit_events, webhook_attempts, webhook_deliveries, webhook_subscriptions,
 };
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, no_field_errors};
 use crate::pagination::{self, Page};
 
 /// Characters of a receiver's answer kept in the log.
@@ -124,14 +124,6 @@ fn check_description(errors: &mut Vec<FieldError>, d: Option<String>) -> Option<
     d
 }
 
-fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
 /// Whose subscription it is: a partner app subscribes for itself; an admin names the app.
 fn check_owner(
     errors: &mut Vec<FieldError>,
@@ -189,7 +181,7 @@ pub fn create(
                 ));
             }
         }
-        done(std::mem::take(&mut errors))?;
+        no_field_errors(std::mem::take(&mut errors))?;
         let owner = owner
             .clone()
             .ok_or_else(|| ApiError::internal("owner missing"))?;
@@ -306,7 +298,7 @@ pub fn update(
                 after.consecutive_failures = 0;
             }
         }
-        done(errors)?;
+        no_field_errors(errors)?;
         after.updated_at = ctx.now;
         after.version += 1;
         diesel::update(webhook_subscriptions::table.find(id))

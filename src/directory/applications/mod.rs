@@ -558,9 +558,7 @@ pub fn reject(
     let reason = req.reason.trim().to_string();
     let mut e = Vec::new();
     control_characters(&mut e, "reason", &reason, true);
-    if !e.is_empty() {
-        return Err(ApiError::Validation(e));
-    }
+    crate::error::no_field_errors(e)?;
     if !(1..=2000).contains(&reason.chars().count()) {
         return Err(ApiError::field(
             "reason",

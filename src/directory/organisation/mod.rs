@@ -452,9 +452,7 @@ pub fn update(
         }
         let mut after = before.clone();
         let errors = apply_patch(&mut after, patch, admin, ctx.now.year());
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
+        crate::error::no_field_errors(errors)?;
         after.updated_at = ctx.now;
         write_if_version(c, id, expected, &after)?;
         after.version = expected + 1;

@@ -187,9 +187,7 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
             errors.push(e);
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     // Relevance without words to rank by is the name order.
     let (mut sort, desc) = sort.unwrap_or((Sort::Relevance, false));
     if sort == Sort::Relevance && f.terms().is_empty() {

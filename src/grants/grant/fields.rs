@@ -3,12 +3,13 @@
 
 use chrono::NaiveDate;
 
-use super::super::check::{collect, done, text_field};
+use super::super::check::{collect, text_field};
 use super::super::fund::FundRow;
 use super::super::fx;
 use crate::codes;
 use crate::config::Config;
 use crate::db::DbConn;
+use crate::error::no_field_errors;
 use crate::error::{ApiError, FieldError};
 use crate::money;
 
@@ -125,7 +126,7 @@ pub fn check(
             "The end is before the start.",
         ));
     }
-    done(errors)?;
+    no_field_errors(errors)?;
     let amount = parsed_amount.ok_or_else(|| ApiError::internal("validated amount missing"))?;
     let in_fund = in_fund_currency(amount, currency, fund, rate)?;
     Ok(GrantFields {

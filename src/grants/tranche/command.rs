@@ -15,10 +15,11 @@ use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, grant_reports, grants};
+use crate::error::no_field_errors;
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::grants::access::{self, Reader};
 use crate::grants::budget;
-use crate::grants::check::{done, text_field};
+use crate::grants::check::text_field;
 use crate::grants::fx;
 use crate::grants::grant::{self, GrantRow, GrantStatus};
 use crate::grants::notice::{
@@ -155,7 +156,7 @@ fn checked_request(
             ));
         }
     }
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok((amount, note))
 }
 
@@ -278,7 +279,7 @@ fn checked(command: TrancheCommand, today: chrono::NaiveDate) -> Result<TrancheC
         }),
         other => other,
     };
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(command)
 }
 
