@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::access::{self, Reader};
 use super::check::{Refusal, text_field};
 use super::grant::{self, GrantRow};
-use super::notice::{
+use super::mails::{
     self, ReportAcceptedMail, ReportMail, ReportRequestedMail, ReportReturnedMail,
     ReportSubmittedMail,
 };
@@ -292,7 +292,7 @@ pub fn create(
         )?;
         ctx.tell(
             Event::ReportRequested,
-            &notice::report_parties(&g, &row),
+            &mails::report_parties(&g, &row),
             &ReportRequestedMail(mail),
         )?;
         Ok(row)
@@ -416,7 +416,7 @@ fn tell(
     command: &ReportCommand,
 ) -> Result<(), ApiError> {
     let mail = ReportMail::of(ctx.conn, ctx.config, g, r, 0)?;
-    let parties = notice::report_parties(g, r);
+    let parties = mails::report_parties(g, r);
     match command {
         ReportCommand::Submit(_) => {
             ctx.tell(Event::ReportSubmitted, &parties, &ReportSubmittedMail(mail))

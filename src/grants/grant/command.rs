@@ -14,7 +14,7 @@ use crate::db::DbConn;
 use crate::db::schema::grants;
 use crate::error::ApiError;
 use crate::grants::check::{self, Refusal};
-use crate::grants::notice::{
+use crate::grants::mails::{
     self, GrantActivatedMail, GrantApprovedMail, GrantCancelledMail, GrantClosedMail, GrantMail,
     GrantRejectedMail, GrantSubmittedMail,
 };
@@ -183,7 +183,7 @@ fn tell(
     command: GrantCommand,
     reason: Option<String>,
 ) -> Result<(), ApiError> {
-    let parties = notice::parties(ctx.conn, after)?;
+    let parties = mails::parties(ctx.conn, after)?;
     let mail = GrantMail::of(ctx.conn, ctx.config, after, reason)?;
     match command {
         GrantCommand::Submit => {

@@ -22,7 +22,7 @@ use crate::grants::budget;
 use crate::grants::check::text_field;
 use crate::grants::fx;
 use crate::grants::grant::{self, GrantRow, GrantStatus};
-use crate::grants::notice::{
+use crate::grants::mails::{
     self, TrancheApprovedMail, TrancheCancelledMail, TrancheMail, TranchePaidMail,
     TrancheRejectedMail, TrancheRequestedMail, TrancheReversedMail, TrancheSecondApprovalMail,
 };
@@ -247,7 +247,7 @@ pub fn request(
             Some(&Tranche::from_row(row.clone(), &g.currency)),
         )?;
         let mail = TrancheMail::of(ctx.conn, ctx.config, &g, &row)?;
-        let parties = notice::tranche_parties(&g, &row);
+        let parties = mails::tranche_parties(&g, &row);
         ctx.tell(
             Event::TrancheRequested,
             &parties,
@@ -559,7 +559,7 @@ fn tell(
     step: TrancheMove,
 ) -> Result<(), ApiError> {
     let mail = TrancheMail::of(ctx.conn, ctx.config, g, after)?;
-    let parties = notice::tranche_parties(g, after);
+    let parties = mails::tranche_parties(g, after);
     match step {
         TrancheMove::FirstApproval => ctx.tell(
             Event::TrancheAwaitsSecondApproval,
@@ -613,7 +613,7 @@ pub fn cancel_waiting(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> {
                 Some(&Tranche::from_row(after.clone(), &g.currency)),
             )?;
             let mail = TrancheMail::of(ctx.conn, ctx.config, g, &after)?;
-            let parties = notice::tranche_parties(g, &after);
+            let parties = mails::tranche_parties(g, &after);
             ctx.tell(
                 Event::TrancheCancelled,
                 &parties,
