@@ -18,7 +18,7 @@ use crate::directory::visibility;
 use crate::error::ApiError;
 use crate::grants::fund::FundRow;
 use crate::grants::grant::{GrantRow, GrantStatus};
-use crate::grants::tranche::{TrancheRow as DisbursementRow, TrancheStatus};
+use crate::grants::tranche::{TrancheRow, TrancheStatus};
 
 /// An organisation as open data names it.
 #[derive(Debug, Clone)]
@@ -87,7 +87,7 @@ impl Party {
 
 /// The reference of a payment in the exports: a digest of the tranche's id, so a payment
 /// keeps one stable id without publishing the tranche's own id.
-pub fn payment_ref(d: &DisbursementRow) -> String {
+pub fn payment_ref(d: &TrancheRow) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(&Sha256::digest(d.id.as_bytes())[..8])
 }
@@ -106,7 +106,7 @@ pub struct Published {
     /// The donor of the fund, as open data names it.
     pub donor: Party,
     /// Paid and reversed tranches, oldest first.
-    pub payments: Vec<DisbursementRow>,
+    pub payments: Vec<TrancheRow>,
     /// When it became active.
     pub activated_at: Option<NaiveDateTime>,
     /// When it was closed.
@@ -160,7 +160,7 @@ struct Rows {
     /// Donors of every fund read, by id.
     donors: HashMap<String, OrganisationRow>,
     /// Paid and reversed tranches of the published grants.
-    payments: Vec<DisbursementRow>,
+    payments: Vec<TrancheRow>,
 }
 
 impl Rows {
@@ -205,11 +205,11 @@ impl Rows {
             .into_iter()
             .map(|o| (o.id.clone(), o))
             .collect();
-        let payments: Vec<DisbursementRow> = disbursements::table
+        let payments: Vec<TrancheRow> = disbursements::table
             .filter(disbursements::grant_id.eq_any(&grant_ids))
             .filter(disbursements::status.eq_any([TrancheStatus::Paid, TrancheStatus::Reversed]))
             .order(disbursements::id.asc())
-            .select(DisbursementRow::as_select())
+            .select(TrancheRow::as_select())
             .load(conn)?;
         Ok(Rows {
             rows,
@@ -248,7 +248,7 @@ impl Rows {
             if let Some(d) = donors.get(&f.donor_organisation_id) {
                 bump(d.updated_at);
             }
-            let mine: Vec<DisbursementRow> = payments
+            let mine: Vec<TrancheRow> = payments
                 .iter()
                 .filter(|d| d.grant_id == g.id)
                 .cloned()

@@ -20,7 +20,7 @@ use crate::directory::organisation::{self, OrganisationPatch};
 use crate::error::ApiError;
 use crate::grants::fund::{self, NewFund};
 use crate::grants::grant::{self, GrantCommand, GrantStatus, NewGrant};
-use crate::grants::tranche::{self, NewTranche as NewDisbursement, PayBody, TrancheCommand};
+use crate::grants::tranche::{self, NewTranche, PayBody, TrancheCommand};
 
 /// Seeds the demo grants once (nothing when any grant exists). Returns the grants created.
 pub async fn seed(state: &AppState) -> Result<usize, ApiError> {
@@ -334,7 +334,7 @@ fn pay_demo_tranche(
         &cast.officer,
         &meta,
         grant_id,
-        NewDisbursement {
+        NewTranche {
             amount: amount.into(),
             planned_date: paid_on,
             note: String::new(),
