@@ -406,15 +406,9 @@ pub fn update(
                 current_version: before.version,
             });
         }
-        let FundEdit {
-            title,
-            reference,
-            amount,
-            starts_on,
-            ends_on,
-            status,
-        } = read_patch(&before, &patch)?;
-        let (amount, opening, pending) = amount_or_pending(ctx, &before, &patch, amount, &who.id)?;
+        let edit = read_patch(&before, &patch)?;
+        let (amount, opening, pending) =
+            amount_or_pending(ctx, &before, &patch, edit.amount, &who.id)?;
         let raised = amount - before.amount_in_force();
         let asked = patch.amount.is_some() && pending.0.is_some();
         let n = diesel::update(
@@ -424,12 +418,12 @@ pub fn update(
                 .filter(funds::awarded.le(amount)),
         )
         .set((
-            funds::title.eq(&title),
-            funds::reference.eq(&reference),
+            funds::title.eq(&edit.title),
+            funds::reference.eq(&edit.reference),
             funds::amount.eq(amount),
-            funds::starts_on.eq(starts_on),
-            funds::ends_on.eq(ends_on),
-            funds::status.eq(status),
+            funds::starts_on.eq(edit.starts_on),
+            funds::ends_on.eq(edit.ends_on),
+            funds::status.eq(edit.status),
             funds::pending_amount.eq(pending.0),
             funds::pending_by.eq(pending.1),
             funds::pending_at.eq(pending.2),

@@ -421,6 +421,19 @@ fn refusal_after_race(
     })
 }
 
+/// The tranche as it was read: the filter of every move's UPDATE, so a concurrent move makes
+/// it change nothing.
+fn unmoved(
+    before: &TrancheRow,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<disbursements::table, &String>,
+    diesel::dsl::Eq<disbursements::status, TrancheStatus>,
+> {
+    disbursements::table
+        .find(&before.id)
+        .filter(disbursements::status.eq(before.status))
+}
+
 /// Applies a move with its conditional UPDATE; returns the rows moved (0: a concurrent
 /// command won).
 fn apply(
@@ -432,9 +445,7 @@ fn apply(
     me: &str,
 ) -> Result<usize, ApiError> {
     let t = ctx.now;
-    let base = disbursements::table
-        .find(&before.id)
-        .filter(disbursements::status.eq(before.status));
+    let base = unmoved(before);
     let n = match (step, command) {
         (TrancheMove::FirstApproval | TrancheMove::FinalApproval, _) => {
             apply_approval(ctx, before, g, step, me)?
@@ -510,9 +521,7 @@ fn apply_approval(
     me: &str,
 ) -> Result<usize, ApiError> {
     let t = ctx.now;
-    let base = disbursements::table
-        .find(&before.id)
-        .filter(disbursements::status.eq(before.status));
+    let base = unmoved(before);
     Ok(match step {
         TrancheMove::FirstApproval => {
             diesel::update(base.filter(disbursements::approver_1.is_null()))
