@@ -37,6 +37,16 @@ impl FieldError {
     }
 }
 
+/// Ok when no field is in error, else the 400 naming every field in error: how each check
+/// that collects field errors ends, so a request is refused once with all its mistakes.
+pub fn no_field_errors(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {

@@ -16,6 +16,7 @@ pub mod codes;
 pub mod command;
 pub mod config;
 pub mod crypto;
+pub mod csv_text;
 pub mod db;
 pub mod demo;
 pub mod directory;

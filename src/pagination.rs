@@ -58,9 +58,19 @@ pub fn decode_cursor(raw: Option<&str>, n: usize) -> Result<Option<Vec<String>>,
 
 /// Trims a `limit + 1` fetch to `limit` rows and returns the cursor of the last one.
 pub fn page_cursor<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Option<String> {
+    next_page(rows, limit, |r| encode_cursor(&[&key(r)]))
+}
+
+/// Trims a `limit + 1` fetch to `limit` rows and returns `cursor` of the last one, when there
+/// is a next page; for cursors of several parts, made by the caller.
+pub fn next_page<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    cursor: impl FnOnce(&T) -> String,
+) -> Option<String> {
     if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last().map(|r| encode_cursor(&[&key(r)]))
+        rows.last().map(cursor)
     } else {
         None
     }

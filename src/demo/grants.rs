@@ -188,16 +188,35 @@ fn euro_grants(
     cast: &Cast,
     eur: &fund::FundRow,
 ) -> Result<(), ApiError> {
-    let plan = |grantee, title, areas, amount| Plan {
+    lisbon_with_every_tranche_state(c, config, cast, eur)?;
+    euro_grants_never_active(c, config, cast, eur)
+}
+
+/// A grant of the EUR fund, under the regional and national advocacy pillar.
+fn euro_plan(
+    grantee: &'static str,
+    title: &'static str,
+    areas: &'static [&'static str],
+    amount: &'static str,
+) -> Plan<'static> {
+    Plan {
         grantee,
         title,
         pillar: "regional_national_advocacy",
         areas,
         currency: "EUR",
         amount,
-    };
-    // Active, with a tranche in each state. Its member (member2) asks for most of them.
-    let lisbon = plan(
+    }
+}
+
+/// Active, with a tranche in each state. Its member (member2) asks for most of them.
+fn lisbon_with_every_tranche_state(
+    c: &mut DbConn,
+    config: &Config,
+    cast: &Cast,
+    eur: &fund::FundRow,
+) -> Result<(), ApiError> {
+    let lisbon = euro_plan(
         super::LISBON,
         "Harm reduction in prisons: the Portuguese model for the region",
         &["decriminalisation_justice_reform", "support_dont_punish"],
@@ -231,8 +250,18 @@ fn euro_grants(
             TrancheCommand::Cancel("Asked for twice by mistake.".into()),
         )?;
     }
+    Ok(())
+}
+
+/// The EUR grants that never became active: draft, submitted, rejected, cancelled.
+fn euro_grants_never_active(
+    c: &mut DbConn,
+    config: &Config,
+    cast: &Cast,
+    eur: &fund::FundRow,
+) -> Result<(), ApiError> {
     // Draft: still being written.
-    let mena = plan(
+    let mena = euro_plan(
         super::MENA,
         "Regional training on naloxone distribution",
         &["support_dont_punish"],
@@ -240,7 +269,7 @@ fn euro_grants(
     );
     draft(c, config, &cast.officer2, eur, mena)?;
     // Submitted: in the approval inbox of the officer who did not write it.
-    let asia = plan(
+    let asia = euro_plan(
         super::ASIA,
         "Documenting compulsory drug detention",
         &["decriminalisation_justice_reform", "civil_society_space"],
@@ -250,7 +279,7 @@ fn euro_grants(
         move_grant(c, config, &cast.officer, &g, GrantCommand::Submit, None)?;
     }
     // Rejected.
-    let pacific = plan(
+    let pacific = euro_plan(
         super::PACIFIC,
         "Conference travel bursaries",
         &["cross_un_common_position"],
@@ -269,7 +298,7 @@ fn euro_grants(
         )?;
     }
     // Cancelled before a decision.
-    let north = plan(
+    let north = euro_plan(
         super::NORTH_AMERICA,
         "Advocacy toolkit translation",
         &["civil_society_space"],

@@ -239,9 +239,7 @@ fn check_reason(cmd: &MembershipCommand) -> Result<Option<String>, ApiError> {
     if let Some(r) = &reason {
         let mut e = Vec::new();
         super::organisation::control_characters(&mut e, "reason", r, true);
-        if !e.is_empty() {
-            return Err(ApiError::Validation(e));
-        }
+        crate::error::no_field_errors(e)?;
     }
     if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
         return Err(ApiError::field(

@@ -18,7 +18,7 @@ use crate::directory::visibility;
 use crate::error::ApiError;
 use crate::grants::fund::FundRow;
 use crate::grants::grant::{GrantRow, GrantStatus};
-use crate::grants::tranche::{TrancheRow as DisbursementRow, TrancheStatus};
+use crate::grants::tranche::{TrancheRow, TrancheStatus};
 
 /// An organisation as open data names it.
 #[derive(Debug, Clone)]
@@ -87,7 +87,7 @@ impl Party {
 
 /// The reference of a payment in the exports: a digest of the tranche's id, so a payment
 /// keeps one stable id without publishing the tranche's own id.
-pub fn payment_ref(d: &DisbursementRow) -> String {
+pub fn payment_ref(d: &TrancheRow) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(&Sha256::digest(d.id.as_bytes())[..8])
 }
@@ -106,7 +106,7 @@ pub struct Published {
     /// The donor of the fund, as open data names it.
     pub donor: Party,
     /// Paid and reversed tranches, oldest first.
-    pub payments: Vec<DisbursementRow>,
+    pub payments: Vec<TrancheRow>,
     /// When it became active.
     pub activated_at: Option<NaiveDateTime>,
     /// When it was closed.
@@ -147,111 +147,148 @@ pub struct OpenDataSet {
 
 /// Reads the published grants and funds.
 pub fn load(conn: &mut DbConn) -> Result<OpenDataSet, ApiError> {
-    let rows: Vec<(GrantRow, FundRow, OrganisationRow)> = grants::table
-        .inner_join(funds::table)
-        .inner_join(organisations::table)
-        .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
-        .order(grants::id.asc())
-        .select((
-            GrantRow::as_select(),
-            FundRow::as_select(),
-            OrganisationRow::as_select(),
-        ))
-        .load(conn)?;
-    let grant_ids: Vec<String> = rows.iter().map(|(g, _, _)| g.id.clone()).collect();
-    let mut donor_ids: Vec<String> = rows
-        .iter()
-        .map(|(_, f, _)| f.donor_organisation_id.clone())
-        .collect();
-    let publications: Vec<FundPublicationRow> = fund_publications::table
-        .select(FundPublicationRow::as_select())
-        .load(conn)?;
-    let incoming: Vec<FundRow> = funds::table
-        .filter(
-            funds::id.eq_any(
-                publications
-                    .iter()
-                    .filter(|p| p.publish_incoming)
-                    .map(|p| p.fund_id.clone())
-                    .collect::<Vec<_>>(),
-            ),
-        )
-        .order(funds::id.asc())
-        .select(FundRow::as_select())
-        .load(conn)?;
-    donor_ids.extend(incoming.iter().map(|f| f.donor_organisation_id.clone()));
-    let donors: HashMap<String, OrganisationRow> = organisations::table
-        .filter(organisations::id.eq_any(&donor_ids))
-        .select(OrganisationRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|o| (o.id.clone(), o))
-        .collect();
-    let payments: Vec<DisbursementRow> = disbursements::table
-        .filter(disbursements::grant_id.eq_any(&grant_ids))
-        .filter(disbursements::status.eq_any([TrancheStatus::Paid, TrancheStatus::Reversed]))
-        .order(disbursements::id.asc())
-        .select(DisbursementRow::as_select())
-        .load(conn)?;
-    let mut modified: Option<NaiveDateTime> = None;
-    let mut bump = |t: NaiveDateTime| {
-        if modified.is_none_or(|m| t > m) {
-            modified = Some(t);
-        }
-    };
-    let pub_of = |fund_id: &str| publications.iter().find(|p| p.fund_id == fund_id).cloned();
-    let party = |id: &str| donors.get(id).map(Party::of);
-    let mut out = Vec::new();
-    for (g, f, o) in rows {
-        bump(g.updated_at);
-        bump(f.updated_at);
-        bump(o.updated_at);
-        let Some(donor) = party(&f.donor_organisation_id) else {
-            return Err(ApiError::internal("fund without its donor"));
-        };
-        if let Some(d) = donors.get(&f.donor_organisation_id) {
-            bump(d.updated_at);
-        }
-        let mine: Vec<DisbursementRow> = payments
+    Rows::read(conn)?.assemble()
+}
+
+/// The rows an open-data set is made of, each read in one query.
+struct Rows {
+    /// Published grants with their fund and grantee.
+    rows: Vec<(GrantRow, FundRow, OrganisationRow)>,
+    publications: Vec<FundPublicationRow>,
+    /// Funds published as incoming grants.
+    incoming: Vec<FundRow>,
+    /// Donors of every fund read, by id.
+    donors: HashMap<String, OrganisationRow>,
+    /// Paid and reversed tranches of the published grants.
+    payments: Vec<TrancheRow>,
+}
+
+impl Rows {
+    fn read(conn: &mut DbConn) -> Result<Rows, ApiError> {
+        let rows: Vec<(GrantRow, FundRow, OrganisationRow)> = grants::table
+            .inner_join(funds::table)
+            .inner_join(organisations::table)
+            .filter(grants::status.eq_any(GrantStatus::PUBLISHED))
+            .order(grants::id.asc())
+            .select((
+                GrantRow::as_select(),
+                FundRow::as_select(),
+                OrganisationRow::as_select(),
+            ))
+            .load(conn)?;
+        let grant_ids: Vec<String> = rows.iter().map(|(g, _, _)| g.id.clone()).collect();
+        let mut donor_ids: Vec<String> = rows
             .iter()
-            .filter(|d| d.grant_id == g.id)
-            .cloned()
+            .map(|(_, f, _)| f.donor_organisation_id.clone())
             .collect();
-        for d in &mine {
-            bump(d.updated_at);
-        }
-        let publication = pub_of(&f.id);
-        if let Some(p) = &publication {
-            bump(p.updated_at);
-        }
-        out.push(Published {
-            activated_at: g.activated_at,
-            closed_at: g.closed_at,
-            grantee: Party::of(&o),
-            donor,
-            publication,
-            payments: mine,
-            fund: f,
-            grant: g,
-        });
+        let publications: Vec<FundPublicationRow> = fund_publications::table
+            .select(FundPublicationRow::as_select())
+            .load(conn)?;
+        let incoming: Vec<FundRow> = funds::table
+            .filter(
+                funds::id.eq_any(
+                    publications
+                        .iter()
+                        .filter(|p| p.publish_incoming)
+                        .map(|p| p.fund_id.clone())
+                        .collect::<Vec<_>>(),
+                ),
+            )
+            .order(funds::id.asc())
+            .select(FundRow::as_select())
+            .load(conn)?;
+        donor_ids.extend(incoming.iter().map(|f| f.donor_organisation_id.clone()));
+        let donors: HashMap<String, OrganisationRow> = organisations::table
+            .filter(organisations::id.eq_any(&donor_ids))
+            .select(OrganisationRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
+        let payments: Vec<TrancheRow> = disbursements::table
+            .filter(disbursements::grant_id.eq_any(&grant_ids))
+            .filter(disbursements::status.eq_any([TrancheStatus::Paid, TrancheStatus::Reversed]))
+            .order(disbursements::id.asc())
+            .select(TrancheRow::as_select())
+            .load(conn)?;
+        Ok(Rows {
+            rows,
+            publications,
+            incoming,
+            donors,
+            payments,
+        })
     }
-    let mut published_funds = Vec::new();
-    for f in incoming {
-        let (Some(publication), Some(donor)) = (pub_of(&f.id), party(&f.donor_organisation_id))
-        else {
-            continue;
+
+    /// Joins the rows into published grants and funds, with the latest update of any of them.
+    fn assemble(self) -> Result<OpenDataSet, ApiError> {
+        let Rows {
+            rows,
+            publications,
+            incoming,
+            donors,
+            payments,
+        } = self;
+        let mut modified: Option<NaiveDateTime> = None;
+        let mut bump = |t: NaiveDateTime| {
+            if modified.is_none_or(|m| t > m) {
+                modified = Some(t);
+            }
         };
-        bump(f.updated_at);
-        bump(publication.updated_at);
-        published_funds.push(PublishedFund {
-            fund: f,
-            publication,
-            donor,
-        });
+        let pub_of = |fund_id: &str| publications.iter().find(|p| p.fund_id == fund_id).cloned();
+        let party = |id: &str| donors.get(id).map(Party::of);
+        let mut out = Vec::new();
+        for (g, f, o) in rows {
+            bump(g.updated_at);
+            bump(f.updated_at);
+            bump(o.updated_at);
+            let Some(donor) = party(&f.donor_organisation_id) else {
+                return Err(ApiError::internal("fund without its donor"));
+            };
+            if let Some(d) = donors.get(&f.donor_organisation_id) {
+                bump(d.updated_at);
+            }
+            let mine: Vec<TrancheRow> = payments
+                .iter()
+                .filter(|d| d.grant_id == g.id)
+                .cloned()
+                .collect();
+            for d in &mine {
+                bump(d.updated_at);
+            }
+            let publication = pub_of(&f.id);
+            if let Some(p) = &publication {
+                bump(p.updated_at);
+            }
+            out.push(Published {
+                activated_at: g.activated_at,
+                closed_at: g.closed_at,
+                grantee: Party::of(&o),
+                donor,
+                publication,
+                payments: mine,
+                fund: f,
+                grant: g,
+            });
+        }
+        let mut published_funds = Vec::new();
+        for f in incoming {
+            let (Some(publication), Some(donor)) = (pub_of(&f.id), party(&f.donor_organisation_id))
+            else {
+                continue;
+            };
+            bump(f.updated_at);
+            bump(publication.updated_at);
+            published_funds.push(PublishedFund {
+                fund: f,
+                publication,
+                donor,
+            });
+        }
+        Ok(OpenDataSet {
+            grants: out,
+            funds: published_funds,
+            modified,
+        })
     }
-    Ok(OpenDataSet {
-        grants: out,
-        funds: published_funds,
-        modified,
-    })
 }

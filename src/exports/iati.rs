@@ -187,16 +187,37 @@ fn network_party(config: &Config) -> Party {
 }
 
 fn activity(out: &mut String, p: &Published, config: &Config) {
+    let id = activity_id(config, &p.grant.reference);
+    activity_header(out, p, config, &id);
+    participants(out, p, config);
+    status_and_dates(out, p);
+    recipient(out, p);
+    sectors(out, p, config);
+    budgets(out, p);
+    transactions(out, p, config, &id);
+    if let Some(a) = p
+        .publication
+        .as_ref()
+        .and_then(|x| x.donor_activity_id.as_deref())
+        .filter(|_| !p.donor.hidden)
+    {
+        // Type 1: the donor's activity is the parent of this grant.
+        let _ = writeln!(out, "  <related-activity ref=\"{}\" type=\"1\"/>", esc(a));
+    }
+    out.push_str(" </iati-activity>\n");
+}
+
+/// The activity's identifier, reporting organisation, title and description.
+fn activity_header(out: &mut String, p: &Published, config: &Config, id: &str) {
     let g = &p.grant;
     let open = &config.open_data;
-    let id = activity_id(config, &g.reference);
     let (title, description) = crate::grants::access::published_text(g, p.grantee.hidden);
     let _ = write!(
         out,
         " <iati-activity last-updated-datetime=\"{}\" xml:lang=\"en\" default-currency=\"{}\" hierarchy=\"1\">\n  <iati-identifier>{}</iati-identifier>\n",
         rfc3339(g.updated_at),
         esc(&g.currency),
-        esc(&id)
+        esc(id)
     );
     let _ = write!(
         out,
@@ -211,7 +232,10 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
         esc(&title),
         esc(&description)
     );
-    // Participants: the donor funds, the network extends, the grantee implements.
+}
+
+/// Participants: the donor funds, the network extends, the grantee implements.
+fn participants(out: &mut String, p: &Published, config: &Config) {
     let donor_activity = p
         .publication
         .as_ref()
@@ -234,6 +258,11 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
         config,
     );
     org(out, "participating-org", " role=\"4\"", &p.grantee, config);
+}
+
+/// The activity's status and its planned and actual start and end.
+fn status_and_dates(out: &mut String, p: &Published) {
+    let g = &p.grant;
     let _ = writeln!(
         out,
         "  <activity-status code=\"{}\"/>",
@@ -263,6 +292,10 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
             t.date()
         );
     }
+}
+
+/// The grantee's country, or its region as a DAC region code (998 when global).
+fn recipient(out: &mut String, p: &Published) {
     match (&p.grantee.country, p.grantee.region.as_str()) {
         (Some(c), r) if r != "global" => {
             let _ = writeln!(
@@ -283,8 +316,13 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
             );
         }
     }
-    // Sectors: DAC purpose codes from the priority areas (equal shares), and the areas
-    // themselves in the network's own vocabulary (99).
+}
+
+/// Sectors: DAC purpose codes from the priority areas (equal shares), and the areas
+/// themselves in the network's own vocabulary (99).
+fn sectors(out: &mut String, p: &Published, config: &Config) {
+    let g = &p.grant;
+    let open = &config.open_data;
     let areas = g.priority_area_list();
     let mut dac: Vec<(String, u32)> = Vec::new();
     for a in &areas {
@@ -311,8 +349,12 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
             esc(&title_of(PRIORITY_AREA_TITLES, a))
         );
     }
-    // IATI asks for budgets of at most a year: one per year of the planned period, the amount
-    // shared by days (the last one takes the rounding), so they add up to the grant amount.
+}
+
+/// IATI asks for budgets of at most a year: one per year of the planned period, the amount
+/// shared by days (the last one takes the rounding), so they add up to the grant amount.
+fn budgets(out: &mut String, p: &Published) {
+    let g = &p.grant;
     for (start, end, minor) in yearly_budgets(g.planned_start, g.planned_end, g.amount) {
         let _ = writeln!(
             out,
@@ -321,6 +363,11 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
         value(out, minor, &g.currency, start);
         out.push_str("  </budget>\n");
     }
+}
+
+/// The commitment, each payment and each reversal of one.
+fn transactions(out: &mut String, p: &Published, config: &Config, id: &str) {
+    let g = &p.grant;
     transaction(
         out,
         config,
@@ -356,16 +403,6 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
             );
         }
     }
-    if let Some(a) = p
-        .publication
-        .as_ref()
-        .and_then(|x| x.donor_activity_id.as_deref())
-        .filter(|_| !p.donor.hidden)
-    {
-        // Type 1: the donor's activity is the parent of this grant.
-        let _ = writeln!(out, "  <related-activity ref=\"{}\" type=\"1\"/>", esc(a));
-    }
-    out.push_str(" </iati-activity>\n");
 }
 
 /// The activity file. Its generated-datetime is the latest change in the data, so the same

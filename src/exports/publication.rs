@@ -155,9 +155,7 @@ pub fn set(
             "An IATI activity identifier is up to 200 characters without spaces.",
         ));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     command::run(conn, config, who, meta, |ctx| {
         let c = &mut *ctx.conn;
         fund_by_id(c, fund_id)?;

@@ -1,7 +1,7 @@
 //! Checks shared by the grant aggregates: text fields, collected field errors, and the
 //! refusal a transition function returns when a command does not apply.
 
-use crate::error::{ApiError, ConflictCode, FieldError};
+use crate::error::{ApiError, ConflictCode, FieldError, no_field_errors};
 
 /// Why a transition function refused a command: the 409 it becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,21 +67,12 @@ pub fn text_field(
 pub fn reason(raw: &str) -> Result<String, ApiError> {
     let mut errors = Vec::new();
     let r = text_field(&mut errors, "reason", raw, 1, 2000);
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(r)
 }
 
-/// Ok when no field is in error, else 400 with every error.
-pub fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
 /// Moves the field errors of a failed parse into `errors` (other errors are dropped: the
-/// value is then missing and the caller's `done` reports the fields).
+/// value is then missing and the caller's `no_field_errors` reports the fields).
 pub fn collect<T>(r: Result<T, ApiError>, errors: &mut Vec<FieldError>) -> Option<T> {
     match r {
         Ok(v) => Some(v),

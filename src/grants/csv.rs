@@ -1,8 +1,7 @@
-//! The grants CSV for staff, written with the `csv` crate: one escaping rule (quotes where a
-//! cell needs them), LF line ends, and spreadsheet formulas defused: a cell that starts with
-//! `=`, `+`, `-` or `@` gets a leading apostrophe. A CSV is a document that travels, so a
-//! grant to a withheld organisation is written as the exports write it: neutral title, the
-//! withheld name, amounts and dates kept.
+//! The grants CSV for staff, written by the one CSV writer (`crate::csv_text`: quotes where a
+//! cell needs them, spreadsheet formulas defused) with LF line ends. A CSV is a document that
+//! travels, so a grant to a withheld organisation is written as the exports write it: neutral
+//! title, the withheld name, amounts and dates kept.
 
 use diesel::prelude::*;
 
@@ -40,31 +39,13 @@ pub const HEADER: [&str; 18] = [
     "approved_at",
 ];
 
-/// A cell as written: formulas defused.
-pub fn defuse(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
-}
-
-/// Writes rows of cells as CSV text.
+/// Writes rows of cells as CSV text (LF line ends, formulas defused).
 pub fn write<I, R>(rows: I) -> Result<String, ApiError>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = String>,
 {
-    let mut w = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::Any(b'\n'))
-        .quote_style(::csv::QuoteStyle::Necessary)
-        .from_writer(Vec::new());
-    for row in rows {
-        w.write_record(row.into_iter().map(|c| defuse(&c)))
-            .map_err(ApiError::internal)?;
-    }
-    let bytes = w.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    crate::csv_text::write(crate::csv_text::LineEnd::Lf, rows)
 }
 
 /// The cells of one grant.

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::check::{Refusal, collect, done, text_field};
+use super::check::{Refusal, collect, text_field};
 use super::fx;
 use crate::auth::caller::{FinanceOrAdmin, GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{fund_raises, funds, organisations};
 use crate::directory::OrganisationRow;
+use crate::error::no_field_errors;
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::rfc3339;
 use crate::money;
@@ -309,7 +310,7 @@ pub fn create(
                 "Use the id of a partner organisation of type donor.",
             ));
         }
-        done(std::mem::take(&mut errors))?;
+        no_field_errors(std::mem::take(&mut errors))?;
         let (Some(currency), Some(amount)) = (currency, amount) else {
             return Err(ApiError::internal("validated amount missing"));
         };
@@ -405,70 +406,9 @@ pub fn update(
                 current_version: before.version,
             });
         }
-        let mut errors = Vec::new();
-        let title = patch
-            .title
-            .as_deref()
-            .map(|t| text_field(&mut errors, "title", t, 2, 200))
-            .unwrap_or(before.title.clone());
-        if patch.title.is_some() {
-            crate::kit::invisible_characters(&mut errors, "title", &title);
-        }
-        let reference = patch
-            .reference
-            .as_deref()
-            .map(|t| text_field(&mut errors, "reference", t, 1, 100))
-            .unwrap_or(before.reference.clone());
-        let amount = match &patch.amount {
-            Some(a) => collect(
-                money::parse_amount("amount", a, &before.currency).map_err(ApiError::from),
-                &mut errors,
-            )
-            .unwrap_or(before.amount),
-            None => before.amount,
-        };
-        let starts_on = patch.starts_on.unwrap_or(before.starts_on);
-        let ends_on = patch.ends_on.unwrap_or(before.ends_on);
-        end_before_start(&mut errors, starts_on, ends_on);
-        let status = match patch.status.as_deref() {
-            None => before.status,
-            Some(s) => match FundStatus::parse(s) {
-                Some(to) => transition(before.status, to)?,
-                None => {
-                    errors.push(FieldError::new(
-                        "status",
-                        "invalid",
-                        "A fund is active or closed.",
-                    ));
-                    before.status
-                }
-            },
-        };
-        done(errors)?;
-        // A raise that takes the window above the threshold waits for a second person; any
-        // other amount given replaces a raise that waits. While a new fund's amount waits,
-        // the column keeps the latest amount asked for (it must stay positive).
-        let (amount, opening, pending) = match &patch.amount {
-            None => (
-                before.amount,
-                before.opening_pending,
-                (
-                    before.pending_amount,
-                    before.pending_by.clone(),
-                    before.pending_at,
-                ),
-            ),
-            Some(_) if needs_second_person(ctx, &before, amount)? => (
-                if before.opening_pending {
-                    amount
-                } else {
-                    before.amount
-                },
-                before.opening_pending,
-                (Some(amount), Some(who.id.clone()), Some(ctx.now)),
-            ),
-            Some(_) => (amount, false, (None, None, None)),
-        };
+        let edit = read_patch(&before, &patch)?;
+        let (amount, opening, pending) =
+            amount_or_pending(ctx, &before, &patch, edit.amount, &who.id)?;
         let raised = amount - before.amount_in_force();
         let asked = patch.amount.is_some() && pending.0.is_some();
         let n = diesel::update(
@@ -478,12 +418,12 @@ pub fn update(
                 .filter(funds::awarded.le(amount)),
         )
         .set((
-            funds::title.eq(&title),
-            funds::reference.eq(&reference),
+            funds::title.eq(&edit.title),
+            funds::reference.eq(&edit.reference),
             funds::amount.eq(amount),
-            funds::starts_on.eq(starts_on),
-            funds::ends_on.eq(ends_on),
-            funds::status.eq(status),
+            funds::starts_on.eq(edit.starts_on),
+            funds::ends_on.eq(edit.ends_on),
+            funds::status.eq(edit.status),
             funds::pending_amount.eq(pending.0),
             funds::pending_by.eq(pending.1),
             funds::pending_at.eq(pending.2),
@@ -497,19 +437,7 @@ pub fn update(
             record_raise(ctx, id, raised, &who.id, None)?;
         }
         if n == 0 {
-            if after.version != version {
-                return Err(ApiError::PreconditionFailed {
-                    current_version: after.version,
-                });
-            }
-            return Err(ApiError::Conflict {
-                code: ConflictCode::AmountBelowAwarded,
-                detail: format!(
-                    "{} {} is already awarded; the amount cannot be lower.",
-                    money::format(after.awarded, &after.currency),
-                    after.currency
-                ),
-            });
+            return Err(not_updated(&after, version));
         }
         ctx.audit(
             "updated",
@@ -522,6 +450,125 @@ pub fn update(
         }
         Ok(after)
     })
+}
+
+/// What a pending change holds: the amount asked for, by whom, when.
+type Pending = (Option<i64>, Option<String>, Option<chrono::NaiveDateTime>);
+
+/// The amount in force, whether a new fund's amount waits, and the raise that waits.
+///
+/// A raise that takes the window above the threshold waits for a second person; any
+/// other amount given replaces a raise that waits. While a new fund's amount waits,
+/// the column keeps the latest amount asked for (it must stay positive).
+fn amount_or_pending(
+    ctx: &mut Ctx<'_>,
+    before: &FundRow,
+    patch: &FundPatch,
+    amount: i64,
+    who_id: &str,
+) -> Result<(i64, bool, Pending), ApiError> {
+    Ok(match &patch.amount {
+        None => (
+            before.amount,
+            before.opening_pending,
+            (
+                before.pending_amount,
+                before.pending_by.clone(),
+                before.pending_at,
+            ),
+        ),
+        Some(_) if needs_second_person(ctx, before, amount)? => (
+            if before.opening_pending {
+                amount
+            } else {
+                before.amount
+            },
+            before.opening_pending,
+            (Some(amount), Some(who_id.to_string()), Some(ctx.now)),
+        ),
+        Some(_) => (amount, false, (None, None, None)),
+    })
+}
+
+/// What a fund patch asks for, checked, with the fund's values where it asks nothing.
+struct FundEdit {
+    title: String,
+    reference: String,
+    amount: i64,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    status: FundStatus,
+}
+
+/// Checks a fund patch against the fund as it is, collecting every field error; a status
+/// change the fund's state does not allow is refused first.
+fn read_patch(before: &FundRow, patch: &FundPatch) -> Result<FundEdit, ApiError> {
+    let mut errors = Vec::new();
+    let title = patch
+        .title
+        .as_deref()
+        .map(|t| text_field(&mut errors, "title", t, 2, 200))
+        .unwrap_or(before.title.clone());
+    if patch.title.is_some() {
+        crate::kit::invisible_characters(&mut errors, "title", &title);
+    }
+    let reference = patch
+        .reference
+        .as_deref()
+        .map(|t| text_field(&mut errors, "reference", t, 1, 100))
+        .unwrap_or(before.reference.clone());
+    let amount = match &patch.amount {
+        Some(a) => collect(
+            money::parse_amount("amount", a, &before.currency).map_err(ApiError::from),
+            &mut errors,
+        )
+        .unwrap_or(before.amount),
+        None => before.amount,
+    };
+    let starts_on = patch.starts_on.unwrap_or(before.starts_on);
+    let ends_on = patch.ends_on.unwrap_or(before.ends_on);
+    end_before_start(&mut errors, starts_on, ends_on);
+    let status = match patch.status.as_deref() {
+        None => before.status,
+        Some(s) => match FundStatus::parse(s) {
+            Some(to) => transition(before.status, to)?,
+            None => {
+                errors.push(FieldError::new(
+                    "status",
+                    "invalid",
+                    "A fund is active or closed.",
+                ));
+                before.status
+            }
+        },
+    };
+    no_field_errors(errors)?;
+    Ok(FundEdit {
+        title,
+        reference,
+        amount,
+        starts_on,
+        ends_on,
+        status,
+    })
+}
+
+/// Why a fund's conditional UPDATE changed nothing: a stale version (412), or an amount
+/// below what is already awarded (409).
+fn not_updated(after: &FundRow, version: i64) -> ApiError {
+    if after.version != version {
+        return ApiError::PreconditionFailed {
+            current_version: after.version,
+        };
+    }
+    ApiError::Conflict {
+        code: ConflictCode::AmountBelowAwarded,
+        detail: format!(
+            "{} {} is already awarded; the amount cannot be lower.",
+            money::format(after.awarded, &after.currency),
+            after.currency
+        ),
+    }
 }
 
 /// Locks a fund's row for the transaction (a no-op UPDATE, portable to both backends), so

@@ -417,9 +417,7 @@ fn checked(config: &Config, body: &FxRateBody) -> Result<i64, ApiError> {
             ),
         ));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     Ok(rate)
 }
 

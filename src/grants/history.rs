@@ -23,7 +23,7 @@ pub enum Subject {
     /// A grant.
     Grant,
     /// A tranche.
-    Disbursement,
+    Tranche,
     /// A grant report.
     Report,
 }
@@ -41,7 +41,7 @@ pub fn read(
     let entity = match subject {
         Subject::Fund => fund::by_id(conn, id).map(|_| Fund::ENTITY)?,
         Subject::Grant => grant::by_id(conn, id).map(|_| Grant::ENTITY)?,
-        Subject::Disbursement => tranche::by_id(conn, id).map(|_| Tranche::ENTITY)?,
+        Subject::Tranche => tranche::by_id(conn, id).map(|_| Tranche::ENTITY)?,
         Subject::Report => report::by_id(conn, id).map(|_| Report::ENTITY)?,
     };
     history::page(conn, entity, id, limit, cursor)

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::grant::{GrantRow, GrantStatus};
-use super::notice::{self, ReportDueMail, ReportMail, ReportOverdueMail, ReportOverdueOfficerMail};
+use super::mails::{self, ReportDueMail, ReportMail, ReportOverdueMail, ReportOverdueOfficerMail};
 use super::report::{ReportRow, ReportStatus};
 use crate::audit::Actor;
 use crate::auth::principal::RequestMeta;
@@ -89,7 +89,7 @@ fn remind_one(
     stage: Stage,
     days: i64,
 ) -> Result<(), ApiError> {
-    let parties = notice::report_parties(grant, report);
+    let parties = mails::report_parties(grant, report);
     let key = |r: &Recipient| {
         Some(format!(
             "report:{}:{}:{}",

@@ -12,7 +12,7 @@ pub mod fx;
 pub mod grant;
 pub mod history;
 pub mod jobs;
-pub mod notice;
+pub mod mails;
 pub mod queue;
 pub mod report;
 pub mod tranche;

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::{self, Reader};
-use super::check::{Refusal, done, text_field};
+use super::check::{Refusal, text_field};
 use super::grant::{self, GrantRow};
-use super::notice::{
+use super::mails::{
     self, ReportAcceptedMail, ReportMail, ReportRequestedMail, ReportReturnedMail,
     ReportSubmittedMail,
 };
@@ -20,6 +20,7 @@ use crate::command::{self, Audited, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::grant_reports;
+use crate::error::no_field_errors;
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::kit::rfc3339;
 use crate::notify::matrix::Event;
@@ -251,7 +252,7 @@ pub fn create(
 ) -> Result<ReportRow, ApiError> {
     let mut errors = Vec::new();
     let title = text_field(&mut errors, "title", &req.title, 2, 200);
-    done(errors)?;
+    no_field_errors(errors)?;
     command::run(conn, config, who, meta, |ctx| {
         let g = grant::by_id(ctx.conn, grant_id)?;
         if g.status.is_finished() {
@@ -291,7 +292,7 @@ pub fn create(
         )?;
         ctx.tell(
             Event::ReportRequested,
-            &notice::report_parties(&g, &row),
+            &mails::report_parties(&g, &row),
             &ReportRequestedMail(mail),
         )?;
         Ok(row)
@@ -324,7 +325,7 @@ fn checked(command: ReportCommand) -> Result<ReportCommand, ApiError> {
         }
         other => other,
     };
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(command)
 }
 
@@ -415,7 +416,7 @@ fn tell(
     command: &ReportCommand,
 ) -> Result<(), ApiError> {
     let mail = ReportMail::of(ctx.conn, ctx.config, g, r, 0)?;
-    let parties = notice::report_parties(g, r);
+    let parties = mails::report_parties(g, r);
     match command {
         ReportCommand::Submit(_) => {
             ctx.tell(Event::ReportSubmitted, &parties, &ReportSubmittedMail(mail))

@@ -179,9 +179,7 @@ pub async fn accept_invitation(
         }
         Err(e) => return Err(e),
     };
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     let display_name = display_name.unwrap_or_default();
     check_link(state, &req.token, INVITATION).await?;
     let hash = state.hasher.hash(req.password).await?;

@@ -36,9 +36,7 @@ pub fn create_client(
             "Grant at least one scope.",
         ));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     let mut scopes: Vec<&str> = req.scopes.iter().map(|s| s.as_str()).collect();
     scopes.sort();
     scopes.dedup();
@@ -156,12 +154,10 @@ fn oauth(status: u16, error: &'static str, description: &str) -> OAuthFailure {
     }
 }
 
+/// Compares two secrets (hashes) in time that depends on their length only.
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// The OAuth2 client-credentials grant (RFC 6749 §4.4). The outer error is the database's

@@ -121,9 +121,7 @@ pub fn create_user(
             "A member user needs an organisation.",
         ));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     let (email, name) = (email.unwrap_or_default(), name.unwrap_or_default());
     command::run(conn, config, admin, meta, |ctx| {
         if let Some(org) = &req.organisation_id {

@@ -15,7 +15,7 @@ use crate::db::DbConn;
 use crate::db::schema::{
     api_clients, audit_events, webhook_attempts, webhook_deliveries, webhook_subscriptions,
 };
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, no_field_errors};
 use crate::pagination::{self, Page};
 use crate::queue::{self, Requeue};
 
@@ -125,28 +125,13 @@ fn check_description(errors: &mut Vec<FieldError>, d: Option<String>) -> Option<
     d
 }
 
-fn done(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-/// Creates a subscription and queues its `ping`. The secret is returned this once.
-pub fn create(
-    conn: &mut DbConn,
-    config: &Config,
-    who: &Principal,
-    meta: &RequestMeta,
-    req: NewSubscription,
-) -> Result<CreatedSubscription, ApiError> {
-    let manager = Manager::of(who)?;
-    let mut errors = Vec::new();
-    let url = check_url(&mut errors, config, &req.url);
-    let events = check_events(&mut errors, &req.events);
-    let description = check_description(&mut errors, req.description);
-    let owner = match (&manager, req.api_client_id) {
+/// Whose subscription it is: a partner app subscribes for itself; an admin names the app.
+fn check_owner(
+    errors: &mut Vec<FieldError>,
+    manager: &Manager,
+    api_client_id: Option<String>,
+) -> Option<String> {
+    match (manager, api_client_id) {
         (Manager::App(app), None) => Some(app.clone()),
         (Manager::App(_), Some(_)) => {
             errors.push(FieldError::new(
@@ -165,7 +150,23 @@ pub fn create(
             ));
             None
         }
-    };
+    }
+}
+
+/// Creates a subscription and queues its `ping`. The secret is returned this once.
+pub fn create(
+    conn: &mut DbConn,
+    config: &Config,
+    who: &Principal,
+    meta: &RequestMeta,
+    req: NewSubscription,
+) -> Result<CreatedSubscription, ApiError> {
+    let manager = Manager::of(who)?;
+    let mut errors = Vec::new();
+    let url = check_url(&mut errors, config, &req.url);
+    let events = check_events(&mut errors, &req.events);
+    let description = check_description(&mut errors, req.description);
+    let owner = check_owner(&mut errors, &manager, req.api_client_id);
     command::run(conn, config, who, meta, |ctx| {
         if let (Manager::Admin, Some(id)) = (&manager, &owner) {
             let live: Option<Option<NaiveDateTime>> = api_clients::table
@@ -181,7 +182,7 @@ pub fn create(
                 ));
             }
         }
-        done(std::mem::take(&mut errors))?;
+        no_field_errors(std::mem::take(&mut errors))?;
         let owner = owner
             .clone()
             .ok_or_else(|| ApiError::internal("owner missing"))?;
@@ -298,7 +299,7 @@ pub fn update(
                 after.consecutive_failures = 0;
             }
         }
-        done(errors)?;
+        no_field_errors(errors)?;
         after.updated_at = ctx.now;
         after.version += 1;
         diesel::update(webhook_subscriptions::table.find(id))

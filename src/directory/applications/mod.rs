@@ -117,40 +117,7 @@ pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>),
             "A person's name cannot hold a web or email address.",
         ));
     }
-    if !(2..=200).contains(&o.name.trim().chars().count()) {
-        e.push(FieldError::new(
-            "organisation.name",
-            "invalid_length",
-            "The name needs 2 to 200 characters.",
-        ));
-    }
-    check_place(&mut e, "organisation.", &o.country, &o.region);
-    if let Some(w) = &o.website
-        && !valid_url(w.trim())
-    {
-        e.push(FieldError::new(
-            "organisation.website",
-            "invalid",
-            "Use an absolute http:// or https:// URL.",
-        ));
-    }
-    if o.description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 5000)
-    {
-        e.push(FieldError::new(
-            "organisation.description",
-            "invalid_length",
-            "Use at most 5,000 characters.",
-        ));
-    }
-    let focus = check_codes(
-        &mut e,
-        "organisation.focus_areas",
-        &o.focus_areas,
-        |c| codes::PRIORITY_AREAS.contains(&c),
-        &format!("Use: {}.", codes::PRIORITY_AREAS.join(", ")),
-    );
+    let focus = check_organisation(&mut e, o);
     let name = a.contact.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         e.push(FieldError::new(
@@ -182,6 +149,45 @@ pub fn validate_application(a: &NewApplication) -> Result<(String, Vec<String>),
     } else {
         Err(ApiError::Validation(e))
     }
+}
+
+/// The applying organisation's name, place, website, description and focus areas; returns
+/// the focus areas it names.
+fn check_organisation(e: &mut Vec<FieldError>, o: &ApplicationOrganisation) -> Vec<String> {
+    if !(2..=200).contains(&o.name.trim().chars().count()) {
+        e.push(FieldError::new(
+            "organisation.name",
+            "invalid_length",
+            "The name needs 2 to 200 characters.",
+        ));
+    }
+    check_place(e, "organisation.", &o.country, &o.region);
+    if let Some(w) = &o.website
+        && !valid_url(w.trim())
+    {
+        e.push(FieldError::new(
+            "organisation.website",
+            "invalid",
+            "Use an absolute http:// or https:// URL.",
+        ));
+    }
+    if o.description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 5000)
+    {
+        e.push(FieldError::new(
+            "organisation.description",
+            "invalid_length",
+            "Use at most 5,000 characters.",
+        ));
+    }
+    check_codes(
+        e,
+        "organisation.focus_areas",
+        &o.focus_areas,
+        |c| codes::PRIORITY_AREAS.contains(&c),
+        &format!("Use: {}.", codes::PRIORITY_AREAS.join(", ")),
+    )
 }
 
 /// True when `s` holds something a mail client would turn into a link.
@@ -552,9 +558,7 @@ pub fn reject(
     let reason = req.reason.trim().to_string();
     let mut e = Vec::new();
     control_characters(&mut e, "reason", &reason, true);
-    if !e.is_empty() {
-        return Err(ApiError::Validation(e));
-    }
+    crate::error::no_field_errors(e)?;
     if !(1..=2000).contains(&reason.chars().count()) {
         return Err(ApiError::field(
             "reason",

@@ -452,51 +452,11 @@ pub fn update(
         }
         let mut after = before.clone();
         let errors = apply_patch(&mut after, patch, admin, ctx.now.year());
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
+        crate::error::no_field_errors(errors)?;
         after.updated_at = ctx.now;
-        let changes = OrganisationChanges::from(&after);
-        let n = match diesel::update(
-            organisations::table
-                .filter(organisations::id.eq(id))
-                .filter(organisations::version.eq(expected)),
-        )
-        .set((
-            &changes,
-            organisations::version.eq(organisations::version + 1),
-        ))
-        .execute(c)
-        {
-            Ok(n) => n,
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                return Err(slug_taken(&after.slug));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if n == 0 {
-            let current: i64 = organisations::table
-                .find(id)
-                .select(organisations::version)
-                .first(c)?;
-            return Err(ApiError::PreconditionFailed {
-                current_version: current,
-            });
-        }
+        write_if_version(c, id, expected, &after)?;
         after.version = expected + 1;
-        if after.focus_areas != before.focus_areas
-            || after.languages != before.languages
-            || after.pillars != before.pillars
-            || after.identifiers != before.identifiers
-        {
-            sync_tags(c, &after)?;
-        }
-        if search::document::changed(&before, &after) {
-            search::document::sync(c, &after)?;
-        }
-        if after.slug != before.slug {
-            slugs::moved(c, &before.slug, &after, ctx.now)?;
-        }
+        sync_derived(c, &before, &after, ctx.now)?;
         ctx.audit::<Organisation>(
             "updated",
             Some(&before.clone().into()),
@@ -510,6 +470,67 @@ pub fn update(
         ctx.publish(event, &after.id)?;
         Ok(after)
     })
+}
+
+/// Writes `after` when the stored version is still `expected` (one conditional UPDATE), or
+/// answers 412 with the version the caller should have sent; a slug taken meanwhile is a 409.
+fn write_if_version(
+    c: &mut DbConn,
+    id: &str,
+    expected: i64,
+    after: &OrganisationRow,
+) -> Result<(), ApiError> {
+    let changes = OrganisationChanges::from(after);
+    let n = match diesel::update(
+        organisations::table
+            .filter(organisations::id.eq(id))
+            .filter(organisations::version.eq(expected)),
+    )
+    .set((
+        &changes,
+        organisations::version.eq(organisations::version + 1),
+    ))
+    .execute(c)
+    {
+        Ok(n) => n,
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(slug_taken(&after.slug));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if n == 0 {
+        let current: i64 = organisations::table
+            .find(id)
+            .select(organisations::version)
+            .first(c)?;
+        return Err(ApiError::PreconditionFailed {
+            current_version: current,
+        });
+    }
+    Ok(())
+}
+
+/// Keeps what is derived from the row in step: its tags, its search document, its old slug.
+fn sync_derived(
+    c: &mut DbConn,
+    before: &OrganisationRow,
+    after: &OrganisationRow,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    if after.focus_areas != before.focus_areas
+        || after.languages != before.languages
+        || after.pillars != before.pillars
+        || after.identifiers != before.identifiers
+    {
+        sync_tags(c, after)?;
+    }
+    if search::document::changed(before, after) {
+        search::document::sync(c, after)?;
+    }
+    if after.slug != before.slug {
+        slugs::moved(c, &before.slug, after, now)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -82,16 +82,49 @@ fn protected(errors: &mut Vec<FieldError>, admin: bool, field: &str, changed: bo
 /// protected fields (kind, slug, joined_on, membership).
 pub fn apply_patch(
     row: &mut OrganisationRow,
-    p: OrganisationPatch,
+    mut p: OrganisationPatch,
     admin: bool,
     this_year: i32,
 ) -> Vec<FieldError> {
     let mut e = Vec::new();
-    if let Some(v) = p.name
-        && let Some(n) = required(&mut e, "name", v)
+    let profile = p.profile.take();
+    let contact = p.contact.take();
+    let visibility = p.visibility.take();
+    let membership = p.membership.take();
+    apply_identity(&mut e, row, p, admin);
+    if let Some(v) = profile {
+        apply_profile(&mut e, row, v, this_year);
+    }
+    if let Some(v) = contact {
+        apply_contact(&mut e, row, v);
+    }
+    // A cleared visibility or membership is reported alone: the rest would only repeat it.
+    if let Some(v) = visibility
+        && !apply_visibility(&mut e, row, v)
     {
-        control_characters(&mut e, "name", &n, false);
-        crate::kit::invisible_characters(&mut e, "name", &n);
+        return e;
+    }
+    if let Some(v) = membership
+        && !apply_membership(&mut e, row, v, admin)
+    {
+        return e;
+    }
+    check_whole_row(&mut e, row);
+    e
+}
+
+/// The organisation's own fields: its names first, then its standing.
+fn apply_identity(
+    e: &mut Vec<FieldError>,
+    row: &mut OrganisationRow,
+    mut p: OrganisationPatch,
+    admin: bool,
+) {
+    if let Some(v) = p.name.take()
+        && let Some(n) = required(e, "name", v)
+    {
+        control_characters(e, "name", &n, false);
+        crate::kit::invisible_characters(e, "name", &n);
         let n = n.trim().to_string();
         if !(2..=200).contains(&n.chars().count()) {
             e.push(FieldError::new(
@@ -102,10 +135,10 @@ pub fn apply_patch(
         }
         row.name = n;
     }
-    if let Some(v) = p.slug
-        && let Some(s) = required(&mut e, "slug", v)
+    if let Some(v) = p.slug.take()
+        && let Some(s) = required(e, "slug", v)
     {
-        protected(&mut e, admin, "slug", s != row.slug);
+        protected(e, admin, "slug", s != row.slug);
         if has_id_form(&s) {
             e.push(id_form_error());
         } else if !valid_slug(&s) {
@@ -117,16 +150,26 @@ pub fn apply_patch(
         }
         row.slug = s;
     }
-    if let Some(v) = p.acronym {
+    if let Some(v) = p.acronym.take() {
         if let Some(a) = &v {
-            crate::kit::invisible_characters(&mut e, "acronym", a);
+            crate::kit::invisible_characters(e, "acronym", a);
         }
-        row.acronym = opt_text(&mut e, "acronym", v, 20);
+        row.acronym = opt_text(e, "acronym", v, 20);
     }
+    apply_standing(e, row, p, admin);
+}
+
+/// Kind, place, dates and identifiers; kind, slug and joined_on are the secretariat's.
+fn apply_standing(
+    e: &mut Vec<FieldError>,
+    row: &mut OrganisationRow,
+    p: OrganisationPatch,
+    admin: bool,
+) {
     if let Some(v) = p.kind
-        && let Some(k) = required(&mut e, "kind", v)
+        && let Some(k) = required(e, "kind", v)
     {
-        protected(&mut e, admin, "kind", k != row.kind);
+        protected(e, admin, "kind", k != row.kind);
         if k != row.kind {
             // Membership is the standing of members only.
             match k {
@@ -143,201 +186,234 @@ pub fn apply_patch(
         row.partner_type = v;
     }
     if let Some(v) = p.country
-        && let Some(c) = required(&mut e, "country", v)
+        && let Some(c) = required(e, "country", v)
     {
         row.country = c;
     }
     if let Some(v) = p.region
-        && let Some(r) = required(&mut e, "region", v)
+        && let Some(r) = required(e, "region", v)
     {
         row.region = r;
     }
     if let Some(v) = p.joined_on
-        && let Some(d) = required(&mut e, "joined_on", v)
+        && let Some(d) = required(e, "joined_on", v)
     {
-        protected(&mut e, admin, "joined_on", d != row.joined_on);
+        protected(e, admin, "joined_on", d != row.joined_on);
         row.joined_on = d;
     }
     if let Some(v) = p.hidden_from_public
-        && let Some(h) = required(&mut e, "hidden_from_public", v)
+        && let Some(h) = required(e, "hidden_from_public", v)
     {
         row.hidden_from_public = h;
     }
     if let Some(v) = p.identifiers {
-        let list = crate::directory::identifiers::check(&mut e, &v.unwrap_or_default());
+        let list = crate::directory::identifiers::check(e, &v.unwrap_or_default());
         row.identifiers = crate::directory::identifiers::to_stored(&list);
     }
-    if let Some(v) = p.profile {
-        let pp = v.unwrap_or(ProfilePatch {
-            city: Some(None),
-            website: Some(None),
-            description: Some(None),
-            focus_areas: Some(None),
-            pillars: Some(None),
-            languages: Some(None),
-            founded_year: Some(None),
-            public_email: Some(None),
-            logo_url: Some(None),
-            social_links: Some(None),
-        });
-        if let Some(v) = pp.city {
-            row.city = opt_text(&mut e, "profile.city", v, 100);
-        }
-        if let Some(v) = pp.website {
-            row.website = opt_url(&mut e, "profile.website", v);
-        }
-        if let Some(v) = pp.description {
-            row.description = opt_text(&mut e, "profile.description", v, 5000);
-        }
-        if let Some(v) = pp.focus_areas {
-            let list = check_codes(
-                &mut e,
-                "profile.focus_areas",
-                &v.unwrap_or_default(),
-                |c| codes::PRIORITY_AREAS.contains(&c),
-                &format!("Use: {}.", codes::PRIORITY_AREAS.join(", ")),
-            );
-            row.focus_areas = to_json_list(&list);
-        }
-        if let Some(v) = pp.pillars {
-            let list = check_codes(
-                &mut e,
-                "profile.pillars",
-                &v.unwrap_or_default(),
-                |c| codes::PILLARS.contains(&c),
-                &format!("Use: {}.", codes::PILLARS.join(", ")),
-            );
-            row.pillars = to_json_list(&list);
-        }
-        if let Some(v) = pp.languages {
-            let list = check_codes(
-                &mut e,
-                "profile.languages",
-                &v.unwrap_or_default(),
-                codes::is_language,
-                "Use ISO 639-1 codes such as en, fr, es.",
-            );
-            row.languages = to_json_list(&list);
-        }
-        if let Some(v) = pp.founded_year {
-            let max = this_year;
-            if let Some(y) = v
-                && !(1800..=max).contains(&y)
-            {
-                e.push(FieldError::new(
-                    "profile.founded_year",
-                    "out_of_range",
-                    format!("Use a year from 1800 to {max}."),
-                ));
-            }
-            row.founded_year = v;
-        }
-        if let Some(v) = pp.public_email {
-            row.public_email = opt_email(&mut e, "profile.public_email", v);
-        }
-        if let Some(v) = pp.logo_url {
-            row.logo_url = opt_url(&mut e, "profile.logo_url", v);
-        }
-        if let Some(v) = pp.social_links {
-            let links = v.unwrap_or_default();
-            if links.len() > 10 || links.iter().any(|l| !valid_url(l)) {
-                e.push(FieldError::new(
-                    "profile.social_links",
-                    "invalid",
-                    "Use at most 10 absolute http(s) URLs.",
-                ));
-            }
-            row.social_links = to_json_list(&links);
-        }
+}
+
+/// The public profile; clearing it clears every field of it.
+fn apply_profile(
+    e: &mut Vec<FieldError>,
+    row: &mut OrganisationRow,
+    v: Option<ProfilePatch>,
+    this_year: i32,
+) {
+    let pp = v.unwrap_or(ProfilePatch {
+        city: Some(None),
+        website: Some(None),
+        description: Some(None),
+        focus_areas: Some(None),
+        pillars: Some(None),
+        languages: Some(None),
+        founded_year: Some(None),
+        public_email: Some(None),
+        logo_url: Some(None),
+        social_links: Some(None),
+    });
+    if let Some(v) = pp.city {
+        row.city = opt_text(e, "profile.city", v, 100);
     }
-    if let Some(v) = p.contact {
-        let cp = v.unwrap_or(ContactPatch {
-            name: Some(None),
-            email: Some(None),
-            phone: Some(None),
-        });
-        if let Some(v) = cp.name {
-            row.contact_name = opt_text(&mut e, "contact.name", v, 120);
-        }
-        if let Some(v) = cp.email {
-            row.contact_email = opt_email(&mut e, "contact.email", v);
-        }
-        if let Some(v) = cp.phone {
-            let phone = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-            if let Some(ph) = &phone
-                && (ph.chars().count() > 40
-                    || !ph
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || " +()-.".contains(c)))
-            {
-                e.push(FieldError::new(
-                    "contact.phone",
-                    "invalid",
-                    "Use digits, spaces and + ( ) - . only, at most 40 characters.",
-                ));
-            }
-            row.contact_phone = phone;
-        }
+    if let Some(v) = pp.website {
+        row.website = opt_url(e, "profile.website", v);
     }
-    if let Some(v) = p.visibility {
-        let Some(vp) = v else {
-            e.push(FieldError::new(
-                "visibility",
-                "required",
-                "`visibility` cannot be cleared.",
-            ));
-            return e;
-        };
-        if let Some(v) = vp.profile
-            && let Some(x) = required(&mut e, "visibility.profile", v)
+    if let Some(v) = pp.description {
+        row.description = opt_text(e, "profile.description", v, 5000);
+    }
+    apply_profile_codes(e, row, pp.focus_areas, pp.pillars, pp.languages);
+    if let Some(v) = pp.founded_year {
+        let max = this_year;
+        if let Some(y) = v
+            && !(1800..=max).contains(&y)
         {
-            row.visibility_profile = x;
-        }
-        if let Some(v) = vp.contact
-            && let Some(x) = required(&mut e, "visibility.contact", v)
-        {
-            row.visibility_contact = x;
-        }
-    }
-    if let Some(v) = p.membership {
-        let Some(mp) = v else {
             e.push(FieldError::new(
-                "membership",
-                "required",
-                "`membership` cannot be cleared.",
+                "profile.founded_year",
+                "out_of_range",
+                format!("Use a year from 1800 to {max}."),
             ));
-            return e;
-        };
-        if let Some(s) = mp.status {
-            protected(
-                &mut e,
-                admin,
-                "membership.status",
-                s != row.membership_status,
-            );
-            row.membership_status = s;
         }
-        if let Some(v) = mp.period_start {
-            protected(
-                &mut e,
-                admin,
-                "membership.period_start",
-                v != row.membership_period_start,
-            );
-            row.membership_period_start = v;
-        }
-        if let Some(v) = mp.period_end {
-            protected(
-                &mut e,
-                admin,
-                "membership.period_end",
-                v != row.membership_period_end,
-            );
-            row.membership_period_end = v;
-        }
+        row.founded_year = v;
     }
-    // Whole-row rules, checked on the result.
-    check_place(&mut e, "", &row.country, &row.region);
+    if let Some(v) = pp.public_email {
+        row.public_email = opt_email(e, "profile.public_email", v);
+    }
+    if let Some(v) = pp.logo_url {
+        row.logo_url = opt_url(e, "profile.logo_url", v);
+    }
+    if let Some(v) = pp.social_links {
+        let links = v.unwrap_or_default();
+        if links.len() > 10 || links.iter().any(|l| !valid_url(l)) {
+            e.push(FieldError::new(
+                "profile.social_links",
+                "invalid",
+                "Use at most 10 absolute http(s) URLs.",
+            ));
+        }
+        row.social_links = to_json_list(&links);
+    }
+}
+
+/// The profile's code lists: priority areas, pillars and languages.
+fn apply_profile_codes(
+    e: &mut Vec<FieldError>,
+    row: &mut OrganisationRow,
+    focus_areas: Option<Option<Vec<String>>>,
+    pillars: Option<Option<Vec<String>>>,
+    languages: Option<Option<Vec<String>>>,
+) {
+    if let Some(v) = focus_areas {
+        let list = check_codes(
+            e,
+            "profile.focus_areas",
+            &v.unwrap_or_default(),
+            |c| codes::PRIORITY_AREAS.contains(&c),
+            &format!("Use: {}.", codes::PRIORITY_AREAS.join(", ")),
+        );
+        row.focus_areas = to_json_list(&list);
+    }
+    if let Some(v) = pillars {
+        let list = check_codes(
+            e,
+            "profile.pillars",
+            &v.unwrap_or_default(),
+            |c| codes::PILLARS.contains(&c),
+            &format!("Use: {}.", codes::PILLARS.join(", ")),
+        );
+        row.pillars = to_json_list(&list);
+    }
+    if let Some(v) = languages {
+        let list = check_codes(
+            e,
+            "profile.languages",
+            &v.unwrap_or_default(),
+            codes::is_language,
+            "Use ISO 639-1 codes such as en, fr, es.",
+        );
+        row.languages = to_json_list(&list);
+    }
+}
+
+/// The contact person; clearing it clears every field of it.
+fn apply_contact(e: &mut Vec<FieldError>, row: &mut OrganisationRow, v: Option<ContactPatch>) {
+    let cp = v.unwrap_or(ContactPatch {
+        name: Some(None),
+        email: Some(None),
+        phone: Some(None),
+    });
+    if let Some(v) = cp.name {
+        row.contact_name = opt_text(e, "contact.name", v, 120);
+    }
+    if let Some(v) = cp.email {
+        row.contact_email = opt_email(e, "contact.email", v);
+    }
+    if let Some(v) = cp.phone {
+        let phone = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(ph) = &phone
+            && (ph.chars().count() > 40
+                || !ph
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +()-.".contains(c)))
+        {
+            e.push(FieldError::new(
+                "contact.phone",
+                "invalid",
+                "Use digits, spaces and + ( ) - . only, at most 40 characters.",
+            ));
+        }
+        row.contact_phone = phone;
+    }
+}
+
+/// Who may see the profile and the contact; `false` when the patch clears it (not allowed).
+fn apply_visibility(
+    e: &mut Vec<FieldError>,
+    row: &mut OrganisationRow,
+    v: Option<VisibilityPatch>,
+) -> bool {
+    let Some(vp) = v else {
+        e.push(FieldError::new(
+            "visibility",
+            "required",
+            "`visibility` cannot be cleared.",
+        ));
+        return false;
+    };
+    if let Some(v) = vp.profile
+        && let Some(x) = required(e, "visibility.profile", v)
+    {
+        row.visibility_profile = x;
+    }
+    if let Some(v) = vp.contact
+        && let Some(x) = required(e, "visibility.contact", v)
+    {
+        row.visibility_contact = x;
+    }
+    true
+}
+
+/// The membership standing (secretariat only); `false` when the patch clears it (not allowed).
+fn apply_membership(
+    e: &mut Vec<FieldError>,
+    row: &mut OrganisationRow,
+    v: Option<MembershipPatch>,
+    admin: bool,
+) -> bool {
+    let Some(mp) = v else {
+        e.push(FieldError::new(
+            "membership",
+            "required",
+            "`membership` cannot be cleared.",
+        ));
+        return false;
+    };
+    if let Some(s) = mp.status {
+        protected(e, admin, "membership.status", s != row.membership_status);
+        row.membership_status = s;
+    }
+    if let Some(v) = mp.period_start {
+        protected(
+            e,
+            admin,
+            "membership.period_start",
+            v != row.membership_period_start,
+        );
+        row.membership_period_start = v;
+    }
+    if let Some(v) = mp.period_end {
+        protected(
+            e,
+            admin,
+            "membership.period_end",
+            v != row.membership_period_end,
+        );
+        row.membership_period_end = v;
+    }
+    true
+}
+
+/// Whole-row rules, checked on the result.
+fn check_whole_row(e: &mut Vec<FieldError>, row: &OrganisationRow) {
+    check_place(e, "", &row.country, &row.region);
     match (row.kind, row.partner_type.is_some()) {
         (OrganisationKind::Member, true) => e.push(FieldError::new(
             "partner_type",
@@ -374,5 +450,4 @@ pub fn apply_patch(
             "The period cannot end before it starts.",
         ));
     }
-    e
 }

@@ -1,6 +1,6 @@
 //! The directory as CSV: one header, one line per organisation with only the groups the
-//! viewer may see (`Viewer::export_groups`), written by the `csv` crate (RFC 4180 quoting,
-//! CRLF), with spreadsheet formulas defused.
+//! viewer may see (`Viewer::export_groups`), written by the one CSV writer (`crate::csv_text`:
+//! RFC 4180 quoting, spreadsheet formulas defused) with CRLF line ends.
 
 use crate::directory::organisation::{Organisation, OrganisationRow};
 use crate::directory::visibility::Viewer;
@@ -31,33 +31,14 @@ pub const CSV_HEADER: &[&str] = &[
     "membership_status",
 ];
 
-/// A field a spreadsheet would read as a formula (leading = + - @, tab or CR) gets a
-/// leading apostrophe.
-pub fn defuse(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
-}
-
-/// Lines of CSV (each ended by CRLF) from records.
+/// Lines of CSV (each ended by CRLF, formulas defused) from records.
 pub fn lines<I, R, S>(records: I) -> Result<String, ApiError>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let mut w = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .quote_style(::csv::QuoteStyle::Necessary)
-        .from_writer(Vec::new());
-    for r in records {
-        let defused: Vec<String> = r.into_iter().map(|v| defuse(v.as_ref())).collect();
-        w.write_record(&defused).map_err(ApiError::internal)?;
-    }
-    let bytes = w.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    crate::csv_text::write(crate::csv_text::LineEnd::Crlf, records)
 }
 
 /// The header line.

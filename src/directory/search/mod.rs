@@ -99,32 +99,12 @@ where
         w = Box::new(w.and(document::name_has::<QS>(backend, &t).or(profile)));
     }
     // Tags belong to the profile group: they filter only where the caller may see it.
-    let tag_filters = [
-        ("focus_area", f.focus_areas.clone()),
-        ("pillar", f.pillar.iter().cloned().collect()),
-        ("language", f.language.iter().cloned().collect()),
-    ];
+    let tag_filters = tag_filters(f);
     if backend == Backend::Pg {
         // One GIN index scan over the filter tokens answers every filter at once, combined
         // by the planner with the text indexes (migration 000800). Focus areas match any of
         // those asked for; every other filter must hold.
-        let mut all: Vec<String> = Vec::new();
-        let mut any: Vec<String> = Vec::new();
-        all.extend(f.kind.map(|k| document::token("kind", k.as_str())));
-        all.extend(
-            f.partner_type
-                .map(|p| document::token("partner_type", p.as_str())),
-        );
-        all.extend(f.region.as_deref().map(|r| document::token("region", r)));
-        all.extend(f.country.as_deref().map(|c| document::token("country", c)));
-        for (kind, codes) in &tag_filters {
-            let tokens = codes.iter().map(|c| document::token(kind, c));
-            if *kind == "focus_area" {
-                any.extend(tokens);
-            } else {
-                all.extend(tokens);
-            }
-        }
+        let (all, any) = filter_tokens(f, &tag_filters);
         if !all.is_empty() || !any.is_empty() {
             w = Box::new(w.and(document::filters::<QS>(&all, &any)));
         }
@@ -158,16 +138,7 @@ where
     }
     if let Some(id) = &f.identifier {
         // Identifiers are shown to whoever sees the organisation, so no visibility test here.
-        w = Box::new(
-            w.and(
-                sql::<Bool>(
-                    "organisations.id IN (SELECT organisation_identifiers.organisation_id \
-                     FROM organisation_identifiers WHERE organisation_identifiers.identifier = ",
-                )
-                .bind::<Text, _>(id.clone())
-                .sql(")"),
-            ),
-        );
+        w = Box::new(w.and(identified_as::<QS>(id)));
     }
     if let Some(s) = &f.membership_status {
         w = Box::new(
@@ -175,6 +146,50 @@ where
         );
     }
     w
+}
+
+/// The tag filters of `f`, by tag kind.
+fn tag_filters(f: &Filters) -> [(&'static str, Vec<String>); 3] {
+    [
+        ("focus_area", f.focus_areas.clone()),
+        ("pillar", f.pillar.iter().cloned().collect()),
+        ("language", f.language.iter().cloned().collect()),
+    ]
+}
+
+/// The filter tokens of `f` for PostgreSQL's one GIN index: those every row must carry, and
+/// the focus areas, of which a row must carry one.
+fn filter_tokens(f: &Filters, tag_filters: &[(&str, Vec<String>)]) -> (Vec<String>, Vec<String>) {
+    let mut all: Vec<String> = Vec::new();
+    let mut any: Vec<String> = Vec::new();
+    all.extend(f.kind.map(|k| document::token("kind", k.as_str())));
+    all.extend(
+        f.partner_type
+            .map(|p| document::token("partner_type", p.as_str())),
+    );
+    all.extend(f.region.as_deref().map(|r| document::token("region", r)));
+    all.extend(f.country.as_deref().map(|c| document::token("country", c)));
+    for (kind, codes) in tag_filters {
+        let tokens = codes.iter().map(|c| document::token(kind, c));
+        if *kind == "focus_area" {
+            any.extend(tokens);
+        } else {
+            all.extend(tokens);
+        }
+    }
+    (all, any)
+}
+
+/// Rows of `organisations` carrying the org-id identifier `id`.
+fn identified_as<QS: 'static>(id: &str) -> Condition<QS> {
+    Box::new(
+        sql::<Bool>(
+            "organisations.id IN (SELECT organisation_identifiers.organisation_id \
+             FROM organisation_identifiers WHERE organisation_identifiers.identifier = ",
+        )
+        .bind::<Text, _>(id.to_string())
+        .sql(")"),
+    )
 }
 
 type Tier = Box<dyn BoxableExpression<organisations::table, Db, SqlType = Integer>>;
@@ -304,12 +319,7 @@ pub fn page(conn: &mut DbConn, viewer: &Viewer, q: &ListQuery) -> Result<Page, A
             .load(conn)?;
         let matching = loaded.first().map_or(0, |r| r.1);
         let mut rows: Vec<OrganisationRow> = loaded.into_iter().map(|r| r.0).collect();
-        let next = if rows.len() as i64 > q.limit {
-            rows.truncate(q.limit as usize);
-            rows.last().map(next_cursor)
-        } else {
-            None
-        };
+        let next = pagination::next_page(&mut rows, q.limit, next_cursor);
         return Ok((rows, next, Some(matching)));
     }
     let mut query = organisations::table
@@ -351,12 +361,7 @@ pub fn page(conn: &mut DbConn, viewer: &Viewer, q: &ListQuery) -> Result<Page, A
         }
     };
     let mut rows: Vec<OrganisationRow> = query.load(conn)?;
-    let next = if rows.len() as i64 > q.limit {
-        rows.truncate(q.limit as usize);
-        rows.last().map(next_cursor)
-    } else {
-        None
-    };
+    let next = pagination::next_page(&mut rows, q.limit, next_cursor);
     Ok((rows, next, None))
 }
 

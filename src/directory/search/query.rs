@@ -158,147 +158,36 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
             }
             seen.push(k.clone());
         }
-        let bad = |code: &str, msg: String| FieldError::new(k.clone(), code, msg);
-        match k.as_str() {
-            "q" => {
-                let t = v.trim().to_string();
-                if t.chars().count() > 200 {
-                    errors.push(bad(
-                        "invalid_length",
-                        "Search at most 200 characters.".into(),
-                    ));
-                } else if !t.is_empty() {
-                    f.q = Some(t);
-                }
-            }
-            "kind" => {
-                if let Some(k) = OrganisationKind::parse(&v) {
-                    f.kind = Some(k);
-                } else {
-                    errors.push(bad("invalid", "Use member or partner.".into()));
-                }
-            }
-            "partner_type" => {
-                if let Some(p) = PartnerType::parse(&v) {
-                    f.partner_type = Some(p);
-                } else {
-                    errors.push(bad(
-                        "invalid",
-                        "Use donor, community_network, un_agency, academic or other.".into(),
-                    ));
-                }
-            }
-            "region" => {
-                if codes::is_region(&v) {
-                    f.region = Some(v);
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        format!("Use one of: {}.", codes::REGIONS.join(", ")),
-                    ));
-                }
-            }
-            "country" => {
-                if codes::is_country(&v) {
-                    f.country = Some(v);
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        "Use an ISO 3166-1 alpha-2 code such as GB.".into(),
-                    ));
-                }
-            }
-            "focus_area" => {
-                if codes::PRIORITY_AREAS.contains(&v.as_str()) {
-                    if !f.focus_areas.contains(&v) {
-                        f.focus_areas.push(v);
-                    }
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        format!("Use one of: {}.", codes::PRIORITY_AREAS.join(", ")),
-                    ));
-                }
-            }
-            "pillar" => {
-                if codes::PILLARS.contains(&v.as_str()) {
-                    f.pillar = Some(v);
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        format!("Use one of: {}.", codes::PILLARS.join(", ")),
-                    ));
-                }
-            }
-            "language" => {
-                if codes::is_language(&v) {
-                    f.language = Some(v);
-                } else {
-                    errors.push(bad(
-                        "unknown_code",
-                        "Use an ISO 639-1 code such as en.".into(),
-                    ));
-                }
-            }
-            "membership_status" => {
-                if !viewer.is_staff() {
-                    return Err(ApiError::Forbidden(
-                        "Only staff may filter by membership_status.".into(),
-                    ));
-                }
-                if let Some(s) = MembershipStatus::parse(&v) {
-                    f.membership_status = Some(s);
-                } else {
-                    errors.push(bad(
-                        "invalid",
-                        "Use active, grace, lapsed, suspended or withdrawn.".into(),
-                    ));
-                }
-            }
-            "identifier" => match crate::directory::identifiers::parse_filter(&v) {
-                Ok(id) => f.identifier = Some(id),
-                Err(e) => errors.push(e),
-            },
-            "sort" if endpoint != Endpoint::Facets => {
-                let (desc, key) = match v.strip_prefix('-') {
-                    Some(k) => (true, k),
-                    None => (false, v.as_str()),
-                };
-                let s = match key {
-                    "relevance" => Some(Sort::Relevance),
-                    "name" => Some(Sort::Name),
-                    "joined_on" => Some(Sort::JoinedOn),
-                    "updated_at" => Some(Sort::UpdatedAt),
-                    _ => None,
-                };
-                match s {
-                    Some(Sort::Relevance) if desc => errors.push(bad(
-                        "invalid",
-                        "relevance sorts best first only; drop the leading -.".into(),
-                    )),
-                    Some(s) => sort = Some((s, desc)),
-                    None => errors.push(bad(
-                        "invalid",
-                        "Use relevance, name, joined_on or updated_at, with a leading - for \
-                         descending (not relevance)."
-                            .into(),
-                    )),
-                }
-            }
+        let read = match k.as_str() {
+            "sort" if endpoint != Endpoint::Facets => read_sort(&v).map(|s| sort = Some(s)),
             "limit" if endpoint == Endpoint::List => match v.parse::<i64>() {
-                Ok(n) => limit = Some(n),
-                Err(_) => errors.push(bad("invalid", "limit is a number from 1 to 100.".into())),
+                Ok(n) => {
+                    limit = Some(n);
+                    Ok(())
+                }
+                Err(_) => Err(FieldError::new(
+                    "limit",
+                    "invalid",
+                    "limit is a number from 1 to 100.",
+                )),
             },
-            "cursor" if endpoint == Endpoint::List => cursor = Some(v),
-            _ => errors.push(bad(
-                "unknown_parameter",
-                format!("`{k}` is not a parameter of this endpoint."),
-            )),
+            "cursor" if endpoint == Endpoint::List => {
+                cursor = Some(v);
+                Ok(())
+            }
+            _ => read_filter(&mut f, &k, v, viewer)?.unwrap_or_else(|| {
+                Err(FieldError::new(
+                    k.clone(),
+                    "unknown_parameter",
+                    format!("`{k}` is not a parameter of this endpoint."),
+                ))
+            }),
+        };
+        if let Err(e) = read {
+            errors.push(e);
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    crate::error::no_field_errors(errors)?;
     // Relevance without words to rank by is the name order.
     let (mut sort, desc) = sort.unwrap_or((Sort::Relevance, false));
     if sort == Sort::Relevance && f.terms().is_empty() {
@@ -310,6 +199,137 @@ pub fn parse_query(raw: &str, viewer: &Viewer, endpoint: Endpoint) -> Result<Lis
         desc,
         limit: pagination::limit(limit)?,
         cursor,
+    })
+}
+
+/// What reading one parameter gave: taken into the query, or refused naming it.
+type Read = Result<(), FieldError>;
+
+/// `sort`: a key with a leading `-` for descending (relevance sorts best first only).
+fn read_sort(v: &str) -> Result<(Sort, bool), FieldError> {
+    let (desc, key) = match v.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, v),
+    };
+    let s = match key {
+        "relevance" => Some(Sort::Relevance),
+        "name" => Some(Sort::Name),
+        "joined_on" => Some(Sort::JoinedOn),
+        "updated_at" => Some(Sort::UpdatedAt),
+        _ => None,
+    };
+    match s {
+        Some(Sort::Relevance) if desc => Err(FieldError::new(
+            "sort",
+            "invalid",
+            "relevance sorts best first only; drop the leading -.",
+        )),
+        Some(s) => Ok((s, desc)),
+        None => Err(FieldError::new(
+            "sort",
+            "invalid",
+            "Use relevance, name, joined_on or updated_at, with a leading - for \
+             descending (not relevance).",
+        )),
+    }
+}
+
+/// Reads filter `k` into `f`; `None` when `k` is no filter. `membership_status` is 403 for
+/// non-staff.
+fn read_filter(
+    f: &mut Filters,
+    k: &str,
+    v: String,
+    viewer: &Viewer,
+) -> Result<Option<Read>, ApiError> {
+    let bad = |code: &str, msg: &str| Err(FieldError::new(k, code, msg));
+    Ok(Some(match k {
+        "q" => {
+            let t = v.trim().to_string();
+            if t.chars().count() > 200 {
+                bad("invalid_length", "Search at most 200 characters.")
+            } else {
+                if !t.is_empty() {
+                    f.q = Some(t);
+                }
+                Ok(())
+            }
+        }
+        "kind" => match OrganisationKind::parse(&v) {
+            Some(k) => {
+                f.kind = Some(k);
+                Ok(())
+            }
+            None => bad("invalid", "Use member or partner."),
+        },
+        "partner_type" => match PartnerType::parse(&v) {
+            Some(p) => {
+                f.partner_type = Some(p);
+                Ok(())
+            }
+            None => bad(
+                "invalid",
+                "Use donor, community_network, un_agency, academic or other.",
+            ),
+        },
+        "membership_status" => {
+            if !viewer.is_staff() {
+                return Err(ApiError::Forbidden(
+                    "Only staff may filter by membership_status.".into(),
+                ));
+            }
+            match MembershipStatus::parse(&v) {
+                Some(s) => {
+                    f.membership_status = Some(s);
+                    Ok(())
+                }
+                None => bad(
+                    "invalid",
+                    "Use active, grace, lapsed, suspended or withdrawn.",
+                ),
+            }
+        }
+        "identifier" => crate::directory::identifiers::parse_filter(&v).map(|id| {
+            f.identifier = Some(id);
+        }),
+        _ => return Ok(read_code_filter(f, k, v)),
+    }))
+}
+
+/// Reads a filter by code (region, country, focus area, pillar, language) into `f`; `None`
+/// when `k` is none of them. Repeated focus areas are one.
+fn read_code_filter(f: &mut Filters, k: &str, v: String) -> Option<Read> {
+    let unknown = |msg: String| Err(FieldError::new(k, "unknown_code", msg));
+    let one_of = |list: &[&str]| format!("Use one of: {}.", list.join(", "));
+    Some(match k {
+        "region" if codes::is_region(&v) => {
+            f.region = Some(v);
+            Ok(())
+        }
+        "region" => unknown(one_of(codes::REGIONS)),
+        "country" if codes::is_country(&v) => {
+            f.country = Some(v);
+            Ok(())
+        }
+        "country" => unknown("Use an ISO 3166-1 alpha-2 code such as GB.".into()),
+        "focus_area" if codes::PRIORITY_AREAS.contains(&v.as_str()) => {
+            if !f.focus_areas.contains(&v) {
+                f.focus_areas.push(v);
+            }
+            Ok(())
+        }
+        "focus_area" => unknown(one_of(codes::PRIORITY_AREAS)),
+        "pillar" if codes::PILLARS.contains(&v.as_str()) => {
+            f.pillar = Some(v);
+            Ok(())
+        }
+        "pillar" => unknown(one_of(codes::PILLARS)),
+        "language" if codes::is_language(&v) => {
+            f.language = Some(v);
+            Ok(())
+        }
+        "language" => unknown("Use an ISO 639-1 code such as en.".into()),
+        _ => return None,
     })
 }
 

@@ -100,7 +100,7 @@ pub async fn disbursement_history(
     page: web::Query<PageParams>,
 ) -> Result<web::Json<Page<HistoryEntry>>, ApiError> {
     let id = id.into_inner();
-    answer(state, who, Subject::Disbursement, id, page.into_inner()).await
+    answer(state, who, Subject::Tranche, id, page.into_inner()).await
 }
 
 /// A report's history with before → after per field (staff; others get 404).

@@ -25,7 +25,7 @@ use crate::pagination::{self, Page};
 /// Filters and paging of the tranche list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct DisbursementListParams {
+pub struct TrancheListParams {
     /// Page size, 1–100 (default 25).
     pub limit: Option<i64>,
     /// Cursor from the previous page's `next_cursor`.
@@ -110,7 +110,7 @@ pub async fn request_disbursement(
     description = "Staff. Tranches with filters: the approval and payment queues. Changes nothing.",
     tag = "disbursements",
     security(("bearer" = [])),
-    params(DisbursementListParams),
+    params(TrancheListParams),
     responses(
         (status = 200, description = "A page of tranches", body = Page<TrancheItem>),
         QueryErrors, AuthErrors,
@@ -120,7 +120,7 @@ pub async fn request_disbursement(
 pub async fn list_disbursements(
     state: web::Data<AppState>,
     who: Principal,
-    q: web::Query<DisbursementListParams>,
+    q: web::Query<TrancheListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let who = Staff::try_from(&who)?;

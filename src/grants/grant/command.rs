@@ -14,7 +14,7 @@ use crate::db::DbConn;
 use crate::db::schema::grants;
 use crate::error::ApiError;
 use crate::grants::check::{self, Refusal};
-use crate::grants::notice::{
+use crate::grants::mails::{
     self, GrantActivatedMail, GrantApprovedMail, GrantCancelledMail, GrantClosedMail, GrantMail,
     GrantRejectedMail, GrantSubmittedMail,
 };
@@ -66,22 +66,7 @@ pub fn run(
             _ => diesel::update(target).set(moved_to).execute(ctx.conn)?,
         };
         if moved == 0 {
-            let now = by_id(ctx.conn, id)?;
-            let facts = GrantFacts {
-                approver_contributed: None,
-                has_commitments: now.committed > 0,
-                has_unpaid: now.committed != now.paid,
-            };
-            return Err(match transition(now.status, command, &facts) {
-                Err(r) => r.into(),
-                Ok(_) => Refusal::invalid(
-                    "grant",
-                    now.status.as_str(),
-                    command.verb(),
-                    &[before.status.as_str()],
-                )
-                .into(),
-            });
+            return Err(refusal_after_race(ctx.conn, id, before.status, command)?);
         }
         apply(ctx, &before, command, &reason, &who.id)?;
         let after = by_id(ctx.conn, id)?;
@@ -90,23 +75,54 @@ pub fn run(
             Some(&Grant::from(before.clone())),
             Some(&Grant::from(after.clone())),
         )?;
-        // Partner apps hear of published grants only: approval publishes one.
-        let was_public = GrantStatus::PUBLISHED.contains(&before.status);
-        let event = match after.status {
-            GrantStatus::Approved if !was_public => Some(command::DomainEvent::GrantPublished),
-            GrantStatus::Closed if was_public => Some(command::DomainEvent::GrantClosed),
-            GrantStatus::Cancelled if was_public => Some(command::DomainEvent::GrantCancelled),
-            s if was_public && GrantStatus::PUBLISHED.contains(&s) => {
-                Some(command::DomainEvent::GrantUpdated)
-            }
-            _ => None,
-        };
+        let event = partner_event(before.status, after.status);
         if let Some(event) = event {
             ctx.publish(event, &after.id)?;
         }
         tell(ctx, &after, command, reason)?;
         Ok(after)
     })
+}
+
+/// Why a move that the table allowed changed nothing: another command moved the grant
+/// first, so the refusal is the one its state now gives.
+fn refusal_after_race(
+    conn: &mut DbConn,
+    id: &str,
+    from: GrantStatus,
+    command: GrantCommand,
+) -> Result<ApiError, ApiError> {
+    let now = by_id(conn, id)?;
+    let facts = GrantFacts {
+        approver_contributed: None,
+        has_commitments: now.committed > 0,
+        has_unpaid: now.committed != now.paid,
+    };
+    Ok(match transition(now.status, command, &facts) {
+        Err(r) => r.into(),
+        Ok(_) => Refusal::invalid(
+            "grant",
+            now.status.as_str(),
+            command.verb(),
+            &[from.as_str()],
+        )
+        .into(),
+    })
+}
+
+/// What partner apps hear of a move: they hear of published grants only, and approval
+/// publishes one.
+fn partner_event(from: GrantStatus, to: GrantStatus) -> Option<command::DomainEvent> {
+    let was_public = GrantStatus::PUBLISHED.contains(&from);
+    match to {
+        GrantStatus::Approved if !was_public => Some(command::DomainEvent::GrantPublished),
+        GrantStatus::Closed if was_public => Some(command::DomainEvent::GrantClosed),
+        GrantStatus::Cancelled if was_public => Some(command::DomainEvent::GrantCancelled),
+        s if was_public && GrantStatus::PUBLISHED.contains(&s) => {
+            Some(command::DomainEvent::GrantUpdated)
+        }
+        _ => None,
+    }
 }
 
 /// What a move does besides the status: dates, the approver, the reason, the fund's counter
@@ -167,7 +183,7 @@ fn tell(
     command: GrantCommand,
     reason: Option<String>,
 ) -> Result<(), ApiError> {
-    let parties = notice::parties(ctx.conn, after)?;
+    let parties = mails::parties(ctx.conn, after)?;
     let mail = GrantMail::of(ctx.conn, ctx.config, after, reason)?;
     match command {
         GrantCommand::Submit => {

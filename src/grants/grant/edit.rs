@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::contributors::{self, Contribution};
-use super::fields::{self, GrantInput};
+use super::fields::{self, GrantFields, GrantInput};
 use super::{Grant, GrantPatch, GrantRow, GrantStatus, NewGrant, by_id, edit_transition};
 use crate::auth::caller::GrantStaff;
 use crate::auth::principal::RequestMeta;
@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{grant_counters, grants};
 use crate::error::{ApiError, ConflictCode};
-use crate::grants::fund::{self, FundStatus};
+use crate::grants::fund::{self, FundRow, FundStatus};
 use crate::money;
 
 /// Prefix of grant references.
@@ -155,44 +155,7 @@ pub fn update(
         }
         let to = edit_transition(before.status)?;
         let fund = fund::by_id(ctx.conn, &before.fund_id)?;
-        let currency = patch.currency.clone().unwrap_or(before.currency.clone());
-        let amount = patch
-            .amount
-            .clone()
-            .unwrap_or_else(|| money::format(before.amount, &before.currency));
-        let fx_rate = match &patch.fx_rate {
-            Some(v) => v.clone(),
-            None => before.fx_rate_micros.map(money::format_rate),
-        };
-        let fx_rate_date = match patch.fx_rate_date {
-            Some(v) => v,
-            None => before.fx_rate_date,
-        };
-        let areas = patch
-            .priority_areas
-            .clone()
-            .unwrap_or_else(|| before.priority_area_list());
-        let f = fields::check(
-            ctx.conn,
-            ctx.config,
-            &fund,
-            &GrantInput {
-                grantee: patch
-                    .grantee_organisation_id
-                    .as_deref()
-                    .unwrap_or(&before.grantee_organisation_id),
-                title: patch.title.as_deref().unwrap_or(&before.title),
-                description: patch.description.as_deref().unwrap_or(&before.description),
-                pillar: patch.pillar.as_deref().unwrap_or(&before.pillar),
-                priority_areas: &areas,
-                currency: &currency,
-                amount: &amount,
-                fx_rate: fx_rate.as_deref(),
-                fx_rate_date,
-                planned_start: patch.planned_start.unwrap_or(before.planned_start),
-                planned_end: patch.planned_end.unwrap_or(before.planned_end),
-            },
-        )?;
+        let f = patched_fields(ctx.conn, ctx.config, &fund, &before, &patch)?;
         let n = diesel::update(
             grants::table
                 .find(id)
@@ -234,4 +197,52 @@ pub fn update(
         )?;
         Ok(after)
     })
+}
+
+/// A draft's fields with the patch merged over them, checked together.
+fn patched_fields(
+    conn: &mut DbConn,
+    config: &Config,
+    fund: &FundRow,
+    before: &GrantRow,
+    patch: &GrantPatch,
+) -> Result<GrantFields, ApiError> {
+    let currency = patch.currency.clone().unwrap_or(before.currency.clone());
+    let amount = patch
+        .amount
+        .clone()
+        .unwrap_or_else(|| money::format(before.amount, &before.currency));
+    let fx_rate = match &patch.fx_rate {
+        Some(v) => v.clone(),
+        None => before.fx_rate_micros.map(money::format_rate),
+    };
+    let fx_rate_date = match patch.fx_rate_date {
+        Some(v) => v,
+        None => before.fx_rate_date,
+    };
+    let areas = patch
+        .priority_areas
+        .clone()
+        .unwrap_or_else(|| before.priority_area_list());
+    fields::check(
+        conn,
+        config,
+        fund,
+        &GrantInput {
+            grantee: patch
+                .grantee_organisation_id
+                .as_deref()
+                .unwrap_or(&before.grantee_organisation_id),
+            title: patch.title.as_deref().unwrap_or(&before.title),
+            description: patch.description.as_deref().unwrap_or(&before.description),
+            pillar: patch.pillar.as_deref().unwrap_or(&before.pillar),
+            priority_areas: &areas,
+            currency: &currency,
+            amount: &amount,
+            fx_rate: fx_rate.as_deref(),
+            fx_rate_date,
+            planned_start: patch.planned_start.unwrap_or(before.planned_start),
+            planned_end: patch.planned_end.unwrap_or(before.planned_end),
+        },
+    )
 }

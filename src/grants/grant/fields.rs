@@ -3,12 +3,13 @@
 
 use chrono::NaiveDate;
 
-use super::super::check::{collect, done, text_field};
+use super::super::check::{collect, text_field};
 use super::super::fund::FundRow;
 use super::super::fx;
 use crate::codes;
 use crate::config::Config;
 use crate::db::DbConn;
+use crate::error::no_field_errors;
 use crate::error::{ApiError, FieldError};
 use crate::money;
 
@@ -81,10 +82,9 @@ pub fn check(
         priority_areas,
         currency,
         amount,
-        fx_rate,
-        fx_rate_date,
         planned_start,
         planned_end,
+        ..
     } = *input;
     let mut errors = Vec::new();
     if super::super::access::organisation(conn, grantee)?.is_none() {
@@ -104,18 +104,7 @@ pub fn check(
             format!("Use one of {}.", codes::PILLARS.join(", ")),
         ));
     }
-    let mut areas: Vec<&str> = Vec::new();
-    for (i, a) in priority_areas.iter().enumerate() {
-        if !codes::PRIORITY_AREAS.contains(&a.as_str()) {
-            errors.push(FieldError::new(
-                format!("priority_areas.{i}"),
-                "unknown_code",
-                format!("Use one of {}.", codes::PRIORITY_AREAS.join(", ")),
-            ));
-        } else if !areas.contains(&a.as_str()) {
-            areas.push(a);
-        }
-    }
+    let areas = check_areas(&mut errors, priority_areas);
     let currency_ok = money::currency("currency", currency).map_err(ApiError::from);
     let parsed_amount = match &currency_ok {
         Ok(c) => collect(
@@ -128,6 +117,55 @@ pub fn check(
         }
         Err(_) => None,
     };
+    let currency_known = currency_ok.is_ok();
+    let (rate, rate_date) = check_rate(conn, config, fund, input, currency_known, &mut errors)?;
+    if planned_end < planned_start {
+        errors.push(FieldError::new(
+            "planned_end",
+            "before_start",
+            "The end is before the start.",
+        ));
+    }
+    no_field_errors(errors)?;
+    let amount = parsed_amount.ok_or_else(|| ApiError::internal("validated amount missing"))?;
+    let in_fund = in_fund_currency(amount, currency, fund, rate)?;
+    Ok(GrantFields {
+        grantee: grantee.to_string(),
+        title,
+        description,
+        pillar: pillar.to_string(),
+        priority_areas: if areas.is_empty() {
+            String::new()
+        } else {
+            format!(",{},", areas.join(","))
+        },
+        currency: currency.to_string(),
+        amount,
+        fx_rate_micros: rate,
+        fx_rate_date: rate_date,
+        amount_in_fund_currency: in_fund,
+        planned_start,
+        planned_end,
+    })
+}
+
+/// The exchange rate and its date: none when the grant is in the fund's currency, both
+/// required otherwise, the rate within the tolerance of the reference rate when the currency
+/// is known.
+fn check_rate(
+    conn: &mut DbConn,
+    config: &Config,
+    fund: &FundRow,
+    input: &GrantInput<'_>,
+    currency_known: bool,
+    errors: &mut Vec<FieldError>,
+) -> Result<(Option<i64>, Option<NaiveDate>), ApiError> {
+    let GrantInput {
+        currency,
+        fx_rate,
+        fx_rate_date,
+        ..
+    } = *input;
     let mut rate = None;
     let mut rate_date = None;
     if currency == fund.currency {
@@ -158,9 +196,9 @@ pub fn check(
             Some(r) => {
                 rate = collect(
                     money::parse_rate("fx_rate", r).map_err(ApiError::from),
-                    &mut errors,
+                    errors,
                 );
-                if let (Some(micros), Ok(_)) = (rate, &currency_ok)
+                if let (Some(micros), true) = (rate, currency_known)
                     && let Some(e) = fx::check_rate(conn, config, currency, &fund.currency, micros)?
                 {
                     errors.push(e);
@@ -176,16 +214,35 @@ pub fn check(
             Some(d) => rate_date = Some(d),
         }
     }
-    if planned_end < planned_start {
-        errors.push(FieldError::new(
-            "planned_end",
-            "before_start",
-            "The end is before the start.",
-        ));
+    Ok((rate, rate_date))
+}
+
+/// The priority areas, each known and listed once, in the order given.
+fn check_areas<'a>(errors: &mut Vec<FieldError>, priority_areas: &'a [String]) -> Vec<&'a str> {
+    let mut areas: Vec<&str> = Vec::new();
+    for (i, a) in priority_areas.iter().enumerate() {
+        if !codes::PRIORITY_AREAS.contains(&a.as_str()) {
+            errors.push(FieldError::new(
+                format!("priority_areas.{i}"),
+                "unknown_code",
+                format!("Use one of {}.", codes::PRIORITY_AREAS.join(", ")),
+            ));
+        } else if !areas.contains(&a.as_str()) {
+            areas.push(a);
+        }
     }
-    done(errors)?;
-    let amount = parsed_amount.ok_or_else(|| ApiError::internal("validated amount missing"))?;
-    let in_fund = match rate {
+    areas
+}
+
+/// The amount counted against the fund: itself in the fund's currency, else converted at
+/// `rate`; a conversion to nothing or past the largest amount is a 400 naming `amount`.
+fn in_fund_currency(
+    amount: i64,
+    currency: &str,
+    fund: &FundRow,
+    rate: Option<i64>,
+) -> Result<i64, ApiError> {
+    Ok(match rate {
         None => amount,
         Some(r) => money::convert(amount, currency, &fund.currency, r)
             .filter(|v| *v > 0 && *v <= money::MAX_MINOR)
@@ -196,23 +253,5 @@ pub fn check(
                     "The amount in fund currency is zero or too large at this rate.",
                 )
             })?,
-    };
-    Ok(GrantFields {
-        grantee: grantee.to_string(),
-        title,
-        description,
-        pillar: pillar.to_string(),
-        priority_areas: if areas.is_empty() {
-            String::new()
-        } else {
-            format!(",{},", areas.join(","))
-        },
-        currency: currency.to_string(),
-        amount,
-        fx_rate_micros: rate,
-        fx_rate_date: rate_date,
-        amount_in_fund_currency: in_fund,
-        planned_start,
-        planned_end,
     })
 }

@@ -9,9 +9,9 @@ use crate::codes;
 use crate::db::DbConn;
 use crate::db::backend;
 use crate::db::schema::{grant_reports, grants};
+use crate::error::no_field_errors;
 use crate::error::{ApiError, FieldError};
 use crate::grants::access::{self, PartnerGrant, Reader};
-use crate::grants::check::done;
 use crate::grants::report::{Report, ReportRow};
 use crate::grants::tranche::{self, Tranche, TrancheStatus};
 use crate::money;
@@ -123,7 +123,7 @@ fn check_filter(f: &GrantFilter) -> Result<Option<GrantStatus>, ApiError> {
             "Unknown priority area.",
         ));
     }
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(status)
 }
 

@@ -9,19 +9,20 @@ use super::{
     TrancheStatus, by_id, transition,
 };
 use crate::auth::caller::{Finance, GrantStaff, OrgMember};
-use crate::auth::principal::RequestMeta;
+use crate::auth::principal::{RequestMeta, UserPrincipal};
 use crate::auth::{Principal, Role};
 use crate::command::{self, Ctx};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{disbursements, grant_reports, grants};
+use crate::error::no_field_errors;
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::grants::access::{self, Reader};
 use crate::grants::budget;
-use crate::grants::check::{done, text_field};
+use crate::grants::check::text_field;
 use crate::grants::fx;
 use crate::grants::grant::{self, GrantRow, GrantStatus};
-use crate::grants::notice::{
+use crate::grants::mails::{
     self, TrancheApprovedMail, TrancheCancelledMail, TrancheMail, TranchePaidMail,
     TrancheRejectedMail, TrancheRequestedMail, TrancheReversedMail, TrancheSecondApprovalMail,
     TrancheWithdrawnMail,
@@ -116,6 +117,88 @@ fn check_uncommitted(ctx: &mut Ctx<'_>, g: &GrantRow, amount: i64) -> Result<(),
     Ok(())
 }
 
+/// Checks a tranche request against its grant: the amount (at most the grant's), the note,
+/// and the report it waits for (one of this grant's); returns the amount and the note.
+fn checked_request(
+    conn: &mut DbConn,
+    g: &GrantRow,
+    req: &NewTranche,
+) -> Result<(i64, String), ApiError> {
+    let mut errors = Vec::new();
+    let amount =
+        match money::parse_amount("amount", &req.amount, &g.currency).map_err(ApiError::from) {
+            Ok(a) if a > g.amount => {
+                errors.push(FieldError::new(
+                    "amount",
+                    "exceeds_grant",
+                    "The tranche is larger than the grant.",
+                ));
+                0
+            }
+            Ok(a) => a,
+            Err(ApiError::Validation(e)) => {
+                errors.extend(e);
+                0
+            }
+            Err(e) => return Err(e),
+        };
+    let note = text_field(&mut errors, "note", &req.note, 0, 2000);
+    if let Some(r) = &req.requires_report_id {
+        let belongs: i64 = grant_reports::table
+            .filter(grant_reports::id.eq(r))
+            .filter(grant_reports::grant_id.eq(&g.id))
+            .count()
+            .get_result(conn)?;
+        if belongs == 0 {
+            errors.push(FieldError::new(
+                "requires_report_id",
+                "unknown",
+                "No report of this grant has this id.",
+            ));
+        }
+    }
+    no_field_errors(errors)?;
+    Ok((amount, note))
+}
+
+/// A new tranche as requested: waiting for its approvals, nothing decided or paid yet.
+fn requested_row(
+    g: &GrantRow,
+    amount: i64,
+    note: String,
+    req: &NewTranche,
+    me_id: &str,
+    approvals_required: i32,
+    now: chrono::NaiveDateTime,
+) -> TrancheRow {
+    TrancheRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        grant_id: g.id.clone(),
+        amount,
+        planned_date: req.planned_date,
+        note,
+        requires_report_id: req.requires_report_id.clone(),
+        status: TrancheStatus::Requested,
+        approvals_required,
+        requested_by: me_id.to_string(),
+        approver_1: None,
+        approved_1_at: None,
+        approver_2: None,
+        approved_2_at: None,
+        decided_by: None,
+        decision_reason: None,
+        payment_reference: None,
+        paid_on: None,
+        paid_by: None,
+        paid_at: None,
+        reversal_reason: None,
+        reversed_by: None,
+        reversed_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Requests a tranche: a grant officer, or a member user of the grantee organisation (a member
 /// of another organisation gets 404). The grant must be active.
 pub fn request(
@@ -152,68 +235,10 @@ pub fn request(
                 detail: format!("The grant is {}; tranches need an active grant.", g.status),
             });
         }
-        let mut errors = Vec::new();
-        let amount =
-            match money::parse_amount("amount", &req.amount, &g.currency).map_err(ApiError::from) {
-                Ok(a) if a > g.amount => {
-                    errors.push(FieldError::new(
-                        "amount",
-                        "exceeds_grant",
-                        "The tranche is larger than the grant.",
-                    ));
-                    0
-                }
-                Ok(a) => a,
-                Err(ApiError::Validation(e)) => {
-                    errors.extend(e);
-                    0
-                }
-                Err(e) => return Err(e),
-            };
-        let note = text_field(&mut errors, "note", &req.note, 0, 2000);
-        if let Some(r) = &req.requires_report_id {
-            let belongs: i64 = grant_reports::table
-                .filter(grant_reports::id.eq(r))
-                .filter(grant_reports::grant_id.eq(grant_id))
-                .count()
-                .get_result(ctx.conn)?;
-            if belongs == 0 {
-                errors.push(FieldError::new(
-                    "requires_report_id",
-                    "unknown",
-                    "No report of this grant has this id.",
-                ));
-            }
-        }
-        done(errors)?;
+        let (amount, note) = checked_request(ctx.conn, &g, &req)?;
         check_uncommitted(ctx, &g, amount)?;
         let approvals_required = approvals_required(ctx.conn, ctx.config, &g.currency, amount)?;
-        let row = TrancheRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            grant_id: g.id.clone(),
-            amount,
-            planned_date: req.planned_date,
-            note,
-            requires_report_id: req.requires_report_id.clone(),
-            status: TrancheStatus::Requested,
-            approvals_required,
-            requested_by: me.id.clone(),
-            approver_1: None,
-            approved_1_at: None,
-            approver_2: None,
-            approved_2_at: None,
-            decided_by: None,
-            decision_reason: None,
-            payment_reference: None,
-            paid_on: None,
-            paid_by: None,
-            paid_at: None,
-            reversal_reason: None,
-            reversed_by: None,
-            reversed_at: None,
-            created_at: ctx.now,
-            updated_at: ctx.now,
-        };
+        let row = requested_row(&g, amount, note, &req, &me.id, approvals_required, ctx.now);
         diesel::insert_into(disbursements::table)
             .values(&row)
             .execute(ctx.conn)?;
@@ -223,7 +248,7 @@ pub fn request(
             Some(&Tranche::from_row(row.clone(), &g.currency)),
         )?;
         let mail = TrancheMail::of(ctx.conn, ctx.config, &g, &row)?;
-        let parties = notice::tranche_parties(&g, &row);
+        let parties = mails::tranche_parties(&g, &row);
         ctx.tell(
             Event::TrancheRequested,
             &parties,
@@ -259,7 +284,7 @@ fn checked(command: TrancheCommand, today: chrono::NaiveDate) -> Result<TrancheC
         }),
         other => other,
     };
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(command)
 }
 
@@ -280,6 +305,22 @@ fn paid_on_not_ahead(
     paid_on
 }
 
+/// Role checks first, here in the command, by the typed caller each move needs: 403 for the
+/// action, whatever the tranche.
+fn mover(who: &Principal, command: &TrancheCommand) -> Result<UserPrincipal, ApiError> {
+    Ok(match command {
+        TrancheCommand::Pay(_) | TrancheCommand::Reverse(_) => {
+            Finance::try_from(who)?.user().clone()
+        }
+        TrancheCommand::Approve | TrancheCommand::Reject(_) => {
+            GrantStaff::try_from(who)?.user().clone()
+        }
+        TrancheCommand::Cancel(_) => who
+            .require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
+            .clone(),
+    })
+}
+
 /// Moves a tranche: approve and reject (grant staff), cancel (grant staff, or the member who
 /// requested it), pay and reverse (finance).
 pub fn run(
@@ -290,19 +331,7 @@ pub fn run(
     id: &str,
     command: TrancheCommand,
 ) -> Result<TrancheRow, ApiError> {
-    // Role checks first, here in the command, by the typed caller each move needs: 403 for
-    // the action, whatever the tranche.
-    let me = match &command {
-        TrancheCommand::Pay(_) | TrancheCommand::Reverse(_) => {
-            Finance::try_from(who)?.user().clone()
-        }
-        TrancheCommand::Approve | TrancheCommand::Reject(_) => {
-            GrantStaff::try_from(who)?.user().clone()
-        }
-        TrancheCommand::Cancel(_) => who
-            .require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
-            .clone(),
-    };
+    let me = mover(who, &command)?;
     let command = checked(command, config.clock.today())?;
     let reader = Reader::try_from(who)?;
     command::run(conn, config, &me, meta, |ctx| {
@@ -343,32 +372,9 @@ pub fn run(
         let step = transition(before.status, &command, &facts)?;
         let moved = apply(ctx, &before, &g, &command, step, &me.id)?;
         if moved == 0 {
-            // A concurrent command moved it first; report what it is now.
-            let now = by_id(ctx.conn, id)?;
-            if matches!(command, TrancheCommand::Approve)
-                && now.approver_1.as_deref() == Some(me.id.as_str())
-            {
-                return Err(ApiError::Conflict {
-                    code: ConflictCode::SameApprover,
-                    detail: "This tranche needs a second approval by another officer.".into(),
-                });
-            }
-            if now.status == before.status {
-                return Err(ApiError::Conflict {
-                    code: ConflictCode::ConcurrentUpdate,
-                    detail: "Another decision on this tranche landed at the same time; retry."
-                        .into(),
-                });
-            }
-            let facts = TrancheFacts {
-                approver_1: now.approver_1.clone(),
-                ..facts
-            };
-            transition(now.status, &command, &facts)?;
-            return Err(ApiError::Conflict {
-                code: ConflictCode::ConcurrentUpdate,
-                detail: "Another decision on this tranche landed at the same time; retry.".into(),
-            });
+            return Err(refusal_after_race(
+                ctx.conn, &before, &command, facts, &me.id,
+            )?);
         }
         let after = by_id(ctx.conn, id)?;
         ctx.audit(
@@ -387,6 +393,52 @@ pub fn run(
     })
 }
 
+/// Why a move the table allowed changed nothing: a concurrent command moved the tranche
+/// first; the refusal says what it is now.
+fn refusal_after_race(
+    conn: &mut DbConn,
+    before: &TrancheRow,
+    command: &TrancheCommand,
+    facts: TrancheFacts,
+    me: &str,
+) -> Result<ApiError, ApiError> {
+    let now = by_id(conn, &before.id)?;
+    if matches!(command, TrancheCommand::Approve) && now.approver_1.as_deref() == Some(me) {
+        return Ok(ApiError::Conflict {
+            code: ConflictCode::SameApprover,
+            detail: "This tranche needs a second approval by another officer.".into(),
+        });
+    }
+    if now.status == before.status {
+        return Ok(ApiError::Conflict {
+            code: ConflictCode::ConcurrentUpdate,
+            detail: "Another decision on this tranche landed at the same time; retry.".into(),
+        });
+    }
+    let facts = TrancheFacts {
+        approver_1: now.approver_1.clone(),
+        ..facts
+    };
+    transition(now.status, command, &facts)?;
+    Ok(ApiError::Conflict {
+        code: ConflictCode::ConcurrentUpdate,
+        detail: "Another decision on this tranche landed at the same time; retry.".into(),
+    })
+}
+
+/// The tranche as it was read: the filter of every move's UPDATE, so a concurrent move makes
+/// it change nothing.
+fn unmoved(
+    before: &TrancheRow,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<disbursements::table, &String>,
+    diesel::dsl::Eq<disbursements::status, TrancheStatus>,
+> {
+    disbursements::table
+        .find(&before.id)
+        .filter(disbursements::status.eq(before.status))
+}
+
 /// Applies a move with its conditional UPDATE; returns the rows moved (0: a concurrent
 /// command won).
 fn apply(
@@ -398,44 +450,10 @@ fn apply(
     me: &str,
 ) -> Result<usize, ApiError> {
     let t = ctx.now;
-    let base = disbursements::table
-        .find(&before.id)
-        .filter(disbursements::status.eq(before.status));
+    let base = unmoved(before);
     let n = match (step, command) {
-        (TrancheMove::FirstApproval, _) => {
-            diesel::update(base.filter(disbursements::approver_1.is_null()))
-                .set((
-                    disbursements::approvals_required.eq(2),
-                    disbursements::approver_1.eq(Some(me)),
-                    disbursements::approved_1_at.eq(Some(t)),
-                    disbursements::updated_at.eq(t),
-                ))
-                .execute(ctx.conn)?
-        }
-        (TrancheMove::FinalApproval, _) => {
-            let n = if before.approver_1.is_some() {
-                diesel::update(base.filter(disbursements::approver_1.eq(before.approver_1.clone())))
-                    .set((
-                        disbursements::status.eq(TrancheStatus::Approved),
-                        disbursements::approver_2.eq(Some(me)),
-                        disbursements::approved_2_at.eq(Some(t)),
-                        disbursements::updated_at.eq(t),
-                    ))
-                    .execute(ctx.conn)?
-            } else {
-                diesel::update(base)
-                    .set((
-                        disbursements::status.eq(TrancheStatus::Approved),
-                        disbursements::approver_1.eq(Some(me)),
-                        disbursements::approved_1_at.eq(Some(t)),
-                        disbursements::updated_at.eq(t),
-                    ))
-                    .execute(ctx.conn)?
-            };
-            if n == 1 {
-                budget::commit_in_grant(ctx, &g.id, before.amount)?;
-            }
-            n
+        (TrancheMove::FirstApproval | TrancheMove::FinalApproval, _) => {
+            apply_approval(ctx, before, g, step, me)?
         }
         (TrancheMove::Rejected, TrancheCommand::Reject(reason)) => diesel::update(base)
             .set((
@@ -534,6 +552,56 @@ fn payee_account(ctx: &mut Ctx<'_>, g: &GrantRow, id: &str) -> Result<(), ApiErr
     }
 }
 
+/// Applies an approval: the first of two records its approver; the final one approves the
+/// tranche and commits its amount in the grant.
+fn apply_approval(
+    ctx: &mut Ctx<'_>,
+    before: &TrancheRow,
+    g: &GrantRow,
+    step: TrancheMove,
+    me: &str,
+) -> Result<usize, ApiError> {
+    let t = ctx.now;
+    let base = unmoved(before);
+    Ok(match step {
+        TrancheMove::FirstApproval => {
+            diesel::update(base.filter(disbursements::approver_1.is_null()))
+                .set((
+                    disbursements::approvals_required.eq(2),
+                    disbursements::approver_1.eq(Some(me)),
+                    disbursements::approved_1_at.eq(Some(t)),
+                    disbursements::updated_at.eq(t),
+                ))
+                .execute(ctx.conn)?
+        }
+        _ => {
+            let n = if before.approver_1.is_some() {
+                diesel::update(base.filter(disbursements::approver_1.eq(before.approver_1.clone())))
+                    .set((
+                        disbursements::status.eq(TrancheStatus::Approved),
+                        disbursements::approver_2.eq(Some(me)),
+                        disbursements::approved_2_at.eq(Some(t)),
+                        disbursements::updated_at.eq(t),
+                    ))
+                    .execute(ctx.conn)?
+            } else {
+                diesel::update(base)
+                    .set((
+                        disbursements::status.eq(TrancheStatus::Approved),
+                        disbursements::approver_1.eq(Some(me)),
+                        disbursements::approved_1_at.eq(Some(t)),
+                        disbursements::updated_at.eq(t),
+                    ))
+                    .execute(ctx.conn)?
+            };
+            if n == 1 {
+                budget::commit_in_grant(ctx, &g.id, before.amount)?;
+            }
+            n
+        }
+    })
+}
+
 fn tell(
     ctx: &mut Ctx<'_>,
     g: &GrantRow,
@@ -541,7 +609,7 @@ fn tell(
     step: TrancheMove,
 ) -> Result<(), ApiError> {
     let mail = TrancheMail::of(ctx.conn, ctx.config, g, after)?;
-    let parties = notice::tranche_parties(g, after);
+    let parties = mails::tranche_parties(g, after);
     match step {
         TrancheMove::FirstApproval => ctx.tell(
             Event::TrancheAwaitsSecondApproval,
@@ -606,7 +674,7 @@ pub fn cancel_waiting(ctx: &mut Ctx<'_>, g: &GrantRow) -> Result<(), ApiError> {
                 Some(&Tranche::from_row(after.clone(), &g.currency)),
             )?;
             let mail = TrancheMail::of(ctx.conn, ctx.config, g, &after)?;
-            let parties = notice::tranche_parties(g, &after);
+            let parties = mails::tranche_parties(g, &after);
             ctx.tell(
                 Event::TrancheCancelled,
                 &parties,
