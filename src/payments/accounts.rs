@@ -18,7 +18,8 @@ use crate::crypto::KeyRing;
 use crate::db::DbConn;
 use crate::db::schema::{bank_accounts, organisations};
 use crate::error::{ApiError, ConflictCode, FieldError};
-use crate::grants::check::{collect, done, text_field};
+use crate::error::no_field_errors;
+use crate::grants::check::{collect, text_field};
 use crate::kit::rfc3339;
 use crate::money;
 use crate::notify::Kind;
@@ -429,7 +430,7 @@ fn checked(req: &NewAccount) -> Result<Checked, ApiError> {
             (Scheme::Local, n, b, c)
         }
     };
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(Checked {
         holder_name,
         currency,

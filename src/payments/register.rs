@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{bank_accounts, disbursements, grants, organisations, payment_run_lines};
 use crate::error::{ApiError, FieldError};
-use crate::grants::check::{collect, done};
+use crate::error::no_field_errors;
+use crate::grants::check::collect;
 use crate::grants::tranche::TrancheStatus;
 use crate::grants::{budget, fx, grant::GrantRow};
 use crate::money;
@@ -148,7 +149,7 @@ fn check(p: &RegisterParams) -> Result<Option<String>, ApiError> {
             "`to` is on or after `from`.",
         ));
     }
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(currency)
 }
 

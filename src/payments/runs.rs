@@ -20,7 +20,8 @@ use crate::db::DbConn;
 use crate::db::schema::{disbursements, payment_run_lines, payment_runs};
 use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::grants::budget;
-use crate::grants::check::{collect, done, text_field};
+use crate::error::no_field_errors;
+use crate::grants::check::{collect, text_field};
 use crate::grants::grant::{self, GrantRow};
 use crate::grants::tranche::{self, PayBody, Tranche, TrancheCommand, TrancheRow, TrancheStatus};
 use crate::kit::rfc3339;
@@ -327,7 +328,7 @@ fn checked(req: &NewRun, today: NaiveDate) -> Result<String, ApiError> {
             "A run has 1 to 5000 lines.",
         ));
     }
-    done(errors)?;
+    no_field_errors(errors)?;
     Ok(currency)
 }
 
@@ -438,7 +439,7 @@ pub fn prepare(
         for (i, l) in req.lines.iter().enumerate() {
             found.push(check_line(ctx, &mut errors, i, &currency, l)?);
         }
-        done(errors)?;
+        no_field_errors(errors)?;
         let control_sum = found
             .iter()
             .flatten()
@@ -580,7 +581,7 @@ pub fn record(
     let finance = Finance::try_from(who)?;
     let mut errors = Vec::new();
     let bank_reference = text_field(&mut errors, "bank_reference", &body.bank_reference, 1, 200);
-    done(errors)?;
+    no_field_errors(errors)?;
     command::run(conn, config, &finance, meta, |ctx| {
         let before = by_id(ctx.conn, id)?;
         let n = diesel::update(
@@ -649,7 +650,7 @@ pub fn return_line(
 ) -> Result<PaymentRun, ApiError> {
     let mut errors = Vec::new();
     let reason = text_field(&mut errors, "reason", reason, 1, 2000);
-    done(errors)?;
+    no_field_errors(errors)?;
     command::run(conn, config, who, meta, |ctx| {
         let run = by_id(ctx.conn, run_id)?;
         let line = lines_of(ctx.conn, run_id)?

@@ -105,7 +105,7 @@ pub async fn payments(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
                         .iter()
                         .flat_map(|t| t.tranche.approved_by.iter())
                     {
-                        names.insert(id.clone(), crate::grants::notice::display_name(c, id)?);
+                        names.insert(id.clone(), crate::grants::mails::display_name(c, id)?);
                     }
                     Ok((to_pay.data, paid.data, names))
                 })
