@@ -12,6 +12,7 @@ mod browser;
 mod business_dates;
 mod concurrency;
 mod console;
+mod console_links;
 mod controls;
 mod demo_data;
 mod directory;
