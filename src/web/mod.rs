@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod console;
 pub mod page;
 pub mod session;
 pub mod work;
@@ -99,6 +100,7 @@ pub async fn visitor(req: &HttpRequest, state: &AppState) -> Result<Visitor, Htt
             token: None,
             marked_only: false,
             secure: false,
+            notice: None,
         };
         page::error_page(&v, &state.config.network_name, e, req.path())
     })

@@ -55,17 +55,63 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-/// What a form shows: the values typed, an error per field, and an error of the whole form.
+/// One input of a declared form.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Form {
-    /// Which form of the page this is (pages may hold several).
+pub struct Field {
+    /// The form field's name: the API's field name, so its validation errors land here.
     pub name: String,
+    /// The visible label.
+    pub label: String,
+    /// `text`, `textarea`, `date`, `email`, `number`, `select` or `hidden`.
+    pub kind: &'static str,
+    /// A line of help under the label.
+    pub hint: String,
+    /// For a `select`: (value, label) choices.
+    pub options: Vec<(String, String)>,
+}
+
+/// A form of a page: declared once (its action, fields and button), rendered whole by the
+/// `form` macro, and filled with what was typed and the API's errors under their fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct Form {
+    /// Which form of the page this is (pages may hold several); prefixes the input ids.
+    pub name: String,
+    /// Where it posts.
+    pub action: String,
+    /// The heading over the form (empty: none).
+    pub heading: String,
+    /// The text of its button.
+    pub submit: String,
+    /// A secondary action (a refusal, a cancel): a lighter button.
+    pub secondary: bool,
+    /// The inputs, in order.
+    pub fields: Vec<Field>,
     /// Values as typed.
     pub values: BTreeMap<String, String>,
     /// Field → message.
     pub errors: BTreeMap<String, String>,
     /// A message about the whole form.
     pub error: Option<String>,
+    /// The status of the page that shows this form (400, 409… after a refused post).
+    #[serde(skip)]
+    pub status: StatusCode,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            action: String::new(),
+            heading: String::new(),
+            submit: String::new(),
+            secondary: false,
+            fields: Vec::new(),
+            values: BTreeMap::new(),
+            errors: BTreeMap::new(),
+            error: None,
+            status: StatusCode::OK,
+        }
+    }
 }
 
 impl Form {
@@ -77,9 +123,24 @@ impl Form {
         }
     }
 
+    /// A declared form `name` posting to `action`, with a button saying `submit`.
+    pub fn new(name: &str, action: &str, submit: &str) -> Self {
+        Self {
+            name: name.into(),
+            action: action.into(),
+            submit: submit.into(),
+            ..Self::default()
+        }
+    }
+
     /// The form `name` as posted (the CSRF token and passwords are not echoed back).
     pub fn posted(name: &str, fields: &BTreeMap<String, String>) -> Self {
-        let values = fields
+        Self::named(name).filled(fields)
+    }
+
+    /// This form with what was posted in it (the CSRF token and passwords not echoed back).
+    pub fn filled(mut self, fields: &BTreeMap<String, String>) -> Self {
+        self.values = fields
             .iter()
             .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "password"))
             // A refused control character is not echoed into the page.
@@ -91,11 +152,7 @@ impl Form {
                 (k.clone(), shown)
             })
             .collect();
-        Self {
-            name: name.into(),
-            values,
-            ..Self::default()
-        }
+        self
     }
 
     /// Puts `message` at `field`.
@@ -103,6 +160,109 @@ impl Form {
         self.errors.insert(field.into(), message.into());
         self
     }
+
+    /// A heading over the form.
+    pub fn heading(mut self, heading: &str) -> Self {
+        self.heading = heading.into();
+        self
+    }
+
+    /// A lighter button: the action refuses or undoes.
+    pub fn secondary(mut self) -> Self {
+        self.secondary = true;
+        self
+    }
+
+    fn input(mut self, kind: &'static str, name: &str, label: &str) -> Self {
+        self.fields.push(Field {
+            name: name.into(),
+            label: label.into(),
+            kind,
+            ..Field::default()
+        });
+        self
+    }
+
+    /// A one-line text input.
+    pub fn text(self, name: &str, label: &str) -> Self {
+        self.input("text", name, label)
+    }
+
+    /// A text area.
+    pub fn textarea(self, name: &str, label: &str) -> Self {
+        self.input("textarea", name, label)
+    }
+
+    /// A date input (`YYYY-MM-DD`).
+    pub fn date(self, name: &str, label: &str) -> Self {
+        self.input("date", name, label)
+    }
+
+    /// An email input.
+    pub fn email(self, name: &str, label: &str) -> Self {
+        self.input("email", name, label)
+    }
+
+    /// A value sent back unchanged (what the page showed, for a check on the server).
+    pub fn hidden(self, name: &str, value: &str) -> Self {
+        self.input("hidden", name, "").value(name, value)
+    }
+
+    /// A choice among `options` (value, label).
+    pub fn select(mut self, name: &str, label: &str, options: Vec<(String, String)>) -> Self {
+        self = self.input("select", name, label);
+        if let Some(f) = self.fields.last_mut() {
+            f.options = options;
+        }
+        self
+    }
+
+    /// A line of help under the last field's label.
+    pub fn hint(mut self, hint: &str) -> Self {
+        if let Some(f) = self.fields.last_mut() {
+            f.hint = hint.into();
+        }
+        self
+    }
+
+    /// The value `field` shows before anything is typed.
+    pub fn value(mut self, field: &str, value: &str) -> Self {
+        self.values.insert(field.into(), value.into());
+        self
+    }
+
+    /// Puts a refused command's error on this form, field errors under its declared fields.
+    pub fn failed(self, err: ApiError) -> Failure {
+        let names: Vec<String> = self.fields.iter().map(|f| f.name.clone()).collect();
+        let shown: Vec<&str> = names.iter().map(String::as_str).collect();
+        on_form(err, self, &shown)
+    }
+}
+
+/// The forms a page offers, with the one that was just refused in place of its blank twin,
+/// and the status the page answers with.
+pub fn offered(forms: Vec<Form>, failed: Option<Form>) -> (Vec<Form>, StatusCode) {
+    let Some(failed) = failed else {
+        return (forms, StatusCode::OK);
+    };
+    let status = failed.status;
+    let forms = forms
+        .into_iter()
+        .map(|f| {
+            if f.name == failed.name {
+                Form {
+                    values: failed.values.clone(),
+                    errors: failed.errors.clone(),
+                    error: failed.error.clone(),
+                    status: failed.status,
+                    ..f
+                }
+            } else {
+                f
+            }
+        })
+        .collect();
+    (forms, status)
 }
 
 /// What a failed command means for the page.
@@ -115,7 +275,17 @@ pub enum Failure {
 
 /// Puts a service's error on `form`: field errors at their fields (fields the form does not
 /// show go to the form's own message), refusals as the form's message.
-pub fn on_form(err: ApiError, mut form: Form, shown: &[&str]) -> Failure {
+pub fn on_form(err: ApiError, form: Form, shown: &[&str]) -> Failure {
+    match form_failure(err, form, shown) {
+        Failure::Form(status, mut form) => {
+            form.status = status;
+            Failure::Form(status, form)
+        }
+        page => page,
+    }
+}
+
+fn form_failure(err: ApiError, mut form: Form, shown: &[&str]) -> Failure {
     match err {
         ApiError::Validation(errors) => {
             for e in errors {
@@ -166,6 +336,7 @@ pub fn render(
     });
     let full = context! {
         me => me,
+        flash => v.notice.clone(),
         csrf => v.csrf.clone(),
         network_name => network_name,
         ..ctx
@@ -175,7 +346,9 @@ pub fn render(
         Ok(html) => {
             let mut res = HttpResponse::build(status);
             v.apply(&mut res);
-            res.content_type(ContentType::html()).body(html)
+            let mut res = res.content_type(ContentType::html()).body(html);
+            super::session::notice_shown(v, &mut res);
+            res
         }
         Err(e) => {
             tracing::error!(template, error = %e, "console page did not render");
@@ -314,5 +487,45 @@ mod tests {
             Some("Give a reason.")
         );
         assert_eq!(f.error.as_deref(), Some("The link is invalid."));
+    }
+
+    #[test]
+    fn a_declared_form_renders_its_fields_with_errors_tied_to_them() {
+        let form = Form::new("reject", "/grants/g1/reject", "Reject")
+            .heading("Reject")
+            .textarea("reason", "Reason")
+            .hint("Shown to the grantee.")
+            .select("kind", "Kind", vec![("a".into(), "A".into())]);
+        let failed =
+            form.clone()
+                .failed(ApiError::Validation(vec![crate::error::FieldError::new(
+                    "reason",
+                    "required",
+                    "Give a reason.",
+                )]));
+        let Failure::Form(_, failed) = failed else {
+            panic!("a validation error is shown on the form");
+        };
+        let (forms, status) = offered(vec![form], Some(failed));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let html = env()
+            .template_from_str("{% from 'macros.html' import offer %}{{ offer(forms, 'tok') }}")
+            .and_then(|t| t.render(context! { forms => forms }))
+            .expect("renders");
+        assert!(html.contains(r#"action="/grants/g1/reject""#), "{html}");
+        assert!(
+            html.contains(r#"<label for="reject-reason">Reason</label>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"aria-describedby="reject-reason-hint reject-reason-error""#),
+            "{html}"
+        );
+        assert!(html.contains("Error: Give a reason."), "{html}");
+        assert!(
+            html.contains(r#"<select id="reject-kind" name="kind""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"name="csrf" value="tok""#), "{html}");
     }
 }

@@ -35,6 +35,9 @@ pub const HOST_CSRF_COOKIE: &str = "__Host-idpc_csrf";
 /// follows a link from a mail client, so a page that sees the mark but not the session
 /// reloads itself once from its own origin (which sends them) instead of asking to sign in.
 pub const MARK_COOKIE: &str = "idpc_signed_in";
+/// The notice of the last POST, shown once by the page it answered with (303): its text and
+/// an HMAC of it keyed by this browser's form token, so no other site can plant one.
+pub const NOTICE_COOKIE: &str = "idpc_notice";
 /// The form field of the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 
@@ -79,6 +82,8 @@ pub struct Visitor {
     pub marked_only: bool,
     /// Cookies are `Secure` (PUBLIC_BASE_URL is https).
     pub secure: bool,
+    /// What the last POST of this browser said it did, to show once.
+    pub notice: Option<String>,
 }
 
 fn random_token() -> String {
@@ -116,6 +121,9 @@ impl Visitor {
         };
         let session_id = user.as_ref().map_or("", |u| u.session_id.as_str());
         let csrf = csrf_token(state.jwt.console_csrf_key(), &browser, session_id);
+        let notice = req
+            .cookie(NOTICE_COOKIE)
+            .and_then(|c| notice_of(&csrf, c.value()));
         Ok(Visitor {
             user,
             name,
@@ -125,6 +133,7 @@ impl Visitor {
             token,
             marked_only,
             secure,
+            notice,
         })
     }
 
@@ -192,6 +201,37 @@ impl Visitor {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn notice_mac(csrf: &str, text: &str) -> String {
+    csrf_token(csrf.as_bytes(), "notice", text)
+}
+
+/// The notice a cookie value carries, when this browser's form token signed it.
+fn notice_of(csrf: &str, value: &str) -> Option<String> {
+    let (text, mac) = value.split_once('.')?;
+    let text = String::from_utf8(hex::decode(text).ok()?).ok()?;
+    (!csrf.is_empty() && constant_time_eq(mac.as_bytes(), notice_mac(csrf, &text).as_bytes()))
+        .then_some(text)
+}
+
+/// The answer to a POST that did what it asked: 303 to `location`, whose page says `notice`.
+pub fn done(v: &Visitor, location: &str, notice: &str) -> HttpResponse {
+    let mut res = HttpResponse::SeeOther();
+    v.apply(&mut res);
+    let value = format!("{}.{}", hex::encode(notice), notice_mac(&v.csrf, notice));
+    res.cookie(v.cookie(NOTICE_COOKIE, value, false));
+    res.insert_header(("Location", location.to_string()))
+        .finish()
+}
+
+/// Drops the notice cookie once its page showed it.
+pub fn notice_shown(v: &Visitor, res: &mut HttpResponse) {
+    if v.notice.is_some() {
+        let mut gone = v.cookie(NOTICE_COOKIE, String::new(), false);
+        gone.set_max_age(CookieAge::ZERO);
+        let _ = res.add_cookie(&gone);
+    }
 }
 
 /// Parses an urlencoded form body; the first value of a repeated field wins.

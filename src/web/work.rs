@@ -9,68 +9,48 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use minijinja::{Value, context};
-use serde::Deserialize;
 
-use super::page::{Failure, Form, error_page, on_form, render};
-use super::session::{Visitor, see_other};
-use super::{Posted, form_text, posted_signed_in, signed_in_visitor};
+use super::console::{Page, Reply, reply};
+use super::page::Form;
+use super::session::see_other;
 use crate::AppState;
+use crate::auth::Role;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
-use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::grants::access::{self, Reader};
 use crate::grants::grant::read::{self, GrantFilter};
-use crate::grants::queue::{self, ReportFilter, TrancheFilter};
+use crate::grants::queue::{self, ReportFilter, TrancheFilter, TrancheItem};
 use crate::grants::report::{self, ReportCommand, ReportStatus, SubmitReport};
 use crate::grants::tranche::{self, PayBody, TrancheCommand, TrancheStatus, command};
 
-/// `?done=` after a decision, to say it happened.
-#[derive(Debug, Deserialize)]
+/// `?done=` after a decision, for pages that still say what happened in their address.
+#[derive(Debug, serde::Deserialize)]
 pub struct Done {
     /// The verb that was done.
     pub done: Option<String>,
-}
-
-fn notice(done: Option<&str>) -> Option<&'static str> {
-    Some(match done? {
-        "approve" => "Your approval is recorded.",
-        "reject" => "The tranche is rejected.",
-        "pay" => "The payment is recorded.",
-        "reverse" => "The payment is reversed.",
-        "submit" => "The report is submitted.",
-        "accept" => "The report is accepted.",
-        "return" => "The report is returned for changes.",
-        "review" => "The review has started.",
-        "approved" => "The application is approved and its contact invited.",
-        "rejected" => "The application is rejected.",
-        _ => return None,
-    })
 }
 
 pub(super) fn network(state: &AppState) -> &str {
     &state.config.network_name
 }
 
-const LIST_LIMIT: i64 = 100;
+pub(super) const LIST_LIMIT: i64 = 100;
 
 /// The officer's inbox: tranches awaiting my approval, reports awaiting a decision.
 pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let (v, who) = match signed_in_visitor(&req, &state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    match who.role() {
-        Some(Role::FinanceOfficer) => return see_other(&v, "/payments"),
-        Some(Role::Member) => return see_other(&v, "/grants"),
+    reply(async { inbox_page(&Page::open(&req, &state).await?).await }.await)
+}
+
+async fn inbox_page(p: &Page) -> Reply {
+    match p.role() {
+        Some(Role::FinanceOfficer) => return Ok(see_other(&p.v, "/payments")),
+        Some(Role::Member) => return Ok(see_other(&p.v, "/grants")),
         _ => {}
     }
-    let (staff, reader) = match (Staff::try_from(&who), Reader::try_from(&who)) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return error_page(&v, network(&state), e, "/inbox"),
-    };
-    let config = state.config.clone();
-    let found = state
+    let (staff, reader): (Staff, Reader) = (p.as_a()?, p.as_a()?);
+    let config = p.state.config.clone();
+    let (tranches, reports, grants) = p
         .db(move |c| {
             let awaiting = TrancheFilter {
                 awaiting: Some("me".into()),
@@ -83,122 +63,98 @@ pub async fn inbox(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
             };
             let today = config.clock.today();
             let reports = queue::reports(c, &reader, &submitted, LIST_LIMIT, None, today)?;
-            Ok((tranches.data, reports.data))
+            Ok((tranches.data, reports.data, Vec::<read::GrantItem>::new()))
         })
-        .await;
-    match found {
-        Ok((tranches, reports)) => render(
-            &v,
-            network(&state),
-            StatusCode::OK,
-            "inbox.html",
-            context! {
-                title => "Inbox",
-                tranches => tranches,
-                reports => reports,
-                base_currency => state.config.base_currency.clone(),
-            },
-        ),
-        Err(e) => error_page(&v, network(&state), e, "/inbox"),
-    }
+        .await?;
+    Ok(p.show(
+        "inbox.html",
+        "Inbox",
+        Vec::new(),
+        None,
+        context! {
+            tranches => tranches,
+            reports => reports,
+            grants => grants,
+            base_currency => p.state.config.base_currency.clone(),
+        },
+    ))
 }
 
-/// Finance's queue: approved tranches to pay, and paid ones (to reverse).
+/// Finance's queue: approved tranches to pay (with who approved them), and paid ones.
 pub async fn payments(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let (v, who) = match signed_in_visitor(&req, &state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let staff = match Staff::try_from(&who) {
-        Ok(s) => s,
-        Err(e) => return error_page(&v, network(&state), e, "/payments"),
-    };
-    let config = state.config.clone();
-    let found = state
-        .db(move |c| {
-            let approved = TrancheFilter {
-                status: Some(TrancheStatus::Approved.as_str().into()),
-                ..TrancheFilter::default()
-            };
-            let paid = TrancheFilter {
-                status: Some(TrancheStatus::Paid.as_str().into()),
-                ..TrancheFilter::default()
-            };
-            let to_pay = queue::tranches(c, &config, &staff, &approved, LIST_LIMIT, None)?;
-            let paid = queue::tranches(c, &config, &staff, &paid, LIST_LIMIT, None)?;
-            Ok((to_pay.data, paid.data))
-        })
-        .await;
-    match found {
-        Ok((to_pay, paid)) => render(
-            &v,
-            network(&state),
-            StatusCode::OK,
-            "payments.html",
-            context! { title => "Payments", to_pay => to_pay, paid => paid },
-        ),
-        Err(e) => error_page(&v, network(&state), e, "/payments"),
-    }
+    reply(
+        async {
+            let p = Page::open(&req, &state).await?;
+            let staff: Staff = p.as_a()?;
+            let config = p.state.config.clone();
+            let (to_pay, paid, names) = p
+                .db(move |c| {
+                    let of = |s: TrancheStatus| TrancheFilter {
+                        status: Some(s.as_str().into()),
+                        ..TrancheFilter::default()
+                    };
+                    let approved = of(TrancheStatus::Approved);
+                    let to_pay = queue::tranches(c, &config, &staff, &approved, LIST_LIMIT, None)?;
+                    let paid = of(TrancheStatus::Paid);
+                    let paid = queue::tranches(c, &config, &staff, &paid, LIST_LIMIT, None)?;
+                    Ok((to_pay.data, paid.data, ()))
+                })
+                .await?;
+            Ok(p.show(
+                "payments.html",
+                "Payments",
+                Vec::new(),
+                None,
+                context! { to_pay => to_pay, paid => paid, names => names },
+            ))
+        }
+        .await,
+    )
 }
 
 /// The grants the caller may see; for a member, with the reports its organisation owes.
 pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let (v, who) = match signed_in_visitor(&req, &state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let reader = match Reader::try_from(&who) {
-        Ok(r) => r,
-        Err(e) => return error_page(&v, network(&state), e, "/grants"),
-    };
-    let is_member = who.role() == Some(Role::Member);
-    let config = state.config.clone();
-    let found = state
-        .db(move |c| {
-            let grants = read::list(c, &reader, &GrantFilter::default(), LIST_LIMIT, None)?;
-            let (owed, tranches) = if is_member {
-                let today = config.clock.today();
-                let owed = queue::reports(
-                    c,
-                    &reader,
-                    &ReportFilter::default(),
-                    LIST_LIMIT,
-                    None,
-                    today,
-                )?
-                .data
-                .into_iter()
-                .filter(|r| matches!(r.report.status, ReportStatus::Due | ReportStatus::Returned))
-                .collect();
-                // The member's grants are the ones it may see, so are their tranches.
-                let mut rows = Vec::new();
-                for g in &grants.data {
-                    if let read::GrantItem::Full(g) = g {
-                        rows.extend(tranche::of_grant(c, &g.id)?);
+    reply(
+        async {
+            let p = Page::open(&req, &state).await?;
+            let reader: Reader = p.as_a()?;
+            let config = p.state.config.clone();
+            let (grants, reports, tranches) = p
+                .db(move |c| {
+                    let grants = read::list(c, &reader, &GrantFilter::default(), LIST_LIMIT, None)?;
+                    let today = config.clock.today();
+                    let all = ReportFilter::default();
+                    let owed = queue::reports(c, &reader, &all, LIST_LIMIT, None, today)?
+                        .data
+                        .into_iter()
+                        .filter(|r| {
+                            matches!(r.report.status, ReportStatus::Due | ReportStatus::Returned)
+                        })
+                        .collect::<Vec<_>>();
+                    // The member's grants are the ones it may see, so are their tranches.
+                    let mut rows = Vec::new();
+                    for g in &grants.data {
+                        if let read::GrantItem::Full(g) = g {
+                            rows.extend(tranche::of_grant(c, &g.id)?);
+                        }
                     }
-                }
-                (owed, queue::tranche_items(c, &config, rows)?)
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            Ok((grants.data, owed, tranches))
-        })
-        .await;
-    match found {
-        Ok((grants, reports, tranches)) => render(
-            &v,
-            network(&state),
-            StatusCode::OK,
-            "grants.html",
-            context! {
-                title => if is_member { "Your organisation's grants" } else { "Grants" },
-                grants => grants,
-                reports => reports,
-                tranches => tranches,
-            },
-        ),
-        Err(e) => error_page(&v, network(&state), e, "/grants"),
-    }
+                    Ok((grants.data, owed, queue::tranche_items(c, &config, rows)?))
+                })
+                .await?;
+            Ok(p.show(
+                "grants.html",
+                if p.role() == Some(Role::Member) {
+                    "Your organisation's grants"
+                } else {
+                    "Grants"
+                },
+                Vec::new(),
+                None,
+                context! { grants => grants, reports => reports, tranches => tranches },
+            ))
+        }
+        .await,
+    )
 }
 
 /// A grant with its tranches and reports; another organisation's grant is 404.
@@ -207,16 +163,12 @@ pub async fn grant(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let (v, who) = match signed_in_visitor(&req, &state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let reader = match Reader::try_from(&who) {
-        Ok(r) => r,
-        Err(e) => return error_page(&v, network(&state), e, req.path()),
-    };
-    let id = id.into_inner();
-    let found = state
+    reply(async { grant_page(&Page::open(&req, &state).await?, id.into_inner(), None).await }.await)
+}
+
+pub(super) async fn grant_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
+    let reader: Reader = p.as_a()?;
+    let (d, grantee) = p
         .db(move |c| {
             // Partner apps have no console session: a page always reads the full grant.
             let read::GrantAnswer::Full(d) = read::detail(c, &reader, &id)?.0 else {
@@ -227,80 +179,80 @@ pub async fn grant(
                 .unwrap_or_default();
             Ok((d, grantee))
         })
-        .await;
-    match found {
-        Ok((d, grantee)) => render(
-            &v,
-            network(&state),
-            StatusCode::OK,
-            "grant.html",
-            context! {
-                title => format!("{} · {}", d.grant.reference, d.grant.title),
-                grant => Value::from_serialize(&d.grant),
-                grantee_name => grantee,
-                totals => d.totals,
-                tranches => d.disbursements,
-                reports => d.reports,
-            },
-        ),
-        Err(e) => error_page(&v, network(&state), e, req.path()),
-    }
-}
-
-fn forms_of(names: &[&str], failed: Option<Form>) -> BTreeMap<String, Form> {
-    let mut forms: BTreeMap<String, Form> = names
-        .iter()
-        .map(|n| (n.to_string(), Form::named(n)))
-        .collect();
-    if let Some(f) = failed {
-        forms.insert(f.name.clone(), f);
-    }
-    forms
-}
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a page and what its last form said"
-)]
-async fn tranche_page(
-    v: &Visitor,
-    state: &AppState,
-    who: &Principal,
-    id: String,
-    path: &str,
-    status: StatusCode,
-    failed: Option<Form>,
-    done: Option<&str>,
-) -> HttpResponse {
-    let reader = match Reader::try_from(who) {
-        Ok(r) => r,
-        Err(e) => return error_page(v, network(state), e, path),
-    };
-    let config = state.config.clone();
-    let found = state
-        .db(move |c| queue::visible_tranche(c, &config, &reader, &id))
-        .await;
-    let t = match found {
-        Ok(t) => t,
-        Err(e) => return error_page(v, network(state), e, path),
-    };
-    let role = who.role();
-    let s = t.tranche.status;
-    render(
-        v,
-        network(state),
-        status,
-        "tranche.html",
+        .await?;
+    Ok(p.show(
+        "grant.html",
+        &format!("{} · {}", d.grant.reference, d.grant.title),
+        Vec::new(),
+        failed,
         context! {
-            title => format!("Tranche of {}", t.grant_reference),
-            notice => notice(done),
-            can_decide => matches!(role, Some(Role::GrantOfficer | Role::Admin)) && s == TrancheStatus::Requested,
-            can_pay => role == Some(Role::FinanceOfficer) && s == TrancheStatus::Approved,
-            can_reverse => role == Some(Role::FinanceOfficer) && s == TrancheStatus::Paid,
-            forms => forms_of(&["approve", "reject", "pay", "reverse"], failed),
-            t => t,
+            grant => Value::from_serialize(&d.grant),
+            grantee_name => grantee,
+            totals => d.totals,
+            tranches => d.disbursements,
+            reports => d.reports,
         },
-    )
+    ))
+}
+
+/// The decisions the viewer may take on tranche `t`, and what the page says instead when it
+/// waits on someone else (the officer who gave the first approval waits for a second one).
+fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>) {
+    let at = |verb: &str, button: &str| {
+        Form::new(
+            verb,
+            &format!("/disbursements/{}/{verb}", t.tranche.id),
+            button,
+        )
+    };
+    let me = p.who.user().map(|u| u.id.clone()).unwrap_or_default();
+    let mut forms = Vec::new();
+    let mut waiting = None;
+    match (p.role(), t.tranche.status) {
+        (Some(Role::GrantOfficer | Role::Admin), TrancheStatus::Requested) => {
+            if t.tranche.approved_by.contains(&me) {
+                waiting = Some("You approved this tranche; it is waiting for a second approver.");
+            } else if t.tranche.requested_by != me {
+                forms.push(at("approve", "Approve").heading("Approve"));
+            }
+            forms.push(
+                at("reject", "Reject")
+                    .heading("Reject")
+                    .textarea("reason", "Reason for rejecting")
+                    .secondary(),
+            );
+        }
+        (Some(Role::FinanceOfficer), TrancheStatus::Approved) => forms.push(
+            at("pay", "Mark paid")
+                .heading("Record the payment")
+                .text("payment_reference", "Payment reference")
+                .date("paid_on", "Date paid"),
+        ),
+        (Some(Role::FinanceOfficer), TrancheStatus::Paid) => forms.push(
+            at("reverse", "Reverse")
+                .heading("Reverse the payment")
+                .textarea("reason", "Reason for reversing")
+                .secondary(),
+        ),
+        _ => {}
+    }
+    (forms, waiting)
+}
+
+async fn tranche_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
+    let reader: Reader = p.as_a()?;
+    let config = p.state.config.clone();
+    let t = p
+        .db(move |c| queue::visible_tranche(c, &config, &reader, &id))
+        .await?;
+    let (forms, waiting) = tranche_forms(p, &t);
+    Ok(p.show(
+        "tranche.html",
+        &format!("Tranche of {}", t.grant_reference),
+        forms,
+        failed,
+        context! { waiting => waiting, t => t },
+    ))
 }
 
 /// A tranche with the decisions the caller may take on it.
@@ -308,24 +260,10 @@ pub async fn tranche(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<Done>,
 ) -> HttpResponse {
-    let (v, who) = match signed_in_visitor(&req, &state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let path = req.path().to_string();
-    tranche_page(
-        &v,
-        &state,
-        &who,
-        id.into_inner(),
-        &path,
-        StatusCode::OK,
-        None,
-        q.done.as_deref(),
+    reply(
+        async { tranche_page(&Page::open(&req, &state).await?, id.into_inner(), None).await }.await,
     )
-    .await
 }
 
 /// The tranche command a form stands for, or the form with its errors.
@@ -348,12 +286,23 @@ fn tranche_command(verb: &str, f: &BTreeMap<String, String>) -> Result<TrancheCo
                     if text("payment_reference").trim().is_empty() {
                         form = form.at("payment_reference", "Give the payment reference.");
                     }
+                    form.status = StatusCode::BAD_REQUEST;
                     return Err(form);
                 }
             }
         }
         _ => return Err(Form::named("unknown")),
     })
+}
+
+fn tranche_notice(verb: &str) -> &'static str {
+    match verb {
+        "approve" => "Your approval is recorded.",
+        "reject" => "The tranche is rejected.",
+        "pay" => "The payment is recorded.",
+        "reverse" => "The payment is reversed.",
+        _ => "The tranche is cancelled.",
+    }
 }
 
 /// Approve, reject, pay or reverse a tranche from its page.
@@ -364,105 +313,73 @@ pub async fn move_tranche(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (Posted(v, f), who) = match posted_signed_in(&req, &state, &body).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let (id, verb) = path.into_inner();
-    let page = format!("/disbursements/{id}");
-    if let Err(e) = form_text(&f) {
-        return match on_form(
-            e,
-            Form::posted(&verb, &f),
-            &["reason", "payment_reference", "paid_on"],
-        ) {
-            Failure::Form(status, form) => {
-                tranche_page(&v, &state, &who, id, &page, status, Some(form), None).await
+    reply(
+        async {
+            let (p, f) = Page::post(&req, &state, &body).await?;
+            let (id, verb) = path.into_inner();
+            let cmd = match tranche_command(&verb, &f) {
+                Ok(c) => c,
+                Err(form) if form.name == "unknown" => return Err(p.fail(ApiError::NotFound)),
+                Err(form) => return tranche_page(&p, id, Some(form)).await,
+            };
+            let (config, w, tid) = (p.state.config.clone(), p.who.clone(), id.clone());
+            let form = Form::named(&verb)
+                .text("reason", "")
+                .text("payment_reference", "")
+                .text("paid_on", "");
+            match p
+                .command(form, &f, move |c| {
+                    command::run(c, &config, &w, &meta, &tid, cmd)
+                })
+                .await?
+            {
+                Ok(_) => Ok(p.done(&format!("/disbursements/{id}"), tranche_notice(&verb))),
+                Err(form) => tranche_page(&p, id, Some(form)).await,
             }
-            Failure::Page(e) => error_page(&v, network(&state), e, &page),
-        };
-    }
-    let cmd = match tranche_command(&verb, &f) {
-        Ok(c) => c,
-        Err(form) if form.name == "unknown" => {
-            return error_page(&v, network(&state), ApiError::NotFound, &page);
         }
-        Err(form) => {
-            return tranche_page(
-                &v,
-                &state,
-                &who,
-                id,
-                &page,
-                StatusCode::BAD_REQUEST,
-                Some(form),
-                None,
-            )
-            .await;
-        }
+        .await,
+    )
+}
+
+/// The report's forms the viewer may send: a member of the grantee submits it; grant staff
+/// accept or return it.
+fn report_forms(p: &Page, r: &queue::ReportItem) -> Vec<Form> {
+    let at = |verb: &str, button: &str| {
+        Form::new(verb, &format!("/reports/{}/{verb}", r.report.id), button)
     };
-    let config = state.config.clone();
-    let (w, tid) = (who.clone(), id.clone());
-    let moved = state
-        .db(move |c| command::run(c, &config, &w, &meta, &tid, cmd))
-        .await;
-    match moved {
-        Ok(_) => see_other(&v, &format!("{page}?done={verb}")),
-        Err(e) => match on_form(
-            e,
-            Form::posted(&verb, &f),
-            &["reason", "payment_reference", "paid_on"],
-        ) {
-            Failure::Form(status, form) => {
-                tranche_page(&v, &state, &who, id, &page, status, Some(form), None).await
-            }
-            Failure::Page(e) => error_page(&v, network(&state), e, &page),
-        },
+    match (p.role(), r.report.status) {
+        (Some(Role::Member), ReportStatus::Due | ReportStatus::Returned) => vec![
+            at("submit", "Submit")
+                .heading("Submit the report")
+                .textarea("summary", "Summary")
+                .text("document_url", "Link to the document")
+                .hint("An http(s) link."),
+        ],
+        (Some(Role::GrantOfficer | Role::Admin), ReportStatus::Submitted) => vec![
+            at("accept", "Accept the report").heading("Accept"),
+            at("return", "Return")
+                .heading("Return for changes")
+                .textarea("reason", "What must change")
+                .secondary(),
+        ],
+        _ => Vec::new(),
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a page and what its last form said"
-)]
-async fn report_page(
-    v: &Visitor,
-    state: &AppState,
-    who: &Principal,
-    id: String,
-    path: &str,
-    status: StatusCode,
-    failed: Option<Form>,
-    done: Option<&str>,
-) -> HttpResponse {
-    let reader = match Reader::try_from(who) {
-        Ok(r) => r,
-        Err(e) => return error_page(v, network(state), e, path),
-    };
-    let today = state.clock().today();
-    let found = state
+async fn report_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
+    let reader: Reader = p.as_a()?;
+    let today = p.state.clock().today();
+    let r = p
         .db(move |c| queue::visible_report(c, &reader, &id, today))
-        .await;
-    let r = match found {
-        Ok(r) => r,
-        Err(e) => return error_page(v, network(state), e, path),
-    };
-    let role = who.role();
-    let s = r.report.status;
-    render(
-        v,
-        network(state),
-        status,
+        .await?;
+    let forms = report_forms(p, &r);
+    Ok(p.show(
         "report.html",
-        context! {
-            title => format!("Report: {}", r.report.title),
-            notice => notice(done),
-            can_submit => role == Some(Role::Member) && matches!(s, ReportStatus::Due | ReportStatus::Returned),
-            can_decide => matches!(role, Some(Role::GrantOfficer | Role::Admin)) && s == ReportStatus::Submitted,
-            forms => forms_of(&["submit", "accept", "return"], failed),
-            r => r,
-        },
-    )
+        &format!("Report: {}", r.report.title),
+        forms,
+        failed,
+        context! { r => r },
+    ))
 }
 
 /// A report: a member of the grantee submits it; grant staff accept or return it.
@@ -470,24 +387,10 @@ pub async fn report(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    q: web::Query<Done>,
 ) -> HttpResponse {
-    let (v, who) = match signed_in_visitor(&req, &state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let path = req.path().to_string();
-    report_page(
-        &v,
-        &state,
-        &who,
-        id.into_inner(),
-        &path,
-        StatusCode::OK,
-        None,
-        q.done.as_deref(),
+    reply(
+        async { report_page(&Page::open(&req, &state).await?, id.into_inner(), None).await }.await,
     )
-    .await
 }
 
 /// Submit, accept or return a report from its page.
@@ -498,43 +401,41 @@ pub async fn move_report(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (Posted(v, f), who) = match posted_signed_in(&req, &state, &body).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let (id, verb) = path.into_inner();
-    let page = format!("/reports/{id}");
-    let text = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let cmd = match verb.as_str() {
-        "submit" => ReportCommand::Submit(SubmitReport {
-            summary: text("summary"),
-            document_url: text("document_url"),
-        }),
-        "accept" => ReportCommand::Accept,
-        "return" => ReportCommand::Return(text("reason")),
-        _ => return error_page(&v, network(&state), ApiError::NotFound, &page),
-    };
-    let config = state.config.clone();
-    let (w, rid) = (who.clone(), id.clone());
-    let moved = match form_text(&f) {
-        Ok(()) => {
-            state
-                .db(move |c| report::run(c, &config, &w, &meta, &rid, cmd))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match moved {
-        Ok(_) => see_other(&v, &format!("{page}?done={verb}")),
-        Err(e) => match on_form(
-            e,
-            Form::posted(&verb, &f),
-            &["summary", "document_url", "reason"],
-        ) {
-            Failure::Form(status, form) => {
-                report_page(&v, &state, &who, id, &page, status, Some(form), None).await
+    reply(
+        async {
+            let (p, f) = Page::post(&req, &state, &body).await?;
+            let (id, verb) = path.into_inner();
+            let text = |k: &str| f.get(k).cloned().unwrap_or_default();
+            let (cmd, notice) = match verb.as_str() {
+                "submit" => (
+                    ReportCommand::Submit(SubmitReport {
+                        summary: text("summary"),
+                        document_url: text("document_url"),
+                    }),
+                    "The report is submitted.",
+                ),
+                "accept" => (ReportCommand::Accept, "The report is accepted."),
+                "return" => (
+                    ReportCommand::Return(text("reason")),
+                    "The report is returned for changes.",
+                ),
+                _ => return Err(p.fail(ApiError::NotFound)),
+            };
+            let (config, w, rid) = (p.state.config.clone(), p.who.clone(), id.clone());
+            let form = Form::named(&verb)
+                .text("summary", "")
+                .text("document_url", "")
+                .text("reason", "");
+            match p
+                .command(form, &f, move |c| {
+                    report::run(c, &config, &w, &meta, &rid, cmd)
+                })
+                .await?
+            {
+                Ok(_) => Ok(p.done(&format!("/reports/{id}"), notice)),
+                Err(form) => report_page(&p, id, Some(form)).await,
             }
-            Failure::Page(e) => error_page(&v, network(&state), e, &page),
-        },
-    }
+        }
+        .await,
+    )
 }
