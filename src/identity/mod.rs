@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api;
 pub mod clients;
+pub mod colleagues;
 pub mod lifecycle;
 pub mod model;
 pub mod session;

@@ -67,7 +67,7 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     ),
     (
         "create_user",
-        "Admins. Creates an invited user with a role (and an organisation for members) and emails the invitation link; audited.",
+        "Admins; or a member organisation's primary contact, who invites colleagues as members of its own organisation only (another role is 403, another organisation 404). Creates an invited user and emails the invitation link; audited.",
     ),
     (
         "get_user",
@@ -76,6 +76,10 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
     (
         "update_user",
         "Admins. Changes role, status or organisation; disabling ends every session at once. Audited; emails nothing.",
+    ),
+    (
+        "hand_over_primary_contact",
+        "The organisation's primary contact (a member user) or an admin. Makes another active or invited member user of the organisation its primary contact, who then invites colleagues with POST /users; audited; emails nothing.",
     ),
     (
         "resend_invitation",

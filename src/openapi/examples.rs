@@ -72,6 +72,7 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             json!({"email": "admin@demo.idpc.example", "password": "demo-admin-password"}),
         ),
         ("MePatch", json!({"display_name": "Mateo Otieno"})),
+        ("HandOver", json!({"user_id": id("member_user")})),
         (
             "MembershipCommand",
             json!({"action": "suspend", "reason": "Membership dues unpaid since March."}),

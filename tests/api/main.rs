@@ -10,6 +10,7 @@ mod authorization;
 mod binary;
 mod browser;
 mod business_dates;
+mod colleagues;
 mod concurrency;
 mod console;
 mod console_links;
