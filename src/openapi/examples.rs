@@ -18,6 +18,7 @@ pub const IDS: &[(&str, &str)] = &[
     ("grantee", "0193a4e2-6a40-7c55-8e21-4f0a9b3c2d17"),
     ("donor", "0193a4e2-6a3f-7d02-a1b4-7c9e5f6a8b20"),
     ("api_client", "0193a4e2-8f12-7a6b-b3c4-1d2e3f4a5b6c"),
+    ("member_user", "0193a4e2-9a01-7b2c-8d3e-4f5a6b7c8d9e"),
 ];
 
 /// The example id named `name` in [`IDS`].

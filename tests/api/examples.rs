@@ -160,6 +160,7 @@ const PLAN: &[(&str, Who)] = &[
     ("PATCH /api/v1/webhooks/{id}", Who::Admin),
     ("PATCH /api/v1/me", Who::Member2),
     ("PATCH /api/v1/users/{id}", Who::Admin),
+    ("PUT /api/v1/organisations/{id}/primary-contact", Who::Admin),
     ("POST /api/v1/me/password", Who::Member),
     ("POST /api/v1/auth/password-reset", Who::Public),
     ("POST /api/v1/auth/password-reset/confirm", Who::Public),
@@ -274,6 +275,7 @@ on_both! {
             "grantee" => kenya.clone(),
             "donor" => str_of(&usd_fund, "donor_organisation_id"),
             "api_client" => str_of(&client, "id"),
+            "member_user" => str_of(&me, "id"),
             other => panic!("no demo id for the example id {other}"),
         };
         let base_swaps: Vec<(String, String)> = idpc_hub::openapi::examples::IDS
@@ -380,6 +382,7 @@ on_both! {
                 "PATCH /api/v1/webhooks/{id}" => {
                     Some(str_of(&first(&app, token, "/api/v1/webhooks", |_| true).await, "id"))
                 }
+                "PUT /api/v1/organisations/{id}/primary-contact" => Some(kenya.clone()),
                 "PATCH /api/v1/users/{id}" => {
                     let u = first(&app, token, "/api/v1/users", |u| u["email"] == "member2@demo.idpc.example").await;
                     Some(str_of(&u, "id"))
