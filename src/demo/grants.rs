@@ -225,7 +225,11 @@ fn euro_grants(
             TrancheCommand::Reject("Duplicate of the request for 8,000.00 EUR.".into()),
         )?;
         let early = t.request(&cast.member2, 2_000, 60, None)?;
-        t.run(&cast.member2, &early.id, TrancheCommand::Cancel)?;
+        t.run(
+            &cast.member2,
+            &early.id,
+            TrancheCommand::Cancel("Asked for twice by mistake.".into()),
+        )?;
     }
     // Draft: still being written.
     let mena = plan(

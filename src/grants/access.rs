@@ -215,6 +215,24 @@ pub fn organisation(conn: &mut DbConn, id: &str) -> QueryResult<Option<Organisat
         .optional()
 }
 
+/// Every organisation as (id, name), by name: the choices of a grantee.
+pub fn organisation_names(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    organisations::table
+        .select((organisations::id, organisations::name))
+        .order(organisations::name.asc())
+        .load(conn)
+}
+
+/// Donors as (id, name), by name: the choices of a fund's donor.
+pub fn donor_names(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    organisations::table
+        .filter(organisations::kind.eq(OrganisationKind::Partner))
+        .filter(organisations::partner_type.eq(PartnerType::Donor))
+        .select((organisations::id, organisations::name))
+        .order(organisations::name.asc())
+        .load(conn)
+}
+
 /// A partner organisation of type donor (the only kind that gives funds).
 pub fn is_donor(o: &OrganisationRow) -> bool {
     o.kind == OrganisationKind::Partner && o.partner_type == Some(PartnerType::Donor)

@@ -603,6 +603,8 @@ pub struct FundIncreasePendingMail {
     pub pending_amount: String,
     /// What awaits the recipient's approval.
     pub inbox_link: String,
+    /// The fund's page, where the raise is confirmed.
+    pub link: String,
 }
 
 impl Message for FundIncreasePendingMail {
@@ -620,6 +622,7 @@ fn tell_pending(ctx: &mut Ctx<'_>, f: &FundRow) -> Result<(), ApiError> {
         amount: money::for_people(f.amount_in_force(), &f.currency),
         pending_amount: money::for_people(pending, &f.currency),
         inbox_link: links::inbox(ctx.config),
+        link: links::fund(ctx.config, &f.id),
     };
     ctx.tell(
         Event::FundIncreaseAwaitsConfirmation,

@@ -212,6 +212,8 @@ kinds_of!(TrancheMail:
     TrancheRejectedMail => DisbursementRejected,
     /// To the requester: a tranche is cancelled.
     TrancheCancelledMail => DisbursementCancelled,
+    /// To finance: an approved tranche it was to pay is cancelled, with the reason.
+    TrancheWithdrawnMail => DisbursementWithdrawn,
     /// To the requester and the grantee: a tranche is paid.
     TranchePaidMail => DisbursementPaid,
     /// To the grantee, finance and officers: a payment is reversed.

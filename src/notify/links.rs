@@ -28,6 +28,10 @@ pub const APPLICATION: &str = "/admin/membership-applications/{application_id}";
 /// (admins) and `.../membership/renewal-requests` (members).
 pub const MEMBERSHIP: &str = "/organisations/{organisation_id}/membership";
 
+/// A fund, with a raise of its amount to confirm; stands for `GET /api/v1/funds/{fund_id}`
+/// and `POST /api/v1/funds/{fund_id}/amount-increase/approve`.
+pub const FUND: &str = "/funds/{fund_id}";
+
 /// Every path pattern above, for a test that follows every link.
 pub const ALL: &[&str] = &[
     ACCEPT_INVITATION,
@@ -40,6 +44,7 @@ pub const ALL: &[&str] = &[
     REPORT,
     APPLICATION,
     MEMBERSHIP,
+    FUND,
 ];
 
 /// `path` under `APP_BASE_URL`.
@@ -87,6 +92,11 @@ pub fn grant(config: &Config, grant_id: &str) -> String {
 /// A tranche's page.
 pub fn disbursement(config: &Config, tranche_id: &str) -> String {
     absolute(config, &fill(DISBURSEMENT, tranche_id))
+}
+
+/// A fund's page (finance confirms a raise there).
+pub fn fund(config: &Config, fund_id: &str) -> String {
+    absolute(config, &fill(FUND, fund_id))
 }
 
 /// A report's page.

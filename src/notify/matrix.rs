@@ -79,6 +79,8 @@ pub enum Event {
     TrancheRejected,
     /// A tranche was cancelled (by a person, or because its grant ended).
     TrancheCancelled,
+    /// An approved tranche (one finance was told to pay) was cancelled.
+    ApprovedTrancheCancelled,
     /// A tranche was paid.
     TranchePaid,
     /// A payment was reversed.
@@ -207,6 +209,7 @@ pub const MATRIX: &[Line] = &[
     line(Event::TrancheApproved, Kind::DisbursementApproved, &[A::Finance, A::Requester, A::OrganisationMembers], "Finance pays it; the requester and the grantee learn it is coming."),
     line(Event::TrancheRejected, Kind::DisbursementRejected, &[A::Requester], "The member who asked learns why."),
     line(Event::TrancheCancelled, Kind::DisbursementCancelled, &[A::Requester], "The member who asked learns it will not be paid."),
+    line(Event::ApprovedTrancheCancelled, Kind::DisbursementWithdrawn, &[A::Finance], "Finance was told to pay it and must not; the reason says why."),
     line(Event::TranchePaid, Kind::DisbursementPaid, &[A::Requester, A::OrganisationMembers], "The grantee checks the money arrived."),
     line(Event::TrancheReversed, Kind::DisbursementReversed, &[A::OrganisationMembers, A::Finance, A::GrantOfficers], "The payment is undone: finance and officers settle it, the grantee is told."),
     line(Event::ReportRequested, Kind::ReportRequested, &[A::OrganisationMembers], "The grantee must write it by its due date."),

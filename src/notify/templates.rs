@@ -57,6 +57,8 @@ pub enum Kind {
     GrantCancelled,
     /// A grant was closed.
     GrantClosed,
+    /// An approved tranche was cancelled (to finance, who must not pay it).
+    DisbursementWithdrawn,
     /// A tranche was requested (to officers who may approve it).
     DisbursementRequested,
     /// A tranche awaits its second approval (to the other officers).
@@ -243,6 +245,11 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "[{{ network_name }}] Tranche of {{ amount }} cancelled on grant {{ grant_reference }}",
     ),
     (
+        Kind::DisbursementWithdrawn,
+        "disbursement_withdrawn",
+        "[{{ network_name }}] Do not pay: approved tranche of {{ amount }} on grant {{ grant_reference }} is cancelled",
+    ),
+    (
         Kind::DisbursementPaid,
         "disbursement_paid",
         "[{{ network_name }}] Tranche of {{ amount }} paid on grant {{ grant_reference }}",
@@ -348,6 +355,7 @@ const FILES: &[(&str, &str)] = template_files!(
     "disbursement_approved",
     "disbursement_rejected",
     "disbursement_cancelled",
+    "disbursement_withdrawn",
     "disbursement_paid",
     "disbursement_reversed",
     "report_requested",

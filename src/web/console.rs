@@ -76,6 +76,10 @@ impl Page {
 
     /// The caller as a capability the services take (`Reader`, `Staff`, …), or the page
     /// saying it may not.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the error is the page answered at once, once per request"
+    )]
     pub fn as_a<'a, T>(&'a self) -> Result<T, HttpResponse>
     where
         T: TryFrom<&'a Principal, Error = ApiError>,

@@ -6,6 +6,8 @@
 pub mod account;
 pub mod admin;
 pub mod console;
+pub mod funds;
+pub mod grant_desk;
 pub mod page;
 pub mod session;
 pub mod work;
@@ -35,7 +37,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/inbox", web::get().to(work::inbox))
         .route("/payments", web::get().to(work::payments))
         .route("/grants", web::get().to(work::grants))
+        .route("/grants/new", web::get().to(grant_desk::new_grant))
+        .route("/grants/new", web::post().to(grant_desk::create_grant))
         .route("/grants/{id}", web::get().to(work::grant))
+        .route(
+            "/grants/{id}/{verb}",
+            web::post().to(grant_desk::move_grant),
+        )
+        .route("/funds", web::get().to(funds::funds))
+        .route("/funds", web::post().to(funds::create_fund))
+        .route("/funds/{id}", web::get().to(funds::fund))
+        .route("/funds/{id}/{verb}", web::post().to(funds::move_fund))
         .route("/disbursements/{id}", web::get().to(work::tranche))
         .route(
             "/disbursements/{id}/{verb}",

@@ -30,6 +30,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("grant.html", include_str!("templates/grant.html")),
     ("tranche.html", include_str!("templates/tranche.html")),
     ("report.html", include_str!("templates/report.html")),
+    ("form.html", include_str!("templates/form.html")),
+    ("funds.html", include_str!("templates/funds.html")),
+    ("fund.html", include_str!("templates/fund.html")),
     (
         "applications.html",
         include_str!("templates/applications.html"),
@@ -309,6 +312,12 @@ fn form_failure(err: ApiError, mut form: Form, shown: &[&str]) -> Failure {
         ApiError::Forbidden(m) => {
             form.error = Some(m);
             Failure::Form(StatusCode::FORBIDDEN, form)
+        }
+        ApiError::PreconditionFailed { .. } => {
+            form.error = Some(
+                "Someone saved a change meanwhile; reload the page to see it and try again.".into(),
+            );
+            Failure::Form(StatusCode::PRECONDITION_FAILED, form)
         }
         ApiError::TooManyRequests(_) => {
             form.error = Some("Too many attempts; wait a minute and try again.".into());

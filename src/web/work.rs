@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
-use minijinja::{Value, context};
+use minijinja::context;
 
 use super::console::{Page, Reply, reply};
 use super::page::Form;
@@ -18,7 +18,7 @@ use crate::auth::Role;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
-use crate::grants::access::{self, Reader};
+use crate::grants::access::Reader;
 use crate::grants::grant::read::{self, GrantFilter};
 use crate::grants::queue::{self, ReportFilter, TrancheFilter, TrancheItem};
 use crate::grants::report::{self, ReportCommand, ReportStatus, SubmitReport};
@@ -49,6 +49,7 @@ async fn inbox_page(p: &Page) -> Reply {
         _ => {}
     }
     let (staff, reader): (Staff, Reader) = (p.as_a()?, p.as_a()?);
+    let me = p.who.user().map(|u| u.id.clone()).unwrap_or_default();
     let config = p.state.config.clone();
     let (tranches, reports, grants) = p
         .db(move |c| {
@@ -63,7 +64,8 @@ async fn inbox_page(p: &Page) -> Reply {
             };
             let today = config.clock.today();
             let reports = queue::reports(c, &reader, &submitted, LIST_LIMIT, None, today)?;
-            Ok((tranches.data, reports.data, Vec::<read::GrantItem>::new()))
+            let grants = super::grant_desk::awaiting_me(c, &reader, &me)?;
+            Ok((tranches.data, reports.data, grants))
         })
         .await?;
     Ok(p.show(
@@ -97,7 +99,15 @@ pub async fn payments(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
                     let to_pay = queue::tranches(c, &config, &staff, &approved, LIST_LIMIT, None)?;
                     let paid = of(TrancheStatus::Paid);
                     let paid = queue::tranches(c, &config, &staff, &paid, LIST_LIMIT, None)?;
-                    Ok((to_pay.data, paid.data, ()))
+                    let mut names = BTreeMap::new();
+                    for id in to_pay
+                        .data
+                        .iter()
+                        .flat_map(|t| t.tranche.approved_by.iter())
+                    {
+                        names.insert(id.clone(), crate::grants::notice::display_name(c, id)?);
+                    }
+                    Ok((to_pay.data, paid.data, names))
                 })
                 .await?;
             Ok(p.show(
@@ -117,6 +127,9 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     reply(
         async {
             let p = Page::open(&req, &state).await?;
+            if p.who.is_staff() {
+                return super::grant_desk::grants(&p, req.query_string()).await;
+            }
             let reader: Reader = p.as_a()?;
             let config = p.state.config.clone();
             let (grants, reports, tranches) = p
@@ -143,11 +156,7 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                 .await?;
             Ok(p.show(
                 "grants.html",
-                if p.role() == Some(Role::Member) {
-                    "Your organisation's grants"
-                } else {
-                    "Grants"
-                },
+                "Your organisation's grants",
                 Vec::new(),
                 None,
                 context! { grants => grants, reports => reports, tranches => tranches },
@@ -157,42 +166,20 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
     )
 }
 
-/// A grant with its tranches and reports; another organisation's grant is 404.
+/// A grant with its tranches and reports, and the moves the viewer may make; another
+/// organisation's grant is 404.
 pub async fn grant(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    reply(async { grant_page(&Page::open(&req, &state).await?, id.into_inner(), None).await }.await)
-}
-
-pub(super) async fn grant_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
-    let reader: Reader = p.as_a()?;
-    let (d, grantee) = p
-        .db(move |c| {
-            // Partner apps have no console session: a page always reads the full grant.
-            let read::GrantAnswer::Full(d) = read::detail(c, &reader, &id)?.0 else {
-                return Err(ApiError::NotFound);
-            };
-            let grantee = access::organisation(c, &d.grant.grantee_organisation_id)?
-                .map(|o| o.name)
-                .unwrap_or_default();
-            Ok((d, grantee))
-        })
-        .await?;
-    Ok(p.show(
-        "grant.html",
-        &format!("{} · {}", d.grant.reference, d.grant.title),
-        Vec::new(),
-        failed,
-        context! {
-            grant => Value::from_serialize(&d.grant),
-            grantee_name => grantee,
-            totals => d.totals,
-            tranches => d.disbursements,
-            reports => d.reports,
-        },
-    ))
+    reply(
+        async {
+            let p = Page::open(&req, &state).await?;
+            super::grant_desk::grant_page(&p, id.into_inner(), None).await
+        }
+        .await,
+    )
 }
 
 /// The decisions the viewer may take on tranche `t`, and what the page says instead when it
@@ -206,6 +193,11 @@ fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>)
         )
     };
     let me = p.who.user().map(|u| u.id.clone()).unwrap_or_default();
+    let cancel = at("cancel", "Cancel the tranche")
+        .heading("Cancel")
+        .textarea("reason", "Reason for cancelling")
+        .hint("Whoever was told of it is told why.")
+        .secondary();
     let mut forms = Vec::new();
     let mut waiting = None;
     match (p.role(), t.tranche.status) {
@@ -221,6 +213,13 @@ fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>)
                     .textarea("reason", "Reason for rejecting")
                     .secondary(),
             );
+            forms.push(cancel);
+        }
+        (Some(Role::GrantOfficer | Role::Admin), TrancheStatus::Approved) => forms.push(cancel),
+        (Some(Role::Member), TrancheStatus::Requested | TrancheStatus::Approved)
+            if t.tranche.requested_by == me =>
+        {
+            forms.push(cancel)
         }
         (Some(Role::FinanceOfficer), TrancheStatus::Approved) => forms.push(
             at("pay", "Mark paid")
@@ -267,12 +266,17 @@ pub async fn tranche(
 }
 
 /// The tranche command a form stands for, or the form with its errors.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error is the form shown again, once per request"
+)]
 fn tranche_command(verb: &str, f: &BTreeMap<String, String>) -> Result<TrancheCommand, Form> {
     let text = |k: &str| f.get(k).cloned().unwrap_or_default();
     Ok(match verb {
         "approve" => TrancheCommand::Approve,
         "reject" => TrancheCommand::Reject(text("reason")),
         "reverse" => TrancheCommand::Reverse(text("reason")),
+        "cancel" => TrancheCommand::Cancel(text("reason")),
         "pay" => {
             let paid_on = NaiveDate::parse_from_str(text("paid_on").trim(), "%Y-%m-%d");
             match paid_on {

@@ -837,7 +837,8 @@ fn rows(w: &World) -> Vec<Row> {
             &w.tranches_to_cancel,
             |id| format!("/api/v1/disbursements/{id}/cancel"),
             [401, 200, 404, 200, 403, 200, 403, 403],
-        ),
+        )
+        .body(reason),
         each(
             "POST",
             &w.tranches_to_pay,

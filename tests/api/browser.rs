@@ -23,7 +23,7 @@ use crate::grants::{active, world};
 use crate::on_both;
 
 /// chromedriver, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -57,7 +57,7 @@ fn tools() -> Result<(String, String), String> {
 
 /// `None` when the browser test must not run (and says so); panics when it cannot run
 /// without having been told to skip.
-fn browser_or_refuse() -> Option<(String, String)> {
+pub(crate) fn browser_or_refuse() -> Option<(String, String)> {
     match tools() {
         Ok(t) => Some(t),
         Err(why) if std::env::var("IDPC_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") => {
@@ -71,7 +71,7 @@ fn browser_or_refuse() -> Option<(String, String)> {
     }
 }
 
-fn start_driver(driver: &str) -> Driver {
+pub(crate) fn start_driver(driver: &str) -> Driver {
     let port = free_port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
@@ -91,7 +91,7 @@ fn start_driver(driver: &str) -> Driver {
     d
 }
 
-async fn open_browser(chromium: &str, driver: &Driver) -> Client {
+pub(crate) async fn open_browser(chromium: &str, driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -151,7 +151,7 @@ fn axe_source() -> Option<&'static str> {
 /// Checks the page the browser shows as a person with a phone or a screen reader would meet
 /// it: it fits 390 px without a sideways scroll, and axe-core finds no serious or critical
 /// violation (their list, with the elements concerned, is the failure message).
-async fn audit(c: &Client) {
+pub(crate) async fn audit(c: &Client) {
     let found = audit_findings(c).await;
     let url = c
         .current_url()
@@ -206,12 +206,12 @@ async fn audit_findings(c: &Client) -> Vec<String> {
 }
 
 /// Opens `url` and audits the page it lands on.
-async fn visit(c: &Client, url: &str) {
+pub(crate) async fn visit(c: &Client, url: &str) {
     c.goto(url).await.unwrap();
     audit(c).await;
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, text: &str) {
     let e = c
         .wait()
         .for_element(Locator::Css(css))
@@ -221,7 +221,7 @@ async fn fill(c: &Client, css: &str, text: &str) {
     e.send_keys(text).await.unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.wait()
         .for_element(Locator::Css(css))
         .await
@@ -233,7 +233,7 @@ async fn click(c: &Client, css: &str) {
 
 /// Waits until the element at `css` shows `want` (the page may still be the previous one, or
 /// be replaced while it is read).
-async fn wait_text(c: &Client, css: &str, want: &str) {
+pub(crate) async fn wait_text(c: &Client, css: &str, want: &str) {
     let until = Instant::now() + Duration::from_secs(20);
     let mut seen = String::new();
     while Instant::now() < until {
@@ -257,14 +257,14 @@ async fn wait_text(c: &Client, css: &str, want: &str) {
 
 /// Saves what the browser shows as `name`.png when IDPC_SCREENSHOTS names a folder (to look
 /// at the pages as a person would).
-async fn snap(c: &Client, name: &str) {
+pub(crate) async fn snap(c: &Client, name: &str) {
     if let Ok(dir) = std::env::var("IDPC_SCREENSHOTS") {
         let png = c.screenshot().await.unwrap();
         std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
     }
 }
 
-async fn sign_in(c: &Client, email: &str) {
+pub(crate) async fn sign_in(c: &Client, email: &str) {
     fill(c, "#sign_in-email", email).await;
     fill(c, "#sign_in-password", PASSWORD).await;
     click(c, "form[action='/sign-in'] button[type=submit]").await;
@@ -272,7 +272,7 @@ async fn sign_in(c: &Client, email: &str) {
     audit(c).await;
 }
 
-async fn sign_out(c: &Client) {
+pub(crate) async fn sign_out(c: &Client) {
     click(c, "form[action='/sign-out'] button").await;
     c.wait()
         .for_element(Locator::Css("#sign_in-email"))

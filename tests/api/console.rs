@@ -140,7 +140,7 @@ on_both! {
         app.post(&format!("/api/v1/disbursements/{rejected}/reject")).bearer(&w.officer.token)
             .json(&json!({"reason": "Not in the plan"})).send().await.expect(200);
         let cancelled = request_tranche(&app, &w, &grant, "400.00").await;
-        app.post(&format!("/api/v1/disbursements/{cancelled}/cancel")).bearer(&w.officer.token).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{cancelled}/cancel")).bearer(&w.officer.token).json(&json!({"reason": "Asked twice"})).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{big}/pay")).bearer(&w.finance.token)
             .json(&json!({"payment_reference": "BANK-2", "paid_on": Utc::now().date_naive().to_string()})).send().await.expect(200);
         app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect(200);

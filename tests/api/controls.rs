@@ -355,7 +355,7 @@ on_both! {
         }
         let d2 = tranche(&app, &w, &grant, "10.00").await.expect(201).body["id"].as_str().unwrap().to_string();
         for _ in 0..2 {
-            let r = app.post(&format!("/api/v1/disbursements/{d2}/cancel")).bearer(&w.officer.token).header("idempotency-key", "cancel-2").send().await.expect(200);
+            let r = app.post(&format!("/api/v1/disbursements/{d2}/cancel")).bearer(&w.officer.token).header("idempotency-key", "cancel-2").json(&json!({"reason": "Not needed"})).send().await.expect(200);
             assert_eq!(r.body["status"], "cancelled");
         }
         let cancelled = crate::grants::audit_actions(&app, &d2).await.iter().filter(|a| a.0 == "disbursement.cancelled").count();

@@ -167,7 +167,7 @@ on_both! {
             .json(&json!({"payment_reference": "P-9", "paid_on": "2026-05-02"})).send().await.expect(200);
         app.emails().await;
         // A paid tranche cannot be cancelled or rejected.
-        app.post(&format!("/api/v1/disbursements/{d}/cancel")).bearer(&w.officer.token).send().await.expect_problem(409);
+        app.post(&format!("/api/v1/disbursements/{d}/cancel")).bearer(&w.officer.token).json(&json!({"reason": "Not needed"})).send().await.expect_problem(409);
         app.post(&format!("/api/v1/disbursements/{d}/reject")).bearer(&w.officer.token).json(&json!({"reason": "x"})).send().await.expect_problem(409);
         app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.officer.token).json(&json!({"reason": "Bounced"})).send().await.expect_problem(403);
         let r = app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.finance.token).json(&json!({"reason": "Bank returned it"})).send().await.expect(200);
@@ -191,7 +191,7 @@ on_both! {
         let again = request(&app, &w, &grant, "500.00").await;
         app.post(&format!("/api/v1/disbursements/{again}/approve")).bearer(&w.officer2.token).send().await.expect(200);
         // Cancelling an approved tranche releases it too.
-        app.post(&format!("/api/v1/disbursements/{again}/cancel")).bearer(&w.officer.token).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{again}/cancel")).bearer(&w.officer.token).json(&json!({"reason": "The partner withdrew"})).send().await.expect(200);
         let g = grant_counters(&app, &w, &grant).await;
         assert_eq!(g["committed"], "0.00");
     }

@@ -404,7 +404,7 @@ on_both! {
         let r = app.post(&format!("/api/v1/grants/{own}/disbursements")).bearer(&w.member.token).json(&tranche).send().await.expect(201);
         let d = r.body["id"].as_str().unwrap().to_string();
         app.get(&format!("/api/v1/disbursements/{d}")).bearer(&outsider.token).send().await.expect_problem(404);
-        app.post(&format!("/api/v1/disbursements/{d}/cancel")).bearer(&outsider.token).send().await.expect_problem(404);
+        app.post(&format!("/api/v1/disbursements/{d}/cancel")).bearer(&outsider.token).json(&json!({"reason": "Not mine"})).send().await.expect_problem(404);
         // Staff lists and the approval queue are not for members.
         app.get("/api/v1/disbursements?status=requested").bearer(&w.member.token).send().await.expect_problem(403);
         let q = app.get("/api/v1/disbursements?status=requested").bearer(&w.finance.token).send().await.expect(200);

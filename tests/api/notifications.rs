@@ -263,8 +263,18 @@ on_both! {
         walk.step(&app, Some(o2), &[("TrancheRejected", "disbursement_rejected", emails(&[m1]))]).await;
         let small = tranche("500.00").await;
         app.emails().await;
-        app.post(&format!("/api/v1/disbursements/{small}/cancel")).bearer(&o2.token).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{small}/cancel")).bearer(&o2.token).json(&json!({"reason": "Asked twice"})).send().await.expect(200);
         walk.step(&app, Some(o2), &[("TrancheCancelled", "disbursement_cancelled", emails(&[m1]))]).await;
+        // An approved tranche that is cancelled: finance, told to pay it, learns why it must not.
+        let withdrawn = tranche("800.00").await;
+        app.post(&format!("/api/v1/disbursements/{withdrawn}/approve")).bearer(&o2.token).send().await.expect(200);
+        app.emails().await;
+        app.post(&format!("/api/v1/disbursements/{withdrawn}/cancel")).bearer(&o1.token).json(&json!({"reason": "The partner withdrew"})).send().await.expect(200);
+        let mails = walk.step(&app, Some(o1), &[
+            ("ApprovedTrancheCancelled", "disbursement_withdrawn", emails(&[f1, f2])),
+            ("TrancheCancelled", "disbursement_cancelled", emails(&[m1])),
+        ]).await;
+        assert!(mails.iter().any(|m| m.text().contains("Reason: The partner withdrew")));
         let big = tranche("60000.00").await;
         let mails = walk.step(&app, Some(m1), &[("TrancheRequested", "disbursement_requested", officers.clone())]).await;
         assert!(mails[0].text().contains("It needs two approvals by two different officers"), "{}", mails[0].text());

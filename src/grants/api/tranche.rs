@@ -206,14 +206,15 @@ pub async fn reject_disbursement(
     move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
 }
 
-/// Cancel a requested or approved tranche (its requester or a grant officer). Accepts Idempotency-Key.
+/// Cancel a requested or approved tranche with a reason (its requester or a grant officer); finance is told when it was approved. Accepts Idempotency-Key.
 #[utoipa::path(
     tag = "disbursements",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Tranche id"), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same key and body (24 hours)")),
+    request_body = ReasonBody,
     responses(
         (status = 200, description = "The updated tranche", body = Tranche),
-        QueryErrors, AuthErrors, NotFoundError, ConflictError, IdempotencyErrors,
+        AuthErrors, BodyErrors, NotFoundError, ConflictError, IdempotencyErrors,
     )
 )]
 #[post("/disbursements/{id}/cancel")]
@@ -223,10 +224,11 @@ pub async fn cancel_disbursement(
     meta: RequestMeta,
     id: web::Path<String>,
     req: HttpRequest,
+    body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let cmd = TrancheCommand::Cancel;
-    move_tranche_once(state, who, meta, req, id, cmd, serde_json::Value::Null).await
+    let fp = fingerprint(&body.0)?;
+    let cmd = TrancheCommand::Cancel(body.0.reason);
+    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
 }
 
 /// Record the payment of an approved tranche (finance officers only; exactly once). Accepts Idempotency-Key.

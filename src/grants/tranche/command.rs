@@ -24,6 +24,7 @@ use crate::grants::grant::{self, GrantRow, GrantStatus};
 use crate::grants::notice::{
     self, TrancheApprovedMail, TrancheCancelledMail, TrancheMail, TranchePaidMail,
     TrancheRejectedMail, TrancheRequestedMail, TrancheReversedMail, TrancheSecondApprovalMail,
+    TrancheWithdrawnMail,
 };
 use crate::grants::report::ReportStatus;
 use crate::money;
@@ -242,6 +243,9 @@ fn checked(command: TrancheCommand, today: chrono::NaiveDate) -> Result<TrancheC
         TrancheCommand::Reverse(r) => {
             TrancheCommand::Reverse(text_field(&mut errors, "reason", &r, 1, 2000))
         }
+        TrancheCommand::Cancel(r) => {
+            TrancheCommand::Cancel(text_field(&mut errors, "reason", &r, 1, 2000))
+        }
         TrancheCommand::Pay(p) => TrancheCommand::Pay(PayBody {
             paid_on: paid_on_not_ahead(&mut errors, p.paid_on, today),
             payment_reference: text_field(
@@ -294,7 +298,7 @@ pub fn run(
         TrancheCommand::Approve | TrancheCommand::Reject(_) => {
             GrantStaff::try_from(who)?.user().clone()
         }
-        TrancheCommand::Cancel => who
+        TrancheCommand::Cancel(_) => who
             .require_role(&[Role::Admin, Role::GrantOfficer, Role::Member])?
             .clone(),
     };
@@ -440,11 +444,12 @@ fn apply(
                 disbursements::updated_at.eq(t),
             ))
             .execute(ctx.conn)?,
-        (TrancheMove::Cancelled { release }, _) => {
+        (TrancheMove::Cancelled { release }, TrancheCommand::Cancel(reason)) => {
             let n = diesel::update(base)
                 .set((
                     disbursements::status.eq(TrancheStatus::Cancelled),
                     disbursements::decided_by.eq(Some(me)),
+                    disbursements::decision_reason.eq(Some(reason)),
                     disbursements::updated_at.eq(t),
                 ))
                 .execute(ctx.conn)?;
@@ -513,11 +518,22 @@ fn tell(
         TrancheMove::Rejected => {
             ctx.tell(Event::TrancheRejected, &parties, &TrancheRejectedMail(mail))
         }
-        TrancheMove::Cancelled { .. } => ctx.tell(
-            Event::TrancheCancelled,
-            &parties,
-            &TrancheCancelledMail(mail),
-        ),
+        TrancheMove::Cancelled { release } => {
+            if release {
+                // Finance was told to pay it: it must not.
+                let to_finance = TrancheMail::of(ctx.conn, ctx.config, g, after)?;
+                ctx.tell(
+                    Event::ApprovedTrancheCancelled,
+                    &parties,
+                    &TrancheWithdrawnMail(to_finance),
+                )?;
+            }
+            ctx.tell(
+                Event::TrancheCancelled,
+                &parties,
+                &TrancheCancelledMail(mail),
+            )
+        }
         TrancheMove::Paid => ctx.tell(Event::TranchePaid, &parties, &TranchePaidMail(mail)),
         TrancheMove::Reversed => {
             ctx.tell(Event::TrancheReversed, &parties, &TrancheReversedMail(mail))

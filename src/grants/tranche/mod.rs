@@ -43,8 +43,8 @@ pub enum TrancheCommand {
     Approve,
     /// requested → rejected.
     Reject(String),
-    /// requested or approved → cancelled (an approved amount is released).
-    Cancel,
+    /// requested or approved → cancelled, with the reason (an approved amount is released).
+    Cancel(String),
     /// approved → paid (finance only, exactly once).
     Pay(PayBody),
     /// paid → reversed (finance only); releases the amount.
@@ -57,7 +57,7 @@ impl TrancheCommand {
         match self {
             TrancheCommand::Approve => "approve",
             TrancheCommand::Reject(_) => "reject",
-            TrancheCommand::Cancel => "cancel",
+            TrancheCommand::Cancel(_) => "cancel",
             TrancheCommand::Pay(_) => "pay",
             TrancheCommand::Reverse(_) => "reverse",
         }
@@ -68,7 +68,7 @@ impl TrancheCommand {
         use TrancheStatus::*;
         match self {
             TrancheCommand::Approve | TrancheCommand::Reject(_) => &[Requested],
-            TrancheCommand::Cancel => &[Requested, Approved],
+            TrancheCommand::Cancel(_) => &[Requested, Approved],
             TrancheCommand::Pay(_) => &[Approved],
             TrancheCommand::Reverse(_) => &[Paid],
         }
@@ -177,7 +177,7 @@ pub fn transition(
             }
         }
         TrancheCommand::Reject(_) => TrancheMove::Rejected,
-        TrancheCommand::Cancel => TrancheMove::Cancelled {
+        TrancheCommand::Cancel(_) => TrancheMove::Cancelled {
             release: from == TrancheStatus::Approved,
         },
         TrancheCommand::Pay(_) => TrancheMove::Paid,
@@ -460,7 +460,7 @@ mod tests {
             Ok(TrancheMove::Rejected)
         );
         assert_eq!(
-            transition(Requested, &TrancheCommand::Cancel, &f),
+            transition(Requested, &TrancheCommand::Cancel("Not needed.".into()), &f),
             Ok(TrancheMove::Cancelled { release: false })
         );
     }
@@ -470,7 +470,7 @@ mod tests {
         let f = facts(1, None);
         assert_eq!(transition(Approved, &pay(), &f), Ok(TrancheMove::Paid));
         assert_eq!(
-            transition(Approved, &TrancheCommand::Cancel, &f),
+            transition(Approved, &TrancheCommand::Cancel("Not needed.".into()), &f),
             Ok(TrancheMove::Cancelled { release: true })
         );
     }
@@ -487,7 +487,11 @@ mod tests {
     fn a_paid_tranche_cannot_be_cancelled_or_paid_again() {
         let f = facts(1, None);
         assert_eq!(
-            code(transition(Paid, &TrancheCommand::Cancel, &f)),
+            code(transition(
+                Paid,
+                &TrancheCommand::Cancel("Not needed.".into()),
+                &f
+            )),
             Some(ConflictCode::InvalidTransition)
         );
         assert_eq!(
