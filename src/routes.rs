@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(identity::api::get_user)
                 .service(identity::api::update_user)
                 .service(identity::api::resend_invitation)
+                .service(identity::api::hand_over_primary_contact)
                 .service(identity::api::list_clients)
                 .service(identity::api::create_client)
                 .service(identity::api::get_client)

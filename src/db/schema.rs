@@ -132,6 +132,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    organisation_primary_contacts (organisation_id) {
+        organisation_id -> Text,
+        user_id -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     membership_renewal_requests (id) {
         id -> Text,
         organisation_id -> Text,
@@ -500,6 +508,8 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(organisation_primary_contacts -> organisations (organisation_id));
+diesel::joinable!(organisation_primary_contacts -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -528,6 +538,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
     organisations,
+    organisation_primary_contacts,
     users,
     sessions,
     refresh_tokens,

@@ -374,6 +374,13 @@ membership_mails!(
     RenewalRequestedMail => MembershipRenewalRequested,
 );
 
+/// True when the grace days after `org`'s period have all passed on `today` (the daily job
+/// lapses a membership in grace then: see `jobs::run_on`).
+fn grace_over(config: &Config, org: &OrganisationRow, today: NaiveDate) -> bool {
+    org.membership_period_end
+        .is_some_and(|end| end + chrono::Duration::days(config.membership_grace_days) < today)
+}
+
 /// Tells the people the matrix names of a change of standing.
 fn tell(
     ctx: &mut Ctx<'_>,
@@ -387,6 +394,9 @@ fn tell(
     let parties = MembershipMail::parties(after);
     match change {
         Change::Admit => Ok(0),
+        // A job that ran late finds grace already over: the same run lapses the membership
+        // and says so, instead of a grace email whose deadline has passed.
+        Change::PeriodEnded if grace_over(ctx.config, after, today) => Ok(0),
         Change::PeriodEnded => ctx.tell(
             Event::MembershipGraceStarted,
             &parties,

@@ -11,8 +11,9 @@ use super::lifecycle::{UserCommand, UserFacts, transition};
 use super::model::*;
 use super::session::{lock_key, lock_prefix, rate_limit};
 use super::support::{
-    INVITATION, PASSWORD_RESET, check_display_name, invalid_link, new_one_time_token, open_session,
-    owner, peek_one_time_token, revoke_sessions, spend_one_time_token, user_by_email, user_by_id,
+    INVITATION, LinkState, PASSWORD_RESET, check_display_name, invalid_link, new_one_time_token,
+    one_time_link_state, open_session, owner, peek_one_time_token, revoke_sessions,
+    spend_one_time_token, user_by_email, user_by_id,
 };
 use crate::AppState;
 use crate::audit::Actor;
@@ -117,6 +118,25 @@ async fn check_link(state: &AppState, token: &str, purpose: &'static str) -> Res
         .await?
         .map(|_| ())
         .ok_or_else(invalid_link)
+}
+
+/// The state of an invitation link (`invitation` true) or a password reset link, so a
+/// page can say a link is used or expired before asking for anything.
+pub async fn link_state(
+    state: &AppState,
+    token: &str,
+    invitation: bool,
+) -> Result<LinkState, ApiError> {
+    let purpose = if invitation {
+        INVITATION
+    } else {
+        PASSWORD_RESET
+    };
+    let token = token.to_string();
+    let now = state.clock().naive();
+    state
+        .db(move |c| one_time_link_state(c, &token, purpose, now))
+        .await
 }
 
 /// Sets a new password from a reset link and ends every session of the user.

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod api;
 pub mod clients;
+pub mod colleagues;
 pub mod lifecycle;
 pub mod model;
 pub mod session;
@@ -13,5 +14,5 @@ pub mod users;
 
 // What other domains use of identity: its paths inside this module may change, these do not.
 pub use model::{UserRow, UserStatus};
-pub use support::{insert_user, user_by_id};
+pub use support::{LinkState, insert_user, user_by_id};
 pub use users::{display_name_or_secretariat, invite_member, invite_member_in};

@@ -199,6 +199,42 @@ pub(super) fn peek_one_time_token(
     }
 }
 
+/// What a one-time link is when it is opened, read without spending it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// It works: the form it opens can be filled in.
+    Live,
+    /// It was used already (or a newer link replaced it).
+    Used,
+    /// Its time ran out.
+    Expired,
+    /// No such link of this kind.
+    Unknown,
+}
+
+/// The state of one-time `token` of `purpose` at `now`.
+pub(super) fn one_time_link_state(
+    conn: &mut DbConn,
+    token: &str,
+    purpose: &str,
+    now: NaiveDateTime,
+) -> Result<LinkState, ApiError> {
+    if peek_one_time_token(conn, token, purpose, now)?.is_some() {
+        return Ok(LinkState::Live);
+    }
+    let found: Option<(Option<NaiveDateTime>, NaiveDateTime)> = one_time_tokens::table
+        .filter(one_time_tokens::token_hash.eq(hash_opaque(token.trim())))
+        .filter(one_time_tokens::purpose.eq(purpose))
+        .select((one_time_tokens::used_at, one_time_tokens::expires_at))
+        .first(conn)
+        .optional()?;
+    Ok(match found {
+        Some((Some(_), _)) => LinkState::Used,
+        Some((None, expires)) if expires <= now => LinkState::Expired,
+        _ => LinkState::Unknown,
+    })
+}
+
 /// Spends a one-time token; returns its user id, or a 400 naming `token`.
 pub(super) fn spend_one_time_token(
     ctx: &mut Ctx<'_>,

@@ -132,6 +132,9 @@ pub fn create_user(
         let inviter = display_name_of(ctx.conn, Some(&admin.id))?;
         send_invitation(ctx, &row, &inviter)?;
         ctx.audit::<User>("created", None, Some(&row.clone().into()))?;
+        if let (Role::Member, Some(org)) = (row.role, &row.organisation_id) {
+            super::colleagues::claim_if_vacant(ctx, org, &row.id)?;
+        }
         Ok(row)
     })
 }
@@ -158,6 +161,8 @@ pub fn invite_member_in(
     insert_user(ctx.conn, &row)?;
     send_invitation(ctx, &row, inviter_name)?;
     ctx.audit::<User>("created", None, Some(&row.clone().into()))?;
+    // The first member user of an organisation is its primary contact.
+    super::colleagues::claim_if_vacant(ctx, organisation_id, &row.id)?;
     Ok(row)
 }
 

@@ -21,6 +21,8 @@ pub enum Event {
     OrganisationCreated,
     /// An organisation's profile changed.
     OrganisationUpdated,
+    /// An organisation hid itself (or was hidden) from the public directory.
+    OrganisationHidden,
     /// A member organisation was admitted (its application was approved).
     MembershipAdmitted,
     /// A membership is coming to the end of its period (the daily job, 30 and 7 days before).
@@ -187,6 +189,7 @@ const fn silent(event: Event, why: &'static str) -> Line {
 pub const MATRIX: &[Line] = &[
     silent(Event::OrganisationCreated, "Done by an admin (or with an approved application, which emails the applicant); nobody else must act."),
     silent(Event::OrganisationUpdated, "A profile edit asks nothing of anyone; the history keeps it."),
+    line(Event::OrganisationHidden, Kind::OrganisationHidden, &[A::Admins], "The secretariat must know a member left the public directory: it may be unsafe where it works."),
     silent(Event::MembershipAdmitted, "The applicant hears through the application's approval and the invitation."),
     line(Event::MembershipEndingSoon, Kind::MembershipReminder, &[A::OrganisationMembers], "Members must ask to renew before the period ends."),
     line(Event::MembershipGraceStarted, Kind::MembershipGrace, &[A::OrganisationMembers, A::Admins], "Members must renew before it lapses; admins decide renewals."),

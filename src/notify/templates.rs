@@ -27,6 +27,8 @@ pub enum Kind {
     ApplicationApproved,
     /// A membership application was rejected, with the reason (to the applicant).
     ApplicationRejected,
+    /// An organisation was hidden from the public directory (to admins).
+    OrganisationHidden,
     /// A membership period ends soon (to the organisation's member users).
     MembershipReminder,
     /// A membership period ended: grace until it lapses.
@@ -160,7 +162,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::MembershipGrace,
         "membership_grace",
-        "[{{ network_name }}] The membership of {{ organisation_name }} has ended: renew it by {{ lapses_on }}",
+        "[{{ network_name }}] The membership of {{ organisation_name }} has ended: renew it before {{ lapses_on }}",
     ),
     (
         Kind::MembershipLapsed,
@@ -186,6 +188,11 @@ const KINDS: &[(Kind, &str, &str)] = &[
         Kind::MembershipRenewed,
         "membership_renewed",
         "[{{ network_name }}] The membership of {{ organisation_name }} is renewed",
+    ),
+    (
+        Kind::OrganisationHidden,
+        "organisation_hidden",
+        "[{{ network_name }}] {{ organisation_name }} is now hidden from the public directory",
     ),
     (
         Kind::MembershipRenewalRequested,
@@ -371,6 +378,7 @@ const FILES: &[(&str, &str)] = template_files!(
     "membership_withdrawn",
     "membership_renewed",
     "membership_renewal_requested",
+    "organisation_hidden",
     "grant_submitted",
     "grant_approved",
     "grant_rejected",

@@ -20,6 +20,7 @@ pub const IDS: &[(&str, &str)] = &[
     ("api_client", "0193a4e2-8f12-7a6b-b3c4-1d2e3f4a5b6c"),
     ("disbursement", "0193a4e2-9a01-7b2c-8d3e-4f5a6b7c8d9e"),
     ("bank_account", "0193a4e2-9b02-7c3d-9e4f-5a6b7c8d9eaf"),
+    ("member_user", "0193a4e2-9c03-7d4e-8f5a-6b7c8d9eafb0"),
 ];
 
 /// The example id named `name` in [`IDS`].
@@ -74,6 +75,7 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             json!({"email": "admin@demo.idpc.example", "password": "demo-admin-password"}),
         ),
         ("MePatch", json!({"display_name": "Mateo Otieno"})),
+        ("HandOver", json!({"user_id": id("member_user")})),
         (
             "MembershipCommand",
             json!({"action": "suspend", "reason": "Membership dues unpaid since March."}),

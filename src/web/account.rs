@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::auth::Role;
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
+use crate::identity::LinkState;
 use crate::identity::account;
 use crate::identity::model::{
     AcceptInvitation, LoginRequest, PasswordResetConfirm, PasswordResetRequest, RefreshRequest,
@@ -70,7 +71,7 @@ pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
-/// The sign-in form.
+/// The sign-in form; someone already signed in goes straight to `next` (or their work).
 pub async fn sign_in_form(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -81,6 +82,10 @@ pub async fn sign_in_form(
         Err(r) => return r,
     };
     let next = safe_next(q.next.as_deref());
+    // A sign-in link followed by someone already signed in lands where it was meant to.
+    if v.user.is_some() {
+        return see_other(&v, &next);
+    }
     form_page(
         &v,
         &state,
@@ -179,6 +184,60 @@ pub async fn sign_out(
     res.insert_header(("Location", "/sign-in")).finish()
 }
 
+/// The page of an invitation link (`invitation` true) or a reset link that no longer works,
+/// saying why before anything is asked; `None` when the link works.
+async fn dead_link(
+    v: &Visitor,
+    state: &AppState,
+    token: &str,
+    invitation: bool,
+) -> Option<HttpResponse> {
+    let link = match account::link_state(state, token, invitation).await {
+        Ok(LinkState::Live) => return None,
+        Ok(l) => l,
+        Err(e) => return Some(error_page(v, name(state), e, "/")),
+    };
+    let (heading, text) = match (invitation, link) {
+        (true, LinkState::Used) => (
+            "This invitation was already used",
+            "The link in your invitation works once. If you chose your password with it, \
+             sign in with that password; if not, ask whoever invited you to send it again.",
+        ),
+        (true, _) => (
+            "This invitation link no longer works",
+            "It has expired or is not a link we sent. Ask whoever invited you to send the \
+             invitation again.",
+        ),
+        (false, LinkState::Used) => (
+            "This link was already used",
+            "A password reset link works once. Sign in with the password you chose, or ask \
+             for a new link.",
+        ),
+        (false, _) => (
+            "This link no longer works",
+            "It has expired or is not a link we sent. Ask for a new one.",
+        ),
+    };
+    let (href, link_text) = match (invitation, link) {
+        (false, LinkState::Expired | LinkState::Unknown) => {
+            ("/forgot-password", "Ask for a new link")
+        }
+        _ => ("/sign-in", "Sign in"),
+    };
+    let status = if link == LinkState::Unknown {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::GONE
+    };
+    Some(render(
+        v,
+        name(state),
+        status,
+        "message.html",
+        context! { title => heading, text => text, link => href, link_text => link_text },
+    ))
+}
+
 /// The invitation link's page: choose a name and a password.
 pub async fn accept_form(
     req: HttpRequest,
@@ -189,6 +248,10 @@ pub async fn accept_form(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let token = q.token.clone().unwrap_or_default();
+    if let Some(page) = dead_link(&v, &state, &token, true).await {
+        return page;
+    }
     form_page(
         &v,
         &state,
@@ -196,7 +259,7 @@ pub async fn accept_form(
         "accept.html",
         "Accept your invitation",
         Form::named("accept"),
-        context! { token => q.token.clone().unwrap_or_default() },
+        context! { token => token },
     )
 }
 
@@ -327,6 +390,10 @@ pub async fn reset_form(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let token = q.token.clone().unwrap_or_default();
+    if let Some(page) = dead_link(&v, &state, &token, false).await {
+        return page;
+    }
     form_page(
         &v,
         &state,
@@ -334,7 +401,7 @@ pub async fn reset_form(
         "reset.html",
         "Choose a new password",
         Form::named("reset"),
-        context! { token => q.token.clone().unwrap_or_default() },
+        context! { token => token },
     )
 }
 

@@ -168,6 +168,7 @@ const PLAN: &[(&str, Who)] = &[
     ("PATCH /api/v1/webhooks/{id}", Who::Admin),
     ("PATCH /api/v1/me", Who::Member2),
     ("PATCH /api/v1/users/{id}", Who::Admin),
+    ("PUT /api/v1/organisations/{id}/primary-contact", Who::Admin),
     ("POST /api/v1/me/password", Who::Member),
     ("POST /api/v1/auth/password-reset", Who::Public),
     ("POST /api/v1/auth/password-reset/confirm", Who::Public),
@@ -285,6 +286,7 @@ on_both! {
             "api_client" => str_of(&client, "id"),
             // Made by the steps that use them (a payment run's tranche and account).
             "disbursement" | "bank_account" => idpc_hub::openapi::examples::IDS.iter().find(|(n, _)| *n == name).unwrap().1.to_string(),
+            "member_user" => str_of(&me, "id"),
             other => panic!("no demo id for the example id {other}"),
         };
         let base_swaps: Vec<(String, String)> = idpc_hub::openapi::examples::IDS
@@ -429,6 +431,7 @@ on_both! {
                 "PATCH /api/v1/webhooks/{id}" => {
                     Some(str_of(&first(&app, token, "/api/v1/webhooks", |_| true).await, "id"))
                 }
+                "PUT /api/v1/organisations/{id}/primary-contact" => Some(kenya.clone()),
                 "PATCH /api/v1/users/{id}" => {
                     let u = first(&app, token, "/api/v1/users", |u| u["email"] == "member2@demo.idpc.example").await;
                     Some(str_of(&u, "id"))

@@ -293,6 +293,37 @@ on_both! {
 }
 
 on_both! {
+    async fn a_lifecycle_job_that_runs_late_sends_no_grace_email_whose_deadline_has_passed(backend) {
+        let app = TestApp::start_with(backend, &[("MEMBERSHIP_GRACE_DAYS", "30")]).await;
+        let admin = app.admin().await;
+        let late = app.member_org("Late Org").await;
+        let later = app.member_org("Later Org").await;
+        let member = app.user("member", Some(&late)).await;
+        app.user("member", Some(&later)).await;
+        set_period_end(&app, &admin, &late, "2031-03-31").await;
+        set_period_end(&app, &admin, &later, "2031-01-31").await;
+        app.emails().await;
+
+        // First run since 20 April: one org is inside its grace, the other's grace is over.
+        idpc_hub::jobs::run_daily(&app.state, day("2031-04-20")).await.unwrap();
+        assert_eq!(status_of(&app, &admin, &late).await, "grace");
+        assert_eq!(status_of(&app, &admin, &later).await, "lapsed");
+        let mails = app.emails().await;
+        let grace: Vec<_> = mails.iter().filter(|m| m.subject().contains("has ended")).collect();
+        assert!(!grace.is_empty());
+        for m in &grace {
+            assert!(m.text().contains("Late Org"), "only the org still in grace is told to renew: {}", m.subject());
+            assert!(m.subject().contains("renew it before 1 May 2031"), "{}", m.subject());
+            assert!(m.text().contains("By when: before 1 May 2031."), "{}", m.text());
+        }
+        assert!(grace.iter().any(|m| m.recipient() == member.email));
+        let lapsed: Vec<_> = mails.iter().filter(|m| m.subject().contains("has lapsed")).collect();
+        assert!(!lapsed.is_empty() && lapsed.iter().all(|m| m.subject().contains("Later Org")));
+        assert_eq!(grace.len() + lapsed.len(), mails.len(), "no other email: {:?}", mails.iter().map(|m| m.subject()).collect::<Vec<_>>());
+    }
+}
+
+on_both! {
     async fn membership_decisions_follow_the_rules_and_are_for_admins(backend) {
         let app = TestApp::start(backend).await;
         let admin = app.admin().await;

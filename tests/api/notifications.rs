@@ -312,6 +312,13 @@ on_both! {
         let tag = etag(&app, &org, &admin.token).await;
         app.patch(&org).bearer(&admin.token).header("if-match", &tag).json(&json!({"acronym": "HRK"})).send().await.expect(200);
         walk.silent(&app, "OrganisationUpdated").await;
+        // A member hides its organisation: the secretariat is told.
+        let tag = etag(&app, &org, &m1.token).await;
+        app.patch(&org).bearer(&m1.token).header("if-match", &tag).json(&json!({"hidden_from_public": true})).send().await.expect(200);
+        walk.step(&app, Some(m1), &[("OrganisationHidden", "organisation_hidden", emails(&[admin, admin2]))]).await;
+        let tag = etag(&app, &org, &admin.token).await;
+        app.patch(&org).bearer(&admin.token).header("if-match", &tag).json(&json!({"hidden_from_public": false})).send().await.expect(200);
+        app.emails().await;
         let decide = |who: &TestUser, action: &str| {
             let body = json!({"action": action, "reason": "Dues unpaid"});
             let (app, org, token) = (&app, org.clone(), who.token.clone());

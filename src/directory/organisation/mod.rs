@@ -416,6 +416,37 @@ impl Editor {
     }
 }
 
+/// The email telling the secretariat an organisation left the public directory.
+#[derive(Debug, serde::Serialize)]
+pub struct OrganisationHiddenMail {
+    /// The organisation.
+    pub organisation_name: String,
+    /// The organisation's page in the console.
+    pub link: String,
+}
+
+impl command::Message for OrganisationHiddenMail {
+    const KIND: crate::notify::Kind = crate::notify::Kind::OrganisationHidden;
+}
+
+/// Tells the admins (never the one who hid it) that `org` is now hidden from the public.
+fn tell_hidden(ctx: &mut Ctx<'_>, org: &OrganisationRow) -> Result<(), ApiError> {
+    let parties = crate::notify::matrix::Parties {
+        organisation_id: Some(org.id.clone()),
+        ..Default::default()
+    };
+    let mail = OrganisationHiddenMail {
+        organisation_name: org.name.clone(),
+        link: crate::notify::links::membership(ctx.config, &org.id),
+    };
+    ctx.tell(
+        crate::notify::matrix::Event::OrganisationHidden,
+        &parties,
+        &mail,
+    )?;
+    Ok(())
+}
+
 /// Applies a merge-patch when `if_match` is the current version.
 ///
 /// The version check and increment are one conditional UPDATE, so of two concurrent
@@ -463,7 +494,10 @@ pub fn update(
             Some(&after.clone().into()),
         )?;
         let event = match (before.hidden_from_public, after.hidden_from_public) {
-            (false, true) => command::DomainEvent::OrganisationHidden,
+            (false, true) => {
+                tell_hidden(ctx, &after)?;
+                command::DomainEvent::OrganisationHidden
+            }
             (true, false) => command::DomainEvent::OrganisationUnhidden,
             _ => command::DomainEvent::OrganisationUpdated,
         };

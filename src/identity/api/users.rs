@@ -1,14 +1,16 @@
 //! Handlers of user management (admin).
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 
 use crate::AppState;
-use crate::auth::caller::{Admin, Staff};
+use crate::auth::Principal;
+use crate::auth::caller::{Admin, OrgMember, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
 use crate::error::docs::{AuthErrors, BodyErrors, ConflictError, NotFoundError, QueryErrors};
 use crate::extract::Json;
+use crate::identity::colleagues::{self, HandOver, PrimaryContact};
 use crate::identity::model::*;
 use crate::identity::users;
 use crate::pagination::{self, Page, PageParams};
@@ -39,27 +41,34 @@ pub async fn list_users(
     ))
 }
 
-/// Create a user and email an invitation (admin).
+/// Create a user and email an invitation (admin, or a member organisation's primary contact
+/// inviting a colleague as a member of its own organisation).
 #[utoipa::path(
-    description = "Admins. Creates an invited user with a role (and an organisation for members) and emails the invitation link; audited.",
+    description = "Admins; or a member organisation's primary contact, who invites colleagues as members of its own organisation only (another role is 403, another organisation 404). Creates an invited user and emails the invitation link; audited.",
     tag = "users",
     security(("bearer" = [])),
     request_body = NewUser,
     responses(
         (status = 201, description = "Created and invited", body = User, headers(("Location" = String, description = "URL of the user"))),
-        BodyErrors, AuthErrors, ConflictError,
+        BodyErrors, AuthErrors, NotFoundError, ConflictError,
     )
 )]
 #[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
-    admin: Admin,
+    who: Principal,
     meta: RequestMeta,
     body: Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let config = state.config.clone();
     let row = state
-        .db(move |c| users::create_user(c, &config, &admin, &meta, body.0))
+        .db(
+            move |c| match (Admin::try_from(&who), OrgMember::try_from(&who)) {
+                (Ok(admin), _) => users::create_user(c, &config, &admin, &meta, body.0),
+                (_, Ok(member)) => colleagues::invite_colleague(c, &config, &member, &meta, body.0),
+                (Err(refused), Err(_)) => Err(refused),
+            },
+        )
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", row.id)))
@@ -145,4 +154,34 @@ pub async fn resend_invitation(
         .db(move |c| users::resend_invitation(c, &config, &admin, &meta, &id))
         .await?;
     Ok(HttpResponse::Accepted().json(User::from(row)))
+}
+
+/// Hand the organisation's primary-contact role to a colleague (its primary contact, or an
+/// admin). The primary contact invites colleagues with `POST /users`.
+#[utoipa::path(
+    description = "The organisation's primary contact (a member user) or an admin. Makes another active or invited member user of the organisation its primary contact, who then invites colleagues with POST /users; audited; emails nothing.",
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organisation id")),
+    request_body = HandOver,
+    responses(
+        (status = 200, description = "The new primary contact", body = PrimaryContact),
+        BodyErrors, AuthErrors, NotFoundError,
+    )
+)]
+#[put("/organisations/{id}/primary-contact")]
+pub async fn hand_over_primary_contact(
+    state: web::Data<AppState>,
+    who: Principal,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: Json<HandOver>,
+) -> Result<web::Json<PrimaryContact>, ApiError> {
+    let id = id.into_inner();
+    let config = state.config.clone();
+    Ok(web::Json(
+        state
+            .db(move |c| colleagues::hand_over(c, &config, &who, &meta, &id, body.0))
+            .await?,
+    ))
 }
