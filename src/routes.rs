@@ -10,7 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
-use crate::{AppState, admin, directory, exports, grants, health, identity, webhooks};
+use crate::{AppState, admin, directory, documents, exports, grants, health, identity, webhooks};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -98,6 +98,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(grants::api::report::accept_report)
                 .service(grants::api::report::return_report)
                 .service(grants::api::history::report_history)
+                // Documents (files on grants, reports, tranches, organisations, applications)
+                .service(documents::api::upload_document)
+                .service(documents::api::list_documents)
+                .service(documents::api::get_document)
+                .service(documents::api::download_document)
+                .service(documents::api::upload_version)
+                .service(documents::api::delete_document)
                 // Open data: 360Giving and IATI, and how a fund is published
                 .service(exports::api::giving_export)
                 .service(exports::api::iati_export)

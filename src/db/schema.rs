@@ -462,6 +462,29 @@ diesel::joinable!(webhook_subscriptions -> api_clients (api_client_id));
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        document_id -> Text,
+        version -> Integer,
+        parent_type -> Text,
+        parent_id -> Text,
+        organisation_id -> Nullable<Text>,
+        kind -> Text,
+        title -> Nullable<Text>,
+        file_name -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        key_id -> Text,
+        nonce_prefix -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
@@ -490,4 +513,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_subscriptions,
     webhook_deliveries,
     webhook_attempts,
+    documents,
 );

@@ -301,6 +301,31 @@ pub const DESCRIPTIONS: &[(&str, &str)] = &[
         "report_history",
         "Staff; anyone else gets 404. Every audited change of the report with before and after. Changes nothing.",
     ),
+    // documents
+    (
+        "upload_document",
+        "Staff, and members of the organisation the object belongs to (a grant's, report's or tranche's grantee; the organisation itself); membership applications: staff only. Partner apps and anyone else get 404. The file streams through type detection (by content: PDF, OpenDocument and Office formats, CSV, plain text, PNG, JPEG; anything else is 415 naming the type found), SHA-256 and encryption into the store; over `DOCUMENT_MAX_BYTES` is 413 (from `Content-Length` before reading, or while streaming), over the organisation's quota 409. An accepted report or a finished grant is read-only (409). Audited; emails nothing.",
+    ),
+    (
+        "list_documents",
+        "Whoever may read the object (as for uploads). The newest version of each of its documents; changes nothing.",
+    ),
+    (
+        "get_document",
+        "Whoever may read the object the document belongs to; partner apps and other organisations get 404. Any version, superseded ones included; changes nothing.",
+    ),
+    (
+        "download_document",
+        "Whoever may read the object the document belongs to. Streams the decrypted bytes with the stored media type, `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff` and `ETag` = the SHA-256; one byte range per request (206, or 416 outside the file). Changes nothing.",
+    ),
+    (
+        "upload_version",
+        "Who may upload to the document's object. Adds a new version with the same rules as an upload; the previous one is marked superseded and stays readable. Refused (409) once the object is read-only (an accepted report). Audited; emails nothing.",
+    ),
+    (
+        "delete_document",
+        "Who may edit a draft: its grantee's members or staff for a due or returned report, staff for a draft grant, a requested or approved tranche, an open membership application, an organisation's own documents. Deletes every version; documents of an approved grant, a submitted or accepted report or a paid tranche are only superseded (409). Audited; emails nothing.",
+    ),
     (
         "create_report",
         "Grant officers and admins. Asks the grantee for a report with a due date; audited; the grantee's members are emailed.",

@@ -53,6 +53,14 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
         ),
         ("ConfirmIncrease", json!({"amount": "900000.00"})),
         (
+            "DocumentUpload",
+            json!({"kind": "report_file", "title": "Financial report 2026", "file": "line,amount\r\ntraining,1200.00\r\n"}),
+        ),
+        (
+            "VersionUpload",
+            json!({"title": "Financial report 2026 (corrected)", "file": "line,amount\r\ntraining,1250.00\r\n"}),
+        ),
+        (
             "FxRateConfirmBody",
             json!({"rate": "1.085300", "as_of": "2026-12-01"}),
         ),
@@ -401,6 +409,7 @@ fn text_answer(path: &str) -> Option<Value> {
     let csv = |header: &[&str]| json!(format!("{}\r\n", header.join(",")));
     Some(match path {
         "/api/v1/grants.csv" => csv(&crate::grants::csv::HEADER),
+        "/api/v1/documents/{id}/content" => json!("line,amount\r\ntraining,1200.00\r\n"),
         "/api/v1/organisations.csv" => csv(crate::directory::search::csv::CSV_HEADER),
         "/metrics" => json!(
             "# HELP idpc_hub_http_requests_total Total number of HTTP requests\n\

@@ -156,6 +156,8 @@ const PLAN: &[(&str, Who)] = &[
     ("POST /api/v1/disbursements/{id}/reverse", Who::Finance),
     ("POST /api/v1/reports/{id}/submit", Who::Member),
     ("POST /api/v1/reports/{id}/return", Who::Officer),
+    ("POST /api/v1/{parents}/{id}/documents", Who::Member),
+    ("POST /api/v1/documents/{id}/versions", Who::Member),
     ("POST /api/v1/webhooks", Who::Admin),
     ("PATCH /api/v1/webhooks/{id}", Who::Admin),
     ("PATCH /api/v1/me", Who::Member2),
@@ -226,6 +228,20 @@ fn str_of(v: &Value, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{key} in {v}"))
         .to_string()
+}
+
+/// A JSON example as `multipart/form-data`: each field a part, `file` as a file part.
+fn multipart_of(body: &Value) -> (String, Vec<u8>) {
+    let boundary = "example-boundary-4c1e";
+    let mut out = Vec::new();
+    for (name, value) in body.as_object().unwrap() {
+        let filename = if name == "file" { "; filename=\"example.csv\"" } else { "" };
+        out.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n").as_bytes());
+        out.extend_from_slice(value.as_str().unwrap().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
 }
 
 /// Swaps every occurrence of each `from` in the JSON body for its `to`.
@@ -377,6 +393,12 @@ on_both! {
                 "POST /api/v1/reports/{id}/return" => {
                     Some(str_of(&first(&app, token, "/api/v1/reports?status=submitted", |_| true).await, "id"))
                 }
+                // Both path parameters at once: the collection and the member's organisation.
+                "POST /api/v1/{parents}/{id}/documents" => Some(format!("organisations/{kenya}")),
+                "POST /api/v1/documents/{id}/versions" => {
+                    let list = format!("/api/v1/organisations/{kenya}/documents");
+                    Some(str_of(&first(&app, token, &list, |_| true).await, "id"))
+                }
                 "PATCH /api/v1/webhooks/{id}" => {
                     Some(str_of(&first(&app, token, "/api/v1/webhooks", |_| true).await, "id"))
                 }
@@ -388,7 +410,8 @@ on_both! {
             };
             let path = match (&target, template.find('{')) {
                 (Some(t), Some(open)) => {
-                    let close = open + template[open..].find('}').unwrap();
+                    // A target with a slash stands for every parameter of the path.
+                    let close = if t.contains('/') { template.rfind('}').unwrap() } else { open + template[open..].find('}').unwrap() };
                     format!("{}{t}{}", &template[..open], &template[close + 1..])
                 }
                 (None, None) => template.to_string(),
@@ -406,6 +429,9 @@ on_both! {
             }
             let req = if content_type == "application/x-www-form-urlencoded" {
                 req.body(content_type, serde_urlencoded::to_string(&body).unwrap())
+            } else if content_type == "multipart/form-data" {
+                let (ct, bytes) = multipart_of(&body);
+                req.body(&ct, bytes)
             } else {
                 req.body(content_type, body.to_string())
             };

@@ -15,6 +15,7 @@ mod console;
 mod controls;
 mod demo_data;
 mod directory;
+mod documents;
 mod disbursements;
 mod errors;
 mod examples;
