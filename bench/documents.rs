@@ -21,15 +21,24 @@ const KEYS: &str = "e1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
 fn env_of(dir: &Path, port: u16, max: u64) -> Vec<(String, String)> {
     [
-        ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.display())),
-        ("DOCUMENT_STORE", dir.join("documents").display().to_string()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/bench.db", dir.display()),
+        ),
+        (
+            "DOCUMENT_STORE",
+            dir.join("documents").display().to_string(),
+        ),
         ("DOCUMENT_MAX_BYTES", max.to_string()),
         ("DOCUMENT_QUOTA_BYTES", (max * 4).to_string()),
         ("PORT", port.to_string()),
         ("MAIL_TRANSPORT", "log".into()),
         ("WORKER_ENABLED", "false".into()),
         ("ENCRYPTION_KEYS", KEYS.into()),
-        ("JWT_KEYS", "k1:bench-secret-0123456789abcdef0123456789".into()),
+        (
+            "JWT_KEYS",
+            "k1:bench-secret-0123456789abcdef0123456789".into(),
+        ),
         ("RUST_LOG", "warn".into()),
         ("AUTH_RATE_LIMIT_PER_IP", "100000".into()),
     ]
@@ -82,7 +91,10 @@ fn timed(cmd: &mut Command) -> (Duration, String) {
     let t = Instant::now();
     let out = cmd.stderr(Stdio::inherit()).output().expect("command runs");
     assert!(out.status.success(), "{cmd:?} failed");
-    (t.elapsed(), String::from_utf8_lossy(&out.stdout).to_string())
+    (
+        t.elapsed(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
 }
 
 struct Server(Child);
@@ -103,22 +115,37 @@ fn main() {
             .expect("server runs");
         return;
     }
-    let mib: usize = std::env::var("BENCH_DOC_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let mib: usize = std::env::var("BENCH_DOC_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.pdf");
     write_file(&file, mib);
     let size = std::fs::metadata(&file).unwrap().len();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let env = env_of(dir.path(), port, size + (1 << 20));
 
     // Seed the demo network (this process), then serve it from a child process.
     let seed_config = config(&env);
     actix_web::rt::System::new().block_on(async move {
-        let state = actix_web::web::block(move || idpc_hub::AppState::new(seed_config)).await.unwrap().unwrap();
+        let state = actix_web::web::block(move || idpc_hub::AppState::new(seed_config))
+            .await
+            .unwrap()
+            .unwrap();
         idpc_hub::demo::seed(&state).await.expect("demo seeds");
     });
     let exe = std::env::current_exe().unwrap();
-    let child = Command::new(exe).env(SERVE, "1").envs(env.iter().cloned()).stdout(Stdio::null()).spawn().unwrap();
+    let child = Command::new(exe)
+        .env(SERVE, "1")
+        .envs(env.iter().cloned())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let server = Server(child);
     let pid = server.0.id();
     let base = format!("http://127.0.0.1:{port}");
@@ -129,23 +156,58 @@ fn main() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let login = r#"{"email":"member@demo.idpc.example","password":"demo-member-password"}"#;
-    let (_, out) = timed(Command::new("curl").args(["-sf", "-H", "content-type: application/json", "-d", login, &format!("{base}/api/v1/auth/login")]));
-    let token = serde_json::from_str::<serde_json::Value>(&out).unwrap()["access_token"].as_str().unwrap().to_string();
-    let (_, out) = timed(Command::new("curl").args(["-sf", "-H", &format!("authorization: Bearer {token}"), &format!("{base}/api/v1/me")]));
-    let org = serde_json::from_str::<serde_json::Value>(&out).unwrap()["organisation_id"].as_str().unwrap().to_string();
+    let (_, out) = timed(Command::new("curl").args([
+        "-sf",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        login,
+        &format!("{base}/api/v1/auth/login"),
+    ]));
+    let token = serde_json::from_str::<serde_json::Value>(&out).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, out) = timed(Command::new("curl").args([
+        "-sf",
+        "-H",
+        &format!("authorization: Bearer {token}"),
+        &format!("{base}/api/v1/me"),
+    ]));
+    let org = serde_json::from_str::<serde_json::Value>(&out).unwrap()["organisation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let idle = vm(pid, "VmHWM:");
 
     let copy = dir.path().join("copy.pdf");
     let (cp, _) = timed(Command::new("cp").arg(&file).arg(&copy));
     let auth = format!("authorization: Bearer {token}");
-    let (up, out) = timed(Command::new("curl").args(["-sf", "-H", &auth, "-F", "kind=other", "-F"]).arg(format!("file=@{}", file.display())).arg(format!("{base}/api/v1/organisations/{org}/documents")));
+    let (up, out) = timed(
+        Command::new("curl")
+            .args(["-sf", "-H", &auth, "-F", "kind=other", "-F"])
+            .arg(format!("file=@{}", file.display()))
+            .arg(format!("{base}/api/v1/organisations/{org}/documents")),
+    );
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let after_up = vm(pid, "VmHWM:");
     let back = dir.path().join("back.pdf");
-    let (down, _) = timed(Command::new("curl").args(["-sf", "-H", &auth, "-o"]).arg(&back).arg(format!("{base}/api/v1/documents/{}/content", doc["id"].as_str().unwrap())));
+    let (down, _) = timed(
+        Command::new("curl")
+            .args(["-sf", "-H", &auth, "-o"])
+            .arg(&back)
+            .arg(format!(
+                "{base}/api/v1/documents/{}/content",
+                doc["id"].as_str().unwrap()
+            )),
+    );
     let after_down = vm(pid, "VmHWM:");
     let sha = sha_of(&file);
-    assert_eq!(doc["sha256"].as_str(), Some(sha.as_str()), "the server hashed what was sent");
+    assert_eq!(
+        doc["sha256"].as_str(),
+        Some(sha.as_str()),
+        "the server hashed what was sent"
+    );
     assert_eq!(sha_of(&back), sha, "the download is the upload");
 
     let mb = |d: Duration| size as f64 / (1 << 20) as f64 / d.as_secs_f64();
@@ -158,12 +220,20 @@ fn main() {
          | server peak RSS before the upload (VmHWM) | {:.1} MiB |\n\
          | server peak RSS after the upload | {:.1} MiB (+{:.1} MiB, {:.1}% of the file) |\n\
          | server peak RSS after the download | {:.1} MiB (+{:.1} MiB) |\n",
-        cp.as_secs_f64() * 1e3, mb(cp),
-        up.as_secs_f64() * 1e3, mb(up), up.as_secs_f64() / cp.as_secs_f64(),
-        down.as_secs_f64() * 1e3, mb(down), down.as_secs_f64() / cp.as_secs_f64(),
+        cp.as_secs_f64() * 1e3,
+        mb(cp),
+        up.as_secs_f64() * 1e3,
+        mb(up),
+        up.as_secs_f64() / cp.as_secs_f64(),
+        down.as_secs_f64() * 1e3,
+        mb(down),
+        down.as_secs_f64() / cp.as_secs_f64(),
         idle as f64 / 1048576.0,
-        after_up as f64 / 1048576.0, (after_up - idle) as f64 / 1048576.0, (after_up - idle) as f64 * 100.0 / size as f64,
-        after_down as f64 / 1048576.0, (after_down - idle) as f64 / 1048576.0,
+        after_up as f64 / 1048576.0,
+        (after_up - idle) as f64 / 1048576.0,
+        (after_up - idle) as f64 * 100.0 / size as f64,
+        after_down as f64 / 1048576.0,
+        (after_down - idle) as f64 / 1048576.0,
     );
     println!("{report}");
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/results/raw");

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_multipart::Multipart;
 use actix_web::body::SizedStream;
-use actix_web::http::header::{self, ContentEncoding};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentEncoding};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures_util::TryStreamExt;
 use serde::Deserialize;
@@ -102,12 +102,20 @@ fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
 }
 
 /// A short text field, at most `max` bytes of UTF-8.
-async fn text_field(field: &mut actix_multipart::Field, name: &str, max: usize) -> Result<String, ApiError> {
+async fn text_field(
+    field: &mut actix_multipart::Field,
+    name: &str,
+    max: usize,
+) -> Result<String, ApiError> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.try_next().await.map_err(multipart_error)? {
         buf.extend_from_slice(&chunk);
         if buf.len() > max {
-            return Err(ApiError::field(name, "too_long", format!("At most {max} bytes.")));
+            return Err(ApiError::field(
+                name,
+                "too_long",
+                format!("At most {max} bytes."),
+            ));
         }
     }
     String::from_utf8(buf).map_err(|_| ApiError::field(name, "invalid", "Not UTF-8 text."))
@@ -115,7 +123,12 @@ async fn text_field(field: &mut actix_multipart::Field, name: &str, max: usize) 
 
 /// Reads the form, streaming the file into the store under a fresh key. On any refusal the
 /// stored object is removed before answering.
-async fn receive(state: &AppState, req: &HttpRequest, payload: web::Payload, with_kind: bool) -> Result<Upload, ApiError> {
+async fn receive(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    with_kind: bool,
+) -> Result<Upload, ApiError> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -146,26 +159,58 @@ struct Form {
 
 impl Form {
     fn finish(&mut self, storage_key: String, with_kind: bool) -> Result<Upload, ApiError> {
-        let (file_name, written) = self
-            .file
-            .take()
-            .ok_or_else(|| ApiError::field("file", "required", "Attach the file as the `file` part."))?;
+        let (file_name, written) = self.file.take().ok_or_else(|| {
+            ApiError::field("file", "required", "Attach the file as the `file` part.")
+        })?;
         let kind = match (with_kind, self.kind.as_deref()) {
             (false, _) => None,
-            (true, None) => return Err(ApiError::field("kind", "required", "Say what the document is.")),
+            (true, None) => {
+                return Err(ApiError::field(
+                    "kind",
+                    "required",
+                    "Say what the document is.",
+                ));
+            }
             (true, Some(k)) => Some(DocumentKind::parse(k).ok_or_else(|| {
-                ApiError::field("kind", "invalid", "Not a document kind (see the DocumentKind schema).")
+                ApiError::field(
+                    "kind",
+                    "invalid",
+                    "Not a document kind (see the DocumentKind schema).",
+                )
             })?),
         };
-        let title = self.title.take().map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-        if title.as_ref().is_some_and(|t| t.chars().count() > 200 || t.chars().any(char::is_control)) {
-            return Err(ApiError::field("title", "invalid", "Up to 200 characters, no control characters."));
+        let title = self
+            .title
+            .take()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        if title
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > 200 || t.chars().any(char::is_control))
+        {
+            return Err(ApiError::field(
+                "title",
+                "invalid",
+                "Up to 200 characters, no control characters.",
+            ));
         }
-        Ok(Upload { storage_key, file_name, kind, title, written })
+        Ok(Upload {
+            storage_key,
+            file_name,
+            kind,
+            title,
+            written,
+        })
     }
 }
 
-async fn read_parts(state: &AppState, req: &HttpRequest, payload: web::Payload, key: &str, form: &mut Form) -> Result<(), ApiError> {
+async fn read_parts(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    key: &str,
+    form: &mut Form,
+) -> Result<(), ApiError> {
     let mut parts = Multipart::new(req.headers(), payload);
     while let Some(mut field) = parts.try_next().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -173,18 +218,36 @@ async fn read_parts(state: &AppState, req: &HttpRequest, payload: web::Payload, 
             "kind" => form.kind = Some(text_field(&mut field, "kind", 64).await?),
             "title" => form.title = Some(text_field(&mut field, "title", 1024).await?),
             "file" if form.file.is_none() => {
-                let raw = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("").to_string();
+                let raw = field
+                    .content_disposition()
+                    .and_then(|d| {
+                        d.get_filename().map(str::to_string).or_else(|| {
+                            d.get_filename_ext()
+                                .map(|e| String::from_utf8_lossy(&e.value).into_owned())
+                        })
+                    })
+                    .unwrap_or_default();
                 let file_name = sniff::clean_file_name(&raw);
                 let chunks = field.map_err(multipart_error);
                 form.stored = true;
                 let written = state
                     .documents
-                    .write(&state.keyring, key, &file_name, state.config.documents.max_bytes, chunks)
+                    .write(
+                        &state.keyring,
+                        key,
+                        &file_name,
+                        state.config.documents.max_bytes,
+                        chunks,
+                    )
                     .await?;
                 form.file = Some((file_name, written));
             }
             other => {
-                return Err(ApiError::field(other, "unknown", "Send only the parts file, kind and title, one file each."));
+                return Err(ApiError::field(
+                    other,
+                    "unknown",
+                    "Send only the parts file, kind and title, one file each.",
+                ));
             }
         }
     }
@@ -193,7 +256,13 @@ async fn read_parts(state: &AppState, req: &HttpRequest, payload: web::Payload, 
 
 /// Records an upload under `Idempotency-Key`; the stored object is removed when nothing
 /// recorded it (refused, failed, or a replay of an earlier upload).
-async fn record_once<F>(state: &AppState, who: &Principal, req: &HttpRequest, up: Upload, record: F) -> Result<HttpResponse, ApiError>
+async fn record_once<F>(
+    state: &AppState,
+    who: &Principal,
+    req: &HttpRequest,
+    up: Upload,
+    record: F,
+) -> Result<HttpResponse, ApiError>
 where
     F: FnOnce(&mut crate::db::DbConn, Upload) -> Result<Document, ApiError> + Send + 'static,
 {
@@ -278,7 +347,11 @@ pub async fn list_documents(
         })
         .await?;
     let total = data.len() as i64;
-    Ok(HttpResponse::Ok().json(Page { data, next_cursor: None, total }))
+    Ok(HttpResponse::Ok().json(Page {
+        data,
+        next_cursor: None,
+        total,
+    }))
 }
 
 /// A document version's metadata.
@@ -304,10 +377,16 @@ pub async fn get_document(
 
 /// The requested byte range: `None` for the whole file, `Err` when unsatisfiable.
 fn byte_range(req: &HttpRequest, size: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(spec) = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+    let Some(spec) = req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Ok(None);
     };
-    let Some(spec) = spec.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(spec) = spec.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         return Ok(None);
     }
@@ -323,7 +402,11 @@ fn byte_range(req: &HttpRequest, size: u64) -> Result<Option<(u64, u64)>, ()> {
             (s.parse().map_err(|_| ())?, e.saturating_add(1).min(size))
         }
     };
-    if start >= end || start >= size { Err(()) } else { Ok(Some((start, end))) }
+    if start >= end || start >= size {
+        Err(())
+    } else {
+        Ok(Some((start, end)))
+    }
 }
 
 /// Download a document's bytes: the stored media type, `Content-Disposition: attachment`,
@@ -355,9 +438,14 @@ pub async fn download_document(
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
     if unchanged {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
     }
     let Ok(range) = byte_range(&req, size) else {
         return Ok(HttpResponse::RangeNotSatisfiable()
@@ -365,11 +453,26 @@ pub async fn download_document(
             .finish());
     };
     let (start, end) = range.unwrap_or((0, size));
-    let sealed = Sealed { key: &row.storage_key, size, key_id: &row.key_id, nonce_prefix: &row.nonce_prefix };
-    let stream = state.documents.read(&state.keyring, &sealed, start..end).await?;
-    let mut res = HttpResponse::build(if range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK });
+    let sealed = Sealed {
+        key: &row.storage_key,
+        size,
+        key_id: &row.key_id,
+        nonce_prefix: &row.nonce_prefix,
+    };
+    let stream = state
+        .documents
+        .read(&state.keyring, &sealed, start..end)
+        .await?;
+    let mut res = HttpResponse::build(if range.is_some() {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    });
     if range.is_some() {
-        res.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{}/{size}", end - 1)));
+        res.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{}/{size}", end - 1),
+        ));
     }
     let disposition = format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{}",
@@ -389,7 +492,9 @@ pub async fn download_document(
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -459,4 +564,3 @@ pub async fn delete_document(
     }
     Ok(HttpResponse::NoContent().finish())
 }
-

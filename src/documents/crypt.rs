@@ -109,7 +109,11 @@ mod tests {
         let data: Vec<u8> = (0..(SEGMENT * 2 + 10)).map(|i| (i % 251) as u8).collect();
         let sealed = seal_all(&c, &data);
         assert_eq!(sealed.len() as u64, sealed_size(data.len() as u64));
-        let (first, count, range) = sealed_range(SEGMENT as u64 + 5, SEGMENT as u64 + 9, 2 * SEGMENT as u64 + 10);
+        let (first, count, range) = sealed_range(
+            SEGMENT as u64 + 5,
+            SEGMENT as u64 + 9,
+            2 * SEGMENT as u64 + 10,
+        );
         assert_eq!((first, count), (1, 1));
         let mut seg = sealed[range.start as usize..range.end as usize].to_vec();
         c.open(1, false, &mut seg).unwrap();

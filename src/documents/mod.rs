@@ -9,6 +9,7 @@ pub mod parent;
 pub mod service;
 pub mod sniff;
 pub mod store;
+pub mod sweep;
 pub mod verify;
 
 pub use model::{Document, DocumentKind, DocumentRow, ParentType};

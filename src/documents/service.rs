@@ -61,11 +61,18 @@ pub fn visible(
     Ok((row, parent))
 }
 
-fn check_quota(conn: &mut DbConn, config: &Config, org: Option<&str>, add: u64) -> Result<(), ApiError> {
+fn check_quota(
+    conn: &mut DbConn,
+    config: &Config,
+    org: Option<&str>,
+    add: u64,
+) -> Result<(), ApiError> {
     let Some(org) = org else { return Ok(()) };
     let used: i64 = documents::table
         .filter(documents::organisation_id.eq(org))
-        .select(sql::<BigInt>("CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT)"))
+        .select(sql::<BigInt>(
+            "CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT)",
+        ))
         .first(conn)?;
     let quota = config.documents.quota_bytes;
     if used as u64 + add > quota {
@@ -79,9 +86,18 @@ fn check_quota(conn: &mut DbConn, config: &Config, org: Option<&str>, add: u64) 
     Ok(())
 }
 
-fn row_of(up: Upload, parent: &Parent, document_id: Option<String>, version: i32, who: &Principal, now: chrono::NaiveDateTime) -> Result<DocumentRow, ApiError> {
+fn row_of(
+    up: Upload,
+    parent: &Parent,
+    document_id: Option<String>,
+    version: i32,
+    who: &Principal,
+    now: chrono::NaiveDateTime,
+) -> Result<DocumentRow, ApiError> {
     let id = uuid::Uuid::now_v7().to_string();
-    let kind = up.kind.ok_or_else(|| ApiError::field("kind", "required", "Say what the document is."))?;
+    let kind = up
+        .kind
+        .ok_or_else(|| ApiError::field("kind", "required", "Say what the document is."))?;
     Ok(DocumentRow {
         document_id: document_id.unwrap_or_else(|| id.clone()),
         id,
@@ -118,9 +134,16 @@ pub fn record_new(
     command::run(conn, config, who, meta, |ctx| {
         let parent = parent::resolve(ctx.conn, who, kind, id)?;
         parent.check_writable()?;
-        check_quota(ctx.conn, config, parent.organisation_id.as_deref(), up.written.size)?;
+        check_quota(
+            ctx.conn,
+            config,
+            parent.organisation_id.as_deref(),
+            up.written.size,
+        )?;
         let row = row_of(up, &parent, None, 1, who, ctx.now)?;
-        diesel::insert_into(documents::table).values(&row).execute(ctx.conn)?;
+        diesel::insert_into(documents::table)
+            .values(&row)
+            .execute(ctx.conn)?;
         let doc = Document::from(row);
         ctx.audit("uploaded", None, Some(&doc))?;
         Ok(doc)
@@ -145,14 +168,28 @@ pub fn record_version(
             .order(documents::version.desc())
             .select(DocumentRow::as_select())
             .first(ctx.conn)?;
-        check_quota(ctx.conn, config, parent.organisation_id.as_deref(), up.written.size)?;
+        check_quota(
+            ctx.conn,
+            config,
+            parent.organisation_id.as_deref(),
+            up.written.size,
+        )?;
         up.kind = Some(newest.kind);
         up.title = up.title.or(newest.title.clone());
-        let next = row_of(up, &parent, Some(row.document_id.clone()), newest.version + 1, who, ctx.now)?;
+        let next = row_of(
+            up,
+            &parent,
+            Some(row.document_id.clone()),
+            newest.version + 1,
+            who,
+            ctx.now,
+        )?;
         diesel::update(documents::table.find(&newest.id))
             .set(documents::superseded_at.eq(Some(ctx.now)))
             .execute(ctx.conn)?;
-        diesel::insert_into(documents::table).values(&next).execute(ctx.conn)?;
+        diesel::insert_into(documents::table)
+            .values(&next)
+            .execute(ctx.conn)?;
         let before = Document::from(newest);
         let doc = Document::from(next);
         ctx.audit("versioned", Some(&before), Some(&doc))?;

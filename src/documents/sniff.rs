@@ -62,13 +62,25 @@ pub fn clean_file_name(raw: &str) -> String {
     let cleaned: String = last
         .chars()
         .filter(|c| !c.is_control() && !is_format(*c))
-        .map(|c| if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
+        .map(|c| {
+            if matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
-    let mut name = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace()).to_string();
+    let mut name = cleaned
+        .trim_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_string();
     while name.len() > 200 {
         name.pop();
     }
-    if name.is_empty() { "document".into() } else { name }
+    if name.is_empty() {
+        "document".into()
+    } else {
+        name
+    }
 }
 
 /// Unicode format characters that reorder or hide text (bidi overrides, zero-width).
@@ -79,7 +91,13 @@ fn is_format(c: char) -> bool {
 /// An ASCII fallback of a stored name for `Content-Disposition`'s `filename=`.
 pub fn ascii_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -90,10 +108,19 @@ mod tests {
     #[test]
     fn the_content_decides_the_type_not_the_name() {
         assert_eq!(media_type(b"%PDF-1.7\n...", "x.txt"), Ok("application/pdf"));
-        assert_eq!(media_type(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0", "report.pdf"), Err("application/x-executable".into()));
-        assert_eq!(media_type(b"MZ\x90\0\x03\0\0\0", "report.pdf"), Err("application/vnd.microsoft.portable-executable".into()));
+        assert_eq!(
+            media_type(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0", "report.pdf"),
+            Err("application/x-executable".into())
+        );
+        assert_eq!(
+            media_type(b"MZ\x90\0\x03\0\0\0", "report.pdf"),
+            Err("application/vnd.microsoft.portable-executable".into())
+        );
         assert_eq!(media_type(b"a,b\n1,2\n", "Budget.CSV"), Ok("text/csv"));
-        assert_eq!(media_type("caf\u{e9}".as_bytes(), "notes"), Ok("text/plain"));
+        assert_eq!(
+            media_type("caf\u{e9}".as_bytes(), "notes"),
+            Ok("text/plain")
+        );
         assert!(media_type(b"\x00\x01\x02binary", "a.txt").is_err());
     }
 

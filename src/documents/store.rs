@@ -134,13 +134,20 @@ impl Store {
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
         let kid = ring.current_kid().to_string();
         let prefix = crypt::new_nonce_prefix();
-        let cipher = SegmentCipher::new(ring.cipher(&kid).map_err(ApiError::internal)?, &prefix, &aad(key));
+        let cipher = SegmentCipher::new(
+            ring.cipher(&kid).map_err(ApiError::internal)?,
+            &prefix,
+            &aad(key),
+        );
         let mut sealer = Sealer::new(cipher, file_name, max);
         let outcome = async {
             let mut chunks = chunks;
             while let Some(chunk) = chunks.next().await {
                 for sealed in sealer.push(&chunk?)? {
-                    writer.wait_for_capacity(PARTS_IN_FLIGHT).await.map_err(store_error)?;
+                    writer
+                        .wait_for_capacity(PARTS_IN_FLIGHT)
+                        .await
+                        .map_err(store_error)?;
                     writer.write(&sealed);
                 }
             }
@@ -212,9 +219,14 @@ impl Store {
 
     /// Every object key in the store.
     pub async fn keys(&self) -> Result<Vec<String>, ApiError> {
+        Ok(self.objects().await?.into_iter().map(|(k, _)| k).collect())
+    }
+
+    /// Every object key in the store with when it was last written.
+    pub async fn objects(&self) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>, ApiError> {
         self.inner
             .list(None)
-            .map_ok(|m| m.location.to_string())
+            .map_ok(|m| (m.location.to_string(), m.last_modified))
             .try_collect()
             .await
             .map_err(store_error)
@@ -222,7 +234,11 @@ impl Store {
 
     /// The raw (encrypted) bytes of an object: for checks that the store holds no plaintext.
     pub async fn raw(&self, key: &str) -> Result<Bytes, ApiError> {
-        let got = self.inner.get(&Path::from(key)).await.map_err(store_error)?;
+        let got = self
+            .inner
+            .get(&Path::from(key))
+            .await
+            .map_err(store_error)?;
         got.bytes().await.map_err(store_error)
     }
 

@@ -47,7 +47,10 @@ fn s3s_binary() -> Option<PathBuf> {
         "s3s-fs is missing at {} (.ci/run installs it); the S3 path must be tested in CI",
         path.display()
     );
-    eprintln!("NOTE: s3s-fs not found at {}: the S3 store is not tested in this run (set IDPC_S3S_FS or run .ci/run)", path.display());
+    eprintln!(
+        "NOTE: s3s-fs not found at {}: the S3 store is not tested in this run (set IDPC_S3S_FS or run .ci/run)",
+        path.display()
+    );
     None
 }
 
@@ -56,9 +59,22 @@ impl S3Server {
         let bin = s3s_binary()?;
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("idpc-docs")).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "AKTEST", "--secret-key", "SKTEST-secret"])
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--access-key",
+                "AKTEST",
+                "--secret-key",
+                "SKTEST-secret",
+            ])
             .arg(root.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -66,7 +82,11 @@ impl S3Server {
             .expect("s3s-fs starts");
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(S3Server { child, port, _root: root });
+                return Some(S3Server {
+                    child,
+                    port,
+                    _root: root,
+                });
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -76,7 +96,10 @@ impl S3Server {
     fn env(&self) -> Vec<(String, String)> {
         vec![
             ("DOCUMENT_STORE".into(), "s3://idpc-docs/hub".into()),
-            ("S3_ENDPOINT".into(), format!("http://127.0.0.1:{}", self.port)),
+            (
+                "S3_ENDPOINT".into(),
+                format!("http://127.0.0.1:{}", self.port),
+            ),
             ("S3_ACCESS_KEY_ID".into(), "AKTEST".into()),
             ("S3_SECRET_ACCESS_KEY".into(), "SKTEST-secret".into()),
         ]
@@ -93,14 +116,22 @@ struct Storage {
 impl Storage {
     fn local() -> Storage {
         let dir = tempfile::tempdir().unwrap();
-        Storage { env: vec![("DOCUMENT_STORE".into(), dir.path().display().to_string())], _dir: dir, _s3: None }
+        Storage {
+            env: vec![("DOCUMENT_STORE".into(), dir.path().display().to_string())],
+            _dir: dir,
+            _s3: None,
+        }
     }
 
     /// S3 on PostgreSQL (local disk when no s3s-fs is installed outside CI), local on SQLite.
     fn for_backend(backend: Backend) -> Storage {
         match (backend, backend == Backend::Postgres) {
             (_, true) => match S3Server::start() {
-                Some(s3) => Storage { env: s3.env(), _dir: tempfile::tempdir().unwrap(), _s3: Some(s3) },
+                Some(s3) => Storage {
+                    env: s3.env(),
+                    _dir: tempfile::tempdir().unwrap(),
+                    _s3: Some(s3),
+                },
                 None => Storage::local(),
             },
             _ => Storage::local(),
@@ -108,7 +139,11 @@ impl Storage {
     }
 
     async fn app(&self, backend: Backend, extra: &[(&str, &str)]) -> TestApp {
-        let mut env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         env.extend_from_slice(extra);
         TestApp::start_with(backend, &env).await
     }
@@ -120,8 +155,16 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let mut body = Vec::new();
     for (name, file, bytes) in parts {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        // A name with characters a header cannot carry goes percent-encoded (RFC 5987).
+        let param = |f: &str| {
+            if f.contains('%') {
+                format!("filename*=UTF-8''{f}")
+            } else {
+                format!("filename=\"{f}\"")
+            }
+        };
         match file {
-            Some(f) => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes()),
+            Some(f) => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"; {}\r\nContent-Type: application/pdf\r\n\r\n", param(f)).as_bytes()),
             None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
         }
         body.extend_from_slice(bytes);
@@ -142,13 +185,25 @@ fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-async fn upload(app: &TestApp, token: &str, path: &str, kind: &str, name: &str, bytes: &[u8]) -> crate::common::http::Resp {
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    kind: &str,
+    name: &str,
+    bytes: &[u8],
+) -> crate::common::http::Resp {
     let (ct, body) = multipart(&[("kind", None, kind.as_bytes()), ("file", Some(name), bytes)]);
     app.post(path).bearer(token).body(&ct, body).send().await
 }
 
 /// GET returning the raw bytes (the JSON helper would mangle binary content).
-async fn fetch(app: &TestApp, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> (u16, HeaderMap, Vec<u8>) {
+async fn fetch(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, HeaderMap, Vec<u8>) {
     let mut tr = TestRequest::get().uri(path);
     if let Some(t) = token {
         tr = tr.insert_header(("authorization", format!("Bearer {t}")));
@@ -159,17 +214,27 @@ async fn fetch(app: &TestApp, path: &str, token: Option<&str>, headers: &[(&str,
     let res = app.svc.call(tr.to_request()).await.unwrap();
     let status = res.status().as_u16();
     let headers = res.headers().clone();
-    let body = actix_web::body::to_bytes(res.into_body()).await.unwrap_or_default();
+    let body = actix_web::body::to_bytes(res.into_body())
+        .await
+        .unwrap_or_default();
     (status, headers, body.to_vec())
 }
 
 fn header(h: &HeaderMap, name: &str) -> String {
-    h.get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    h.get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
 }
 
 async fn report_of(app: &TestApp, w: &World, grant: &str, kind: &str) -> String {
     let body = json!({"kind": kind, "due_on": "2026-12-31", "title": "Final accounts"});
-    let r = app.post(&format!("/api/v1/grants/{grant}/reports")).bearer(&w.officer.token).json(&body).send().await.expect(201);
+    let r = app
+        .post(&format!("/api/v1/grants/{grant}/reports"))
+        .bearer(&w.officer.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201);
     r.body["id"].as_str().unwrap().to_string()
 }
 
@@ -211,7 +276,7 @@ on_both! {
         assert_eq!(header(&h, "content-range"), format!("bytes 65530-65545/{}", file.len()));
         let (status, _, tail) = fetch(&app, &format!("/api/v1/documents/{id}/content"), Some(&w.officer.token), &[("range", "bytes=-100")]).await;
         assert_eq!((status, tail.as_slice()), (206, &file[file.len() - 100..]));
-        let (status, _, _) = fetch(&app, &format!("/api/v1/documents/{id}/content"), Some(&w.officer.token), &[("range", &format!("bytes={}-", file.len() + 5))]).await;
+        let (status, _, _) = fetch(&app, &format!("/api/v1/documents/{id}/content"), Some(&w.officer.token), &[("range", format!("bytes={}-", file.len() + 5).as_str())]).await;
         assert_eq!(status, 416);
         // What the store holds is not the plaintext: no 64-byte run of the file appears in it.
         let key: String = {
@@ -224,7 +289,9 @@ on_both! {
         };
         let raw = app.state.documents.raw(&key).await.unwrap();
         assert_eq!(raw.len(), file.len() + 4 * 16);
-        assert!(!raw.windows(64).any(|win| file.windows(64).take(4096).any(|f| f == win)));
+        for at in [0, 4096, 70_000, 150_000, file.len() - 64] {
+            assert!(!raw.windows(64).any(|win| win == &file[at..at + 64]), "plaintext at {at} is in the store");
+        }
         assert!(!raw.starts_with(b"%PDF"));
     }
 }
@@ -265,11 +332,20 @@ fn counted_stream(total: usize, pulled: Arc<AtomicUsize>) -> actix_http::Payload
     const CHUNK: usize = 64 * 1024;
     let head = b"------idpc-test-boundary-7d1f\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.pdf\"\r\n\r\n%PDF-1.7\n".to_vec();
     let chunks = std::iter::once(head).chain((0..total / CHUNK).map(|_| vec![b'x'; CHUNK]));
-    let stream = futures_util::stream::iter(chunks.map(move |c| {
-        pulled.fetch_add(c.len(), Ordering::SeqCst);
-        Ok::<_, actix_http::error::PayloadError>(Bytes::from(c))
-    }));
-    actix_http::Payload::Stream { payload: Box::pin(stream) }
+    // Like a socket, each chunk arrives after a pending poll: the reader gets what has come.
+    let stream =
+        futures_util::stream::unfold((chunks, pulled), |(mut chunks, pulled)| async move {
+            tokio::task::yield_now().await;
+            let c = chunks.next()?;
+            pulled.fetch_add(c.len(), Ordering::SeqCst);
+            Some((
+                Ok::<_, actix_http::error::PayloadError>(Bytes::from(c)),
+                (chunks, pulled),
+            ))
+        });
+    actix_http::Payload::Stream {
+        payload: Box::pin(stream),
+    }
 }
 
 on_both! {
@@ -318,7 +394,7 @@ on_both! {
         assert!(stored_keys(&app).await.is_empty());
         // A name with folders, control and bidi characters.
         let csv = b"line,amount\nrent,100\n";
-        let r = upload(&app, &w.member.token, &path, "budget", "../../etc/bud\u{7}get\u{202e}.csv", csv).await.expect(201);
+        let r = upload(&app, &w.member.token, &path, "budget", "..%2F..%2Fetc%2Fbud%07get%E2%80%AE.csv", csv).await.expect(201);
         assert_eq!(r.body["file_name"], "budget.csv");
         assert_eq!(r.body["media_type"], "text/csv");
         // A bad kind, and no file at all: 400 naming the field, nothing kept.
@@ -455,5 +531,22 @@ on_both! {
         assert!(!out.status.success(), "{stdout}");
         assert!(stdout.contains(&format!("TAMPERED {bad_id} (registration.pdf)")), "{stdout}");
         assert!(!stdout.contains(good["id"].as_str().unwrap()), "{stdout}");
+    }
+}
+
+on_both! {
+    async fn the_daily_sweep_removes_objects_no_row_names_once_a_day_old(backend) {
+        let storage = Storage::local();
+        let app = storage.app(backend, &[]).await;
+        let w = world(&app).await;
+        let path = format!("/api/v1/organisations/{}/documents", w.grantee);
+        upload(&app, &w.member.token, &path, "statutes", "statutes.pdf", &pdf(500, 14)).await.expect(201);
+        app.state.documents.put_raw("orphan-of-a-crash", Bytes::from_static(b"sealed bytes")).await.unwrap();
+        assert_eq!(idpc_hub::documents::sweep::run(&app.state).await.unwrap(), 0, "too young to tell from an upload in flight");
+        app.clock.advance(chrono::Duration::days(2));
+        assert_eq!(idpc_hub::documents::sweep::run(&app.state).await.unwrap(), 1);
+        let keys = stored_keys(&app).await;
+        assert_eq!(keys.len(), 1);
+        assert!(!keys.contains(&"orphan-of-a-crash".to_string()));
     }
 }

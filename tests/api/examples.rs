@@ -235,8 +235,17 @@ fn multipart_of(body: &Value) -> (String, Vec<u8>) {
     let boundary = "example-boundary-4c1e";
     let mut out = Vec::new();
     for (name, value) in body.as_object().unwrap() {
-        let filename = if name == "file" { "; filename=\"example.csv\"" } else { "" };
-        out.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n").as_bytes());
+        let filename = if name == "file" {
+            "; filename=\"example.csv\""
+        } else {
+            ""
+        };
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
         out.extend_from_slice(value.as_str().unwrap().as_bytes());
         out.extend_from_slice(b"\r\n");
     }
