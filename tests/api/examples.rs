@@ -464,7 +464,7 @@ on_both! {
                 assert_eq!(got.body["id"], r.body["id"], "{op}: {location} is the created resource");
             }
         }
-        assert_eq!(created, 9, "every creation of the document was checked");
+        assert_eq!(created, 11, "every creation of the document was checked");
     }
 }
 
