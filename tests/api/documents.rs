@@ -64,7 +64,7 @@ impl S3Server {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(bin)
+        let mut child = Command::new(bin)
             .args([
                 "--host",
                 "127.0.0.1",
@@ -90,6 +90,8 @@ impl S3Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("s3s-fs did not listen on port {port}");
     }
 
