@@ -40,4 +40,18 @@ pub enum Command {
     /// Seed a demo network that exercises every endpoint; prints the demo accounts and the
     /// partner app's secret once (refused when APP_ENV=production).
     DemoData,
+    /// Work on stored documents.
+    Documents {
+        /// What to do.
+        #[command(subcommand)]
+        action: DocumentsCommand,
+    },
+}
+
+/// `documents` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum DocumentsCommand {
+    /// Re-read every stored object, decrypt it and check its SHA-256; exits non-zero and
+    /// names each document that differs.
+    Verify,
 }

@@ -4,6 +4,7 @@
 //! README table and the start-up errors come from those declarations, and a bad value stops
 //! the start with one line naming it.
 
+pub mod documents;
 pub mod open_data;
 mod parse;
 mod render;
@@ -204,6 +205,8 @@ pub struct Config {
     pub fx_rate_change_band_percent: i64,
     /// How old (days) the date of a new reference rate may be.
     pub fx_rate_max_age_days: i64,
+    /// Document storage and limits (`DOCUMENT_*`, `S3_*`).
+    pub documents: documents::DocumentSettings,
     /// Webhook delivery settings (`WEBHOOK_*`).
     pub webhooks: crate::config::webhooks::WebhookSettings,
     /// Lines to log once logging is set up: variables that look like settings but are none
@@ -275,6 +278,7 @@ impl Config {
         let app_env = env.get(&var::APP_ENV)?;
         let warnings = unknown_settings(vars, app_env)?;
         let database_url = env.get(&var::DATABASE_URL)?;
+        let document_settings = documents::parse(&env, &data_dir(&database_url))?;
         let port = env.get(&var::PORT)?;
         // Unset, it follows PORT: changing only the port keeps every email link working.
         let public_base_url =
@@ -340,6 +344,7 @@ impl Config {
             fund_increase_window_days: env.get(&var::FUND_INCREASE_WINDOW_DAYS)?,
             fx_rate_change_band_percent: env.get(&var::FX_RATE_CHANGE_BAND_PERCENT)?,
             fx_rate_max_age_days: env.get(&var::FX_RATE_MAX_AGE_DAYS)?,
+            documents: document_settings,
             webhooks: webhooks::parse(&env, app_env)?,
             warnings,
         })

@@ -90,6 +90,10 @@ crate::text_enum! {
         AmountBelowAwarded = "amount_below_awarded",
         /// Another request changed the same data at the same time; retry.
         ConcurrentUpdate = "concurrent_update",
+        /// A document of a decided object: read-only, or superseded but never deleted.
+        DocumentLocked = "document_locked",
+        /// The organisation's document quota is used up.
+        DocumentQuotaExceeded = "document_quota_exceeded",
         /// An application for this contact email or organisation name is still open.
         DuplicateApplication = "duplicate_application",
         /// Another user has this email address.

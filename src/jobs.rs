@@ -6,7 +6,8 @@ use crate::AppState;
 use crate::error::ApiError;
 
 /// Runs every daily job for `today`, and forgets the authentication counters whose window
-/// ended a day ago (`auth::throttle::purge`), so that table holds only live limits.
+/// ended a day ago (`auth::throttle::purge`), so that table holds only live limits, and
+/// sweeps document objects that no row names (`documents::sweep`).
 pub async fn run_daily(state: &AppState, today: chrono::NaiveDate) -> Result<(), ApiError> {
     // All run even if one fails, so a directory problem does not hold back report reminders.
     let directory = crate::directory::jobs::run(state, today).await.map(|_| ());
@@ -16,7 +17,8 @@ pub async fn run_daily(state: &AppState, today: chrono::NaiveDate) -> Result<(),
         .db(move |c| Ok(crate::auth::throttle::purge(c, now)?))
         .await
         .map(|_| ());
-    directory.and(grants).and(throttle)
+    let documents = crate::documents::sweep::run(state).await.map(|_| ());
+    directory.and(grants).and(throttle).and(documents)
 }
 
 /// Runs the daily jobs at start and then every hour, until `shutdown` turns true.

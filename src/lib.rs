@@ -20,6 +20,7 @@ pub mod csv_text;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 pub mod error;
 pub mod exports;
 pub mod extract;
@@ -85,6 +86,8 @@ pub struct AppState {
     pub hasher: auth::password::Hasher,
     /// At-rest encryption keys (document files, bank account numbers).
     pub keyring: crypto::KeyRing,
+    /// Where document files are kept (encrypted).
+    pub documents: documents::store::Store,
 }
 
 /// Failure to start.
@@ -128,6 +131,8 @@ impl AppState {
         let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
         let hasher = auth::password::Hasher::new(&config).map_err(StartError::Other)?;
         let keyring = crypto::KeyRing::from_config(&config).map_err(StartError::Other)?;
+        let documents = documents::store::Store::from_settings(&config.documents)
+            .map_err(|e| StartError::Other(format!("DOCUMENT_STORE: {e}")))?;
         hasher.warm_up();
         let db_permits = Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         Ok(Self {
@@ -141,6 +146,7 @@ impl AppState {
             jwt,
             hasher,
             keyring,
+            documents,
         })
     }
 
@@ -288,6 +294,9 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
                 Ok(())
             })
         }
+        cli::Command::Documents {
+            action: cli::DocumentsCommand::Verify,
+        } => actix_web::rt::System::new().block_on(verify_documents(config)),
         cli::Command::DemoData => actix_web::rt::System::new().block_on(async move {
             let state = aw::block(move || AppState::new(config))
                 .await
@@ -298,6 +307,32 @@ pub fn run(command: cli::Command, config: Config) -> Result<(), StartError> {
             print!("{}", seeded.report());
             Ok(())
         }),
+    }
+}
+
+/// `documents verify`: prints each version that differs from its row; fails when any does.
+async fn verify_documents(config: Config) -> Result<(), StartError> {
+    let state = aw::block(move || AppState::new(config))
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))??;
+    let report = documents::verify::run(&state)
+        .await
+        .map_err(|e| StartError::Other(e.problem().detail))?;
+    for m in &report.mismatches {
+        println!("TAMPERED {} ({}): {}", m.id, m.file_name, m.problem);
+    }
+    println!(
+        "checked {} document version(s), {} differ",
+        report.checked,
+        report.mismatches.len()
+    );
+    if report.mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(StartError::Other(format!(
+            "{} document version(s) differ from what was stored",
+            report.mismatches.len()
+        )))
     }
 }
 

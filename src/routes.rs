@@ -11,7 +11,9 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::ApiError;
 use crate::http_contract::{Limit, RATE_LIMITS};
-use crate::{AppState, admin, directory, exports, grants, health, identity, payments, webhooks};
+use crate::{
+    AppState, admin, directory, documents, exports, grants, health, identity, payments, webhooks,
+};
 
 /// Registers every documented route (also used to generate the OpenAPI document).
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -115,6 +117,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(payments::api::payment_run_pain001)
                 .service(payments::api::payment_run_csv)
                 .service(payments::api::payments_register)
+                // Documents (files on grants, reports, tranches, organisations, applications)
+                .service(documents::api::upload_document)
+                .service(documents::api::list_documents)
+                .service(documents::api::get_document)
+                .service(documents::api::download_document)
+                .service(documents::api::upload_version)
+                .service(documents::api::delete_document)
                 // Open data: 360Giving and IATI, and how a fund is published
                 .service(exports::api::giving_export)
                 .service(exports::api::iati_export)

@@ -44,3 +44,40 @@ export async function allGrants(base: string, token: string): Promise<Grant[]> {
   } while (cursor);
   return out;
 }
+
+// A member's tool uploads a report file and downloads it again.
+type Document = components["schemas"]["Document"];
+type UploadForm = NonNullable<
+  paths["/api/v1/{parents}/{id}/documents"]["post"]["requestBody"]
+>["content"]["multipart/form-data"];
+
+export async function uploadReportFile(
+  base: string,
+  token: string,
+  reportId: string,
+  file: Blob,
+  name: string,
+): Promise<Document> {
+  const kind: UploadForm["kind"] = "report_file";
+  const form = new FormData();
+  form.append("kind", kind);
+  form.append("file", file, name);
+  const res = await fetch(`${base}/api/v1/reports/${encodeURIComponent(reportId)}/documents`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  if (res.status !== 201) {
+    const problem = (await res.json()) as Problem;
+    throw new Error(`${problem.status} ${problem.title}: ${problem.detail}`);
+  }
+  return (await res.json()) as Document;
+}
+
+export async function downloadDocument(base: string, token: string, doc: Document): Promise<Blob> {
+  const res = await fetch(`${base}/api/v1/documents/${encodeURIComponent(doc.id)}/content`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!res.ok) throw new Error(`download failed: ${res.status}`);
+  return await res.blob();
+}

@@ -21,7 +21,7 @@ use std::net::IpAddr;
 use super::parse;
 use super::{
     AppEnv, DatabaseUrl, EncryptionKey, IpRange, JwtKey, LogFormat, MailTransportKind, Secret,
-    SmtpSecurity, open_data, webhooks,
+    SmtpSecurity, documents, open_data, webhooks,
 };
 use crate::kit::ssrf::Cidr;
 
@@ -151,6 +151,22 @@ settings! {
     MAX_BODY_BYTES: usize = "1048576", parse::int::<usize, 1024, { 1 << 30 }>;
     /// comma-separated origins allowed to call the API from a browser; empty allows none
     CORS_ALLOWED_ORIGINS: Vec<String> = "", parse::origins;
+    /// where document files are kept, encrypted: empty for documents/ in the data folder (beside
+    /// the SQLite file, data/ with PostgreSQL), a folder path, or s3://BUCKET[/PREFIX] for an
+    /// S3-compatible store (see S3_*)
+    DOCUMENT_STORE: Option<String> = "", documents::store_url;
+    /// largest accepted document file in bytes (default 25 MiB); larger uploads get 413
+    DOCUMENT_MAX_BYTES: u64 = "26214400", parse::int::<u64, 1024, { 1 << 40 }>;
+    /// bytes of documents one organisation may keep, every version counted (default 1 GiB)
+    DOCUMENT_QUOTA_BYTES: u64 = "1073741824", parse::int::<u64, 1024, { 1 << 50 }>;
+    /// endpoint URL of the S3-compatible store (e.g. http://127.0.0.1:9000); empty for AWS
+    S3_ENDPOINT: Option<String> = "", parse::optional_base_url;
+    /// region of the S3 bucket
+    S3_REGION: String = "us-east-1", parse::text;
+    /// access key id of the S3 store
+    S3_ACCESS_KEY_ID: Option<String> = "", parse::optional_text;
+    /// secret access key of the S3 store
+    S3_SECRET_ACCESS_KEY: Option<Secret> = "", parse::optional_secret;
     /// pretty or json (json is the production choice)
     LOG_FORMAT: LogFormat = "pretty", parse::log_format;
     /// tracing filter, e.g. info or idpc_hub=debug
@@ -261,6 +277,11 @@ pub const ALSO_READ: &[Setting] = &[
         name: "IDPC_SCREENSHOTS",
         default: "",
         help: "tests only: a folder where the browser test saves its screenshots",
+    },
+    Setting {
+        name: "IDPC_S3S_FS",
+        default: "",
+        help: "tests only: path of the `s3s-fs` binary the S3 document tests start (default `.ci/tools/bin/s3s-fs`, which `.ci/run` installs)",
     },
     Setting {
         name: "IDPC_TEST_CRASH_AFTER_COMMIT",

@@ -534,6 +534,29 @@ diesel::joinable!(disbursements -> bank_accounts (bank_account_id));
 diesel::joinable!(payment_run_lines -> payment_runs (run_id));
 diesel::joinable!(payment_run_lines -> disbursements (disbursement_id));
 
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        document_id -> Text,
+        version -> Integer,
+        parent_type -> Text,
+        parent_id -> Text,
+        organisation_id -> Nullable<Text>,
+        kind -> Text,
+        title -> Nullable<Text>,
+        file_name -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        key_id -> Text,
+        nonce_prefix -> Text,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
@@ -566,4 +589,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bank_accounts,
     payment_runs,
     payment_run_lines,
+    documents,
 );

@@ -56,6 +56,14 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
         ),
         ("ConfirmIncrease", json!({"amount": "900000.00"})),
         (
+            "DocumentUpload",
+            json!({"kind": "report_file", "title": "Financial report 2026", "file": "line,amount\r\ntraining,1200.00\r\n"}),
+        ),
+        (
+            "VersionUpload",
+            json!({"title": "Financial report 2026 (corrected)", "file": "line,amount\r\ntraining,1250.00\r\n"}),
+        ),
+        (
             "FxRateConfirmBody",
             json!({"rate": "1.085300", "as_of": "2026-12-01"}),
         ),

@@ -39,6 +39,7 @@ mod text;
         (name = "grants", description = "Onward grants to partners and their life cycle"),
         (name = "disbursements", description = "Tranches of grants: request, four-eyes approval, payment"),
         (name = "reports", description = "Reports the grantees owe"),
+        (name = "documents", description = "Files on grants, reports, tranches, organisations and membership applications: streamed, checked by content, encrypted at rest, versioned"),
         (name = "exports", description = "Open data on published grants: the 360Giving package, the IATI 2.03 activity file, and how each fund is published"),
         (name = "webhooks", description = "Subscriptions through which partner apps hear of changes, signed and retried. \
             Each event is POSTed to every enabled subscription that asked for it and whose app may read it. \

@@ -164,6 +164,8 @@ const PLAN: &[(&str, Who)] = &[
     ),
     ("POST /api/v1/reports/{id}/submit", Who::Member),
     ("POST /api/v1/reports/{id}/return", Who::Officer),
+    ("POST /api/v1/{parents}/{id}/documents", Who::Member),
+    ("POST /api/v1/documents/{id}/versions", Who::Member),
     ("POST /api/v1/webhooks", Who::Admin),
     ("PATCH /api/v1/webhooks/{id}", Who::Admin),
     ("PATCH /api/v1/me", Who::Member2),
@@ -235,6 +237,29 @@ fn str_of(v: &Value, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{key} in {v}"))
         .to_string()
+}
+
+/// A JSON example as `multipart/form-data`: each field a part, `file` as a file part.
+fn multipart_of(body: &Value) -> (String, Vec<u8>) {
+    let boundary = "example-boundary-4c1e";
+    let mut out = Vec::new();
+    for (name, value) in body.as_object().unwrap() {
+        let filename = if name == "file" {
+            "; filename=\"example.csv\""
+        } else {
+            ""
+        };
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(value.as_str().unwrap().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
 }
 
 /// Swaps every occurrence of each `from` in the JSON body for its `to`.
@@ -427,6 +452,11 @@ on_both! {
                     let run = app.get("/api/v1/payment-runs").auth(token).send().await.expect(200).body[0].clone();
                     second = Some(str_of(&run["lines"][0], "id"));
                     Some(str_of(&run, "id"))
+                // Both path parameters at once: the collection and the member's organisation.
+                "POST /api/v1/{parents}/{id}/documents" => Some(format!("organisations/{kenya}")),
+                "POST /api/v1/documents/{id}/versions" => {
+                    let list = format!("/api/v1/organisations/{kenya}/documents");
+                    Some(str_of(&first(&app, token, &list, |_| true).await, "id"))
                 }
                 "PATCH /api/v1/webhooks/{id}" => {
                     Some(str_of(&first(&app, token, "/api/v1/webhooks", |_| true).await, "id"))
@@ -440,7 +470,8 @@ on_both! {
             };
             let path = match (&target, template.find('{')) {
                 (Some(t), Some(open)) => {
-                    let close = open + template[open..].find('}').unwrap();
+                    // A target with a slash stands for every parameter of the path.
+                    let close = if t.contains('/') { template.rfind('}').unwrap() } else { open + template[open..].find('}').unwrap() };
                     format!("{}{t}{}", &template[..open], &template[close + 1..])
                 }
                 (None, None) => template.to_string(),
@@ -462,6 +493,9 @@ on_both! {
             }
             let req = if content_type == "application/x-www-form-urlencoded" {
                 req.body(content_type, serde_urlencoded::to_string(&body).unwrap())
+            } else if content_type == "multipart/form-data" {
+                let (ct, bytes) = multipart_of(&body);
+                req.body(&ct, bytes)
             } else {
                 req.body(content_type, body.to_string())
             };

@@ -21,6 +21,7 @@ mod delivery_queue;
 mod demo_data;
 mod directory;
 mod disbursements;
+mod documents;
 mod errors;
 mod examples;
 mod exports;
