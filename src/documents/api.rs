@@ -11,7 +11,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentEncoding};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use futures_util::TryStreamExt;
-use serde_json::json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -421,7 +420,7 @@ fn byte_range(req: &HttpRequest, size: u64) -> Result<Option<(u64, u64)>, ()> {
     security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Document version id"), ("Range" = Option<String>, Header, description = "One byte range, e.g. bytes=0-1023")),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream", body = FileContent, example = json!("line,amount\r\ntraining,1200.00\r\n"), headers(("ETag" = String, description = "The SHA-256 of the content, quoted"), ("Content-Disposition" = String, description = "attachment with the stored file name"))),
+        (status = 200, description = "The file", body = FileContent, content_type = "application/octet-stream", headers(("ETag" = String, description = "The SHA-256 of the content, quoted"), ("Content-Disposition" = String, description = "attachment with the stored file name")), example = json!(content_example())),
         (status = 206, description = "The requested range", content_type = "application/octet-stream", body = FileContent, headers(("Content-Range" = String, description = "bytes START-END/SIZE"))),
         (status = 304, description = "Unchanged (If-None-Match matched the ETag)"),
         (status = 416, description = "The range lies outside the file", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -570,4 +569,8 @@ pub async fn delete_document(
         let _ = state.documents.delete(&key).await;
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+fn content_example() -> String {
+    "line,amount\r\ntraining,1200.00\r\n".into()
 }

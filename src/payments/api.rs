@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::IntoParams;
 
 use super::accounts::{self, AccountCommand, BankAccount, NewAccount, Viewer};

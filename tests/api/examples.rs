@@ -452,6 +452,7 @@ on_both! {
                     let run = app.get("/api/v1/payment-runs").auth(token).send().await.expect(200).body[0].clone();
                     second = Some(str_of(&run["lines"][0], "id"));
                     Some(str_of(&run, "id"))
+                }
                 // Both path parameters at once: the collection and the member's organisation.
                 "POST /api/v1/{parents}/{id}/documents" => Some(format!("organisations/{kenya}")),
                 "POST /api/v1/documents/{id}/versions" => {
@@ -519,7 +520,7 @@ on_both! {
                 assert_eq!(got.body["id"], r.body["id"], "{op}: {location} is the created resource");
             }
         }
-        assert_eq!(created, 11, "every creation of the document was checked");
+        assert_eq!(created, 13, "every creation of the document was checked");
     }
 }
 
