@@ -132,30 +132,41 @@ pub fn resolve(
             ))
         }
         ParentType::Organisation => {
-            let exists = organisations::table
-                .find(id)
-                .select(organisations::id)
-                .first::<String>(conn)
-                .optional()?
-                .is_some();
-            if !exists || !(staff || is_member_of(who, id)) {
-                return Err(ApiError::NotFound);
-            }
+            organisation_is_readable(conn, who, id)?;
             Ok(parent(Some(id.to_string()), true, None, true))
         }
         ParentType::MembershipApplication => {
-            let status: Option<String> = membership_applications::table
-                .find(id)
-                .select(membership_applications::status)
-                .first(conn)
-                .optional()?;
-            match status {
-                Some(s) if staff => {
-                    let open = s == "submitted" || s == "under_review";
-                    Ok(parent(None, true, None, open))
-                }
-                _ => Err(ApiError::NotFound),
-            }
+            let open = open_application(conn, staff, id)?;
+            Ok(parent(None, true, None, open))
         }
+    }
+}
+
+/// An organisation's documents are for staff and its own members: 404 to anyone else, as
+/// for an organisation that does not exist.
+fn organisation_is_readable(conn: &mut DbConn, who: &Principal, id: &str) -> Result<(), ApiError> {
+    let exists = organisations::table
+        .find(id)
+        .select(organisations::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some();
+    if !exists || !(is_staff(who) || is_member_of(who, id)) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(())
+}
+
+/// A membership application's documents are for staff only (404 to anyone else); whether it
+/// is still open (its documents may then be deleted).
+fn open_application(conn: &mut DbConn, staff: bool, id: &str) -> Result<bool, ApiError> {
+    let status: Option<String> = membership_applications::table
+        .find(id)
+        .select(membership_applications::status)
+        .first(conn)
+        .optional()?;
+    match status {
+        Some(s) if staff => Ok(s == "submitted" || s == "under_review"),
+        _ => Err(ApiError::NotFound),
     }
 }

