@@ -72,10 +72,24 @@ fn key_for(param: &Value, name_taken: bool) -> String {
     )
 }
 
+/// A path parameter is always required (OpenAPI 3.1); utoipa leaves `required` false on one
+/// whose schema comes from `schema_with`.
+fn require_path_parameters(doc: &mut Value) {
+    for op in operations(doc) {
+        let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+        for p in params.into_iter().flatten() {
+            if p.get("in").and_then(Value::as_str) == Some("path") {
+                p["required"] = Value::Bool(true);
+            }
+        }
+    }
+}
+
 /// Moves every parameter that appears identically in two or more operations into
 /// `components/parameters` and replaces each use with a `$ref` to it. Parameters used once
 /// stay inline. Keys are deterministic (the document does not change between runs).
 pub fn share_parameters(doc: &mut Value) {
+    require_path_parameters(doc);
     // Count identical parameters (serde_json's maps are sorted, so equal objects print equal).
     let mut uses: BTreeMap<String, (usize, Value)> = BTreeMap::new();
     for op in operations(doc) {
