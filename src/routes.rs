@@ -56,6 +56,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 // Membership
                 .service(directory::api::change_membership)
                 .service(directory::api::request_renewal)
+                .service(directory::api::list_renewal_requests)
+                .service(directory::api::decline_renewal_request)
                 .service(directory::api::submit_application)
                 .service(directory::api::list_applications)
                 .service(directory::api::get_application)

@@ -147,6 +147,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        decline_reason -> Nullable<Text>,
     }
 }
 

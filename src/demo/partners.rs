@@ -1,7 +1,8 @@
 //! The demo's outside world: two membership applications waiting for the secretariat (one
-//! submitted, one under review), and a partner app with `directory:read` and `grants:read`
-//! whose secret is returned once, with one webhook subscription created disabled (PATCH its
-//! `url` to a receiver of yours and `enabled` to true to see the queued ping arrive).
+//! submitted, one under review), a member's request to renew, and a partner app with
+//! `directory:read` and `grants:read` whose secret is returned once, with one webhook
+//! subscription created disabled (PATCH its `url` to a receiver of yours and `enabled` to true
+//! to see the queued ping arrive).
 
 use diesel::prelude::*;
 
@@ -60,6 +61,24 @@ const APPLICATIONS: &[Applicant] = &[
     ),
 ];
 
+/// The second demo member asks to renew its organisation's membership, so the secretariat's
+/// list of renewal requests has one to decide (once: a rerun finds it, open or decided).
+fn renewal_request(c: &mut DbConn, config: &Config) -> Result<(), ApiError> {
+    use crate::db::schema::membership_renewal_requests as requests;
+    let who = principal(c, super::DEMO_USERS[5].email)?;
+    let member = crate::auth::caller::OrgMember::try_from(&who)?;
+    let asked: i64 = requests::table
+        .filter(requests::organisation_id.eq(&member.organisation_id))
+        .count()
+        .get_result(c)?;
+    if asked == 0 {
+        let today = config.clock.naive().date();
+        let org = member.organisation_id.clone();
+        crate::directory::renewal::request(c, config, &member, &meta(), &org, today)?;
+    }
+    Ok(())
+}
+
 /// Seeds what is missing; returns the partner app when this run created it.
 pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<Option<PartnerApp>, ApiError> {
     let admin_principal = principal(c, super::DEMO_USERS[0].email)?;
@@ -97,6 +116,7 @@ pub(super) fn seed(c: &mut DbConn, config: &Config) -> Result<Option<PartnerApp>
             applications::start_review(c, config, &admin, &meta(), &row.id)?;
         }
     }
+    renewal_request(c, config)?;
     let exists: i64 = api_clients::table
         .filter(api_clients::name.eq(APP_NAME))
         .count()

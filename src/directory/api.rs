@@ -11,7 +11,7 @@ use super::applications::{
 };
 use super::membership::{self, MembershipCommand};
 use super::organisation::{self, HistoryEntry, NewOrganisation, Organisation, OrganisationPatch};
-use super::renewal::{self, RenewalRequest};
+use super::renewal::{self, DeclineRenewal, RenewalRequest, RenewalRequestStatus};
 use super::search::{self, Endpoint, Facets, OrganisationPage};
 use super::visibility::Viewer;
 use crate::AppState;
@@ -417,6 +417,73 @@ pub async fn request_renewal(
         .db(move |c| renewal::request(c, &config, &member, &meta, &id, today))
         .await?;
     Ok(HttpResponse::Accepted().json(RenewalRequest::from(row)))
+}
+
+/// Filter and paging of renewal requests.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalParams {
+    /// Only requests in this status (`open`: those waiting for a decision).
+    pub status: Option<RenewalRequestStatus>,
+    /// Page size, 1–100 (default 25).
+    pub limit: Option<i64>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// Members' requests to renew their membership, oldest first (admins). An admin renews with
+/// `POST /organisations/{id}/membership` (`renew`) or declines with `.../{id}/decline`.
+#[utoipa::path(
+    description = "Admins. Renewal requests with their status, oldest first. Changes nothing.",
+    tag = "membership",
+    params(RenewalParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of renewal requests", body = Page<RenewalRequest>),
+        QueryErrors, AuthErrors
+    )
+)]
+#[get("/membership/renewal-requests")]
+pub async fn list_renewal_requests(
+    state: web::Data<AppState>,
+    admin: Admin,
+    q: web::Query<RenewalParams>,
+) -> Result<web::Json<Page<RenewalRequest>>, ApiError> {
+    let q = q.into_inner();
+    let limit = crate::pagination::limit(q.limit)?;
+    let page = state
+        .db(move |c| renewal::list(c, &admin, q.status, limit, q.cursor.as_deref()))
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// Decline an open renewal request, saying why (admins): the membership is left as it is.
+#[utoipa::path(
+    description = "Admins. Closes the open request with the reason; audited; the organisation's members and the other admins are emailed why. 409 when it was already decided.",
+    tag = "membership",
+    params(("id" = uuid::Uuid, Path, description = "Renewal request id")),
+    request_body = DeclineRenewal,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The closed request", body = RenewalRequest),
+        AuthErrors, BodyErrors, NotFoundError, ConflictError
+    )
+)]
+#[post("/membership/renewal-requests/{id}/decline")]
+pub async fn decline_renewal_request(
+    state: web::Data<AppState>,
+    admin: Admin,
+    meta: RequestMeta,
+    id: web::Path<String>,
+    body: Json<DeclineRenewal>,
+) -> Result<web::Json<RenewalRequest>, ApiError> {
+    let (id, config) = (id.into_inner(), state.config.clone());
+    let today = state.clock().today();
+    let row = state
+        .db(move |c| renewal::decline(c, &config, &admin, &meta, &id, body.0, today))
+        .await?;
+    Ok(web::Json(row.into()))
 }
 
 /// Apply for membership (public, no account; rate-limited per IP and per contact email).

@@ -372,6 +372,8 @@ membership_mails!(
     MembershipRenewedMail => MembershipRenewed,
     /// A member asks to renew it (to admins).
     RenewalRequestedMail => MembershipRenewalRequested,
+    /// An admin declined a renewal request, saying why (to members).
+    RenewalDeclinedMail => MembershipRenewalDeclined,
 );
 
 /// True when the grace days after `org`'s period have all passed on `today` (the daily job

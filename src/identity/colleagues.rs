@@ -188,3 +188,50 @@ pub fn hand_over(
         set_contact(ctx, org_id, &target.id, before)
     })
 }
+
+/// One colleague as its organisation's page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Colleague {
+    /// The user.
+    pub id: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Sign-in email.
+    pub email: String,
+    /// invited, active or disabled.
+    pub status: String,
+    /// Whether this colleague is the organisation's primary contact.
+    pub primary_contact: bool,
+}
+
+/// The member users of `org_id` (its own members and admins may see them; another
+/// organisation's member gets 404), with whether the viewer may invite and hand over.
+pub fn list(
+    conn: &mut DbConn,
+    who: &Principal,
+    org_id: &str,
+) -> Result<(Vec<Colleague>, bool), ApiError> {
+    let may_act = match require_contact(conn, who, org_id) {
+        Ok(()) => true,
+        Err(ApiError::Forbidden(_)) => false,
+        Err(e) => return Err(e),
+    };
+    let contact = contact_of(conn, org_id)?;
+    let rows: Vec<UserRow> = crate::db::schema::users::table
+        .filter(crate::db::schema::users::organisation_id.eq(org_id))
+        .filter(crate::db::schema::users::role.eq(Role::Member))
+        .order(crate::db::schema::users::display_name.asc())
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let list = rows
+        .into_iter()
+        .map(|u| Colleague {
+            primary_contact: contact.as_deref() == Some(u.id.as_str()),
+            id: u.id,
+            display_name: u.display_name,
+            email: u.email,
+            status: u.status.as_str().to_string(),
+        })
+        .collect();
+    Ok((list, may_act))
+}

@@ -41,6 +41,8 @@ pub enum Event {
     MembershipRenewed,
     /// A member asked to renew its organisation's membership.
     MembershipRenewalRequested,
+    /// An admin declined a renewal request, saying why.
+    MembershipRenewalDeclined,
     /// A membership application arrived.
     ApplicationSubmitted,
     /// An admin started reviewing an application.
@@ -199,6 +201,7 @@ pub const MATRIX: &[Line] = &[
     line(Event::MembershipWithdrawn, Kind::MembershipWithdrawn, &[A::OrganisationMembers, A::Admins], "Members left the network."),
     line(Event::MembershipRenewed, Kind::MembershipRenewed, &[A::OrganisationMembers, A::Admins], "Members learn the new end of their period; other admins see the request settled."),
     line(Event::MembershipRenewalRequested, Kind::MembershipRenewalRequested, &[A::Admins], "Admins decide renewals."),
+    line(Event::MembershipRenewalDeclined, Kind::MembershipRenewalDeclined, &[A::OrganisationMembers, A::Admins], "Members learn why and may ask again or write to the secretariat; other admins see the request settled."),
     line(Event::ApplicationSubmitted, Kind::ApplicationReceived, &[A::Addressee], "The applicant learns it arrived."),
     line(Event::ApplicationSubmitted, Kind::ApplicationNotice, &[A::Admins], "Admins review applications."),
     line(Event::ApplicationUnderReview, Kind::ApplicationUnderReview, &[A::Addressee], "The applicant learns it is being read."),

@@ -45,6 +45,8 @@ pub enum Kind {
     MembershipRenewed,
     /// A member asks to renew (to admins).
     MembershipRenewalRequested,
+    /// An admin declined a renewal request, with the reason (to members and other admins).
+    MembershipRenewalDeclined,
     /// A grant was submitted for approval (to officers who may approve it).
     GrantSubmitted,
     /// A grant was approved (to its author and the grantee).
@@ -198,6 +200,11 @@ const KINDS: &[(Kind, &str, &str)] = &[
         Kind::MembershipRenewalRequested,
         "membership_renewal_requested",
         "[{{ network_name }}] {{ organisation_name }} asks to renew its membership",
+    ),
+    (
+        Kind::MembershipRenewalDeclined,
+        "membership_renewal_declined",
+        "[{{ network_name }}] The renewal of {{ organisation_name }}'s membership was declined",
     ),
     (
         Kind::GrantSubmitted,
@@ -378,6 +385,7 @@ const FILES: &[(&str, &str)] = template_files!(
     "membership_withdrawn",
     "membership_renewed",
     "membership_renewal_requested",
+    "membership_renewal_declined",
     "organisation_hidden",
     "grant_submitted",
     "grant_approved",

@@ -47,6 +47,10 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             json!({"current_password": "demo-member-password", "new_password": "paralegal-training-2027"}),
         ),
         (
+            "DeclineRenewal",
+            json!({"reason": "The 2026 dues are still unpaid; renewal follows their payment."}),
+        ),
+        (
             "FundPatch",
             json!({"title": "Core support to drug policy networks", "reference": "OSF-DP-2027-014"}),
         ),

@@ -1,5 +1,5 @@
-//! The secretariat's pages (membership applications: review, approve, reject) and an
-//! organisation's membership page. They call `directory::applications` as the API does.
+//! The secretariat's pages on membership applications (review, approve, reject). They call
+//! `directory::applications` as the API does; an organisation's membership is `membership.rs`.
 
 use std::collections::BTreeMap;
 
@@ -12,11 +12,10 @@ use super::session::{Visitor, see_other};
 use super::work::{Done, network};
 use super::{Posted, form_text, posted_signed_in, signed_in_visitor};
 use crate::AppState;
-use crate::auth::caller::{Admin, OrgMember, Staff};
+use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::directory::applications::{self, Application, ApplicationStatus, RejectApplication};
-use crate::directory::{organisation, renewal};
 use crate::error::ApiError;
 
 fn admin_of(who: &Principal) -> Result<Admin, ApiError> {
@@ -177,87 +176,5 @@ pub async fn decide(
             }
             Failure::Page(e) => error_page(&v, network(&state), e, &page),
         },
-    }
-}
-
-/// An organisation's membership: its members and staff see it; anyone else gets 404.
-pub async fn membership(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    q: web::Query<Done>,
-) -> HttpResponse {
-    let (v, who) = match signed_in_visitor(&req, &state).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let id = id.into_inner();
-    let w = who.clone();
-    let found = state
-        .db(move |c| {
-            let org = organisation::find(c, &id)?;
-            let mine =
-                w.role() == Some(Role::Member) && w.organisation_id() == Some(org.id.as_str());
-            if mine || Staff::try_from(&w).is_ok() {
-                Ok((org, mine))
-            } else {
-                Err(ApiError::NotFound)
-            }
-        })
-        .await;
-    match found {
-        Ok((org, mine)) => render(
-            &v,
-            network(&state),
-            StatusCode::OK,
-            "membership.html",
-            context! {
-                title => format!("Membership of {}", org.name),
-                mine => mine,
-                notice => (q.done.as_deref() == Some("renewal"))
-                    .then_some("Renewal requested: the secretariat has been told and will email you its decision."),
-                org => context! {
-                    id => org.id,
-                    name => org.name,
-                    membership_status => org.membership_status.map(|s| s.as_str()),
-                    membership_period_start => org.membership_period_start.map(|d| d.to_string()),
-                    membership_period_end => org.membership_period_end.map(|d| d.to_string()),
-                },
-            },
-        ),
-        Err(e) => error_page(&v, network(&state), e, req.path()),
-    }
-}
-
-/// A member asks the secretariat to renew its organisation's membership (the API's
-/// `POST /organisations/{id}/membership/renewal-requests`, through the same service).
-pub async fn request_renewal(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    meta: RequestMeta,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let (Posted(v, f), who) = match posted_signed_in(&req, &state, &body).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let id = id.into_inner();
-    let page = format!("/organisations/{id}/membership");
-    if let Err(e) = form_text(&f) {
-        return error_page(&v, network(&state), e, &page);
-    }
-    let member = match OrgMember::try_from(&who) {
-        Ok(m) => m,
-        Err(e) => return error_page(&v, network(&state), e, &page),
-    };
-    let config = state.config.clone();
-    let today = state.clock().today();
-    let done = state
-        .db(move |c| renewal::request(c, &config, &member, &meta, &id, today))
-        .await;
-    match done {
-        Ok(_) => see_other(&v, &format!("{page}?done=renewal")),
-        Err(e) => error_page(&v, network(&state), e, &page),
     }
 }

@@ -8,6 +8,8 @@ pub mod admin;
 pub mod console;
 pub mod funds;
 pub mod grant_desk;
+pub mod member;
+pub mod membership;
 pub mod page;
 pub mod payments;
 pub mod session;
@@ -68,13 +70,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/membership-applications/{id}/{verb}",
             web::post().to(admin::decide),
         )
+        .route("/admin/renewal-requests", web::get().to(membership::renewals))
         .route(
             "/organisations/{id}/membership",
-            web::get().to(admin::membership),
+            web::get().to(membership::membership),
         )
         .route(
-            "/organisations/{id}/membership/renewal-request",
-            web::post().to(admin::request_renewal),
+            "/organisations/{id}/membership/{verb}",
+            web::post().to(membership::move_membership),
+        )
+        .route("/organisations/{id}/profile", web::get().to(member::profile))
+        .route(
+            "/organisations/{id}/profile",
+            web::post().to(member::save_profile),
+        )
+        .route(
+            "/organisations/{id}/colleagues",
+            web::get().to(member::colleagues_list),
+        )
+        .route(
+            "/organisations/{id}/colleagues/{verb}",
+            web::post().to(member::move_colleagues),
         )
         .route(
             "/organisations/{id}/bank-accounts/{account_id}",

@@ -42,6 +42,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/application.html"),
     ),
     ("membership.html", include_str!("templates/membership.html")),
+    ("renewals.html", include_str!("templates/renewals.html")),
+    ("profile.html", include_str!("templates/profile.html")),
+    ("colleagues.html", include_str!("templates/colleagues.html")),
     (
         "bank_account.html",
         include_str!("templates/bank_account.html"),

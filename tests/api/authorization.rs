@@ -65,6 +65,8 @@ struct World {
     applications_to_review: PerCaller,
     applications_to_approve: PerCaller,
     applications_to_reject: PerCaller,
+    /// An open renewal request of organisation B, for the admin to decline.
+    renewal: String,
     /// A webhook subscription of the app with `webhooks:manage` (the unscoped column).
     webhook: String,
     /// Its ping delivery.
@@ -237,6 +239,14 @@ async fn world(app: &TestApp) -> World {
     let donor = app.donor_org("Open Society Donor").await;
     let member_a = app.user("member", Some(&org_a)).await;
     let member_b = app.user("member", Some(&org_b)).await;
+    let renewal = id_of(
+        &app.post(&format!("/api/v1/organisations/{org_b}/membership/renewal-requests"))
+            .bearer(&member_b.token)
+            .send()
+            .await
+            .expect(202)
+            .body,
+    );
     let go = app.user("grant_officer", None).await;
     let author = app.user("grant_officer", None).await;
     let fo = app.user("finance_officer", None).await;
@@ -375,6 +385,7 @@ async fn world(app: &TestApp) -> World {
         applications_to_review: s.applications("review").await,
         applications_to_approve: s.applications("approve").await,
         applications_to_reject: s.applications("reject").await,
+        renewal,
         fund: s.fund.clone(),
         webhook,
         webhook_delivery,
@@ -641,6 +652,15 @@ fn rows(w: &World) -> Vec<Row> {
             format!("/api/v1/organisations/{org_a}/membership/renewal-requests"),
             [401, 202, 404, 403, 403, 403, 403, 403],
         ),
+        // The secretariat lists renewal requests and declines one (the first refusal
+        // consumes nothing; after the admin's decline the apps are refused by role).
+        row("GET", "/api/v1/membership/renewal-requests", ADMIN_ONLY),
+        row(
+            "POST",
+            format!("/api/v1/membership/renewal-requests/{}/decline", w.renewal),
+            ADMIN_ONLY,
+        )
+        .body(reason),
         // Membership applications: anyone applies; the secretariat decides.
         with_body(
             "POST",

@@ -19,7 +19,7 @@ use crate::grants::{active, world};
 use crate::on_both;
 
 /// The app on a real port, its email links pointing at it.
-async fn serve(backend: Backend) -> (TestApp, String, actix_web::dev::ServerHandle) {
+pub(crate) async fn serve(backend: Backend) -> (TestApp, String, actix_web::dev::ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let app = TestApp::start_with(backend, &[("PUBLIC_BASE_URL", &base)]).await;
@@ -34,7 +34,7 @@ async fn serve(backend: Backend) -> (TestApp, String, actix_web::dev::ServerHand
     (app, base, handle)
 }
 
-async fn choose(c: &Client, css: &str, value: &str) {
+pub(crate) async fn choose(c: &Client, css: &str, value: &str) {
     c.wait()
         .for_element(Locator::Css(css))
         .await

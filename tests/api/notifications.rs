@@ -332,6 +332,11 @@ on_both! {
         walk.step(&app, Some(m1), &[("MembershipRenewalRequested", "membership_renewal_requested", emails(&[admin, admin2]))]).await;
         decide(admin, "renew").await;
         walk.step(&app, Some(admin), &[("MembershipRenewed", "membership_renewed", emails(&[m1, m2, admin2]))]).await;
+        let asked = app.post(&format!("{org}/membership/renewal-requests")).bearer(&m2.token).send().await.expect(202).body;
+        walk.step(&app, Some(m2), &[("MembershipRenewalRequested", "membership_renewal_requested", emails(&[admin, admin2]))]).await;
+        app.post(&format!("/api/v1/membership/renewal-requests/{}/decline", asked["id"].as_str().unwrap())).bearer(&admin2.token)
+            .json(&json!({"reason": "Dues unpaid"})).send().await.expect(200);
+        walk.step(&app, Some(admin2), &[("MembershipRenewalDeclined", "membership_renewal_declined", emails(&[m1, m2, admin]))]).await;
         app.post(&format!("/api/v1/organisations/{}/membership", p.outsider_org)).bearer(&admin.token)
             .json(&json!({"action": "withdraw", "reason": "Left the network"})).send().await.expect(200);
         walk.step(&app, Some(admin), &[("MembershipWithdrawn", "membership_withdrawn", emails(&[&p.outsider, &owner, admin2]))]).await;

@@ -1,0 +1,1 @@
+ALTER TABLE membership_renewal_requests DROP COLUMN decline_reason;
