@@ -16,9 +16,9 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::membership_renewal_requests as requests;
 use crate::error::{ApiError, ConflictCode, FieldError};
-use crate::pagination::{self, Page};
 use crate::kit::rfc3339;
 use crate::notify::matrix::Event;
+use crate::pagination::{self, Page};
 
 crate::text_enum! {
     /// Whether a renewal request waits for a decision.
@@ -302,7 +302,11 @@ pub fn decline(
             decline_reason: Some(reason.clone()),
             ..before.clone()
         };
-        ctx.audit::<RenewalRequest>("declined", Some(&before.into()), Some(&after.clone().into()))?;
+        ctx.audit::<RenewalRequest>(
+            "declined",
+            Some(&before.into()),
+            Some(&after.clone().into()),
+        )?;
         let org = organisation::find(ctx.conn, &after.organisation_id)?;
         let mail = MembershipMail::of(ctx.config, &org, today, Some(&reason));
         ctx.tell(

@@ -12,9 +12,9 @@ use super::session::{Visitor, see_other};
 use super::work::{Done, network};
 use super::{Posted, form_text, posted_signed_in, signed_in_visitor};
 use crate::AppState;
+use crate::auth::Principal;
 use crate::auth::caller::Admin;
 use crate::auth::principal::RequestMeta;
-use crate::auth::Principal;
 use crate::directory::applications::{self, Application, ApplicationStatus, RejectApplication};
 use crate::error::ApiError;
 

@@ -34,8 +34,16 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("contact_name", "Contact person", "contact.name"),
     ("contact_email", "Contact email", "contact.email"),
     ("contact_phone", "Contact phone", "contact.phone"),
-    ("visibility_profile", "Who sees the profile", "visibility.profile"),
-    ("visibility_contact", "Who sees the contact", "visibility.contact"),
+    (
+        "visibility_profile",
+        "Who sees the profile",
+        "visibility.profile",
+    ),
+    (
+        "visibility_contact",
+        "Who sees the contact",
+        "visibility.contact",
+    ),
     (
         "hidden_from_public",
         "Hidden from the public directory",
@@ -206,19 +214,40 @@ fn on_form_fields(e: ApiError) -> ApiError {
 }
 
 /// What someone else saved since the form was read: each field whose stored value is not
-/// what the form was read with.
+/// what the form was read with, beside what was typed there ("not changed" when nothing was).
 fn clashes(f: &BTreeMap<String, String>, now: &BTreeMap<String, String>) -> Vec<Clash> {
     FIELDS
         .iter()
         .filter_map(|(name, label, _)| {
             let theirs = now.get(*name).cloned().unwrap_or_default();
-            (text(f, &format!("was_{name}")) != theirs).then(|| Clash {
+            let was = text(f, &format!("was_{name}"));
+            let typed = text(f, name);
+            (was != theirs).then(|| Clash {
                 label,
                 theirs,
-                yours: text(f, name),
+                yours: if typed == was {
+                    "(you did not change it)".into()
+                } else {
+                    typed
+                },
             })
         })
         .collect()
+}
+
+/// The form again after someone else's save: what was typed is kept; a field left as it was
+/// read takes their value (so saving again does not undo their change); it is read at the
+/// current version.
+fn rebased(typed: Form, f: &BTreeMap<String, String>, org: &OrganisationRow) -> Form {
+    let now = values_of(org);
+    let mut form = typed.value("version", &org.version.to_string());
+    for (k, theirs) in &now {
+        if text(f, k) == text(f, &format!("was_{k}")) {
+            form = form.value(k, theirs);
+        }
+        form = form.value(&format!("was_{k}"), theirs);
+    }
+    form
 }
 
 /// Saves the profile; a save after someone else's shows the form again with their changes
@@ -242,7 +271,15 @@ pub async fn save_profile(
                 Ok(patch) => {
                     p.state
                         .db(move |c| {
-                            organisation::update(c, &config, &who, &meta, &oid, Some(version), patch)
+                            organisation::update(
+                                c,
+                                &config,
+                                &who,
+                                &meta,
+                                &oid,
+                                Some(version),
+                                patch,
+                            )
                         })
                         .await
                 }
@@ -250,17 +287,17 @@ pub async fn save_profile(
             };
             let typed = profile_form(&id, &values_of(&org), org.version).filled(&f);
             match saved {
-                Ok(_) => Ok(p.done(&format!("/organisations/{id}/profile"), "The profile is saved.")),
+                Ok(_) => Ok(p.done(
+                    &format!("/organisations/{id}/profile"),
+                    "The profile is saved.",
+                )),
                 Err(ApiError::PreconditionFailed { .. }) => {
-                    let now = values_of(&org);
-                    let clashes = clashes(&f, &now);
-                    let mut form = typed.value("version", &org.version.to_string());
-                    for (k, v) in &now {
-                        form = form.value(&format!("was_{k}"), v);
-                    }
+                    let clashes = clashes(&f, &values_of(&org));
+                    let mut form = rebased(typed, &f, &org);
                     form.error = Some(
                         "Someone saved this profile after you opened it. What they changed is \
-                         listed above; what you typed is kept below. Check it and save again."
+                         listed above; what you typed is kept below, and fields you did not \
+                         touch show their value. Check it and save again."
                             .into(),
                     );
                     form.status = StatusCode::CONFLICT;

@@ -88,8 +88,7 @@ fn membership_forms(p: &Page, org_id: &str, mine: bool, open: bool) -> Vec<Form>
             .heading("Ask for renewal"),
         ],
         Some(Role::Admin) if open => vec![
-            Form::new("renew", &format!("{base}/renew"), "Renew the membership")
-                .heading("Renew"),
+            Form::new("renew", &format!("{base}/renew"), "Renew the membership").heading("Renew"),
             Form::new("decline", &format!("{base}/decline"), "Decline the renewal")
                 .heading("Decline")
                 .textarea("reason", "Why")

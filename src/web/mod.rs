@@ -70,28 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/membership-applications/{id}/{verb}",
             web::post().to(admin::decide),
         )
-        .route("/admin/renewal-requests", web::get().to(membership::renewals))
-        .route(
-            "/organisations/{id}/membership",
-            web::get().to(membership::membership),
-        )
-        .route(
-            "/organisations/{id}/membership/{verb}",
-            web::post().to(membership::move_membership),
-        )
-        .route("/organisations/{id}/profile", web::get().to(member::profile))
-        .route(
-            "/organisations/{id}/profile",
-            web::post().to(member::save_profile),
-        )
-        .route(
-            "/organisations/{id}/colleagues",
-            web::get().to(member::colleagues_list),
-        )
-        .route(
-            "/organisations/{id}/colleagues/{verb}",
-            web::post().to(member::move_colleagues),
-        )
+        .configure(organisation_pages)
         .route(
             "/organisations/{id}/bank-accounts/{account_id}",
             web::get().to(payments::account),
@@ -105,6 +84,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/payment-runs/{id}/approve",
             web::post().to(payments::approve_run),
         );
+}
+
+/// An organisation's own pages: membership and renewals, profile, colleagues.
+fn organisation_pages(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/admin/renewal-requests",
+        web::get().to(membership::renewals),
+    )
+    .route(
+        "/organisations/{id}/membership",
+        web::get().to(membership::membership),
+    )
+    .route(
+        "/organisations/{id}/membership/{verb}",
+        web::post().to(membership::move_membership),
+    )
+    .route(
+        "/organisations/{id}/profile",
+        web::get().to(member::profile),
+    )
+    .route(
+        "/organisations/{id}/profile",
+        web::post().to(member::save_profile),
+    )
+    .route(
+        "/organisations/{id}/colleagues",
+        web::get().to(member::colleagues_list),
+    )
+    .route(
+        "/organisations/{id}/colleagues/{verb}",
+        web::post().to(member::move_colleagues),
+    );
 }
 
 /// The visitor of a page that needs a session, with its caller; otherwise the page to answer

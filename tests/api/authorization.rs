@@ -240,12 +240,14 @@ async fn world(app: &TestApp) -> World {
     let member_a = app.user("member", Some(&org_a)).await;
     let member_b = app.user("member", Some(&org_b)).await;
     let renewal = id_of(
-        &app.post(&format!("/api/v1/organisations/{org_b}/membership/renewal-requests"))
-            .bearer(&member_b.token)
-            .send()
-            .await
-            .expect(202)
-            .body,
+        &app.post(&format!(
+            "/api/v1/organisations/{org_b}/membership/renewal-requests"
+        ))
+        .bearer(&member_b.token)
+        .send()
+        .await
+        .expect(202)
+        .body,
     );
     let go = app.user("grant_officer", None).await;
     let author = app.user("grant_officer", None).await;

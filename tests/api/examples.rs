@@ -131,6 +131,10 @@ const PLAN: &[(&str, Who)] = &[
     ("POST /api/v1/organisations", Who::Admin),
     ("PATCH /api/v1/organisations/{id}", Who::Admin),
     ("POST /api/v1/organisations/{id}/membership", Who::Admin),
+    (
+        "POST /api/v1/membership/renewal-requests/{id}/decline",
+        Who::Admin,
+    ),
     ("POST /api/v1/membership-applications", Who::Public),
     (
         "POST /api/v1/membership-applications/{id}/reject",
@@ -356,6 +360,10 @@ on_both! {
                         o["id"] != kenya.as_str() && o["name"] != "Lisbon Drug Policy Forum"
                     }).await;
                     Some(str_of(&org, "id"))
+                }
+                "POST /api/v1/membership/renewal-requests/{id}/decline" => {
+                    let r = first(&app, admin, "/api/v1/membership/renewal-requests?status=open", |_| true).await;
+                    Some(str_of(&r, "id"))
                 }
                 "POST /api/v1/membership-applications/{id}/reject" => {
                     let a = first(&app, admin, "/api/v1/membership-applications", |a| a["status"] == "submitted" || a["status"] == "under_review").await;
