@@ -23,7 +23,7 @@ use crate::error::{ApiError, FieldError};
 use crate::identity::colleagues::{self, HandOver};
 use crate::identity::model::NewUser;
 
-/// The profile's fields: (form name, label, where it sits in the merge-patch, optional).
+/// The profile's fields: (form name, label, where it sits in the merge-patch).
 const FIELDS: &[(&str, &str, &str)] = &[
     ("name", "Name", "name"),
     ("acronym", "Short name", "acronym"),
