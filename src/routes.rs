@@ -15,134 +15,160 @@ use crate::{
     AppState, admin, directory, documents, exports, grants, health, identity, payments, webhooks,
 };
 
-/// Registers every documented route (also used to generate the OpenAPI document).
+/// Registers every documented route (also used to generate the OpenAPI document), in the
+/// order they are matched.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live)
         .service(health::ready)
         .service(health::metrics)
         .service(
             scope::scope("/api/v1")
-                // Authentication
-                .service(identity::api::login)
-                .service(identity::api::refresh)
-                .service(identity::api::logout)
-                .service(identity::api::token)
-                .service(identity::api::password_reset)
-                .service(identity::api::password_reset_confirm)
-                .service(identity::api::accept_invitation)
-                // The caller's account
-                .service(identity::api::me)
-                .service(identity::api::update_me)
-                .service(identity::api::change_password)
-                // Users and partner apps (admin)
-                .service(identity::api::list_users)
-                .service(identity::api::create_user)
-                .service(identity::api::get_user)
-                .service(identity::api::update_user)
-                .service(identity::api::resend_invitation)
-                .service(identity::api::hand_over_primary_contact)
-                .service(identity::api::list_clients)
-                .service(identity::api::create_client)
-                .service(identity::api::get_client)
-                .service(identity::api::revoke_client)
-                // Directory (fixed paths before /organisations/{id})
-                .service(directory::api::list_organisations)
-                .service(directory::api::create_organisation)
-                .service(directory::api::organisation_facets)
-                .service(directory::api::export_organisations)
-                .service(directory::api::get_organisation)
-                .service(directory::api::update_organisation)
-                .service(directory::api::organisation_history)
-                // Membership
-                .service(directory::api::change_membership)
-                .service(directory::api::request_renewal)
-                .service(directory::api::submit_application)
-                .service(directory::api::list_applications)
-                .service(directory::api::get_application)
-                .service(directory::api::review_application)
-                .service(directory::api::approve_application)
-                .service(directory::api::reject_application)
-                // Onward grants: funds, grants, tranches, reports, exports
-                .service(grants::api::fund::create_fund)
-                .service(grants::api::fund::list_funds)
-                .service(grants::api::fund::get_fund)
-                .service(grants::api::fund::update_fund)
-                .service(grants::api::fund::approve_fund_increase)
-                .service(grants::api::history::fund_history)
-                .service(grants::api::fx::list_fx_rates)
-                .service(grants::api::fx::get_fx_rate)
-                .service(grants::api::fx::put_fx_rate)
-                .service(grants::api::fx::confirm_fx_rate)
-                .service(grants::api::fx::fx_rate_history)
-                .service(grants::api::grant::create_grant)
-                .service(grants::api::grant::list_grants)
-                .service(grants::api::export::grants_csv)
-                .service(grants::api::grant::get_grant)
-                .service(grants::api::grant::update_grant)
-                .service(grants::api::grant::submit_grant)
-                .service(grants::api::grant::approve_grant)
-                .service(grants::api::grant::reject_grant)
-                .service(grants::api::grant::activate_grant)
-                .service(grants::api::grant::close_grant)
-                .service(grants::api::grant::cancel_grant)
-                .service(grants::api::history::grant_history)
-                .service(grants::api::tranche::request_disbursement)
-                .service(grants::api::tranche::list_disbursements)
-                .service(grants::api::tranche::get_disbursement)
-                .service(grants::api::tranche::approve_disbursement)
-                .service(grants::api::tranche::reject_disbursement)
-                .service(grants::api::tranche::cancel_disbursement)
-                .service(grants::api::tranche::pay_disbursement)
-                .service(grants::api::tranche::reverse_disbursement)
-                .service(grants::api::history::disbursement_history)
-                .service(grants::api::report::create_report)
-                .service(grants::api::report::list_reports)
-                .service(grants::api::report::get_report)
-                .service(grants::api::report::submit_report)
-                .service(grants::api::report::accept_report)
-                .service(grants::api::report::return_report)
-                .service(grants::api::history::report_history)
-                // Payee bank accounts, payment runs and the payments register
-                .service(payments::api::propose_bank_account)
-                .service(payments::api::list_bank_accounts)
-                .service(payments::api::get_bank_account)
-                .service(payments::api::confirm_bank_account)
-                .service(payments::api::retire_bank_account)
-                .service(payments::api::prepare_payment_run)
-                .service(payments::api::list_payment_runs)
-                .service(payments::api::get_payment_run)
-                .service(payments::api::approve_payment_run)
-                .service(payments::api::record_payment_run)
-                .service(payments::api::return_payment_line)
-                .service(payments::api::payment_run_pain001)
-                .service(payments::api::payment_run_csv)
-                .service(payments::api::payments_register)
-                // Documents (files on grants, reports, tranches, organisations, applications)
-                .service(documents::api::upload_document)
-                .service(documents::api::list_documents)
-                .service(documents::api::get_document)
-                .service(documents::api::download_document)
-                .service(documents::api::upload_version)
-                .service(documents::api::delete_document)
-                // Open data: 360Giving and IATI, and how a fund is published
-                .service(exports::api::giving_export)
-                .service(exports::api::iati_export)
-                .service(exports::api::get_fund_publication)
-                .service(exports::api::set_fund_publication)
-                // Admin tools
-                .service(admin::outbox::list_outbox)
-                .service(admin::outbox::retry_outbox)
-                // Webhooks for partner apps
-                .service(webhooks::api::create_webhook)
-                .service(webhooks::api::list_webhooks)
-                .service(webhooks::api::get_webhook)
-                .service(webhooks::api::update_webhook)
-                .service(webhooks::api::delete_webhook)
-                .service(webhooks::api::rotate_webhook_secret)
-                .service(webhooks::api::list_webhook_deliveries)
-                .service(webhooks::api::retry_webhook_delivery)
-                .service(webhooks::api::replay_webhook),
+                .configure(identity_routes)
+                .configure(directory_routes)
+                .configure(grant_routes)
+                .configure(payment_and_document_routes)
+                .configure(admin_and_webhook_routes),
         );
+}
+
+/// Sign-in, the caller's account, users and partner apps.
+fn identity_routes(cfg: &mut ServiceConfig) {
+    // Authentication
+    cfg.service(identity::api::login)
+        .service(identity::api::refresh)
+        .service(identity::api::logout)
+        .service(identity::api::token)
+        .service(identity::api::password_reset)
+        .service(identity::api::password_reset_confirm)
+        .service(identity::api::accept_invitation)
+        // The caller's account
+        .service(identity::api::me)
+        .service(identity::api::update_me)
+        .service(identity::api::change_password)
+        // Users and partner apps (admin)
+        .service(identity::api::list_users)
+        .service(identity::api::create_user)
+        .service(identity::api::get_user)
+        .service(identity::api::update_user)
+        .service(identity::api::resend_invitation)
+        .service(identity::api::hand_over_primary_contact)
+        .service(identity::api::list_clients)
+        .service(identity::api::create_client)
+        .service(identity::api::get_client)
+        .service(identity::api::revoke_client);
+}
+
+/// The directory and membership.
+fn directory_routes(cfg: &mut ServiceConfig) {
+    // Directory (fixed paths before /organisations/{id})
+    cfg.service(directory::api::list_organisations)
+        .service(directory::api::create_organisation)
+        .service(directory::api::organisation_facets)
+        .service(directory::api::export_organisations)
+        .service(directory::api::get_organisation)
+        .service(directory::api::update_organisation)
+        .service(directory::api::organisation_history)
+        // Membership
+        .service(directory::api::change_membership)
+        .service(directory::api::request_renewal)
+        .service(directory::api::submit_application)
+        .service(directory::api::list_applications)
+        .service(directory::api::get_application)
+        .service(directory::api::review_application)
+        .service(directory::api::approve_application)
+        .service(directory::api::reject_application);
+}
+
+/// Onward grants: funds, exchange rates, grants, tranches, reports and their history.
+fn grant_routes(cfg: &mut ServiceConfig) {
+    // Onward grants: funds, grants, tranches, reports, exports
+    cfg.service(grants::api::fund::create_fund)
+        .service(grants::api::fund::list_funds)
+        .service(grants::api::fund::get_fund)
+        .service(grants::api::fund::update_fund)
+        .service(grants::api::fund::approve_fund_increase)
+        .service(grants::api::history::fund_history)
+        .service(grants::api::fx::list_fx_rates)
+        .service(grants::api::fx::get_fx_rate)
+        .service(grants::api::fx::put_fx_rate)
+        .service(grants::api::fx::confirm_fx_rate)
+        .service(grants::api::fx::fx_rate_history)
+        .service(grants::api::grant::create_grant)
+        .service(grants::api::grant::list_grants)
+        .service(grants::api::export::grants_csv)
+        .service(grants::api::grant::get_grant)
+        .service(grants::api::grant::update_grant)
+        .service(grants::api::grant::submit_grant)
+        .service(grants::api::grant::approve_grant)
+        .service(grants::api::grant::reject_grant)
+        .service(grants::api::grant::activate_grant)
+        .service(grants::api::grant::close_grant)
+        .service(grants::api::grant::cancel_grant)
+        .service(grants::api::history::grant_history)
+        .service(grants::api::tranche::request_disbursement)
+        .service(grants::api::tranche::list_disbursements)
+        .service(grants::api::tranche::get_disbursement)
+        .service(grants::api::tranche::approve_disbursement)
+        .service(grants::api::tranche::reject_disbursement)
+        .service(grants::api::tranche::cancel_disbursement)
+        .service(grants::api::tranche::pay_disbursement)
+        .service(grants::api::tranche::reverse_disbursement)
+        .service(grants::api::history::disbursement_history)
+        .service(grants::api::report::create_report)
+        .service(grants::api::report::list_reports)
+        .service(grants::api::report::get_report)
+        .service(grants::api::report::submit_report)
+        .service(grants::api::report::accept_report)
+        .service(grants::api::report::return_report)
+        .service(grants::api::history::report_history);
+}
+
+/// Payments, documents and open data.
+fn payment_and_document_routes(cfg: &mut ServiceConfig) {
+    // Payee bank accounts, payment runs and the payments register
+    cfg.service(payments::api::propose_bank_account)
+        .service(payments::api::list_bank_accounts)
+        .service(payments::api::get_bank_account)
+        .service(payments::api::confirm_bank_account)
+        .service(payments::api::retire_bank_account)
+        .service(payments::api::prepare_payment_run)
+        .service(payments::api::list_payment_runs)
+        .service(payments::api::get_payment_run)
+        .service(payments::api::approve_payment_run)
+        .service(payments::api::record_payment_run)
+        .service(payments::api::return_payment_line)
+        .service(payments::api::payment_run_pain001)
+        .service(payments::api::payment_run_csv)
+        .service(payments::api::payments_register)
+        // Documents (files on grants, reports, tranches, organisations, applications)
+        .service(documents::api::upload_document)
+        .service(documents::api::list_documents)
+        .service(documents::api::get_document)
+        .service(documents::api::download_document)
+        .service(documents::api::upload_version)
+        .service(documents::api::delete_document)
+        // Open data: 360Giving and IATI, and how a fund is published
+        .service(exports::api::giving_export)
+        .service(exports::api::iati_export)
+        .service(exports::api::get_fund_publication)
+        .service(exports::api::set_fund_publication);
+}
+
+/// Admin tools and webhooks for partner apps.
+fn admin_and_webhook_routes(cfg: &mut ServiceConfig) {
+    // Admin tools
+    cfg.service(admin::outbox::list_outbox)
+        .service(admin::outbox::retry_outbox)
+        // Webhooks for partner apps
+        .service(webhooks::api::create_webhook)
+        .service(webhooks::api::list_webhooks)
+        .service(webhooks::api::get_webhook)
+        .service(webhooks::api::update_webhook)
+        .service(webhooks::api::delete_webhook)
+        .service(webhooks::api::rotate_webhook_secret)
+        .service(webhooks::api::list_webhook_deliveries)
+        .service(webhooks::api::retry_webhook_delivery)
+        .service(webhooks::api::replay_webhook);
 }
 
 /// Registers the documented routes plus the docs page and the spec itself (built once, at
