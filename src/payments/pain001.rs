@@ -24,21 +24,9 @@ pub struct Debtor<'a> {
     pub bic: Option<&'a str>,
 }
 
-/// Escapes text for an XML element or attribute.
+/// Escapes text for an XML element or attribute (on one line).
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::xml_text::escape(s, crate::xml_text::Controls::Space)
 }
 
 /// At most `n` characters (the schema's MaxNText).
