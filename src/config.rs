@@ -4,6 +4,7 @@
 //! README table and the start-up errors come from those declarations, and a bad value stops
 //! the start with one line naming it.
 
+pub mod dev_key;
 pub mod documents;
 pub mod open_data;
 mod parse;

@@ -169,28 +169,23 @@ pub fn generate_key() -> String {
 }
 
 fn dev_key(data_dir: &Path) -> Result<(String, [u8; 32]), String> {
-    let path = data_dir.join("encryption-dev-key");
-    if let Ok(s) = std::fs::read_to_string(&path)
-        && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s.trim())
-        && let Ok(key) = <[u8; 32]>::try_from(bytes)
-    {
-        return Ok(("dev".into(), key));
-    }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    let encoded = generate_key();
-    std::fs::write(&path, &encoded).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
-    tracing::warn!(path = %path.display(), "ENCRYPTION_KEYS not set: generated a development key");
+    let encoded = crate::config::dev_key::dev_secret(
+        data_dir,
+        "encryption-dev-key",
+        "ENCRYPTION_KEYS",
+        |s| key_of(s).is_some(),
+        generate_key,
+    )?;
+    let key = key_of(&encoded).ok_or("generated key is not 32 bytes")?;
+    Ok(("dev".into(), key))
+}
+
+/// The 32-byte key a base64 text holds, if it holds one.
+fn key_of(encoded: &str) -> Option<[u8; 32]> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)
-        .map_err(|e| e.to_string())?;
-    let key = <[u8; 32]>::try_from(bytes).map_err(|_| "generated key is not 32 bytes")?;
-    Ok(("dev".into(), key))
+        .ok()?;
+    <[u8; 32]>::try_from(bytes).ok()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use actix_web::body::{BodySize, BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
@@ -120,32 +120,26 @@ pub async fn conventions(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let method = req.method().clone();
-    let path = req.path().to_string();
+    let asked = Asked {
+        method: req.method().clone(),
+        path: req.path().to_string(),
+        authenticated: req.headers().contains_key(header::AUTHORIZATION),
+    };
     let query = req.query_string().to_string();
-    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let openapi_etag = state
         .as_ref()
-        .filter(|_| method == Method::GET && path == "/openapi.json")
+        .filter(|_| asked.is_get("/openapi.json"))
         .map(|s| s.openapi_etag.clone());
 
-    if let Some(tag) = &openapi_etag {
-        let if_none_match = req
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok());
-        if if_none_match.is_some_and(|v| etag_listed(v, tag)) {
-            let res = HttpResponse::NotModified()
-                .insert_header((header::ETAG, tag.as_str()))
-                .insert_header((header::CACHE_CONTROL, OPENAPI_CACHE))
-                .finish();
-            return Ok(req.into_response(res));
-        }
+    if let Some(tag) = &openapi_etag
+        && let Some(res) = document_not_modified(&req, tag)
+    {
+        return Ok(req.into_response(res));
     }
 
     let res = next.call(req).await?.map_into_boxed_body();
-    let mut res = if method == Method::GET {
-        with_next_link(res, &path, &query).await?
+    let mut res = if asked.method == Method::GET {
+        with_next_link(res, &asked.path, &query).await?
     } else {
         res
     };
@@ -158,26 +152,67 @@ pub async fn conventions(
     {
         headers.insert(header::ETAG, v);
     }
-
-    if !headers.contains_key(header::CACHE_CONTROL) {
-        // Answers to anything but GET (token answers among them) are never stored.
-        let fitted = if method == Method::GET && path == "/openapi.json" && status.is_success() {
-            OPENAPI_CACHE
-        } else if method == Method::GET && path.starts_with("/docs/") && status.is_success() {
-            DOCS_CACHE
-        } else if method == Method::GET
-            && authenticated
-            && (status.is_success() || status == StatusCode::NOT_MODIFIED)
-            && headers.contains_key(header::ETAG)
-        {
-            "private, no-cache"
-        } else {
-            "no-store"
-        };
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(fitted));
+    fit_cache_control(headers, &asked, status);
+    say_when_to_come_back(headers, status);
+    if let Some(state) = &state {
+        rate_limit_fields(headers, state, &asked, status);
     }
+    Ok(res)
+}
 
-    // Every 429 and 503 says when to come back.
+/// What the middleware keeps of a request to fit headers to its answer.
+struct Asked {
+    method: Method,
+    path: String,
+    /// The request carried credentials (`Authorization`).
+    authenticated: bool,
+}
+
+impl Asked {
+    fn is_get(&self, path: &str) -> bool {
+        self.method == Method::GET && self.path == path
+    }
+}
+
+/// The 304 for a GET of the OpenAPI document whose `If-None-Match` lists its ETag.
+fn document_not_modified(req: &ServiceRequest, tag: &str) -> Option<HttpResponse> {
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    if_none_match.filter(|v| etag_listed(v, tag)).map(|_| {
+        HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::CACHE_CONTROL, OPENAPI_CACHE))
+            .finish()
+    })
+}
+
+/// A `Cache-Control` fitted to the answer, unless the handler set one.
+fn fit_cache_control(headers: &mut HeaderMap, asked: &Asked, status: StatusCode) {
+    if headers.contains_key(header::CACHE_CONTROL) {
+        return;
+    }
+    let get = asked.method == Method::GET;
+    // Answers to anything but GET (token answers among them) are never stored.
+    let fitted = if asked.is_get("/openapi.json") && status.is_success() {
+        OPENAPI_CACHE
+    } else if get && asked.path.starts_with("/docs/") && status.is_success() {
+        DOCS_CACHE
+    } else if get
+        && asked.authenticated
+        && (status.is_success() || status == StatusCode::NOT_MODIFIED)
+        && headers.contains_key(header::ETAG)
+    {
+        "private, no-cache"
+    } else {
+        "no-store"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(fitted));
+}
+
+/// Every 429 and 503 says when to come back.
+fn say_when_to_come_back(headers: &mut HeaderMap, status: StatusCode) {
     if matches!(
         status,
         StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
@@ -185,34 +220,35 @@ pub async fn conventions(
     {
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
+}
 
-    if let Some(state) = &state {
-        let limits = rate_limits(state, &method, &path);
-        if !limits.is_empty() {
-            let policy = limits
-                .iter()
-                .map(|(name, quota)| format!("\"{name}\";q={quota};w={RATE_WINDOW_SECS}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if let Ok(v) = HeaderValue::from_str(&policy) {
-                headers.insert(RATE_LIMIT_POLICY, v);
-            }
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let reset = headers
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(RATE_WINDOW_SECS.into());
-                // The limiter does not say which of the route's limits ran out; the first
-                // (per address) is named, with the reset the limiter computed.
-                let value = format!("\"{}\";r=0;t={reset}", limits[0].0);
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    headers.insert(RATE_LIMIT, v);
-                }
-            }
+/// `RateLimit-Policy` on a rate-limited route, and `RateLimit` on its 429.
+fn rate_limit_fields(headers: &mut HeaderMap, state: &AppState, asked: &Asked, status: StatusCode) {
+    let limits = rate_limits(state, &asked.method, &asked.path);
+    if limits.is_empty() {
+        return;
+    }
+    let policy = limits
+        .iter()
+        .map(|(name, quota)| format!("\"{name}\";q={quota};w={RATE_WINDOW_SECS}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        headers.insert(RATE_LIMIT_POLICY, v);
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let reset = headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(RATE_WINDOW_SECS.into());
+        // The limiter does not say which of the route's limits ran out; the first
+        // (per address) is named, with the reset the limiter computed.
+        let value = format!("\"{}\";r=0;t={reset}", limits[0].0);
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(RATE_LIMIT, v);
         }
     }
-    Ok(res)
 }
 
 /// True when an `If-None-Match` value lists `tag` (or `*`), comparing weakly as RFC 9110 asks.

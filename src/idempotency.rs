@@ -12,7 +12,7 @@
 //! ever takes over a key whose command may have committed.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -21,6 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Principal;
+use crate::auth::principal::RequestMeta;
+use crate::config::Config;
 use crate::db::schema::idempotency_keys;
 use crate::db::{DbConn, backend, write_tx};
 use crate::error::ApiError;
@@ -306,4 +308,66 @@ where
         }
         Answer::Replay(outcome) => outcome.response(true),
     })
+}
+
+/// What a command handler takes from its request besides its path and body: the app, the
+/// caller (401 before anything else when there is none), the request facts its audit event
+/// records, and the request itself, for its `Idempotency-Key`.
+pub struct Call {
+    /// The app.
+    pub state: actix_web::web::Data<AppState>,
+    /// The caller.
+    pub who: Principal,
+    /// The request id and client address.
+    pub meta: RequestMeta,
+    req: HttpRequest,
+}
+
+impl FromRequest for Call {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let who = Principal::from_request(req, payload);
+        let meta = RequestMeta::from_request(req, payload);
+        let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let who = who.await?;
+            let state = state.ok_or_else(|| ApiError::internal("the app state is missing"))?;
+            Ok(Call {
+                state,
+                who,
+                meta: meta.await?,
+                req,
+            })
+        })
+    }
+}
+
+impl Call {
+    /// Runs `command` once per `Idempotency-Key` (`fingerprint` being the parsed body, `Null`
+    /// when there is none) and answers with its outcome.
+    pub async fn once<F>(
+        self,
+        fingerprint: serde_json::Value,
+        command: F,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Config, &Principal, &RequestMeta) -> Result<Outcome, ApiError>
+            + Send
+            + 'static,
+    {
+        let Call {
+            state,
+            who,
+            meta,
+            req,
+        } = self;
+        let (config, caller) = (state.config.clone(), who.clone());
+        run(&state, &who, &req, fingerprint, move |c| {
+            command(c, &config, &caller, &meta)
+        })
+        .await
+    }
 }

@@ -43,6 +43,7 @@ pub mod routes;
 pub mod telemetry;
 pub mod web;
 pub mod webhooks;
+pub mod xml_text;
 
 use std::sync::Arc;
 

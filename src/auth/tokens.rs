@@ -185,26 +185,13 @@ impl JwtKeys {
 }
 
 fn dev_key(data_dir: &Path) -> Result<JwtKey, String> {
-    let path = data_dir.join("jwt-dev-key");
-    if let Ok(s) = std::fs::read_to_string(&path) {
-        let secret = s.trim().to_string();
-        if secret.len() >= 32 {
-            return Ok(JwtKey {
-                kid: "dev".into(),
-                secret: Secret(secret),
-            });
-        }
-    }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    let secret = hex::encode(random_bytes::<32>());
-    std::fs::write(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
-    tracing::warn!(path = %path.display(), "JWT_KEYS not set: generated a development signing key");
+    let secret = crate::config::dev_key::dev_secret(
+        data_dir,
+        "jwt-dev-key",
+        "JWT_KEYS",
+        |s| s.len() >= 32,
+        || hex::encode(random_bytes::<32>()),
+    )?;
     Ok(JwtKey {
         kid: "dev".into(),
         secret: Secret(secret),

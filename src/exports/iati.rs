@@ -73,22 +73,9 @@ pub fn yearly_budgets(
         .collect()
 }
 
-/// Escapes text for XML content and attribute values.
+/// Escapes text for XML content and attribute values (a narrative keeps its lines).
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    crate::xml_text::escape(s, crate::xml_text::Controls::KeepLines)
 }
 
 /// The activity identifier of a grant: `<reporting-org ref>-<grant reference>`.

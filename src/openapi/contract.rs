@@ -158,39 +158,7 @@ pub struct Contract;
 
 impl Modify for Contract {
     fn modify(&self, openapi: &mut OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.responses.insert(
-            "InternalError".into(),
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description("Something failed on the server; the problem carries the request id to quote")
-                    .content(
-                        PROBLEM_JSON,
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("Problem")))
-                            .build(),
-                    )
-                    .build(),
-            ),
-        );
-        for (name, response) in components.responses.iter_mut() {
-            if let RefOr::T(response) = response {
-                let status = crate::error::docs::RESPONSES
-                    .iter()
-                    .find(|(_, n, _)| n == name)
-                    .map_or("500", |(s, _, _)| *s);
-                reference_headers(response, &headers_for(status, "", false, false));
-            }
-        }
-        let headers: serde_json::Map<String, Value> = header_components()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        components
-            .extensions
-            .get_or_insert_with(Extensions::default)
-            .insert("headers".into(), Value::Object(headers));
-
+        add_shared_components(openapi);
         for item in openapi.paths.paths.values_mut() {
             let ops = [
                 ("GET", &mut item.get),
@@ -200,44 +168,106 @@ impl Modify for Contract {
                 ("DELETE", &mut item.delete),
             ];
             for (method, op) in ops {
-                let Some(op) = op.as_mut() else { continue };
-                let params = op.parameters.iter().flatten();
-                let mut idempotent = false;
-                let mut paged = false;
-                let mut takes_text = false;
-                let mut versioned = false;
-                for p in params {
-                    idempotent |= p.name == crate::idempotency::HEADER;
-                    paged |= p.name == "cursor";
-                    versioned |= p.name == "If-Match";
-                    takes_text |= matches!(
-                        p.parameter_in,
-                        utoipa::openapi::path::ParameterIn::Path
-                            | utoipa::openapi::path::ParameterIn::Query
-                    );
-                }
-                describe(op, method, idempotent, versioned, paged);
-                // A path or query parameter with a control character (NUL …) is a 400 on
-                // every route (the request-context middleware refuses it before routing).
-                if takes_text {
-                    op.responses
-                        .responses
-                        .entry("400".into())
-                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
-                }
-                op.responses
-                    .responses
-                    .entry("500".into())
-                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("InternalError")));
-                for (status, response) in op.responses.responses.iter_mut() {
-                    if let RefOr::T(response) = response {
-                        reference_headers(
-                            response,
-                            &headers_for(status, method, idempotent, paged),
-                        );
-                    }
+                if let Some(op) = op.as_mut() {
+                    complete_operation(method, op);
                 }
             }
+        }
+    }
+}
+
+/// The documented 500, the headers of the shared responses and the header components they
+/// reference.
+fn add_shared_components(openapi: &mut OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.responses.insert(
+        "InternalError".into(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "Something failed on the server; the problem carries the request id to quote",
+                )
+                .content(
+                    PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        ),
+    );
+    for (name, response) in components.responses.iter_mut() {
+        if let RefOr::T(response) = response {
+            let status = crate::error::docs::RESPONSES
+                .iter()
+                .find(|(_, n, _)| n == name)
+                .map_or("500", |(s, _, _)| *s);
+            reference_headers(response, &headers_for(status, "", false, false));
+        }
+    }
+    let headers: serde_json::Map<String, Value> = header_components()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    components
+        .extensions
+        .get_or_insert_with(Extensions::default)
+        .insert("headers".into(), Value::Object(headers));
+}
+
+/// What an operation's parameters say about it.
+#[derive(Default)]
+struct Traits {
+    /// It takes an `Idempotency-Key`.
+    idempotent: bool,
+    /// It takes a `cursor`: a page of a list.
+    paged: bool,
+    /// It takes `If-Match`.
+    versioned: bool,
+    /// It takes a path or query parameter.
+    takes_text: bool,
+}
+
+impl Traits {
+    fn of(op: &Operation) -> Self {
+        let mut t = Traits::default();
+        for p in op.parameters.iter().flatten() {
+            t.idempotent |= p.name == crate::idempotency::HEADER;
+            t.paged |= p.name == "cursor";
+            t.versioned |= p.name == "If-Match";
+            t.takes_text |= matches!(
+                p.parameter_in,
+                utoipa::openapi::path::ParameterIn::Path
+                    | utoipa::openapi::path::ParameterIn::Query
+            );
+        }
+        t
+    }
+}
+
+/// The description, the 400 and 500 every such route can answer, and the headers of each
+/// response of one operation.
+fn complete_operation(method: &str, op: &mut Operation) {
+    let t = Traits::of(op);
+    describe(op, method, t.idempotent, t.versioned, t.paged);
+    // A path or query parameter with a control character (NUL …) is a 400 on
+    // every route (the request-context middleware refuses it before routing).
+    if t.takes_text {
+        op.responses
+            .responses
+            .entry("400".into())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
+    }
+    op.responses
+        .responses
+        .entry("500".into())
+        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("InternalError")));
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response {
+            reference_headers(
+                response,
+                &headers_for(status, method, t.idempotent, t.paged),
+            );
         }
     }
 }

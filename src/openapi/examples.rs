@@ -33,6 +33,18 @@ fn id(name: &str) -> &'static str {
 /// The example of each request body, by its component schema: values the demo network
 /// accepts as they stand, apart from the [`IDS`] and the opaque tokens only email delivers.
 pub fn request_bodies() -> Vec<(&'static str, Value)> {
+    [
+        account_bodies(),
+        directory_bodies(),
+        fund_bodies(),
+        grant_bodies(),
+        payment_and_document_bodies(),
+    ]
+    .concat()
+}
+
+/// Sign-in, accounts, users, partner apps and their webhooks.
+fn account_bodies() -> Vec<(&'static str, Value)> {
     vec![
         (
             "AcceptInvitation",
@@ -47,51 +59,11 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             json!({"current_password": "demo-member-password", "new_password": "paralegal-training-2027"}),
         ),
         (
-            "DeclineRenewal",
-            json!({"reason": "The 2026 dues are still unpaid; renewal follows their payment."}),
-        ),
-        (
-            "FundPatch",
-            json!({"title": "Core support to drug policy networks", "reference": "OSF-DP-2027-014"}),
-        ),
-        (
-            "FundPublication",
-            json!({"publish_incoming": true, "regrant_type": "FRG010", "donor_activity_id": "GB-GOV-1-300123"}),
-        ),
-        ("ConfirmIncrease", json!({"amount": "900000.00"})),
-        (
-            "DocumentUpload",
-            json!({"kind": "report_file", "title": "Financial report 2026", "file": "line,amount\r\ntraining,1200.00\r\n"}),
-        ),
-        (
-            "VersionUpload",
-            json!({"title": "Financial report 2026 (corrected)", "file": "line,amount\r\ntraining,1250.00\r\n"}),
-        ),
-        (
-            "FxRateConfirmBody",
-            json!({"rate": "1.085300", "as_of": "2026-12-01"}),
-        ),
-        (
-            "FxRateBody",
-            json!({"rate": "1.085300", "as_of": "2026-12-01"}),
-        ),
-        (
-            "GrantPatch",
-            json!({
-                "title": "Peer-led overdose prevention on the Kenyan coast",
-                "description": "Naloxone training for peer workers in Mombasa and Kilifi."
-            }),
-        ),
-        (
             "LoginRequest",
             json!({"email": "admin@demo.idpc.example", "password": "demo-admin-password"}),
         ),
         ("MePatch", json!({"display_name": "Mateo Otieno"})),
         ("HandOver", json!({"user_id": id("member_user")})),
-        (
-            "MembershipCommand",
-            json!({"action": "suspend", "reason": "Membership dues unpaid since March."}),
-        ),
         (
             "NewApiClient",
             json!({
@@ -99,6 +71,63 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
                 "organisation_id": id("grantee"),
                 "scopes": ["directory:read", "grants:read"]
             }),
+        ),
+        (
+            "NewUser",
+            json!({
+                "email": "wanjiru.kamau@hrn-kenya.example.org",
+                "display_name": "Wanjiru Kamau",
+                "role": "member",
+                "organisation_id": id("grantee")
+            }),
+        ),
+        (
+            "PasswordResetConfirm",
+            json!({"token": "Jm3kQ0y9b8Yc2u5tZr1xVwq4sN7eLh6P", "password": "paralegal-training-2027"}),
+        ),
+        (
+            "PasswordResetRequest",
+            json!({"email": "member@demo.idpc.example"}),
+        ),
+        (
+            "RefreshRequest",
+            json!({"refresh_token": "rt_8xQ2m0Vb7yLk4cN1pZs9tRw6uEh3JfAa"}),
+        ),
+        (
+            "TokenForm",
+            json!({
+                "grant_type": "client_credentials",
+                "client_id": "idpc_c1a2b3c4d5e6f708",
+                "client_secret": "idpc_s_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+            }),
+        ),
+        ("UserPatch", json!({"status": "disabled"})),
+        (
+            "NewSubscription",
+            json!({
+                "url": "https://partner.example.org/hooks/idpc",
+                "events": ["grant.published", "grant.updated"],
+                "description": "Grants shown on the partner map",
+                "api_client_id": id("api_client")
+            }),
+        ),
+        (
+            "SubscriptionPatch",
+            json!({"url": "https://partner.example.org/hooks/idpc-v2", "enabled": true}),
+        ),
+    ]
+}
+
+/// The directory: organisations, membership and applications.
+fn directory_bodies() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "DeclineRenewal",
+            json!({"reason": "The 2026 dues are still unpaid; renewal follows their payment."}),
+        ),
+        (
+            "MembershipCommand",
+            json!({"action": "suspend", "reason": "Membership dues unpaid since March."}),
         ),
         (
             "NewApplication",
@@ -116,13 +145,20 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
-            "NewDisbursement",
-            json!({
-                "amount": "2500.00",
-                "planned_date": "2027-03-01",
-                "note": "Second quarter: naloxone trainings in Mombasa."
-            }),
+            "NewOrganisation",
+            json!({"name": "Uganda Harm Reduction Network", "kind": "member", "country": "UG", "region": "africa"}),
         ),
+        ("OrganisationPatch", json!({"acronym": "HRNK"})),
+        (
+            "RejectApplication",
+            json!({"reason": "The network works on tobacco control, outside our priority areas."}),
+        ),
+    ]
+}
+
+/// Funds, their publication and the exchange rates they are reported in.
+fn fund_bodies() -> Vec<(&'static str, Value)> {
+    vec![
         (
             "NewFund",
             json!({
@@ -135,6 +171,29 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
                 "ends_on": "2027-12-31"
             }),
         ),
+        (
+            "FundPatch",
+            json!({"title": "Core support to drug policy networks", "reference": "OSF-DP-2027-014"}),
+        ),
+        (
+            "FundPublication",
+            json!({"publish_incoming": true, "regrant_type": "FRG010", "donor_activity_id": "GB-GOV-1-300123"}),
+        ),
+        ("ConfirmIncrease", json!({"amount": "900000.00"})),
+        (
+            "FxRateConfirmBody",
+            json!({"rate": "1.085300", "as_of": "2026-12-01"}),
+        ),
+        (
+            "FxRateBody",
+            json!({"rate": "1.085300", "as_of": "2026-12-01"}),
+        ),
+    ]
+}
+
+/// Onward grants, their tranches and reports.
+fn grant_bodies() -> Vec<(&'static str, Value)> {
+    vec![
         (
             "NewGrant",
             json!({
@@ -151,40 +210,45 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
-            "NewOrganisation",
-            json!({"name": "Uganda Harm Reduction Network", "kind": "member", "country": "UG", "region": "africa"}),
+            "GrantPatch",
+            json!({
+                "title": "Peer-led overdose prevention on the Kenyan coast",
+                "description": "Naloxone training for peer workers in Mombasa and Kilifi."
+            }),
+        ),
+        (
+            "NewDisbursement",
+            json!({
+                "amount": "2500.00",
+                "planned_date": "2027-03-01",
+                "note": "Second quarter: naloxone trainings in Mombasa."
+            }),
+        ),
+        (
+            "PayBody",
+            json!({"payment_reference": "BANK-2026-11-0042", "paid_on": "2026-11-30"}),
+        ),
+        (
+            "ReasonBody",
+            json!({"reason": "The budget does not match the activities planned."}),
         ),
         (
             "NewReport",
             json!({"kind": "narrative", "due_on": "2027-06-30", "title": "Mid-term narrative report"}),
         ),
         (
-            "NewSubscription",
+            "SubmitReport",
             json!({
-                "url": "https://partner.example.org/hooks/idpc",
-                "events": ["grant.published", "grant.updated"],
-                "description": "Grants shown on the partner map",
-                "api_client_id": id("api_client")
+                "summary": "We trained 40 paralegals in Nairobi and Mombasa.",
+                "document_url": "https://hrn-kenya.example.org/reports/2026-annual.pdf"
             }),
         ),
-        (
-            "NewUser",
-            json!({
-                "email": "wanjiru.kamau@hrn-kenya.example.org",
-                "display_name": "Wanjiru Kamau",
-                "role": "member",
-                "organisation_id": id("grantee")
-            }),
-        ),
-        ("OrganisationPatch", json!({"acronym": "HRNK"})),
-        (
-            "PasswordResetConfirm",
-            json!({"token": "Jm3kQ0y9b8Yc2u5tZr1xVwq4sN7eLh6P", "password": "paralegal-training-2027"}),
-        ),
-        (
-            "PasswordResetRequest",
-            json!({"email": "member@demo.idpc.example"}),
-        ),
+    ]
+}
+
+/// Bank accounts, payment runs and documents.
+fn payment_and_document_bodies() -> Vec<(&'static str, Value)> {
+    vec![
         (
             "NewAccount",
             json!({
@@ -209,41 +273,13 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
             json!({"bank_reference": "BANK-2026-12-0007", "paid_on": "2026-12-08"}),
         ),
         (
-            "PayBody",
-            json!({"payment_reference": "BANK-2026-11-0042", "paid_on": "2026-11-30"}),
+            "DocumentUpload",
+            json!({"kind": "report_file", "title": "Financial report 2026", "file": "line,amount\r\ntraining,1200.00\r\n"}),
         ),
         (
-            "ReasonBody",
-            json!({"reason": "The budget does not match the activities planned."}),
+            "VersionUpload",
+            json!({"title": "Financial report 2026 (corrected)", "file": "line,amount\r\ntraining,1250.00\r\n"}),
         ),
-        (
-            "RefreshRequest",
-            json!({"refresh_token": "rt_8xQ2m0Vb7yLk4cN1pZs9tRw6uEh3JfAa"}),
-        ),
-        (
-            "RejectApplication",
-            json!({"reason": "The network works on tobacco control, outside our priority areas."}),
-        ),
-        (
-            "SubmitReport",
-            json!({
-                "summary": "We trained 40 paralegals in Nairobi and Mombasa.",
-                "document_url": "https://hrn-kenya.example.org/reports/2026-annual.pdf"
-            }),
-        ),
-        (
-            "SubscriptionPatch",
-            json!({"url": "https://partner.example.org/hooks/idpc-v2", "enabled": true}),
-        ),
-        (
-            "TokenForm",
-            json!({
-                "grant_type": "client_credentials",
-                "client_id": "idpc_c1a2b3c4d5e6f708",
-                "client_secret": "idpc_s_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
-            }),
-        ),
-        ("UserPatch", json!({"status": "disabled"})),
     ]
 }
 

@@ -1,7 +1,7 @@
 //! Handlers of payee bank accounts (`/organisations/{id}/bank-accounts`), payment runs
 //! (`/payment-runs`) and the payments register (`/payments`). Thin: parse, call the service.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -12,7 +12,6 @@ use super::runs::{self, NewRun, PaymentRun, RecordBody};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::caller::{Finance, Staff};
-use crate::auth::principal::RequestMeta;
 use crate::error::docs::{
     AuthErrors, BodyErrors, ConflictError, IdempotencyErrors, NotFoundError, QueryErrors,
 };
@@ -20,7 +19,7 @@ use crate::error::{ApiError, ConflictCode};
 use crate::extract::Json;
 use crate::grants::api::fingerprint;
 use crate::grants::grant::ReasonBody;
-use crate::idempotency::{self, Outcome};
+use crate::idempotency::{Call, Outcome};
 
 /// The accounts of an organisation.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -45,20 +44,16 @@ pub struct AccountList {
 )]
 #[post("/organisations/{id}/bank-accounts")]
 pub async fn propose_bank_account(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<NewAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0;
     let fp = fingerprint(&new)?;
-    let (config, keyring) = (state.config.clone(), state.keyring.clone());
-    let w = who.clone();
-    idempotency::run(&state, &who, &req, fp, move |c| {
-        let row = accounts::propose(c, &config, &keyring, &w, &meta, &id, new)?;
-        let shown = Viewer::try_from(&w)?.show(&row, &keyring, config.clock.naive())?;
+    let (keyring, id) = (call.state.keyring.clone(), id.into_inner());
+    call.once(fp, move |c, config, who, meta| {
+        let row = accounts::propose(c, config, &keyring, who, meta, &id, new)?;
+        let shown = Viewer::try_from(who)?.show(&row, &keyring, config.clock.naive())?;
         Outcome::created(
             format!("/api/v1/organisations/{id}/bank-accounts/{}", row.id),
             &shown,
@@ -135,19 +130,15 @@ pub async fn get_bank_account(
 }
 
 async fn move_account(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    req: HttpRequest,
-    path: (String, String),
+    call: Call,
+    path: web::Path<(String, String)>,
     cmd: AccountCommand,
 ) -> Result<HttpResponse, ApiError> {
-    let (config, keyring) = (state.config.clone(), state.keyring.clone());
-    let w = who.clone();
-    idempotency::run(&state, &who, &req, serde_json::Value::Null, move |c| {
-        let (org, id) = path;
-        let row = accounts::run(c, &config, &keyring, &w, &meta, &org, &id, cmd)?;
-        Outcome::ok(&Viewer::try_from(&w)?.show(&row, &keyring, config.clock.naive())?)
+    let keyring = call.state.keyring.clone();
+    let (org, id) = path.into_inner();
+    call.once(serde_json::Value::Null, move |c, config, who, meta| {
+        let row = accounts::run(c, config, &keyring, who, meta, &org, &id, cmd)?;
+        Outcome::ok(&Viewer::try_from(who)?.show(&row, &keyring, config.clock.naive())?)
     })
     .await
 }
@@ -165,21 +156,10 @@ async fn move_account(
 )]
 #[post("/organisations/{id}/bank-accounts/{account_id}/confirm")]
 pub async fn confirm_bank_account(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    move_account(
-        state,
-        who,
-        meta,
-        req,
-        path.into_inner(),
-        AccountCommand::Confirm,
-    )
-    .await
+    move_account(call, path, AccountCommand::Confirm).await
 }
 
 /// Retire an account (its organisation's members, or finance): nothing more is paid to it. Accepts Idempotency-Key.
@@ -195,21 +175,10 @@ pub async fn confirm_bank_account(
 )]
 #[post("/organisations/{id}/bank-accounts/{account_id}/retire")]
 pub async fn retire_bank_account(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    move_account(
-        state,
-        who,
-        meta,
-        req,
-        path.into_inner(),
-        AccountCommand::Retire,
-    )
-    .await
+    move_account(call, path, AccountCommand::Retire).await
 }
 
 /// Prepare a payment run of approved tranches in one currency (finance). Accepts Idempotency-Key.
@@ -225,19 +194,13 @@ pub async fn retire_bank_account(
     )
 )]
 #[post("/payment-runs")]
-pub async fn prepare_payment_run(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    req: HttpRequest,
-    body: Json<NewRun>,
-) -> Result<HttpResponse, ApiError> {
-    let finance = Finance::try_from(&who)?;
+pub async fn prepare_payment_run(call: Call, body: Json<NewRun>) -> Result<HttpResponse, ApiError> {
+    let finance = Finance::try_from(&call.who)?;
     let new = body.0;
     let fp = fingerprint(&new)?;
-    let (config, keyring) = (state.config.clone(), state.keyring.clone());
-    idempotency::run(&state, &who, &req, fp, move |c| {
-        let run = runs::prepare(c, &config, &keyring, &finance, &meta, new)?;
+    let keyring = call.state.keyring.clone();
+    call.once(fp, move |c, config, _, meta| {
+        let run = runs::prepare(c, config, &keyring, &finance, meta, new)?;
         Outcome::created(format!("/api/v1/payment-runs/{}", run.id), &run)
     })
     .await
@@ -323,17 +286,13 @@ pub async fn get_payment_run(
 )]
 #[post("/payment-runs/{id}/approve")]
 pub async fn approve_payment_run(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let finance = Finance::try_from(&who)?;
-    let (config, keyring) = (state.config.clone(), state.keyring.clone());
-    let id = id.into_inner();
-    idempotency::run(&state, &who, &req, serde_json::Value::Null, move |c| {
-        Outcome::ok(&runs::approve(c, &config, &keyring, &finance, &meta, &id)?)
+    let finance = Finance::try_from(&call.who)?;
+    let (keyring, id) = (call.state.keyring.clone(), id.into_inner());
+    call.once(serde_json::Value::Null, move |c, config, _, meta| {
+        Outcome::ok(&runs::approve(c, config, &keyring, &finance, meta, &id)?)
     })
     .await
 }
@@ -352,20 +311,16 @@ pub async fn approve_payment_run(
 )]
 #[post("/payment-runs/{id}/record")]
 pub async fn record_payment_run(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<RecordBody>,
 ) -> Result<HttpResponse, ApiError> {
-    Finance::try_from(&who)?;
+    Finance::try_from(&call.who)?;
     let b = body.0;
     let fp = fingerprint(&b)?;
-    let (config, keyring) = (state.config.clone(), state.keyring.clone());
-    let (w, id) = (who.clone(), id.into_inner());
-    idempotency::run(&state, &who, &req, fp, move |c| {
-        Outcome::ok(&runs::record(c, &config, &keyring, &w, &meta, &id, b)?)
+    let (keyring, id) = (call.state.keyring.clone(), id.into_inner());
+    call.once(fp, move |c, config, who, meta| {
+        Outcome::ok(&runs::record(c, config, &keyring, who, meta, &id, b)?)
     })
     .await
 }
@@ -384,21 +339,18 @@ pub async fn record_payment_run(
 )]
 #[post("/payment-runs/{id}/lines/{line_id}/return")]
 pub async fn return_payment_line(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let finance = Finance::try_from(&who)?;
+    let finance = Finance::try_from(&call.who)?;
     let b = body.0;
     let fp = fingerprint(&b)?;
-    let (config, keyring) = (state.config.clone(), state.keyring.clone());
+    let keyring = call.state.keyring.clone();
     let (run, line) = path.into_inner();
-    idempotency::run(&state, &who, &req, fp, move |c| {
+    call.once(fp, move |c, config, _, meta| {
         Outcome::ok(&runs::return_line(
-            c, &config, &keyring, &finance, &meta, &run, &line, &b.reason,
+            c, config, &keyring, &finance, meta, &run, &line, &b.reason,
         )?)
     })
     .await

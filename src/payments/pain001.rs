@@ -24,21 +24,9 @@ pub struct Debtor<'a> {
     pub bic: Option<&'a str>,
 }
 
-/// Escapes text for an XML element or attribute.
+/// Escapes text for an XML element or attribute (on one line).
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::xml_text::escape(s, crate::xml_text::Controls::Space)
 }
 
 /// At most `n` characters (the schema's MaxNText).
@@ -144,13 +132,13 @@ pub const CSV_HEADER: [&str; 11] = [
     "status",
 ];
 
-/// The same lines as CSV, one row per line, with a header.
+/// The same lines as CSV, one row per line, with a header; cells a spreadsheet would read
+/// as formulas are defused (a payee's name is written by whoever proposed the account).
 pub fn csv(run: &RunRow, lines: &[Detailed], keyring: &KeyRing) -> Result<String, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_HEADER).map_err(ApiError::internal)?;
+    let mut rows = vec![CSV_HEADER.map(str::to_string).to_vec()];
     for d in lines {
         let a = &d.account;
-        w.write_record([
+        rows.push(vec![
             d.line.line_no.to_string(),
             d.line.reference.clone(),
             a.organisation_id.clone(),
@@ -162,9 +150,7 @@ pub fn csv(run: &RunRow, lines: &[Detailed], keyring: &KeyRing) -> Result<String
             run.currency.clone(),
             money::format(d.line.amount, &run.currency),
             d.line.status.as_str().to_string(),
-        ])
-        .map_err(ApiError::internal)?;
+        ]);
     }
-    let bytes = w.into_inner().map_err(ApiError::internal)?;
-    String::from_utf8(bytes).map_err(ApiError::internal)
+    crate::csv_text::write(crate::csv_text::LineEnd::Crlf, rows)
 }

@@ -336,6 +336,103 @@ pub fn requeue<J: Job>(
     Ok(n == 1)
 }
 
+/// Where a job is in its life, as the admin view lists it across kinds (each kind stores
+/// its own word for it: [`Job::DELIVERED`], [`Job::DEAD`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for its first attempt or a retry.
+    Pending,
+    /// Delivered.
+    Delivered,
+    /// In the dead-letter state.
+    Dead,
+}
+
+impl State {
+    /// The word kind `J` stores for this state.
+    pub fn word<J: Job>(self) -> &'static str {
+        match self {
+            State::Pending => PENDING,
+            State::Delivered => J::DELIVERED,
+            State::Dead => J::DEAD,
+        }
+    }
+
+    /// The state a word of kind `J` stands for.
+    pub fn of<J: Job>(word: &str) -> Option<State> {
+        [State::Pending, State::Delivered, State::Dead]
+            .into_iter()
+            .find(|s| s.word::<J>() == word)
+    }
+}
+
+/// A place in a newest-first list of jobs: the creation time and id of the last one read.
+pub type After = (NaiveDateTime, String);
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Up to `limit` jobs of kind `J` in `state` (any state when `None`), newest first (by
+/// creation, then id), after `after`; and how many jobs are in `state` in all. The kind's
+/// table has a `created_at` column.
+pub fn newest<J: Job>(
+    conn: &mut DbConn,
+    state: Option<State>,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<(Vec<J>, i64), ApiError> {
+    let t = J::TABLE;
+    let status = state.map(State::word::<J>);
+    let (at, id) = after.cloned().unzip();
+    let list = for_backend(
+        conn,
+        format!(
+            "SELECT * FROM {t} WHERE ($1 IS NULL OR status = $1) \
+             AND ($2 IS NULL OR created_at < $2 OR (created_at = $2 AND id < $3)) \
+             ORDER BY created_at DESC, id DESC LIMIT $4"
+        ),
+    );
+    let count = for_backend(
+        conn,
+        format!("SELECT COUNT(*) AS n FROM {t} WHERE ($1 IS NULL OR status = $1)"),
+    );
+    let jobs: Vec<J> = diesel::sql_query(list)
+        .bind::<Nullable<Text>, _>(status)
+        .bind::<Nullable<Timestamp>, _>(at)
+        .bind::<Nullable<Text>, _>(id)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    let total = diesel::sql_query(count)
+        .bind::<Nullable<Text>, _>(status)
+        .get_result::<Count>(conn)?
+        .n;
+    Ok((jobs, total))
+}
+
+/// Re-queues a dead job with a fresh attempt budget (an admin's retry): `None` when there is
+/// no such job, else whether it was dead (and so is pending again).
+pub fn retry_dead<J: Job>(
+    conn: &mut DbConn,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<bool>, ApiError> {
+    if requeue::<J>(conn, id, now, Requeue::DeadAfresh)? {
+        return Ok(Some(true));
+    }
+    let sql = for_backend(
+        conn,
+        format!("SELECT COUNT(*) AS n FROM {} WHERE id = $1", J::TABLE),
+    );
+    let found = diesel::sql_query(sql)
+        .bind::<Text, _>(id)
+        .get_result::<Count>(conn)?
+        .n;
+    Ok((found > 0).then_some(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

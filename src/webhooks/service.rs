@@ -65,6 +65,18 @@ pub fn owned(conn: &mut DbConn, who: &Manager, id: &str) -> Result<SubscriptionR
     }
 }
 
+/// 409 `subscription_disabled` for a disabled subscription: nothing is sent to it, so nothing
+/// is queued for it again until it is enabled.
+pub fn ensure_enabled(sub: &SubscriptionRow) -> Result<(), ApiError> {
+    if sub.enabled {
+        return Ok(());
+    }
+    Err(ApiError::Conflict {
+        code: crate::error::ConflictCode::SubscriptionDisabled,
+        detail: "Enable the subscription first (PATCH enabled=true).".into(),
+    })
+}
+
 /// Checks a destination URL: absolute http(s) with a host, https unless http is allowed.
 pub fn check_url(errors: &mut Vec<FieldError>, config: &Config, url: &str) -> String {
     let url = url.trim().to_string();
@@ -473,12 +485,7 @@ pub fn retry(
     let manager = Manager::of(who)?;
     command::run(conn, config, who, meta, |ctx| {
         let sub = owned(ctx.conn, &manager, id)?;
-        if !sub.enabled {
-            return Err(ApiError::Conflict {
-                code: crate::error::ConflictCode::SubscriptionDisabled,
-                detail: "Enable the subscription first (PATCH enabled=true).".into(),
-            });
-        }
+        ensure_enabled(&sub)?;
         let of_subscription: i64 = webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(delivery_id))
             .filter(webhook_deliveries::subscription_id.eq(id))
@@ -523,12 +530,7 @@ pub fn replay(
     let manager = Manager::of(who)?;
     command::run(conn, config, who, meta, |ctx| {
         let sub = owned(ctx.conn, &manager, id)?;
-        if !sub.enabled {
-            return Err(ApiError::Conflict {
-                code: crate::error::ConflictCode::SubscriptionDisabled,
-                detail: "Enable the subscription first (PATCH enabled=true).".into(),
-            });
-        }
+        ensure_enabled(&sub)?;
         check_replay_limit(ctx, id, config.webhooks.replays_per_hour)?;
         let now = ctx.now;
         let c = &mut *ctx.conn;

@@ -469,34 +469,8 @@ fn no_function_in_src_is_over_80_lines() {
         syn::visit::Visit::visit_file(&mut visitor, &parsed);
         long.extend(visitor.found);
     }
-    let (waiting, long): (Vec<String>, Vec<String>) = long
-        .into_iter()
-        .partition(|f| WAITING_TO_BE_SPLIT.iter().any(|w| is(f, w)));
     assert!(
         long.is_empty(),
         "split these into well-named pieces: {long:#?}"
     );
-    let split: Vec<_> = WAITING_TO_BE_SPLIT
-        .iter()
-        .filter(|w| !waiting.iter().any(|f| is(f, w)))
-        .collect();
-    assert!(
-        split.is_empty(),
-        "these are short now: take them off WAITING_TO_BE_SPLIT: {split:?}"
-    );
-}
-
-/// Long functions in files another change owns while issue 22 is worked on (the route
-/// registries and the OpenAPI post-processing are being replaced as a whole); each is taken
-/// off this list when it is split, and the list only shrinks.
-const WAITING_TO_BE_SPLIT: &[(&str, &str)] = &[
-    ("http_contract.rs", "conventions"),
-    ("openapi/contract.rs", "modify"),
-    ("openapi/examples.rs", "request_bodies"),
-    ("routes.rs", "configure"),
-];
-
-/// Whether a finding (`file:line name (n lines)`) is function `name` of `file`.
-fn is(finding: &str, (file, name): &(&str, &str)) -> bool {
-    finding.starts_with(&format!("{file}:")) && finding.contains(&format!(" {name} ("))
 }

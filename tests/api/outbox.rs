@@ -269,3 +269,80 @@ on_both! {
         assert_eq!(sent.body["total"], 1);
     }
 }
+
+on_both! {
+    async fn the_admin_view_lists_webhook_deliveries_beside_emails_and_retries_a_dead_one(backend) {
+        use crate::webhooks::{LOOPBACK, Receiver, deliver, partner, subscribe};
+        let app = TestApp::start_with(backend, LOOPBACK).await;
+        let rx = Receiver::start().await;
+        let admin = app.admin().await;
+        let token = partner(&app, &admin, &["directory:read", "webhooks:manage"]).await;
+        rx.answer(410);
+        let (sub, _) = subscribe(&app, &token, &rx.url(), &["organisation.created"]).await;
+        deliver(&app).await;
+        enqueue_reset(&app.state, ana(), true).await;
+
+        // One list, both kinds, each with its kind, state, attempts, next attempt and last error.
+        let all = app.get("/api/v1/admin/outbox?limit=100").bearer(&admin.token).send().await.expect(200);
+        let queues: HashSet<&str> = all.body["data"].as_array().unwrap().iter().map(|m| m["queue"].as_str().unwrap()).collect();
+        assert_eq!(queues, HashSet::from(["email", "webhook"]), "{}", all.body);
+        let dead = app.get("/api/v1/admin/outbox?queue=webhook&status=dead").bearer(&admin.token).send().await.expect(200);
+        assert_eq!(dead.body["total"], 1, "{}", dead.body);
+        let d = &dead.body["data"][0];
+        assert_eq!((d["queue"].as_str(), d["status"].as_str(), d["attempts"].as_i64()), (Some("webhook"), Some("dead"), Some(1)));
+        assert_eq!(d["subscription_id"], sub.as_str());
+        assert!(d["kind"].as_str().is_some_and(|k| !k.is_empty()) && d["next_attempt_at"].is_string());
+        assert!(d["last_error"].as_str().is_some_and(|e| e.contains("410")), "{d}");
+        assert!(d["recipient_email"].is_null() && d["subject"].is_null());
+        let emails = app.get("/api/v1/admin/outbox?queue=email").bearer(&admin.token).send().await.expect(200);
+        assert!(emails.body["data"].as_array().unwrap().iter().all(|m| m["queue"] == "email" && m["recipient_email"].is_string()));
+
+        // Retry: not while the subscription is disabled, then once it is enabled again.
+        let id = d["id"].as_str().unwrap().to_string();
+        let retry = format!("/api/v1/admin/outbox/{id}/retry");
+        let r = app.post(&retry).bearer(&admin.token).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:subscription-disabled");
+        app.patch(&format!("/api/v1/webhooks/{sub}")).bearer(&token).json(&serde_json::json!({"enabled": true})).send().await.expect(200);
+        rx.answer(200);
+        let r = app.post(&retry).bearer(&admin.token).send().await.expect(200);
+        assert_eq!((r.body["status"].as_str(), r.body["attempts"].as_i64()), (Some("pending"), Some(0)));
+        app.post(&retry).bearer(&admin.token).send().await.expect_problem(409);
+        assert_eq!(deliver(&app).await, 1);
+        assert_eq!(rx.hits().len(), 2, "the ping again, with the same webhook-id");
+        let sent = app.get("/api/v1/admin/outbox?queue=webhook&status=sent").bearer(&admin.token).send().await.expect(200);
+        assert_eq!(sent.body["data"][0]["id"], id.as_str());
+        rx.stop().await;
+    }
+}
+
+on_both! {
+    async fn the_admin_view_pages_through_both_kinds_newest_first(backend) {
+        use crate::webhooks::{LOOPBACK, partner, subscribe};
+        let app = TestApp::start_with(backend, LOOPBACK).await;
+        let admin = app.admin().await;
+        let token = partner(&app, &admin, &["directory:read", "webhooks:manage"]).await;
+        subscribe(&app, &token, "http://127.0.0.1:9/hook", &["organisation.created"]).await;
+        for _ in 0..3 {
+            enqueue_reset(&app.state, ana(), true).await;
+            app.member_org(&format!("Paged {}", uuid::Uuid::now_v7())).await;
+        }
+        let whole = app.get("/api/v1/admin/outbox?limit=100").bearer(&admin.token).send().await.expect(200);
+        let total = whole.body["total"].as_i64().unwrap();
+        let ids = |v: &serde_json::Value| v["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+        let mut paged = Vec::new();
+        let mut url = "/api/v1/admin/outbox?limit=2".to_string();
+        loop {
+            let page = app.get(&url).bearer(&admin.token).send().await.expect(200);
+            assert_eq!(page.body["total"].as_i64(), Some(total));
+            paged.extend(ids(&page.body));
+            match page.body["next_cursor"].as_str() {
+                Some(c) => url = format!("/api/v1/admin/outbox?limit=2&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(paged, ids(&whole.body), "two at a time, the same list in the same order");
+        assert!(total >= 7, "three emails, three organisations and the ping: {total}");
+        let created: Vec<String> = whole.body["data"].as_array().unwrap().iter().map(|m| m["created_at"].as_str().unwrap().to_string()).collect();
+        assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first: {created:?}");
+    }
+}

@@ -471,3 +471,28 @@ on_both! {
         assert_eq!(run.body["status"], "approved");
     }
 }
+
+on_both! {
+    async fn a_payee_name_that_starts_like_a_formula_is_defused_in_the_run_csv(backend) {
+        let app = TestApp::start_with(backend, &[&[("BANK_ACCOUNT_COOLING_OFF_HOURS", "0")], DEBTOR].concat()).await;
+        let w = world(&app).await;
+        let finance2 = app.user("finance_officer", None).await;
+        let mut account = iban_account("EUR");
+        account["holder_name"] = json!("=SUM(A1:A9) Kenya");
+        let account = id(&propose(&app, &w.member, &w.grantee, account).await);
+        app.post(&format!("/api/v1/organisations/{}/bank-accounts/{account}/confirm", w.grantee))
+            .bearer(&w.finance.token).send().await.expect(200);
+        let grant = eur_grant(&app, &w, "9000.00").await;
+        let tranche = approved(&app, &w, &grant, "1000.00").await;
+        let run = app.post("/api/v1/payment-runs").bearer(&w.finance.token)
+            .json(&json!({"currency": "EUR", "value_date": app.clock.today().to_string(),
+                "lines": [{"disbursement_id": tranche, "bank_account_id": account}]}))
+            .send().await.expect(201);
+        let run = id(&run.body);
+        app.post(&format!("/api/v1/payment-runs/{run}/approve")).bearer(&finance2.token).send().await.expect(200);
+        let csv = app.get(&format!("/api/v1/payment-runs/{run}/csv")).bearer(&w.finance.token).send().await.expect(200);
+        let row: Vec<&str> = csv.text.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(row[3], "'=SUM(A1:A9) Kenya", "{}", csv.text);
+        assert!(csv.text.ends_with("\r\n"), "lines end as RFC 4180 asks");
+    }
+}

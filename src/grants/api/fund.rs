@@ -13,7 +13,7 @@ use crate::error::docs::{
 };
 use crate::extract::{IfMatch, Json, etag};
 use crate::grants::fund::{self, ConfirmIncrease, Fund, FundPatch, NewFund};
-use crate::idempotency::{self, Outcome};
+use crate::idempotency::{self, Call, Outcome};
 use crate::pagination::{self, Page};
 
 /// Create a fund (admins and grant officers). Accepts Idempotency-Key.
@@ -170,19 +170,15 @@ pub async fn update_fund(
 )]
 #[post("/funds/{id}/amount-increase/approve")]
 pub async fn approve_fund_increase(
-    state: web::Data<AppState>,
-    who: crate::auth::Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<ConfirmIncrease>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = FinanceOrAdmin::try_from(&who)?;
-    let config = state.config.clone();
+    let me = FinanceOrAdmin::try_from(&call.who)?;
     let id = id.into_inner();
     let fp = super::fingerprint(&body.0)?;
-    idempotency::run(&state, &who, &req, fp, move |c| {
-        let row = fund::approve_increase(c, &config, &me, &meta, &id, body.0)?;
+    call.once(fp, move |c, config, _, meta| {
+        let row = fund::approve_increase(c, config, &me, meta, &id, body.0)?;
         Outcome::ok(&Fund::from(row))
     })
     .await

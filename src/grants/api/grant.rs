@@ -1,7 +1,7 @@
 //! Handlers of grants.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -19,7 +19,7 @@ use crate::extract::{IfMatch, Json, etag};
 use crate::grants::access::Reader;
 use crate::grants::grant::read::{self, GrantAnswer, GrantFilter, GrantItem};
 use crate::grants::grant::{Grant, GrantCommand, GrantPatch, NewGrant, ReasonBody, command, edit};
-use crate::idempotency::{self, Outcome};
+use crate::idempotency::{Call, Outcome};
 use crate::pagination::{self, Page};
 
 /// Filters and paging of the grant list.
@@ -60,19 +60,12 @@ pub struct GrantListParams {
     )
 )]
 #[post("/grants")]
-pub async fn create_grant(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    req: HttpRequest,
-    body: Json<NewGrant>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create_grant(call: Call, body: Json<NewGrant>) -> Result<HttpResponse, ApiError> {
     let new = body.0;
     let fingerprint = fingerprint(&new)?;
-    let config = state.config.clone();
-    let staff = GrantStaff::try_from(&who)?;
-    idempotency::run(&state, &who, &req, fingerprint, move |c| {
-        let row = edit::create(c, &config, &staff, &meta, new)?;
+    let staff = GrantStaff::try_from(&call.who)?;
+    call.once(fingerprint, move |c, config, _, meta| {
+        let row = edit::create(c, config, &staff, meta, new)?;
         Outcome::created(format!("/api/v1/grants/{}", row.id), &Grant::from(row))
     })
     .await
@@ -170,38 +163,19 @@ pub async fn update_grant(
         .json(Grant::from(row)))
 }
 
-/// Runs a grant command and answers with the grant.
+/// Runs a grant command and answers with the grant; once per `Idempotency-Key` on the
+/// routes that document one (the others refuse a key before they get here).
 async fn move_grant(
-    state: &web::Data<AppState>,
-    who: &Principal,
-    meta: RequestMeta,
-    id: String,
-    command: GrantCommand,
-    reason: Option<String>,
-) -> Result<Grant, ApiError> {
-    let staff = GrantStaff::try_from(who)?;
-    let config = state.config.clone();
-    let row = state
-        .db(move |c| command::run(c, &config, &staff, &meta, &id, command, reason))
-        .await?;
-    Ok(Grant::from(row))
-}
-
-/// Runs a grant command under `Idempotency-Key`.
-async fn move_grant_once(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    req: HttpRequest,
-    id: String,
+    call: Call,
+    id: web::Path<String>,
     command: GrantCommand,
     reason: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let fingerprint = fingerprint(&reason)?;
-    let staff = GrantStaff::try_from(&who)?;
-    let config = state.config.clone();
-    idempotency::run(&state, &who, &req, fingerprint, move |c| {
-        let row = command::run(c, &config, &staff, &meta, &id, command, reason)?;
+    let staff = GrantStaff::try_from(&call.who)?;
+    let id = id.into_inner();
+    call.once(fingerprint, move |c, config, _, meta| {
+        let row = command::run(c, config, &staff, meta, &id, command, reason)?;
         Outcome::ok(&Grant::from(row))
     })
     .await
@@ -219,22 +193,8 @@ async fn move_grant_once(
     )
 )]
 #[post("/grants/{id}/submit")]
-pub async fn submit_grant(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let g = move_grant(
-        &state,
-        &who,
-        meta,
-        id.into_inner(),
-        GrantCommand::Submit,
-        None,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(g))
+pub async fn submit_grant(call: Call, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    move_grant(call, id, GrantCommand::Submit, None).await
 }
 
 /// Approve a submitted grant (a grant officer other than its author); counts it against the fund. Accepts Idempotency-Key.
@@ -249,23 +209,8 @@ pub async fn submit_grant(
     )
 )]
 #[post("/grants/{id}/approve")]
-pub async fn approve_grant(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    id: web::Path<String>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    move_grant_once(
-        state,
-        who,
-        meta,
-        req,
-        id.into_inner(),
-        GrantCommand::Approve,
-        None,
-    )
-    .await
+pub async fn approve_grant(call: Call, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    move_grant(call, id, GrantCommand::Approve, None).await
 }
 
 /// Reject a submitted grant with a reason. Accepts Idempotency-Key.
@@ -282,16 +227,11 @@ pub async fn approve_grant(
 )]
 #[post("/grants/{id}/reject")]
 pub async fn reject_grant(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = Some(body.0.reason);
-    let id = id.into_inner();
-    move_grant_once(state, who, meta, req, id, GrantCommand::Reject, reason).await
+    move_grant(call, id, GrantCommand::Reject, Some(body.0.reason)).await
 }
 
 /// Activate an approved grant: tranches may then be requested.
@@ -306,22 +246,8 @@ pub async fn reject_grant(
     )
 )]
 #[post("/grants/{id}/activate")]
-pub async fn activate_grant(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let g = move_grant(
-        &state,
-        &who,
-        meta,
-        id.into_inner(),
-        GrantCommand::Activate,
-        None,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(g))
+pub async fn activate_grant(call: Call, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    move_grant(call, id, GrantCommand::Activate, None).await
 }
 
 /// Close an active grant once no approved tranche awaits payment.
@@ -336,22 +262,8 @@ pub async fn activate_grant(
     )
 )]
 #[post("/grants/{id}/close")]
-pub async fn close_grant(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let g = move_grant(
-        &state,
-        &who,
-        meta,
-        id.into_inner(),
-        GrantCommand::Close,
-        None,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(g))
+pub async fn close_grant(call: Call, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    move_grant(call, id, GrantCommand::Close, None).await
 }
 
 /// Cancel a grant without committed tranches; an approved award goes back to the fund. Accepts Idempotency-Key.
@@ -368,14 +280,9 @@ pub async fn close_grant(
 )]
 #[post("/grants/{id}/cancel")]
 pub async fn cancel_grant(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = Some(body.0.reason);
-    let id = id.into_inner();
-    move_grant_once(state, who, meta, req, id, GrantCommand::Cancel, reason).await
+    move_grant(call, id, GrantCommand::Cancel, Some(body.0.reason)).await
 }

@@ -1,6 +1,6 @@
 //! Handlers of tranches (`/disbursements`).
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -8,7 +8,6 @@ use super::fingerprint;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::caller::Staff;
-use crate::auth::principal::RequestMeta;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::error::docs::{
@@ -19,7 +18,7 @@ use crate::grants::access::{self, Reader};
 use crate::grants::grant::{self, ReasonBody};
 use crate::grants::queue::{self, TrancheFilter, TrancheItem};
 use crate::grants::tranche::{NewTranche, PayBody, Tranche, TrancheCommand, TrancheRow, command};
-use crate::idempotency::{self, Outcome};
+use crate::idempotency::{Call, Outcome};
 use crate::pagination::{self, Page};
 
 /// Filters and paging of the tranche list.
@@ -52,20 +51,16 @@ fn answer(c: &mut DbConn, row: TrancheRow) -> Result<Tranche, ApiError> {
     Ok(Tranche::from_row(row, &currency))
 }
 
-/// Runs a tranche command under `Idempotency-Key`, `fingerprint` being its parsed body.
-async fn move_tranche_once(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
-    req: HttpRequest,
-    id: String,
+/// Runs a tranche command once per `Idempotency-Key`, `fingerprint` being its parsed body.
+async fn move_tranche(
+    call: Call,
+    id: web::Path<String>,
     cmd: TrancheCommand,
     fingerprint: serde_json::Value,
 ) -> Result<HttpResponse, ApiError> {
-    let config = state.config.clone();
-    let w = who.clone();
-    idempotency::run(&state, &who, &req, fingerprint, move |c| {
-        let row = command::run(c, &config, &w, &meta, &id, cmd)?;
+    let id = id.into_inner();
+    call.once(fingerprint, move |c, config, who, meta| {
+        let row = command::run(c, config, who, meta, &id, cmd)?;
         Outcome::ok(&answer(c, row)?)
     })
     .await
@@ -85,19 +80,14 @@ async fn move_tranche_once(
 )]
 #[post("/grants/{id}/disbursements")]
 pub async fn request_disbursement(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<NewTranche>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.0;
+    let (new, id) = (body.0, id.into_inner());
     let fingerprint = fingerprint(&new)?;
-    let config = state.config.clone();
-    let w = who.clone();
-    idempotency::run(&state, &who, &req, fingerprint, move |c| {
-        let row = command::request(c, &config, &w, &meta, &id, new)?;
+    call.once(fingerprint, move |c, config, who, meta| {
+        let row = command::request(c, config, who, meta, &id, new)?;
         let out = answer(c, row)?;
         Outcome::created(format!("/api/v1/disbursements/{}", out.id), &out)
     })
@@ -174,15 +164,10 @@ pub async fn get_disbursement(
 )]
 #[post("/disbursements/{id}/approve")]
 pub async fn approve_disbursement(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let cmd = TrancheCommand::Approve;
-    move_tranche_once(state, who, meta, req, id, cmd, serde_json::Value::Null).await
+    move_tranche(call, id, TrancheCommand::Approve, serde_json::Value::Null).await
 }
 
 /// Reject a requested tranche with a reason. Accepts Idempotency-Key.
@@ -199,16 +184,12 @@ pub async fn approve_disbursement(
 )]
 #[post("/disbursements/{id}/reject")]
 pub async fn reject_disbursement(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let fp = fingerprint(&body.0)?;
-    let cmd = TrancheCommand::Reject(body.0.reason);
-    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
+    move_tranche(call, id, TrancheCommand::Reject(body.0.reason), fp).await
 }
 
 /// Cancel a requested or approved tranche with a reason (its requester or a grant officer); finance is told when it was approved. Accepts Idempotency-Key.
@@ -225,16 +206,12 @@ pub async fn reject_disbursement(
 )]
 #[post("/disbursements/{id}/cancel")]
 pub async fn cancel_disbursement(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let fp = fingerprint(&body.0)?;
-    let cmd = TrancheCommand::Cancel(body.0.reason);
-    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
+    move_tranche(call, id, TrancheCommand::Cancel(body.0.reason), fp).await
 }
 
 /// Record the payment of an approved tranche (finance officers only; exactly once). Accepts Idempotency-Key.
@@ -251,17 +228,12 @@ pub async fn cancel_disbursement(
 )]
 #[post("/disbursements/{id}/pay")]
 pub async fn pay_disbursement(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<PayBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let fp = fingerprint(&b)?;
-    let cmd = TrancheCommand::Pay(b);
-    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
+    let fp = fingerprint(&body.0)?;
+    move_tranche(call, id, TrancheCommand::Pay(body.0), fp).await
 }
 
 /// Reverse a paid tranche with a reason (finance officers only); the amount is released. Accepts Idempotency-Key.
@@ -278,15 +250,10 @@ pub async fn pay_disbursement(
 )]
 #[post("/disbursements/{id}/reverse")]
 pub async fn reverse_disbursement(
-    state: web::Data<AppState>,
-    who: Principal,
-    meta: RequestMeta,
+    call: Call,
     id: web::Path<String>,
-    req: HttpRequest,
     body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let fp = fingerprint(&b)?;
-    let cmd = TrancheCommand::Reverse(b.reason);
-    move_tranche_once(state, who, meta, req, id.into_inner(), cmd, fp).await
+    let fp = fingerprint(&body.0)?;
+    move_tranche(call, id, TrancheCommand::Reverse(body.0.reason), fp).await
 }
