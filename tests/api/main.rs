@@ -9,6 +9,7 @@ mod audit;
 mod authorization;
 mod binary;
 mod browser;
+mod browser_documents;
 mod browser_officer;
 mod business_dates;
 mod colleagues;
