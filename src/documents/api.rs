@@ -218,7 +218,9 @@ async fn read_parts(
     form: &mut Form,
     gate: Option<CsrfGate<'_>>,
 ) -> Result<(), ApiError> {
-    let forged = || ApiError::Forbidden("The form was not sent from this site, or it is too old; reload the page and send it again.".into());
+    let forged = || {
+        ApiError::Forbidden("The form was not sent from this site, or it is too old; reload the page and send it again.".into())
+    };
     let mut parts = Multipart::new(req.headers(), payload);
     while let Some(mut field) = parts.try_next().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();

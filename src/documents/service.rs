@@ -45,33 +45,6 @@ pub fn list(conn: &mut DbConn, parent: &Parent) -> Result<Vec<Document>, ApiErro
     Ok(rows.into_iter().map(Document::from).collect())
 }
 
-/// How many documents (newest versions) a parent has; no access check (callers hold the
-/// parent already).
-pub fn count_current(conn: &mut DbConn, kind: ParentType, id: &str) -> Result<i64, ApiError> {
-    Ok(documents::table
-        .filter(documents::parent_type.eq(kind))
-        .filter(documents::parent_id.eq(id))
-        .filter(documents::superseded_at.is_null())
-        .count()
-        .get_result(conn)?)
-}
-
-/// The file names and sizes of a parent's documents (newest versions), oldest first, for
-/// emails; no access check (callers hold the parent already).
-pub fn files_of(
-    conn: &mut DbConn,
-    kind: ParentType,
-    id: &str,
-) -> Result<Vec<(String, i64)>, ApiError> {
-    Ok(documents::table
-        .filter(documents::parent_type.eq(kind))
-        .filter(documents::parent_id.eq(id))
-        .filter(documents::superseded_at.is_null())
-        .order((documents::uploaded_at.asc(), documents::id.asc()))
-        .select((documents::file_name, documents::size_bytes))
-        .load(conn)?)
-}
-
 /// A document version and its parent as `who` may use it; 404 when not theirs to see.
 pub fn visible(
     conn: &mut DbConn,

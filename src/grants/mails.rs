@@ -282,17 +282,13 @@ impl ReportMail {
             days: days.max(0),
             reason: r.return_reason.clone(),
             link: links::report(config, &r.id),
-            files: crate::documents::service::files_of(
-                conn,
-                crate::documents::ParentType::Report,
-                &r.id,
-            )?
-            .into_iter()
-            .map(|(name, size)| MailFile {
-                name,
-                size: crate::documents::model::human_size(size),
-            })
-            .collect(),
+            files: super::report::files(conn, &r.id)?
+                .into_iter()
+                .map(|(name, size)| MailFile {
+                    name,
+                    size: crate::kit::human_size(size),
+                })
+                .collect(),
         })
     }
 }

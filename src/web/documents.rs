@@ -13,9 +13,9 @@ use super::page::{Failure, Form};
 use crate::AppState;
 use crate::auth::principal::RequestMeta;
 use crate::documents::api::{content, receive, refuse_declared_length};
-use crate::documents::model::human_size;
 use crate::documents::{Document, ParentType, parent, service};
 use crate::error::ApiError;
+use crate::kit::human_size;
 
 /// A file as a page lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -181,8 +181,8 @@ pub async fn upload(
         async {
             let p = Page::open(&req, &state).await?;
             let (parents, id) = path.into_inner();
-            let Some(kind) = ParentType::from_collection(&parents)
-                .filter(|k| page_of(*k, &id).is_some())
+            let Some(kind) =
+                ParentType::from_collection(&parents).filter(|k| page_of(*k, &id).is_some())
             else {
                 return Err(p.fail(ApiError::NotFound));
             };
@@ -196,11 +196,9 @@ pub async fn upload(
                     &page_of(kind, &id).unwrap_or_default(),
                     &format!("{} is uploaded.", doc.file_name),
                 )),
-                Err(ApiError::Forbidden(m)) if m.contains("not sent from this site") => Err(p.say(
-                    StatusCode::FORBIDDEN,
-                    "This form has expired",
-                    &m,
-                )),
+                Err(ApiError::Forbidden(m)) if m.contains("not sent from this site") => {
+                    Err(p.say(StatusCode::FORBIDDEN, "This form has expired", &m))
+                }
                 Err(e) => parent_page(&p, kind, id, failed(e, form)?).await,
             }
         }

@@ -362,7 +362,9 @@ fn report_forms(p: &Page, r: &queue::ReportItem) -> Vec<Form> {
             at("submit", "Submit")
                 .heading("Submit the report")
                 .textarea("summary", "Summary")
-                .hint("Upload the report's files below first; a financial report needs at least one.")
+                .hint(
+                    "Upload the report's files below first; a financial report needs at least one.",
+                )
                 .text("document_url", "Link to a document elsewhere (optional)")
                 .hint("An http(s) link, if some of the report is hosted elsewhere."),
         ],

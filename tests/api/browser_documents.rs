@@ -11,8 +11,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::browser::{
-    audit, browser_or_refuse, click, fill, sign_in, sign_out, start_driver, visit,
-    wait_text,
+    audit, browser_or_refuse, click, fill, sign_in, sign_out, start_driver, visit, wait_text,
 };
 use crate::common::{Backend, TestApp};
 use crate::grants::{active, world};
@@ -22,7 +21,11 @@ use crate::on_both;
 async fn serve(backend: Backend, store: &str) -> (TestApp, String, actix_web::dev::ServerHandle) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let app = TestApp::start_with(backend, &[("PUBLIC_BASE_URL", &base), ("DOCUMENT_STORE", store)]).await;
+    let app = TestApp::start_with(
+        backend,
+        &[("PUBLIC_BASE_URL", &base), ("DOCUMENT_STORE", store)],
+    )
+    .await;
     let state = app.state.clone();
     let server = actix_web::HttpServer::new(move || idpc_hub::build_app(state.clone()))
         .workers(2)
@@ -56,7 +59,11 @@ async fn choose_file(c: &Client, css: &str, path: &str) {
 
 /// A browser like `browser::open_browser`'s (headless, a phone's width) that saves
 /// downloads into `dir` without asking.
-async fn open_browser_saving_to(chromium: &str, driver: &crate::browser::Driver, dir: &std::path::Path) -> Client {
+async fn open_browser_saving_to(
+    chromium: &str,
+    driver: &crate::browser::Driver,
+    dir: &std::path::Path,
+) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -85,7 +92,12 @@ async fn download(c: &Client, css: &str, dir: &std::path::Path, name: &str) -> V
     let path = dir.join(name);
     let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::time::Instant::now() < until {
-        let partial = std::fs::read_dir(dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".crdownload"));
+        let partial = std::fs::read_dir(dir).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".crdownload")
+        });
         if path.exists() && !partial {
             return std::fs::read(&path).unwrap();
         }
