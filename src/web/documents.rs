@@ -186,10 +186,6 @@ pub async fn upload(
             else {
                 return Err(p.fail(ApiError::NotFound));
             };
-            let failed = |e: ApiError, form: Form| match form.failed(at_file(e)) {
-                Failure::Form(_, form) => Ok(form),
-                Failure::Page(e) => Err(p.fail(e)),
-            };
             let form = upload_form(kind, &id, state.config.documents.max_bytes);
             match store(&p, &req, meta, payload, kind, &id).await {
                 Ok(doc) => Ok(p.done(
@@ -199,7 +195,10 @@ pub async fn upload(
                 Err(ApiError::Forbidden(m)) if m.contains("not sent from this site") => {
                     Err(p.say(StatusCode::FORBIDDEN, "This form has expired", &m))
                 }
-                Err(e) => parent_page(&p, kind, id, failed(e, form)?).await,
+                Err(e) => match form.failed(at_file(e)) {
+                    Failure::Form(_, form) => parent_page(&p, kind, id, form).await,
+                    Failure::Page(e) => Err(p.fail(e)),
+                },
             }
         }
         .await,
