@@ -129,6 +129,8 @@ crate::text_enum! {
         OutboxNotDead = "outbox_not_dead",
         /// A renewal of this membership was already asked for and waits for a decision.
         RenewalAlreadyRequested = "renewal_already_requested",
+        /// A financial report is submitted without any file.
+        ReportFilesMissing = "report_files_missing",
         /// The tranche waits on a report that is not accepted yet.
         ReportNotAccepted = "report_not_accepted",
         /// A second approval must come from another person.

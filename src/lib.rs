@@ -132,6 +132,11 @@ impl AppState {
         let jwt = auth::tokens::JwtKeys::from_config(&config).map_err(StartError::Other)?;
         let hasher = auth::password::Hasher::new(&config).map_err(StartError::Other)?;
         let keyring = crypto::KeyRing::from_config(&config).map_err(StartError::Other)?;
+        {
+            // A lost key is an error now, not a failed download later.
+            let mut conn = pool.get().map_err(db::DbError::from)?;
+            documents::verify::check_key_ring(&mut conn, &keyring).map_err(StartError::Other)?;
+        }
         let documents = documents::store::Store::from_settings(&config.documents)
             .map_err(|e| StartError::Other(format!("DOCUMENT_STORE: {e}")))?;
         hasher.warm_up();

@@ -259,7 +259,7 @@ impl<'a> Reports<'a> {
         let r = self.ask(kind, title, due_in_days)?;
         let body = SubmitReport {
             summary: format!("{title}: what was done, with the evidence attached."),
-            document_url: format!("https://docs.example.org/demo/{}.pdf", r.id),
+            document_url: Some(format!("https://docs.example.org/demo/{}.pdf", r.id)),
         };
         self.decide(self.member, &r, ReportCommand::Submit(body))
     }

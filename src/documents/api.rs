@@ -85,7 +85,7 @@ impl ParentPath {
 
 /// 413 from `Content-Length` alone, before a byte of the body is read (the multipart
 /// envelope may add a little to the file's own limit).
-fn refuse_declared_length(req: &HttpRequest, max: u64) -> Result<(), ApiError> {
+pub(crate) fn refuse_declared_length(req: &HttpRequest, max: u64) -> Result<(), ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -121,13 +121,18 @@ async fn text_field(
     String::from_utf8(buf).map_err(|_| ApiError::field(name, "invalid", "Not UTF-8 text."))
 }
 
+/// Checks a console form's CSRF token (its `csrf` part, sent before the file).
+pub(crate) type CsrfGate<'a> = &'a dyn Fn(&str) -> bool;
+
 /// Reads the form, streaming the file into the store under a fresh key. On any refusal the
-/// stored object is removed before answering.
-async fn receive(
+/// stored object is removed before answering. A console form passes its CSRF `gate`: the
+/// token must come (and match) before the file, so no byte is stored for a forged form.
+pub(crate) async fn receive(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
     with_kind: bool,
+    gate: Option<CsrfGate<'_>>,
 ) -> Result<Upload, ApiError> {
     let is_multipart = req
         .headers()
@@ -141,7 +146,7 @@ async fn receive(
     }
     let key = format!("{}", uuid::Uuid::now_v7());
     let mut form = Form::default();
-    let outcome = read_parts(state, req, payload, &key, &mut form).await;
+    let outcome = read_parts(state, req, payload, &key, &mut form, gate).await;
     let result = outcome.and_then(|()| form.finish(key.clone(), with_kind));
     if result.is_err() && form.stored {
         let _ = state.documents.delete(&key).await;
@@ -155,6 +160,7 @@ struct Form {
     title: Option<String>,
     file: Option<(String, super::store::Written)>,
     stored: bool,
+    csrf_checked: bool,
 }
 
 impl Form {
@@ -210,14 +216,28 @@ async fn read_parts(
     payload: web::Payload,
     key: &str,
     form: &mut Form,
+    gate: Option<CsrfGate<'_>>,
 ) -> Result<(), ApiError> {
+    let forged = || {
+        ApiError::Forbidden("The form was not sent from this site, or it is too old; reload the page and send it again.".into())
+    };
     let mut parts = Multipart::new(req.headers(), payload);
     while let Some(mut field) = parts.try_next().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "kind" => form.kind = Some(text_field(&mut field, "kind", 64).await?),
             "title" => form.title = Some(text_field(&mut field, "title", 1024).await?),
+            "csrf" if gate.is_some() => {
+                let token = text_field(&mut field, "csrf", 256).await?;
+                if !gate.is_some_and(|ok| ok(&token)) {
+                    return Err(forged());
+                }
+                form.csrf_checked = true;
+            }
             "file" if form.file.is_none() => {
+                if gate.is_some() && !form.csrf_checked {
+                    return Err(forged());
+                }
                 let raw = field
                     .content_disposition()
                     .and_then(|d| {
@@ -227,6 +247,11 @@ async fn read_parts(
                         })
                     })
                     .unwrap_or_default();
+                if gate.is_some() && raw.is_empty() {
+                    // A console form sent without choosing a file: an empty part, no file.
+                    while field.try_next().await.map_err(multipart_error)?.is_some() {}
+                    continue;
+                }
                 let file_name = sniff::clean_file_name(&raw);
                 let chunks = field.map_err(multipart_error);
                 form.stored = true;
@@ -314,7 +339,7 @@ pub async fn upload_document(
     state
         .db(move |c| super::parent::resolve(c, &w, kind, &pid)?.check_writable())
         .await?;
-    let up = receive(&state, &req, payload, true).await?;
+    let up = receive(&state, &req, payload, true, None).await?;
     let config = state.config.clone();
     let w = who.clone();
     record_once(&state, &who, &req, up, move |c, up| {
@@ -436,6 +461,16 @@ pub async fn download_document(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let (row, _) = state.db(move |c| service::visible(c, &who, &id)).await?;
+    content(&state, &row, &req).await
+}
+
+/// The answer carrying a document version's bytes (whole, one range, or 304), for the API
+/// and the console's download link alike.
+pub(crate) async fn content(
+    state: &AppState,
+    row: &super::model::DocumentRow,
+    req: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let size = row.size_bytes as u64;
     let etag = format!("\"{}\"", row.sha256);
     let unchanged = req
@@ -451,7 +486,7 @@ pub async fn download_document(
             .insert_header((header::ETAG, etag))
             .finish());
     }
-    let Ok(range) = byte_range(&req, size) else {
+    let Ok(range) = byte_range(req, size) else {
         return Ok(HttpResponse::RangeNotSatisfiable()
             .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
             .finish());
@@ -532,7 +567,7 @@ pub async fn upload_version(
     state
         .db(move |c| service::visible(c, &w, &of)?.1.check_writable())
         .await?;
-    let up = receive(&state, &req, payload, false).await?;
+    let up = receive(&state, &req, payload, false, None).await?;
     let config = state.config.clone();
     let w = who.clone();
     record_once(&state, &who, &req, up, move |c, up| {

@@ -75,3 +75,42 @@ pub async fn run(state: &AppState) -> Result<Report, ApiError> {
     }
     Ok(report)
 }
+
+/// Refuses to start when a stored document was encrypted under a key `ring` lacks: every
+/// key id the rows name must be in `ENCRYPTION_KEYS`, or the files it sealed would fail only
+/// when someone tries to read them. The message names each missing key id.
+pub fn check_key_ring(
+    conn: &mut crate::db::DbConn,
+    ring: &crate::crypto::KeyRing,
+) -> Result<(), String> {
+    use diesel::prelude::*;
+
+    use crate::db::schema::documents;
+
+    let used: Vec<String> = documents::table
+        .select(documents::key_id)
+        .distinct()
+        .order(documents::key_id.asc())
+        .load(conn)
+        .map_err(|e| format!("cannot read the documents' key ids: {e}"))?;
+    let missing: Vec<String> = used
+        .into_iter()
+        .filter(|kid| ring.cipher(kid).is_err())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut counts = Vec::new();
+    for kid in &missing {
+        let n: i64 = documents::table
+            .filter(documents::key_id.eq(kid))
+            .count()
+            .get_result(conn)
+            .map_err(|e| format!("cannot count the documents of key {kid}: {e}"))?;
+        counts.push(format!("\"{kid}\" ({n} stored document(s))"));
+    }
+    Err(format!(
+        "ENCRYPTION_KEYS lacks the key id(s) {} that encrypted stored documents; put the key(s) back in ENCRYPTION_KEYS (after a rotation old keys stay in the list, after the new one) or those files cannot be read",
+        counts.join(", ")
+    ))
+}

@@ -252,6 +252,17 @@ pub struct ReportMail {
     pub reason: Option<String>,
     /// Where to act: the report's page.
     pub link: String,
+    /// The report's files (newest versions): name and size as people read it.
+    pub files: Vec<MailFile>,
+}
+
+/// A file an email lists.
+#[derive(Debug, Serialize)]
+pub struct MailFile {
+    /// Its file name.
+    pub name: String,
+    /// Its size, e.g. `48.2 KB`.
+    pub size: String,
 }
 
 impl ReportMail {
@@ -271,6 +282,13 @@ impl ReportMail {
             days: days.max(0),
             reason: r.return_reason.clone(),
             link: links::report(config, &r.id),
+            files: super::report::files(conn, &r.id)?
+                .into_iter()
+                .map(|(name, size)| MailFile {
+                    name,
+                    size: crate::kit::human_size(size),
+                })
+                .collect(),
         })
     }
 }

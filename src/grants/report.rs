@@ -202,8 +202,10 @@ pub struct SubmitReport {
         pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
     )]
     pub summary: String,
-    /// http(s) link to the document.
-    pub document_url: String,
+    /// Optional http(s) link to a document hosted elsewhere; the report's files are uploaded
+    /// to `/api/v1/reports/{id}/documents` (a financial report needs at least one).
+    #[serde(default)]
+    pub document_url: Option<String>,
 }
 
 impl Audited for Report {
@@ -304,15 +306,19 @@ fn checked(command: ReportCommand) -> Result<ReportCommand, ApiError> {
     let command = match command {
         ReportCommand::Submit(s) => {
             let summary = text_field(&mut errors, "summary", &s.summary, 1, 10_000);
-            let url = s.document_url.trim().to_string();
-            if !(url.starts_with("https://") || url.starts_with("http://"))
-                || url.len() > 2000
-                || url.chars().any(char::is_whitespace)
-            {
+            let url = s
+                .document_url
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty());
+            if url.as_ref().is_some_and(|url| {
+                !(url.starts_with("https://") || url.starts_with("http://"))
+                    || url.len() > 2000
+                    || url.chars().any(char::is_whitespace)
+            }) {
                 errors.push(FieldError::new(
                     "document_url",
                     "invalid",
-                    "Give an http(s) link to the document.",
+                    "Give an http(s) link to the document, or leave it out.",
                 ));
             }
             ReportCommand::Submit(SubmitReport {
@@ -356,6 +362,9 @@ pub fn run(
         let g = access::visible_grant(ctx.conn, &reader, &before.grant_id)
             .map_err(|_| ApiError::NotFound)?;
         let to = transition(before.status, &command)?;
+        if matches!(command, ReportCommand::Submit(_)) {
+            require_files(ctx.conn, &before)?;
+        }
         let t = ctx.now;
         let q = grant_reports::table
             .find(id)
@@ -365,7 +374,7 @@ pub fn run(
                 .set((
                     grant_reports::status.eq(to),
                     grant_reports::summary.eq(Some(&s.summary)),
-                    grant_reports::document_url.eq(Some(&s.document_url)),
+                    grant_reports::document_url.eq(s.document_url.as_ref()),
                     grant_reports::submitted_by.eq(Some(&me.id)),
                     grant_reports::submitted_at.eq(Some(t)),
                     grant_reports::updated_at.eq(t),
@@ -409,6 +418,38 @@ pub fn run(
     })
 }
 
+/// The file names and sizes of a report's documents (their newest versions), oldest first.
+/// Read from the documents table directly: the documents module builds on grants, not the
+/// other way round.
+pub fn files(conn: &mut DbConn, id: &str) -> Result<Vec<(String, i64)>, ApiError> {
+    use crate::db::schema::documents;
+    Ok(documents::table
+        .filter(documents::parent_type.eq("report"))
+        .filter(documents::parent_id.eq(id))
+        .filter(documents::superseded_at.is_null())
+        .order((documents::uploaded_at.asc(), documents::id.asc()))
+        .select((documents::file_name, documents::size_bytes))
+        .load(conn)?)
+}
+
+/// A financial report is submitted with at least one file (a state of the report, so 409
+/// like the other preconditions of a command, naming what is missing and how to add it).
+fn require_files(conn: &mut DbConn, r: &ReportRow) -> Result<(), ApiError> {
+    if r.kind != ReportKind::Financial {
+        return Ok(());
+    }
+    if !files(conn, &r.id)?.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Conflict {
+        code: ConflictCode::ReportFilesMissing,
+        detail: format!(
+            "A financial report needs at least one file in its documents: upload the accounts to /api/v1/reports/{}/documents (kind report_file), then submit again.",
+            r.id
+        ),
+    })
+}
+
 fn tell(
     ctx: &mut Ctx<'_>,
     g: &GrantRow,
@@ -439,7 +480,7 @@ mod tests {
     fn submit() -> ReportCommand {
         ReportCommand::Submit(SubmitReport {
             summary: "s".into(),
-            document_url: "https://x".into(),
+            document_url: Some("https://x".into()),
         })
     }
 

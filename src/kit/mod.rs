@@ -142,8 +142,29 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A size as people read it: `812 bytes`, `48.2 KB`, `3.1 MB` (1 KB = 1024 bytes).
+pub fn human_size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MB", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.1} GB", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_read_as_bytes_kilobytes_and_megabytes() {
+        assert_eq!(super::human_size(812), "812 bytes");
+        assert_eq!(super::human_size(49_357), "48.2 KB");
+        assert_eq!(super::human_size(100 * 1024 * 1024), "100.0 MB");
+    }
+
     use super::*;
 
     #[test]

@@ -277,7 +277,10 @@ pub async fn grant_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
             Ok((d, grantee, row, why_not))
         })
         .await?;
-    let (forms, waiting) = grant_forms(p, &row, why_not);
+    let (mut forms, waiting) = grant_forms(p, &row, why_not);
+    let (docs, upload) =
+        super::documents::section(p, crate::documents::ParentType::Grant, &row.id).await?;
+    forms.extend(upload);
     Ok(p.show(
         "grant.html",
         &format!("{} · {}", d.grant.reference, d.grant.title),
@@ -290,6 +293,7 @@ pub async fn grant_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
             totals => d.totals,
             tranches => d.disbursements,
             reports => d.reports,
+            docs => docs,
         },
     ))
 }

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod admin;
 pub mod console;
+pub mod documents;
 pub mod funds;
 pub mod grant_desk;
 pub mod member;
@@ -38,6 +39,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/reset-password", web::get().to(account::reset_form))
         .route("/reset-password", web::post().to(account::reset))
         .route("/inbox", web::get().to(work::inbox))
+        // Before the `/{collection}/{id}/{verb}` forms, which would take `documents` as a verb.
+        .route(
+            "/{parents}/{id}/documents",
+            web::post().to(documents::upload),
+        )
+        .route(
+            "/documents/{id}/download",
+            web::get().to(documents::download),
+        )
         .route("/payments", web::get().to(work::payments))
         .route("/grants", web::get().to(work::grants))
         .route("/grants/new", web::get().to(grant_desk::new_grant))

@@ -76,7 +76,7 @@ pub struct Field {
     pub name: String,
     /// The visible label.
     pub label: String,
-    /// `text`, `textarea`, `date`, `email`, `number`, `select` or `hidden`.
+    /// `text`, `textarea`, `date`, `email`, `number`, `select`, `file` or `hidden`.
     pub kind: &'static str,
     /// A line of help under the label.
     pub hint: String,
@@ -98,6 +98,8 @@ pub struct Form {
     pub submit: String,
     /// A secondary action (a refusal, a cancel): a lighter button.
     pub secondary: bool,
+    /// Sent as `multipart/form-data` (it carries a file).
+    pub multipart: bool,
     /// The inputs, in order.
     pub fields: Vec<Field>,
     /// Values as typed.
@@ -119,6 +121,7 @@ impl Default for Form {
             heading: String::new(),
             submit: String::new(),
             secondary: false,
+            multipart: false,
             fields: Vec::new(),
             values: BTreeMap::new(),
             errors: BTreeMap::new(),
@@ -205,6 +208,17 @@ impl Form {
     /// A text area.
     pub fn textarea(self, name: &str, label: &str) -> Self {
         self.input("textarea", name, label)
+    }
+
+    /// A file input (the form is then sent as `multipart/form-data`).
+    pub fn file(self, name: &str, label: &str) -> Self {
+        self.input("file", name, label).multipart()
+    }
+
+    /// Sent as `multipart/form-data`.
+    pub fn multipart(mut self) -> Self {
+        self.multipart = true;
+        self
     }
 
     /// A date input (`YYYY-MM-DD`).

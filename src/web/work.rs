@@ -11,12 +11,14 @@ use chrono::NaiveDate;
 use minijinja::context;
 
 use super::console::{Page, Reply, reply};
+use super::documents;
 use super::page::Form;
 use super::session::see_other;
 use crate::AppState;
 use crate::auth::Role;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
+use crate::documents::ParentType;
 use crate::error::ApiError;
 use crate::grants::access::Reader;
 use crate::grants::grant::read::{self, GrantFilter};
@@ -238,19 +240,22 @@ fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>)
     (forms, waiting)
 }
 
-async fn tranche_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
+pub(super) async fn tranche_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
     let reader: Reader = p.as_a()?;
     let config = p.state.config.clone();
+    let tid = id.clone();
     let t = p
-        .db(move |c| queue::visible_tranche(c, &config, &reader, &id))
+        .db(move |c| queue::visible_tranche(c, &config, &reader, &tid))
         .await?;
-    let (forms, waiting) = tranche_forms(p, &t);
+    let (mut forms, waiting) = tranche_forms(p, &t);
+    let (docs, upload) = documents::section(p, ParentType::Disbursement, &id).await?;
+    forms.extend(upload);
     Ok(p.show(
         "tranche.html",
         &format!("Tranche of {}", t.grant_reference),
         forms,
         failed,
-        context! { waiting => waiting, t => t },
+        context! { waiting => waiting, t => t, docs => docs },
     ))
 }
 
@@ -357,8 +362,11 @@ fn report_forms(p: &Page, r: &queue::ReportItem) -> Vec<Form> {
             at("submit", "Submit")
                 .heading("Submit the report")
                 .textarea("summary", "Summary")
-                .text("document_url", "Link to the document")
-                .hint("An http(s) link."),
+                .hint(
+                    "Upload the report's files below first; a financial report needs at least one.",
+                )
+                .text("document_url", "Link to a document elsewhere (optional)")
+                .hint("An http(s) link, if some of the report is hosted elsewhere."),
         ],
         (Some(Role::GrantOfficer | Role::Admin), ReportStatus::Submitted) => vec![
             at("accept", "Accept the report").heading("Accept"),
@@ -371,19 +379,22 @@ fn report_forms(p: &Page, r: &queue::ReportItem) -> Vec<Form> {
     }
 }
 
-async fn report_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
+pub(super) async fn report_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
     let reader: Reader = p.as_a()?;
     let today = p.state.clock().today();
+    let rid = id.clone();
     let r = p
-        .db(move |c| queue::visible_report(c, &reader, &id, today))
+        .db(move |c| queue::visible_report(c, &reader, &rid, today))
         .await?;
-    let forms = report_forms(p, &r);
+    let mut forms = report_forms(p, &r);
+    let (docs, upload) = documents::section(p, ParentType::Report, &id).await?;
+    forms.extend(upload);
     Ok(p.show(
         "report.html",
         &format!("Report: {}", r.report.title),
         forms,
         failed,
-        context! { r => r },
+        context! { r => r, docs => docs },
     ))
 }
 
@@ -415,7 +426,7 @@ pub async fn move_report(
                 "submit" => (
                     ReportCommand::Submit(SubmitReport {
                         summary: text("summary"),
-                        document_url: text("document_url"),
+                        document_url: Some(text("document_url")),
                     }),
                     "The report is submitted.",
                 ),

@@ -28,6 +28,13 @@ pub(crate) struct Driver {
     port: u16,
 }
 
+impl Driver {
+    /// The port chromedriver listens on.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();

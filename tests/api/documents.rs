@@ -552,3 +552,64 @@ on_both! {
         assert!(!keys.contains(&"orphan-of-a-crash".to_string()));
     }
 }
+
+on_both! {
+    async fn a_financial_report_is_submitted_only_with_a_file_and_the_officer_email_lists_its_files(backend) {
+        let storage = Storage::local();
+        let app = storage.app(backend, &[]).await;
+        let w = world(&app).await;
+        let grant = active(&app, &w, "1000.00").await;
+        let report = report_of(&app, &w, &grant, "financial").await;
+        // Without a file (a link alone is not enough): 409 naming the documents, nothing moves.
+        let submit = json!({"summary": "All spent as planned", "document_url": "https://example.org/a.pdf"});
+        app.emails().await;
+        let r = app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token).json(&submit).send().await.expect_problem(409);
+        assert_eq!(r.body["type"], "urn:idpc-hub:problem:report-files-missing");
+        let detail = r.body["detail"].as_str().unwrap();
+        assert!(detail.contains("at least one file") && detail.contains(&format!("/api/v1/reports/{report}/documents")), "{detail}");
+        let after = app.get(&format!("/api/v1/reports/{report}")).bearer(&w.member.token).send().await.expect(200);
+        assert_eq!(after.body["status"], "due");
+        assert!(app.emails().await.is_empty());
+        // With two files, and no link: submitted; the officer's email names both with sizes.
+        let path = format!("/api/v1/reports/{report}/documents");
+        upload(&app, &w.member.token, &path, "report_file", "accounts-2026.pdf", &pdf(49_357, 1)).await.expect(201);
+        upload(&app, &w.member.token, &path, "report_file", "receipts.pdf", &pdf(812, 2)).await.expect(201);
+        app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token).json(&json!({"summary": "All spent as planned"})).send().await.expect(200);
+        let mails = app.emails().await;
+        let to_officer = mails.iter().find(|m| m.recipient() == w.officer.email).expect("the officer is told");
+        assert!(to_officer.subject().contains("submitted"), "{}", to_officer.subject());
+        for body in [to_officer.text(), to_officer.html()] {
+            assert!(body.contains("accounts-2026.pdf (48.2 KB)"), "{body}");
+            assert!(body.contains("receipts.pdf (812 bytes)"), "{body}");
+        }
+        // A narrative report still goes without files.
+        let narrative = report_of(&app, &w, &grant, "narrative").await;
+        app.post(&format!("/api/v1/reports/{narrative}/submit")).bearer(&w.member.token).json(&json!({"summary": "What we did"})).send().await.expect(200);
+    }
+}
+
+on_both! {
+    async fn a_server_missing_the_key_of_a_stored_document_refuses_to_start_naming_the_key(backend) {
+        let storage = Storage::local();
+        let app = storage.app(backend, &[]).await;
+        let w = world(&app).await;
+        let org = format!("/api/v1/organisations/{}/documents", w.grantee);
+        // Sealed under e1, the newest key of the test ring.
+        upload(&app, &w.member.token, &org, "statutes", "statutes.pdf", &pdf(500, 4)).await.expect(201);
+        // A second start on the same database whose ENCRYPTION_KEYS lost e1 (only e0 left).
+        let mut vars = base_env(&app.db.url, app.mail.port);
+        for (k, v) in &storage.env {
+            vars.insert(k.clone(), v.clone());
+        }
+        let old_only = crate::common::TEST_ENCRYPTION_KEYS.split(',').nth(1).unwrap();
+        vars.insert("ENCRYPTION_KEYS".into(), old_only.into());
+        let config = idpc_hub::config::Config::from_map(&vars).unwrap();
+        let started = actix_web::web::block(move || idpc_hub::AppState::new(config)).await.unwrap();
+        let err = started.err().expect("the start is refused").to_string();
+        assert!(err.contains("ENCRYPTION_KEYS lacks the key id(s) \"e1\" (1 stored document(s))"), "{err}");
+        // With the key back (after the new one), it starts.
+        vars.insert("ENCRYPTION_KEYS".into(), crate::common::TEST_ENCRYPTION_KEYS.into());
+        let config = idpc_hub::config::Config::from_map(&vars).unwrap();
+        assert!(actix_web::web::block(move || idpc_hub::AppState::new(config)).await.unwrap().is_ok());
+    }
+}

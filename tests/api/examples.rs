@@ -423,7 +423,11 @@ on_both! {
                     Some(str_of(&first(&app, token, "/api/v1/disbursements?status=paid", |_| true).await, "id"))
                 }
                 "POST /api/v1/reports/{id}/submit" => {
-                    Some(str_of(&first(&app, token, "/api/v1/reports?status=due", |_| true).await, "id"))
+                    let report = str_of(&first(&app, token, "/api/v1/reports?status=due", |_| true).await, "id");
+                    // The demo's due reports are financial: submitted with a file only.
+                    let (ct, bytes) = multipart_of(&json!({"kind": "report_file", "file": "line,amount\r\ntraining,1200.00\r\n"}));
+                    app.post(&format!("/api/v1/reports/{report}/documents")).auth(token).body(&ct, bytes).send().await.expect(201);
+                    Some(report)
                 }
                 "POST /api/v1/reports/{id}/return" => {
                     Some(str_of(&first(&app, token, "/api/v1/reports?status=submitted", |_| true).await, "id"))

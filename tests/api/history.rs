@@ -63,7 +63,7 @@ on_both! {
         app.post(&format!("/api/v1/disbursements/{t}/reverse")).bearer(&w.finance.token)
             .json(&json!({"reason": "Returned by the bank"})).send().await.expect(200);
         let r = app.post(&format!("/api/v1/grants/{g}/reports")).bearer(&w.officer.token)
-            .json(&json!({"kind": "financial", "due_on": "2026-12-31", "title": "Accounts"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
+            .json(&json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Accounts"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
         app.post(&format!("/api/v1/reports/{r}/submit")).bearer(&w.member.token)
             .json(&json!({"summary": "Spent as planned", "document_url": "https://example.org/a.pdf"})).send().await.expect(200);
         app.post(&format!("/api/v1/reports/{r}/accept")).bearer(&w.officer.token).send().await.expect(200);

@@ -10,6 +10,7 @@ mod authorization;
 mod binary;
 mod browser;
 mod browser_member;
+mod browser_documents;
 mod browser_officer;
 mod business_dates;
 mod colleagues;

@@ -62,7 +62,7 @@ on_both! {
         let grant = active(&app, &w, "1000.00").await;
         let outsider_org = app.member_org("Elsewhere").await;
         let outsider = app.user("member", Some(&outsider_org)).await;
-        let new = json!({"kind": "financial", "due_on": "2026-12-31", "title": "Final accounts"});
+        let new = json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Final accounts"});
         app.post(&format!("/api/v1/grants/{grant}/reports")).bearer(&w.member.token).json(&new).send().await.expect_problem(403);
         app.post(&format!("/api/v1/grants/{grant}/reports")).bearer(&w.finance.token).json(&new).send().await.expect_problem(403);
         let r = app.post(&format!("/api/v1/grants/{grant}/reports")).bearer(&w.officer.token).json(&json!({"kind": "poem", "due_on": "2026-12-31", "title": "x"})).send().await.expect_problem(400);

@@ -65,7 +65,7 @@ pub async fn create_report(
 
 /// Submit a report (a member of the grantee organisation).
 #[utoipa::path(
-    description = "Members of the grantee organisation in good standing. Submits the report; audited; the grant officers are emailed.",
+    description = "Members of the grantee organisation in good standing. Submits the report; a financial report needs at least one file uploaded to its documents first (409 `report_files_missing` otherwise); `document_url` is optional. Audited; the grant officers are emailed, with the report's files listed by name and size.",
     tag = "reports",
     security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Report id")),
