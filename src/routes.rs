@@ -117,6 +117,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(payments::api::payment_run_pain001)
                 .service(payments::api::payment_run_csv)
                 .service(payments::api::payments_register)
+                .service(payments::api::payments_register_csv)
                 // Documents (files on grants, reports, tranches, organisations, applications)
                 .service(documents::api::upload_document)
                 .service(documents::api::list_documents)

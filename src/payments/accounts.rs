@@ -734,3 +734,194 @@ pub struct AccountConfirmedMail(pub AccountMail);
 impl Message for AccountConfirmedMail {
     const KIND: Kind = Kind::BankAccountConfirmed;
 }
+
+/// The account a tranche is paid to, as approvers and finance see it on the tranche: its
+/// holder's name and the last four characters of its number.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PayeeAccount {
+    /// The account's id (the `bank_account_id` a payment names).
+    pub id: String,
+    /// Account holder, as the bank knows it.
+    pub holder_name: String,
+    /// `****` and the number's last four characters.
+    pub number: String,
+    /// ISO 4217 code of the account.
+    pub currency: String,
+    /// True when a tranche may be paid to it now (confirmed and past its cooling-off period).
+    pub usable: bool,
+}
+
+impl PayeeAccount {
+    /// The masked form of `r` at `now`.
+    pub fn of(r: &AccountRow, now: NaiveDateTime) -> Self {
+        Self {
+            id: r.id.clone(),
+            holder_name: r.holder_name.clone(),
+            number: r.masked(),
+            currency: r.currency.clone(),
+            usable: r.usable_at(now),
+        }
+    }
+}
+
+/// The accounts of `organisation_id` a tranche in `currency` may be paid to at `now`, newest
+/// first (the pay form offers them; the first is the one shown on an unpaid tranche).
+pub fn payable(
+    conn: &mut DbConn,
+    organisation_id: &str,
+    currency: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<AccountRow>, ApiError> {
+    Ok(bank_accounts::table
+        .filter(bank_accounts::organisation_id.eq(organisation_id))
+        .filter(bank_accounts::currency.eq(currency))
+        .filter(bank_accounts::status.eq(AccountStatus::Confirmed))
+        .filter(bank_accounts::usable_from.le(now))
+        .order(bank_accounts::id.desc())
+        .select(AccountRow::as_select())
+        .load(conn)?)
+}
+
+/// A confirmed account already past its cooling-off period, written without the steps of
+/// `propose` and `confirm`: only for the demo data and the tests' fixtures, which need a payee
+/// before any tranche can be paid. `proposer` and `confirmer` are recorded as given.
+pub struct Seed<'a> {
+    /// The organisation paid to it.
+    pub organisation_id: &'a str,
+    /// Account holder.
+    pub holder_name: &'a str,
+    /// ISO 4217 code.
+    pub currency: &'a str,
+    /// An IBAN, valid.
+    pub iban: &'a str,
+    /// Its bank's BIC.
+    pub bic: &'a str,
+    /// Who proposed it.
+    pub proposer: &'a str,
+    /// Who confirmed it (another person).
+    pub confirmer: &'a str,
+}
+
+/// Writes `s` as a usable account at `now`; returns its id.
+pub fn seed_usable(
+    conn: &mut DbConn,
+    keyring: &KeyRing,
+    s: &Seed<'_>,
+    now: NaiveDateTime,
+) -> Result<String, ApiError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let number: String = s.iban.chars().filter(|c| !c.is_whitespace()).collect();
+    let last4 = number[number.len().saturating_sub(4)..].to_string();
+    let row = AccountRow {
+        number_sealed: keyring.seal(number.as_bytes(), &aad(&id)),
+        id: id.clone(),
+        organisation_id: s.organisation_id.to_string(),
+        holder_name: s.holder_name.to_string(),
+        currency: s.currency.to_string(),
+        scheme: Scheme::Iban,
+        number_last4: last4,
+        bic: s.bic.to_string(),
+        bank_name: None,
+        bank_country: Some(number.chars().take(2).collect()),
+        status: AccountStatus::Confirmed,
+        replaces_id: None,
+        proposed_by: s.proposer.to_string(),
+        proposed_at: now - chrono::Duration::days(30),
+        confirmed_by: Some(s.confirmer.to_string()),
+        confirmed_at: Some(now - chrono::Duration::days(29)),
+        usable_from: Some(now - chrono::Duration::days(1)),
+        retired_by: None,
+        retired_at: None,
+    };
+    diesel::insert_into(bank_accounts::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// The account tranche `t` of a grant to `grantee` in `currency` is paid to, as its
+/// `payee_account` shows: the one it was paid to, else its open run line's, else the newest
+/// usable account of the grantee in the currency (for requested and approved tranches).
+pub fn payee_of(
+    conn: &mut DbConn,
+    t: &crate::grants::tranche::TrancheRow,
+    grantee: &str,
+    currency: &str,
+    now: NaiveDateTime,
+) -> Result<Option<PayeeAccount>, ApiError> {
+    use crate::db::schema::payment_run_lines as l;
+    use crate::grants::tranche::TrancheStatus;
+    let named = match &t.bank_account_id {
+        Some(a) => Some(a.clone()),
+        None => l::table
+            .filter(l::disbursement_id.eq(&t.id))
+            .filter(l::status.eq("pending"))
+            .select(l::bank_account_id)
+            .first::<String>(conn)
+            .optional()?,
+    };
+    if let Some(a) = named {
+        return Ok(find(conn, &a)?.map(|r| PayeeAccount::of(&r, now)));
+    }
+    if !matches!(t.status, TrancheStatus::Requested | TrancheStatus::Approved) {
+        return Ok(None);
+    }
+    Ok(payable(conn, grantee, currency, now)?
+        .first()
+        .map(|r| PayeeAccount::of(r, now)))
+}
+
+/// A usable account of `organisation_id` in `currency` for the demo data to pay tranches to:
+/// the newest one there is, else a seeded one (an example IBAN in the organisation's name).
+pub fn demo_payee(
+    conn: &mut DbConn,
+    config: &Config,
+    organisation_id: &str,
+    currency: &str,
+    proposer: &str,
+    confirmer: &str,
+) -> Result<String, ApiError> {
+    let now = config.clock.naive();
+    if let Some(a) = payable(conn, organisation_id, currency, now)?.first() {
+        return Ok(a.id.clone());
+    }
+    let holder: String = organisations::table
+        .find(organisation_id)
+        .select(organisations::name)
+        .first(conn)?;
+    let keyring = KeyRing::from_config(config).map_err(ApiError::internal)?;
+    let seed = Seed {
+        organisation_id,
+        holder_name: &holder,
+        currency,
+        iban: "DE44500105175407324931",
+        bic: "MARKDEF1500",
+        proposer,
+        confirmer,
+    };
+    seed_usable(conn, &keyring, &seed, now)
+}
+
+/// The accounts that wait for finance to confirm them, oldest first, with their
+/// organisation's name (finance).
+pub fn awaiting(
+    conn: &mut DbConn,
+    _who: &crate::auth::caller::Finance,
+) -> Result<Vec<(AccountRow, String)>, ApiError> {
+    Ok(bank_accounts::table
+        .inner_join(organisations::table)
+        .filter(bank_accounts::status.eq(AccountStatus::Proposed))
+        .order(bank_accounts::id.asc())
+        .select((AccountRow::as_select(), organisations::name))
+        .load(conn)?)
+}
+
+/// The name of organisation `id` (404 when unknown), for the pages of its accounts.
+pub fn organisation_name(conn: &mut DbConn, id: &str) -> Result<String, ApiError> {
+    organisations::table
+        .find(id)
+        .select(organisations::name)
+        .first(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)
+}

@@ -268,3 +268,66 @@ fn assemble(conn: &mut DbConn, config: &Config, rows: Vec<Row>) -> Result<Regist
         base_currency: config.base_currency.clone(),
     })
 }
+
+/// The header row of the register's CSV.
+pub const CSV_HEADER: [&str; 15] = [
+    "row",
+    "disbursement_id",
+    "status",
+    "paid_on",
+    "grant_reference",
+    "fund_id",
+    "grantee",
+    "run_id",
+    "account_holder",
+    "account",
+    "payment_reference",
+    "currency",
+    "amount",
+    "base_currency",
+    "amount_in_base",
+];
+
+/// The register as CSV (`crate::csv_text`: formulas defused, CRLF): one `payment` row per
+/// tranche, then one `total` row per currency (its count in `disbursement_id`'s place is left
+/// out; `amount` is the sum of the paid ones) and a `total_in_base` row.
+pub fn csv(reg: &Register) -> Result<String, ApiError> {
+    let mut rows: Vec<Vec<String>> = vec![CSV_HEADER.iter().map(|h| h.to_string()).collect()];
+    for p in &reg.data {
+        rows.push(vec![
+            "payment".into(),
+            p.disbursement_id.clone(),
+            p.status.to_string(),
+            p.paid_on.map(|d| d.to_string()).unwrap_or_default(),
+            p.grant_reference.clone(),
+            p.fund_id.clone(),
+            p.grantee_name.clone(),
+            p.run_id.clone().unwrap_or_default(),
+            p.holder_name.clone().unwrap_or_default(),
+            p.account.clone().unwrap_or_default(),
+            p.payment_reference.clone().unwrap_or_default(),
+            p.currency.clone(),
+            p.amount.clone(),
+            reg.base_currency.clone(),
+            p.amount_in_base.clone().unwrap_or_default(),
+        ]);
+    }
+    let blank = |n: usize| vec![String::new(); n];
+    for t in &reg.totals {
+        let mut row = vec!["total".to_string()];
+        row.extend(blank(1));
+        row.push("paid".into());
+        row.extend(blank(8));
+        row.extend([t.currency.clone(), t.paid.clone()]);
+        row.extend(blank(2));
+        rows.push(row);
+    }
+    let mut row = vec!["total_in_base".to_string(), String::new(), "paid".into()];
+    row.extend(blank(10));
+    row.extend([
+        reg.base_currency.clone(),
+        reg.total_in_base.clone().unwrap_or_default(),
+    ]);
+    rows.push(row);
+    crate::csv_text::write(crate::csv_text::LineEnd::Crlf, rows)
+}

@@ -605,7 +605,7 @@ pub fn record(
             let pay = PayBody {
                 payment_reference: format!("{bank_reference} {}", line.reference),
                 paid_on: body.paid_on,
-                bank_account_id: Some(line.bank_account_id.clone()),
+                bank_account_id: line.bank_account_id.clone(),
             };
             tranche::command::run(
                 ctx.conn,
@@ -755,4 +755,62 @@ fn reapprove(
         Some(&Tranche::from_row(after.clone(), &g.currency)),
     )?;
     Ok((after, g))
+}
+
+/// The currencies of the approved tranches no open run holds (the console offers them).
+pub fn gatherable_currencies(conn: &mut DbConn, _who: &Finance) -> Result<Vec<String>, ApiError> {
+    use crate::db::schema::grants;
+    let held = payment_run_lines::table
+        .filter(payment_run_lines::status.eq(LineStatus::Pending))
+        .select(payment_run_lines::disbursement_id);
+    Ok(disbursements::table
+        .inner_join(grants::table)
+        .filter(disbursements::status.eq(TrancheStatus::Approved))
+        .filter(diesel::dsl::not(disbursements::id.eq_any(held)))
+        .select(grants::currency)
+        .distinct()
+        .order(grants::currency.asc())
+        .load(conn)?)
+}
+
+/// The lines a run in `currency` would gather at `now`: every approved tranche in it that no
+/// open run holds, oldest first, each to its grantee's newest usable account in the currency
+/// (a tranche whose grantee has none is left for later). At most `MAX_LINES`.
+pub fn gatherable(
+    conn: &mut DbConn,
+    _who: &Finance,
+    currency: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<NewLine>, ApiError> {
+    use crate::db::schema::grants;
+    use std::collections::HashMap;
+    let held = payment_run_lines::table
+        .filter(payment_run_lines::status.eq(LineStatus::Pending))
+        .select(payment_run_lines::disbursement_id);
+    let rows: Vec<(String, String)> = disbursements::table
+        .inner_join(grants::table)
+        .filter(disbursements::status.eq(TrancheStatus::Approved))
+        .filter(grants::currency.eq(currency))
+        .filter(diesel::dsl::not(disbursements::id.eq_any(held)))
+        .select((disbursements::id, grants::grantee_organisation_id))
+        .order(disbursements::id.asc())
+        .load(conn)?;
+    let mut payee: HashMap<String, Option<String>> = HashMap::new();
+    let mut lines = Vec::new();
+    for (tranche, org) in rows {
+        if !payee.contains_key(&org) {
+            let found = accounts::payable(conn, &org, currency, now)?;
+            payee.insert(org.clone(), found.first().map(|a| a.id.clone()));
+        }
+        if let Some(Some(account)) = payee.get(&org) {
+            lines.push(NewLine {
+                disbursement_id: tranche,
+                bank_account_id: account.clone(),
+            });
+        }
+        if lines.len() == MAX_LINES {
+            break;
+        }
+    }
+    Ok(lines)
 }

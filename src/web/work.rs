@@ -14,6 +14,7 @@ use super::console::{Page, Reply, reply};
 use super::page::Form;
 use super::session::see_other;
 use crate::AppState;
+use crate::payments::accounts;
 use crate::auth::Role;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
@@ -184,7 +185,11 @@ pub async fn grant(
 
 /// The decisions the viewer may take on tranche `t`, and what the page says instead when it
 /// waits on someone else (the officer who gave the first approval waits for a second one).
-fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>) {
+fn tranche_forms(
+    p: &Page,
+    t: &TrancheItem,
+    payees: Vec<(String, String)>,
+) -> (Vec<Form>, Option<&'static str>) {
     let at = |verb: &str, button: &str| {
         Form::new(
             verb,
@@ -224,6 +229,8 @@ fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>)
         (Some(Role::FinanceOfficer), TrancheStatus::Approved) => forms.push(
             at("pay", "Mark paid")
                 .heading("Record the payment")
+                .select("bank_account_id", "Paid to the account", payees)
+                .hint("A confirmed account of the grantee in the tranche's currency, past its cooling-off period.")
                 .text("payment_reference", "Payment reference")
                 .date("paid_on", "Date paid"),
         ),
@@ -241,10 +248,27 @@ fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>)
 async fn tranche_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
     let reader: Reader = p.as_a()?;
     let config = p.state.config.clone();
-    let t = p
-        .db(move |c| queue::visible_tranche(c, &config, &reader, &id))
+    let finance = p.role() == Some(Role::FinanceOfficer);
+    let (t, payees) = p
+        .db(move |c| {
+            let t = queue::visible_tranche(c, &config, &reader, &id)?;
+            let payees = match finance && t.tranche.status == TrancheStatus::Approved {
+                true => accounts::payable(
+                    c,
+                    &t.grantee_organisation_id,
+                    &t.tranche.currency,
+                    config.clock.naive(),
+                )?,
+                false => Vec::new(),
+            };
+            Ok((t, payees))
+        })
         .await?;
-    let (forms, waiting) = tranche_forms(p, &t);
+    let payees = payees
+        .iter()
+        .map(|a| (a.id.clone(), format!("{} · {}", a.holder_name, a.masked())))
+        .collect();
+    let (forms, waiting) = tranche_forms(p, &t, payees);
     Ok(p.show(
         "tranche.html",
         &format!("Tranche of {}", t.grant_reference),
@@ -283,7 +307,7 @@ fn tranche_command(verb: &str, f: &BTreeMap<String, String>) -> Result<TrancheCo
                 Ok(paid_on) => TrancheCommand::Pay(PayBody {
                     payment_reference: text("payment_reference"),
                     paid_on,
-                    bank_account_id: Some(text("bank_account_id")).filter(|a| !a.trim().is_empty()),
+                    bank_account_id: text("bank_account_id"),
                 }),
                 Err(_) => {
                     let mut form = Form::posted("pay", f)

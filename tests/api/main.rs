@@ -16,6 +16,7 @@ mod concurrency;
 mod console;
 mod console_links;
 mod console_officer;
+mod console_payments;
 mod controls;
 mod delivery_queue;
 mod demo_data;

@@ -20,6 +20,7 @@ use crate::grants::grant::{self, ReasonBody};
 use crate::grants::queue::{self, TrancheFilter, TrancheItem};
 use crate::grants::tranche::{NewTranche, PayBody, Tranche, TrancheCommand, TrancheRow, command};
 use crate::idempotency::{self, Outcome};
+use crate::payments::accounts;
 use crate::pagination::{self, Page};
 
 /// Filters and paging of the tranche list.
@@ -47,9 +48,14 @@ fn awaiting_schema() -> utoipa::openapi::Object {
     crate::codes::schema::one_of(["me"])
 }
 
-fn answer(c: &mut DbConn, row: TrancheRow) -> Result<Tranche, ApiError> {
-    let currency = grant::by_id(c, &row.grant_id)?.currency;
-    Ok(Tranche::from_row(row, &currency))
+/// The wire form of `row` with the account it is paid to.
+fn answer(c: &mut DbConn, now: chrono::NaiveDateTime, row: TrancheRow) -> Result<Tranche, ApiError> {
+    let g = grant::by_id(c, &row.grant_id)?;
+    let payee = accounts::payee_of(c, &row, &g.grantee_organisation_id, &g.currency, now)?;
+    Ok(Tranche {
+        payee_account: payee,
+        ..Tranche::from_row(row, &g.currency)
+    })
 }
 
 /// Runs a tranche command under `Idempotency-Key`, `fingerprint` being its parsed body.
@@ -66,7 +72,7 @@ async fn move_tranche_once(
     let w = who.clone();
     idempotency::run(&state, &who, &req, fingerprint, move |c| {
         let row = command::run(c, &config, &w, &meta, &id, cmd)?;
-        Outcome::ok(&answer(c, row)?)
+        Outcome::ok(&answer(c, config.clock.naive(), row)?)
     })
     .await
 }
@@ -98,7 +104,7 @@ pub async fn request_disbursement(
     let w = who.clone();
     idempotency::run(&state, &who, &req, fingerprint, move |c| {
         let row = command::request(c, &config, &w, &meta, &id, new)?;
-        let out = answer(c, row)?;
+        let out = answer(c, config.clock.naive(), row)?;
         Outcome::created(format!("/api/v1/disbursements/{}", out.id), &out)
     })
     .await
@@ -155,10 +161,14 @@ pub async fn get_disbursement(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reader = Reader::internal(&who)?;
-    let (row, grant) = state
-        .db(move |c| access::visible_tranche(c, &reader, &id))
+    let config = state.config.clone();
+    let tranche = state
+        .db(move |c| {
+            let (row, _) = access::visible_tranche(c, &reader, &id)?;
+            answer(c, config.clock.naive(), row)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Tranche::from_row(row, &grant.currency)))
+    Ok(HttpResponse::Ok().json(tranche))
 }
 
 /// Approve a tranche (not its requester; two different approvers above the threshold). Accepts Idempotency-Key.
