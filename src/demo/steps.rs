@@ -193,7 +193,7 @@ impl<'a> Tranches<'a> {
     ) -> Result<TrancheRow, ApiError> {
         let requester = tranche::by_id(self.c, id)?.requested_by;
         let finance_id = finance.user().map(|u| u.id.clone()).unwrap_or_default();
-        let account = crate::payments::accounts::demo_payee(
+        let account = crate::payments::payees::demo_payee(
             self.c,
             self.config,
             &self.grant.grantee_organisation_id,

@@ -350,8 +350,12 @@ fn pay_demo_tranche(
         TrancheCommand::Approve,
     )?;
     let grant = crate::grants::grant::by_id(c, grant_id)?;
-    let finance_id = cast.finance.user().map(|u| u.id.clone()).unwrap_or_default();
-    let account = crate::payments::accounts::demo_payee(
+    let finance_id = cast
+        .finance
+        .user()
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    let account = crate::payments::payees::demo_payee(
         c,
         config,
         &grant.grantee_organisation_id,

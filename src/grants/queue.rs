@@ -21,7 +21,6 @@ use crate::db::DbConn;
 use crate::db::schema::{disbursements, grant_reports, grants, organisations, users};
 use crate::error::ApiError;
 use crate::money;
-use crate::payments::accounts;
 use crate::pagination::{self, Page};
 
 /// A tranche in a list, with what a person needs to act on it.
@@ -225,7 +224,13 @@ pub fn tranche_items(
     let people = names_of_users(
         conn,
         rows.iter()
-            .flat_map(|r| [Some(&r.requested_by), r.approver_1.as_ref(), r.approver_2.as_ref()])
+            .flat_map(|r| {
+                [
+                    Some(&r.requested_by),
+                    r.approver_1.as_ref(),
+                    r.approver_2.as_ref(),
+                ]
+            })
             .flatten()
             .cloned()
             .collect(),
@@ -246,7 +251,8 @@ pub fn tranche_items(
             grant_bits.get(&r.grant_id).cloned().unwrap_or_default();
         let base_amount = fx::to_base(conn, config, r.amount, &currency)?
             .map(|v| money::format(v, &config.base_currency));
-        let payee = accounts::payee_of(conn, &r, &org, &currency, config.clock.naive())?;
+        let payee =
+            super::tranche::payee::payee_of(conn, &r, &org, &currency, config.clock.naive())?;
         let approver_names = [&r.approver_1, &r.approver_2]
             .into_iter()
             .flatten()

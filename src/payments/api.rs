@@ -13,10 +13,10 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::caller::{Finance, Staff};
 use crate::auth::principal::RequestMeta;
+use crate::error::ApiError;
 use crate::error::docs::{
     AuthErrors, BodyErrors, ConflictError, IdempotencyErrors, NotFoundError, QueryErrors,
 };
-use crate::error::ApiError;
 use crate::extract::Json;
 use crate::grants::api::fingerprint;
 use crate::grants::grant::ReasonBody;
@@ -478,7 +478,8 @@ pub async fn payments_register(
 ) -> Result<HttpResponse, ApiError> {
     let staff = Staff::try_from(&who)?;
     let config = state.config.clone();
-    let p = q.into_inner();
+    let mut p = q.into_inner();
+    p.limit = p.limit.or(Some(register::MAX_ROWS));
     let reg = state
         .db(move |c| register::read(c, &config, &staff, &p))
         .await?;
@@ -487,7 +488,7 @@ pub async fn payments_register(
 
 /// The payments register as CSV, with the same filters and totals (staff).
 #[utoipa::path(
-    description = "Staff. The register's rows under the same filters as `GET /payments`, then a `total` row per currency and a `total_in_base` row (formula injection defused; accounts masked). Changes nothing.",
+    description = "Staff. Every row of the register under the same filters as `GET /payments` (`limit` is ignored), then a `total` row per currency and a `total_in_base` row (formula injection defused; accounts masked). Changes nothing.",
     tag = "payments",
     security(("bearer" = [])),
     params(RegisterParams),
@@ -504,7 +505,8 @@ pub async fn payments_register_csv(
 ) -> Result<HttpResponse, ApiError> {
     let staff = Staff::try_from(&who)?;
     let config = state.config.clone();
-    let p = q.into_inner();
+    let mut p = q.into_inner();
+    p.limit = None;
     let csv = state
         .db(move |c| register::csv(&register::read(c, &config, &staff, &p)?))
         .await?;

@@ -201,7 +201,9 @@ pub fn bank_file(
         .as_deref()
         .ok_or(ApiError::Conflict {
             code: ConflictCode::DebtorAccountMissing,
-            detail: "Set PAYMENT_DEBTOR_ACCOUNT (the account runs are paid from) to export bank files.".into(),
+            detail:
+                "Set PAYMENT_DEBTOR_ACCOUNT (the account runs are paid from) to export bank files."
+                    .into(),
         })?;
     let debtor = Debtor {
         name: &config.network_name,

@@ -38,7 +38,13 @@ pub struct RegisterParams {
     pub run_id: Option<String>,
     /// Only tranches paid to this organisation.
     pub grantee_organisation_id: Option<String>,
+    /// Most rows in `data`, newest payment first, 1–1000 (default 1000; the CSV has every
+    /// row). `total` and the totals count every matching row.
+    pub limit: Option<i64>,
 }
+
+/// Most rows the register lists at once (its totals count them all).
+pub const MAX_ROWS: i64 = 1000;
 
 /// One paid (or reversed) tranche.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -90,9 +96,9 @@ pub struct CurrencyTotal {
 /// The register.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Register {
-    /// Every matching paid or reversed tranche, newest payment first.
+    /// The matching paid or reversed tranches, newest payment first (at most `limit`).
     pub data: Vec<Payment>,
-    /// Number of rows.
+    /// Number of matching rows.
     pub total: i64,
     /// Totals of the paid tranches per currency.
     pub totals: Vec<CurrencyTotal>,
@@ -140,6 +146,13 @@ fn check(p: &RegisterParams) -> Result<Option<String>, ApiError> {
             &mut errors,
         )
     });
+    if p.limit.is_some_and(|l| !(1..=MAX_ROWS).contains(&l)) {
+        errors.push(FieldError::new(
+            "limit",
+            "out_of_range",
+            "`limit` is 1 to 1000.",
+        ));
+    }
     if let (Some(f), Some(t)) = (p.from, p.to)
         && f > t
     {
@@ -200,7 +213,11 @@ pub fn read(
         q = q.filter(disbursements::id.eq_any(in_run));
     }
     let rows: Vec<Row> = q.load(conn)?;
-    assemble(conn, config, rows)
+    let mut reg = assemble(conn, config, rows)?;
+    if let Some(l) = p.limit {
+        reg.data.truncate(usize::try_from(l).unwrap_or(usize::MAX));
+    }
+    Ok(reg)
 }
 
 fn assemble(conn: &mut DbConn, config: &Config, rows: Vec<Row>) -> Result<Register, ApiError> {

@@ -12,7 +12,10 @@ use super::page::Form;
 use crate::AppState;
 use crate::auth::Role;
 use crate::auth::principal::RequestMeta;
-use crate::payments::accounts::{self, AccountCommand, AccountStatus, BankAccount, NewAccount, Viewer};
+use crate::payments::accounts::{
+    self, AccountCommand, AccountStatus, BankAccount, NewAccount, Viewer,
+};
+use crate::payments::payees;
 
 /// The propose form: every field of both forms of an account; the IBAN one is used when an
 /// IBAN is given.
@@ -49,7 +52,7 @@ async fn accounts_page(p: &Page, org: String, failed: Option<Form>) -> Reply {
                 .iter()
                 .map(|r| viewer.show(r, &keyring, now))
                 .collect::<Result<Vec<BankAccount>, _>>()?;
-            Ok((list, accounts::organisation_name(c, &o)?))
+            Ok((list, payees::organisation_name(c, &o)?))
         })
         .await?;
     let forms = match p.role() {
@@ -71,7 +74,10 @@ pub async fn accounts(
     state: web::Data<AppState>,
     org: web::Path<String>,
 ) -> HttpResponse {
-    reply(async { accounts_page(&Page::open(&req, &state).await?, org.into_inner(), None).await }.await)
+    reply(
+        async { accounts_page(&Page::open(&req, &state).await?, org.into_inner(), None).await }
+            .await,
+    )
 }
 
 fn optional(f: &std::collections::BTreeMap<String, String>, k: &str) -> Option<String> {
@@ -191,7 +197,16 @@ pub async fn confirm_account(
             let (o, i) = (org.clone(), id.clone());
             let done = p
                 .command(Form::named("confirm"), &f, move |c| {
-                    accounts::run(c, &config, &keyring, &w, &meta, &o, &i, AccountCommand::Confirm)
+                    accounts::run(
+                        c,
+                        &config,
+                        &keyring,
+                        &w,
+                        &meta,
+                        &o,
+                        &i,
+                        AccountCommand::Confirm,
+                    )
                 })
                 .await?;
             match done {

@@ -17,10 +17,11 @@ use crate::AppState;
 use crate::auth::caller::{Finance, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
-use crate::payments::accounts::{self, Viewer};
+use crate::payments::accounts::Viewer;
+use crate::payments::pain001;
+use crate::payments::payees;
 use crate::payments::register::{self, RegisterParams};
 use crate::payments::runs::{self, LineStatus, NewRun, RecordBody, RunStatus};
-use crate::payments::pain001;
 
 /// Runs listed on the runs page.
 const RUNS_LISTED: i64 = 50;
@@ -35,7 +36,7 @@ pub async fn accounts_to_confirm(req: HttpRequest, state: web::Data<AppState>) -
             let me = finance.id.clone();
             let waiting = p
                 .db(move |c| {
-                    accounts::awaiting(c, &finance)?
+                    payees::awaiting(c, &finance)?
                         .into_iter()
                         .map(|(r, org)| {
                             let mine = r.proposed_by == me;
@@ -61,7 +62,9 @@ fn prepare_form(currencies: Vec<String>) -> Form {
     Form::new("prepare", "/payment-runs", "Prepare the run")
         .heading("Prepare a run")
         .select("currency", "Currency", options)
-        .hint("Every approved tranche in it that no open run holds, to its grantee's usable account.")
+        .hint(
+            "Every approved tranche in it that no open run holds, to its grantee's usable account.",
+        )
         .date("value_date", "Value date")
 }
 
@@ -74,7 +77,7 @@ async fn runs_page(p: &Page, failed: Option<Form>) -> Reply {
                 .into_iter()
                 .map(|r| runs::show(c, &keyring, r))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok((list, runs::gatherable_currencies(c, &finance)?))
+            Ok((list, payees::gatherable_currencies(c, &finance)?))
         })
         .await?;
     Ok(p.show(
@@ -109,7 +112,7 @@ pub async fn prepare_run(
             let made = p
                 .command(prepare_form(Vec::new()), &f, move |c| {
                     let value_date = checked(errors, value_date)?;
-                    let lines = runs::gatherable(c, &finance, &currency, config.clock.naive())?;
+                    let lines = payees::gatherable(c, &finance, &currency, config.clock.naive())?;
                     if lines.is_empty() {
                         return Err(ApiError::field(
                             "currency",
@@ -237,7 +240,9 @@ pub async fn move_run(
                         bank_reference: text(&f, "bank_reference"),
                         paid_on,
                     };
-                    let form = Form::named("record").text("bank_reference", "").date("paid_on", "");
+                    let form = Form::named("record")
+                        .text("bank_reference", "")
+                        .date("paid_on", "");
                     p.command(form, &f, move |c| {
                         let body = checked(errors, body)?;
                         runs::record(c, &config, &keyring, &w, &meta, &rid, body)
@@ -344,7 +349,11 @@ pub async fn run_file(
                 }
                 "lines.csv" => {
                     let csv = p.db(move |c| pain001::lines_csv(c, &keyring, &rid)).await?;
-                    Ok(download("text/csv; charset=utf-8", &format!("run-{id}.csv"), csv))
+                    Ok(download(
+                        "text/csv; charset=utf-8",
+                        &format!("run-{id}.csv"),
+                        csv,
+                    ))
                 }
                 _ => Err(p.fail(ApiError::NotFound)),
             }
@@ -388,7 +397,8 @@ pub async fn register_page(
             let p = Page::open(&req, &state).await?;
             let staff: Staff = p.as_a()?;
             let q = q.into_inner();
-            let (params, errors) = register_filters(&q);
+            let (mut params, errors) = register_filters(&q);
+            params.limit = Some(register::MAX_ROWS);
             let config = p.state.config.clone();
             let query = req.query_string().to_string();
             let read = p

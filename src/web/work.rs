@@ -14,7 +14,6 @@ use super::console::{Page, Reply, reply};
 use super::page::Form;
 use super::session::see_other;
 use crate::AppState;
-use crate::payments::accounts;
 use crate::auth::Role;
 use crate::auth::caller::Staff;
 use crate::auth::principal::RequestMeta;
@@ -24,6 +23,7 @@ use crate::grants::grant::read::{self, GrantFilter};
 use crate::grants::queue::{self, ReportFilter, TrancheFilter, TrancheItem};
 use crate::grants::report::{self, ReportCommand, ReportStatus, SubmitReport};
 use crate::grants::tranche::{self, PayBody, TrancheCommand, TrancheStatus, command};
+use crate::payments::payees;
 
 /// `?done=` after a decision, for pages that still say what happened in their address.
 #[derive(Debug, serde::Deserialize)]
@@ -253,7 +253,7 @@ async fn tranche_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
         .db(move |c| {
             let t = queue::visible_tranche(c, &config, &reader, &id)?;
             let payees = match finance && t.tranche.status == TrancheStatus::Approved {
-                true => accounts::payable(
+                true => payees::payable(
                     c,
                     &t.grantee_organisation_id,
                     &t.tranche.currency,

@@ -24,10 +24,19 @@ fn action(path: &str) -> String {
 
 /// An approved tranche of `grant` (the member requests it, the officer approves it).
 async fn approved(app: &TestApp, w: &World, grant: &str, amount: &str) -> String {
-    let d = app.post(&format!("/api/v1/grants/{grant}/disbursements")).bearer(&w.member.token)
-        .json(&json!({"amount": amount, "planned_date": "2026-05-01"})).send().await.expect(201);
+    let d = app
+        .post(&format!("/api/v1/grants/{grant}/disbursements"))
+        .bearer(&w.member.token)
+        .json(&json!({"amount": amount, "planned_date": "2026-05-01"}))
+        .send()
+        .await
+        .expect(201);
     let d = d.body["id"].as_str().unwrap().to_string();
-    app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer.token).send().await.expect(200);
+    app.post(&format!("/api/v1/disbursements/{d}/approve"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
     d
 }
 

@@ -405,8 +405,10 @@ async fn tranche(app: &TestApp, w: &World, grant: &str, amount: &str, paid_on: &
         .expect(200);
     app.post(&format!("/api/v1/disbursements/{d}/pay"))
         .bearer(&w.finance.token)
-        .json(&json!({"payment_reference": format!("P-{amount}"), "paid_on": paid_on,
-            "bank_account_id": app.grant_payee(&w.finance.token, grant).await}))
+        .json(
+            &json!({"payment_reference": format!("P-{amount}"), "paid_on": paid_on,
+            "bank_account_id": app.grant_payee(&w.finance.token, grant).await}),
+        )
         .send()
         .await
         .expect(200);

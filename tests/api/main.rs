@@ -10,6 +10,7 @@ mod authorization;
 mod binary;
 mod browser;
 mod browser_officer;
+mod browser_payments;
 mod business_dates;
 mod colleagues;
 mod concurrency;

@@ -20,7 +20,6 @@ use crate::grants::grant::{self, ReasonBody};
 use crate::grants::queue::{self, TrancheFilter, TrancheItem};
 use crate::grants::tranche::{NewTranche, PayBody, Tranche, TrancheCommand, TrancheRow, command};
 use crate::idempotency::{self, Outcome};
-use crate::payments::accounts;
 use crate::pagination::{self, Page};
 
 /// Filters and paging of the tranche list.
@@ -49,9 +48,19 @@ fn awaiting_schema() -> utoipa::openapi::Object {
 }
 
 /// The wire form of `row` with the account it is paid to.
-fn answer(c: &mut DbConn, now: chrono::NaiveDateTime, row: TrancheRow) -> Result<Tranche, ApiError> {
+fn answer(
+    c: &mut DbConn,
+    now: chrono::NaiveDateTime,
+    row: TrancheRow,
+) -> Result<Tranche, ApiError> {
     let g = grant::by_id(c, &row.grant_id)?;
-    let payee = accounts::payee_of(c, &row, &g.grantee_organisation_id, &g.currency, now)?;
+    let payee = crate::grants::tranche::payee::payee_of(
+        c,
+        &row,
+        &g.grantee_organisation_id,
+        &g.currency,
+        now,
+    )?;
     Ok(Tranche {
         payee_account: payee,
         ..Tranche::from_row(row, &g.currency)

@@ -3,6 +3,7 @@
 //! finance and perhaps reversed. Its life is a pure transition table; `command` applies it.
 
 pub mod command;
+pub mod payee;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -313,7 +314,7 @@ pub struct Tranche {
     /// the account it was paid to; before that the account of its open payment run line, or
     /// else the newest usable account of the grantee in the tranche's currency (null when the
     /// grantee has none yet).
-    pub payee_account: Option<crate::payments::accounts::PayeeAccount>,
+    pub payee_account: Option<payee::PayeeAccount>,
     /// Created (RFC 3339).
     pub created_at: String,
     /// Last change (RFC 3339).

@@ -158,7 +158,7 @@ impl TestApp {
         let keyring = self.state.keyring.clone();
         let now = self.clock.naive();
         self.db(move |c| {
-            let seed = idpc_hub::payments::accounts::Seed {
+            let seed = idpc_hub::payments::payees::Seed {
                 organisation_id: &org,
                 holder_name: "Harm Reduction Kenya",
                 currency: &cur,
@@ -167,7 +167,7 @@ impl TestApp {
                 proposer: "fixture-proposer",
                 confirmer: "fixture-confirmer",
             };
-            idpc_hub::payments::accounts::seed_usable(c, &keyring, &seed, now)
+            idpc_hub::payments::payees::seed_usable(c, &keyring, &seed, now)
         })
         .await
         .expect("account seeded")
