@@ -70,7 +70,12 @@ async fn download(c: &Client, app: &TestApp, css: &str) -> (String, String) {
         .map(|k| format!("{}={}", k.name(), k.value()))
         .collect::<Vec<_>>()
         .join("; ");
-    let r = app.get(&href).header("cookie", &cookies).send().await.expect(200);
+    let r = app
+        .get(&href)
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .expect(200);
     (r.header("content-disposition").unwrap_or_default(), r.text)
 }
 
