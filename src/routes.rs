@@ -142,6 +142,7 @@ fn payment_and_document_routes(cfg: &mut ServiceConfig) {
         .service(payments::api::payment_run_pain001)
         .service(payments::api::payment_run_csv)
         .service(payments::api::payments_register)
+        .service(payments::api::payments_register_csv)
         // Documents (files on grants, reports, tranches, organisations, applications)
         .service(documents::api::upload_document)
         .service(documents::api::list_documents)

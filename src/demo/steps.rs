@@ -191,10 +191,20 @@ impl<'a> Tranches<'a> {
         id: &str,
         paid_days_ago: i64,
     ) -> Result<TrancheRow, ApiError> {
+        let requester = tranche::by_id(self.c, id)?.requested_by;
+        let finance_id = finance.user().map(|u| u.id.clone()).unwrap_or_default();
+        let account = crate::payments::payees::demo_payee(
+            self.c,
+            self.config,
+            &self.grant.grantee_organisation_id,
+            &self.grant.currency,
+            &requester,
+            &finance_id,
+        )?;
         let body = PayBody {
             payment_reference: format!("DEMO-{}", &id[id.len() - 6..]),
             paid_on: days_from_today(self.config, -paid_days_ago),
-            bank_account_id: None,
+            bank_account_id: account,
         };
         self.run(finance, id, TrancheCommand::Pay(body))
     }

@@ -349,6 +349,20 @@ fn pay_demo_tranche(
         &d.id,
         TrancheCommand::Approve,
     )?;
+    let grant = crate::grants::grant::by_id(c, grant_id)?;
+    let finance_id = cast
+        .finance
+        .user()
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    let account = crate::payments::payees::demo_payee(
+        c,
+        config,
+        &grant.grantee_organisation_id,
+        &grant.currency,
+        &d.requested_by,
+        &finance_id,
+    )?;
     tranche::command::run(
         c,
         config,
@@ -358,7 +372,7 @@ fn pay_demo_tranche(
         TrancheCommand::Pay(PayBody {
             payment_reference: format!("DEMO-{}", &d.id[d.id.len() - 6..]),
             paid_on,
-            bank_account_id: None,
+            bank_account_id: account,
         }),
     )
 }

@@ -40,6 +40,9 @@ pub struct TrancheItem {
     pub grantee_name: String,
     /// The display name of who requested the tranche.
     pub requester_name: String,
+    /// The display names of its approvers so far, in order (finance sees who approved what
+    /// it pays).
+    pub approver_names: Vec<String>,
     /// The base currency limits are computed in (`BASE_CURRENCY`).
     pub base_currency: String,
     /// The amount in the base currency, when it can be converted.
@@ -218,7 +221,20 @@ pub fn tranche_items(
         .map(|(id, r, t, o, c)| (id, (r, t, o, c)))
         .collect();
     let orgs = names_of_organisations(conn, grant_bits.values().map(|g| g.2.clone()).collect())?;
-    let people = names_of_users(conn, rows.iter().map(|r| r.requested_by.clone()).collect())?;
+    let people = names_of_users(
+        conn,
+        rows.iter()
+            .flat_map(|r| {
+                [
+                    Some(&r.requested_by),
+                    r.approver_1.as_ref(),
+                    r.approver_2.as_ref(),
+                ]
+            })
+            .flatten()
+            .cloned()
+            .collect(),
+    )?;
     let report_ids: Vec<String> = rows
         .iter()
         .filter_map(|r| r.requires_report_id.clone())
@@ -235,7 +251,15 @@ pub fn tranche_items(
             grant_bits.get(&r.grant_id).cloned().unwrap_or_default();
         let base_amount = fx::to_base(conn, config, r.amount, &currency)?
             .map(|v| money::format(v, &config.base_currency));
+        let payee =
+            super::tranche::payee::payee_of(conn, &r, &org, &currency, config.clock.naive())?;
+        let approver_names = [&r.approver_1, &r.approver_2]
+            .into_iter()
+            .flatten()
+            .map(|a| people.get(a).cloned().unwrap_or_default())
+            .collect();
         items.push(TrancheItem {
+            approver_names,
             grant_reference: reference,
             grant_title: title,
             grantee_name: orgs.get(&org).cloned().unwrap_or_default(),
@@ -247,7 +271,10 @@ pub fn tranche_items(
                 .requires_report_id
                 .as_ref()
                 .and_then(|id| reports.get(id).copied()),
-            tranche: Tranche::from_row(r, &currency),
+            tranche: Tranche {
+                payee_account: payee,
+                ..Tranche::from_row(r, &currency)
+            },
         });
     }
     Ok(items)

@@ -226,7 +226,7 @@ fn grant_bodies() -> Vec<(&'static str, Value)> {
         ),
         (
             "PayBody",
-            json!({"payment_reference": "BANK-2026-11-0042", "paid_on": "2026-11-30"}),
+            json!({"payment_reference": "BANK-2026-11-0042", "paid_on": "2026-11-30", "bank_account_id": id("bank_account")}),
         ),
         (
             "ReasonBody",

@@ -92,7 +92,7 @@ pub struct AccountRow {
 }
 
 /// The associated data that binds a sealed number to its row.
-fn aad(id: &str) -> Vec<u8> {
+pub(super) fn aad(id: &str) -> Vec<u8> {
     format!("bank_accounts.number_sealed:{id}").into_bytes()
 }
 

@@ -6,16 +6,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::accounts::{self, AccountCommand, BankAccount, NewAccount, Viewer};
-use super::pain001::{self, Debtor};
+use super::pain001;
 use super::register::{self, Register, RegisterParams};
 use super::runs::{self, NewRun, PaymentRun, RecordBody};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::caller::{Finance, Staff};
+use crate::auth::principal::RequestMeta;
+use crate::error::ApiError;
 use crate::error::docs::{
     AuthErrors, BodyErrors, ConflictError, IdempotencyErrors, NotFoundError, QueryErrors,
 };
-use crate::error::{ApiError, ConflictCode};
 use crate::extract::Json;
 use crate::grants::api::fingerprint;
 use crate::grants::grant::ReasonBody;
@@ -356,25 +357,6 @@ pub async fn return_payment_line(
     .await
 }
 
-/// Loads an exportable run: approved or completed, with its lines not returned.
-fn exportable(
-    c: &mut crate::db::DbConn,
-    id: &str,
-) -> Result<(runs::RunRow, Vec<runs::Detailed>), ApiError> {
-    let run = runs::by_id(c, id)?;
-    if run.status == runs::RunStatus::Prepared {
-        return Err(ApiError::Conflict {
-            code: ConflictCode::InvalidTransition,
-            detail: "The run is prepared; its bank file is exported once a second finance officer approves it.".into(),
-        });
-    }
-    let lines = runs::detailed(c, id)?
-        .into_iter()
-        .filter(|d| d.line.status != runs::LineStatus::Returned)
-        .collect();
-    Ok((run, lines))
-}
-
 /// The run's ISO 20022 `pain.001.001.09` credit-transfer file (finance; approved runs).
 #[utoipa::path(
     description = "Finance officers, for approved runs (409 before). ISO 20022 pain.001.001.09, valid against the schema in standards/iso20022; holds account numbers in full. Changes nothing.",
@@ -395,19 +377,7 @@ pub async fn payment_run_pain001(
     Finance::try_from(&who)?;
     let (config, keyring) = (state.config.clone(), state.keyring.clone());
     let xml = state
-        .db(move |c| {
-            let (run, lines) = exportable(c, &id)?;
-            let account = config.payment_debtor_account.as_deref().ok_or(ApiError::Conflict {
-                code: ConflictCode::DebtorAccountMissing,
-                detail: "Set PAYMENT_DEBTOR_ACCOUNT (the account runs are paid from) to export bank files.".into(),
-            })?;
-            let debtor = Debtor {
-                name: &config.network_name,
-                account,
-                bic: config.payment_debtor_bic.as_deref(),
-            };
-            pain001::xml(&run, &lines, &debtor, &keyring, config.clock.naive())
-        })
+        .db(move |c| pain001::bank_file(c, &config, &keyring, &id))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/xml; charset=utf-8")
@@ -434,10 +404,7 @@ pub async fn payment_run_csv(
     Finance::try_from(&who)?;
     let keyring = state.keyring.clone();
     let csv = state
-        .db(move |c| {
-            let (run, lines) = exportable(c, &id)?;
-            pain001::csv(&run, &lines, &keyring)
-        })
+        .db(move |c| pain001::lines_csv(c, &keyring, &id))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
@@ -464,11 +431,49 @@ pub async fn payments_register(
 ) -> Result<HttpResponse, ApiError> {
     let staff = Staff::try_from(&who)?;
     let config = state.config.clone();
-    let p = q.into_inner();
+    let mut p = q.into_inner();
+    p.limit = p.limit.or(Some(register::MAX_ROWS));
     let reg = state
         .db(move |c| register::read(c, &config, &staff, &p))
         .await?;
     Ok(HttpResponse::Ok().json(reg))
+}
+
+/// The payments register as CSV, with the same filters and totals (staff).
+#[utoipa::path(
+    description = "Staff. Every row of the register under the same filters as `GET /payments` (`limit` is ignored), then a `total` row per currency and a `total_in_base` row (formula injection defused; accounts masked). Changes nothing.",
+    tag = "payments",
+    security(("bearer" = [])),
+    params(RegisterParams),
+    responses(
+        (status = 200, description = "CSV with a header row", body = String, content_type = "text/csv", example = json!(register_csv_example())),
+        QueryErrors, AuthErrors,
+    )
+)]
+#[get("/payments.csv")]
+pub async fn payments_register_csv(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: web::Query<RegisterParams>,
+) -> Result<HttpResponse, ApiError> {
+    let staff = Staff::try_from(&who)?;
+    let config = state.config.clone();
+    let mut p = q.into_inner();
+    p.limit = None;
+    let csv = state
+        .db(move |c| register::csv(&register::read(c, &config, &staff, &p)?))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"payments.csv\"",
+        ))
+        .body(csv))
+}
+
+fn register_csv_example() -> String {
+    format!("{}\r\n", register::CSV_HEADER.join(","))
 }
 
 fn pain001_example() -> String {

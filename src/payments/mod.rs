@@ -7,5 +7,6 @@ pub mod accounts;
 pub mod api;
 pub mod mail;
 pub mod pain001;
+pub mod payees;
 pub mod register;
 pub mod runs;

@@ -6,9 +6,11 @@
 use chrono::NaiveDateTime;
 
 use super::accounts::Scheme;
-use super::runs::{Detailed, RunRow};
+use super::runs::{self, Detailed, RunRow};
+use crate::config::Config;
 use crate::crypto::KeyRing;
-use crate::error::ApiError;
+use crate::db::DbConn;
+use crate::error::{ApiError, ConflictCode};
 use crate::money;
 
 /// The namespace of the message.
@@ -153,4 +155,52 @@ pub fn csv(run: &RunRow, lines: &[Detailed], keyring: &KeyRing) -> Result<String
         ]);
     }
     crate::csv_text::write(crate::csv_text::LineEnd::Crlf, rows)
+}
+
+/// Loads an exportable run: approved or completed, with its lines not returned.
+fn exportable(conn: &mut DbConn, id: &str) -> Result<(RunRow, Vec<Detailed>), ApiError> {
+    let run = runs::by_id(conn, id)?;
+    if run.status == runs::RunStatus::Prepared {
+        return Err(ApiError::Conflict {
+            code: ConflictCode::InvalidTransition,
+            detail: "The run is prepared; its bank file is exported once a second finance officer approves it.".into(),
+        });
+    }
+    let lines = runs::detailed(conn, id)?
+        .into_iter()
+        .filter(|d| d.line.status != runs::LineStatus::Returned)
+        .collect();
+    Ok((run, lines))
+}
+
+/// The `pain.001.001.09` file of run `id` (approved or completed), paid from the configured
+/// debtor account (409 `debtor_account_missing` without one).
+pub fn bank_file(
+    conn: &mut DbConn,
+    config: &Config,
+    keyring: &KeyRing,
+    id: &str,
+) -> Result<String, ApiError> {
+    let (run, lines) = exportable(conn, id)?;
+    let account = config
+        .payment_debtor_account
+        .as_deref()
+        .ok_or(ApiError::Conflict {
+            code: ConflictCode::DebtorAccountMissing,
+            detail:
+                "Set PAYMENT_DEBTOR_ACCOUNT (the account runs are paid from) to export bank files."
+                    .into(),
+        })?;
+    let debtor = Debtor {
+        name: &config.network_name,
+        account,
+        bic: config.payment_debtor_bic.as_deref(),
+    };
+    xml(&run, &lines, &debtor, keyring, config.clock.naive())
+}
+
+/// The CSV of run `id`'s lines (approved or completed).
+pub fn lines_csv(conn: &mut DbConn, keyring: &KeyRing, id: &str) -> Result<String, ApiError> {
+    let (run, lines) = exportable(conn, id)?;
+    csv(&run, &lines, keyring)
 }

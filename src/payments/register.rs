@@ -38,7 +38,13 @@ pub struct RegisterParams {
     pub run_id: Option<String>,
     /// Only tranches paid to this organisation.
     pub grantee_organisation_id: Option<String>,
+    /// Most rows in `data`, newest payment first, 1–1000 (default 1000; the CSV has every
+    /// row). `total` and the totals count every matching row.
+    pub limit: Option<i64>,
 }
+
+/// Most rows the register lists at once (its totals count them all).
+pub const MAX_ROWS: i64 = 1000;
 
 /// One paid (or reversed) tranche.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -90,9 +96,9 @@ pub struct CurrencyTotal {
 /// The register.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Register {
-    /// Every matching paid or reversed tranche, newest payment first.
+    /// The matching paid or reversed tranches, newest payment first (at most `limit`).
     pub data: Vec<Payment>,
-    /// Number of rows.
+    /// Number of matching rows.
     pub total: i64,
     /// Totals of the paid tranches per currency.
     pub totals: Vec<CurrencyTotal>,
@@ -140,6 +146,13 @@ fn check(p: &RegisterParams) -> Result<Option<String>, ApiError> {
             &mut errors,
         )
     });
+    if p.limit.is_some_and(|l| !(1..=MAX_ROWS).contains(&l)) {
+        errors.push(FieldError::new(
+            "limit",
+            "out_of_range",
+            "`limit` is 1 to 1000.",
+        ));
+    }
     if let (Some(f), Some(t)) = (p.from, p.to)
         && f > t
     {
@@ -200,7 +213,11 @@ pub fn read(
         q = q.filter(disbursements::id.eq_any(in_run));
     }
     let rows: Vec<Row> = q.load(conn)?;
-    assemble(conn, config, rows)
+    let mut reg = assemble(conn, config, rows)?;
+    if let Some(l) = p.limit {
+        reg.data.truncate(usize::try_from(l).unwrap_or(usize::MAX));
+    }
+    Ok(reg)
 }
 
 fn assemble(conn: &mut DbConn, config: &Config, rows: Vec<Row>) -> Result<Register, ApiError> {
@@ -267,4 +284,67 @@ fn assemble(conn: &mut DbConn, config: &Config, rows: Vec<Row>) -> Result<Regist
         total_in_base: base_total.map(|b| money::format(b, &config.base_currency)),
         base_currency: config.base_currency.clone(),
     })
+}
+
+/// The header row of the register's CSV.
+pub const CSV_HEADER: [&str; 15] = [
+    "row",
+    "disbursement_id",
+    "status",
+    "paid_on",
+    "grant_reference",
+    "fund_id",
+    "grantee",
+    "run_id",
+    "account_holder",
+    "account",
+    "payment_reference",
+    "currency",
+    "amount",
+    "base_currency",
+    "amount_in_base",
+];
+
+/// The register as CSV (`crate::csv_text`: formulas defused, CRLF): one `payment` row per
+/// tranche, then one `total` row per currency (its count in `disbursement_id`'s place is left
+/// out; `amount` is the sum of the paid ones) and a `total_in_base` row.
+pub fn csv(reg: &Register) -> Result<String, ApiError> {
+    let mut rows: Vec<Vec<String>> = vec![CSV_HEADER.iter().map(|h| h.to_string()).collect()];
+    for p in &reg.data {
+        rows.push(vec![
+            "payment".into(),
+            p.disbursement_id.clone(),
+            p.status.to_string(),
+            p.paid_on.map(|d| d.to_string()).unwrap_or_default(),
+            p.grant_reference.clone(),
+            p.fund_id.clone(),
+            p.grantee_name.clone(),
+            p.run_id.clone().unwrap_or_default(),
+            p.holder_name.clone().unwrap_or_default(),
+            p.account.clone().unwrap_or_default(),
+            p.payment_reference.clone().unwrap_or_default(),
+            p.currency.clone(),
+            p.amount.clone(),
+            reg.base_currency.clone(),
+            p.amount_in_base.clone().unwrap_or_default(),
+        ]);
+    }
+    let blank = |n: usize| vec![String::new(); n];
+    for t in &reg.totals {
+        let mut row = vec!["total".to_string()];
+        row.extend(blank(1));
+        row.push("paid".into());
+        row.extend(blank(8));
+        row.extend([t.currency.clone(), t.paid.clone()]);
+        row.extend(blank(2));
+        rows.push(row);
+    }
+    let mut row = vec!["total_in_base".to_string(), String::new(), "paid".into()];
+    row.extend(blank(10));
+    row.extend([
+        reg.base_currency.clone(),
+        reg.total_in_base.clone().unwrap_or_default(),
+    ]);
+    rows.push(row);
+    crate::csv_text::write(crate::csv_text::LineEnd::Crlf, rows)
 }

@@ -605,7 +605,7 @@ pub fn record(
             let pay = PayBody {
                 payment_reference: format!("{bank_reference} {}", line.reference),
                 paid_on: body.paid_on,
-                bank_account_id: Some(line.bank_account_id.clone()),
+                bank_account_id: line.bank_account_id.clone(),
             };
             tranche::command::run(
                 ctx.conn,

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod bank_accounts;
 pub mod console;
 pub mod documents;
 pub mod funds;
@@ -80,20 +81,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/membership-applications/{id}/{verb}",
             web::post().to(admin::decide),
         )
-        .configure(organisation_pages)
-        .route(
-            "/organisations/{id}/bank-accounts/{account_id}",
-            web::get().to(payments::account),
-        )
-        .route(
-            "/organisations/{id}/bank-accounts/{account_id}/confirm",
-            web::post().to(payments::confirm_account),
-        )
-        .route("/payment-runs/{id}", web::get().to(payments::run))
-        .route(
-            "/payment-runs/{id}/approve",
-            web::post().to(payments::approve_run),
-        );
+        .configure(organisation_pages);
+    payment_pages(cfg);
+}
+
+/// Payee bank accounts (members and finance) and finance's runs and register.
+fn payment_pages(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/organisations/{id}/bank-accounts",
+        web::get().to(bank_accounts::accounts),
+    )
+    .route(
+        "/organisations/{id}/bank-accounts",
+        web::post().to(bank_accounts::propose),
+    )
+    .route(
+        "/organisations/{id}/bank-accounts/{account_id}",
+        web::get().to(bank_accounts::account),
+    )
+    .route(
+        "/organisations/{id}/bank-accounts/{account_id}/confirm",
+        web::post().to(bank_accounts::confirm_account),
+    )
+    .route(
+        "/payments/accounts",
+        web::get().to(payments::accounts_to_confirm),
+    )
+    .route("/payments/register", web::get().to(payments::register_page))
+    .route(
+        "/payments/register.csv",
+        web::get().to(payments::register_csv),
+    )
+    .route("/payment-runs", web::get().to(payments::runs_list))
+    .route("/payment-runs", web::post().to(payments::prepare_run))
+    .route("/payment-runs/{id}", web::get().to(payments::run))
+    .route(
+        "/payment-runs/{id}/files/{kind}",
+        web::get().to(payments::run_file),
+    )
+    .route(
+        "/payment-runs/{id}/lines/{line_id}/return",
+        web::post().to(payments::return_line),
+    )
+    .route(
+        "/payment-runs/{id}/{verb}",
+        web::post().to(payments::move_run),
+    );
 }
 
 /// An organisation's own pages: membership and renewals, profile, colleagues.

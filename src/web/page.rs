@@ -53,6 +53,19 @@ const TEMPLATES: &[(&str, &str)] = &[
         "payment_run.html",
         include_str!("templates/payment_run.html"),
     ),
+    (
+        "payment_runs.html",
+        include_str!("templates/payment_runs.html"),
+    ),
+    (
+        "accounts_to_confirm.html",
+        include_str!("templates/accounts_to_confirm.html"),
+    ),
+    ("register.html", include_str!("templates/register.html")),
+    (
+        "bank_accounts.html",
+        include_str!("templates/bank_accounts.html"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {

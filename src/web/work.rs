@@ -25,6 +25,7 @@ use crate::grants::grant::read::{self, GrantFilter};
 use crate::grants::queue::{self, ReportFilter, TrancheFilter, TrancheItem};
 use crate::grants::report::{self, ReportCommand, ReportStatus, SubmitReport};
 use crate::grants::tranche::{self, PayBody, TrancheCommand, TrancheStatus, command};
+use crate::payments::payees;
 
 /// `?done=` after a decision, for pages that still say what happened in their address.
 #[derive(Debug, serde::Deserialize)]
@@ -186,7 +187,11 @@ pub async fn grant(
 
 /// The decisions the viewer may take on tranche `t`, and what the page says instead when it
 /// waits on someone else (the officer who gave the first approval waits for a second one).
-fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>) {
+fn tranche_forms(
+    p: &Page,
+    t: &TrancheItem,
+    payees: Vec<(String, String)>,
+) -> (Vec<Form>, Option<&'static str>) {
     let at = |verb: &str, button: &str| {
         Form::new(
             verb,
@@ -226,6 +231,8 @@ fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>)
         (Some(Role::FinanceOfficer), TrancheStatus::Approved) => forms.push(
             at("pay", "Mark paid")
                 .heading("Record the payment")
+                .select("bank_account_id", "Paid to the account", payees)
+                .hint("A confirmed account of the grantee in the tranche's currency, past its cooling-off period.")
                 .text("payment_reference", "Payment reference")
                 .date("paid_on", "Date paid"),
         ),
@@ -243,11 +250,28 @@ fn tranche_forms(p: &Page, t: &TrancheItem) -> (Vec<Form>, Option<&'static str>)
 pub(super) async fn tranche_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
     let reader: Reader = p.as_a()?;
     let config = p.state.config.clone();
+    let finance = p.role() == Some(Role::FinanceOfficer);
     let tid = id.clone();
-    let t = p
-        .db(move |c| queue::visible_tranche(c, &config, &reader, &tid))
+    let (t, payees) = p
+        .db(move |c| {
+            let t = queue::visible_tranche(c, &config, &reader, &tid)?;
+            let payees = match finance && t.tranche.status == TrancheStatus::Approved {
+                true => payees::payable(
+                    c,
+                    &t.grantee_organisation_id,
+                    &t.tranche.currency,
+                    config.clock.naive(),
+                )?,
+                false => Vec::new(),
+            };
+            Ok((t, payees))
+        })
         .await?;
-    let (mut forms, waiting) = tranche_forms(p, &t);
+    let payees = payees
+        .iter()
+        .map(|a| (a.id.clone(), format!("{} · {}", a.holder_name, a.masked())))
+        .collect();
+    let (mut forms, waiting) = tranche_forms(p, &t, payees);
     let (docs, upload) = documents::section(p, ParentType::Disbursement, &id).await?;
     forms.extend(upload);
     Ok(p.show(
@@ -288,7 +312,7 @@ fn tranche_command(verb: &str, f: &BTreeMap<String, String>) -> Result<TrancheCo
                 Ok(paid_on) => TrancheCommand::Pay(PayBody {
                     payment_reference: text("payment_reference"),
                     paid_on,
-                    bank_account_id: Some(text("bank_account_id")).filter(|a| !a.trim().is_empty()),
+                    bank_account_id: text("bank_account_id"),
                 }),
                 Err(_) => {
                     let mut form = Form::posted("pay", f)

@@ -58,6 +58,8 @@ struct World {
     tranches_to_cancel: PerCaller,
     tranches_to_pay: PerCaller,
     tranches_to_reverse: PerCaller,
+    /// A usable USD account of organisation A that tranches are paid to.
+    payee: String,
     reports_to_submit: PerCaller,
     reports_to_accept: PerCaller,
     reports_to_return: PerCaller,
@@ -121,6 +123,8 @@ struct Setup<'a> {
     member_a: String,
     org_a: String,
     fund: String,
+    /// A usable USD account of organisation A.
+    payee: String,
 }
 
 impl Setup<'_> {
@@ -184,7 +188,7 @@ impl Setup<'_> {
         }
         if status == "paid" {
             let path = format!("/api/v1/disbursements/{id}/pay");
-            let body = json!({"payment_reference": format!("PAY-{id}"), "paid_on": today()});
+            let body = json!({"payment_reference": format!("PAY-{id}"), "paid_on": today(), "bank_account_id": self.payee});
             self.post(Some(&self.finance), &path, Some(body), 200).await;
         }
         id
@@ -330,6 +334,7 @@ async fn world(app: &TestApp) -> World {
         member_a: member_a.token.clone(),
         org_a: org_a.clone(),
         fund: id_of(&fund.body),
+        payee: app.payee(&org_a, "USD").await,
     };
     let grant_active = s.grant("active", "500000.00").await;
     let grant_draft = s.grant("draft", "10.00").await;
@@ -380,6 +385,7 @@ async fn world(app: &TestApp) -> World {
         tranches_to_cancel,
         tranches_to_pay: s.tranches(&grant_active, "approved").await,
         tranches_to_reverse: s.tranches(&grant_active, "paid").await,
+        payee: s.payee.clone(),
         reports_to_submit: s.reports(&grant_active, "due").await,
         reports_to_accept: s.reports(&grant_active, "submitted").await,
         reports_to_return: s.reports(&grant_active, "submitted").await,
@@ -874,12 +880,18 @@ fn rows(w: &World) -> Vec<Row> {
             |id| format!("/api/v1/disbursements/{id}/pay"),
             FINANCE_ONLY,
         )
-        .body(|i| json!({"payment_reference": format!("MATRIX-{i}"), "paid_on": today()})),
+        .body({
+            let payee = w.payee.clone();
+            move |i| json!({"payment_reference": format!("MATRIX-{i}"), "paid_on": today(), "bank_account_id": payee})
+        }),
         // Paying a paid tranche again is a state-machine refusal.
         with_body(
             "POST",
             format!("/api/v1/disbursements/{}/pay", w.tranche_paid),
-            |_| json!({"payment_reference": "AGAIN", "paid_on": today()}),
+            {
+                let payee = w.payee.clone();
+                move |_| json!({"payment_reference": "AGAIN", "paid_on": today(), "bank_account_id": payee})
+            },
             [401, 403, 403, 403, 409, 403, 403, 403],
         ),
         each(
@@ -986,6 +998,7 @@ fn rows(w: &World) -> Vec<Row> {
         row("GET", format!("/api/v1/payment-runs/{UNKNOWN}/pain001"), FINANCE_UNKNOWN),
         row("GET", format!("/api/v1/payment-runs/{UNKNOWN}/csv"), FINANCE_UNKNOWN),
         row("GET", "/api/v1/payments", READ_STAFF),
+        row("GET", "/api/v1/payments.csv", READ_STAFF),
         // Documents: lists follow the object; apps never see documents
         row(
             "GET",

@@ -305,6 +305,8 @@ on_both! {
         actix_web::rt::spawn(server);
 
         let w = world(&app).await;
+        // The grantee's usable account the payment names (the pay form offers it).
+        app.payee(&w.grantee, "USD").await;
         let grant = active(&app, &w, "100000.00").await;
         let report = app.post(&format!("/api/v1/grants/{grant}/reports")).bearer(&w.officer.token)
             .json(&json!({"kind": "narrative", "due_on": "2026-12-31", "title": "Annual report"}))

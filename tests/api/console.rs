@@ -120,7 +120,7 @@ on_both! {
         let small = request_tranche(&app, &w, &grant, "1000.00").await;
         app.post(&format!("/api/v1/disbursements/{small}/approve")).bearer(&w.officer.token).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{small}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "BANK-1", "paid_on": Utc::now().date_naive().to_string()})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BANK-1", "paid_on": Utc::now().date_naive().to_string(), "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{small}/reverse")).bearer(&w.finance.token)
             .json(&json!({"reason": "Returned by the bank"})).send().await.expect(200);
         let big = request_tranche(&app, &w, &grant, "60000.00").await;
@@ -151,7 +151,7 @@ on_both! {
         app.patch(&fund).bearer(&w.officer.token).header("if-match", &format!("\"{version}\""))
             .json(&json!({"amount": "400000.00"})).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{big}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "BANK-2", "paid_on": Utc::now().date_naive().to_string()})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BANK-2", "paid_on": Utc::now().date_naive().to_string(), "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect(200);
         let membership = format!("/api/v1/organisations/{}/membership", w.grantee);
         app.post(&format!("{membership}/renewal-requests")).bearer(&w.member.token).send().await.expect(202);
@@ -456,10 +456,11 @@ on_both! {
             let mut finance = Browser::new(&app);
             finance.sign_in(&w.finance.email, PASSWORD).await;
             let today = Utc::now().date_naive().to_string();
-            let r = finance.submit(&format!("/disbursements/{tranche}/pay"), &[("payment_reference", bad), ("paid_on", &today)]).await;
+            let payee = app.payee(&w.grantee, "USD").await;
+            let r = finance.submit(&format!("/disbursements/{tranche}/pay"), &[("bank_account_id", &payee), ("payment_reference", bad), ("paid_on", &today)]).await;
             refused_at(&r, "pay-payment_reference", "tranche pay");
             assert_eq!(tranche_status(&app, &w, &tranche).await, "approved");
-            finance.submit(&format!("/disbursements/{tranche}/pay"), &[("payment_reference", "BANK-1"), ("paid_on", &today)]).await;
+            finance.submit(&format!("/disbursements/{tranche}/pay"), &[("bank_account_id", &payee), ("payment_reference", "BANK-1"), ("paid_on", &today)]).await;
             let r = finance.submit(&format!("/disbursements/{tranche}/reverse"), &[("reason", bad)]).await;
             refused_at(&r, "reverse-reason", "tranche reverse");
             assert_eq!(tranche_status(&app, &w, &tranche).await, "paid");

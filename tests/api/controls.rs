@@ -315,13 +315,13 @@ on_both! {
         app.post(&format!("/api/v1/disbursements/{id}/approve")).bearer(&w.officer2.token).send().await.expect(200);
         let later = (chrono::Utc::now().date_naive() + chrono::Days::new(2)).to_string();
         let r = app.post(&format!("/api/v1/disbursements/{id}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "P-1", "paid_on": later})).send().await.expect_problem(400);
+            .json(&json!({"payment_reference": "P-1", "paid_on": later, "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect_problem(400);
         assert_eq!(r.first_error_field(), "paid_on");
         let g = grant_status(&app, &w, &grant).await;
         assert_eq!(g["paid"], "0.00");
         let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
         app.post(&format!("/api/v1/disbursements/{id}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "P-1", "paid_on": tomorrow})).send().await.expect(200);
+            .json(&json!({"payment_reference": "P-1", "paid_on": tomorrow, "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
     }
 }
 

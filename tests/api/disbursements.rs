@@ -65,9 +65,10 @@ on_both! {
         // Paying every approved tranche, twice over and at once, pays each exactly once.
         let approved_ids: Vec<String> = g["disbursements"].as_array().unwrap().iter()
             .filter(|d| d["status"] == "approved").map(|d| d["id"].as_str().unwrap().to_string()).collect();
+        let payee = app.payee(&w.grantee, "USD").await;
         let pays = approved_ids.iter().chain(approved_ids.iter()).map(|id| {
             app.post(&format!("/api/v1/disbursements/{id}/pay")).bearer(&w.finance.token)
-                .json(&json!({"payment_reference": format!("PAY-{id}"), "paid_on": "2026-05-02"})).send()
+                .json(&json!({"payment_reference": format!("PAY-{id}"), "paid_on": "2026-05-02", "bank_account_id": payee})).send()
         });
         let answers = join_all(pays).await;
         assert_eq!(answers.iter().filter(|r| r.status == 200).count(), 6);
@@ -104,7 +105,7 @@ on_both! {
         // Payment by anyone but finance.
         let d = request(&app, &w, &grant, "200.00").await;
         app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).send().await.expect(200);
-        let pay = json!({"payment_reference": "P-1", "paid_on": "2026-05-02"});
+        let pay = json!({"payment_reference": "P-1", "paid_on": "2026-05-02", "bank_account_id": app.payee(&w.grantee, "USD").await});
         for who in [&w.officer, &w.officer2, &w.admin, &w.member] {
             let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&who.token).json(&pay).send().await.expect_problem(403);
             assert!(r.body["detail"].as_str().unwrap().contains("finance_officer"));
@@ -164,7 +165,7 @@ on_both! {
         let d = request(&app, &w, &grant, "500.00").await;
         app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "P-9", "paid_on": "2026-05-02"})).send().await.expect(200);
+            .json(&json!({"payment_reference": "P-9", "paid_on": "2026-05-02", "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         app.emails().await;
         // A paid tranche cannot be cancelled or rejected.
         app.post(&format!("/api/v1/disbursements/{d}/cancel")).bearer(&w.officer.token).json(&json!({"reason": "Not needed"})).send().await.expect_problem(409);
@@ -229,7 +230,7 @@ on_both! {
         let r = app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect_problem(409);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:unpaid-tranches");
         app.post(&format!("/api/v1/disbursements/{approved}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "P-5", "paid_on": "2026-05-02"})).send().await.expect(200);
+            .json(&json!({"payment_reference": "P-5", "paid_on": "2026-05-02", "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         let r = app.post(&format!("/api/v1/grants/{grant}/close")).bearer(&w.officer.token).send().await.expect(200);
         assert_eq!(r.body["status"], "closed");
         let d = app.get(&format!("/api/v1/disbursements/{waiting}")).bearer(&w.officer.token).send().await.expect(200);

@@ -464,7 +464,7 @@ on_both! {
         let d = app.post(&format!("/api/v1/grants/{grant}/disbursements")).bearer(&w.officer.token)
             .json(&json!({"amount": "200.00", "planned_date": "2026-05-01", "note": "Tranche"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
         app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).send().await.expect(200);
-        app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).json(&json!({"payment_reference": "P-1", "paid_on": "2026-05-02"})).send().await.expect(200);
+        app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).json(&json!({"payment_reference": "P-1", "paid_on": "2026-05-02", "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         let proof = upload(&app, &w.finance.token, &format!("/api/v1/disbursements/{d}/documents"), "proof_of_payment", "bank.pdf", &pdf(800, 9)).await.expect(201).body;
         let proof_id = proof["id"].as_str().unwrap().to_string();
         app.delete(&format!("/api/v1/documents/{proof_id}")).bearer(&w.finance.token).send().await.expect_problem(409);

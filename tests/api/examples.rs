@@ -417,7 +417,12 @@ on_both! {
                     Some(str_of(&first(&app, token, "/api/v1/disbursements?status=requested", |_| true).await, "id"))
                 }
                 "POST /api/v1/disbursements/{id}/pay" => {
-                    Some(str_of(&first(&app, token, "/api/v1/disbursements?status=approved", |_| true).await, "id"))
+                    // The payment names a usable account of the tranche's grantee in its currency.
+                    let t = first(&app, token, "/api/v1/disbursements?status=approved", |_| true).await;
+                    let a = app.payee(&str_of(&t, "grantee_organisation_id"), &str_of(&t, "currency")).await;
+                    let placeholder = idpc_hub::openapi::examples::IDS.iter().find(|(k, _)| *k == "bank_account").unwrap().1;
+                    swaps.push((placeholder.to_string(), a));
+                    Some(str_of(&t, "id"))
                 }
                 "POST /api/v1/disbursements/{id}/reverse" => {
                     Some(str_of(&first(&app, token, "/api/v1/disbursements?status=paid", |_| true).await, "id"))

@@ -405,7 +405,10 @@ async fn tranche(app: &TestApp, w: &World, grant: &str, amount: &str, paid_on: &
         .expect(200);
     app.post(&format!("/api/v1/disbursements/{d}/pay"))
         .bearer(&w.finance.token)
-        .json(&json!({"payment_reference": format!("P-{amount}"), "paid_on": paid_on}))
+        .json(
+            &json!({"payment_reference": format!("P-{amount}"), "paid_on": paid_on,
+            "bank_account_id": app.grant_payee(&w.finance.token, grant).await}),
+        )
         .send()
         .await
         .expect(200);
@@ -697,15 +700,16 @@ on_both! {
             .json(&json!({"amount": "100.00", "planned_date": "2026-05-01"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
         app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).send().await.expect(200);
         let today = chrono::Utc::now().date_naive();
+        let payee = app.payee(&w.grantee, "USD").await;
         for ahead in [2, 3650] {
             let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
-                .json(&json!({"payment_reference": "P-1", "paid_on": (today + chrono::Days::new(ahead)).to_string()}))
+                .json(&json!({"payment_reference": "P-1", "paid_on": (today + chrono::Days::new(ahead)).to_string(), "bank_account_id": payee}))
                 .send().await.expect_problem(400);
             assert_eq!(r.first_error_field(), "paid_on");
         }
         // Tomorrow is allowed (time zones), and the tranche is still approved after the refusals.
         app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "P-1", "paid_on": (today + chrono::Days::new(1)).to_string()}))
+            .json(&json!({"payment_reference": "P-1", "paid_on": (today + chrono::Days::new(1)).to_string(), "bank_account_id": payee}))
             .send().await.expect(200);
     }
 }

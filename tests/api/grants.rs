@@ -577,7 +577,7 @@ on_both! {
         assert!(mail.iter().all(|m| m.subject() == format!("[IDPC] Tranche of USD 60,000.00 approved on grant {reference}")));
         // Paid by finance.
         let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02"})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02", "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         assert_eq!(r.body["status"], "paid");
         assert_eq!(r.body["paid_by"], w.finance.id.as_str());
         let mail = app.emails().await;

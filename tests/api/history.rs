@@ -59,7 +59,7 @@ on_both! {
         app.post(&format!("/api/v1/disbursements/{t}/approve")).bearer(&w.officer2.token).send().await.expect(200);
         let today = chrono::Utc::now().date_naive().to_string();
         app.post(&format!("/api/v1/disbursements/{t}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "BACS-1", "paid_on": today})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BACS-1", "paid_on": today, "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{t}/reverse")).bearer(&w.finance.token)
             .json(&json!({"reason": "Returned by the bank"})).send().await.expect(200);
         let r = app.post(&format!("/api/v1/grants/{g}/reports")).bearer(&w.officer.token)

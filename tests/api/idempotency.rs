@@ -68,12 +68,12 @@ on_both! {
             .json(&json!({"amount": "100.00", "planned_date": "2026-05-01"})).send().await.expect(201).body["id"].as_str().unwrap().to_string();
         app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).header("idempotency-key", "ap").send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer2.token).header("idempotency-key", "ap").send().await.expect(200);
-        let pay = json!({"payment_reference": "P-1", "paid_on": "2026-05-02"});
+        let pay = json!({"payment_reference": "P-1", "paid_on": "2026-05-02", "bank_account_id": app.payee(&w.grantee, "USD").await});
         app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).header("idempotency-key", "pay").json(&pay).send().await.expect(200);
         let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).header("idempotency-key", "pay").json(&pay).send().await.expect(200);
         assert_eq!(r.body["status"], "paid");
         let r = app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token).header("idempotency-key", "pay")
-            .json(&json!({"payment_reference": "P-2", "paid_on": "2026-05-02"})).send().await.expect_problem(422);
+            .json(&json!({"payment_reference": "P-2", "paid_on": "2026-05-02", "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect_problem(422);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:idempotency-key-reused");
         app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.finance.token).header("idempotency-key", "rev").json(&json!({"reason": "Returned"})).send().await.expect(200);
         app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.finance.token).header("idempotency-key", "rev").json(&json!({"reason": "Returned"})).send().await.expect(200);

@@ -283,7 +283,7 @@ on_both! {
         app.post(&format!("/api/v1/disbursements/{big}/approve")).bearer(&o2.token).send().await.expect(200);
         walk.step(&app, Some(o2), &[("TrancheApproved", "disbursement_approved", emails(&[f1, f2, m1, m2]))]).await;
         app.post(&format!("/api/v1/disbursements/{big}/pay")).bearer(&f1.token)
-            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02"})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02", "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         walk.step(&app, Some(f1), &[("TranchePaid", "disbursement_paid", grantee.clone())]).await;
         app.post(&format!("/api/v1/disbursements/{big}/reverse")).bearer(&f1.token).json(&json!({"reason": "Bank returned it"})).send().await.expect(200);
         walk.step(&app, Some(f1), &[("TrancheReversed", "disbursement_reversed", emails(&[m1, m2, f2, o1, o2, o3]))]).await;
@@ -401,7 +401,7 @@ on_both! {
         }
         app.emails().await;
         app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02"})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02", "bank_account_id": app.payee(&w.grantee, "USD").await})).send().await.expect(200);
         let paid = app.emails().await;
         assert_eq!(paid.len(), 1, "the member who asked (and its colleagues) only");
         let text = paid[0].text();

@@ -139,7 +139,10 @@ async fn seed(app: &TestApp) -> Seeded {
             app,
             &w.finance,
             &format!("/api/v1/disbursements/{t}/pay"),
-            Some(json!({"payment_reference": format!("PAY-{t}"), "paid_on": today})),
+            Some(
+                json!({"payment_reference": format!("PAY-{t}"), "paid_on": today,
+                "bank_account_id": app.payee(&w.grantee, "USD").await}),
+            ),
             200,
         )
         .await;

@@ -274,6 +274,15 @@ async fn eur_run(app: &TestApp, w: &World) -> (String, Vec<String>, String) {
     (id(&r.body), tranches, grant)
 }
 
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
 fn validate_pain001(xml: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("run.xml");
@@ -392,11 +401,13 @@ on_both! {
         let body = json!({"bank_reference": "BANK-79", "paid_on": app.clock.today().to_string()});
         app.post(&format!("/api/v1/payment-runs/{run}/record")).bearer(&w.finance.token).json(&body).send().await.expect(200);
         // A USD tranche paid by hand, and one paid then reversed.
+        // (The reversed one's reference would run as a formula in a spreadsheet.)
         let usd = crate::grants::active(&app, &w, "1000.00").await;
-        for (amount, reverse) in [("250.00", false), ("99.00", true)] {
+        let usd_account = confirmed_account(&app, &w, "USD").await;
+        for (amount, reverse, reference) in [("250.00", false, "HAND-1"), ("99.00", true, "=HYPERLINK(\"http://x.test\")")] {
             let d = approved(&app, &w, &usd, amount).await;
             app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
-                .json(&json!({"payment_reference": "HAND-1", "paid_on": app.clock.today().to_string()})).send().await.expect(200);
+                .json(&json!({"payment_reference": reference, "paid_on": app.clock.today().to_string(), "bank_account_id": usd_account})).send().await.expect(200);
             if reverse {
                 app.post(&format!("/api/v1/disbursements/{d}/reverse")).bearer(&w.finance.token).json(&json!({"reason": "Duplicate"})).send().await.expect(200);
             }
@@ -423,6 +434,24 @@ on_both! {
         let r = app.get("/api/v1/payments?currency=XXX").bearer(&w.finance.token).send().await.expect_problem(400);
         assert_eq!(r.first_error_field(), "currency");
         app.get("/api/v1/payments").bearer(&w.member.token).send().await.expect_problem(403);
+        // The CSV: the same rows, filters and totals, and the formula defused.
+        let all = app.get("/api/v1/payments").bearer(&w.officer.token).send().await.expect(200).body;
+        let csv = app.get("/api/v1/payments.csv").bearer(&w.officer.token).send().await.expect(200);
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        let rows = csv_rows(&csv.text);
+        assert_eq!(rows[0], idpc_hub::payments::register::CSV_HEADER);
+        assert_eq!(rows.iter().filter(|r| r[0] == "payment").count(), 5);
+        let totals: Vec<(&str, &str)> = rows.iter().filter(|r| r[0] == "total").map(|r| (r[11].as_str(), r[12].as_str())).collect();
+        assert_eq!(totals, [("EUR", "3300.75"), ("USD", "250.00")]);
+        let base: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "total_in_base").collect();
+        assert_eq!((base.len(), base[0][14].as_str()), (1, all["total_in_base"].as_str().unwrap()));
+        assert!(rows.iter().any(|r| r[10] == "'=HYPERLINK(\"http://x.test\")"), "{}", csv.text);
+        assert!(!csv.text.contains("5407324931"));
+        let csv = app.get("/api/v1/payments.csv?currency=USD").bearer(&w.finance.token).send().await.expect(200);
+        let rows = csv_rows(&csv.text);
+        assert_eq!(rows.iter().filter(|r| r[0] == "payment").count(), 2);
+        assert_eq!(rows.iter().find(|r| r[0] == "total_in_base").unwrap()[14], "250.00");
+        app.get("/api/v1/payments.csv").bearer(&w.member.token).send().await.expect_problem(403);
     }
 }
 
@@ -494,5 +523,58 @@ on_both! {
         let row: Vec<&str> = csv.text.lines().nth(1).unwrap().split(',').collect();
         assert_eq!(row[3], "'=SUM(A1:A9) Kenya", "{}", csv.text);
         assert!(csv.text.ends_with("\r\n"), "lines end as RFC 4180 asks");
+    }
+}
+
+on_both! {
+    async fn a_tranche_is_paid_only_to_a_named_usable_account_of_its_grantee_in_its_currency_whose_holder_approvers_and_finance_see(backend) {
+        use crate::common::console::Browser;
+        let app = TestApp::start(backend).await;
+        let w = world(&app).await;
+        let grant = crate::grants::active(&app, &w, "1000.00").await;
+        let d = app.post(&format!("/api/v1/grants/{grant}/disbursements")).bearer(&w.member.token)
+            .json(&json!({"amount": "100.00", "planned_date": "2026-05-01"})).send().await.expect(201);
+        let d = id(&d.body);
+        // Before the grantee has a usable account, the approver is told there is none.
+        let t = app.get(&format!("/api/v1/disbursements/{d}")).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(t.body["payee_account"], Value::Null);
+        let usable = app.payee(&w.grantee, "USD").await;
+        let t = app.get(&format!("/api/v1/disbursements/{d}")).bearer(&w.officer.token).send().await.expect(200);
+        assert_eq!(t.body["payee_account"]["id"], usable.as_str());
+        assert_eq!((t.body["payee_account"]["holder_name"].as_str(), t.body["payee_account"]["number"].as_str()), (Some("Harm Reduction Kenya"), Some("****4931")));
+        app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&w.officer.token).send().await.expect(200);
+        // Finance's queue names who approved it and where the money goes.
+        let q = app.get("/api/v1/disbursements?awaiting=me").bearer(&w.finance.token).send().await.expect(200);
+        let item = q.body["data"].as_array().unwrap().iter().find(|i| i["id"] == d.as_str()).expect("in finance's queue").clone();
+        let officer = app.get("/api/v1/me").bearer(&w.officer.token).send().await.expect(200).body["display_name"].clone();
+        assert_eq!(item["approver_names"], json!([officer]));
+        assert_eq!(item["payee_account"]["holder_name"], "Harm Reduction Kenya");
+        let path = format!("/api/v1/disbursements/{d}/pay");
+        let today = app.clock.today().to_string();
+        // No account named: 400 at bank_account_id.
+        let r = app.post(&path).bearer(&w.finance.token).json(&json!({"payment_reference": "P-1", "paid_on": today})).send().await.expect_problem(400);
+        assert_eq!(r.first_error_field(), "bank_account_id");
+        // A usable account in another currency, or one not yet confirmed: 409.
+        let euro = app.payee(&w.grantee, "EUR").await;
+        let proposed = id(&propose(&app, &w.member, &w.grantee, iban_account("USD")).await);
+        for (account, says) in [(&euro, "EUR"), (&proposed, "proposed")] {
+            let r = app.post(&path).bearer(&w.finance.token)
+                .json(&json!({"payment_reference": "P-1", "paid_on": today, "bank_account_id": account})).send().await.expect_problem(409);
+            assert_eq!(r.body["type"], "urn:idpc-hub:problem:account-not-usable");
+            assert!(r.body["detail"].as_str().unwrap().contains(says), "{}", r.text);
+        }
+        let t = app.get(&format!("/api/v1/disbursements/{d}")).bearer(&w.finance.token).send().await.expect(200);
+        assert_eq!(t.body["status"], "approved");
+        // The finance officer's page shows the approver and the account, and offers only it.
+        let mut b = Browser::new(&app);
+        b.sign_in(&w.finance.email, PASSWORD).await;
+        let page = b.open(&format!("/disbursements/{d}")).await;
+        assert!(page.text.contains(officer.as_str().unwrap()) && page.text.contains("Harm Reduction Kenya · ****4931"), "{}", page.text);
+        assert!(page.text.contains(&format!("value=\"{usable}\"")) && !page.text.contains(&format!("value=\"{euro}\"")), "{}", page.text);
+        let r = b.submit(&format!("/disbursements/{d}/pay"), &[("bank_account_id", &usable), ("payment_reference", "BANK-1"), ("paid_on", &today)]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let t = app.get(&format!("/api/v1/disbursements/{d}")).bearer(&w.member.token).send().await.expect(200);
+        assert_eq!((t.body["status"].as_str(), t.body["bank_account_id"].as_str()), (Some("paid"), Some(usable.as_str())));
+        assert_eq!(t.body["payee_account"]["number"], "****4931");
     }
 }

@@ -43,11 +43,12 @@ on_both! {
             assert_eq!(r.body["type"], "urn:idpc-hub:problem:grant-exhausted", "{}", r.text);
         }
         // Each approved tranche paid twice over, at once, through both instances: paid once.
+        let payee = one.payee(&w.grantee, "USD").await;
         let pays = approved.iter().chain(approved.iter()).enumerate().map(|(i, id)| {
             let app = if i % 2 == 0 { &one } else { &two };
             app.post(&format!("/api/v1/disbursements/{id}/pay"))
                 .bearer(&w.finance.token)
-                .json(&json!({"payment_reference": format!("PAY-{id}"), "paid_on": "2026-05-02"}))
+                .json(&json!({"payment_reference": format!("PAY-{id}"), "paid_on": "2026-05-02", "bank_account_id": payee}))
                 .send()
         });
         let answers = join_all(pays).await;

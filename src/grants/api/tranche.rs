@@ -46,9 +46,24 @@ fn awaiting_schema() -> utoipa::openapi::Object {
     crate::codes::schema::one_of(["me"])
 }
 
-fn answer(c: &mut DbConn, row: TrancheRow) -> Result<Tranche, ApiError> {
-    let currency = grant::by_id(c, &row.grant_id)?.currency;
-    Ok(Tranche::from_row(row, &currency))
+/// The wire form of `row` with the account it is paid to.
+fn answer(
+    c: &mut DbConn,
+    now: chrono::NaiveDateTime,
+    row: TrancheRow,
+) -> Result<Tranche, ApiError> {
+    let g = grant::by_id(c, &row.grant_id)?;
+    let payee = crate::grants::tranche::payee::payee_of(
+        c,
+        &row,
+        &g.grantee_organisation_id,
+        &g.currency,
+        now,
+    )?;
+    Ok(Tranche {
+        payee_account: payee,
+        ..Tranche::from_row(row, &g.currency)
+    })
 }
 
 /// Runs a tranche command once per `Idempotency-Key`, `fingerprint` being its parsed body.
@@ -61,7 +76,7 @@ async fn move_tranche(
     let id = id.into_inner();
     call.once(fingerprint, move |c, config, who, meta| {
         let row = command::run(c, config, who, meta, &id, cmd)?;
-        Outcome::ok(&answer(c, row)?)
+        Outcome::ok(&answer(c, config.clock.naive(), row)?)
     })
     .await
 }
@@ -88,7 +103,7 @@ pub async fn request_disbursement(
     let fingerprint = fingerprint(&new)?;
     call.once(fingerprint, move |c, config, who, meta| {
         let row = command::request(c, config, who, meta, &id, new)?;
-        let out = answer(c, row)?;
+        let out = answer(c, config.clock.naive(), row)?;
         Outcome::created(format!("/api/v1/disbursements/{}", out.id), &out)
     })
     .await
@@ -145,10 +160,14 @@ pub async fn get_disbursement(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reader = Reader::internal(&who)?;
-    let (row, grant) = state
-        .db(move |c| access::visible_tranche(c, &reader, &id))
+    let config = state.config.clone();
+    let tranche = state
+        .db(move |c| {
+            let (row, _) = access::visible_tranche(c, &reader, &id)?;
+            answer(c, config.clock.naive(), row)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Tranche::from_row(row, &grant.currency)))
+    Ok(HttpResponse::Ok().json(tranche))
 }
 
 /// Approve a tranche (not its requester; two different approvers above the threshold). Accepts Idempotency-Key.

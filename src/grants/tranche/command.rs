@@ -196,6 +196,7 @@ fn requested_row(
         reversed_at: None,
         created_at: now,
         updated_at: now,
+        bank_account_id: None,
     }
 }
 
@@ -280,12 +281,25 @@ fn checked(command: TrancheCommand, today: chrono::NaiveDate) -> Result<TrancheC
                 1,
                 200,
             ),
-            bank_account_id: p.bank_account_id,
+            bank_account_id: payee_named(&mut errors, p.bank_account_id),
         }),
         other => other,
     };
     no_field_errors(errors)?;
     Ok(command)
+}
+
+/// A payment names the account it went to: blank is a 400 naming `bank_account_id`.
+fn payee_named(errors: &mut Vec<FieldError>, id: String) -> String {
+    let id = id.trim().to_string();
+    if id.is_empty() {
+        errors.push(FieldError::new(
+            "bank_account_id",
+            "required",
+            "Name the grantee's bank account the tranche is paid to.",
+        ));
+    }
+    id
 }
 
 /// A payment is recorded when it happened: a date more than a day ahead (a day allows for
@@ -478,9 +492,7 @@ fn apply(
             n
         }
         (TrancheMove::Paid, TrancheCommand::Pay(p)) => {
-            if let Some(a) = &p.bank_account_id {
-                payee_account(ctx, g, a)?;
-            }
+            payee_account(ctx, g, &p.bank_account_id)?;
             let n = diesel::update(base)
                 .set((
                     disbursements::status.eq(TrancheStatus::Paid),
@@ -488,7 +500,7 @@ fn apply(
                     disbursements::paid_on.eq(Some(p.paid_on)),
                     disbursements::paid_by.eq(Some(me)),
                     disbursements::paid_at.eq(Some(t)),
-                    disbursements::bank_account_id.eq(&p.bank_account_id),
+                    disbursements::bank_account_id.eq(Some(&p.bank_account_id)),
                     disbursements::updated_at.eq(t),
                 ))
                 .execute(ctx.conn)?;
@@ -521,34 +533,40 @@ fn apply(
     Ok(n)
 }
 
-/// A tranche is paid only to a bank account of its grantee that a second person confirmed and
-/// whose cooling-off period has passed (`payments::accounts` keeps the accounts): 400 naming
-/// `bank_account_id` for another organisation's or an unknown account, 409 otherwise.
+/// A tranche is paid only to a bank account of its grantee, in the grant's currency, that a
+/// second person confirmed and whose cooling-off period has passed (`payments::accounts` keeps
+/// the accounts): 400 naming `bank_account_id` for another organisation's or an unknown
+/// account, 409 otherwise.
 fn payee_account(ctx: &mut Ctx<'_>, g: &GrantRow, id: &str) -> Result<(), ApiError> {
     use crate::db::schema::bank_accounts as a;
-    let found: Option<(String, Option<chrono::NaiveDateTime>)> = a::table
+    let found: Option<(String, String, Option<chrono::NaiveDateTime>)> = a::table
         .find(id)
         .filter(a::organisation_id.eq(&g.grantee_organisation_id))
-        .select((a::status, a::usable_from))
+        .select((a::status, a::currency, a::usable_from))
         .first(ctx.conn)
         .optional()?;
+    let refused = |detail: String| ApiError::Conflict {
+        code: ConflictCode::AccountNotUsable,
+        detail,
+    };
     match found {
         None => Err(ApiError::field(
             "bank_account_id",
             "unknown",
             "The grantee has no bank account with this id.",
         )),
-        Some((status, Some(from))) if status == "confirmed" && from <= ctx.now => Ok(()),
-        Some((status, from)) => Err(ApiError::Conflict {
-            code: ConflictCode::AccountNotUsable,
-            detail: match from.filter(|_| status == "confirmed") {
-                Some(f) => format!(
-                    "The account is in its cooling-off period until {}; nothing is paid to it before.",
-                    crate::kit::rfc3339(f)
-                ),
-                None => format!("The account is {status}; only a confirmed account is paid to."),
-            },
-        }),
+        Some((_, currency, _)) if currency != g.currency => Err(refused(format!(
+            "The account is in {currency}; this tranche is paid in {}.",
+            g.currency
+        ))),
+        Some((status, _, Some(from))) if status == "confirmed" && from <= ctx.now => Ok(()),
+        Some((status, _, from)) => Err(refused(match from.filter(|_| status == "confirmed") {
+            Some(f) => format!(
+                "The account is in its cooling-off period until {}; nothing is paid to it before.",
+                crate::kit::rfc3339(f)
+            ),
+            None => format!("The account is {status}; only a confirmed account is paid to."),
+        })),
     }
 }
 

@@ -3,6 +3,7 @@
 //! finance and perhaps reversed. Its life is a pure transition table; `command` applies it.
 
 pub mod command;
+pub mod payee;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -263,6 +264,8 @@ pub struct TrancheRow {
     pub created_at: NaiveDateTime,
     /// Last change.
     pub updated_at: NaiveDateTime,
+    /// The grantee's bank account it was paid to.
+    pub bank_account_id: Option<String>,
 }
 
 /// A tranche as the API shows it.
@@ -305,6 +308,13 @@ pub struct Tranche {
     pub reversal_reason: Option<String>,
     /// Who reversed it.
     pub reversed_by: Option<String>,
+    /// The grantee's bank account it was paid to (kept in the audit trail of the payment).
+    pub bank_account_id: Option<String>,
+    /// The grantee's account it is paid to, with its holder's name and the number's last four:
+    /// the account it was paid to; before that the account of its open payment run line, or
+    /// else the newest usable account of the grantee in the tranche's currency (null when the
+    /// grantee has none yet).
+    pub payee_account: Option<payee::PayeeAccount>,
     /// Created (RFC 3339).
     pub created_at: String,
     /// Last change (RFC 3339).
@@ -333,6 +343,8 @@ impl Tranche {
             paid_by: r.paid_by,
             reversal_reason: r.reversal_reason,
             reversed_by: r.reversed_by,
+            bank_account_id: r.bank_account_id,
+            payee_account: None,
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
         }
@@ -370,10 +382,10 @@ pub struct PayBody {
     pub payment_reference: String,
     /// Date of payment (YYYY-MM-DD).
     pub paid_on: NaiveDate,
-    /// The grantee's bank account paid to: confirmed and past its cooling-off period (409
-    /// `account_not_usable` otherwise).
-    #[serde(default)]
-    pub bank_account_id: Option<String>,
+    /// The grantee's bank account paid to (required): an account of another organisation or
+    /// none is 400 naming `bank_account_id`; one not confirmed, still in its cooling-off period
+    /// or in another currency than the tranche's is 409 `account_not_usable`.
+    pub bank_account_id: String,
 }
 
 #[cfg(test)]
@@ -399,7 +411,7 @@ mod tests {
         TrancheCommand::Pay(PayBody {
             payment_reference: "x".into(),
             paid_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
-            bank_account_id: None,
+            bank_account_id: "a".into(),
         })
     }
 

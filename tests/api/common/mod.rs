@@ -150,6 +150,43 @@ impl TestApp {
         self.mail.take()
     }
 
+    /// A usable bank account of `organisation_id` in `currency` (confirmed, past its
+    /// cooling-off period), written directly so a test that pays a tranche needs no account
+    /// steps, emails or audit rows of its own; returns its id.
+    pub async fn payee(&self, organisation_id: &str, currency: &str) -> String {
+        let (org, cur) = (organisation_id.to_string(), currency.to_string());
+        let keyring = self.state.keyring.clone();
+        let now = self.clock.naive();
+        self.db(move |c| {
+            let seed = idpc_hub::payments::payees::Seed {
+                organisation_id: &org,
+                holder_name: "Harm Reduction Kenya",
+                currency: &cur,
+                iban: "DE44500105175407324931",
+                bic: "MARKDEF1500",
+                proposer: "fixture-proposer",
+                confirmer: "fixture-confirmer",
+            };
+            idpc_hub::payments::payees::seed_usable(c, &keyring, &seed, now)
+        })
+        .await
+        .expect("account seeded")
+    }
+
+    /// A usable account of the grantee of `grant` in the grant's currency (read as `token`).
+    pub async fn grant_payee(&self, token: &str, grant: &str) -> String {
+        let g = self
+            .get(&format!("/api/v1/grants/{grant}"))
+            .bearer(token)
+            .send()
+            .await
+            .expect(200)
+            .body;
+        let org = g["grantee_organisation_id"].as_str().expect("grantee");
+        self.payee(org, g["currency"].as_str().expect("currency"))
+            .await
+    }
+
     /// Runs blocking database work for assertions.
     pub async fn db<T: Send + 'static>(
         &self,
