@@ -12,7 +12,7 @@ mod directory;
 mod grants;
 mod partners;
 mod people;
-mod steps;
+pub(crate) mod steps;
 
 use diesel::prelude::*;
 

@@ -278,6 +278,8 @@ fn seed_grant(
             planned_end: year_start
                 .checked_add_days(Days::new(364))
                 .unwrap_or(year_start),
+            budget: crate::demo::steps::demo_budget(amount, "USD"),
+            indicators: crate::demo::steps::demo_indicators("capacity_strengthening", areas),
         },
     )?;
     let run = |c: &mut DbConn, who: &GrantStaff, cmd: GrantCommand| {

@@ -105,6 +105,8 @@ pub enum Kind {
     PaymentRunPending,
     /// The bank returned a payment (to the tranche's approvers and finance).
     PaymentReturned,
+    /// A revision of an approved budget waits for an officer (to officers other than its proposer).
+    BudgetRevisionPending,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -340,6 +342,11 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "[{{ network_name }}] A new bank account of {{ organisation_name }} was confirmed",
     ),
     (
+        Kind::BudgetRevisionPending,
+        "budget_revision_pending",
+        "[{{ network_name }}] A budget revision of grant {{ grant_reference }} awaits your decision",
+    ),
+    (
         Kind::PaymentRunPending,
         "payment_run_pending",
         "[{{ network_name }}] A payment run of {{ control_sum }} awaits your approval",
@@ -409,6 +416,7 @@ const FILES: &[(&str, &str)] = template_files!(
     "bank_account_confirmed",
     "payment_run_pending",
     "payment_returned",
+    "budget_revision_pending",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod admin;
 pub mod console;
+pub mod budgets;
 pub mod funds;
 pub mod grant_desk;
 pub mod page;
@@ -83,6 +84,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/organisations/{id}/bank-accounts/{account_id}/confirm",
             web::post().to(payments::confirm_account),
+        )
+        .route(
+            "/budget-revisions/{id}",
+            web::get().to(budgets::revision),
+        )
+        .route(
+            "/budget-revisions/{id}/{verb}",
+            web::post().to(budgets::decide),
         )
         .route("/payment-runs/{id}", web::get().to(payments::run))
         .route(
