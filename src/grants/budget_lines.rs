@@ -232,11 +232,9 @@ pub fn signed(minor: i64, currency: &str) -> String {
     }
 }
 
-/// Replaces the lines of `grant_id` with `lines`: kept lines are updated, new ones inserted,
-/// the others removed — unless a financial report recorded spend on them (409).
-pub fn write(
-    ctx: &mut Ctx<'_>,
-    grant_id: &str,
+/// Refuses (409 `has_actuals`) to remove a line a financial report recorded spend on.
+pub fn keeps_reported(
+    conn: &mut DbConn,
     current: &[LineValue],
     lines: &[LineValue],
 ) -> Result<(), ApiError> {
@@ -244,7 +242,7 @@ pub fn write(
         let used: i64 = report_actuals::table
             .filter(report_actuals::budget_line_id.eq(&gone.id))
             .count()
-            .get_result(ctx.conn)?;
+            .get_result(conn)?;
         if used > 0 {
             return Err(ApiError::Conflict {
                 code: ConflictCode::HasActuals,
@@ -254,6 +252,20 @@ pub fn write(
                 ),
             });
         }
+    }
+    Ok(())
+}
+
+/// Replaces the lines of `grant_id` with `lines`: kept lines are updated, new ones inserted,
+/// the others removed — unless a financial report recorded spend on them (409).
+pub fn write(
+    ctx: &mut Ctx<'_>,
+    grant_id: &str,
+    current: &[LineValue],
+    lines: &[LineValue],
+) -> Result<(), ApiError> {
+    keeps_reported(ctx.conn, current, lines)?;
+    for gone in current.iter().filter(|c| !lines.iter().any(|l| l.id == c.id)) {
         diesel::delete(budget_lines::table.find(&gone.id)).execute(ctx.conn)?;
     }
     for (i, l) in lines.iter().enumerate() {

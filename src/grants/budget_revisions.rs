@@ -353,6 +353,7 @@ fn revise(
     me: &str,
 ) -> Result<Written, ApiError> {
     budget_lines::balanced(g, &lines)?;
+    budget_lines::keeps_reported(ctx.conn, current, &lines)?;
     let waiting: i64 = budget_revisions::table
         .filter(budget_revisions::grant_id.eq(&g.id))
         .filter(budget_revisions::status.eq(RevisionStatus::Pending))
