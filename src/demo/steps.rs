@@ -13,10 +13,10 @@ use crate::db::DbConn;
 use crate::db::schema::organisations;
 use crate::error::ApiError;
 use crate::grants::budget_lines::{BudgetCategory, BudgetLineInput};
-use crate::grants::indicators::IndicatorInput;
 use crate::grants::fund::FundRow;
 use crate::grants::fx;
 use crate::grants::grant::{self, GrantCommand, GrantRow, NewGrant};
+use crate::grants::indicators::IndicatorInput;
 use crate::grants::report::{self, NewReport, ReportCommand, ReportKind, ReportRow, SubmitReport};
 use crate::grants::tranche::{
     self, NewTranche, PayBody, TrancheCommand, TrancheRow, TrancheStatus,
@@ -110,9 +110,17 @@ pub(crate) fn demo_budget(amount: &str, currency: &str) -> Vec<BudgetLineInput> 
     let total = money::parse_amount("amount", amount, currency).unwrap_or(0);
     let (activities, staff) = (total * 6 / 10, total * 3 / 10);
     [
-        (BudgetCategory::Activities, "Trainings, meetings and campaign work", activities),
+        (
+            BudgetCategory::Activities,
+            "Trainings, meetings and campaign work",
+            activities,
+        ),
         (BudgetCategory::Staff, "Coordinator (part time)", staff),
-        (BudgetCategory::Overheads, "Office and audit", total - activities - staff),
+        (
+            BudgetCategory::Overheads,
+            "Office and audit",
+            total - activities - staff,
+        ),
     ]
     .into_iter()
     .map(|(category, description, minor)| BudgetLineInput {

@@ -74,7 +74,11 @@ pub fn record(
 ) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let wrong_kind = |field: &str, kind: &str| {
-        FieldError::new(field, "not_allowed", format!("Only a {kind} report carries {field}."))
+        FieldError::new(
+            field,
+            "not_allowed",
+            format!("Only a {kind} report carries {field}."),
+        )
     };
     if r.kind != ReportKind::Financial && !actuals.is_empty() {
         errors.push(wrong_kind("actuals", "financial"));

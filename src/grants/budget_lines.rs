@@ -148,8 +148,13 @@ pub fn checked(
     let mut out = Vec::with_capacity(input.len());
     for (i, l) in input.iter().enumerate() {
         let at = format!("{field}.{i}");
-        let description =
-            text_field(&mut errors, &format!("{at}.description"), &l.description, 1, 500);
+        let description = text_field(
+            &mut errors,
+            &format!("{at}.description"),
+            &l.description,
+            1,
+            500,
+        );
         let amount = money::parse_amount(&format!("{at}.amount"), &l.amount, currency)
             .map_err(|e| errors.push(e.into()))
             .unwrap_or(0);
@@ -238,7 +243,10 @@ pub fn keeps_reported(
     current: &[LineValue],
     lines: &[LineValue],
 ) -> Result<(), ApiError> {
-    for gone in current.iter().filter(|c| !lines.iter().any(|l| l.id == c.id)) {
+    for gone in current
+        .iter()
+        .filter(|c| !lines.iter().any(|l| l.id == c.id))
+    {
         let used: i64 = report_actuals::table
             .filter(report_actuals::budget_line_id.eq(&gone.id))
             .count()
@@ -265,7 +273,10 @@ pub fn write(
     lines: &[LineValue],
 ) -> Result<(), ApiError> {
     keeps_reported(ctx.conn, current, lines)?;
-    for gone in current.iter().filter(|c| !lines.iter().any(|l| l.id == c.id)) {
+    for gone in current
+        .iter()
+        .filter(|c| !lines.iter().any(|l| l.id == c.id))
+    {
         diesel::delete(budget_lines::table.find(&gone.id)).execute(ctx.conn)?;
     }
     for (i, l) in lines.iter().enumerate() {

@@ -275,11 +275,7 @@ pub fn replace(
         let lines = budget_lines::checked("lines", &body.lines, &before.currency, &current)?;
         if before.status.holds_award() {
             let reason = reason.ok_or_else(|| {
-                ApiError::field(
-                    "reason",
-                    "required",
-                    "Say why an approved budget changes.",
-                )
+                ApiError::field("reason", "required", "Say why an approved budget changes.")
             })?;
             return revise(ctx, &before, &current, lines, reason, &who.id);
         }
@@ -302,7 +298,11 @@ pub fn replace(
 }
 
 /// Moves the grant's version (the budget is part of the grant) and, for an edit, its status.
-pub(crate) fn bump(ctx: &mut Ctx<'_>, before: &GrantRow, to: GrantStatus) -> Result<GrantRow, ApiError> {
+pub(crate) fn bump(
+    ctx: &mut Ctx<'_>,
+    before: &GrantRow,
+    to: GrantStatus,
+) -> Result<GrantRow, ApiError> {
     let n = diesel::update(
         grants::table
             .find(&before.id)
@@ -413,9 +413,15 @@ pub fn decide(
     let rejection = rejection.as_deref().map(check::reason).transpose()?;
     command::run(conn, config, who, meta, |ctx| {
         let (r, g) = by_id(ctx.conn, id)?;
-        let verb = if rejection.is_some() { "reject" } else { "approve" };
+        let verb = if rejection.is_some() {
+            "reject"
+        } else {
+            "approve"
+        };
         if r.status != RevisionStatus::Pending {
-            return Err(Refusal::invalid("budget revision", r.status.as_str(), verb, &["pending"]).into());
+            return Err(
+                Refusal::invalid("budget revision", r.status.as_str(), verb, &["pending"]).into(),
+            );
         }
         if r.proposed_by == who.id {
             return Err(Refusal::new(

@@ -143,7 +143,11 @@ pub fn checked(
 ) -> Result<Vec<IndicatorRow>, ApiError> {
     let mut errors = Vec::new();
     if input.len() > 50 {
-        errors.push(FieldError::new(field, "too_long", "Use at most 50 indicators."));
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            "Use at most 50 indicators.",
+        ));
     }
     let mut out: Vec<IndicatorRow> = Vec::with_capacity(input.len());
     for (i, x) in input.iter().enumerate() {
@@ -197,7 +201,10 @@ pub fn write(
     current: &[IndicatorRow],
     next: &[IndicatorRow],
 ) -> Result<(), ApiError> {
-    for gone in current.iter().filter(|c| !next.iter().any(|n| n.id == c.id)) {
+    for gone in current
+        .iter()
+        .filter(|c| !next.iter().any(|n| n.id == c.id))
+    {
         let used: i64 = indicator_results::table
             .filter(indicator_results::indicator_id.eq(&gone.id))
             .count()
@@ -281,7 +288,10 @@ pub fn replace(
             shown(&next),
         )?;
         let now = of_grant(ctx.conn, grant_id)?;
-        Ok((now.into_iter().map(Indicator::from).collect(), after.version))
+        Ok((
+            now.into_iter().map(Indicator::from).collect(),
+            after.version,
+        ))
     })
 }
 

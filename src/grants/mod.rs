@@ -3,8 +3,8 @@
 //! Budgets are enforced by conditional UPDATEs (`budget`), never read-then-write.
 
 pub mod access;
-pub mod api;
 pub mod actuals;
+pub mod api;
 pub mod budget;
 pub mod budget_lines;
 pub mod budget_revisions;

@@ -389,7 +389,6 @@ pub fn run(
     })
 }
 
-
 /// The conditional UPDATE of a report command (the `from` status in its WHERE clause).
 fn write(
     ctx: &mut Ctx<'_>,
@@ -399,39 +398,39 @@ fn write(
     me: &str,
 ) -> Result<usize, ApiError> {
     let id = before.id.as_str();
-        let t = ctx.now;
-        let q = grant_reports::table
-            .find(id)
-            .filter(grant_reports::status.eq(before.status));
-        let moved = match command {
-            ReportCommand::Submit(s) => diesel::update(q)
-                .set((
-                    grant_reports::status.eq(to),
-                    grant_reports::summary.eq(Some(&s.summary)),
-                    grant_reports::document_url.eq(Some(&s.document_url)),
-                    grant_reports::submitted_by.eq(Some(me)),
-                    grant_reports::submitted_at.eq(Some(t)),
-                    grant_reports::updated_at.eq(t),
-                ))
-                .execute(ctx.conn)?,
-            ReportCommand::Accept => diesel::update(q)
-                .set((
-                    grant_reports::status.eq(to),
-                    grant_reports::decided_by.eq(Some(me)),
-                    grant_reports::decided_at.eq(Some(t)),
-                    grant_reports::updated_at.eq(t),
-                ))
-                .execute(ctx.conn)?,
-            ReportCommand::Return(r) => diesel::update(q)
-                .set((
-                    grant_reports::status.eq(to),
-                    grant_reports::decided_by.eq(Some(me)),
-                    grant_reports::decided_at.eq(Some(t)),
-                    grant_reports::return_reason.eq(Some(r)),
-                    grant_reports::updated_at.eq(t),
-                ))
-                .execute(ctx.conn)?,
-        };
+    let t = ctx.now;
+    let q = grant_reports::table
+        .find(id)
+        .filter(grant_reports::status.eq(before.status));
+    let moved = match command {
+        ReportCommand::Submit(s) => diesel::update(q)
+            .set((
+                grant_reports::status.eq(to),
+                grant_reports::summary.eq(Some(&s.summary)),
+                grant_reports::document_url.eq(Some(&s.document_url)),
+                grant_reports::submitted_by.eq(Some(me)),
+                grant_reports::submitted_at.eq(Some(t)),
+                grant_reports::updated_at.eq(t),
+            ))
+            .execute(ctx.conn)?,
+        ReportCommand::Accept => diesel::update(q)
+            .set((
+                grant_reports::status.eq(to),
+                grant_reports::decided_by.eq(Some(me)),
+                grant_reports::decided_at.eq(Some(t)),
+                grant_reports::updated_at.eq(t),
+            ))
+            .execute(ctx.conn)?,
+        ReportCommand::Return(r) => diesel::update(q)
+            .set((
+                grant_reports::status.eq(to),
+                grant_reports::decided_by.eq(Some(me)),
+                grant_reports::decided_at.eq(Some(t)),
+                grant_reports::return_reason.eq(Some(r)),
+                grant_reports::updated_at.eq(t),
+            ))
+            .execute(ctx.conn)?,
+    };
     Ok(moved)
 }
 

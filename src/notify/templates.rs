@@ -519,6 +519,8 @@ mod tests {
             "holder_name": "Org", "masked_number": "****1234", "usable_from": "4 May 2026 10:00 UTC",
             "account_link": "http://x/a", "run_link": "http://x/r", "control_sum": "EUR 3.00",
             "line_count": 3, "value_date": "4 May 2026",
+            "largest_move_percent": "33.34", "tolerance_percent": 10,
+            "changes": ["activities: Trainings, 450.00 → 300.00 USD"],
         });
         if let (Value::Object(all), Value::Object(more)) = (&mut ctx, payments) {
             all.extend(more);

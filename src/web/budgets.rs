@@ -39,7 +39,11 @@ fn rows(r: &BudgetRevision) -> Vec<Row> {
             proposed: p.amount.clone(),
         })
         .collect();
-    for b in r.before.iter().filter(|b| !r.proposed.iter().any(|p| p.id == b.id)) {
+    for b in r
+        .before
+        .iter()
+        .filter(|b| !r.proposed.iter().any(|p| p.id == b.id))
+    {
         out.push(Row {
             category: b.category.as_str().replace('_', "-"),
             description: b.description.clone(),

@@ -17,8 +17,8 @@ use crate::auth::caller::{GrantStaff, Staff};
 use crate::auth::principal::RequestMeta;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::grants::budget_lines::{BudgetCategory, BudgetLineInput};
 use crate::grants::access::{self, Reader};
+use crate::grants::budget_lines::{BudgetCategory, BudgetLineInput};
 use crate::grants::fund;
 use crate::grants::grant::read::{self, GrantFilter, GrantItem};
 use crate::grants::grant::{

@@ -5,8 +5,8 @@
 
 pub mod account;
 pub mod admin;
-pub mod console;
 pub mod budgets;
+pub mod console;
 pub mod funds;
 pub mod grant_desk;
 pub mod page;
@@ -85,10 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/organisations/{id}/bank-accounts/{account_id}/confirm",
             web::post().to(payments::confirm_account),
         )
-        .route(
-            "/budget-revisions/{id}",
-            web::get().to(budgets::revision),
-        )
+        .route("/budget-revisions/{id}", web::get().to(budgets::revision))
         .route(
             "/budget-revisions/{id}/{verb}",
             web::post().to(budgets::decide),

@@ -18,22 +18,54 @@ fn line(category: &str, description: &str, amount: &str) -> Value {
 async fn draft_with(app: &TestApp, w: &World, lines: Value) -> String {
     let mut body = grant_body(&w.fund, &w.grantee, "USD", "1000.00");
     body["budget"] = lines;
-    app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await.expect(201).body["id"]
+    app.post("/api/v1/grants")
+        .bearer(&w.officer.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .body["id"]
         .as_str()
         .unwrap()
         .to_string()
 }
 
 async fn etag(app: &TestApp, path: &str, token: &str) -> String {
-    app.get(path).bearer(token).send().await.expect(200).header("etag").expect("an ETag")
+    app.get(path)
+        .bearer(token)
+        .send()
+        .await
+        .expect(200)
+        .header("etag")
+        .expect("an ETag")
 }
 
 /// An active grant of 1000.00 USD with lines of 500.00 (activities) and 500.00 (staff).
 async fn active_with_two_lines(app: &TestApp, w: &World) -> String {
-    let id = draft_with(app, w, json!([line("activities", "Trainings", "500.00"), line("staff", "Trainer fees", "500.00")])).await;
-    app.post(&format!("/api/v1/grants/{id}/submit")).bearer(&w.officer.token).send().await.expect(200);
-    app.post(&format!("/api/v1/grants/{id}/approve")).bearer(&w.officer2.token).send().await.expect(200);
-    app.post(&format!("/api/v1/grants/{id}/activate")).bearer(&w.officer.token).send().await.expect(200);
+    let id = draft_with(
+        app,
+        w,
+        json!([
+            line("activities", "Trainings", "500.00"),
+            line("staff", "Trainer fees", "500.00")
+        ]),
+    )
+    .await;
+    app.post(&format!("/api/v1/grants/{id}/submit"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/grants/{id}/approve"))
+        .bearer(&w.officer2.token)
+        .send()
+        .await
+        .expect(200);
+    app.post(&format!("/api/v1/grants/{id}/activate"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200);
     id
 }
 

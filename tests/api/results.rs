@@ -21,12 +21,35 @@ async fn planned(app: &TestApp, w: &World) -> (String, Value) {
         "name": "Paralegals trained", "unit": "people", "baseline": "0", "target": "40",
         "pillar": "capacity_strengthening", "priority_area": "decriminalisation_justice_reform",
     }]);
-    let id = app.post("/api/v1/grants").bearer(&w.officer.token).json(&body).send().await.expect(201).body["id"]
-        .as_str().unwrap().to_string();
-    for (verb, token) in [("submit", &w.officer.token), ("approve", &w.officer2.token), ("activate", &w.officer.token)] {
-        app.post(&format!("/api/v1/grants/{id}/{verb}")).bearer(token).send().await.expect(200);
+    let id = app
+        .post("/api/v1/grants")
+        .bearer(&w.officer.token)
+        .json(&body)
+        .send()
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (verb, token) in [
+        ("submit", &w.officer.token),
+        ("approve", &w.officer2.token),
+        ("activate", &w.officer.token),
+    ] {
+        app.post(&format!("/api/v1/grants/{id}/{verb}"))
+            .bearer(token)
+            .send()
+            .await
+            .expect(200);
     }
-    let budget = app.get(&format!("/api/v1/grants/{id}/budget")).bearer(&w.officer.token).send().await.expect(200).body;
+    let budget = app
+        .get(&format!("/api/v1/grants/{id}/budget"))
+        .bearer(&w.officer.token)
+        .send()
+        .await
+        .expect(200)
+        .body;
     (id, budget)
 }
 
@@ -37,7 +60,8 @@ async fn ask(app: &TestApp, w: &World, grant: &str, kind: &str) -> String {
 }
 
 fn submit(extra: Value) -> Value {
-    let mut body = json!({"summary": "What we did", "document_url": "https://example.org/report.pdf"});
+    let mut body =
+        json!({"summary": "What we did", "document_url": "https://example.org/report.pdf"});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }

@@ -104,9 +104,7 @@ pub async fn get_budget_revision(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     GrantStaff::try_from(&who)?;
-    let r = state
-        .db(move |c| budget_revisions::show(c, &id))
-        .await?;
+    let r = state.db(move |c| budget_revisions::show(c, &id)).await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -183,9 +181,7 @@ pub async fn get_indicators(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reader = Reader::internal(&who)?;
-    let (list, version) = state
-        .db(move |c| indicators::read(c, &reader, &id))
-        .await?;
+    let (list, version) = state.db(move |c| indicators::read(c, &reader, &id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(version)))
         .json(list))
