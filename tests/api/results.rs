@@ -197,3 +197,29 @@ on_both! {
         assert!(r.body["detail"].as_str().unwrap().contains("you edited its indicators"), "{}", r.text);
     }
 }
+
+on_both! {
+    async fn the_iati_file_carries_budgets_planned_disbursements_and_results_and_still_validates(backend) {
+        let app = TestApp::start_with(backend, &[("OPEN_DATA_ORG_ID", "XI-IATI-EXAMPLE")]).await;
+        let w = world(&app).await;
+        let (grant, _) = planned(&app, &w).await;
+        let list = app.get(&format!("/api/v1/grants/{grant}/indicators")).bearer(&w.officer.token).send().await.expect(200).body;
+        let report = ask(&app, &w, &grant, "narrative").await;
+        app.post(&format!("/api/v1/reports/{report}/submit")).bearer(&w.member.token)
+            .json(&submit(json!({"indicators": [{"indicator_id": list[0]["id"], "actual": "32"}]}))).send().await.expect(200);
+        // A result is published once its report is accepted.
+        let before = app.get("/api/v1/exports/iati-activities.xml").send().await.expect(200).text;
+        assert!(!before.contains("<actual "), "{before}");
+        app.post(&format!("/api/v1/reports/{report}/accept")).bearer(&w.officer.token).send().await.expect(200);
+        let xml = app.get("/api/v1/exports/iati-activities.xml").send().await.expect(200).text;
+        crate::exports::validate_iati(&xml);
+        assert!(xml.contains("<budget type=\"1\" status=\"2\">"), "{xml}");
+        assert!(xml.contains("<planned-disbursement type=\"1\">"), "{xml}");
+        assert!(xml.contains("<narrative>Paralegals trained (people)</narrative>"), "{xml}");
+        assert!(xml.contains("<target value=\"40\"/>") && xml.contains("<actual value=\"32\"/>"), "{xml}");
+        assert!(xml.contains("<baseline year=\"2026\" iso-date=\"2026-02-01\" value=\"0\"/>"), "{xml}");
+        // 360Giving still validates (its schema test reads the same data).
+        let giving = app.get("/api/v1/exports/360giving.json").send().await;
+        assert_eq!(giving.status, 200, "{}", giving.text);
+    }
+}
