@@ -12,7 +12,7 @@ mod directory;
 mod grants;
 mod partners;
 mod people;
-pub(crate) mod steps;
+mod steps;
 
 use diesel::prelude::*;
 

@@ -106,7 +106,7 @@ pub(super) fn draft(
 }
 
 /// A demo budget: 60 % activities, 30 % staff, the rest overheads.
-pub(crate) fn demo_budget(amount: &str, currency: &str) -> Vec<BudgetLineInput> {
+fn demo_budget(amount: &str, currency: &str) -> Vec<BudgetLineInput> {
     let total = money::parse_amount("amount", amount, currency).unwrap_or(0);
     let (activities, staff) = (total * 6 / 10, total * 3 / 10);
     [
@@ -133,7 +133,7 @@ pub(crate) fn demo_budget(amount: &str, currency: &str) -> Vec<BudgetLineInput> 
 }
 
 /// One demo indicator serving the grant's pillar and first priority area.
-pub(crate) fn demo_indicators(pillar: &str, areas: &[&str]) -> Vec<IndicatorInput> {
+fn demo_indicators(pillar: &str, areas: &[&str]) -> Vec<IndicatorInput> {
     let Some(area) = areas.first() else {
         return Vec::new();
     };
