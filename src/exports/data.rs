@@ -118,8 +118,11 @@ pub struct Published {
     pub closed_at: Option<NaiveDateTime>,
     /// Its indicators, each with the actual of the latest accepted narrative report (none for
     /// a withheld grantee: its results could name it).
-    pub indicators: Vec<(IndicatorRow, Option<String>)>,
+    pub indicators: Vec<IndicatorOutcome>,
 }
+
+/// An indicator with the actual of the latest accepted narrative report, if any.
+pub type IndicatorOutcome = (IndicatorRow, Option<String>);
 
 impl Published {
     /// The date the grant was awarded (approved).
@@ -171,7 +174,7 @@ pub fn load(conn: &mut DbConn) -> Result<OpenDataSet, ApiError> {
 fn results(
     conn: &mut DbConn,
     grant_id: &str,
-) -> Result<(Vec<(IndicatorRow, Option<String>)>, Option<NaiveDateTime>), ApiError> {
+) -> Result<(Vec<IndicatorOutcome>, Option<NaiveDateTime>), ApiError> {
     let indicators = crate::grants::indicators::of_grant(conn, grant_id)?;
     if indicators.is_empty() {
         return Ok((Vec::new(), None));
