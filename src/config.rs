@@ -204,6 +204,10 @@ pub struct Config {
     /// How far (percent) a new reference rate may move from the confirmed one and still
     /// apply without a second person.
     pub fx_rate_change_band_percent: i64,
+    /// Share (percent) of a budget line an approved budget may move without an officer.
+    pub budget_revision_tolerance_percent: i64,
+    /// Variance (percent) of a line's actual spend beyond which it is flagged.
+    pub budget_variance_tolerance_percent: i64,
     /// How old (days) the date of a new reference rate may be.
     pub fx_rate_max_age_days: i64,
     /// Document storage and limits (`DOCUMENT_*`, `S3_*`).
@@ -344,6 +348,8 @@ impl Config {
             payment_debtor_bic: env.get(&var::PAYMENT_DEBTOR_BIC)?,
             fund_increase_window_days: env.get(&var::FUND_INCREASE_WINDOW_DAYS)?,
             fx_rate_change_band_percent: env.get(&var::FX_RATE_CHANGE_BAND_PERCENT)?,
+            budget_revision_tolerance_percent: env.get(&var::BUDGET_REVISION_TOLERANCE_PERCENT)?,
+            budget_variance_tolerance_percent: env.get(&var::BUDGET_VARIANCE_TOLERANCE_PERCENT)?,
             fx_rate_max_age_days: env.get(&var::FX_RATE_MAX_AGE_DAYS)?,
             documents: document_settings,
             webhooks: webhooks::parse(&env, app_env)?,

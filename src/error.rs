@@ -98,6 +98,13 @@ crate::text_enum! {
         DuplicateApplication = "duplicate_application",
         /// Another user has this email address.
         EmailTaken = "email_taken",
+        /// The grant's budget lines do not sum to its amount (the detail names both and the
+        /// difference), or it has none.
+        BudgetMismatch = "budget_mismatch",
+        /// A revision of the grant's budget already waits for an officer.
+        BudgetRevisionPending = "budget_revision_pending",
+        /// A report recorded actuals on a budget line or an indicator that would be removed.
+        HasActuals = "has_actuals",
         /// The fund has too little left to award this grant.
         FundExhausted = "fund_exhausted",
         /// The grant has too little left to commit this tranche.

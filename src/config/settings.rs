@@ -208,6 +208,12 @@ settings! {
     FX_RATE_CHANGE_BAND_PERCENT: i64 = "15", parse::int::<i64, 0, 100>;
     /// how many days (1-3650) in the past the date (as_of) of a new reference rate may lie
     FX_RATE_MAX_AGE_DAYS: i64 = "366", parse::int::<i64, 1, 3650>;
+    /// share (0-100 %) of a budget line that an approved grant's budget may move to or from it
+    /// and still apply at once; a larger move waits for a grant officer other than its proposer
+    BUDGET_REVISION_TOLERANCE_PERCENT: i64 = "10", parse::int::<i64, 0, 100>;
+    /// how far (0-1000 %) a financial report's actual spend on a budget line may lie from the
+    /// line's amount before the variance answer flags the line
+    BUDGET_VARIANCE_TOLERANCE_PERCENT: i64 = "10", parse::int::<i64, 0, 1000>;
     /// the network's own org-id identifier in the 360Giving and IATI exports, e.g. GB-COH-01234567
     /// (scheme from standards/org-id/schemes.csv); empty uses GIVING_PREFIX
     OPEN_DATA_ORG_ID: Option<String> = "", open_data::org_id;

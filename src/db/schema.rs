@@ -558,6 +558,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    budget_lines (id) {
+        id -> Text,
+        grant_id -> Text,
+        position -> Integer,
+        category -> Text,
+        description -> Text,
+        amount -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    budget_revisions (id) {
+        id -> Text,
+        grant_id -> Text,
+        status -> Text,
+        reason -> Text,
+        largest_share_basis_points -> BigInt,
+        before_json -> Text,
+        proposed_json -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    report_actuals (id) {
+        id -> Text,
+        report_id -> Text,
+        budget_line_id -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::table! {
+    grant_indicators (id) {
+        id -> Text,
+        grant_id -> Text,
+        position -> Integer,
+        name -> Text,
+        unit -> Text,
+        baseline -> Text,
+        target -> Text,
+        pillar -> Text,
+        priority_area -> Text,
+    }
+}
+
+diesel::table! {
+    indicator_results (id) {
+        id -> Text,
+        report_id -> Text,
+        indicator_id -> Text,
+        actual -> Text,
+        note -> Text,
+    }
+}
+
+diesel::joinable!(budget_lines -> grants (grant_id));
+diesel::joinable!(budget_revisions -> grants (grant_id));
+diesel::joinable!(report_actuals -> budget_lines (budget_line_id));
+diesel::joinable!(grant_indicators -> grants (grant_id));
+diesel::joinable!(indicator_results -> grant_indicators (indicator_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
@@ -591,4 +660,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_runs,
     payment_run_lines,
     documents,
+    budget_lines,
+    budget_revisions,
+    report_actuals,
+    grant_indicators,
+    indicator_results,
 );

@@ -12,9 +12,11 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::organisations;
 use crate::error::ApiError;
+use crate::grants::budget_lines::{BudgetCategory, BudgetLineInput};
 use crate::grants::fund::FundRow;
 use crate::grants::fx;
 use crate::grants::grant::{self, GrantCommand, GrantRow, NewGrant};
+use crate::grants::indicators::IndicatorInput;
 use crate::grants::report::{self, NewReport, ReportCommand, ReportKind, ReportRow, SubmitReport};
 use crate::grants::tranche::{
     self, NewTranche, PayBody, TrancheCommand, TrancheRow, TrancheStatus,
@@ -96,9 +98,54 @@ pub(super) fn draft(
             fx_rate_date,
             planned_start: start,
             planned_end: start.checked_add_days(Days::new(364)).unwrap_or(start),
+            budget: demo_budget(plan.amount, plan.currency),
+            indicators: demo_indicators(plan.pillar, plan.areas),
         },
     )?;
     Ok(Some(g))
+}
+
+/// A demo budget: 60 % activities, 30 % staff, the rest overheads.
+fn demo_budget(amount: &str, currency: &str) -> Vec<BudgetLineInput> {
+    let total = money::parse_amount("amount", amount, currency).unwrap_or(0);
+    let (activities, staff) = (total * 6 / 10, total * 3 / 10);
+    [
+        (
+            BudgetCategory::Activities,
+            "Trainings, meetings and campaign work",
+            activities,
+        ),
+        (BudgetCategory::Staff, "Coordinator (part time)", staff),
+        (
+            BudgetCategory::Overheads,
+            "Office and audit",
+            total - activities - staff,
+        ),
+    ]
+    .into_iter()
+    .map(|(category, description, minor)| BudgetLineInput {
+        id: None,
+        category,
+        description: description.into(),
+        amount: money::format(minor, currency),
+    })
+    .collect()
+}
+
+/// One demo indicator serving the grant's pillar and first priority area.
+fn demo_indicators(pillar: &str, areas: &[&str]) -> Vec<IndicatorInput> {
+    let Some(area) = areas.first() else {
+        return Vec::new();
+    };
+    vec![IndicatorInput {
+        id: None,
+        name: "People reached by the work".into(),
+        unit: "people".into(),
+        baseline: "0".into(),
+        target: "200".into(),
+        pillar: pillar.into(),
+        priority_area: (*area).into(),
+    }]
 }
 
 /// Moves a grant as `who`.
@@ -270,6 +317,8 @@ impl<'a> Reports<'a> {
         let body = SubmitReport {
             summary: format!("{title}: what was done, with the evidence attached."),
             document_url: Some(format!("https://docs.example.org/demo/{}.pdf", r.id)),
+            actuals: Vec::new(),
+            indicators: Vec::new(),
         };
         self.decide(self.member, &r, ReportCommand::Submit(body))
     }

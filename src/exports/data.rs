@@ -11,13 +11,18 @@ use super::WITHHELD_NAME;
 use super::publication::FundPublicationRow;
 use super::settings::OpenData;
 use crate::db::DbConn;
-use crate::db::schema::{disbursements, fund_publications, funds, grants, organisations};
+use crate::db::schema::{
+    disbursements, fund_publications, funds, grant_reports, grants, indicator_results,
+    organisations,
+};
 use crate::directory::OrganisationRow;
 use crate::directory::identifiers;
 use crate::directory::visibility;
 use crate::error::ApiError;
 use crate::grants::fund::FundRow;
 use crate::grants::grant::{GrantRow, GrantStatus};
+use crate::grants::indicators::IndicatorRow;
+use crate::grants::report::{ReportKind, ReportStatus};
 use crate::grants::tranche::{TrancheRow, TrancheStatus};
 
 /// An organisation as open data names it.
@@ -111,7 +116,13 @@ pub struct Published {
     pub activated_at: Option<NaiveDateTime>,
     /// When it was closed.
     pub closed_at: Option<NaiveDateTime>,
+    /// Its indicators, each with the actual of the latest accepted narrative report (none for
+    /// a withheld grantee: its results could name it).
+    pub indicators: Vec<IndicatorOutcome>,
 }
+
+/// An indicator with the actual of the latest accepted narrative report, if any.
+pub type IndicatorOutcome = (IndicatorRow, Option<String>);
 
 impl Published {
     /// The date the grant was awarded (approved).
@@ -147,7 +158,53 @@ pub struct OpenDataSet {
 
 /// Reads the published grants and funds.
 pub fn load(conn: &mut DbConn) -> Result<OpenDataSet, ApiError> {
-    Rows::read(conn)?.assemble()
+    let mut set = Rows::read(conn)?.assemble()?;
+    for p in set.grants.iter_mut().filter(|p| !p.grantee.hidden) {
+        let (indicators, decided) = results(conn, &p.grant.id)?;
+        p.indicators = indicators;
+        if decided.is_some_and(|d| set.modified.is_none_or(|m| d > m)) {
+            set.modified = decided;
+        }
+    }
+    Ok(set)
+}
+
+/// A grant's indicators with the actuals of its latest accepted narrative report, and when
+/// that report was accepted.
+fn results(
+    conn: &mut DbConn,
+    grant_id: &str,
+) -> Result<(Vec<IndicatorOutcome>, Option<NaiveDateTime>), ApiError> {
+    let indicators = crate::grants::indicators::of_grant(conn, grant_id)?;
+    if indicators.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let latest: Option<(String, Option<NaiveDateTime>)> = grant_reports::table
+        .filter(grant_reports::grant_id.eq(grant_id))
+        .filter(grant_reports::kind.eq(ReportKind::Narrative))
+        .filter(grant_reports::status.eq(ReportStatus::Accepted))
+        .order((grant_reports::decided_at.desc(), grant_reports::id.desc()))
+        .select((grant_reports::id, grant_reports::decided_at))
+        .first(conn)
+        .optional()?;
+    let actuals: Vec<(String, String)> = match &latest {
+        Some((report, _)) => indicator_results::table
+            .filter(indicator_results::report_id.eq(report))
+            .select((indicator_results::indicator_id, indicator_results::actual))
+            .load(conn)?,
+        None => Vec::new(),
+    };
+    let with = indicators
+        .into_iter()
+        .map(|i| {
+            let actual = actuals
+                .iter()
+                .find(|(id, _)| *id == i.id)
+                .map(|(_, a)| a.clone());
+            (i, actual)
+        })
+        .collect();
+    Ok((with, latest.and_then(|(_, d)| d)))
 }
 
 /// The rows an open-data set is made of, each read in one query.
@@ -267,6 +324,7 @@ impl Rows {
                 donor,
                 publication,
                 payments: mine,
+                indicators: Vec::new(),
                 fund: f,
                 grant: g,
             });

@@ -278,6 +278,14 @@ fn seed_grant(
             planned_end: year_start
                 .checked_add_days(Days::new(364))
                 .unwrap_or(year_start),
+            // The whole amount on one line, so the grant may be submitted.
+            budget: vec![crate::grants::budget_lines::BudgetLineInput {
+                id: None,
+                category: crate::grants::budget_lines::BudgetCategory::Activities,
+                description: (*title).into(),
+                amount: (*amount).into(),
+            }],
+            indicators: Vec::new(),
         },
     )?;
     let run = |c: &mut DbConn, who: &GrantStaff, cmd: GrantCommand| {

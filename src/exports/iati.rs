@@ -181,6 +181,7 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
     recipient(out, p);
     sectors(out, p, config);
     budgets(out, p);
+    planned_disbursements(out, p);
     transactions(out, p, config, &id);
     if let Some(a) = p
         .publication
@@ -191,6 +192,7 @@ fn activity(out: &mut String, p: &Published, config: &Config) {
         // Type 1: the donor's activity is the parent of this grant.
         let _ = writeln!(out, "  <related-activity ref=\"{}\" type=\"1\"/>", esc(a));
     }
+    results(out, p);
     out.push_str(" </iati-activity>\n");
 }
 
@@ -350,6 +352,54 @@ fn budgets(out: &mut String, p: &Published) {
         value(out, minor, &g.currency, start);
         out.push_str("  </budget>\n");
     }
+}
+
+/// What the network plans to pay the grantee: the amount over the yearly periods of the plan,
+/// as approved (type 1, original); a closed grant plans nothing more.
+fn planned_disbursements(out: &mut String, p: &Published) {
+    let g = &p.grant;
+    if g.status == GrantStatus::Closed {
+        return;
+    }
+    for (start, end, minor) in yearly_budgets(g.planned_start, g.planned_end, g.amount) {
+        let _ = writeln!(
+            out,
+            "  <planned-disbursement type=\"1\">\n   <period-start iso-date=\"{start}\"/>\n   <period-end iso-date=\"{end}\"/>"
+        );
+        value(out, minor, &g.currency, start);
+        out.push_str("  </planned-disbursement>\n");
+    }
+}
+
+/// The grant's indicators as one output result (type 1): each with its baseline in the start
+/// year, and its target and the latest accepted actual over the planned period.
+fn results(out: &mut String, p: &Published) {
+    if p.indicators.is_empty() {
+        return;
+    }
+    let g = &p.grant;
+    out.push_str("  <result type=\"1\" aggregation-status=\"0\">\n   <title>\n    <narrative>Results the grant aims at</narrative>\n   </title>\n");
+    for (i, actual) in &p.indicators {
+        let area = title_of(PRIORITY_AREA_TITLES, &i.priority_area);
+        let _ = write!(
+            out,
+            "   <indicator measure=\"1\" ascending=\"1\">\n    <title>\n     <narrative>{} ({})</narrative>\n    </title>\n    <description>\n     <narrative>{}</narrative>\n    </description>\n    <baseline year=\"{}\" iso-date=\"{}\" value=\"{}\"/>\n    <period>\n     <period-start iso-date=\"{}\"/>\n     <period-end iso-date=\"{}\"/>\n     <target value=\"{}\"/>\n",
+            esc(&i.name),
+            esc(&i.unit),
+            esc(&area),
+            g.planned_start.format("%Y"),
+            g.planned_start,
+            esc(&i.baseline),
+            g.planned_start,
+            g.planned_end,
+            esc(&i.target),
+        );
+        if let Some(a) = actual {
+            let _ = writeln!(out, "     <actual value=\"{}\"/>", esc(a));
+        }
+        out.push_str("    </period>\n   </indicator>\n");
+    }
+    out.push_str("  </result>\n");
 }
 
 /// The commitment, each payment and each reversal of one.

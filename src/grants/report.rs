@@ -206,6 +206,13 @@ pub struct SubmitReport {
     /// to `/api/v1/reports/{id}/documents` (a financial report needs at least one).
     #[serde(default)]
     pub document_url: Option<String>,
+    /// Financial reports: actual spend per budget line in the period (a line left out spent
+    /// nothing). Replaces what an earlier submission gave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actuals: Vec<super::actuals::ActualInput>,
+    /// Narrative reports: the actual reached for each of the grant's indicators.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<super::actuals::IndicatorActualInput>,
 }
 
 impl Audited for Report {
@@ -324,6 +331,8 @@ fn checked(command: ReportCommand) -> Result<ReportCommand, ApiError> {
             ReportCommand::Submit(SubmitReport {
                 summary,
                 document_url: url,
+                actuals: s.actuals,
+                indicators: s.indicators,
             })
         }
         ReportCommand::Return(r) => {
@@ -365,39 +374,10 @@ pub fn run(
         if matches!(command, ReportCommand::Submit(_)) {
             require_files(ctx.conn, &before)?;
         }
-        let t = ctx.now;
-        let q = grant_reports::table
-            .find(id)
-            .filter(grant_reports::status.eq(before.status));
-        let moved = match &command {
-            ReportCommand::Submit(s) => diesel::update(q)
-                .set((
-                    grant_reports::status.eq(to),
-                    grant_reports::summary.eq(Some(&s.summary)),
-                    grant_reports::document_url.eq(s.document_url.as_ref()),
-                    grant_reports::submitted_by.eq(Some(&me.id)),
-                    grant_reports::submitted_at.eq(Some(t)),
-                    grant_reports::updated_at.eq(t),
-                ))
-                .execute(ctx.conn)?,
-            ReportCommand::Accept => diesel::update(q)
-                .set((
-                    grant_reports::status.eq(to),
-                    grant_reports::decided_by.eq(Some(&me.id)),
-                    grant_reports::decided_at.eq(Some(t)),
-                    grant_reports::updated_at.eq(t),
-                ))
-                .execute(ctx.conn)?,
-            ReportCommand::Return(r) => diesel::update(q)
-                .set((
-                    grant_reports::status.eq(to),
-                    grant_reports::decided_by.eq(Some(&me.id)),
-                    grant_reports::decided_at.eq(Some(t)),
-                    grant_reports::return_reason.eq(Some(r)),
-                    grant_reports::updated_at.eq(t),
-                ))
-                .execute(ctx.conn)?,
-        };
+        let moved = write(ctx, &before, to, &command, &me.id)?;
+        if let (ReportCommand::Submit(s), true) = (&command, moved > 0) {
+            super::actuals::record(ctx, &before, &g, &s.actuals, &s.indicators)?;
+        }
         if moved == 0 {
             let now = by_id(ctx.conn, id)?;
             transition(now.status, &command)?;
@@ -450,6 +430,51 @@ fn require_files(conn: &mut DbConn, r: &ReportRow) -> Result<(), ApiError> {
     })
 }
 
+/// The conditional UPDATE of a report command (the `from` status in its WHERE clause).
+fn write(
+    ctx: &mut Ctx<'_>,
+    before: &ReportRow,
+    to: ReportStatus,
+    command: &ReportCommand,
+    me: &str,
+) -> Result<usize, ApiError> {
+    let id = before.id.as_str();
+    let t = ctx.now;
+    let q = grant_reports::table
+        .find(id)
+        .filter(grant_reports::status.eq(before.status));
+    let moved = match command {
+        ReportCommand::Submit(s) => diesel::update(q)
+            .set((
+                grant_reports::status.eq(to),
+                grant_reports::summary.eq(Some(&s.summary)),
+                grant_reports::document_url.eq(s.document_url.as_ref()),
+                grant_reports::submitted_by.eq(Some(me)),
+                grant_reports::submitted_at.eq(Some(t)),
+                grant_reports::updated_at.eq(t),
+            ))
+            .execute(ctx.conn)?,
+        ReportCommand::Accept => diesel::update(q)
+            .set((
+                grant_reports::status.eq(to),
+                grant_reports::decided_by.eq(Some(me)),
+                grant_reports::decided_at.eq(Some(t)),
+                grant_reports::updated_at.eq(t),
+            ))
+            .execute(ctx.conn)?,
+        ReportCommand::Return(r) => diesel::update(q)
+            .set((
+                grant_reports::status.eq(to),
+                grant_reports::decided_by.eq(Some(me)),
+                grant_reports::decided_at.eq(Some(t)),
+                grant_reports::return_reason.eq(Some(r)),
+                grant_reports::updated_at.eq(t),
+            ))
+            .execute(ctx.conn)?,
+    };
+    Ok(moved)
+}
+
 fn tell(
     ctx: &mut Ctx<'_>,
     g: &GrantRow,
@@ -481,6 +506,8 @@ mod tests {
         ReportCommand::Submit(SubmitReport {
             summary: "s".into(),
             document_url: Some("https://x".into()),
+            actuals: Vec::new(),
+            indicators: Vec::new(),
         })
     }
 

@@ -36,6 +36,9 @@ pub const FUND: &str = "/funds/{fund_id}";
 pub const BANK_ACCOUNT: &str = "/organisations/{organisation_id}/bank-accounts/{account_id}";
 /// A payment run; stands for `GET /api/v1/payment-runs/{id}` and its commands.
 pub const PAYMENT_RUN: &str = "/payment-runs/{run_id}";
+/// A revision of a grant's budget (an officer approves or rejects it here); stands for
+/// `POST /api/v1/budget-revisions/{revision_id}/approve` and `.../reject`.
+pub const BUDGET_REVISION: &str = "/budget-revisions/{revision_id}";
 
 /// Every path pattern above, for a test that follows every link.
 pub const ALL: &[&str] = &[
@@ -125,6 +128,11 @@ pub fn bank_account(config: &Config, organisation_id: &str, account_id: &str) ->
         config,
         &format!("/organisations/{organisation_id}/bank-accounts/{account_id}"),
     )
+}
+
+/// The page of a budget revision (an officer decides it there).
+pub fn budget_revision(config: &Config, revision_id: &str) -> String {
+    absolute(config, &fill(BUDGET_REVISION, revision_id))
 }
 
 /// The page of a payment run.

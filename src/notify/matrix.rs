@@ -121,6 +121,8 @@ pub enum Event {
     BankAccountConfirmed,
     /// A payment run was prepared and waits for a second finance officer.
     PaymentRunAwaitsApproval,
+    /// A revision of an approved grant's budget moves more than the tolerance and waits.
+    BudgetRevisionProposed,
     /// The bank returned a line of a payment run: its tranche is approved again.
     PaymentReturned,
 }
@@ -242,6 +244,7 @@ pub const MATRIX: &[Line] = &[
     line(Event::BankAccountProposed, Kind::BankAccountChanging, &[A::OrganisationMembers], "Every member learns where the organisation's money will go, and tells the secretariat if it was not them."),
     line(Event::BankAccountProposed, Kind::BankAccountPending, &[A::Finance], "A finance officer other than the proposer must confirm it."),
     line(Event::BankAccountConfirmed, Kind::BankAccountConfirmed, &[A::OrganisationMembers], "Members learn when it will be paid to; the cooling-off period is their time to object."),
+    line(Event::BudgetRevisionProposed, Kind::BudgetRevisionPending, &[A::Approvers], "A grant officer other than its proposer must approve or reject it before it applies."),
     line(Event::PaymentRunAwaitsApproval, Kind::PaymentRunPending, &[A::Finance], "Another finance officer (not the preparer) must approve it."),
     line(Event::PaymentReturned, Kind::PaymentReturned, &[A::TrancheApprovers, A::Finance], "The tranche waits to be paid again: its approvers check the account, finance pays it."),
     line(Event::FxRateChanged, Kind::FxRateChanged, &[A::GrantOfficers, A::Finance], "Grant rates, tranche approvals and fund limits follow it; officers and finance check what it moves."),

@@ -107,6 +107,8 @@ pub enum Kind {
     PaymentRunPending,
     /// The bank returned a payment (to the tranche's approvers and finance).
     PaymentReturned,
+    /// A revision of an approved budget waits for an officer (to officers other than its proposer).
+    BudgetRevisionPending,
 }
 
 /// (kind, stored name, subject template). The single list of message kinds.
@@ -347,6 +349,11 @@ const KINDS: &[(Kind, &str, &str)] = &[
         "[{{ network_name }}] A new bank account of {{ organisation_name }} was confirmed",
     ),
     (
+        Kind::BudgetRevisionPending,
+        "budget_revision_pending",
+        "[{{ network_name }}] A budget revision of grant {{ grant_reference }} awaits your decision",
+    ),
+    (
         Kind::PaymentRunPending,
         "payment_run_pending",
         "[{{ network_name }}] A payment run of {{ control_sum }} awaits your approval",
@@ -417,6 +424,7 @@ const FILES: &[(&str, &str)] = template_files!(
     "bank_account_confirmed",
     "payment_run_pending",
     "payment_returned",
+    "budget_revision_pending",
 );
 const LAYOUT: &str = include_str!("templates/layout.html");
 
@@ -520,6 +528,8 @@ mod tests {
             "account_link": "http://x/a", "run_link": "http://x/r", "control_sum": "EUR 3.00",
             "line_count": 3, "value_date": "4 May 2026",
             "files": [{"name": "accounts.pdf", "size": "48.2 KB"}],
+            "largest_move_percent": "33.34", "tolerance_percent": 10,
+            "changes": ["activities: Trainings, 450.00 → 300.00 USD"],
         });
         if let (Value::Object(all), Value::Object(more)) = (&mut ctx, payments) {
             all.extend(more);

@@ -206,7 +206,35 @@ fn grant_bodies() -> Vec<(&'static str, Value)> {
                 "currency": "USD",
                 "amount": "12500.00",
                 "planned_start": "2027-01-01",
-                "planned_end": "2027-12-31"
+                "planned_end": "2027-12-31",
+                "budget": [
+                    {"category": "activities", "description": "Paralegal trainings", "amount": "8000.00"},
+                    {"category": "staff", "description": "Trainer fees", "amount": "3500.00"},
+                    {"category": "overheads", "description": "Office and audit", "amount": "1000.00"}
+                ],
+                "indicators": [{
+                    "name": "Paralegals trained", "unit": "people", "baseline": "0", "target": "40",
+                    "pillar": "capacity_strengthening", "priority_area": "decriminalisation_justice_reform"
+                }]
+            }),
+        ),
+        (
+            "BudgetBody",
+            json!({
+                "lines": [
+                    {"category": "activities", "description": "Paralegal trainings", "amount": "8000.00"},
+                    {"category": "staff", "description": "Trainer fees", "amount": "3500.00"},
+                    {"category": "overheads", "description": "Office and audit", "amount": "1000.00"}
+                ]
+            }),
+        ),
+        (
+            "IndicatorsBody",
+            json!({
+                "indicators": [{
+                    "name": "Paralegals trained", "unit": "people", "baseline": "0", "target": "40",
+                    "pillar": "capacity_strengthening", "priority_area": "decriminalisation_justice_reform"
+                }]
             }),
         ),
         (

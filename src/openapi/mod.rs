@@ -39,6 +39,7 @@ mod text;
         (name = "grants", description = "Onward grants to partners and their life cycle"),
         (name = "disbursements", description = "Tranches of grants: request, four-eyes approval, payment"),
         (name = "reports", description = "Reports the grantees owe"),
+        (name = "budgets", description = "Budget lines and indicators of grants, and revisions of approved budgets under four eyes"),
         (name = "bank accounts", description = "Payee bank accounts: proposed, confirmed by a second person, usable after a cooling-off period; numbers encrypted and masked"),
         (name = "payment runs", description = "Finance's payment runs: approved tranches gathered per currency, approved under four eyes, exported as ISO 20022 pain.001 and CSV, recorded paid or returned"),
         (name = "payments", description = "The payments register: paid and reversed tranches with totals per currency and in the base currency"),

@@ -18,6 +18,7 @@ use crate::auth::principal::RequestMeta;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::grants::access::{self, Reader};
+use crate::grants::budget_lines::{BudgetCategory, BudgetLineInput};
 use crate::grants::fund;
 use crate::grants::grant::read::{self, GrantFilter, GrantItem};
 use crate::grants::grant::{
@@ -114,6 +115,10 @@ fn new_grant_form(funds: Vec<(String, String)>, orgs: Vec<(String, String)>) -> 
         .iter()
         .map(|p| (p.to_string(), p.replace('_', " ")))
         .collect();
+    let categories = BudgetCategory::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), c.as_str().replace('_', "-")))
+        .collect();
     Form::new("grant", "/grants/new", "Create the draft")
         .select("fund_id", "Fund", funds)
         .select("grantee_organisation_id", "Grantee", orgs)
@@ -124,6 +129,8 @@ fn new_grant_form(funds: Vec<(String, String)>, orgs: Vec<(String, String)>) -> 
         .hint("ISO 4217 code, e.g. USD; the fund's currency needs no rate.")
         .text("amount", "Amount")
         .hint("For example 25000.00")
+        .select("budget_category", "Budget category", categories)
+        .hint("The whole amount starts as one budget line of this category; split it into lines with PUT /api/v1/grants/{id}/budget.")
         .date("planned_start", "Planned start")
         .date("planned_end", "Planned end")
 }
@@ -180,6 +187,15 @@ pub async fn create_grant(
                 fx_rate_date: None,
                 planned_start: date(&f, "planned_start", &mut errors),
                 planned_end: date(&f, "planned_end", &mut errors),
+                budget: vec![BudgetLineInput {
+                    id: None,
+                    category: text(&f, "budget_category")
+                        .parse()
+                        .unwrap_or(BudgetCategory::Activities),
+                    description: text(&f, "title"),
+                    amount: text(&f, "amount"),
+                }],
+                indicators: Vec::new(),
             };
             let config = p.state.config.clone();
             let form = new_grant_form(Vec::new(), Vec::new());

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod admin;
 pub mod bank_accounts;
+pub mod budgets;
 pub mod console;
 pub mod documents;
 pub mod funds;
@@ -80,6 +81,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/membership-applications/{id}/{verb}",
             web::post().to(admin::decide),
+        )
+        .route("/budget-revisions/{id}", web::get().to(budgets::revision))
+        .route(
+            "/budget-revisions/{id}/{verb}",
+            web::post().to(budgets::decide),
         )
         .configure(organisation_pages);
     payment_pages(cfg);

@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("funds.html", include_str!("templates/funds.html")),
     ("fund.html", include_str!("templates/fund.html")),
     (
+        "budget_revision.html",
+        include_str!("templates/budget_revision.html"),
+    ),
+    (
         "applications.html",
         include_str!("templates/applications.html"),
     ),

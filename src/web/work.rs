@@ -451,6 +451,8 @@ pub async fn move_report(
                     ReportCommand::Submit(SubmitReport {
                         summary: text("summary"),
                         document_url: Some(text("document_url")),
+                        actuals: Vec::new(),
+                        indicators: Vec::new(),
                     }),
                     "The report is submitted.",
                 ),

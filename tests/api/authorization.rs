@@ -90,6 +90,7 @@ fn grant_body(fund: &str, grantee: &str, amount: &str) -> Value {
         "priority_areas": ["decriminalisation_justice_reform", "support_dont_punish"],
         "currency": "USD", "amount": amount,
         "planned_start": "2026-02-01", "planned_end": "2026-12-31",
+        "budget": [{"category": "activities", "description": "Paralegal trainings", "amount": amount}],
     })
 }
 
@@ -481,6 +482,11 @@ const GRANT_STAFF_CREATE: [u16; 8] = [401, 403, 403, 201, 403, 201, 403, 403];
 const WEBHOOKS: [u16; 8] = [401, 403, 403, 403, 403, 200, 403, 200];
 /// Histories of money: staff read them; members and apps are not told they exist.
 const HISTORY: [u16; 8] = [401, 404, 404, 200, 200, 200, 404, 404];
+/// A grant's internals (budget, indicators, report results): staff and the grantee's members;
+/// other members and apps are not told they exist.
+const GRANT_INTERNALS: [u16; 8] = [401, 200, 404, 200, 200, 200, 404, 404];
+/// A budget revision no one has: grant staff learn it is unknown, the others are refused first.
+const GRANT_STAFF_UNKNOWN: [u16; 8] = [401, 403, 403, 404, 403, 404, 403, 403];
 /// Paid and reversed by finance officers only.
 const FINANCE_ONLY: [u16; 8] = [401, 403, 403, 403, 200, 403, 403, 403];
 
@@ -834,6 +840,49 @@ fn rows(w: &World) -> Vec<Row> {
             GRANT_STAFF,
         )
         .body(reason),
+        // Budgets and indicators: read like a grant's internals (members of the grantee too,
+        // apps never); written by grant staff under If-Match; revisions decided by grant staff.
+        row(
+            "GET",
+            format!("/api/v1/grants/{}/budget", w.grant_active),
+            GRANT_INTERNALS,
+        ),
+        with_body(
+            "PUT",
+            format!("/api/v1/grants/{}/budget", w.grant_draft),
+            |i| json!({"lines": [{"category": "activities", "description": format!("Line {i}"), "amount": "10.00"}]}),
+            GRANT_STAFF,
+        )
+        .if_match(),
+        row(
+            "GET",
+            format!("/api/v1/grants/{}/indicators", w.grant_active),
+            GRANT_INTERNALS,
+        ),
+        with_body(
+            "PUT",
+            format!("/api/v1/grants/{}/indicators", w.grant_draft),
+            |_| json!({"indicators": []}),
+            GRANT_STAFF,
+        )
+        .if_match(),
+        row("GET", format!("/api/v1/budget-revisions/{UNKNOWN}"), GRANT_STAFF_UNKNOWN),
+        row(
+            "POST",
+            format!("/api/v1/budget-revisions/{UNKNOWN}/approve"),
+            GRANT_STAFF_UNKNOWN,
+        ),
+        with_body(
+            "POST",
+            format!("/api/v1/budget-revisions/{UNKNOWN}/reject"),
+            reason,
+            GRANT_STAFF_UNKNOWN,
+        ),
+        row(
+            "GET",
+            format!("/api/v1/reports/{}/results", w.reports_to_return[0]),
+            GRANT_INTERNALS,
+        ),
         // Tranches: grant officers and the grantee's members request them.
         with_body(
             "POST",

@@ -151,6 +151,9 @@ const PLAN: &[(&str, Who)] = &[
     ),
     ("POST /api/v1/grants", Who::Officer),
     ("PATCH /api/v1/grants/{id}", Who::Officer),
+    ("PUT /api/v1/grants/{id}/budget", Who::Officer),
+    ("PUT /api/v1/grants/{id}/indicators", Who::Officer),
+    ("POST /api/v1/budget-revisions/{id}/reject", Who::Officer2),
     ("POST /api/v1/grants/{id}/reject", Who::Officer2),
     ("POST /api/v1/grants/{id}/cancel", Who::Officer),
     ("POST /api/v1/grants/{id}/reports", Who::Officer),
@@ -393,8 +396,23 @@ on_both! {
                     Some(id)
                 }
                 "PATCH /api/v1/funds/{id}" | "PUT /api/v1/funds/{id}/publication" => Some(str_of(&usd_fund, "id")),
-                "PATCH /api/v1/grants/{id}" => {
+                "PATCH /api/v1/grants/{id}" | "PUT /api/v1/grants/{id}/budget" | "PUT /api/v1/grants/{id}/indicators" => {
                     Some(str_of(&first(&app, token, "/api/v1/grants?status=draft", |_| true).await, "id"))
+                }
+                "POST /api/v1/budget-revisions/{id}/reject" => {
+                    // A revision of an active grant's budget beyond the tolerance, proposed by
+                    // the other officer: everything on the first line.
+                    let officer = demo.token(Who::Officer);
+                    let g = first(&app, officer, "/api/v1/grants?status=active", |_| true).await;
+                    let path = format!("/api/v1/grants/{}/budget", str_of(&g, "id"));
+                    let b = app.get(&path).auth(officer).send().await.expect(200);
+                    let lines: Vec<Value> = b.body["lines"].as_array().unwrap().iter().enumerate()
+                        .filter(|(i, _)| *i == 0)
+                        .map(|(_, l)| json!({"id": l["id"], "category": l["category"], "description": l["description"], "amount": b.body["amount"]}))
+                        .collect();
+                    let r = app.req(Method::PUT, &path).auth(officer).header("if-match", &b.header("etag").unwrap())
+                        .json(&json!({"lines": lines, "reason": "Everything on trainings"})).send().await.expect(202);
+                    Some(str_of(&r.body, "id"))
                 }
                 "POST /api/v1/grants/{id}/reject" => {
                     Some(str_of(&first(&app, token, "/api/v1/grants?status=submitted", |_| true).await, "id"))

@@ -229,7 +229,7 @@ fn data_quality(package: &Value) -> Vec<(&'static str, Vec<String>)> {
 
 /// Validates an IATI file with xmllint against the 2.03 XSD in `standards/iati/`. Fails
 /// loudly when xmllint is not installed: this check must never pass by not running.
-fn validate_iati(xml: &str) {
+pub fn validate_iati(xml: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("iati-activities.xml");
     std::fs::write(&file, xml).unwrap();

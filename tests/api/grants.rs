@@ -117,6 +117,7 @@ pub fn grant_body(fund: &str, grantee: &str, currency: &str, amount: &str) -> Va
         "priority_areas": ["decriminalisation_justice_reform", "support_dont_punish"],
         "currency": currency, "amount": amount,
         "planned_start": "2026-02-01", "planned_end": "2026-12-31",
+        "budget": [{"category": "activities", "description": "Paralegal trainings", "amount": amount}],
     })
 }
 

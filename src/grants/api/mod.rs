@@ -1,6 +1,7 @@
 //! HTTP handlers of the grant domain, one file per aggregate: extract, call one service
 //! function, answer. Money-moving POSTs go through `crate::idempotency`.
 
+pub mod budget;
 pub mod export;
 pub mod fund;
 pub mod fx;

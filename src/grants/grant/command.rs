@@ -18,7 +18,7 @@ use crate::grants::mails::{
     self, GrantActivatedMail, GrantApprovedMail, GrantCancelledMail, GrantClosedMail, GrantMail,
     GrantRejectedMail, GrantSubmittedMail,
 };
-use crate::grants::{budget, tranche};
+use crate::grants::{budget, budget_lines, tranche};
 use crate::notify::matrix::Event;
 
 /// Moves a grant through its life. Approval is by a grant officer who did not write it and
@@ -44,6 +44,9 @@ pub fn run(
             has_unpaid: before.committed != before.paid,
         };
         let to = transition(before.status, command, &facts)?;
+        if command == GrantCommand::Submit {
+            budget_lines::require_balanced(ctx.conn, &before)?;
+        }
         // The status filter makes the move itself the guard against a concurrent command;
         // the counters in the filter re-check the facts at the moment of the move.
         let target = grants::table

@@ -1,5 +1,6 @@
 //! Four eyes on grants: everyone who wrote a grant — its creator, each editor of any of its
-//! fields (money, grantee, fund, title, description, pillar, priority areas, dates), and each
+//! fields (money, grantee, fund, title, description, pillar, priority areas, dates, budget lines,
+//! indicators), and each
 //! submitter — is recorded, and none of them may approve it. A title or a description is
 //! what the approver reads to decide, so rewriting it is writing the grant.
 
@@ -36,6 +37,10 @@ crate::text_enum! {
         EditedPriorityAreas = "edited_priority_areas",
         /// Changed the planned dates.
         EditedDates = "edited_dates",
+        /// Changed the budget lines.
+        EditedBudget = "edited_budget",
+        /// Changed the indicators.
+        EditedIndicators = "edited_indicators",
         /// Submitted it for approval.
         Submitted = "submitted",
     }
@@ -56,6 +61,8 @@ impl Contribution {
             Contribution::EditedPillar => "you edited its pillar",
             Contribution::EditedPriorityAreas => "you edited its priority areas",
             Contribution::EditedDates => "you edited its dates",
+            Contribution::EditedBudget => "you edited its budget lines",
+            Contribution::EditedIndicators => "you edited its indicators",
             Contribution::Submitted => "you submitted it",
         }
     }

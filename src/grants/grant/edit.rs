@@ -16,6 +16,7 @@ use crate::db::DbConn;
 use crate::db::schema::{grant_counters, grants};
 use crate::error::{ApiError, ConflictCode};
 use crate::grants::fund::{self, FundRow, FundStatus};
+use crate::grants::{budget_lines, indicators};
 use crate::money;
 
 /// Prefix of grant references.
@@ -131,9 +132,18 @@ pub fn create(
             .values(&row)
             .execute(ctx.conn)?;
         contributors::record(ctx, &row.id, &who.id, Contribution::Created)?;
+        plan(ctx, &row, &req)?;
         ctx.audit("created", None, Some(&Grant::from(row.clone())))?;
         Ok(row)
     })
+}
+
+/// Writes the budget lines and indicators a new grant is created with.
+fn plan(ctx: &mut command::Ctx<'_>, row: &GrantRow, req: &NewGrant) -> Result<(), ApiError> {
+    let lines = budget_lines::checked("budget", &req.budget, &row.currency, &[])?;
+    budget_lines::write(ctx, &row.id, &[], &lines)?;
+    let goals = indicators::checked("indicators", &row.id, &req.indicators, &[])?;
+    indicators::write(ctx.conn, &[], &goals)
 }
 
 /// Changes a draft grant under `If-Match` (merge patch).

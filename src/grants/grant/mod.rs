@@ -440,6 +440,14 @@ pub struct NewGrant {
     pub planned_start: NaiveDate,
     /// Planned end (YYYY-MM-DD), not before the start.
     pub planned_end: NaiveDate,
+    /// Budget lines (they must sum to `amount` when the grant is submitted); also written
+    /// later with `PUT /api/v1/grants/{id}/budget`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budget: Vec<crate::grants::budget_lines::BudgetLineInput>,
+    /// Indicators with their targets; also written later with
+    /// `PUT /api/v1/grants/{id}/indicators`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<crate::grants::indicators::IndicatorInput>,
 }
 
 fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
