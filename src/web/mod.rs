@@ -6,6 +6,7 @@
 pub mod account;
 pub mod admin;
 pub mod console;
+pub mod dashboard;
 pub mod funds;
 pub mod grant_desk;
 pub mod page;
@@ -44,6 +45,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/grants/{id}/{verb}",
             web::post().to(grant_desk::move_grant),
+        )
+        .route("/dashboard", web::get().to(dashboard::dashboard))
+        .route(
+            "/dashboard/download/{file}",
+            web::get().to(dashboard::download),
         )
         .route("/funds", web::get().to(funds::funds))
         .route("/funds", web::post().to(funds::create_fund))
