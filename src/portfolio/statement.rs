@@ -267,7 +267,6 @@ pub fn csv(s: &FundStatement) -> Result<String, ApiError> {
     for (k, v) in summary(s) {
         rows.push(vec![k.to_string(), v.to_string()]);
     }
-    rows.push(Vec::new());
     rows.push(
         ["grant", "grantee", "status", "awarded", "paid", "reversed"]
             .map(String::from)
@@ -282,6 +281,10 @@ pub fn csv(s: &FundStatement) -> Result<String, ApiError> {
             l.paid.clone(),
             l.reversed.clone(),
         ]);
+    }
+    // One width for every row: the CSV writer refuses ragged rows.
+    for r in &mut rows {
+        r.resize(6, String::new());
     }
     crate::csv_text::write(crate::csv_text::LineEnd::Lf, rows)
 }
