@@ -34,7 +34,7 @@ fn accessible(svg: String, label: &str) -> String {
     let label = label.replace('&', "and").replace(['"', '<', '>'], "");
     svg.replacen(
         "<svg ",
-        &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\" style=\"max-width:100%;height:auto\" "),
+        &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\" style=\"width:100%;height:auto\" "),
         1,
     )
 }
@@ -67,12 +67,14 @@ fn draw<'a>(
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d((0..n).into_segmented(), 0.0..top)?;
+        .build_cartesian_2d((0..n - 1).into_segmented(), 0.0..top)?;
     let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(bars.len().max(1))
+        .x_label_style(("sans-serif", 16))
+        .y_label_style(("sans-serif", 16))
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
             _ => String::new(),
@@ -86,11 +88,13 @@ fn draw<'a>(
             let h = b.parts.get(s).copied().unwrap_or(0.0);
             (h > 0.0).then(|| {
                 let i = i as i32;
+                let right = if i + 1 == n {
+                    SegmentValue::Last
+                } else {
+                    SegmentValue::Exact(i + 1)
+                };
                 Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), below),
-                        (SegmentValue::Exact(i + 1), below + h),
-                    ],
+                    [(SegmentValue::Exact(i), below), (right, below + h)],
                     colour.filled(),
                 )
             })
@@ -105,6 +109,8 @@ fn draw<'a>(
             .configure_series_labels()
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .position(SeriesLabelPosition::UpperLeft)
             .draw()?;
     }
     root.present()?;
@@ -144,6 +150,8 @@ fn draw_lines<'a>(
     chart
         .configure_mesh()
         .x_labels(points.len().max(1))
+        .x_label_style(("sans-serif", 16))
+        .y_label_style(("sans-serif", 16))
         .x_label_formatter(&|i| labels.get(*i as usize).cloned().unwrap_or_default())
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()?;
@@ -162,6 +170,8 @@ fn draw_lines<'a>(
         .configure_series_labels()
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .position(SeriesLabelPosition::UpperLeft)
         .draw()?;
     root.present()?;
     Ok(())

@@ -8,7 +8,9 @@ use std::net::TcpListener;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::browser::{audit, browser_or_refuse, click, fill, open_browser, start_driver, visit, wait_text};
+use crate::browser::{
+    audit, browser_or_refuse, click, fill, open_browser, snap, start_driver, visit, wait_text,
+};
 use crate::common::{Backend, TestApp};
 use crate::on_both;
 
@@ -82,9 +84,10 @@ on_both! {
         sign_in_as(&c, admin.email, admin.password).await;
         wait_text(&c, "h1", "Portfolio dashboard").await;
         audit(&c).await;
+        snap(&c, "dashboard-phone").await;
         let (svgs, tables, scripts, _) = shape(&c).await;
         assert_eq!((svgs, tables, scripts), (3, 3, 0), "three SVG charts, three tables, no script");
-        wait_text(&c, "#main", "decriminalisation_justice_reform").await;
+        wait_text(&c, "#main", "decriminalisation justice reform").await;
         let source = c.source().await.unwrap();
         assert!(!source.contains("<script"), "no script on the page");
         // The header's link leads here; the download links answer files.
@@ -100,6 +103,7 @@ on_both! {
         d.goto(&format!("{base}/dashboard")).await.unwrap();
         sign_in_as(&d, admin.email, admin.password).await;
         wait_text(&d, "h1", "Portfolio dashboard").await;
+        snap(&d, "dashboard-desktop").await;
         let (svgs, tables, scripts, width) = shape(&d).await;
         assert_eq!((svgs, tables, scripts), (3, 3, 0));
         let window = d.execute("return window.innerWidth;", vec![]).await.unwrap().as_i64().unwrap();
