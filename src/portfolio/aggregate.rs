@@ -99,8 +99,8 @@ pub struct Portfolio {
     pub base_currency: String,
     /// The dimensions of the table, in order.
     pub group_by: Vec<Dimension>,
-    /// The groups, ordered by their keys.
-    pub data: Vec<PortfolioRow>,
+    /// The groups, ordered by their keys (a table, not a paged list).
+    pub rows: Vec<PortfolioRow>,
     /// The grand total (equal to the sum of the groups).
     pub total: Sums,
     /// True when grants to organisations hidden from the public count (staff only); false
@@ -304,6 +304,16 @@ pub fn items(
         q = q.filter(grants::approved_at.lt(t.and_time(chrono::NaiveTime::MIN)));
     }
     let rows: Vec<Loaded> = q.load(conn)?;
+    convert_all(conn, config, rows)
+}
+
+/// The loaded grants as items in the base currency; the second value counts those no rate
+/// converts.
+fn convert_all(
+    conn: &mut DbConn,
+    config: &Config,
+    rows: Vec<Loaded>,
+) -> Result<(Vec<Item>, i64), ApiError> {
     let donors: HashMap<String, String> = funds::table
         .select((funds::id, funds::donor_organisation_id))
         .load::<(String, String)>(conn)?
@@ -416,7 +426,7 @@ pub fn read(
         .fold((items.len() as i64, 0, 0), |(n, c, q), it| {
             (n, c + it.committed, q + it.paid)
         });
-    let data = group(&items, &dims)
+    let rows = group(&items, &dims)
         .into_iter()
         .map(|(keys, s)| PortfolioRow {
             labels: keys
@@ -430,7 +440,7 @@ pub fn read(
     Ok(Portfolio {
         base_currency: base.to_string(),
         group_by: dims,
-        data,
+        rows,
         total: sums(total, base),
         includes_hidden_organisations: hidden,
         unconverted_grants: unconverted,

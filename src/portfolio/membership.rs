@@ -59,8 +59,8 @@ pub struct MembershipRow {
 pub struct MembershipTable {
     /// The dimension of `key`.
     pub group_by: MembershipDimension,
-    /// Rows by year, then key.
-    pub data: Vec<MembershipRow>,
+    /// Rows by year, then key (a table, not a paged list).
+    pub rows: Vec<MembershipRow>,
     /// True when organisations hidden from the public count (staff only).
     pub includes_hidden_organisations: bool,
 }
@@ -145,7 +145,7 @@ pub fn read(
     }
     Ok(MembershipTable {
         group_by: dim,
-        data: table.into_values().collect(),
+        rows: table.into_values().collect(),
         includes_hidden_organisations: hidden,
     })
 }

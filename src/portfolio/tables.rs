@@ -40,7 +40,7 @@ pub fn portfolio(p: &Portfolio) -> Table {
         ]
     };
     let mut rows: Vec<Vec<String>> = p
-        .data
+        .rows
         .iter()
         .map(|r| {
             let mut row = r.labels.clone();
@@ -75,7 +75,7 @@ pub fn membership(m: &MembershipTable) -> Table {
     .map(|s| s.to_string())
     .collect();
     let rows = m
-        .data
+        .rows
         .iter()
         .map(|r| {
             vec![

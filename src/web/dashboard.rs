@@ -56,11 +56,11 @@ async fn tables_of(p: &Page) -> Result<(Portfolio, Portfolio, MembershipTable), 
 
 /// Committed per priority area, stacked by region.
 fn area_chart(cross: &Portfolio) -> String {
-    let mut regions: Vec<String> = cross.data.iter().map(|r| r.keys[1].clone()).collect();
+    let mut regions: Vec<String> = cross.rows.iter().map(|r| r.keys[1].clone()).collect();
     regions.sort();
     regions.dedup();
     let mut areas: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for r in &cross.data {
+    for r in &cross.rows {
         let parts = areas
             .entry(r.keys[0].clone())
             .or_insert_with(|| vec![0.0; regions.len()]);
@@ -88,7 +88,7 @@ fn area_chart(cross: &Portfolio) -> String {
 /// Paid and outstanding per year (stacked: together the committed amount).
 fn year_chart(years: &Portfolio) -> String {
     let bars: Vec<Bar> = years
-        .data
+        .rows
         .iter()
         .map(|r| Bar {
             label: r.keys[0].clone(),
@@ -105,7 +105,7 @@ fn year_chart(years: &Portfolio) -> String {
 /// Members per year, summed over regions: (year, joined, lapsed, withdrawn, active).
 fn growth(m: &MembershipTable) -> Vec<(i32, i64, i64, i64, i64)> {
     let mut by: BTreeMap<i32, (i64, i64, i64, i64)> = BTreeMap::new();
-    for r in &m.data {
+    for r in &m.rows {
         let e = by.entry(r.year).or_default();
         e.0 += r.joined;
         e.1 += r.lapsed;

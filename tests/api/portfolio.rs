@@ -119,7 +119,7 @@ on_both! {
         let p = portfolio(&app, Some(&staff), "group_by=priority_area,region").await;
         assert_eq!(p["base_currency"], "USD");
         assert_eq!(p["includes_hidden_organisations"], true);
-        let got: BTreeMap<(String, String), (i64, i64)> = p["data"].as_array().unwrap().iter().map(|r| {
+        let got: BTreeMap<(String, String), (i64, i64)> = p["rows"].as_array().unwrap().iter().map(|r| {
             assert_eq!(minor(&r["outstanding"]), minor(&r["committed"]) - minor(&r["paid"]), "{r}");
             ((r["keys"][0].as_str().unwrap().to_string(), r["keys"][1].as_str().unwrap().to_string()),
              (minor(&r["committed"]), minor(&r["paid"])))
@@ -133,14 +133,14 @@ on_both! {
         assert_eq!(total.0, want.values().map(|v| v.0).sum::<i64>());
         for g in ["pillar", "priority_area", "region", "country", "fund", "donor", "year", "region,year", "pillar,donor", "fund,priority_area"] {
             let t = portfolio(&app, Some(&staff), &format!("group_by={g}")).await;
-            let rows = t["data"].as_array().unwrap();
+            let rows = t["rows"].as_array().unwrap();
             let sum = |f: &str| rows.iter().map(|r| minor(&r[f])).sum::<i64>();
             assert_eq!((sum("committed"), sum("paid"), sum("outstanding")), total, "grouped by {g}");
             assert_eq!((minor(&t["total"]["committed"]), minor(&t["total"]["paid"]), minor(&t["total"]["outstanding"])), total, "total by {g}");
         }
         // Funds and donors carry names for people.
         let by_donor = portfolio(&app, Some(&staff), "group_by=donor").await;
-        let labels: Vec<&str> = by_donor["data"].as_array().unwrap().iter().map(|r| r["labels"][0].as_str().unwrap()).collect();
+        let labels: Vec<&str> = by_donor["rows"].as_array().unwrap().iter().map(|r| r["labels"][0].as_str().unwrap()).collect();
         assert!(labels.contains(&"Open Society Drug Policy Fund"), "{labels:?}");
     }
 }
@@ -150,7 +150,7 @@ on_both! {
         let app = TestApp::start(backend).await;
         let staff = demo(&app).await;
         let all = portfolio(&app, Some(&staff), "group_by=fund").await;
-        let first = &all["data"][0];
+        let first = &all["rows"][0];
         let fund = first["keys"][0].as_str().unwrap();
         let one = portfolio(&app, Some(&staff), &format!("fund_id={fund}")).await;
         assert_eq!(one["total"]["committed"], first["committed"]);
@@ -199,7 +199,7 @@ on_both! {
         // The membership table leaves it out of public counts too.
         let staff_m = app.get("/api/v1/portfolio/membership").bearer(&staff).send().await.expect(200).body;
         let public_m = app.get("/api/v1/portfolio/membership").send().await.expect(200).body;
-        let active = |m: &Value| m["data"].as_array().unwrap().iter().map(|r| r["active_at_year_end"].as_i64().unwrap()).sum::<i64>();
+        let active = |m: &Value| m["rows"].as_array().unwrap().iter().map(|r| r["active_at_year_end"].as_i64().unwrap()).sum::<i64>();
         assert_eq!(public_m["includes_hidden_organisations"], false);
         assert!(active(&public_m) < active(&staff_m));
     }
@@ -212,7 +212,7 @@ on_both! {
         let year = app.clock.today().format("%Y").to_string().parse::<i64>().unwrap();
         let m = app.get("/api/v1/portfolio/membership?group_by=kind").bearer(&staff).send().await.expect(200).body;
         assert_eq!(m["group_by"], "kind");
-        let now: Vec<&Value> = m["data"].as_array().unwrap().iter().filter(|r| r["year"] == year).collect();
+        let now: Vec<&Value> = m["rows"].as_array().unwrap().iter().filter(|r| r["year"] == year).collect();
         let count = |kind: &str, out: &[&str]| {
             let kind = kind.to_string();
             let out: Vec<String> = out.iter().map(|s| s.to_string()).collect();
@@ -232,7 +232,7 @@ on_both! {
         let partners = now.iter().find(|r| r["key"] == "partner").expect("partners this year");
         assert_eq!(partners["active_at_year_end"].as_i64().unwrap(), count("partner", &["applicant"]).await);
         // Joined adds up over the years to everyone counted.
-        let joined: i64 = m["data"].as_array().unwrap().iter().map(|r| r["joined"].as_i64().unwrap()).sum();
+        let joined: i64 = m["rows"].as_array().unwrap().iter().map(|r| r["joined"].as_i64().unwrap()).sum();
         assert_eq!(joined, count("member", &["applicant"]).await + count("partner", &["applicant"]).await);
         let r = app.get("/api/v1/portfolio/membership?group_by=colour").send().await;
         assert_eq!(r.status, 400, "{}", r.text);
@@ -248,7 +248,7 @@ on_both! {
         assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
         let lines: Vec<&str> = csv.text.lines().collect();
         assert_eq!(lines[0], "priority_area,region,grants,committed,paid,outstanding");
-        assert_eq!(lines.len(), p["data"].as_array().unwrap().len() + 2, "{}", csv.text);
+        assert_eq!(lines.len(), p["rows"].as_array().unwrap().len() + 2, "{}", csv.text);
         let t = &p["total"];
         assert_eq!(*lines.last().unwrap(), format!("total,,{},{},{},{}", t["grants"], t["committed"].as_str().unwrap(), t["paid"].as_str().unwrap(), t["outstanding"].as_str().unwrap()));
         let xlsx = app.get("/api/v1/portfolio.xlsx?group_by=year").bearer(&staff).send().await.expect(200);
