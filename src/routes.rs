@@ -12,7 +12,8 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::error::ApiError;
 use crate::http_contract::{Limit, RATE_LIMITS};
 use crate::{
-    AppState, admin, directory, documents, exports, grants, health, identity, payments, portfolio, webhooks,
+    AppState, admin, directory, documents, exports, grants, health, identity, payments, portfolio,
+    webhooks,
 };
 
 /// Registers every documented route (also used to generate the OpenAPI document).

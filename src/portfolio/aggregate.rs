@@ -160,7 +160,12 @@ pub fn areas_of(stored: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    v.sort_by_key(|a| PRIORITY_AREAS.iter().position(|p| p == a).unwrap_or(usize::MAX));
+    v.sort_by_key(|a| {
+        PRIORITY_AREAS
+            .iter()
+            .position(|p| p == a)
+            .unwrap_or(usize::MAX)
+    });
     v.dedup();
     if v.is_empty() {
         v.push("unassigned".into());

@@ -109,7 +109,11 @@ pub async fn portfolio_csv(
 ) -> Result<HttpResponse, ApiError> {
     let p = portfolio_of(&state, who, q.into_inner()).await?;
     let csv = tables::csv(&tables::portfolio(&p))?;
-    Ok(download("text/csv; charset=utf-8", "portfolio.csv", csv.into_bytes()))
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "portfolio.csv",
+        csv.into_bytes(),
+    ))
 }
 
 /// The portfolio table as an Excel workbook.
@@ -174,7 +178,11 @@ pub async fn membership_csv(
 ) -> Result<HttpResponse, ApiError> {
     let m = membership_of(&state, who, q.into_inner()).await?;
     let csv = tables::csv(&tables::membership(&m))?;
-    Ok(download("text/csv; charset=utf-8", "membership.csv", csv.into_bytes()))
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "membership.csv",
+        csv.into_bytes(),
+    ))
 }
 
 /// The membership table as an Excel workbook.
@@ -241,7 +249,11 @@ pub async fn fund_statement_csv(
 ) -> Result<HttpResponse, ApiError> {
     let s = statement_of(&state, who, id.into_inner(), q.into_inner()).await?;
     let csv = statement::csv(&s)?;
-    Ok(download("text/csv; charset=utf-8", "statement.csv", csv.into_bytes()))
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "statement.csv",
+        csv.into_bytes(),
+    ))
 }
 
 /// A fund's statement as PDF (staff).

@@ -164,7 +164,9 @@ fn draw_lines<'a>(
         chart
             .draw_series(LineSeries::new(line, colour.stroke_width(3)))?
             .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], colour.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 15, y)], colour.stroke_width(3))
+            });
     }
     chart
         .configure_series_labels()

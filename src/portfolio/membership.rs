@@ -65,7 +65,15 @@ pub struct MembershipTable {
     pub includes_hidden_organisations: bool,
 }
 
-type Org = (String, String, String, String, NaiveDate, Option<MembershipStatus>, bool);
+type Org = (
+    String,
+    String,
+    String,
+    String,
+    NaiveDate,
+    Option<MembershipStatus>,
+    bool,
+);
 
 /// When each organisation last lapsed or withdrew, from the audit trail.
 fn departures(conn: &mut DbConn) -> QueryResult<HashMap<String, (String, NaiveDateTime)>> {
@@ -108,7 +116,11 @@ pub fn read(
     let orgs: Vec<Org> = q.load(conn)?;
     let gone = departures(conn)?;
     let mut table: BTreeMap<(i32, String), MembershipRow> = BTreeMap::new();
-    let first = orgs.iter().map(|o| o.4.year()).min().unwrap_or(today.year());
+    let first = orgs
+        .iter()
+        .map(|o| o.4.year())
+        .min()
+        .unwrap_or(today.year());
     for (id, kind, region, country, joined, status, _) in orgs {
         if status == Some(MembershipStatus::Applicant) {
             continue;

@@ -120,9 +120,19 @@ fn receipts(conn: &mut DbConn, f: &fund::FundRow) -> QueryResult<Vec<(NaiveDate,
     Ok(out)
 }
 
-type Tranche = (String, TrancheStatus, i64, Option<NaiveDate>, Option<NaiveDateTime>);
+type Tranche = (
+    String,
+    TrancheStatus,
+    i64,
+    Option<NaiveDate>,
+    Option<NaiveDateTime>,
+);
 
-fn check(p: &StatementParams, f: &fund::FundRow, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn check(
+    p: &StatementParams,
+    f: &fund::FundRow,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let from = p.from.unwrap_or(f.starts_on);
     let to = p.to.unwrap_or(today);
     if from > to {

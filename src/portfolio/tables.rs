@@ -140,11 +140,17 @@ fn statement_lines(s: &FundStatement) -> Vec<(f32, String)> {
     let mut out = vec![
         (16.0, format!("Fund statement: {} {}", s.reference, s.title)),
         (11.0, format!("Donor: {}", s.donor_name)),
-        (11.0, format!("Period: {} to {}  Currency: {}", s.from, s.to, s.currency)),
+        (
+            11.0,
+            format!("Period: {} to {}  Currency: {}", s.from, s.to, s.currency),
+        ),
         (11.0, String::new()),
     ];
     for (k, v) in statement::summary(s) {
-        out.push((11.0, format!("{}: {} {}", k.replace('_', " "), s.currency, v)));
+        out.push((
+            11.0,
+            format!("{}: {} {}", k.replace('_', " "), s.currency, v),
+        ));
     }
     out.push((11.0, String::new()));
     out.push((12.0, "Grants (awarded / paid / reversed)".into()));
@@ -179,8 +185,14 @@ pub fn statement_pdf(s: &FundStatement) -> Result<Vec<u8>, ApiError> {
         let mut y = 800;
         for (size, text) in chunk {
             ops.push(Operation::new("Tf", vec!["F1".into(), (*size).into()]));
-            ops.push(Operation::new("Tm", vec![1.into(), 0.into(), 0.into(), 1.into(), 50.into(), y.into()]));
-            ops.push(Operation::new("Tj", vec![Object::string_literal(latin1(text))]));
+            ops.push(Operation::new(
+                "Tm",
+                vec![1.into(), 0.into(), 0.into(), 1.into(), 50.into(), y.into()],
+            ));
+            ops.push(Operation::new(
+                "Tj",
+                vec![Object::string_literal(latin1(text))],
+            ));
             y -= 15;
         }
         ops.push(Operation::new("ET", vec![]));

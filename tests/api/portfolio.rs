@@ -14,10 +14,13 @@ use crate::on_both;
 
 /// Minor units of a decimal string with two decimals (USD, the tests' base currency).
 pub fn minor(s: &Value) -> i64 {
-    let s = s.as_str().unwrap_or_else(|| panic!("an amount string, got {s}"));
+    let s = s
+        .as_str()
+        .unwrap_or_else(|| panic!("an amount string, got {s}"));
     let (whole, frac) = s.split_once('.').unwrap_or((s, "00"));
     let sign = if whole.starts_with('-') { -1 } else { 1 };
-    sign * (whole.trim_start_matches('-').parse::<i64>().unwrap() * 100 + frac.parse::<i64>().unwrap())
+    sign * (whole.trim_start_matches('-').parse::<i64>().unwrap() * 100
+        + frac.parse::<i64>().unwrap())
 }
 
 pub async fn login(app: &TestApp, email: &str, password: &str) -> String {
@@ -96,11 +99,17 @@ async fn by_hand(app: &TestApp, with_hidden: bool) -> BTreeMap<(String, String),
             (c, _, _) => at_rate(x, rates[c]),
         };
         let (committed, paid) = (usd(amount), usd(paid));
-        let mine: Vec<&str> = PLAN.iter().copied().filter(|a| areas.contains(&format!(",{a},"))).collect();
+        let mine: Vec<&str> = PLAN
+            .iter()
+            .copied()
+            .filter(|a| areas.contains(&format!(",{a},")))
+            .collect();
         let n = mine.len() as i64;
         for (i, a) in mine.iter().enumerate() {
             let share = |x: i64| x / n + i64::from((i as i64) < x % n);
-            let e = table.entry((a.to_string(), region.clone())).or_insert((0, 0));
+            let e = table
+                .entry((a.to_string(), region.clone()))
+                .or_insert((0, 0));
             e.0 += share(committed);
             e.1 += share(paid);
         }
@@ -109,7 +118,12 @@ async fn by_hand(app: &TestApp, with_hidden: bool) -> BTreeMap<(String, String),
 }
 
 async fn portfolio(app: &TestApp, token: Option<&str>, query: &str) -> Value {
-    app.get(&format!("/api/v1/portfolio?{query}")).auth(token).send().await.expect(200).body
+    app.get(&format!("/api/v1/portfolio?{query}"))
+        .auth(token)
+        .send()
+        .await
+        .expect(200)
+        .body
 }
 
 on_both! {
