@@ -38,6 +38,7 @@ pub mod notify;
 pub mod openapi;
 pub mod pagination;
 pub mod payments;
+pub mod portfolio;
 pub mod queue;
 pub mod routes;
 pub mod telemetry;

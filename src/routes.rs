@@ -12,7 +12,8 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::error::ApiError;
 use crate::http_contract::{Limit, RATE_LIMITS};
 use crate::{
-    AppState, admin, directory, documents, exports, grants, health, identity, payments, webhooks,
+    AppState, admin, directory, documents, exports, grants, health, identity, payments, portfolio,
+    webhooks,
 };
 
 /// Registers every documented route (also used to generate the OpenAPI document), in the
@@ -151,6 +152,16 @@ fn payment_and_document_routes(cfg: &mut ServiceConfig) {
         .service(payments::api::payment_run_csv)
         .service(payments::api::payments_register)
         .service(payments::api::payments_register_csv)
+        // Portfolio reporting: the portfolio, the membership table, fund statements
+        .service(portfolio::api::get_portfolio)
+        .service(portfolio::api::portfolio_csv)
+        .service(portfolio::api::portfolio_xlsx)
+        .service(portfolio::api::get_membership_table)
+        .service(portfolio::api::membership_csv)
+        .service(portfolio::api::membership_xlsx)
+        .service(portfolio::api::fund_statement)
+        .service(portfolio::api::fund_statement_csv)
+        .service(portfolio::api::fund_statement_pdf)
         // Documents (files on grants, reports, tranches, organisations, applications)
         .service(documents::api::upload_document)
         .service(documents::api::list_documents)

@@ -43,6 +43,7 @@ mod text;
         (name = "bank accounts", description = "Payee bank accounts: proposed, confirmed by a second person, usable after a cooling-off period; numbers encrypted and masked"),
         (name = "payment runs", description = "Finance's payment runs: approved tranches gathered per currency, approved under four eyes, exported as ISO 20022 pain.001 and CSV, recorded paid or returned"),
         (name = "payments", description = "The payments register: paid and reversed tranches with totals per currency and in the base currency"),
+        (name = "portfolio", description = "Portfolio reporting against the strategic plan: money by pillar, priority area, region, country, fund, donor and year; membership growth; donor fund statements; CSV, XLSX and PDF downloads"),
         (name = "documents", description = "Files on grants, reports, tranches, organisations and membership applications: streamed, checked by content, encrypted at rest, versioned"),
         (name = "exports", description = "Open data on published grants: the 360Giving package, the IATI 2.03 activity file, and how each fund is published"),
         (name = "webhooks", description = "Subscriptions through which partner apps hear of changes, signed and retried. \

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod bank_accounts;
 pub mod budgets;
 pub mod console;
+pub mod dashboard;
 pub mod documents;
 pub mod funds;
 pub mod grant_desk;
@@ -58,6 +59,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/grants/{id}/{verb}",
             web::post().to(grant_desk::move_grant),
+        )
+        .route("/dashboard", web::get().to(dashboard::dashboard))
+        .route(
+            "/dashboard/download/{file}",
+            web::get().to(dashboard::download),
         )
         .route("/funds", web::get().to(funds::funds))
         .route("/funds", web::post().to(funds::create_fund))

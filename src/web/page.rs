@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("form.html", include_str!("templates/form.html")),
     ("funds.html", include_str!("templates/funds.html")),
     ("fund.html", include_str!("templates/fund.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
     (
         "budget_revision.html",
         include_str!("templates/budget_revision.html"),

@@ -1048,6 +1048,18 @@ fn rows(w: &World) -> Vec<Row> {
         row("GET", format!("/api/v1/payment-runs/{UNKNOWN}/csv"), FINANCE_UNKNOWN),
         row("GET", "/api/v1/payments", READ_STAFF),
         row("GET", "/api/v1/payments.csv", READ_STAFF),
+        // Portfolio reporting: open tables (hidden organisations left out but for staff);
+        // fund statements for staff
+        row("GET", "/api/v1/portfolio", ALL_200),
+        row("GET", "/api/v1/portfolio.csv", ALL_200),
+        row("GET", "/api/v1/portfolio.xlsx", ALL_200),
+        row("GET", "/api/v1/portfolio/membership", ALL_200),
+        row("GET", "/api/v1/portfolio/membership.csv", ALL_200),
+        row("GET", "/api/v1/portfolio/membership.xlsx", ALL_200),
+        row("GET", format!("/api/v1/funds/{}/statement", w.fund), READ_STAFF),
+        row("GET", format!("/api/v1/funds/{}/statement.csv", w.fund), READ_STAFF),
+        row("GET", format!("/api/v1/funds/{}/statement.pdf", w.fund), READ_STAFF),
+        row("GET", format!("/api/v1/funds/{UNKNOWN}/statement"), [401, 403, 403, 404, 404, 404, 403, 403]),
         // Documents: lists follow the object; apps never see documents
         row(
             "GET",

@@ -25,7 +25,7 @@ use crate::on_both;
 /// chromedriver, stopped when dropped.
 pub(crate) struct Driver {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Driver {

@@ -40,6 +40,8 @@ pub struct Resp {
     pub body: Value,
     /// Raw body text.
     pub text: String,
+    /// The body's bytes (downloads that are not text: PDF, XLSX).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -110,6 +112,7 @@ pub async fn send(svc: &Svc, req: TestRequest) -> Resp {
         headers,
         body,
         text,
+        bytes: bytes.to_vec(),
     }
 }
 
