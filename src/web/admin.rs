@@ -212,10 +212,10 @@ pub async fn membership(
             StatusCode::OK,
             "membership.html",
             context! {
-                title => format!("Membership of {}", org.name),
+                title => crate::i18n::t_args(v.lang, "membership-title", &[("organisation", org.name.clone().into())]),
                 mine => mine,
                 notice => (q.done.as_deref() == Some("renewal"))
-                    .then_some("Renewal requested: the secretariat has been told and will email you its decision."),
+                    .then(|| crate::i18n::t(v.lang, "membership-renewal-requested")),
                 org => context! {
                     id => org.id,
                     name => org.name,

@@ -31,6 +31,7 @@ mod http_contract;
 mod hygiene;
 mod idempotency;
 mod idempotency_rules;
+mod languages;
 mod identity;
 mod membership;
 mod migrations;
