@@ -132,7 +132,7 @@ on_both! {
 on_both! {
     async fn a_french_validation_error_keeps_its_type_and_codes_and_says_content_language(backend) {
         let app = TestApp::start(backend).await;
-        let user = app.user("member", None).await;
+        let user = app.user("grant_officer", None).await;
         let english = app.patch("/api/v1/me").bearer(&user.token).json(&json!({"language": "de"})).send().await.expect_problem(400);
         let french = app.patch("/api/v1/me").bearer(&user.token).header("accept-language", "fr-CH, fr;q=0.9, en;q=0.5")
             .json(&json!({"language": "de"})).send().await.expect_problem(400);
