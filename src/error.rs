@@ -334,11 +334,16 @@ impl ApiError {
                 ApiError::PreconditionFailed { current_version } => Some(*current_version),
                 _ => None,
             },
-            internal: match self {
-                ApiError::Internal(m) => Some(m.clone()),
-                _ => None,
-            },
+            internal: self.internal_cause(),
             title_key: Some(self.title_key()),
+        }
+    }
+
+    /// What an internal error hides from the body (logged by the middleware).
+    fn internal_cause(&self) -> Option<String> {
+        match self {
+            ApiError::Internal(m) => Some(m.clone()),
+            _ => None,
         }
     }
 

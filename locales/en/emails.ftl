@@ -1,4 +1,4 @@
-# Emails. A template says {{ t("key") }}; every variable of the message is taken from
+# Emails. A template says {{ l10n("key") }}; every variable of the message is taken from
 # the email's context by name ($amount and dates arrive written for the reader's locale).
 
 email-greeting = Dear { $recipient_name },

@@ -121,14 +121,21 @@ mod tests {
     #[test]
     fn the_check_fails_on_a_missing_message_and_on_changed_variables() {
         let english = "hello = Hello { $name }\nbye = Bye\ncount = { $n ->\n    [one] one\n   *[other] { $n } things\n}\n";
-        let missing = "hello = Hola { $name }\ncount = { $n ->\n    [one] uno\n   *[other] { $n } cosas\n}\n";
+        let missing =
+            "hello = Hola { $name }\ncount = { $n ->\n    [one] uno\n   *[other] { $n } cosas\n}\n";
         assert_eq!(compare(english, missing), vec!["missing message `bye`"]);
         let renamed = "hello = Hola { $nombre }\nbye = Adiós\ncount = { $n ->\n    [one] uno\n   *[other] { $n } cosas\n}\n";
         let problems = compare(english, renamed);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("`hello` uses variables"), "{problems:?}");
+        assert!(
+            problems[0].contains("`hello` uses variables"),
+            "{problems:?}"
+        );
         let extra = "hello = Hola { $name }\nbye = Adiós\ncount = { $n ->\n    [one] uno\n   *[other] { $n } cosas\n}\nmore = Más\n";
-        assert_eq!(compare(english, extra), vec!["message `more` is not in English"]);
+        assert_eq!(
+            compare(english, extra),
+            vec!["message `more` is not in English"]
+        );
         assert!(compare(english, "hello = { $name").len() == 1);
     }
 

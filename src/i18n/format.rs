@@ -6,11 +6,11 @@
 //! [`LocalAmount`] (serialized as a marker object) and [`localize_json`] writes each out in
 //! the recipient's language just before the templates run.
 
+use icu_datetime::DateTimeFormatter;
 use icu_datetime::fieldsets::YMD;
 use icu_datetime::input::Date;
-use icu_datetime::DateTimeFormatter;
-use icu_decimal::input::Decimal;
 use icu_decimal::DecimalFormatter;
+use icu_decimal::input::Decimal;
 use icu_locale_core::Locale;
 use serde::Serialize;
 use serde_json::Value;
@@ -58,7 +58,10 @@ pub fn number(lang: Lang, decimal: &str) -> String {
 /// An amount in minor units as `lang` writes it: the CLDR number with the currency's
 /// symbol where the language has one for it, else its ISO 4217 code ("USD 60,000.00").
 pub fn amount(lang: Lang, minor: i64, currency: &str) -> String {
-    let number = number(lang, &crate::money::format(minor.saturating_abs(), currency));
+    let number = number(
+        lang,
+        &crate::money::format(minor.saturating_abs(), currency),
+    );
     let sign = if minor < 0 { "-" } else { "" };
     let written = match message(lang, &format!("currency-symbol-{currency}"), None) {
         Some(symbol) => t_args(
@@ -69,7 +72,10 @@ pub fn amount(lang: Lang, minor: i64, currency: &str) -> String {
         None => t_args(
             lang,
             "money-with-code",
-            &[("code", currency.to_string().into()), ("number", number.into())],
+            &[
+                ("code", currency.to_string().into()),
+                ("number", number.into()),
+            ],
         ),
     };
     format!("{sign}{written}")

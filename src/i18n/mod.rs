@@ -13,8 +13,8 @@
 //!
 //! # Converting an email or a console page
 //! Move each English sentence of the template into `locales/en/<file>.ftl` as a message
-//! (`{{ name }}` becomes `{ $name }`), write `{{ t("the-key") }}` in its place, and translate
-//! the message in every other language. `t` takes each variable of the message from the
+//! (`{{ name }}` becomes `{ $name }`), write `{{ l10n("the-key") }}` in its place, and translate
+//! the message in every other language. `l10n` takes each variable of the message from the
 //! template's context by name, so the template passes nothing else.
 
 pub mod check;
@@ -75,10 +75,7 @@ impl Lang {
     /// The language of an ISO 639-1 code (or a tag such as `fr-CA`), when the service speaks it.
     pub fn from_code(code: &str) -> Option<Lang> {
         let primary = code.split(['-', '_']).next()?.trim().to_ascii_lowercase();
-        LANGUAGES
-            .iter()
-            .position(|l| l.code == primary)
-            .map(Lang)
+        LANGUAGES.iter().position(|l| l.code == primary).map(Lang)
     }
 
     /// The language of a stored code, English when it is not one the service speaks.
@@ -148,11 +145,12 @@ fn bundles() -> &'static [Bundle] {
                 // No Unicode isolation marks: emails and pages are plain left-to-right text.
                 bundle.set_use_isolating(false);
                 for source in l.sources {
-                    let resource = FluentResource::try_new(source.to_string())
-                        .unwrap_or_else(|(partial, errors)| {
+                    let resource = FluentResource::try_new(source.to_string()).unwrap_or_else(
+                        |(partial, errors)| {
                             tracing::error!(language = l.code, ?errors, "translation file");
                             partial
-                        });
+                        },
+                    );
                     if let Err(errors) = bundle.add_resource(resource) {
                         tracing::error!(language = l.code, ?errors, "duplicate translation");
                     }
@@ -173,7 +171,12 @@ pub fn message(lang: Lang, key: &str, args: Option<&FluentArgs>) -> Option<Strin
         let mut errors = Vec::new();
         let text = bundle.format_pattern(pattern, args, &mut errors);
         if !errors.is_empty() {
-            tracing::warn!(key, language = lang.code(), ?errors, "translation variables");
+            tracing::warn!(
+                key,
+                language = lang.code(),
+                ?errors,
+                "translation variables"
+            );
         }
         Some(text.into_owned())
     })
@@ -194,7 +197,7 @@ pub fn t_args(lang: Lang, key: &str, args: &[(&str, FluentValue<'_>)]) -> String
     message(lang, key, Some(&fa)).unwrap_or_else(|| key.to_string())
 }
 
-/// The variables the English message `key` uses (those `t` in a template takes from its
+/// The variables the English message `key` uses (those `l10n` in a template takes from its
 /// context).
 pub fn variables(key: &str) -> Vec<String> {
     bundles()
@@ -207,9 +210,9 @@ pub fn variables(key: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `t(key)` function of minijinja templates (emails and console pages): the message in
+/// The `l10n(key)` function of minijinja templates (emails and console pages): the message in
 /// the template's `lang` (a code; English when absent), each variable taken from the
-/// keyword arguments (`t("nav-signed-in-as", name=me.name)`), else from the context by name.
+/// keyword arguments (`l10n("nav-signed-in-as", name=me.name)`), else from the context by name.
 /// A number stays a number (for plural rules); an absent value is empty.
 pub fn template_function(
     state: &minijinja::State,
@@ -247,7 +250,10 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_best_spoken_language() {
-        assert_eq!(negotiate("fr-CH, fr;q=0.9, en;q=0.8"), Lang::from_code("fr"));
+        assert_eq!(
+            negotiate("fr-CH, fr;q=0.9, en;q=0.8"),
+            Lang::from_code("fr")
+        );
         assert_eq!(negotiate("de, es;q=0.5, en;q=0.4"), Lang::from_code("es"));
         assert_eq!(negotiate("en;q=0.2, es;q=0.9"), Lang::from_code("es"));
         assert_eq!(negotiate("fr;q=0, en"), Some(Lang::EN));

@@ -273,7 +273,10 @@ pub fn update_me(
         if let Some(code) = &patch.language {
             let lang = super::support::check_language("language", code)?;
             diesel::update(users::table.find(&me.id))
-                .set((users::language.eq(lang.code()), users::updated_at.eq(ctx.now)))
+                .set((
+                    users::language.eq(lang.code()),
+                    users::updated_at.eq(ctx.now),
+                ))
                 .execute(ctx.conn)?;
         }
         let after = user_by_id(ctx.conn, &me.id)?;

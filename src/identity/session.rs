@@ -342,7 +342,14 @@ pub fn session_user(
     conn: &mut DbConn,
     refresh_token: &str,
     now: NaiveDateTime,
-) -> Result<Option<(crate::auth::principal::UserPrincipal, String, crate::i18n::Lang)>, ApiError> {
+) -> Result<
+    Option<(
+        crate::auth::principal::UserPrincipal,
+        String,
+        crate::i18n::Lang,
+    )>,
+    ApiError,
+> {
     let hash = hash_opaque(refresh_token.trim());
     let token: Option<(String, NaiveDateTime, Option<NaiveDateTime>)> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(&hash))

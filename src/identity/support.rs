@@ -69,7 +69,7 @@ pub(super) fn invitation_language(
             .optional()?,
         None => None,
     };
-    let listed = crate::directory::organisation::json_list(&listed.unwrap_or_default());
+    let listed: Vec<String> = serde_json::from_str(&listed.unwrap_or_default()).unwrap_or_default();
     Ok(crate::i18n::Lang::first_spoken(&listed)
         .unwrap_or_default()
         .code()

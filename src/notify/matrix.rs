@@ -281,7 +281,12 @@ fn users_where(
 ) -> QueryResult<Vec<Recipient>> {
     let mut q = users::table
         .filter(users::status.eq(UserStatus::Active))
-        .select((users::id, users::email, users::display_name, users::language))
+        .select((
+            users::id,
+            users::email,
+            users::display_name,
+            users::language,
+        ))
         .order(users::id.asc())
         .into_boxed();
     if let Some(r) = role {

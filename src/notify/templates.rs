@@ -9,7 +9,7 @@ use serde_json::Value;
 /// Every kind of email. Adding one means a variant, a subject and two template files.
 ///
 /// A translated kind's subject and sentences are messages of `locales/<lang>/emails.ftl`
-/// (`{{ t("report-due-subject") }}`), written in the recipient's language; a kind not yet
+/// (`{{ l10n("report-due-subject") }}`), written in the recipient's language; a kind not yet
 /// converted is English for everyone (see `crate::i18n` on converting one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -161,7 +161,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::MembershipReminder,
         "membership_reminder",
-        "{{ t(\"membership-reminder-subject\") }}",
+        "{{ l10n(\"membership-reminder-subject\") }}",
     ),
     (
         Kind::MembershipGrace,
@@ -191,7 +191,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::MembershipRenewed,
         "membership_renewed",
-        "{{ t(\"membership-renewed-subject\") }}",
+        "{{ l10n(\"membership-renewed-subject\") }}",
     ),
     (
         Kind::OrganisationHidden,
@@ -266,7 +266,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::DisbursementPaid,
         "disbursement_paid",
-        "{{ t(\"disbursement-paid-subject\") }}",
+        "{{ l10n(\"disbursement-paid-subject\") }}",
     ),
     (
         Kind::DisbursementReversed,
@@ -281,7 +281,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::ReportDue,
         "report_due",
-        "{{ t(\"report-due-subject\") }}",
+        "{{ l10n(\"report-due-subject\") }}",
     ),
     (
         Kind::ReportOverdue,
@@ -447,9 +447,9 @@ fn env() -> Result<&'static Environment<'static>, minijinja::Error> {
     let env = ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        // `t("key")`: a message of locales/<lang>/emails.ftl in the recipient's language.
+        // `l10n("key")`: a message of locales/<lang>/emails.ftl in the recipient's language.
         env.add_function(
-            "t",
+            "l10n",
             |state: &minijinja::State, key: String, kwargs: minijinja::value::Kwargs| {
                 crate::i18n::template_function(state, &key, &kwargs)
             },
@@ -555,6 +555,11 @@ mod tests {
         assert_eq!(r.subject, "[IDPC] El informe «Report» vence en 1 día");
         assert!(r.text.starts_with("Estimada/o <b>Ana</b>:"), "{}", r.text);
         assert!(r.html.contains("<html lang=\"es\">"), "{}", r.html);
-        assert!(r.text.contains("vence el 1 December 2026, dentro de 1 día."), "{}", r.text);
+        assert!(
+            r.text
+                .contains("vence el 1 December 2026, dentro de 1 día."),
+            "{}",
+            r.text
+        );
     }
 }

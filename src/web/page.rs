@@ -57,9 +57,9 @@ fn env() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
-        // `t("key")`: a message of locales/<lang>/console.ftl in the visitor's language.
+        // `l10n("key")`: a message of locales/<lang>/console.ftl in the visitor's language.
         env.add_function(
-            "t",
+            "l10n",
             |state: &minijinja::State, key: String, kwargs: minijinja::value::Kwargs| {
                 crate::i18n::template_function(state, &key, &kwargs)
             },
@@ -371,10 +371,7 @@ pub fn render(
         Ok(html) => {
             let mut res = HttpResponse::build(status);
             v.apply(&mut res);
-            res.insert_header((
-                actix_web::http::header::CONTENT_LANGUAGE,
-                v.lang.code(),
-            ));
+            res.insert_header((actix_web::http::header::CONTENT_LANGUAGE, v.lang.code()));
             let mut res = res.content_type(ContentType::html()).body(html);
             super::session::notice_shown(v, &mut res);
             res

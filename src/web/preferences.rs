@@ -65,7 +65,10 @@ pub async fn save_account(
                 })
                 .await?;
             match saved {
-                Ok(row) => Ok(p.done("/account", &t(Lang::of_stored(&row.language), "account-saved"))),
+                Ok(row) => Ok(p.done(
+                    "/account",
+                    &t(Lang::of_stored(&row.language), "account-saved"),
+                )),
                 Err(form) => account_page(&p, Some(form)).await,
             }
         }

@@ -13,12 +13,25 @@ use crate::grants::{active, world};
 use crate::on_both;
 
 async fn set_language(app: &TestApp, user: &TestUser, code: &str) {
-    let r = app.patch("/api/v1/me").bearer(&user.token).json(&json!({"language": code})).send().await.expect(200);
+    let r = app
+        .patch("/api/v1/me")
+        .bearer(&user.token)
+        .json(&json!({"language": code}))
+        .send()
+        .await
+        .expect(200);
     assert_eq!(r.body["language"], code);
 }
 
 async fn version(app: &TestApp, admin: &TestUser, org: &str) -> i64 {
-    app.get(&format!("/api/v1/organisations/{org}")).bearer(&admin.token).send().await.expect(200).body["version"].as_i64().unwrap()
+    app.get(&format!("/api/v1/organisations/{org}"))
+        .bearer(&admin.token)
+        .send()
+        .await
+        .expect(200)
+        .body["version"]
+        .as_i64()
+        .unwrap()
 }
 
 async fn patch_org(app: &TestApp, admin: &TestUser, org: &str, body: Value) -> Value {
@@ -227,6 +240,12 @@ on_both! {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
