@@ -199,7 +199,7 @@ pub struct MePatch {
     /// The language to read emails and console pages in: `en`, `es` or `fr` (see README,
     /// "Adding a language").
     #[serde(default)]
-    #[schema(example = "fr")]
+    #[schema(example = "fr", schema_with = crate::codes::schema::spoken_language)]
     pub language: Option<String>,
 }
 
@@ -239,7 +239,7 @@ pub struct NewUser {
     /// The language the invitation and later emails are written in: `en`, `es` or `fr`.
     /// By default the organisation's first listed language the service speaks, else English.
     #[serde(default)]
-    #[schema(example = "es")]
+    #[schema(example = "es", schema_with = crate::codes::schema::spoken_language)]
     pub language: Option<String>,
 }
 
