@@ -92,6 +92,7 @@ fn cast(state: &AppState, port: u16) -> ([String; 3], String, Vec<String>) {
             last_login_at: None,
             created_at: now,
             updated_at: now,
+            language: "en".into(),
         };
         idpc_hub::identity::insert_user(&mut conn, &row).unwrap();
         let body = serde_json::json!({"email": email, "password": PASSWORD}).to_string();

@@ -137,6 +137,7 @@ fn main() {
                 last_login_at: None,
                 created_at: now,
                 updated_at: now,
+                language: "en".into(),
             };
             state
                 .db(move |c| idpc_hub::identity::insert_user(c, &row))

@@ -197,6 +197,7 @@ fn seed(state: &AppState, port: u16, shared: &Shared) {
             last_login_at: None,
             created_at: now,
             updated_at: now,
+            language: "en".into(),
         },
     )
     .unwrap();

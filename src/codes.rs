@@ -103,6 +103,11 @@ pub mod schema {
         schema
     }
 
+    /// A language the service speaks (`crate::i18n::LANGUAGES`), or null to leave it.
+    pub fn spoken_language() -> Object {
+        or_null(one_of(crate::i18n::Lang::codes()))
+    }
+
     /// A string schema listing `values`.
     pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
         ObjectBuilder::new()

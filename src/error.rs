@@ -75,6 +75,40 @@ pub struct Problem {
     #[serde(skip)]
     #[schema(ignore)]
     pub internal: Option<String>,
+    /// The message of `locales/*/errors.ftl` that is `title` in other languages; never
+    /// serialized (the middleware writes the title in the caller's language).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub title_key: Option<&'static str>,
+}
+
+impl Problem {
+    /// Writes the title and the field messages in `lang` (`Accept-Language`). The `type`,
+    /// the status and each field's `code` never change; a field code without a translation
+    /// keeps the message its check wrote, and `detail` stays as written except for
+    /// validation problems, whose detail is made of the field messages.
+    pub fn localize(&mut self, lang: crate::i18n::Lang) {
+        use crate::i18n::{message, t_args};
+        if lang == crate::i18n::Lang::EN {
+            return;
+        }
+        if let Some(title) = self.title_key.and_then(|k| message(lang, k, None)) {
+            self.title = title;
+        }
+        for e in &mut self.errors {
+            if let Some(m) = message(lang, &format!("field-{}", e.code), None) {
+                e.message = m;
+            }
+        }
+        match self.errors.as_slice() {
+            [] => {}
+            [one] => self.detail = format!("{}: {}", one.field, one.message),
+            many => {
+                let count = i64::try_from(many.len()).unwrap_or(i64::MAX);
+                self.detail = t_args(lang, "problem-fields-invalid", &[("count", count.into())]);
+            }
+        }
+    }
 }
 
 crate::text_enum! {
@@ -309,10 +343,37 @@ impl ApiError {
                 ApiError::PreconditionFailed { current_version } => Some(*current_version),
                 _ => None,
             },
-            internal: match self {
-                ApiError::Internal(m) => Some(m.clone()),
-                _ => None,
-            },
+            internal: self.internal_cause(),
+            title_key: Some(self.title_key()),
+        }
+    }
+
+    /// What an internal error hides from the body (logged by the middleware).
+    fn internal_cause(&self) -> Option<String> {
+        match self {
+            ApiError::Internal(m) => Some(m.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message of the problem's title (`locales/*/errors.ftl`).
+    fn title_key(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "problem-validation",
+            ApiError::BadRequest(_) => "problem-bad-request",
+            ApiError::Unauthorized(_) => "problem-unauthorized",
+            ApiError::Forbidden(_) => "problem-forbidden",
+            ApiError::NotFound => "problem-not-found",
+            ApiError::MethodNotAllowed(_) => "problem-method-not-allowed",
+            ApiError::Conflict { .. } => "problem-conflict",
+            ApiError::PreconditionFailed { .. } => "problem-precondition-failed",
+            ApiError::PayloadTooLarge(_) => "problem-payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "problem-unsupported-media-type",
+            ApiError::Unprocessable { .. } => "problem-unprocessable",
+            ApiError::PreconditionRequired => "problem-precondition-required",
+            ApiError::TooManyRequests(_) => "problem-too-many-requests",
+            ApiError::Unavailable(..) => "problem-unavailable",
+            ApiError::Internal(_) => "problem-internal",
         }
     }
 }

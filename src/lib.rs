@@ -27,6 +27,7 @@ pub mod extract;
 pub mod grants;
 pub mod health;
 pub mod http_contract;
+pub mod i18n;
 pub mod idempotency;
 pub mod identity;
 pub mod jobs;

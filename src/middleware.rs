@@ -47,6 +47,7 @@ pub async fn request_context(
         .and_then(sane_request_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    let lang = request_language(&req);
     let refused = control_characters_in_url(&req).or_else(|| unsupported_idempotency_key(&req));
     let path = req.path().to_string();
     let method = req.method().to_string();
@@ -55,8 +56,9 @@ pub async fn request_context(
 
     async move {
         if let Some(err) = refused {
-            let res = finalize_problem(req.into_response(err.error_response()), &request_id, &path);
-            return Ok(with_request_id(res, &request_id));
+            let res = req.into_response(err.error_response());
+            let res = finalize_problem(res, &request_id, &path, lang);
+            return Ok(with_language(with_request_id(res, &request_id), lang));
         }
         let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
         // The request cannot be kept aside while routing runs (routing needs it unshared), so
@@ -79,7 +81,8 @@ pub async fn request_context(
                         p
                     });
                 log_internal(&mut problem, res.status());
-                return Err(CompleteProblem::new(problem, &request_id, &path).into());
+                problem.localize(lang);
+                return Err(CompleteProblem::new(problem, &request_id, &path, lang).into());
             }
             Err(panic) => {
                 let msg = panic
@@ -89,10 +92,12 @@ pub async fn request_context(
                     .unwrap_or_else(|| "unknown panic".into());
                 let mut problem = ApiError::Internal(format!("handler panicked: {msg}")).problem();
                 log_internal(&mut problem, StatusCode::INTERNAL_SERVER_ERROR);
-                return Err(CompleteProblem::new(problem, &request_id, &path).into());
+                problem.localize(lang);
+                return Err(CompleteProblem::new(problem, &request_id, &path, lang).into());
             }
         };
-        let res = with_request_id(finalize_problem(res, &request_id, &path), &request_id);
+        let res = finalize_problem(res, &request_id, &path, lang);
+        let res = with_language(with_request_id(res, &request_id), lang);
         tracing::info!(
             status = res.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -110,6 +115,31 @@ fn with_request_id(
 ) -> ServiceResponse<BoxBody> {
     if let Ok(v) = HeaderValue::from_str(request_id) {
         res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}
+
+/// The language of the people-facing text of the answer: the best of `Accept-Language`
+/// that the service speaks, else English.
+fn request_language(req: &ServiceRequest) -> crate::i18n::Lang {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::i18n::negotiate)
+        .unwrap_or_default()
+}
+
+/// Says the language of the answer's text (`Content-Language`) unless the handler did:
+/// problem titles and field messages, console pages.
+fn with_language(
+    mut res: ServiceResponse<BoxBody>,
+    lang: crate::i18n::Lang,
+) -> ServiceResponse<BoxBody> {
+    if !res.headers().contains_key(header::CONTENT_LANGUAGE) {
+        res.headers_mut().insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.code()),
+        );
     }
     res
 }
@@ -172,6 +202,7 @@ fn finalize_problem(
     res: ServiceResponse<BoxBody>,
     request_id: &str,
     path: &str,
+    lang: crate::i18n::Lang,
 ) -> ServiceResponse<BoxBody> {
     let status = res.status();
     if status.as_u16() < 400 {
@@ -196,6 +227,7 @@ fn finalize_problem(
         None => framework_problem(&res, status),
     };
     log_internal(&mut problem, status);
+    problem.localize(lang);
     problem.request_id = Some(request_id.to_string());
     problem.instance = Some(path.to_string());
     let (req, old) = res.into_parts();
@@ -227,6 +259,7 @@ fn framework_problem(res: &ServiceResponse<BoxBody>, status: StatusCode) -> Prob
             let mut p = ApiError::BadRequest(detail).problem();
             p.status = s.as_u16();
             p.title = s.canonical_reason().unwrap_or("Client error").to_string();
+            p.title_key = None;
             return p;
         }
         _ => ApiError::Internal(
@@ -250,13 +283,13 @@ fn log_internal(problem: &mut Problem, status: StatusCode) {
 /// A problem that already carries its request id and path, for failures after which the
 /// request is gone (a panic): it renders the whole response, `X-Request-Id` included.
 #[derive(Debug)]
-struct CompleteProblem(Problem);
+struct CompleteProblem(Problem, crate::i18n::Lang);
 
 impl CompleteProblem {
-    fn new(mut problem: Problem, request_id: &str, path: &str) -> Self {
+    fn new(mut problem: Problem, request_id: &str, path: &str, lang: crate::i18n::Lang) -> Self {
         problem.request_id = Some(request_id.to_string());
         problem.instance = Some(path.to_string());
-        Self(problem)
+        Self(problem, lang)
     }
 }
 
@@ -282,6 +315,10 @@ impl ResponseError for CompleteProblem {
         );
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res.headers_mut().insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(self.1.code()),
+        );
         res
     }
 }

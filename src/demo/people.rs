@@ -139,6 +139,7 @@ pub(super) async fn seed(state: &AppState) -> Result<Vec<&'static super::DemoUse
                         display_name: user.name.into(),
                         role: user.role,
                         organisation_id,
+                        language: None,
                     };
                     service::create_user(c, &config, &Admin::try_from(&admin)?, &meta(), req)
                 })

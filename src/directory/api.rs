@@ -159,8 +159,23 @@ pub async fn list_organisations(
 ) -> Result<web::Json<OrganisationPage>, ApiError> {
     let viewer = Viewer::try_from(&who)?;
     let q = search::parse_query(req.query_string(), &viewer, Endpoint::List)?;
-    let page = state.db(move |c| search::list(c, &viewer, &q)).await?;
+    let mut page = state.db(move |c| search::list(c, &viewer, &q)).await?;
+    let wanted = reader_languages(&req);
+    page.data = page
+        .data
+        .into_iter()
+        .map(|o| o.for_reader(&wanted))
+        .collect();
     Ok(web::Json(page))
+}
+
+/// The languages the reader asks descriptions in (`Accept-Language`), best first.
+fn reader_languages(req: &HttpRequest) -> Vec<String> {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(organisation::descriptions::accepted)
+        .unwrap_or_default()
 }
 
 /// Counts per region, country, kind, partner type, focus area, pillar and language, over
@@ -252,7 +267,7 @@ pub async fn export_organisations(
 /// An organisation by id or slug, as the caller may see it. Answers 304 to a matching
 /// `If-None-Match`, and 301 to the current slug when asked by an old one (after a rename).
 #[utoipa::path(
-    description = "Anyone; the field groups the caller may see. A hidden organisation is 404 to the public and to partner apps. Changes nothing.",
+    description = "Anyone; the field groups the caller may see. A hidden organisation is 404 to the public and to partner apps. The profile's `description` is in the language `Accept-Language` prefers when the profile has it, else in the organisation's first language; `description_language` says which and `descriptions` holds every language. Changes nothing.",
     tag = "directory",
     params(("id" = String, Path, description = "Organisation id or slug")),
     security((), ("bearer" = []), ("oauth2" = ["directory:read"])),
@@ -284,6 +299,7 @@ pub async fn get_organisation(
                 .finish());
         }
     };
+    let org = org.for_reader(&reader_languages(&req));
     if not_modified(&req, org.version) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag(org.version)))
@@ -291,7 +307,7 @@ pub async fn get_organisation(
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(org.version)))
-        .insert_header((header::VARY, "Authorization"))
+        .insert_header((header::VARY, "Authorization, Accept-Language"))
         .json(org))
 }
 

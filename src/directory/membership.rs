@@ -297,9 +297,9 @@ pub struct MembershipMail {
     /// Its standing after the change.
     pub status: String,
     /// End of the period, written out.
-    pub period_end: Option<String>,
+    pub period_end: Option<crate::i18n::LocalDate>,
     /// When a membership in grace lapses, written out.
-    pub lapses_on: Option<String>,
+    pub lapses_on: Option<crate::i18n::LocalDate>,
     /// Days until the end of the period.
     pub days_left: i64,
     /// Why (suspension, withdrawal).

@@ -232,7 +232,7 @@ pub struct FxRateMail {
     /// The new rate, six decimals.
     pub rate: String,
     /// Its date, written out.
-    pub as_of: String,
+    pub as_of: crate::i18n::LocalDate,
     /// The confirmed rate before it (null for a currency's first rate).
     pub previous_rate: Option<String>,
     /// What awaits the recipient's approval.

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::db::DbConn;
 use crate::db::schema::{grant_contributors, grant_reports, users};
 use crate::error::ApiError;
-use crate::money;
+use crate::i18n::{LocalAmount, LocalDate};
 use crate::notify::matrix::Parties;
 use crate::notify::{Kind, links, long_date};
 
@@ -46,9 +46,10 @@ impl GrantFacts {
     }
 }
 
-/// An amount as emails show it: `USD 60,000.00`.
-pub fn amount(minor: i64, currency: &str) -> String {
-    money::for_people(minor, currency)
+/// An amount as emails show it, written out in each recipient's language when the message
+/// is rendered: `USD 60,000.00`, `60.000,00 USD`, `€1,234.50`.
+pub fn amount(minor: i64, currency: &str) -> LocalAmount {
+    LocalAmount::new(minor, currency)
 }
 
 /// A user's display name (empty when unknown).
@@ -96,11 +97,11 @@ pub struct GrantMail {
     #[serde(flatten)]
     pub grant: GrantFacts,
     /// The grant's amount.
-    pub amount: String,
+    pub amount: LocalAmount,
     /// What was paid of it.
-    pub paid: String,
+    pub paid: LocalAmount,
     /// The planned end, written out.
-    pub planned_end: String,
+    pub planned_end: LocalDate,
     /// Why (rejection, cancellation).
     pub reason: Option<String>,
     /// Where to act: the grant's page.
@@ -148,9 +149,9 @@ pub struct TrancheMail {
     #[serde(flatten)]
     pub grant: GrantFacts,
     /// The tranche's amount.
-    pub amount: String,
+    pub amount: LocalAmount,
     /// When it is planned to be paid, written out.
-    pub planned_date: String,
+    pub planned_date: LocalDate,
     /// Who requested it.
     pub requested_by_name: String,
     /// 1 or 2.
@@ -162,7 +163,7 @@ pub struct TrancheMail {
     /// Bank or ledger reference of the payment.
     pub payment_reference: Option<String>,
     /// Date of the payment, written out.
-    pub paid_on: Option<String>,
+    pub paid_on: Option<LocalDate>,
     /// Where to act: the tranche's page.
     pub link: String,
     /// What awaits the recipient's approval.
@@ -245,7 +246,7 @@ pub struct ReportMail {
     /// narrative or financial.
     pub report_kind: String,
     /// Due date, written out.
-    pub due_on: String,
+    pub due_on: LocalDate,
     /// Days left until the due date (0 once due).
     pub days: i64,
     /// Why it was returned.

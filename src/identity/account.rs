@@ -270,6 +270,15 @@ pub fn update_me(
                 .set((users::display_name.eq(name), users::updated_at.eq(ctx.now)))
                 .execute(ctx.conn)?;
         }
+        if let Some(code) = &patch.language {
+            let lang = super::support::check_language("language", code)?;
+            diesel::update(users::table.find(&me.id))
+                .set((
+                    users::language.eq(lang.code()),
+                    users::updated_at.eq(ctx.now),
+                ))
+                .execute(ctx.conn)?;
+        }
         let after = user_by_id(ctx.conn, &me.id)?;
         ctx.audit::<User>(
             "profile_updated",

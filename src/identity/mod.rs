@@ -14,5 +14,5 @@ pub mod users;
 
 // What other domains use of identity: its paths inside this module may change, these do not.
 pub use model::{UserRow, UserStatus};
-pub use support::{LinkState, insert_user, user_by_id};
+pub use support::{LinkState, check_language, insert_user, user_by_id};
 pub use users::{display_name_or_secretariat, invite_member, invite_member_in};

@@ -39,6 +39,8 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     /// Last change.
     pub updated_at: NaiveDateTime,
+    /// The language the user reads (ISO 639-1, one of `crate::i18n::LANGUAGES`).
+    pub language: String,
 }
 
 /// A user as the API shows it (no secrets, ever).
@@ -62,6 +64,9 @@ pub struct User {
     pub created_at: String,
     /// Last change (RFC 3339).
     pub updated_at: String,
+    /// The language the user reads emails and console pages in: `en`, `es` or `fr`.
+    #[schema(example = "es")]
+    pub language: String,
 }
 
 /// What staff may read of another staff user: who they are and their role, nothing more
@@ -99,6 +104,7 @@ impl From<UserRow> for User {
             last_login_at: r.last_login_at.map(rfc3339),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
+            language: r.language,
         }
     }
 }
@@ -190,6 +196,11 @@ pub struct MePatch {
         pattern = r"^[^\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*[^\s\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF][^\x00-\x1F\x7F-\x9F\u200B-\u200D\u202A-\u202E\u2060\u2066-\u2069\uFEFF]*$"
     )]
     pub display_name: Option<String>,
+    /// The language to read emails and console pages in: `en`, `es` or `fr` (see README,
+    /// "Adding a language").
+    #[serde(default)]
+    #[schema(example = "fr", schema_with = crate::codes::schema::spoken_language)]
+    pub language: Option<String>,
 }
 
 /// Change one's own password.
@@ -225,6 +236,11 @@ pub struct NewUser {
     /// Organisation; required for a member.
     #[serde(default)]
     pub organisation_id: Option<String>,
+    /// The language the invitation and later emails are written in: `en`, `es` or `fr`.
+    /// By default the organisation's first listed language the service speaks, else English.
+    #[serde(default)]
+    #[schema(example = "es", schema_with = crate::codes::schema::spoken_language)]
+    pub language: Option<String>,
 }
 
 crate::text_enum! {

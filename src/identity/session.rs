@@ -323,25 +323,33 @@ pub fn logout(
     })
 }
 
-/// (id, role, organisation, status, display name, session revoked at).
+/// (id, role, organisation, status, display name, language, session revoked at).
 type SessionUserRow = (
     String,
     crate::auth::Role,
     Option<String>,
     UserStatus,
     String,
+    String,
     Option<NaiveDateTime>,
 );
 
 /// A console session's user: the session's refresh token is unspent and unexpired, its
 /// session not revoked (logout and password resets revoke it) and its user active. Returns
-/// the caller and its display name. The token is not rotated: the console keeps it in an
+/// the caller, its display name and its language. The token is not rotated: the console keeps it in an
 /// HttpOnly cookie, and its session ends as every other session does.
 pub fn session_user(
     conn: &mut DbConn,
     refresh_token: &str,
     now: NaiveDateTime,
-) -> Result<Option<(crate::auth::principal::UserPrincipal, String)>, ApiError> {
+) -> Result<
+    Option<(
+        crate::auth::principal::UserPrincipal,
+        String,
+        crate::i18n::Lang,
+    )>,
+    ApiError,
+> {
     let hash = hash_opaque(refresh_token.trim());
     let token: Option<(String, NaiveDateTime, Option<NaiveDateTime>)> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(&hash))
@@ -367,12 +375,13 @@ pub fn session_user(
             users::organisation_id,
             users::status,
             users::display_name,
+            users::language,
             sessions::revoked_at,
         ))
         .first(conn)
         .optional()?;
     Ok(match row {
-        Some((id, role, organisation_id, UserStatus::Active, name, None)) => Some((
+        Some((id, role, organisation_id, UserStatus::Active, name, language, None)) => Some((
             crate::auth::principal::UserPrincipal {
                 id,
                 role,
@@ -380,6 +389,7 @@ pub fn session_user(
                 session_id: sid,
             },
             name,
+            crate::i18n::Lang::of_stored(&language),
         )),
         _ => None,
     })

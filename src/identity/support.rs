@@ -31,7 +31,49 @@ pub(super) fn recipient(u: &UserRow) -> Recipient {
         email: u.email.clone(),
         name: u.display_name.clone(),
         user_id: Some(u.id.clone()),
+        lang: crate::i18n::Lang::of_stored(&u.language),
     }
+}
+
+/// A language code a person chose: one the service speaks, else a 400 naming `field`.
+pub fn check_language(field: &str, code: &str) -> Result<crate::i18n::Lang, ApiError> {
+    crate::i18n::Lang::from_code(code)
+        .filter(|l| l.code() == code)
+        .ok_or_else(|| {
+            ApiError::field(
+                field,
+                "unknown_code",
+                format!(
+                    "Choose one of the languages the service speaks: {}.",
+                    crate::i18n::Lang::codes().join(", ")
+                ),
+            )
+        })
+}
+
+/// The language of a new user: the one asked for, else the first listed language of their
+/// organisation that the service speaks, else English.
+pub(super) fn invitation_language(
+    conn: &mut DbConn,
+    asked: Option<&str>,
+    organisation_id: Option<&str>,
+) -> Result<String, ApiError> {
+    if let Some(code) = asked {
+        return Ok(check_language("language", code)?.code().to_string());
+    }
+    let listed: Option<String> = match organisation_id {
+        Some(id) => organisations::table
+            .find(id)
+            .select(organisations::languages)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let listed: Vec<String> = serde_json::from_str(&listed.unwrap_or_default()).unwrap_or_default();
+    Ok(crate::i18n::Lang::first_spoken(&listed)
+        .unwrap_or_default()
+        .code()
+        .to_string())
 }
 
 /// The account owner as the addressee of a security notice, which goes to them even when

@@ -11,7 +11,7 @@ use super::lifecycle::{UserCommand, UserFacts, transition};
 use super::model::*;
 use super::support::{
     INVITATION, check_display_name, check_organisation, display_name_of, first, insert_user,
-    new_one_time_token, recipient, revoke_sessions, user_by_id,
+    invitation_language, new_one_time_token, recipient, revoke_sessions, user_by_id,
 };
 use crate::audit::Actor;
 use crate::auth::caller::{Admin, Staff};
@@ -96,6 +96,7 @@ fn new_invited(
         last_login_at: None,
         created_at: now,
         updated_at: now,
+        language: crate::i18n::Lang::EN.code().to_string(),
     }
 }
 
@@ -127,7 +128,12 @@ pub fn create_user(
         if let Some(org) = &req.organisation_id {
             check_organisation(ctx.conn, "organisation_id", org)?;
         }
-        let row = new_invited(ctx.now, email, name, req.role, req.organisation_id.clone());
+        let mut row = new_invited(ctx.now, email, name, req.role, req.organisation_id.clone());
+        row.language = invitation_language(
+            ctx.conn,
+            req.language.as_deref(),
+            req.organisation_id.as_deref(),
+        )?;
         insert_user(ctx.conn, &row)?;
         let inviter = display_name_of(ctx.conn, Some(&admin.id))?;
         send_invitation(ctx, &row, &inviter)?;
@@ -151,13 +157,14 @@ pub fn invite_member_in(
 ) -> Result<UserRow, ApiError> {
     let email = normalise_email("email", email)?;
     let name = check_display_name("display_name", display_name)?;
-    let row = new_invited(
+    let mut row = new_invited(
         ctx.now,
         email,
         name,
         Role::Member,
         Some(organisation_id.to_string()),
     );
+    row.language = invitation_language(ctx.conn, None, Some(organisation_id))?;
     insert_user(ctx.conn, &row)?;
     send_invitation(ctx, &row, inviter_name)?;
     ctx.audit::<User>("created", None, Some(&row.clone().into()))?;

@@ -287,7 +287,12 @@ fn users_where(
 ) -> QueryResult<Vec<Recipient>> {
     let mut q = users::table
         .filter(users::status.eq(UserStatus::Active))
-        .select((users::id, users::email, users::display_name))
+        .select((
+            users::id,
+            users::email,
+            users::display_name,
+            users::language,
+        ))
         .order(users::id.asc())
         .into_boxed();
     if let Some(r) = role {
@@ -299,13 +304,14 @@ fn users_where(
     if let Some(ids) = ids {
         q = q.filter(users::id.eq_any(ids.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
     }
-    let rows: Vec<(String, String, String)> = q.load(conn)?;
+    let rows: Vec<(String, String, String, String)> = q.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, email, name)| Recipient {
+        .map(|(id, email, name, language)| Recipient {
             email,
             name,
             user_id: Some(id),
+            lang: crate::i18n::Lang::of_stored(&language),
         })
         .collect())
 }

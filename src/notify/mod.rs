@@ -16,7 +16,8 @@ pub use model::{OutboxRow, OutboxStatus};
 pub use service::{Recipient, enqueue, refresh_metrics};
 pub use templates::Kind;
 
-/// A date as people read it in an email: `30 November 2026`.
-pub fn long_date(d: chrono::NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
+/// A date as people read it in an email, written out in each recipient's language when the
+/// message is rendered: `30 November 2026`, `30 de noviembre de 2026`.
+pub fn long_date(d: chrono::NaiveDate) -> crate::i18n::LocalDate {
+    crate::i18n::LocalDate(d)
 }

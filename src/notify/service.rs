@@ -24,6 +24,8 @@ pub struct Recipient {
     pub name: String,
     /// The user, when the recipient is one; a command never emails its own author.
     pub user_id: Option<String>,
+    /// The language the message is written in (the user's own; English for others).
+    pub lang: crate::i18n::Lang,
 }
 
 /// Renders and stores a message in the caller's transaction.
@@ -48,7 +50,9 @@ pub fn enqueue(
             "base_url".into(),
             Value::String(config.app_base_url.clone()),
         );
+        map.insert("lang".into(), Value::String(to.lang.code().into()));
     }
+    crate::i18n::format::localize_json(&mut context, to.lang);
     let rendered = templates::render(kind, &context)
         .map_err(|e| ApiError::Internal(format!("template {kind:?}: {e:#}")))?;
     let id = uuid::Uuid::now_v7().to_string();

@@ -7,6 +7,10 @@ use minijinja::Environment;
 use serde_json::Value;
 
 /// Every kind of email. Adding one means a variant, a subject and two template files.
+///
+/// A translated kind's subject and sentences are messages of `locales/<lang>/emails.ftl`
+/// (`{{ l10n("report-due-subject") }}`), written in the recipient's language; a kind not yet
+/// converted is English for everyone (see `crate::i18n` on converting one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A new user is invited to set a password.
@@ -161,7 +165,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::MembershipReminder,
         "membership_reminder",
-        "Your {{ network_name }} membership ends in {{ days_left }} days",
+        "{{ l10n(\"membership-reminder-subject\") }}",
     ),
     (
         Kind::MembershipGrace,
@@ -191,7 +195,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::MembershipRenewed,
         "membership_renewed",
-        "[{{ network_name }}] The membership of {{ organisation_name }} is renewed",
+        "{{ l10n(\"membership-renewed-subject\") }}",
     ),
     (
         Kind::OrganisationHidden,
@@ -271,7 +275,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::DisbursementPaid,
         "disbursement_paid",
-        "[{{ network_name }}] Tranche of {{ amount }} paid on grant {{ grant_reference }}",
+        "{{ l10n(\"disbursement-paid-subject\") }}",
     ),
     (
         Kind::DisbursementReversed,
@@ -286,7 +290,7 @@ const KINDS: &[(Kind, &str, &str)] = &[
     (
         Kind::ReportDue,
         "report_due",
-        "[{{ network_name }}] Report \"{{ report_title }}\" due in {{ days }} days",
+        "{{ l10n(\"report-due-subject\") }}",
     ),
     (
         Kind::ReportOverdue,
@@ -459,6 +463,13 @@ fn env() -> Result<&'static Environment<'static>, minijinja::Error> {
     let env = ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // `l10n("key")`: a message of locales/<lang>/emails.ftl in the recipient's language.
+        env.add_function(
+            "l10n",
+            |state: &minijinja::State, key: String, kwargs: minijinja::value::Kwargs| {
+                crate::i18n::template_function(state, &key, &kwargs)
+            },
+        );
         // Auto-escaping follows the file extension: .html escapes, .txt does not.
         env.add_template("layout.html", LAYOUT)
             .map_err(|e| e.to_string())?;
@@ -531,6 +542,7 @@ mod tests {
             "largest_move_percent": "33.34", "tolerance_percent": 10,
             "changes": ["activities: Trainings, 450.00 → 300.00 USD"],
         });
+        ctx["lang"] = "en".into();
         if let (Value::Object(all), Value::Object(more)) = (&mut ctx, payments) {
             all.extend(more);
         }
@@ -551,5 +563,22 @@ mod tests {
                 "{kind:?} html escapes the name"
             );
         }
+    }
+
+    #[test]
+    fn a_translated_kind_is_written_in_the_recipients_language_with_its_plural() {
+        let mut c = ctx();
+        c["lang"] = "es".into();
+        c["days"] = 1.into();
+        let r = render(Kind::ReportDue, &c).unwrap();
+        assert_eq!(r.subject, "[IDPC] El informe «Report» vence en 1 día");
+        assert!(r.text.starts_with("Estimada/o <b>Ana</b>:"), "{}", r.text);
+        assert!(r.html.contains("<html lang=\"es\">"), "{}", r.html);
+        assert!(
+            r.text
+                .contains("vence el 1 December 2026, dentro de 1 día."),
+            "{}",
+            r.text
+        );
     }
 }

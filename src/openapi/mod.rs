@@ -22,7 +22,13 @@ mod text;
     info(
         title = "idpc-hub API",
         description = "The directory of a global civil-society network and the onward grants it makes. \
-            Errors are application/problem+json (RFC 9457). Lists are cursor-paginated.",
+            Errors are application/problem+json (RFC 9457). Lists are cursor-paginated. \
+            Languages: English, Spanish and French (`en`, `es`, `fr`). A problem's `title` and \
+            field `message` follow `Accept-Language` (its `type` and field `code` never change) and \
+            every response says `Content-Language`; a profile's `description` is read in the \
+            reader's language when it has one. A language is added as translation files \
+            (`locales/<code>/*.ftl` and one line in `src/i18n/mod.rs`; see the README, \
+            \"Languages, and adding a language\").",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
         contact(name = "idpc-hub maintainers (the network secretariat)"),
     ),

@@ -12,7 +12,6 @@ use super::runs::{self, NewRun, PaymentRun, RecordBody};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::caller::{Finance, Staff};
-use crate::auth::principal::RequestMeta;
 use crate::error::ApiError;
 use crate::error::docs::{
     AuthErrors, BodyErrors, ConflictError, IdempotencyErrors, NotFoundError, QueryErrors,

@@ -96,6 +96,11 @@ impl Page {
         }
     }
 
+    /// The message `key` of `locales/<lang>/console.ftl` in the visitor's language.
+    pub fn t(&self, key: &str) -> String {
+        crate::i18n::t(self.v.lang, key)
+    }
+
     /// The caller's role.
     pub fn role(&self) -> Option<Role> {
         self.who.role()

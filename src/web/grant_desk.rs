@@ -102,7 +102,7 @@ pub async fn grants(p: &Page, query: &str) -> Reply {
     let new = matches!(p.role(), Some(Role::GrantOfficer | Role::Admin));
     Ok(p.show(
         "grants.html",
-        "Grants",
+        &p.t("grants-title"),
         Vec::new(),
         None,
         context! { grants => grants, filter => filter, can_create => new },

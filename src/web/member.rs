@@ -395,6 +395,7 @@ pub async fn move_colleagues(
                         display_name: text(&f, "display_name").trim().to_string(),
                         role: Role::Member,
                         organisation_id: Some(oid),
+                        language: None,
                     };
                     let form = Form::named("invite")
                         .email("email", "")

@@ -83,9 +83,9 @@ fn membership_forms(p: &Page, org_id: &str, mine: bool, open: bool) -> Vec<Form>
             Form::new(
                 "renewal",
                 &format!("{base}/renewal-request"),
-                "Ask for renewal",
+                &p.t("membership-renewal-button"),
             )
-            .heading("Ask for renewal"),
+            .heading(&p.t("membership-renewal-button")),
         ],
         Some(Role::Admin) if open => vec![
             Form::new("renew", &format!("{base}/renew"), "Renew the membership").heading("Renew"),
@@ -124,7 +124,11 @@ async fn membership_page(p: &Page, id: String, failed: Option<Form>) -> Reply {
         .and_then(|f| f.error.clone());
     Ok(p.show(
         "membership.html",
-        &format!("Membership of {}", org.name),
+        &crate::i18n::t_args(
+            p.v.lang,
+            "membership-title",
+            &[("organisation", org.name.clone().into())],
+        ),
         forms,
         failed,
         context! {

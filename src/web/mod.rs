@@ -16,6 +16,7 @@ pub mod member;
 pub mod membership;
 pub mod page;
 pub mod payments;
+pub mod preferences;
 pub mod session;
 pub mod work;
 
@@ -41,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/forgot-password", web::post().to(account::forgot))
         .route("/reset-password", web::get().to(account::reset_form))
         .route("/reset-password", web::post().to(account::reset))
+        .route("/account", web::get().to(preferences::account))
+        .route("/account", web::post().to(preferences::save_account))
         .route("/inbox", web::get().to(work::inbox))
         // Before the `/{collection}/{id}/{verb}` forms, which would take `documents` as a verb.
         .route(
@@ -209,6 +212,7 @@ pub async fn visitor(req: &HttpRequest, state: &AppState) -> Result<Visitor, Htt
             marked_only: false,
             secure: false,
             notice: None,
+            lang: session::browser_language(req),
         };
         page::error_page(&v, &state.config.network_name, e, req.path())
     })

@@ -78,6 +78,13 @@ fn env() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        // `l10n("key")`: a message of locales/<lang>/console.ftl in the visitor's language.
+        env.add_function(
+            "l10n",
+            |state: &minijinja::State, key: String, kwargs: minijinja::value::Kwargs| {
+                crate::i18n::template_function(state, &key, &kwargs)
+            },
+        );
         for (name, source) in TEMPLATES {
             if let Err(e) = env.add_template(name, source) {
                 tracing::error!(template = name, error = %e, "console template does not compile");
@@ -391,6 +398,7 @@ pub fn render(
         flash => v.notice.clone(),
         csrf => v.csrf.clone(),
         network_name => network_name,
+        lang => v.lang.code(),
         ..ctx
     };
     let body = env().get_template(template).and_then(|t| t.render(full));
@@ -398,6 +406,7 @@ pub fn render(
         Ok(html) => {
             let mut res = HttpResponse::build(status);
             v.apply(&mut res);
+            res.insert_header((actix_web::http::header::CONTENT_LANGUAGE, v.lang.code()));
             let mut res = res.content_type(ContentType::html()).body(html);
             super::session::notice_shown(v, &mut res);
             res

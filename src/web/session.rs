@@ -84,12 +84,23 @@ pub struct Visitor {
     pub secure: bool,
     /// What the last POST of this browser said it did, to show once.
     pub notice: Option<String>,
+    /// The language of the pages: the signed-in user's, else the browser's `Accept-Language`.
+    pub lang: crate::i18n::Lang,
 }
 
 fn random_token() -> String {
     let mut b = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
+}
+
+/// The best language of the browser's `Accept-Language` that the service speaks, else English.
+pub fn browser_language(req: &HttpRequest) -> crate::i18n::Lang {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::i18n::negotiate)
+        .unwrap_or_default()
 }
 
 impl Visitor {
@@ -115,9 +126,9 @@ impl Visitor {
             None => None,
         };
         let marked_only = token.is_none() && req.cookie(MARK_COOKIE).is_some();
-        let (user, name) = match found {
-            Some((u, n)) => (Some(u), n),
-            None => (None, String::new()),
+        let (user, name, lang) = match found {
+            Some((u, n, l)) => (Some(u), n, l),
+            None => (None, String::new(), browser_language(req)),
         };
         let session_id = user.as_ref().map_or("", |u| u.session_id.as_str());
         let csrf = csrf_token(state.jwt.console_csrf_key(), &browser, session_id);
@@ -134,6 +145,7 @@ impl Visitor {
             marked_only,
             secure,
             notice,
+            lang,
         })
     }
 

@@ -159,7 +159,7 @@ pub async fn grants(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
                 .await?;
             Ok(p.show(
                 "grants.html",
-                "Your organisation's grants",
+                &p.t("grants-member-title"),
                 Vec::new(),
                 None,
                 context! { grants => grants, reports => reports, tranches => tranches },

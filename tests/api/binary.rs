@@ -158,6 +158,7 @@ fn enqueue_into(url: &str, n: usize) {
             email: format!("member{i}@example.org"),
             name: format!("Member {i}"),
             user_id: None,
+            lang: Default::default(),
         };
         let ctx = serde_json::json!({"link": "http://127.0.0.1:8080/forgot-password"});
         idpc_hub::notify::enqueue(&mut conn, &config, Kind::PasswordChanged, &to, ctx, None)

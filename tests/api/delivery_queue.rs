@@ -26,6 +26,7 @@ async fn enqueue_mail(app: &TestApp, n: usize) {
                 email: format!("q{i}@member.example"),
                 name: format!("Q{i}"),
                 user_id: None,
+                lang: Default::default(),
             };
             let ctx = serde_json::json!({"link": "http://hub.test/forgot-password"});
             write_tx(c, |c| {

@@ -39,6 +39,7 @@ mod hygiene;
 mod idempotency;
 mod idempotency_rules;
 mod identity;
+mod languages;
 mod membership;
 mod migrations;
 mod notifications;

@@ -20,6 +20,7 @@ fn ana() -> Recipient {
         email: "ana@member.example".into(),
         name: "Ana <Director>".into(),
         user_id: None,
+        lang: Default::default(),
     }
 }
 
@@ -52,7 +53,7 @@ async fn rows(app: &TestApp) -> Vec<OutboxRow> {
 on_both! {
     async fn a_rolled_back_email_is_never_sent_and_a_committed_one_exactly_once(backend) {
         let app = TestApp::start(backend).await;
-        enqueue_reset(&app.state, Recipient { email: "ghost@member.example".into(), name: "Ghost".into(), user_id: None }, false).await;
+        enqueue_reset(&app.state, Recipient { email: "ghost@member.example".into(), name: "Ghost".into(), user_id: None, lang: Default::default() }, false).await;
         enqueue_reset(&app.state, ana(), true).await;
         assert_eq!(rows(&app).await.len(), 1, "the rolled-back message left no row");
 
@@ -81,7 +82,7 @@ on_both! {
         let port = MailSink::reserve_port();
         let app = TestApp::start_with(backend, &[("SMTP_PORT", &port.to_string()), ("OUTBOX_RETRY_BASE_MS", "200"), ("SMTP_TIMEOUT_SECS", "1")]).await;
         for i in 0..3 {
-            enqueue_reset(&app.state, Recipient { email: format!("m{i}@member.example"), name: format!("M{i}"), user_id: None }, true).await;
+            enqueue_reset(&app.state, Recipient { email: format!("m{i}@member.example"), name: format!("M{i}"), user_id: None, lang: Default::default() }, true).await;
         }
         let notifier = Notifier::new(app.state.clone()).unwrap();
         let mut delays = Vec::new();
@@ -182,6 +183,7 @@ async fn two_workers_on_one_postgres_send_200_messages_exactly_once() {
                 email: format!("m{i}@member.example"),
                 name: format!("M{i}"),
                 user_id: None,
+                lang: Default::default(),
             };
             write_tx(c, |c| {
                 enqueue(

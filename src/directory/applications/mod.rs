@@ -93,6 +93,8 @@ fn applicant(r: &ApplicationRow) -> Parties {
             email: r.contact_email.clone(),
             name: r.contact_name.clone(),
             user_id: None,
+            // The applicant chose no language yet; English until their account exists.
+            lang: crate::i18n::Lang::EN,
         }),
         ..Parties::default()
     }

@@ -2,6 +2,7 @@
 //! UPDATE itself, and the per-field history. Who may *see* an organisation is decided in
 //! `visibility`; who may *edit* one (admins, and its own members) here.
 
+pub mod descriptions;
 pub mod history;
 pub mod model;
 pub mod patch;

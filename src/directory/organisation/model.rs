@@ -218,8 +218,16 @@ pub struct Profile {
     pub city: Option<String>,
     /// Website URL.
     pub website: Option<String>,
-    /// Plain text, up to 5,000 characters.
+    /// Plain text, up to 5,000 characters: in the reader's language (`Accept-Language`,
+    /// else a signed-in user's language) when the profile has it, else in the organisation's
+    /// first language, else in any it has.
     pub description: Option<String>,
+    /// The ISO 639-1 language `description` is written in.
+    #[schema(example = "fr")]
+    pub description_language: Option<String>,
+    /// The description in every language it is written in, by ISO 639-1 code.
+    #[schema(example = json!({"en": "We work on drug policy.", "fr": "Nous travaillons sur les politiques des drogues."}))]
+    pub descriptions: std::collections::BTreeMap<String, String>,
     /// Priority areas it works on.
     #[schema(example = json!(["decriminalisation_justice_reform"]))]
     pub focus_areas: Vec<String>,
@@ -331,10 +339,14 @@ impl Organisation {
     /// The organisation showing only the field groups in `groups` (see
     /// [`crate::directory::visibility::Viewer::field_groups`]).
     pub fn view(r: OrganisationRow, groups: FieldGroups) -> Self {
+        let texts = super::descriptions::decode(r.description.as_deref(), &r.languages);
+        let picked = super::descriptions::pick(&texts, &[], &r.languages);
         let profile = groups.profile.then(|| Profile {
             city: r.city.clone(),
             website: r.website.clone(),
-            description: r.description.clone(),
+            description_language: picked.as_ref().map(|(l, _)| l.clone()),
+            description: picked.map(|(_, t)| t),
+            descriptions: texts,
             focus_areas: json_list(&r.focus_areas),
             pillars: json_list(&r.pillars),
             languages: json_list(&r.languages),
@@ -378,6 +390,25 @@ impl Organisation {
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
         }
+    }
+}
+
+impl Organisation {
+    /// The description in the first of `wanted` (ISO 639-1 codes, best first) that the
+    /// profile has, else as [`Organisation::view`] picked it.
+    pub fn for_reader(mut self, wanted: &[String]) -> Self {
+        if let Some(p) = &mut self.profile {
+            let first = p.description_language.clone().unwrap_or_default();
+            if let Some((l, t)) = wanted
+                .iter()
+                .chain(std::iter::once(&first))
+                .find_map(|l| p.descriptions.get(l).map(|t| (l.clone(), t.clone())))
+            {
+                p.description_language = Some(l);
+                p.description = Some(t);
+            }
+        }
+        self
     }
 }
 
@@ -518,10 +549,12 @@ pub struct ProfilePatch {
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<String>)]
     pub website: Option<Option<String>>,
-    /// Plain text, up to 5,000 characters.
+    /// The description: plain text (the organisation's first language's, as before), or
+    /// texts by ISO 639-1 code merged into those stored (`{"fr": "...", "es": null}`); up to
+    /// 5,000 characters each. `null` clears every language.
     #[serde(default, deserialize_with = "patch_field")]
-    #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
+    #[schema(value_type = Option<super::descriptions::DescriptionPatch>)]
+    pub description: Option<Option<super::descriptions::DescriptionPatch>>,
     /// Priority-area codes.
     #[serde(default, deserialize_with = "patch_field")]
     #[schema(value_type = Option<Vec<String>>)]

@@ -1,6 +1,7 @@
 //! Merge-patch of an organisation (RFC 7386): applies a patch to a row and collects every
 //! field error, so one answer names them all. Pure: no database.
 
+use super::descriptions;
 use super::model::*;
 use super::{
     check_codes, check_place, control_characters, has_id_form, id_form_error, valid_slug, valid_url,
@@ -237,10 +238,16 @@ fn apply_profile(
     if let Some(v) = pp.website {
         row.website = opt_url(e, "profile.website", v);
     }
-    if let Some(v) = pp.description {
-        row.description = opt_text(e, "profile.description", v, 5000);
-    }
+    // A plain-text description is the first language's after this PATCH's languages.
+    let texts = descriptions::decode(row.description.as_deref(), &row.languages);
     apply_profile_codes(e, row, pp.focus_areas, pp.pillars, pp.languages);
+    let texts = match pp.description {
+        Some(v) => descriptions::apply(e, texts, v, &row.languages, |e, field, text| {
+            opt_text(e, field, text, 5000)
+        }),
+        None => texts,
+    };
+    row.description = descriptions::encode(&texts);
     if let Some(v) = pp.founded_year {
         let max = this_year;
         if let Some(y) = v

@@ -46,12 +46,16 @@ pub fn name_text(row: &OrganisationRow) -> String {
     ))
 }
 
-/// The folded profile words of `row`: city and description (the profile group).
+/// The folded profile words of `row`: city and description in every language (the profile
+/// group).
 pub fn profile_text(row: &OrganisationRow) -> String {
     fold(&format!(
         "{} {}",
         row.city.as_deref().unwrap_or_default(),
-        row.description.as_deref().unwrap_or_default()
+        crate::directory::organisation::descriptions::all_text(
+            row.description.as_deref(),
+            &row.languages
+        )
     ))
 }
 

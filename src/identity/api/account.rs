@@ -98,7 +98,7 @@ pub async fn me(state: web::Data<AppState>, who: Principal) -> Result<web::Json<
 
 /// Change the caller's own profile.
 #[utoipa::path(
-    description = "Any signed-in user. Changes the caller's display name; audited. Emails nothing.",
+    description = "Any signed-in user. Changes the caller's display name or language (`en`, `es`, `fr`: the language of their emails and console pages; more are added as translation files, see the README's \"Adding a language\"); audited. Emails nothing.",
     tag = "account",
     security(("bearer" = [])),
     request_body = MePatch,

@@ -104,6 +104,7 @@ impl TestApp {
             last_login_at: None,
             created_at: now,
             updated_at: now,
+            language: "en".into(),
         };
         self.db(move |c| idpc_hub::identity::insert_user(c, &row).expect("insert user"))
             .await;

@@ -1,0 +1,5 @@
+money-with-symbol = { $number } { $symbol }
+money-with-code = { $number } { $code }
+currency-symbol-EUR = €
+currency-symbol-GBP = £
+language-name = Español
