@@ -38,6 +38,7 @@ pub fn request_bodies() -> Vec<(&'static str, Value)> {
         directory_bodies(),
         fund_bodies(),
         grant_bodies(),
+        budget_bodies(),
         payment_and_document_bodies(),
     ]
     .concat()
@@ -219,25 +220,6 @@ fn grant_bodies() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
-            "BudgetBody",
-            json!({
-                "lines": [
-                    {"category": "activities", "description": "Paralegal trainings", "amount": "8000.00"},
-                    {"category": "staff", "description": "Trainer fees", "amount": "3500.00"},
-                    {"category": "overheads", "description": "Office and audit", "amount": "1000.00"}
-                ]
-            }),
-        ),
-        (
-            "IndicatorsBody",
-            json!({
-                "indicators": [{
-                    "name": "Paralegals trained", "unit": "people", "baseline": "0", "target": "40",
-                    "pillar": "capacity_strengthening", "priority_area": "decriminalisation_justice_reform"
-                }]
-            }),
-        ),
-        (
             "GrantPatch",
             json!({
                 "title": "Peer-led overdose prevention on the Kenyan coast",
@@ -269,6 +251,31 @@ fn grant_bodies() -> Vec<(&'static str, Value)> {
             json!({
                 "summary": "We trained 40 paralegals in Nairobi and Mombasa.",
                 "document_url": "https://hrn-kenya.example.org/reports/2026-annual.pdf"
+            }),
+        ),
+    ]
+}
+
+/// A grant's budget lines and indicators.
+fn budget_bodies() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "BudgetBody",
+            json!({
+                "lines": [
+                    {"category": "activities", "description": "Paralegal trainings", "amount": "8000.00"},
+                    {"category": "staff", "description": "Trainer fees", "amount": "3500.00"},
+                    {"category": "overheads", "description": "Office and audit", "amount": "1000.00"}
+                ]
+            }),
+        ),
+        (
+            "IndicatorsBody",
+            json!({
+                "indicators": [{
+                    "name": "Paralegals trained", "unit": "people", "baseline": "0", "target": "40",
+                    "pillar": "capacity_strengthening", "priority_area": "decriminalisation_justice_reform"
+                }]
             }),
         ),
     ]

@@ -109,7 +109,7 @@ pub struct Portfolio {
     /// Grants left out because no rate converts their currency to the base currency.
     pub unconverted_grants: i64,
     /// How the figures are made (the split rule).
-    pub note: String,
+    pub allocation_rule: String,
 }
 
 /// The rule, as told in every answer.
@@ -449,7 +449,7 @@ pub fn read(
         total: sums(total, base),
         includes_hidden_organisations: hidden,
         unconverted_grants: unconverted,
-        note: NOTE.into(),
+        allocation_rule: NOTE.into(),
     })
 }
 

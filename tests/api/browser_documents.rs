@@ -121,8 +121,9 @@ on_both! {
             .json(&json!({"amount": "200.00", "planned_date": "2026-05-01", "note": "First tranche"}))
             .send().await.expect(201).body["id"].as_str().unwrap().to_string();
         app.post(&format!("/api/v1/disbursements/{tranche}/approve")).bearer(&w.officer2.token).send().await.expect(200);
+        let account = app.grant_payee(&w.finance.token, &grant).await;
         app.post(&format!("/api/v1/disbursements/{tranche}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "BANK-7", "paid_on": "2026-05-02"})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BANK-7", "paid_on": "2026-05-02", "bank_account_id": account})).send().await.expect(200);
         let (accounts, accounts_path) = pdf_file(files.path(), "accounts-2026.pdf", 70_000, 1);
         let (_, proof_path) = pdf_file(files.path(), "bank-statement.pdf", 3_000, 2);
 

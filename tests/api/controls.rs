@@ -42,6 +42,7 @@ on_both! {
         let path = format!("/api/v1/grants/{id}");
         app.patch(&path).bearer(&w.officer2.token).header("if-match", "\"1\"")
             .json(&json!({"amount": "90000.00"})).send().await.expect(200);
+        crate::grants::rebudget(&app, &w.officer2.token, &id, "90000.00").await;
         app.post(&format!("{path}/submit")).bearer(&w.officer2.token).send().await.expect(200);
         let r = app.post(&format!("{path}/approve")).bearer(&w.officer2.token).send().await.expect_problem(409);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval");
@@ -54,6 +55,7 @@ on_both! {
         assert_eq!(recorded, vec![
             (w.officer.id.clone(), "created".to_string()),
             (w.officer2.id.clone(), "edited_amount".to_string()),
+            (w.officer2.id.clone(), "edited_budget".to_string()),
             (w.officer2.id.clone(), "submitted".to_string()),
         ]);
         // A third officer, who wrote nothing of it, approves.
@@ -108,6 +110,9 @@ on_both! {
             let path = format!("/api/v1/grants/{id}");
             // officer2 edits one field only; the creator submits.
             app.patch(&path).bearer(&w.officer2.token).header("if-match", "\"1\"").json(&patch).send().await.expect(200);
+            if let Some(amount) = patch["amount"].as_str() {
+                crate::grants::rebudget(&app, &w.officer.token, &id, amount).await;
+            }
             app.post(&format!("{path}/submit")).bearer(&w.officer.token).send().await.expect(200);
             let r = app.post(&format!("{path}/approve")).bearer(&w.officer2.token).send().await.expect_problem(409);
             assert_eq!(r.body["type"], "urn:idpc-hub:problem:self-approval", "{patch}");

@@ -177,7 +177,7 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
 }
 
 /// A PDF of about `size` bytes whose content varies with `seed`.
-fn pdf(size: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn pdf(size: usize, seed: u8) -> Vec<u8> {
     let mut v = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     v.extend((0..size.saturating_sub(v.len())).map(|i| ((i * 31 + seed as usize) % 251) as u8));
     v
@@ -187,7 +187,7 @@ fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     path: &str,

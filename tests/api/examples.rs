@@ -401,15 +401,18 @@ on_both! {
                 }
                 "POST /api/v1/budget-revisions/{id}/reject" => {
                     // A revision of an active grant's budget beyond the tolerance, proposed by
-                    // the other officer: everything on the first line.
+                    // the other officer: half of the grant on its first line, half on a new one.
                     let officer = demo.token(Who::Officer);
                     let g = first(&app, officer, "/api/v1/grants?status=active", |_| true).await;
                     let path = format!("/api/v1/grants/{}/budget", str_of(&g, "id"));
                     let b = app.get(&path).auth(officer).send().await.expect(200);
-                    let lines: Vec<Value> = b.body["lines"].as_array().unwrap().iter().enumerate()
-                        .filter(|(i, _)| *i == 0)
-                        .map(|(_, l)| json!({"id": l["id"], "category": l["category"], "description": l["description"], "amount": b.body["amount"]}))
-                        .collect();
+                    let minor: i64 = b.body["amount"].as_str().unwrap().replace('.', "").parse().unwrap();
+                    let (half, rest) = (minor / 2, minor - minor / 2);
+                    let l = &b.body["lines"][0];
+                    let lines = vec![
+                        json!({"id": l["id"], "category": l["category"], "description": l["description"], "amount": format!("{}.{:02}", half / 100, half % 100)}),
+                        json!({"category": "travel", "description": "Travel to the regional trainings", "amount": format!("{}.{:02}", rest / 100, rest % 100)}),
+                    ];
                     let r = app.req(Method::PUT, &path).auth(officer).header("if-match", &b.header("etag").unwrap())
                         .json(&json!({"lines": lines, "reason": "Everything on trainings"})).send().await.expect(202);
                     Some(str_of(&r.body, "id"))

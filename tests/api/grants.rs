@@ -122,6 +122,27 @@ pub fn grant_body(fund: &str, grantee: &str, currency: &str, amount: &str) -> Va
 }
 
 /// A draft grant in the fund's currency; returns its body.
+/// Puts the whole of `amount` on one budget line of draft `grant`, as `token` (after a test
+/// changed the grant's amount, so its lines sum to it again and it can be submitted).
+pub async fn rebudget(app: &TestApp, token: &str, grant: &str, amount: &str) {
+    let path = format!("/api/v1/grants/{grant}/budget");
+    let tag = app
+        .get(&path)
+        .bearer(token)
+        .send()
+        .await
+        .expect(200)
+        .header("etag")
+        .expect("etag");
+    app.req(actix_web::http::Method::PUT, &path)
+        .bearer(token)
+        .header("if-match", &tag)
+        .json(&json!({"lines": [{"category": "activities", "description": "Trainings", "amount": amount}]}))
+        .send()
+        .await
+        .expect(200);
+}
+
 pub async fn draft(app: &TestApp, w: &World, amount: &str) -> Value {
     app.post("/api/v1/grants")
         .bearer(&w.officer.token)
@@ -305,15 +326,18 @@ on_both! {
         assert_eq!(r.first_error_field(), "pillar");
         let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"2\"").json(&json!({"colour": "red"})).send().await.expect_problem(400);
         assert_eq!(r.first_error_field(), "colour");
+        rebudget(&app, &w.officer.token, g["id"].as_str().unwrap(), "750.50").await;
         app.post(&format!("{path}/submit")).bearer(&w.officer.token).send().await.expect(200);
         // An edit after submission returns the grant to draft (issue 10: four eyes); once
         // approved it can no longer be edited.
-        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"3\"").json(&json!({"title": "Not too late"})).send().await.expect(200);
+        let tag = app.get(&path).bearer(&w.officer.token).send().await.expect(200).header("etag").expect("etag");
+        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", &tag).json(&json!({"title": "Not too late"})).send().await.expect(200);
         assert_eq!(r.body["status"], "draft");
         assert!(r.body["submitted_at"].is_null());
         app.post(&format!("{path}/submit")).bearer(&w.officer.token).send().await.expect(200);
         app.post(&format!("{path}/approve")).bearer(&w.officer2.token).send().await.expect(200);
-        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", "\"6\"").json(&json!({"title": "Too late"})).send().await.expect_problem(409);
+        let tag = app.get(&path).bearer(&w.officer.token).send().await.expect(200).header("etag").expect("etag");
+        let r = app.patch(&path).bearer(&w.officer.token).header("if-match", &tag).json(&json!({"title": "Too late"})).send().await.expect_problem(409);
         assert_eq!(r.body["type"], "urn:idpc-hub:problem:not-draft");
     }
 }

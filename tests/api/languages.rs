@@ -62,8 +62,9 @@ on_both! {
             app.post(&format!("/api/v1/disbursements/{d}/approve")).bearer(&officer.token).send().await.expect(200);
         }
         app.emails().await;
+        let account = app.grant_payee(&w.finance.token, &grant).await;
         app.post(&format!("/api/v1/disbursements/{d}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02"})).send().await.expect(200);
+            .json(&json!({"payment_reference": "BACS-2026-0193", "paid_on": "2026-07-02", "bank_account_id": account})).send().await.expect(200);
         let paid = app.emails().await;
         let to_member = paid.iter().find(|m| m.recipient() == w.member.email).expect("the member is told");
         assert!(to_member.subject().starts_with("[IDPC] Tramo de 60.000,00\u{a0}USD pagado en la subvención"), "{}", to_member.subject());

@@ -53,10 +53,27 @@ async fn planned(app: &TestApp, w: &World) -> (String, Value) {
     (id, budget)
 }
 
+/// A report of `kind` asked of the grantee; a financial one gets its accounts file uploaded,
+/// since a financial report is submitted only with a file.
 async fn ask(app: &TestApp, w: &World, grant: &str, kind: &str) -> String {
-    app.post(&format!("/api/v1/grants/{grant}/reports")).bearer(&w.officer.token)
+    let id = app.post(&format!("/api/v1/grants/{grant}/reports")).bearer(&w.officer.token)
         .json(&json!({"kind": kind, "due_on": "2026-09-30", "title": format!("Annual {kind} report")}))
-        .send().await.expect(201).body["id"].as_str().unwrap().to_string()
+        .send().await.expect(201).body["id"].as_str().unwrap().to_string();
+    if kind == "financial" {
+        let path = format!("/api/v1/reports/{id}/documents");
+        let pdf = crate::documents::pdf(2_000, 3);
+        crate::documents::upload(
+            app,
+            &w.member.token,
+            &path,
+            "report_file",
+            "accounts.pdf",
+            &pdf,
+        )
+        .await
+        .expect(201);
+    }
+    id
 }
 
 fn submit(extra: Value) -> Value {

@@ -1021,8 +1021,9 @@ on_both! {
         assert!(rx.take().is_empty(), "requesting and approving a tranche, asking for and submitting a report: no event");
 
         let today = chrono::Utc::now().date_naive().to_string();
+        let account = app.grant_payee(&w.finance.token, &g).await;
         app.post(&format!("/api/v1/disbursements/{t}/pay")).bearer(&w.finance.token)
-            .json(&json!({"payment_reference": "PAY-1", "paid_on": today})).send().await.expect(200);
+            .json(&json!({"payment_reference": "PAY-1", "paid_on": today, "bank_account_id": account})).send().await.expect(200);
         deliver(&app).await;
         let hits = rx.take();
         let events: Vec<String> = hits.iter().map(Hit::event).collect();
