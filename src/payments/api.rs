@@ -431,7 +431,12 @@ pub async fn payments_register(
     let staff = Staff::try_from(&who)?;
     let config = state.config.clone();
     let mut p = q.into_inner();
-    p.limit = p.limit.or(Some(register::MAX_ROWS));
+    // A page size the caller gives is one of the API's (1 to 100); without one, every row up
+    // to the register's cap.
+    p.limit = Some(match p.limit {
+        Some(_) => crate::pagination::limit(p.limit)?,
+        None => register::MAX_ROWS,
+    });
     let reg = state
         .db(move |c| register::read(c, &config, &staff, &p))
         .await?;
@@ -458,6 +463,10 @@ pub async fn payments_register_csv(
     let staff = Staff::try_from(&who)?;
     let config = state.config.clone();
     let mut p = q.into_inner();
+    // `limit` is checked like everywhere else, then ignored: the CSV has every row.
+    if p.limit.is_some() {
+        crate::pagination::limit(p.limit)?;
+    }
     p.limit = None;
     let csv = state
         .db(move |c| register::csv(&register::read(c, &config, &staff, &p)?))

@@ -38,8 +38,8 @@ pub struct RegisterParams {
     pub run_id: Option<String>,
     /// Only tranches paid to this organisation.
     pub grantee_organisation_id: Option<String>,
-    /// Most rows in `data`, newest payment first, 1–1000 (default 1000; the CSV has every
-    /// row). `total` and the totals count every matching row.
+    /// Most rows in `data`, newest payment first, 1–100 (without it, every row up to 1000;
+    /// the CSV has every row). `total` and the totals count every matching row.
     pub limit: Option<i64>,
 }
 
